@@ -1,0 +1,23 @@
+import type { Metadata } from "next";
+import type { ReactNode } from "react";
+import { Nav } from "@/components/layout/nav";
+import { AppProviders } from "@/components/providers/app-providers";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: "MergeScope",
+  description: "Merge continually pre-trained and SFT LLMs for low-resource languages, and see why it works.",
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <AppProviders>
+          <Nav />
+          <main className="container">{children}</main>
+        </AppProviders>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,7 @@
+// Registration functions of the N-API binding files.
+#pragma once
+#include <napi.h>
+
+namespace msbind {
+void RegisterInfo(Napi::Env env, Napi::Object exports);
+}  // namespace msbind

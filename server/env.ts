@@ -1,0 +1,54 @@
+// Environment, validated in one place. Every other module reads settings from here.
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+
+const envSchema = z.object({
+  MERGESCOPE_DATA_DIR: z.string().min(1).default("./data"),
+  /** Colon-separated directories that checkpoints may be registered from. Defaults to the data directory. */
+  MERGESCOPE_MODEL_ROOTS: z.string().optional(),
+  /** Worker processes started next to the web server (embedded mode). */
+  MERGESCOPE_WORKERS: z.coerce.number().int().min(0).max(256).optional(),
+  /** Set to "0" to skip creating the demo experiment on first start. */
+  MERGESCOPE_DEMO: z.enum(["0", "1"]).default("1"),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  REDIS_URL: z.string().url().optional(),
+  MERGESCOPE_WORKER_TOKEN: z.string().min(16).optional(),
+  MERGESCOPE_SERVER: z.string().url().default("http://localhost:3000"),
+});
+
+export type Env = z.infer<typeof envSchema> & {
+  dataDir: string;
+  databaseFile: string;
+  modelRoots: string[];
+  workers: number;
+};
+
+let cached: Env | undefined;
+
+export function env(): Env {
+  if (cached) return cached;
+  const parsed = envSchema.safeParse(process.env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid environment:\n${lines.join("\n")}\nFix these variables and restart.`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.MERGESCOPE_DATA_DIR);
+  cached = {
+    ...e,
+    dataDir,
+    databaseFile: path.join(dataDir, "mergescope.db"),
+    modelRoots: (e.MERGESCOPE_MODEL_ROOTS ?? dataDir)
+      .split(":")
+      .filter((p) => p.length > 0)
+      .map((p) => path.resolve(p)),
+    workers: e.MERGESCOPE_WORKERS ?? Math.max(1, os.availableParallelism()),
+  };
+  return cached;
+}
+
+/** Tests change the environment between cases. */
+export function resetEnvCache(): void {
+  cached = undefined;
+}

@@ -1,0 +1,26 @@
+// One application error type. Services throw it; the tRPC error formatter maps
+// `code` to a tRPC code and exposes `appCode` (and the engine's code) to clients.
+export const appErrorCodes = {
+  NOT_FOUND: "NOT_FOUND",
+  BAD_INPUT: "BAD_REQUEST",
+  PATH_NOT_ALLOWED: "FORBIDDEN",
+  CONFLICT: "CONFLICT",
+  ENGINE: "UNPROCESSABLE_CONTENT",
+  UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  INTERNAL: "INTERNAL_SERVER_ERROR",
+} as const;
+
+export type AppErrorCode = keyof typeof appErrorCodes;
+
+export class AppError extends Error {
+  readonly code: AppErrorCode;
+  /** Stable code from the native engine (e.g. ST_HEADER_TOO_LARGE), when the failure came from it. */
+  readonly engineCode?: string;
+
+  constructor(code: AppErrorCode, message: string, options?: { engineCode?: string; cause?: unknown }) {
+    super(message, { cause: options?.cause });
+    this.name = "AppError";
+    this.code = code;
+    this.engineCode = options?.engineCode;
+  }
+}

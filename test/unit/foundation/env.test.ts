@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import path from "node:path";
+import { afterEach, describe, it } from "node:test";
+import { env, resetEnvCache } from "../../../server/env";
+
+const saved = { ...process.env };
+afterEach(() => {
+  process.env = { ...saved };
+  resetEnvCache();
+});
+
+describe("env", () => {
+  it("defaults the data dir to ./data and the model roots to the data dir", () => {
+    delete process.env.MERGESCOPE_DATA_DIR;
+    delete process.env.MERGESCOPE_MODEL_ROOTS;
+    resetEnvCache();
+    const e = env();
+    assert.equal(e.dataDir, path.resolve("data"));
+    assert.equal(e.databaseFile, path.resolve("data", "mergescope.db"));
+    assert.deepEqual(e.modelRoots, [path.resolve("data")]);
+    assert.equal(e.PORT, 3000);
+    assert.ok(e.workers >= 1);
+  });
+
+  it("honours MERGESCOPE_DATA_DIR, colon-separated model roots and MERGESCOPE_WORKERS", () => {
+    process.env.MERGESCOPE_DATA_DIR = "/tmp/ms-x";
+    process.env.MERGESCOPE_MODEL_ROOTS = "/models/a::/models/b";
+    process.env.MERGESCOPE_WORKERS = "3";
+    resetEnvCache();
+    const e = env();
+    assert.equal(e.databaseFile, "/tmp/ms-x/mergescope.db");
+    assert.deepEqual(e.modelRoots, ["/models/a", "/models/b"]);
+    assert.equal(e.workers, 3);
+  });
+
+  it("rejects invalid values with the variable's name", () => {
+    process.env.PORT = "not-a-port";
+    resetEnvCache();
+    assert.throws(() => env(), /PORT/);
+  });
+});
