@@ -1,8 +1,10 @@
-// `npm start`: the production dashboard (next start) on PORT (default 3000),
-// with the data directory created and the schema applied on first request.
-// Worker processes for the embedded queue are started here too (see server/worker).
+// `npm start`: the production dashboard (next start) on PORT (default 3000)
+// plus a pool of worker processes for the embedded job queue (one per core,
+// MERGESCOPE_WORKERS overrides; 0 = none, e.g. when workers run elsewhere).
+// A worker that dies is restarted; its job is re-queued by the lease reaper.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -38,3 +40,26 @@ process.on("SIGTERM", () => shutdown(0));
 
 launch("web server", [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", port]);
 console.log(`[mergescope] dashboard on http://localhost:${port}`);
+
+const workerCount = process.env.MERGESCOPE_WORKERS !== undefined ? Number(process.env.MERGESCOPE_WORKERS) : os.availableParallelism();
+if (!Number.isInteger(workerCount) || workerCount < 0) {
+  console.error(`[mergescope] MERGESCOPE_WORKERS must be a whole number >= 0, got ${process.env.MERGESCOPE_WORKERS}`);
+  shutdown(1);
+}
+function superviseWorker(slot) {
+  if (stopping) return;
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "server", "worker", "main.ts")], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, MERGESCOPE_WORKER_SLOT: String(slot) },
+  });
+  children.push(child);
+  child.on("exit", (code, signal) => {
+    children.splice(children.indexOf(child), 1);
+    if (stopping) return;
+    console.error(`[mergescope] worker ${slot} exited (${signal ?? code}); restarting`);
+    setTimeout(() => superviseWorker(slot), 500);
+  });
+}
+for (let i = 0; i < workerCount; i++) superviseWorker(i);
+if (workerCount > 0) console.log(`[mergescope] ${workerCount} worker process(es) for the embedded queue`);

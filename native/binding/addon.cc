@@ -6,6 +6,7 @@
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   msbind::RegisterInfo(env, exports);
+  msbind::RegisterMerge(env, exports);
   return exports;
 }
 

@@ -4,4 +4,5 @@
 
 namespace msbind {
 void RegisterInfo(Napi::Env env, Napi::Object exports);
+void RegisterMerge(Napi::Env env, Napi::Object exports);
 }  // namespace msbind

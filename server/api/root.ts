@@ -1,8 +1,10 @@
 import { healthRouter } from "./routers/health";
+import { jobsRouter } from "./routers/jobs";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
   health: healthRouter,
+  jobs: jobsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -2,9 +2,12 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { CliUsageError, type CliCommand } from "./command";
+import { analyzeCommand } from "./commands/analyze";
 import { infoCommand } from "./commands/info";
+import { inspectCommand } from "./commands/inspect";
+import { mergeCommand } from "./commands/merge";
 
-const commands: CliCommand[] = [infoCommand];
+const commands: CliCommand[] = [infoCommand, mergeCommand, analyzeCommand, inspectCommand];
 
 function version(): string {
   const root = process.env.MERGESCOPE_ROOT ?? process.cwd();

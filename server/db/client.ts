@@ -38,3 +38,5 @@ export async function closeDb(): Promise<void> {
 }
 
 export type { Db };
+/** The client handed to `$transaction(async (tx) => …)` callbacks. */
+export type DbTx = Parameters<Parameters<Db["$transaction"]>[0]>[0];

@@ -3,6 +3,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import { existsSync } from "node:fs";
+import type { NativeInspectResult, NativeMergeRequest, NativeMergeResult, NativeProgress } from "./types";
 
 export interface EngineInfo {
   version: string;
@@ -17,6 +18,11 @@ export interface EngineInfo {
 /** The raw addon surface. Wrappers in server/engine/* validate arguments before calling it. */
 export interface NativeAddon {
   engineInfo(): EngineInfo;
+  startMerge(
+    request: NativeMergeRequest,
+    onProgress?: (p: NativeProgress) => void,
+  ): { promise: Promise<NativeMergeResult>; cancel(): void };
+  inspectModel(path: string): NativeInspectResult;
 }
 
 export class NativeAddonMissingError extends Error {

@@ -1,0 +1,180 @@
+#include "convert.h"
+
+#include <cmath>
+
+namespace msbind {
+
+namespace {
+
+Napi::Value Field(const Napi::Object& obj, const char* key) {
+  if (!obj.Has(key)) throw Napi::TypeError::New(obj.Env(), std::string("merge request: missing field '") + key + "'");
+  return obj.Get(key);
+}
+
+double Number(const Napi::Object& obj, const char* key) {
+  Napi::Value v = Field(obj, key);
+  if (!v.IsNumber()) throw Napi::TypeError::New(obj.Env(), std::string("merge request: '") + key + "' must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+bool Bool(const Napi::Object& obj, const char* key) {
+  Napi::Value v = Field(obj, key);
+  if (!v.IsBoolean()) throw Napi::TypeError::New(obj.Env(), std::string("merge request: '") + key + "' must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+std::string String(const Napi::Object& obj, const char* key, bool nullable) {
+  Napi::Value v = Field(obj, key);
+  if (nullable && v.IsNull()) return "";
+  if (!v.IsString()) throw Napi::TypeError::New(obj.Env(), std::string("merge request: '") + key + "' must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+ms::DType StorageDtype(Napi::Env env, const std::string& s, const char* key) {
+  if (s == "F32") return ms::DType::F32;
+  if (s == "F16") return ms::DType::F16;
+  if (s == "BF16") return ms::DType::BF16;
+  throw Napi::TypeError::New(env, std::string("merge request: '") + key + "' must be F32, F16 or BF16, got " + s);
+}
+
+uint64_t Count(double v) { return v < 0 ? 0 : uint64_t(v); }
+
+Napi::Array U64Shape(Napi::Env env, const std::vector<uint64_t>& shape) {
+  Napi::Array a = Napi::Array::New(env, shape.size());
+  for (size_t i = 0; i < shape.size(); ++i) a.Set(uint32_t(i), double(shape[i]));
+  return a;
+}
+
+}  // namespace
+
+ms::EngineRequest RequestFromJs(const Napi::Object& obj) {
+  Napi::Env env = obj.Env();
+  ms::EngineRequest r;
+  const std::string method = String(obj, "method", false);
+  if (method == "linear") r.params.method = ms::Method::Linear;
+  else if (method == "task_arithmetic") r.params.method = ms::Method::TaskArithmetic;
+  else if (method == "ties") r.params.method = ms::Method::Ties;
+  else if (method == "ties_sv") r.params.method = ms::Method::TiesSV;
+  else throw Napi::TypeError::New(env, "merge request: unknown method " + method);
+  const std::string consensus = String(obj, "consensus", false);
+  r.params.consensus = consensus == "count" ? ms::Consensus::Count : ms::Consensus::Sum;
+  r.params.normalize = Bool(obj, "normalize");
+  r.params.lambda = Number(obj, "lambda");
+  r.params.slack = Number(obj, "slack");
+  r.params.slack_scope = String(obj, "slackScope", false) == "tensor" ? ms::SlackScope::Tensor : ms::SlackScope::Model;
+  const std::string compute = String(obj, "computeDtype", false);
+  if (compute == "storage") r.compute = ms::ComputeMode::Storage;
+  else {
+    const ms::DType d = StorageDtype(env, compute, "computeDtype");
+    r.compute = d == ms::DType::F32 ? ms::ComputeMode::F32 : d == ms::DType::F16 ? ms::ComputeMode::F16 : ms::ComputeMode::BF16;
+  }
+  Napi::Value out_dtype = Field(obj, "outDtype");
+  if (!out_dtype.IsNull()) {
+    r.has_out_dtype = true;
+    r.out_dtype = StorageDtype(env, out_dtype.As<Napi::String>().Utf8Value(), "outDtype");
+  }
+  r.base_path = String(obj, "basePath", true);
+  r.out_dir = String(obj, "outDir", true);
+  r.shard_size = Count(Number(obj, "shardSizeBytes"));
+  r.threads = unsigned(Count(Number(obj, "threads")));
+  Napi::Value models = Field(obj, "models");
+  if (!models.IsArray()) throw Napi::TypeError::New(env, "merge request: 'models' must be an array");
+  Napi::Array arr = models.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Value mv = arr.Get(i);
+    if (!mv.IsObject()) throw Napi::TypeError::New(env, "merge request: models[] entries must be objects");
+    Napi::Object m = mv.As<Napi::Object>();
+    ms::EngineModel em;
+    em.path = String(m, "path", false);
+    em.params.weight = Number(m, "weight");
+    em.params.density = Number(m, "density");
+    em.params.favored = Bool(m, "favored");
+    r.models.push_back(std::move(em));
+  }
+  return r;
+}
+
+static Napi::Value NullableThreshold(Napi::Env env, const ms::ModelTensorStats& m) {
+  return m.threshold_valid ? Napi::Number::New(env, m.threshold) : env.Null();
+}
+
+Napi::Object ResultToJs(Napi::Env env, const ms::EngineResult& r) {
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Array tensors = Napi::Array::New(env, r.tensors.size());
+  for (size_t i = 0; i < r.tensors.size(); ++i) {
+    const ms::EngineTensorReport& t = r.tensors[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", t.name);
+    o.Set("shape", U64Shape(env, t.shape));
+    o.Set("dtype", ms::dtype_name(t.out_dtype));
+    o.Set("numel", double(t.stats.numel));
+    o.Set("rowCut", t.row_cut);
+    o.Set("signConflicts", double(t.stats.sign_conflicts));
+    o.Set("noContributor", double(t.stats.n_positions_no_contributor));
+    o.Set("majorityNegative", double(t.stats.n_majority_negative));
+    o.Set("svCandidates", double(t.stats.sv_candidates));
+    o.Set("svReserved", double(t.stats.sv_reserved));
+    Napi::Array models = Napi::Array::New(env, t.stats.models.size());
+    for (size_t j = 0; j < t.stats.models.size(); ++j) {
+      const ms::ModelTensorStats& m = t.stats.models[j];
+      Napi::Object mo = Napi::Object::New(env);
+      mo.Set("weight", m.weight);
+      mo.Set("density", m.density);
+      mo.Set("trimmed", m.trimmed);
+      mo.Set("k", double(m.k));
+      mo.Set("threshold", NullableThreshold(env, m));
+      mo.Set("nGreaterThanThreshold", double(m.n_greater_than_threshold));
+      mo.Set("nEqualToThreshold", double(m.n_equal_to_threshold));
+      mo.Set("nKeptAtThreshold", double(m.n_kept_at_threshold));
+      mo.Set("nnzTrimmed", double(m.nnz_trimmed));
+      mo.Set("discarded", double(m.n_discarded_by_sign_election));
+      mo.Set("discardedL1", m.l1_discarded_by_sign_election);
+      mo.Set("rescued", double(m.rescued));
+      mo.Set("contributing", double(m.n_contributing));
+      mo.Set("inConflict", double(m.in_conflict));
+      mo.Set("conflictsWon", double(m.conflicts_won));
+      models.Set(uint32_t(j), mo);
+    }
+    o.Set("models", models);
+    tensors.Set(uint32_t(i), o);
+  }
+  out.Set("tensors", tensors);
+  Napi::Array shards = Napi::Array::New(env, r.shards.size());
+  for (size_t i = 0; i < r.shards.size(); ++i) {
+    Napi::Object s = Napi::Object::New(env);
+    s.Set("filename", r.shards[i].filename);
+    s.Set("bytes", double(r.shards[i].bytes));
+    s.Set("sha256", r.shards[i].sha256);
+    shards.Set(uint32_t(i), s);
+  }
+  out.Set("shards", shards);
+  out.Set("indexFile", r.has_index ? Napi::Value(Napi::String::New(env, "model.safetensors.index.json")) : env.Null());
+  Napi::Array warnings = Napi::Array::New(env, r.warnings.size());
+  for (size_t i = 0; i < r.warnings.size(); ++i) warnings.Set(uint32_t(i), r.warnings[i]);
+  out.Set("warnings", warnings);
+  out.Set("bytesRead", double(r.bytes_read));
+  out.Set("bytesWritten", double(r.bytes_written));
+  out.Set("seconds", r.seconds);
+  out.Set("slackBudget", r.has_slack_budget ? Napi::Value(Napi::Number::New(env, double(r.slack_budget))) : env.Null());
+  return out;
+}
+
+Napi::Object ProgressToJs(Napi::Env env, const ms::EngineProgress& p) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("phase", p.phase);
+  o.Set("tensorsDone", double(p.tensors_done));
+  o.Set("tensorsTotal", double(p.tensors_total));
+  o.Set("bytesDone", double(p.bytes_done));
+  o.Set("bytesTotal", double(p.bytes_total));
+  o.Set("tensor", p.tensor);
+  return o;
+}
+
+Napi::Error EngineErrorToJs(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error err = Napi::Error::New(env, message);
+  err.Set("code", code);
+  err.Set("engine", true);
+  return err;
+}
+
+}  // namespace msbind

@@ -1,0 +1,17 @@
+// JS <-> plain C++ struct conversion for the merge binding. The TypeScript
+// wrapper has already validated the shapes; these checks only guard against
+// misuse of the raw addon and throw TypeError naming the field.
+#pragma once
+#include <napi.h>
+
+#include "merge_engine.h"
+
+namespace msbind {
+
+ms::EngineRequest RequestFromJs(const Napi::Object& obj);
+Napi::Object ResultToJs(Napi::Env env, const ms::EngineResult& r);
+Napi::Object ProgressToJs(Napi::Env env, const ms::EngineProgress& p);
+// JS Error with `.code` = the engine's stable error code name.
+Napi::Error EngineErrorToJs(Napi::Env env, const std::string& code, const std::string& message);
+
+}  // namespace msbind

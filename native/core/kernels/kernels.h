@@ -1,0 +1,32 @@
+// Internal entry points of the kernel families (called by merge_kernels.cc
+// after validation). Not public API.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "merge_kernels.h"
+
+namespace ms::kern {
+
+struct Job {
+  float* out = nullptr;            // null: analysis only
+  TensorStats* stats = nullptr;    // null: no statistics
+  const float* base = nullptr;
+  const float* const* models = nullptr;
+  uint32_t n_models = 0;
+  uint64_t n = 0;
+  const ModelParams* mp = nullptr;
+  const MergeParams* p = nullptr;
+  ThreadPool* pool = nullptr;
+  const std::atomic<bool>* cancel = nullptr;
+  std::vector<float> wr;           // weights as float, rounded to the compute dtype
+};
+
+void run_linear(const Job& job);
+void run_task_arithmetic(const Job& job);
+// Ties and TiesSV (sv: model-scope plan, or null for Ties / tensor scope).
+void run_ties(const Job& job, const SlackPlanForTensor* sv);
+SlackSummary run_slack_summarize(const Job& job, const SlackRefineRequest* refine);
+
+}  // namespace ms::kern

@@ -1,0 +1,247 @@
+// See tile_ops.h. Each public op switches on the rounding mode once and runs a
+// branch-free loop specialized for it.
+#pragma GCC optimize("fp-contract=off", "vect-cost-model=dynamic")
+#include "kernels/tile_ops.h"
+
+#include "kernels/simd.h"
+#include "topk.h"
+
+namespace ms::kern {
+
+namespace {
+struct RNone { static inline float r(float x) { return x; } };
+struct RBf16 { static inline float r(float x) { return round_bf16(x); } };
+struct RF16 { static inline float r(float x) { return round_f16(x); } };
+
+inline float sgnf(float x) { return x > 0.f ? 1.f : (x < 0.f ? -1.f : 0.f); }
+}  // namespace
+
+#define MS_DISPATCH_R(r, call)                     \
+  switch (r) {                                     \
+    case DType::BF16: { using R = RBf16; call; } break; \
+    case DType::F16: { using R = RF16; call; } break;   \
+    default: { using R = RNone; call; } break;          \
+  }
+
+// ----------------------------------------------------------------------------
+template <class R>
+static inline void delta_keys(uint32_t* __restrict keys, const float* __restrict x, const float* __restrict b, uint64_t m) {
+  for (uint64_t j = 0; j < m; ++j) keys[j] = mag_key(R::r(x[j] - b[j]));
+}
+MS_CLONES void t_delta_keys(uint32_t* keys, const float* x, const float* b, uint64_t m, DType r) {
+  MS_DISPATCH_R(r, delta_keys<R>(keys, x, b, m));
+}
+
+template <class R>
+static inline void delta_trim(float* __restrict dt, const float* __restrict x, const float* __restrict b, uint64_t m, uint32_t tc) {
+  for (uint64_t j = 0; j < m; ++j) {
+    const float d = R::r(x[j] - b[j]);
+    dt[j] = mag_key(d) >= tc ? d : 0.f;
+  }
+}
+MS_CLONES void t_delta_trim(float* dt, const float* x, const float* b, uint64_t m, DType r, uint32_t tc) {
+  MS_DISPATCH_R(r, delta_trim<R>(dt, x, b, m, tc));
+}
+
+MS_CLONES uint64_t t_count_eq(const uint32_t* __restrict keys, uint64_t m, uint32_t t) {
+  uint32_t c = 0;  // m <= kTile
+  for (uint64_t j = 0; j < m; ++j) c += keys[j] == t;
+  return c;
+}
+
+template <class R>
+static inline void weigh_sum(float* __restrict wd, float* __restrict acc, const float* __restrict dt, float wr, uint64_t m) {
+  for (uint64_t j = 0; j < m; ++j) {
+    const float v = R::r(wr * dt[j]);
+    wd[j] = v;
+    acc[j] += v;
+  }
+}
+MS_CLONES void t_weigh_sum(float* wd, float* acc, const float* dt, float wr, uint64_t m, DType r) {
+  MS_DISPATCH_R(r, weigh_sum<R>(wd, acc, dt, wr, m));
+}
+
+template <class R>
+static inline void weigh_count(float* __restrict wd, float* __restrict acc, const float* __restrict dt, float wr, uint64_t m) {
+  for (uint64_t j = 0; j < m; ++j) {
+    const float v = R::r(wr * dt[j]);
+    wd[j] = v;
+    acc[j] += sgnf(v);
+  }
+}
+MS_CLONES void t_weigh_count(float* wd, float* acc, const float* dt, float wr, uint64_t m, DType r) {
+  MS_DISPATCH_R(r, weigh_count<R>(wd, acc, dt, wr, m));
+}
+
+template <class R>
+static inline void majority(float* __restrict maj, const float* __restrict acc, uint64_t m) {
+  for (uint64_t j = 0; j < m; ++j) maj[j] = R::r(acc[j]) >= 0.f ? 1.f : -1.f;
+}
+MS_CLONES void t_majority(float* maj, const float* acc, uint64_t m, DType r) {
+  MS_DISPATCH_R(r, majority<R>(maj, acc, m));
+}
+
+template <class R>
+static inline void sv_margin(uint32_t* __restrict mk, const float* __restrict acc, const float* __restrict wdf,
+                             const float* __restrict maj, uint64_t m) {
+  for (uint64_t j = 0; j < m; ++j) {
+    const float w = wdf[j];
+    const bool loses = (w > 0.f && maj[j] < 0.f) || (w < 0.f && maj[j] > 0.f);
+    mk[j] = loses ? mag_key(R::r(acc[j])) : kNoCandidate;
+  }
+}
+MS_CLONES void t_sv_margin(uint32_t* mk, const float* acc, const float* wdf, const float* maj, uint64_t m, DType r) {
+  MS_DISPATCH_R(r, sv_margin<R>(mk, acc, wdf, maj, m));
+}
+
+MS_CLONES uint64_t t_sv_reserve(float* __restrict maj, const uint32_t* __restrict mk, const float* __restrict wdf,
+                                uint32_t cutoff, uint64_t m) {
+  uint32_t c = 0;
+  for (uint64_t j = 0; j < m; ++j) {
+    const bool res = mk[j] < cutoff;  // only candidates (wdf != 0) have keys < kNoCandidate
+    maj[j] = res ? (wdf[j] > 0.f ? 1.f : -1.f) : maj[j];
+    c += res;
+  }
+  return c;
+}
+
+MS_CLONES void t_contrib(float* __restrict mixed, float* __restrict div, float* __restrict nc, const float* __restrict wd,
+                         const float* __restrict maj, float wr, uint64_t m) {
+  for (uint64_t j = 0; j < m; ++j) {
+    const float v = wd[j];
+    const bool c = (v > 0.f && maj[j] > 0.f) || (v < 0.f && maj[j] < 0.f);
+    mixed[j] += c ? v : 0.f;
+    div[j] += c ? wr : 0.f;
+    nc[j] += c ? 1.f : 0.f;
+  }
+}
+
+template <class R>
+static inline void finish(float* res, const float* b, const float* mixed, const float* __restrict div, uint64_t m,
+                          bool normalize, bool use_lambda, float lam) {
+  // Loops are split per flag combination so each stays branch-free.
+  if (normalize) {
+    for (uint64_t j = 0; j < m; ++j) {
+      const float d = R::r(div[j]);
+      float q = R::r(R::r(mixed[j]) / (d == 0.f ? 1.f : d));
+      q = use_lambda ? R::r(q * lam) : q;
+      res[j] = R::r(b[j] + q);
+    }
+  } else {
+    for (uint64_t j = 0; j < m; ++j) {
+      float q = R::r(mixed[j]);
+      q = use_lambda ? R::r(q * lam) : q;
+      res[j] = R::r(b[j] + q);
+    }
+  }
+}
+MS_CLONES void t_finish(float* res, const float* b, const float* mixed, const float* div, uint64_t m, DType r,
+                        bool normalize, bool use_lambda, float lam) {
+  MS_DISPATCH_R(r, finish<R>(res, b, mixed, div, m, normalize, use_lambda, lam));
+}
+
+template <class R>
+static inline void finish_scalar(float* res, const float* b, const float* mixed, float div, uint64_t m, bool normalize,
+                                 bool use_lambda, float lam) {
+  for (uint64_t j = 0; j < m; ++j) {
+    float q = R::r(mixed[j]);
+    q = normalize ? R::r(q / div) : q;
+    q = use_lambda ? R::r(q * lam) : q;
+    res[j] = R::r(b[j] + q);
+  }
+}
+MS_CLONES void t_finish_scalar(float* res, const float* b, const float* mixed, float div, uint64_t m, DType r,
+                               bool normalize, bool use_lambda, float lam) {
+  MS_DISPATCH_R(r, finish_scalar<R>(res, b, mixed, div, m, normalize, use_lambda, lam));
+}
+
+template <class R>
+static inline void linear_acc(float* __restrict acc, const float* __restrict x, float wr, uint64_t m) {
+  for (uint64_t j = 0; j < m; ++j) acc[j] += R::r(wr * x[j]);
+}
+MS_CLONES void t_linear_acc(float* acc, const float* x, float wr, uint64_t m, DType r) {
+  MS_DISPATCH_R(r, linear_acc<R>(acc, x, wr, m));
+}
+
+template <class R>
+static inline void linear_finish(float* res, const float* acc, uint64_t m, bool normalize, float div) {
+  if (normalize) {
+    for (uint64_t j = 0; j < m; ++j) res[j] = R::r(R::r(acc[j]) / div);
+  } else {
+    for (uint64_t j = 0; j < m; ++j) res[j] = R::r(acc[j]);
+  }
+}
+MS_CLONES void t_linear_finish(float* res, const float* acc, uint64_t m, DType r, bool normalize, float div) {
+  MS_DISPATCH_R(r, linear_finish<R>(res, acc, m, normalize, div));
+}
+
+// ---- statistics -------------------------------------------------------------
+MS_CLONES void t_signs(float* __restrict pos, float* __restrict neg, const float* __restrict dt, uint64_t m) {
+  for (uint64_t j = 0; j < m; ++j) {
+    pos[j] += dt[j] > 0.f ? 1.f : 0.f;
+    neg[j] += dt[j] < 0.f ? 1.f : 0.f;
+  }
+}
+
+MS_CLONES uint64_t t_nnz(const float* __restrict x, uint64_t m) {
+  uint64_t c = 0;
+  for (uint64_t j = 0; j < m; ++j) c += x[j] != 0.f;
+  return c;
+}
+
+MS_CLONES void t_model_stats(ModelTileStats* s, const float* __restrict dt, const float* __restrict wd,
+                             const float* __restrict maj, const float* __restrict pos, const float* __restrict neg,
+                             uint64_t m) {
+  uint32_t nnz = 0, contributing = 0, discarded = 0, in_conflict = 0, won = 0;
+  for (uint64_t j = 0; j < m; ++j) {
+    const float v = wd[j];
+    const bool c = (v > 0.f && maj[j] > 0.f) || (v < 0.f && maj[j] < 0.f);
+    const bool nz = dt[j] != 0.f;
+    const bool conflict = pos[j] > 0.f && neg[j] > 0.f;
+    nnz += nz;
+    contributing += c;
+    discarded += nz && !c;
+    in_conflict += nz && conflict;
+    won += c && conflict;
+  }
+  // L1 mass of discarded entries: 8 interleaved double lanes, summed in lane
+  // order -> a fixed order independent of the vector width chosen.
+  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  const uint64_t m8 = m & ~uint64_t(7);
+  for (uint64_t j = 0; j < m8; j += 8) {
+    for (int l = 0; l < 8; ++l) {
+      const float v = wd[j + l];
+      const bool c = (v > 0.f && maj[j + l] > 0.f) || (v < 0.f && maj[j + l] < 0.f);
+      const float a = c ? 0.f : __builtin_fabsf(dt[j + l]);
+      lane[l] += double(a);
+    }
+  }
+  for (uint64_t j = m8; j < m; ++j) {
+    const float v = wd[j];
+    const bool c = (v > 0.f && maj[j] > 0.f) || (v < 0.f && maj[j] < 0.f);
+    lane[j - m8] += double(c ? 0.f : __builtin_fabsf(dt[j]));
+  }
+  double l1 = 0;
+  for (int l = 0; l < 8; ++l) l1 += lane[l];
+  s->nnz += nnz;
+  s->contributing += contributing;
+  s->discarded += discarded;
+  s->in_conflict += in_conflict;
+  s->conflicts_won += won;
+  s->l1_discarded += l1;
+}
+
+MS_CLONES void t_tensor_stats(TensorTileStats* s, const float* __restrict pos, const float* __restrict neg,
+                              const float* __restrict nc, const float* __restrict maj, uint64_t m) {
+  uint32_t conf = 0, none = 0, negm = 0;
+  for (uint64_t j = 0; j < m; ++j) {
+    conf += pos[j] > 0.f && neg[j] > 0.f;
+    none += nc[j] == 0.f;
+    negm += maj[j] < 0.f;
+  }
+  s->sign_conflicts += conf;
+  s->no_contributor += none;
+  s->majority_negative += negm;
+}
+
+}  // namespace ms::kern

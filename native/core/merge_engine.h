@@ -1,0 +1,79 @@
+// Whole-model merge / analysis: opens the checkpoints, matches tensors by
+// name, streams them tensor by tensor through the kernels (merge_kernels.h)
+// and, for a merge, into a ShardWriter. N-API free: the binding, the C++
+// tests and the fuzzers link it directly.
+//
+// Memory: bounded by the largest tensor, not the model — at most two tensors
+// are loaded at once (the one being merged and the next one, prefetched on an
+// I/O thread while the kernels run).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "merge_kernels.h"
+#include "shard_writer.h"
+
+namespace ms {
+
+// Compute dtype of a recipe: Storage = mergekit without `dtype` (each tensor
+// in its storage dtype; mixed storage dtypes promote to F32, like torch).
+enum class ComputeMode : uint8_t { Storage, F32, F16, BF16 };
+
+struct EngineModel {
+  std::string path;  // model directory or .safetensors file
+  ModelParams params;
+};
+
+struct EngineRequest {
+  MergeParams params;  // params.compute is set per tensor from `compute`
+  ComputeMode compute = ComputeMode::Storage;
+  bool has_out_dtype = false;  // false: compute dtype if set, else the base tensor's storage dtype
+  DType out_dtype = DType::F32;
+  std::string base_path;       // empty only for linear (first model then defines the tensors)
+  std::vector<EngineModel> models;
+  std::string out_dir;         // existing empty directory for the shards; empty = statistics only
+  uint64_t shard_size = 5000000000ull;
+  unsigned threads = 0;        // 0 = all cores
+};
+
+struct EngineTensorReport {
+  std::string name;
+  std::vector<uint64_t> shape;  // output shape (the base's)
+  DType out_dtype = DType::F32;
+  bool row_cut = false;         // an embedding of a model was cut to the base's rows/cols
+  TensorStats stats;
+};
+
+struct EngineResult {
+  std::vector<EngineTensorReport> tensors;  // sorted by name
+  std::vector<ShardFile> shards;
+  bool has_index = false;                   // model.safetensors.index.json written
+  std::vector<std::string> warnings;
+  uint64_t bytes_read = 0, bytes_written = 0;
+  double seconds = 0;
+  bool has_slack_budget = false;
+  uint64_t slack_budget = 0;                // ties_sv model scope: R
+};
+
+struct EngineProgress {
+  const char* phase = "plan";  // plan | slack | merge | analyze
+  uint64_t tensors_done = 0, tensors_total = 0;
+  uint64_t bytes_done = 0, bytes_total = 0;  // input bytes over all passes
+  std::string tensor;
+};
+
+using EngineProgressFn = std::function<void(const EngineProgress&)>;
+
+// Throws MergeError: MODEL_* for mismatched checkpoints, ST_* / IDX_* for bad
+// files, RECIPE_INVALID, OUT_NO_SPACE / OUT_IO, CANCELLED. On error the shards
+// written so far stay in out_dir: the caller owns (and removes) that staging dir.
+EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progress,
+                        const std::atomic<bool>* cancel);
+
+// True for embedding / output-projection tensors, whose rows may be cut to the base's.
+bool is_embedding_tensor(const std::string& name);
+
+}  // namespace ms

@@ -1,0 +1,253 @@
+// Per-tensor merge kernels: linear, task_arithmetic, ties (sum/count
+// election) and ties_sv (TIES with a slack variable). They reproduce
+// mergekit's numbers bit-exactly (test/fixtures/golden/README.md is the spec).
+//
+// ---------------------------------------------------------------------------
+// Inputs. Every tensor arrives as float arrays of n elements, already widened
+// exactly from storage (F32/F16/BF16) and already cut to the base's shape
+// (embedding rows). Models i = 0..M-1 with weight w_i, density d_i; base b.
+//
+// Compute dtype (MergeParams::compute), with R(x) = round_to(compute, x):
+//  * F32: R is the identity; the caller rounds the result to the output
+//    dtype once (narrow(), RNE). Matches expected.safetensors.
+//  * F16 / BF16 ("native", mergekit's default when the recipe has no dtype):
+//    every elementwise op is computed in F32 and rounded to the dtype; sums
+//    over models accumulate in F32 (starting from +0, in model order) and are
+//    rounded once. `out` then holds values exactly representable in that
+//    dtype. Matches expected_native.safetensors. Operation order (verified
+//    bit-exact on every golden case):
+//      wr_i  = R(w_i)                         weights as a tensor of the dtype
+//      d_i   = R(x_i - b)                     task vector
+//      t_i   = trim(d_i)                      top-k on |d_i| (see below)
+//      wd_i  = R(wr_i * t_i)                  weighted BEFORE the election
+//      sum:   s = R(0 + wd_0 + wd_1 + ...)    maj = s >= 0 ? +1 : -1 (-0 >= 0)
+//      count: maj = (#{wd_i > 0} - #{wd_i < 0}) >= 0 ? +1 : -1
+//      c_i   = wd_i != 0 && sign(wd_i) == maj
+//      mixed = R(sum of c_i ? wd_i : 0);  div = R(sum of c_i ? wr_i : 0)
+//      if normalize: mixed = R(mixed / (div == 0 ? 1 : div))
+//      if lambda != 1: mixed = R(mixed * float(lambda))   (lambda NOT rounded to the dtype)
+//      out   = R(b + mixed)
+//    task_arithmetic: no trim/election, c_i = 1, div = R(sum of wr_i) (a
+//    scalar; |div| < 1e-8 -> 1). linear: acc = R(sum R(wr_i * x_i));
+//    out = normalize ? R(acc / R(sum wr_i)) : acc.
+//
+// Trim (ties family): density >= 1 keeps everything; else k = int(d * n)
+// (float64 product truncated) and the k entries of largest |d_i| are kept
+// (O(n) radix select on IEEE bits, no sort). Ties at the threshold: LOWEST
+// FLAT INDEX FIRST. k == 0 keeps nothing (mergekit asserts k > 0). NaN
+// magnitudes rank above +inf (torch's argsort order); NaN is never rejected.
+//
+// Determinism: results (outputs and statistics) are bit-identical for any
+// number of threads: work is split into fixed 64Ki-element chunks and
+// floating-point partial sums are combined in chunk order.
+//
+// Threading / cancellation: all passes run on `pool`; `cancel` (may be null)
+// is polled before every chunk and raises MergeError(CANCELLED).
+// Errors: MergeError(RECIPE_INVALID) for bad parameters (validate_params),
+// MergeError(INTERNAL) for caller bugs (null pointers, plan mismatch).
+//
+// Memory: no full-size temporaries; per-thread tile scratch (a few KiB per
+// model) plus small per-chunk tables. `out` may alias `base` or one model
+// array exactly (each chunk is read before it is written); no partial overlap.
+//
+// Passes over memory (each reads base and the trimmed models' arrays):
+// top-k level 1 (one pass for all trimmed models), level 2 (F32/F16 compute
+// only, or when the level-1 bin is not exact), a tie-count pass when only
+// some threshold ties are kept, then the fused merge pass (reads all, writes
+// out). ties_sv adds its margin passes (see below).
+//
+// ---------------------------------------------------------------------------
+// TIES-SV (TIES with a slack variable). One model is favored (the SFT model).
+// After the election, candidates are positions where the favored weighted
+// entry wd_f is non-zero and sign(wd_f) != maj. Margin = |s| (the election
+// sum; in native mode the rounded sum). R = min(#candidates,
+// floor(slack * nnz(t_f))) candidates with the smallest margin are reserved:
+// their elected sign becomes sign(wd_f); the merge then proceeds as TIES.
+// Ranking ties break by position: tensor name (byte-wise order), then flat
+// index. slack 0 gives exactly TIES. Requires the sum election.
+//  * SlackScope::Tensor: R and the ranking are per tensor; merge_tensor does
+//    everything (no plan argument).
+//  * SlackScope::Model: R = floor(slack * total favored nnz over all tensors)
+//    and the ranking is global. Two passes over the model:
+//      SlackPlanner planner(p);
+//      for each tensor (any order, any thread):                 // pass 1
+//        planner.add(name, slack_summarize(base, models, ...));
+//      while (!planner.finish())                                // F32 compute only, at most once:
+//        for (name : planner.tensors_to_refine())               //   re-read the few tensors holding
+//          planner.add_refinement(name,                         //   the boundary margin bucket
+//              slack_summarize(..., &planner.refine_request()));
+//      for each tensor (any order, in parallel):                // pass 2
+//        SlackPlanForTensor plan = planner.plan_for(name);
+//        merge_tensor(out, &stats, base, models, ..., &plan);
+//    Pass-1 summaries are histograms over margin bits (< 2^18 bins, stored
+//    sparse), never per-element data. In native F16/BF16 mode the margins are
+//    16-bit values and the first histogram is exact; F32-compute tensors with
+//    candidates in the one boundary bucket are re-read once for a finer
+//    histogram (refinement) when that bucket is only partly reserved.
+// ---------------------------------------------------------------------------
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dtype.h"
+#include "thread_pool.h"
+
+namespace ms {
+
+// Room for more mergekit methods (breadcrumbs, dare, slerp, model_stock):
+// add an enumerator, a case in validate_params and a kernel file.
+enum class Method : uint8_t { Linear, TaskArithmetic, Ties, TiesSV };
+enum class Consensus : uint8_t { Sum, Count };
+enum class SlackScope : uint8_t { Model, Tensor };
+
+const char* method_name(Method m);  // "linear", "task_arithmetic", "ties", "ties_sv"
+
+struct ModelParams {
+  double weight = 1;     // finite; applied before the election (a negative weight flips the vote)
+  double density = 1;    // >= 0; >= 1 keeps the whole task vector (ignored by linear/task_arithmetic)
+  bool favored = false;  // ties_sv: exactly one model must be favored
+};
+
+struct MergeParams {
+  Method method = Method::Ties;
+  Consensus consensus = Consensus::Sum;  // ties / ties_sv (ties_sv requires Sum)
+  // The caller applies mergekit's per-method default: linear true,
+  // ties true, task_arithmetic false.
+  bool normalize = true;
+  double lambda = 1;                      // task_arithmetic / ties family; != 1 scales the mixed delta
+  DType compute = DType::F32;             // F32, or the storage dtype for native compute
+  double slack = 0;                       // ties_sv: >= 0
+  SlackScope slack_scope = SlackScope::Model;
+};
+
+// Per model, per tensor. For linear only `weight` is meaningful; for
+// task_arithmetic also nnz_trimmed (= nnz of the task vector) and
+// n_contributing (= nnz of the weighted task vector).
+struct ModelTensorStats {
+  double weight = 0, density = 0;
+  bool trimmed = false;            // density < 1; false = golden "k": null (whole task vector), k == numel
+  uint64_t k = 0;                  // int(density * numel) (trimmed) or numel
+  bool threshold_valid = false;    // trimmed && k > 0
+  float threshold = 0;             // k-th largest |delta| (native: of the rounded delta)
+  uint64_t n_greater_than_threshold = 0, n_equal_to_threshold = 0, n_kept_at_threshold = 0;
+  uint64_t nnz_trimmed = 0;        // non-zeros of the trimmed (unweighted) task vector
+  uint64_t n_discarded_by_sign_election = 0;   // nnz_trimmed entries that do not contribute
+                                               // (includes entries whose weighted value is 0)
+  double l1_discarded_by_sign_election = 0;    // sum |trimmed delta| over those entries
+  uint64_t rescued = 0;            // ties_sv, favored model: positions whose sign was reserved by slack
+  uint64_t n_contributing = 0;
+  uint64_t in_conflict = 0;        // non-zero trimmed entries at sign-conflict positions
+  uint64_t conflicts_won = 0;      // sign-conflict positions where this model contributes
+};
+
+struct TensorStats {
+  uint64_t numel = 0;
+  uint64_t sign_conflicts = 0;              // trimmed unweighted task vectors hold both signs
+  uint64_t n_positions_no_contributor = 0;
+  uint64_t n_majority_negative = 0;         // final elected sign (after ties_sv reservation) is -1
+  uint64_t sv_candidates = 0;               // ties_sv: candidate positions in this tensor
+  uint64_t sv_reserved = 0;                 // ties_sv: reserved positions (== favored model's rescued)
+  std::vector<ModelTensorStats> models;
+};
+
+// ties_sv model scope, pass 2 input for one tensor (from SlackPlanner::plan_for).
+// A candidate with margin key mk (= bits of |margin|) is reserved iff
+// mk < cutoff_key, or mk == cutoff_key and it is among the first
+// take_at_cutoff such candidates in flat index order.
+struct SlackPlanForTensor {
+  uint32_t cutoff_key = 0;
+  uint64_t take_at_cutoff = 0;
+  uint64_t n_at_cutoff = 0;   // candidates with mk == cutoff_key seen in pass 1 (consistency check)
+  uint64_t n_reserved = 0;    // expected reserved positions in this tensor (consistency check)
+};
+
+// ties_sv pass-1 / refinement result for one tensor: a sparse histogram of
+// candidate margin keys (bins ascending, counts > 0). Coarse bins are
+// key >> 13 (< 2^18 bins): exact for F16/BF16 compute, whose margins are
+// 16-bit values with >= 13 zero low bits; F32 margins are refined with
+// key & 0x1fff inside one coarse bin. One binning for every dtype, so a
+// model whose tensors use different compute dtypes still ranks globally.
+struct SlackSummary {
+  uint64_t favored_nnz = 0;   // nnz of the favored model's trimmed task vector
+  uint64_t n_candidates = 0;
+  bool coarse_exact = false;  // every margin equals its coarse bin << 13 (F16/BF16 compute)
+  bool refinement = false;    // false: coarse bins; true: fine bins of refine_request().coarse_bin
+  std::vector<uint32_t> bins;
+  std::vector<uint64_t> counts;
+};
+
+struct SlackRefineRequest {
+  uint32_t coarse_bin = 0;
+};
+
+// Throws MergeError(RECIPE_INVALID) with a message naming the offending
+// parameter: no models; weight/density/lambda/slack not finite; weight not
+// representable in the compute dtype; density < 0; linear with normalize and
+// weights summing to 0 in the compute dtype; consensus count with ties_sv;
+// ties_sv without exactly one favored model or with favored weight 0.
+void validate_params(const ModelParams* mp, uint32_t n_models, const MergeParams& p);
+
+// Merges one tensor. out: n floats. stats: may be null (skips the counting).
+// base may be null only for Linear. models: n_models arrays of n floats.
+// sv: required for TiesSV with SlackScope::Model (pass 2), null otherwise.
+void merge_tensor(float* out, TensorStats* stats, const float* base, const float* const* models, uint32_t n_models,
+                  uint64_t n, const ModelParams* mp, const MergeParams& p, ThreadPool& pool,
+                  const std::atomic<bool>* cancel = nullptr, const SlackPlanForTensor* sv = nullptr);
+
+// Statistics only (no output written; skips the output arithmetic and writes).
+// Same arguments as merge_tensor.
+void analyze_tensor(TensorStats* stats, const float* base, const float* const* models, uint32_t n_models, uint64_t n,
+                    const ModelParams* mp, const MergeParams& p, ThreadPool& pool,
+                    const std::atomic<bool>* cancel = nullptr, const SlackPlanForTensor* sv = nullptr);
+
+// ties_sv model scope, pass 1 (refine == null) or refinement pass.
+SlackSummary slack_summarize(const float* base, const float* const* models, uint32_t n_models, uint64_t n,
+                             const ModelParams* mp, const MergeParams& p, ThreadPool& pool,
+                             const std::atomic<bool>* cancel = nullptr, const SlackRefineRequest* refine = nullptr);
+
+// Combines pass-1 summaries into a global reservation plan (see top of file).
+// Memory: the sparse coarse histograms of all tensors until finish().
+class SlackPlanner {
+ public:
+  explicit SlackPlanner(const MergeParams& p);  // uses p.slack; tensors may differ in compute dtype
+  void add(const std::string& tensor_name, SlackSummary s);              // INTERNAL on duplicate name
+  // True when the plan is final. False: call add_refinement for every name
+  // in tensors_to_refine() (summaries made with &refine_request()), then
+  // finish() again, which then returns true.
+  bool finish();
+  const std::vector<std::string>& tensors_to_refine() const { return to_refine_; }
+  const SlackRefineRequest& refine_request() const { return refine_req_; }
+  void add_refinement(const std::string& tensor_name, SlackSummary s);
+  // After finish() returned true. Tensors never added -> INTERNAL.
+  SlackPlanForTensor plan_for(const std::string& tensor_name) const;
+
+  uint64_t total_favored_nnz() const { return total_nnz_; }
+  uint64_t total_candidates() const { return total_cand_; }
+  uint64_t budget() const { return budget_; }     // R
+  uint32_t cutoff_key() const { return cutoff_; }
+
+ private:
+  struct Entry {
+    SlackSummary coarse;
+    SlackSummary fine;
+    bool has_fine = false;
+    SlackPlanForTensor plan;
+  };
+  double slack_;
+  std::map<std::string, Entry> tensors_;  // byte-wise name order
+  int state_ = 0;                          // 0 collecting, 1 refining, 2 final
+  std::vector<std::string> to_refine_;
+  SlackRefineRequest refine_req_;
+  uint64_t total_nnz_ = 0, total_cand_ = 0, budget_ = 0, need_in_bin_ = 0;
+  uint32_t cutoff_ = 0;
+};
+
+// Margin-key bucketing of the slack summaries.
+constexpr uint32_t kSlackFineBits = 13;
+inline uint32_t slack_coarse_bin(uint32_t margin_key) { return margin_key >> kSlackFineBits; }
+inline uint32_t slack_fine_bin(uint32_t margin_key) { return margin_key & ((1u << kSlackFineBits) - 1); }
+
+}  // namespace ms

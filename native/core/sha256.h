@@ -1,0 +1,28 @@
+// Streaming SHA-256 (FIPS 180-4), used to checksum written shards.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace ms {
+
+class Sha256 {
+ public:
+  Sha256() { init(); }
+  void init();
+  void update(const void* data, uint64_t len);
+  // Writes the 32-byte digest; the object must be init()ed before reuse.
+  void final(uint8_t out[32]);
+  std::string final_hex();  // lowercase hex, 64 chars
+
+ private:
+  void block(const uint8_t* p);
+  uint32_t h_[8];
+  uint8_t buf_[64];
+  uint64_t buf_len_ = 0;
+  uint64_t total_ = 0;  // bytes hashed
+};
+
+std::string to_hex(const uint8_t* p, uint64_t len);
+std::string sha256_hex(const void* data, uint64_t len);  // one-shot
+
+}  // namespace ms

@@ -1,0 +1,78 @@
+import { z } from "zod";
+import { cancelJob, deleteJob, enqueueJob, getJob, listJobs, retryJob, setJobPriority } from "../../services/jobs/queue";
+import { jobStatusSchema, jobSummarySchema } from "../../services/jobs/status";
+import { enqueueSweep } from "../../services/jobs/sweep";
+import { createTRPCRouter, publicProcedure } from "../trpc";
+
+const idInput = z.object({ id: z.string().min(1) });
+const methodSchema = z.enum(["linear", "task_arithmetic", "ties", "ties_sv"]);
+
+export const jobsRouter = createTRPCRouter({
+  list: publicProcedure
+    .input(
+      z
+        .object({
+          status: z.array(jobStatusSchema).optional(),
+          type: z.array(z.string()).optional(),
+          experimentId: z.string().optional(),
+          limit: z.number().int().min(1).max(5000).optional(),
+        })
+        .optional(),
+    )
+    .output(z.array(jobSummarySchema))
+    .query(({ input }) => listJobs(input ?? {})),
+
+  get: publicProcedure
+    .input(idInput)
+    .output(
+      z.object({
+        job: jobSummarySchema,
+        payload: z.unknown(),
+        result: z.unknown(),
+        logs: z.array(z.object({ ts: z.date(), level: z.string(), message: z.string() })),
+      }),
+    )
+    .query(({ input }) => getJob(input.id)),
+
+  enqueue: publicProcedure
+    .input(
+      z.object({
+        type: z.string().min(1),
+        payload: z.unknown(),
+        priority: z.number().int().min(-100).max(100).optional(),
+        experimentId: z.string().nullish(),
+        force: z.boolean().optional(),
+      }),
+    )
+    .output(z.object({ job: jobSummarySchema, created: z.boolean() }))
+    .mutation(({ input }) => enqueueJob(input)),
+
+  sweep: publicProcedure
+    .input(
+      z.object({
+        type: z.enum(["merge", "analyze"]),
+        recipeYaml: z.string().min(1),
+        recipeDir: z.string().min(1),
+        checkpoints: z.array(z.string().min(1)).max(1000).optional(),
+        ctIndex: z.number().int().min(0).optional(),
+        methods: z.array(methodSchema).max(4).optional(),
+        densities: z.array(z.array(z.number().min(0).max(1)).min(1).max(20)).optional(),
+        experimentId: z.string().nullish(),
+        priority: z.number().int().min(-100).max(100).optional(),
+        labelPrefix: z.string().max(100).optional(),
+      }),
+    )
+    .output(z.object({ jobs: z.array(jobSummarySchema), created: z.number() }))
+    .mutation(({ input }) => enqueueSweep(input)),
+
+  cancel: publicProcedure.input(idInput).output(jobSummarySchema).mutation(({ input }) => cancelJob(input.id)),
+  retry: publicProcedure.input(idInput).output(jobSummarySchema).mutation(({ input }) => retryJob(input.id)),
+  delete: publicProcedure.input(idInput).output(z.object({ ok: z.literal(true) })).mutation(async ({ input }) => {
+    await deleteJob(input.id);
+    return { ok: true as const };
+  }),
+  setPriority: publicProcedure
+    .input(z.object({ id: z.string().min(1), priority: z.number().int().min(-100).max(100) }))
+    .output(jobSummarySchema)
+    .mutation(({ input }) => setJobPriority(input.id, input.priority)),
+});

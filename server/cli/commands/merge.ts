@@ -1,0 +1,130 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { merge } from "../../engine/merge";
+import { DEFAULT_SHARD_SIZE_BYTES, parseByteSize } from "../../engine/output/shard-size";
+import { loadRecipeFile } from "../../engine/recipe/load";
+import type { Recipe } from "../../engine/recipe/types";
+import { formatStatsSummary } from "../../engine/stats/summary";
+import { CliUsageError, type CliCommand } from "../command";
+import { createProgressReporter, formatBytes } from "../progress-bar";
+
+// ---- helpers shared by `merge` and `analyze` --------------------------------------------
+
+export function parseThreadsOption(value: string | undefined): number {
+  if (value === undefined) return 0;
+  if (!/^\d+$/.test(value) || Number(value) > 1024) throw new CliUsageError(`--threads: expected an integer in [0, 1024] (0 = all cores), got '${value}'`);
+  return Number(value);
+}
+
+export function parseComputeDtypeOption(value: string | undefined): "float32" | "storage" | undefined {
+  if (value === undefined || value === "float32" || value === "storage") return value;
+  throw new CliUsageError(`--compute-dtype: expected float32 or storage, got '${value}'`);
+}
+
+export const EXIT_CANCELLED = 130;
+
+/**
+ * Runs `fn` with an AbortSignal tied to Ctrl-C (and SIGTERM): the first signal cancels the
+ * merge cleanly (staging removed), a second one quits at once.
+ */
+export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(EXIT_CANCELLED);
+    process.stderr.write("\ncancelling (press Ctrl-C again to quit immediately)...\n");
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/**
+ * Loads the recipe and prints its notes; recipe problems and cancellation become exit codes
+ * (2 and 130). Other errors propagate to main(), which prints `[CODE] message` and exits 1.
+ */
+export async function runRecipeCommand(name: string, recipeFile: string, body: (recipe: Recipe) => Promise<number>): Promise<number> {
+  try {
+    const recipe = await loadRecipeFile(recipeFile);
+    for (const note of recipe.notes) process.stderr.write(`note: ${note}\n`);
+    return await body(recipe);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === "RECIPE_INVALID") {
+      console.error(`mergescope ${name}: ${(err as Error).message}`);
+      return 2;
+    }
+    if (code === "CANCELLED") {
+      console.error(`mergescope ${name}: cancelled; ${(err as Error).message}`);
+      return EXIT_CANCELLED;
+    }
+    throw err;
+  }
+}
+
+// ---- mergescope merge ---------------------------------------------------------------------
+
+export const mergeCommand: CliCommand = {
+  name: "merge",
+  summary: "Merge checkpoints as a mergekit-style recipe says",
+  usage:
+    "mergescope merge RECIPE.yml OUT_DIR [--threads N] [--shard-size SIZE] [--stats stats.json] [--compute-dtype float32|storage] [--overwrite]\n\n" +
+    "  --threads N            engine threads (default 0 = all cores)\n" +
+    "  --shard-size SIZE      maximum shard size: 5GB (default), 500MB, 2GiB or bytes\n" +
+    "  --stats FILE           also write the merge statistics (JSON) to FILE\n" +
+    "  --compute-dtype D      float32: arithmetic in float32; storage: in each tensor's dtype\n" +
+    "                         (default: the recipe's `dtype`; the output dtype is unchanged)\n" +
+    "  --overwrite            replace OUT_DIR if it is empty or an earlier MergeScope output",
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        threads: { type: "string" },
+        "shard-size": { type: "string" },
+        stats: { type: "string" },
+        "compute-dtype": { type: "string" },
+        overwrite: { type: "boolean" },
+      },
+    });
+    if (positionals.length !== 2) throw new CliUsageError(`expected RECIPE.yml and OUT_DIR, got ${positionals.length} argument(s)`);
+    const [recipeFile, outDir] = positionals as [string, string];
+    const threads = parseThreadsOption(values.threads);
+    const computeDtype = parseComputeDtypeOption(values["compute-dtype"]);
+    let shardSizeBytes = DEFAULT_SHARD_SIZE_BYTES;
+    if (values["shard-size"] !== undefined) {
+      try {
+        shardSizeBytes = parseByteSize(values["shard-size"]);
+      } catch (err) {
+        throw new CliUsageError(`--shard-size: ${(err as Error).message}`);
+      }
+    }
+    const statsFile = values.stats === undefined ? null : path.resolve(values.stats);
+
+    return runRecipeCommand("merge", recipeFile, async (recipe) => {
+      const progress = createProgressReporter(process.stderr);
+      const outcome = await withInterrupt((signal) =>
+        merge(recipe, outDir, { threads, shardSizeBytes, computeDtype, overwrite: values.overwrite ?? false, signal, onProgress: progress.update }).finally(
+          () => progress.done(),
+        ),
+      );
+      if (statsFile) await writeFile(statsFile, `${JSON.stringify(outcome.stats, null, 2)}\n`);
+      const r = outcome.result;
+      console.log(outcome.outDir);
+      console.log(
+        `${r.shards.length} shard(s), ${formatBytes(r.bytesWritten)} written, ${formatBytes(r.bytesRead)} read in ${r.seconds.toFixed(1)} s; sha256 ${outcome.manifestSha256}`,
+      );
+      console.log("");
+      for (const line of formatStatsSummary(outcome.stats)) console.log(line);
+      if (statsFile) console.log(`\nstatistics written to ${statsFile}`);
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,170 @@
+// High-level Node API: merge a recipe into a Hugging Face model directory, or analyze it
+// (statistics only). The arithmetic runs on the native engine's own threads; this layer
+// validates arguments, stages the output and makes it appear atomically.
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { inspectModel, runNativeMerge } from "./native-merge";
+import { loadNative } from "./native";
+import { EngineError, throwIfCancelled } from "./output/errors";
+import { finalizeOutput } from "./output/finalize";
+import { DEFAULT_SHARD_SIZE_BYTES } from "./output/shard-size";
+import { discardStaging, prepareStaging } from "./output/staging";
+import { recipeToNativeRequest } from "./recipe/to-request";
+import { MERGE_METHODS, type Recipe } from "./recipe/types";
+import { buildStatsReport, type StatsReport, type StatsReportOptions } from "./stats/report";
+import type { NativeMergeRequest, NativeMergeResult, NativeProgress, StorageDtype } from "./types";
+
+export interface AnalyzeOptions {
+  onProgress?: (p: NativeProgress) => void;
+  signal?: AbortSignal;
+  /** Engine threads; 0 (default) = all cores. */
+  threads?: number;
+  /** Overrides the recipe's `dtype` for the arithmetic (the output dtype is kept). */
+  computeDtype?: "float32" | "storage";
+  /** Labels for the report's models (recipe order). */
+  roles?: StatsReportOptions["roles"];
+}
+
+export interface MergeOptions extends AnalyzeOptions {
+  /** Maximum bytes per safetensors shard; default 5 GB (10^9), like Hugging Face. */
+  shardSizeBytes?: number;
+  /** Replace an existing output directory (only an empty one or an earlier MergeScope output). */
+  overwrite?: boolean;
+}
+
+export interface MergeOutcome {
+  outDir: string;
+  /** outputSha256 of the manifest: one digest for the whole merged model. */
+  manifestSha256: string;
+  stats: StatsReport;
+  result: NativeMergeResult;
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return "undefined";
+  if (typeof v === "string") return `"${v}"`;
+  return JSON.stringify(v) ?? String(v);
+}
+
+function expectArg(ok: boolean, what: string, field: string, got: unknown): void {
+  if (!ok) throw new TypeError(`expected ${what} for ${field}, got ${describe(got)}`);
+}
+
+function validateRecipe(recipe: Recipe): void {
+  expectArg(typeof recipe === "object" && recipe !== null, "a Recipe (from parseRecipeYaml or loadRecipeFile)", "recipe", recipe);
+  expectArg(MERGE_METHODS.includes(recipe.method), MERGE_METHODS.join("|"), "recipe.method", recipe.method);
+  expectArg(Array.isArray(recipe.models) && recipe.models.length > 0, "a non-empty array", "recipe.models", recipe.models);
+}
+
+function validateAnalyzeOptions(opts: AnalyzeOptions): void {
+  expectArg(typeof opts === "object" && opts !== null, "an options object", "options", opts);
+  expectArg(opts.onProgress === undefined || typeof opts.onProgress === "function", "a function", "onProgress", opts.onProgress);
+  expectArg(opts.signal === undefined || opts.signal instanceof AbortSignal, "an AbortSignal", "signal", opts.signal);
+  expectArg(opts.threads === undefined || (Number.isInteger(opts.threads) && opts.threads >= 0 && opts.threads <= 1024), "an integer in [0, 1024]", "threads", opts.threads);
+  expectArg(opts.computeDtype === undefined || opts.computeDtype === "float32" || opts.computeDtype === "storage", "float32|storage", "computeDtype", opts.computeDtype);
+}
+
+/** Fails early, with the recipe's own wording, when an input model path does not exist. */
+async function checkInputsExist(recipe: Recipe): Promise<void> {
+  const inputs = [
+    ...(recipe.basePath !== null ? [{ what: "base_model", p: recipe.basePath, source: recipe.baseSource }] : []),
+    ...recipe.models.map((m, i) => ({ what: `models[${i}]`, p: m.path, source: m.source })),
+  ];
+  for (const { what, p, source } of inputs) {
+    try {
+      await stat(p);
+    } catch {
+      throw new EngineError(
+        "MODEL_NOT_FOUND",
+        `${what}: ${p} does not exist (recipe says \`${source}\`). MergeScope reads local model directories or .safetensors files; download Hugging Face models first`,
+      );
+    }
+  }
+}
+
+/**
+ * The storage dtype of the base (or first) model, when a float32 compute override needs it
+ * to keep the recipe's output dtype (see recipeToNativeRequest). Null if the model mixes dtypes.
+ */
+function storageDtypeFor(recipe: Recipe, computeDtype: AnalyzeOptions["computeDtype"]): StorageDtype | undefined {
+  if (computeDtype !== "float32" || recipe.dtype !== null || recipe.outDtype !== null) return undefined;
+  const info = inspectModel(recipe.basePath ?? recipe.models[0]!.path);
+  const dtypes = new Set(info.tensors.map((t) => t.dtype).filter((d): d is StorageDtype => d === "F32" || d === "F16" || d === "BF16"));
+  return dtypes.size === 1 ? [...dtypes][0] : undefined;
+}
+
+function engineVersion(): string {
+  try {
+    return loadNative().engineInfo().version;
+  } catch {
+    return "unknown";
+  }
+}
+
+function buildRequest(recipe: Recipe, outDir: string | null, opts: MergeOptions): NativeMergeRequest {
+  return recipeToNativeRequest(recipe, {
+    outDir,
+    shardSizeBytes: opts.shardSizeBytes ?? DEFAULT_SHARD_SIZE_BYTES,
+    threads: opts.threads ?? 0,
+    computeDtypeOverride: opts.computeDtype,
+    baseStorageDtype: storageDtypeFor(recipe, opts.computeDtype),
+  });
+}
+
+/** Merges `recipe` into a new model directory `outDir` (created atomically). */
+export async function merge(recipe: Recipe, outDir: string, opts: MergeOptions = {}): Promise<MergeOutcome> {
+  validateRecipe(recipe);
+  expectArg(typeof outDir === "string" && outDir.trim() !== "", "a directory path", "outDir", outDir);
+  validateAnalyzeOptions(opts);
+  expectArg(
+    opts.shardSizeBytes === undefined || (Number.isSafeInteger(opts.shardSizeBytes) && opts.shardSizeBytes > 0),
+    "a positive integer number of bytes",
+    "shardSizeBytes",
+    opts.shardSizeBytes,
+  );
+  expectArg(opts.overwrite === undefined || typeof opts.overwrite === "boolean", "a boolean", "overwrite", opts.overwrite);
+
+  const dest = path.resolve(outDir);
+  const inputs = [recipe.basePath, ...recipe.models.map((m) => m.path)].filter((p): p is string => p !== null);
+  const clash = inputs.find((p) => p === dest || dest.startsWith(`${p}${path.sep}`) || p.startsWith(`${dest}${path.sep}`));
+  if (clash) {
+    throw new EngineError("OUT_EXISTS", `output directory ${dest} overlaps input model ${clash}; write the merge somewhere else`);
+  }
+  await checkInputsExist(recipe);
+  throwIfCancelled(opts.signal, dest);
+  // Built before staging exists so recipe problems leave nothing behind.
+  const request = buildRequest(recipe, dest, opts);
+
+  const stagingDir = await prepareStaging(dest, { overwrite: opts.overwrite });
+  try {
+    const result = await runNativeMerge({ ...request, outDir: stagingDir }, { onProgress: opts.onProgress, signal: opts.signal });
+    throwIfCancelled(opts.signal, dest);
+    const stats = buildStatsReport(request, result, { roles: opts.roles });
+    const finished = await finalizeOutput({
+      stagingDir,
+      outDir: dest,
+      baseModelPath: recipe.basePath ?? recipe.models[0]!.path,
+      recipe,
+      result,
+      outDtype: request.outDtype,
+      stats,
+      engineVersion: engineVersion(),
+      overwrite: opts.overwrite,
+      signal: opts.signal,
+    });
+    return { outDir: finished.outDir, manifestSha256: finished.outputSha256, stats, result };
+  } catch (err) {
+    await discardStaging(stagingDir);
+    throw err;
+  }
+}
+
+/** Runs the merge arithmetic without writing anything and returns the statistics. */
+export async function analyze(recipe: Recipe, opts: AnalyzeOptions = {}): Promise<StatsReport> {
+  validateRecipe(recipe);
+  validateAnalyzeOptions(opts);
+  await checkInputsExist(recipe);
+  const request = buildRequest(recipe, null, opts);
+  const result = await runNativeMerge(request, { onProgress: opts.onProgress, signal: opts.signal });
+  return buildStatsReport(request, result, { roles: opts.roles });
+}

@@ -1,0 +1,118 @@
+// mergescope-manifest.json: size and SHA-256 of every file of an output, the recipe and
+// the engine version, plus one digest over all files (outputSha256) that identifies the
+// merged model as a whole: sha256 of the lines "<path> <sha256>\n", sorted by path.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import type { Recipe } from "../recipe/types";
+import type { StorageDtype } from "../types";
+import { EngineError } from "./errors";
+import { MANIFEST_FILE } from "./staging";
+
+export interface ManifestFile {
+  /** Relative to the output directory, "/"-separated. */
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface OutputManifest {
+  version: 1;
+  createdAt: string;
+  engineVersion: string;
+  recipe: Recipe;
+  /** The recipe as mergekit YAML with absolute paths (reproduces the merge on this machine). */
+  recipeYaml: string;
+  /** dtype of the output weights (the dominant one when tensors differ). */
+  outDtype: StorageDtype | null;
+  /** Every file of the output except this manifest, sorted by path. */
+  files: ManifestFile[];
+  outputSha256: string;
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  // Streamed in 4 MiB chunks: the event loop keeps running while multi-GB shards are hashed.
+  for await (const chunk of createReadStream(file, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+export function outputSha256(files: readonly ManifestFile[]): string {
+  const hash = createHash("sha256");
+  for (const f of [...files].sort(byPath)) hash.update(`${f.path} ${f.sha256}\n`);
+  return hash.digest("hex");
+}
+
+/** Regular files below `dir`, relative "/"-separated paths, sorted. Anything else is an error. */
+export async function listOutputFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string) => {
+    for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+      const relPath = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(relPath);
+      else if (e.isFile()) out.push(relPath);
+      else throw new EngineError("OUT_IO", `${path.join(dir, relPath)} is not a regular file (symlink or special file) in a model output`);
+    }
+  };
+  await walk("");
+  return out.sort();
+}
+
+export interface VerifyProblem {
+  path: string;
+  problem: "missing" | "size" | "sha256" | "extra";
+  detail: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  outputSha256: string;
+  checked: number;
+  problems: VerifyProblem[];
+}
+
+/** Re-hashes every file of a finished output against its manifest. */
+export async function verifyOutput(outDir: string): Promise<VerifyResult> {
+  const dir = path.resolve(outDir);
+  const manifestPath = path.join(dir, MANIFEST_FILE);
+  let manifest: OutputManifest;
+  try {
+    manifest = JSON.parse(await readFile(manifestPath, "utf8")) as OutputManifest;
+  } catch (err) {
+    throw new EngineError("MANIFEST_INVALID", `cannot read ${manifestPath}: ${(err as Error).message}; the folder is not a complete MergeScope output`, {
+      cause: err,
+    });
+  }
+  if (manifest?.version !== 1 || !Array.isArray(manifest.files)) {
+    throw new EngineError("MANIFEST_INVALID", `${manifestPath} is not a version 1 MergeScope manifest`);
+  }
+  const problems: VerifyProblem[] = [];
+  for (const f of manifest.files) {
+    const p = path.join(dir, ...f.path.split("/"));
+    let size: number;
+    try {
+      size = (await stat(p)).size;
+    } catch {
+      problems.push({ path: f.path, problem: "missing", detail: "listed in the manifest but not on disk" });
+      continue;
+    }
+    if (size !== f.bytes) {
+      problems.push({ path: f.path, problem: "size", detail: `${size} bytes on disk, ${f.bytes} in the manifest` });
+      continue;
+    }
+    const sha = await sha256File(p);
+    if (sha !== f.sha256) problems.push({ path: f.path, problem: "sha256", detail: `sha256 ${sha} on disk, ${f.sha256} in the manifest` });
+  }
+  const listed = new Set(manifest.files.map((f) => f.path));
+  for (const rel of await listOutputFiles(dir)) {
+    if (rel !== MANIFEST_FILE && !listed.has(rel)) problems.push({ path: rel, problem: "extra", detail: "on disk but not in the manifest" });
+  }
+  const digest = outputSha256(manifest.files);
+  if (digest !== manifest.outputSha256) {
+    problems.push({ path: MANIFEST_FILE, problem: "sha256", detail: `outputSha256 is ${manifest.outputSha256} but the listed files give ${digest}` });
+  }
+  return { ok: problems.length === 0, outputSha256: manifest.outputSha256, checked: manifest.files.length, problems };
+}

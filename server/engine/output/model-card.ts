@@ -1,0 +1,62 @@
+// README.md of a merged model: Hugging Face front matter, the recipe as mergekit YAML and
+// what the merge did (per-model trim/election totals, sign conflicts).
+import { stringify } from "yaml";
+import { recipeToYaml } from "../recipe/to-yaml";
+import type { Recipe } from "../recipe/types";
+import { markdownTable, modelTotalsTable, signConflictLine } from "../stats/summary";
+import type { StatsReport } from "../stats/report";
+
+const METHOD_TITLES: Record<Recipe["method"], string> = {
+  linear: "linear (weighted average)",
+  task_arithmetic: "task arithmetic",
+  ties: "TIES",
+  ties_sv: "TIES-SV (TIES with a slack variable for the favored model)",
+};
+
+export interface ModelCardInput {
+  title: string;
+  recipe: Recipe;
+  stats: StatsReport;
+  engineVersion: string;
+}
+
+export function buildModelCard({ title, recipe, stats, engineVersion }: ModelCardInput): string {
+  const sources = recipe.baseSource !== null ? [recipe.baseSource] : recipe.models.map((m) => m.source);
+  const frontMatter = stringify({ tags: ["merge", "mergescope"], base_model: sources.length === 1 ? sources[0] : sources, library_name: "transformers" });
+  const lines = [
+    "---",
+    frontMatter.trimEnd(),
+    "---",
+    `# ${title}`,
+    "",
+    `This model is a merge made with MergeScope (native engine ${engineVersion}) using the ${METHOD_TITLES[recipe.method]} method` +
+      (recipe.baseSource !== null && recipe.method !== "linear" ? `, with \`${recipe.baseSource}\` as the base model.` : "."),
+    "",
+    "## Recipe",
+    "",
+    "```yaml",
+    recipeToYaml(recipe, { paths: "as-written" }).trimEnd(),
+    "```",
+    "",
+    "## Merge statistics",
+    "",
+    ...markdownTable(modelTotalsTable(stats)),
+  ];
+  const conflicts = signConflictLine(stats);
+  if (conflicts) {
+    lines.push(
+      "",
+      `${conflicts[0]!.toUpperCase()}${conflicts.slice(1)}.`,
+      "",
+      "*nnz trimmed*: non-zero entries of the model's task vector after magnitude trimming; " +
+        "*discarded*: of those, entries whose sign lost the election; *rescued*: (TIES-SV) lost entries kept thanks to the slack.",
+    );
+  }
+  lines.push(
+    "",
+    `${stats.totals.tensors} tensors, ${stats.totals.numel.toLocaleString("en-US")} parameters. ` +
+      "Per-tensor, per-layer and per-module statistics: `mergescope analyze <recipe> --json`.",
+  );
+  for (const w of stats.warnings) lines.push("", `> Warning: ${w}`);
+  return `${lines.join("\n")}\n`;
+}

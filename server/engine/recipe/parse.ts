@@ -1,0 +1,269 @@
+// mergekit YAML → Recipe. Three passes: (1) YAML syntax, (2) mergekit features MergeScope
+// rejects by name, (3) zod types and ranges, then (4) per-method rules and mergekit's
+// defaults. Every problem found in a pass is reported together, each with its YAML path.
+import path from "node:path";
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from "yaml";
+import type { MergeMethod } from "../types";
+import { RecipeError, describeValue, yamlPathString, type RecipeIssue } from "./errors";
+import { formatZodIssue, RecipeSchema, type RawRecipe } from "./schema";
+import { MERGE_METHODS, type Recipe, type RecipeDtype, type RecipeModel } from "./types";
+import {
+  KNOWN_UNSUPPORTED_METHODS,
+  loraReferenceMessage,
+  MODEL_OBJECT_MESSAGE,
+  UNSUPPORTED_TOP_LEVEL_KEYS,
+} from "./unsupported";
+
+export interface ParseRecipeOptions {
+  /** Folder relative model paths are resolved against (the recipe file's folder). */
+  recipeDir: string;
+}
+
+/** Methods that merge task vectors (model - base); the base model itself is never one of them. */
+const TASK_VECTOR_METHODS: ReadonlySet<MergeMethod> = new Set(["task_arithmetic", "ties", "ties_sv"]);
+const TIES_METHODS: ReadonlySet<MergeMethod> = new Set(["ties", "ties_sv"]);
+
+type YamlPath = PropertyKey[];
+
+export function parseRecipeYaml(text: string, opts: ParseRecipeOptions): Recipe {
+  if (typeof text !== "string") throw new TypeError(`expected a string for recipe text, got ${describeValue(text)}`);
+  if (typeof opts?.recipeDir !== "string" || opts.recipeDir === "") {
+    throw new TypeError(`expected a directory path for recipeDir, got ${describeValue(opts?.recipeDir)}`);
+  }
+  const { doc, lineOf } = parseYaml(text);
+  const raw: unknown = doc.toJS({ maxAliasCount: 1000 });
+  rejectUnsupported(raw, lineOf);
+  const parsed = RecipeSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new RecipeError(parsed.error.issues.flatMap((i) => formatZodIssue(i, raw, lineOf)));
+  }
+  return applyMethodRules(parsed.data, path.resolve(opts.recipeDir), lineOf);
+}
+
+function parseYaml(text: string): { doc: Document; lineOf: (p: YamlPath) => number | null } {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  if (!Array.isArray(docs) || docs.length === 0) {
+    throw new RecipeError([{ path: "", line: null, message: "the recipe is empty; it needs at least `merge_method:` and `models:`" }]);
+  }
+  if (docs.length > 1) {
+    throw new RecipeError([
+      { path: "", line: null, message: `the recipe holds ${docs.length} YAML documents (separated by \`---\`); give one merge per recipe` },
+    ]);
+  }
+  const doc = docs[0]!;
+  const syntax = [...doc.errors];
+  if (syntax.length > 0) {
+    throw new RecipeError(
+      syntax.map((e) => {
+        const at = e.pos?.[0] === undefined ? null : lineCounter.linePos(e.pos[0]);
+        return {
+          path: "",
+          line: at?.line ?? null,
+          message: `invalid YAML${at ? ` at line ${at.line}, column ${at.col}` : ""}: ${e.message.split("\n")[0]}`,
+        };
+      }),
+    );
+  }
+  // Line of the deepest node of `p` that exists (map keys point at the key's line).
+  const lineOf = (p: YamlPath): number | null => {
+    let node: unknown = doc.contents;
+    let offset: number | null = null;
+    for (const step of p) {
+      if (isMap(node)) {
+        const pair = node.items.find((it) => (isScalar(it.key) ? it.key.value : it.key) === step);
+        if (!pair) break;
+        const keyStart = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+        if (keyStart !== undefined) offset = keyStart;
+        node = pair.value;
+      } else if (isSeq(node) && typeof step === "number") {
+        node = node.items[step];
+        const range = (node as { range?: [number, number, number] } | undefined)?.range;
+        if (!range) break;
+        offset = range[0];
+      } else break;
+    }
+    return offset === null ? null : lineCounter.linePos(offset).line;
+  };
+  return { doc, lineOf };
+}
+
+/** mergekit features that are valid for mergekit but not (yet) for MergeScope, named explicitly. */
+function rejectUnsupported(raw: unknown, lineOf: (p: YamlPath) => number | null): void {
+  const issue = (p: YamlPath, message: string): RecipeIssue => ({ path: yamlPathString(p), line: lineOf(p), message });
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new RecipeError([
+      { path: "", line: null, message: `a recipe must be a YAML mapping with \`merge_method:\` and \`models:\`, got ${describeValue(raw)}` },
+    ]);
+  }
+  const r = raw as Record<string, unknown>;
+  const issues: RecipeIssue[] = [];
+  for (const key of Object.keys(r)) {
+    const why = UNSUPPORTED_TOP_LEVEL_KEYS[key];
+    if (why) issues.push(issue([key], why));
+  }
+  const method = r.merge_method;
+  if (typeof method === "string" && (KNOWN_UNSUPPORTED_METHODS as readonly string[]).includes(method)) {
+    issues.push(
+      issue(["merge_method"], `mergekit method \`${method}\` is not supported by MergeScope yet (supported: ${MERGE_METHODS.join(", ")})`),
+    );
+  }
+  if (r.base_model !== null && typeof r.base_model === "object") issues.push(issue(["base_model"], MODEL_OBJECT_MESSAGE));
+  if (Array.isArray(r.models)) {
+    r.models.forEach((m, i) => {
+      const ref = (m as Record<string, unknown> | null)?.model;
+      if (ref !== null && typeof ref === "object") issues.push(issue(["models", i, "model"], MODEL_OBJECT_MESSAGE));
+    });
+  }
+  if (issues.length > 0) throw new RecipeError(issues);
+}
+
+function resolveModelPath(ref: string, recipeDir: string): string {
+  // Trailing separators would make the same directory compare unequal.
+  const p = path.isAbsolute(ref) ? path.normalize(ref) : path.resolve(recipeDir, ref);
+  return p.length > 1 ? p.replace(/[\\/]+$/, "") : p;
+}
+
+function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPath) => number | null): Recipe {
+  const method = raw.merge_method as MergeMethod;
+  const g = raw.parameters ?? {};
+  const issues: RecipeIssue[] = [];
+  const notes: string[] = [];
+  const fail = (p: YamlPath, message: string) => issues.push({ path: yamlPathString(p), line: lineOf(p), message });
+  const usesTaskVectors = TASK_VECTOR_METHODS.has(method);
+  const isTies = TIES_METHODS.has(method);
+
+  for (const [p, ref] of [
+    [["base_model"], raw.base_model],
+    ...raw.models.map((m, i) => [["models", i, "model"], m.model] as const),
+  ] as [YamlPath, string | null | undefined][]) {
+    if (typeof ref === "string" && ref.includes("+")) fail(p, loraReferenceMessage(ref));
+  }
+
+  const baseSource = raw.base_model ?? null;
+  const basePath = baseSource === null ? null : resolveModelPath(baseSource, recipeDir);
+  if (usesTaskVectors && basePath === null) {
+    fail(["base_model"], `required for merge_method \`${method}\` (task vectors are taken relative to it); add \`base_model: PATH\``);
+  }
+
+  const models: RecipeModel[] = [];
+  const seen = new Map<string, number>();
+  let baseListed = false;
+  raw.models.forEach((entry, i) => {
+    const p = entry.parameters ?? {};
+    const resolved = resolveModelPath(entry.model, recipeDir);
+    if (usesTaskVectors && resolved === basePath) {
+      baseListed = true;
+      notes.push(
+        `models[${i}] (\`${entry.model}\`) is the base model; it is left out of the task vectors, as mergekit does` +
+          (entry.parameters ? " (its parameters are not used)" : ""),
+      );
+      return;
+    }
+    if (method === "linear" && resolved === basePath) baseListed = true;
+    const first = seen.get(resolved);
+    if (first !== undefined) {
+      fail(["models", i, "model"], `same model as models[${first}] (\`${resolved}\`); list each model once`);
+      return;
+    }
+    seen.set(resolved, i);
+
+    let weight = p.weight ?? g.weight;
+    if (weight === undefined) {
+      weight = 1;
+      notes.push(`models[${i}]: no \`weight\` given; using 1.0 (mergekit requires \`weight\` for ${method})`);
+    }
+    let density = p.density ?? g.density ?? 1;
+    if (!isTies && density !== 1) {
+      notes.push(`models[${i}]: \`density\` has no effect on ${method} (only ties and ties_sv trim task vectors); ignored`);
+      density = 1;
+    }
+    if (p.gamma !== undefined) notes.push(`models[${i}]: \`gamma\` is a breadcrumbs parameter; it has no effect on ${method}`);
+    const favored = p.favored ?? false;
+    if (p.favored !== undefined && method !== "ties_sv") {
+      fail(["models", i, "parameters", "favored"], "`favored` is a ties_sv parameter; remove it or use `merge_method: ties_sv`");
+    }
+    models.push({ path: resolved, source: entry.model, weight, density, favored });
+  });
+
+  if (method === "linear" && basePath !== null && !baseListed) {
+    fail(
+      ["base_model"],
+      "merge_method `linear` does not use a base model; remove `base_model`, or list that model under `models:` with a weight to include it in the average",
+    );
+  }
+  if (issues.length === 0 && models.length === 0) {
+    fail(["models"], "no models left to merge: every entry is the base model; add the models whose task vectors should be merged");
+  }
+
+  const normalize = g.normalize ?? method !== "task_arithmetic";
+  let lambda = g.lambda ?? 1;
+  if (method === "linear" && g.lambda !== undefined) {
+    if (g.lambda !== 1) notes.push("`lambda` has no effect on linear (mergekit's linear does not scale); ignored");
+    lambda = 1;
+  }
+
+  if (g.consensus !== undefined && !isTies) {
+    fail(["parameters", "consensus"], "`consensus` only applies to ties and ties_sv; remove it");
+  }
+  if (method === "ties_sv" && g.consensus === "count") {
+    fail(["parameters", "consensus"], "ties_sv requires consensus `sum` (lost elections are ranked by their sum margin); remove it or set `sum`");
+  }
+  for (const key of ["slack", "slack_scope"] as const) {
+    if (g[key] !== undefined && method !== "ties_sv") {
+      fail(["parameters", key], `\`${key}\` is a ties_sv parameter; remove it or use \`merge_method: ties_sv\``);
+    }
+  }
+  if (method === "ties_sv") {
+    if (g.slack === undefined) {
+      fail(
+        ["parameters", "slack"],
+        "required for ties_sv: the fraction in [0, 1] of the favored model's kept entries whose lost sign elections may be rescued (the paper uses 0.04)",
+      );
+    }
+    const favored = models.filter((m) => m.favored);
+    if (favored.length !== 1) {
+      const which = raw.models.flatMap((m, i) => (m.parameters?.favored ? [`models[${i}]`] : []));
+      fail(
+        ["models"],
+        `ties_sv needs exactly one model with \`favored: true\` (the SFT model whose lost sign elections may be rescued); found ${favored.length}${which.length > 0 ? ` (${which.join(", ")})` : ""}`,
+      );
+    }
+  }
+
+  const rescale = g.rescale ?? false;
+  if (rescale) {
+    if (isTies && models.some((m) => m.density < 1)) {
+      fail(
+        ["parameters", "rescale"],
+        "`rescale: true` (mergekit then rescales each trimmed task vector to keep its L1 norm) is not supported by MergeScope; remove it or set it to false",
+      );
+    } else {
+      notes.push("`rescale: true` has no effect here (no task vector is trimmed)");
+    }
+  }
+  const int8Mask = g.int8_mask ?? false;
+  if (int8Mask) notes.push("`int8_mask` only changes mergekit's memory use; results are identical, so it is ignored");
+  if (g.t !== undefined) notes.push(`\`t\` is a slerp parameter; it has no effect on ${method}`);
+  if (method === "linear" && basePath !== null) {
+    notes.push("linear: `base_model` is one of the averaged models; config.json and the tokenizer are copied from it");
+  }
+
+  if (issues.length > 0) throw new RecipeError(issues);
+  return {
+    method,
+    basePath,
+    baseSource,
+    models,
+    normalize,
+    lambda,
+    consensus: isTies ? (g.consensus ?? "sum") : "sum",
+    rescale,
+    int8Mask,
+    slack: method === "ties_sv" ? g.slack! : 0,
+    slackScope: method === "ties_sv" ? (g.slack_scope ?? "model") : "model",
+    dtype: (raw.dtype ?? null) as RecipeDtype | null,
+    outDtype: (raw.out_dtype ?? null) as RecipeDtype | null,
+    notes,
+  };
+}

@@ -1,0 +1,114 @@
+// The shape of a mergekit recipe as MergeScope accepts it (zod), and the translation of
+// zod issues into messages that name the YAML path and the offending value. Schemas only
+// check types and ranges; which keys make sense for which method is decided in parse.ts.
+import { z } from "zod";
+import { describeValue, yamlPathString, type RecipeIssue } from "./errors";
+import { LIST_PARAMETER_MESSAGE, MAPPING_PARAMETER_MESSAGE, OTHER_METHOD_PARAMETERS } from "./unsupported";
+import { MERGE_METHODS, RECIPE_DTYPES } from "./types";
+
+// Each schema's error text is the *expectation*; formatZodIssue adds ", got <value>".
+const expecting = (what: string) => ({ error: () => what });
+
+const IN_0_1 = "a number in [0, 1]";
+const number = () => z.number(expecting("a finite number"));
+const fraction = () => z.number(expecting(IN_0_1)).min(0, expecting(IN_0_1)).max(1, expecting(IN_0_1));
+const boolean = () => z.boolean(expecting("true or false"));
+const dtype = () => z.enum(RECIPE_DTYPES as [string, ...string[]], expecting(RECIPE_DTYPES.join(" | ")));
+
+export const MODEL_PARAMETER_KEYS = ["weight", "density", "gamma", "favored"] as const;
+export const GLOBAL_PARAMETER_KEYS = [
+  "normalize",
+  "lambda",
+  "rescale",
+  "int8_mask",
+  "t",
+  "consensus",
+  "slack",
+  "slack_scope",
+  "weight",
+  "density",
+] as const;
+
+const ModelParameters = z
+  .strictObject({
+    weight: number().optional(),
+    density: fraction().optional(),
+    gamma: fraction().optional(),
+    favored: boolean().optional(),
+  })
+  .nullish();
+
+const ModelEntry = z.strictObject({
+  model: z.string(expecting("a model path string")).min(1, expecting("a non-empty model path")),
+  parameters: ModelParameters,
+});
+
+const GlobalParameters = z
+  .strictObject({
+    normalize: boolean().optional(),
+    lambda: number().optional(),
+    rescale: boolean().optional(),
+    int8_mask: boolean().optional(),
+    t: fraction().optional(),
+    consensus: z.enum(["sum", "count"], expecting("sum | count")).optional(),
+    slack: fraction().optional(),
+    slack_scope: z.enum(["model", "tensor"], expecting("model | tensor")).optional(),
+    // mergekit lets per-model parameters be given once for all models here.
+    weight: number().optional(),
+    density: fraction().optional(),
+  })
+  .nullish();
+
+export const RecipeSchema = z.strictObject({
+  merge_method: z.enum(MERGE_METHODS as [string, ...string[]], expecting(MERGE_METHODS.join(" | "))),
+  base_model: z.string(expecting("a model path string")).min(1, expecting("a non-empty model path")).nullish(),
+  models: z.array(ModelEntry, expecting("a list of `- model: PATH` entries")).min(1, expecting("at least one model")),
+  parameters: GlobalParameters,
+  dtype: dtype().nullish(),
+  out_dtype: dtype().nullish(),
+});
+
+export type RawRecipe = z.infer<typeof RecipeSchema>;
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const p of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+const SUPPORTED_KEYS: Record<string, readonly string[]> = {
+  "": ["merge_method", "base_model", "models", "parameters", "dtype", "out_dtype"],
+  parameters: GLOBAL_PARAMETER_KEYS,
+  "models[]": ["model", "parameters"],
+  "models[].parameters": MODEL_PARAMETER_KEYS,
+};
+
+function unknownKeyMessage(path: readonly PropertyKey[], key: string): string {
+  const method = OTHER_METHOD_PARAMETERS[key];
+  if (method) return `parameter \`${key}\` belongs to mergekit's \`${method}\` method, which MergeScope does not support; remove it`;
+  // "models[3].parameters" -> "models[].parameters"
+  const supported = SUPPORTED_KEYS[yamlPathString(path).replace(/\[\d+\]/g, "[]")];
+  return `unknown key \`${key}\`${supported ? ` (supported here: ${supported.join(", ")})` : ""}`;
+}
+
+/** One zod issue → one or more RecipeIssues (unrecognized_keys lists several keys). */
+export function formatZodIssue(issue: z.core.$ZodIssue, raw: unknown, lineOf: (path: PropertyKey[]) => number | null): RecipeIssue[] {
+  const path = issue.path as PropertyKey[];
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) => ({
+      path: yamlPathString([...path, key]),
+      line: lineOf([...path, key]),
+      message: unknownKeyMessage(path, key),
+    }));
+  }
+  const value = valueAt(raw, path);
+  const inParameters = path.includes("parameters");
+  let message: string;
+  if (inParameters && Array.isArray(value)) message = LIST_PARAMETER_MESSAGE;
+  else if (inParameters && value !== null && typeof value === "object") message = MAPPING_PARAMETER_MESSAGE;
+  else message = `expected ${issue.message}, got ${describeValue(value)}`;
+  return [{ path: yamlPathString(path), line: lineOf(path), message }];
+}

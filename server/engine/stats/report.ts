@@ -1,0 +1,202 @@
+// The merge statistics report (CLI --stats, `analyze --json`, the UI): the engine's per-tensor
+// counts, tagged with layer/module, plus sums over the model, per layer and per module.
+// Field names are snake_case and stable: they are part of the product's JSON format.
+import type { MergeMethod, NativeMergeResult, NativeModelTensorStats, StorageDtype } from "../types";
+import { TENSOR_MODULES, tagTensor, type TensorModule } from "./tag-tensor";
+
+/** Per-model counters; each array has one entry per model, in recipe order. */
+export interface PerModelCounts {
+  k: number[];
+  nnz_trimmed: number[];
+  discarded: number[];
+  discarded_l1: number[];
+  rescued: number[];
+  conflicts_won: number[];
+  in_conflict: number[];
+  contributing: number[];
+}
+
+export const PER_MODEL_FIELDS = [
+  "k",
+  "nnz_trimmed",
+  "discarded",
+  "discarded_l1",
+  "rescued",
+  "conflicts_won",
+  "in_conflict",
+  "contributing",
+] as const satisfies readonly (keyof PerModelCounts)[];
+
+const FROM_NATIVE: Record<keyof PerModelCounts, keyof NativeModelTensorStats> = {
+  k: "k",
+  nnz_trimmed: "nnzTrimmed",
+  discarded: "discarded",
+  discarded_l1: "discardedL1",
+  rescued: "rescued",
+  conflicts_won: "conflictsWon",
+  in_conflict: "inConflict",
+  contributing: "contributing",
+};
+
+export interface TensorStatsEntry extends PerModelCounts {
+  name: string;
+  layer: number | null;
+  module: TensorModule;
+  numel: number;
+  shape: number[];
+  dtype: StorageDtype;
+  /** Per model: the k-th largest |delta| (null when that model is not trimmed). */
+  threshold: (number | null)[];
+  sign_conflicts: number;
+  n_positions_no_contributor: number;
+  n_majority_negative: number;
+  /** ties_sv: lost elections of the favored model (candidates) and how many were rescued. */
+  sv_candidates: number;
+  sv_reserved: number;
+  /** An embedding of some model was cut to the base's rows. */
+  row_cut: boolean;
+}
+
+export interface StatsGroup extends PerModelCounts {
+  tensors: number;
+  numel: number;
+  sign_conflicts: number;
+  n_positions_no_contributor: number;
+  n_majority_negative: number;
+  sv_candidates: number;
+  sv_reserved: number;
+}
+
+export interface StatsReportModel {
+  path: string;
+  role?: string;
+  weight: number;
+  density: number;
+  favored: boolean;
+}
+
+export interface StatsReport {
+  method: MergeMethod;
+  models: StatsReportModel[];
+  tensors: TensorStatsEntry[];
+  totals: StatsGroup;
+  /** Ascending layer; tensors outside the layers (embeddings, final norm, LM head) last, as layer null. */
+  byLayer: (StatsGroup & { layer: number | null })[];
+  /** In a fixed module order (embed, q, k, v, qkv, o, gate, up, gate_up, down, norm, lm_head, other); only modules present. */
+  byModule: (StatsGroup & { module: TensorModule })[];
+  warnings: string[];
+  /** ties_sv with model scope: the number of favored entries that could be rescued (R). */
+  slack_budget: number | null;
+}
+
+/** What the report needs from the request (a NativeMergeRequest or a Recipe both fit). */
+export interface StatsReportSource {
+  method: MergeMethod;
+  models: readonly { path: string; weight: number; density: number; favored: boolean }[];
+}
+
+export interface StatsReportOptions {
+  /** Per model, in recipe order: a label such as "sft" or "ct-8B" (from the experiment). */
+  roles?: readonly (string | undefined)[];
+}
+
+function emptyGroup(nModels: number): StatsGroup {
+  const zeros = () => new Array<number>(nModels).fill(0);
+  return {
+    tensors: 0,
+    numel: 0,
+    sign_conflicts: 0,
+    n_positions_no_contributor: 0,
+    n_majority_negative: 0,
+    sv_candidates: 0,
+    sv_reserved: 0,
+    k: zeros(),
+    nnz_trimmed: zeros(),
+    discarded: zeros(),
+    discarded_l1: zeros(),
+    rescued: zeros(),
+    conflicts_won: zeros(),
+    in_conflict: zeros(),
+    contributing: zeros(),
+  };
+}
+
+function addInto(group: StatsGroup, t: TensorStatsEntry): void {
+  group.tensors += 1;
+  group.numel += t.numel;
+  group.sign_conflicts += t.sign_conflicts;
+  group.n_positions_no_contributor += t.n_positions_no_contributor;
+  group.n_majority_negative += t.n_majority_negative;
+  group.sv_candidates += t.sv_candidates;
+  group.sv_reserved += t.sv_reserved;
+  for (const f of PER_MODEL_FIELDS) {
+    const target = group[f];
+    t[f].forEach((v, i) => (target[i] = target[i]! + v));
+  }
+}
+
+export function buildStatsReport(source: StatsReportSource, result: NativeMergeResult, opts: StatsReportOptions = {}): StatsReport {
+  const n = source.models.length;
+  const tensors: TensorStatsEntry[] = result.tensors.map((t) => {
+    if (t.models.length !== n) {
+      throw new Error(`engine result for tensor "${t.name}" has statistics for ${t.models.length} models, but the request has ${n}`);
+    }
+    const perModel = (f: keyof PerModelCounts) => t.models.map((m) => m[FROM_NATIVE[f]] as number);
+    const { layer, module } = tagTensor(t.name);
+    return {
+      name: t.name,
+      layer,
+      module,
+      numel: t.numel,
+      shape: [...t.shape],
+      dtype: t.dtype,
+      k: perModel("k"),
+      threshold: t.models.map((m) => m.threshold),
+      nnz_trimmed: perModel("nnz_trimmed"),
+      discarded: perModel("discarded"),
+      discarded_l1: perModel("discarded_l1"),
+      rescued: perModel("rescued"),
+      conflicts_won: perModel("conflicts_won"),
+      in_conflict: perModel("in_conflict"),
+      contributing: perModel("contributing"),
+      sign_conflicts: t.signConflicts,
+      n_positions_no_contributor: t.noContributor,
+      n_majority_negative: t.majorityNegative,
+      sv_candidates: t.svCandidates,
+      sv_reserved: t.svReserved,
+      row_cut: t.rowCut,
+    };
+  });
+
+  const totals = emptyGroup(n);
+  const layers = new Map<number | null, StatsGroup>();
+  const modules = new Map<TensorModule, StatsGroup>();
+  for (const t of tensors) {
+    addInto(totals, t);
+    if (!layers.has(t.layer)) layers.set(t.layer, emptyGroup(n));
+    addInto(layers.get(t.layer)!, t);
+    if (!modules.has(t.module)) modules.set(t.module, emptyGroup(n));
+    addInto(modules.get(t.module)!, t);
+  }
+  const layerOrder = [...layers.keys()].sort((a, b) => (a === null ? 1 : b === null ? -1 : a - b));
+
+  return {
+    method: source.method,
+    models: source.models.map((m, i) => {
+      const role = opts.roles?.[i];
+      return { path: m.path, ...(role !== undefined ? { role } : {}), weight: m.weight, density: m.density, favored: m.favored };
+    }),
+    tensors,
+    totals,
+    byLayer: layerOrder.map((layer) => ({ layer, ...layers.get(layer)! })),
+    byModule: TENSOR_MODULES.filter((m) => modules.has(m)).map((module) => ({ module, ...modules.get(module)! })),
+    warnings: [...result.warnings],
+    slack_budget: result.slackBudget,
+  };
+}
+
+/** Share of a model's trimmed non-zeros dropped by the sign election, in percent (0 when it has none). */
+export function discardedPercent(group: PerModelCounts, model: number): number {
+  const nnz = group.nnz_trimmed[model] ?? 0;
+  return nnz === 0 ? 0 : (100 * (group.discarded[model] ?? 0)) / nnz;
+}

@@ -1,0 +1,64 @@
+// A job type is declared once: type, version, zod schemas for its payload and
+// result, and a handler. Payloads are validated at enqueue and again at
+// dequeue (a queued payload may predate a schema change: then the job fails
+// with JOB_PAYLOAD_INVALID instead of running on bad input).
+import type { z } from "zod";
+import type { DbTx } from "../db/client";
+
+export interface JobProgress {
+  phase: string;
+  progress: number; // 0..1
+  tensorsDone?: number;
+  tensorsTotal?: number;
+  bytesDone?: number;
+  bytesTotal?: number;
+  bytesPerSec?: number | null;
+  etaSeconds?: number | null;
+}
+
+export interface JobContext {
+  jobId: string;
+  attempt: number;
+  idempotencyKey: string;
+  experimentId: string | null;
+  /** Aborted when the job is cancelled or the worker lost its lease. */
+  signal: AbortSignal;
+  dataDir: string;
+  reportProgress(p: JobProgress): void;
+  log(level: "info" | "warn" | "error", message: string): void;
+}
+
+export interface JobOutcome<TResult> {
+  result: TResult;
+  /** Published output (merge jobs): recorded together with the done status. */
+  outputPath?: string;
+  outputSha256?: string;
+  /** Bulky data for `persist` (e.g. per-tensor statistics); not stored in the job row. */
+  details?: unknown;
+}
+
+export interface JobDefinition<TPayload = unknown, TResult = unknown> {
+  type: string;
+  version: number;
+  payload: z.ZodType<TPayload>;
+  result: z.ZodType<TResult>;
+  /** Stable identity of the work (inputs included) for idempotent enqueues. */
+  identity(payload: TPayload): Promise<unknown> | unknown;
+  handler(payload: TPayload, ctx: JobContext): Promise<JobOutcome<TResult>>;
+  /** Records derived rows (a service function) in the transaction that marks the job done. */
+  persist?(tx: DbTx, job: { jobId: string; experimentId: string | null; payload: TPayload }, result: TResult, details: unknown): Promise<void>;
+}
+
+export function defineJob<TPayload, TResult>(def: JobDefinition<TPayload, TResult>): JobDefinition<TPayload, TResult> {
+  return def;
+}
+
+/** Error that must not be retried (bad input): the job fails at once with this code. */
+export class PermanentJobError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

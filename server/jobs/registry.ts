@@ -1,0 +1,15 @@
+// Every job type, declared once. Workers and the enqueue path look types up here.
+import type { JobDefinition } from "./definition";
+import { analyzeJob } from "./types/analyze";
+import { mergeJob } from "./types/merge";
+
+const definitions: JobDefinition<never, unknown>[] = [
+  mergeJob as unknown as JobDefinition<never, unknown>,
+  analyzeJob as unknown as JobDefinition<never, unknown>,
+];
+
+export const JOB_TYPES = definitions.map((d) => d.type);
+
+export function jobDefinition(type: string): JobDefinition<unknown, unknown> | undefined {
+  return definitions.find((d) => d.type === type) as JobDefinition<unknown, unknown> | undefined;
+}

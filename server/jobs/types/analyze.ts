@@ -1,0 +1,48 @@
+// `analyze` job: merge statistics without writing a model (the data behind
+// Figures 3–4), stored per tensor in the Analysis / TensorStat tables.
+import { z } from "zod";
+import { defineJob } from "../definition";
+import { analyze } from "../../engine/merge";
+import type { StatsReport } from "../../engine/stats";
+import { saveAnalysis } from "../../services/analyses/store";
+import { parsePayloadRecipe, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
+import { engineProgressToJob, engineThreadsPerWorker } from "./progress";
+
+const analyzeResultSchema = z.object({
+  method: z.string(),
+  tensors: z.number(),
+  totals: z.record(z.string(), z.unknown()),
+  slackBudget: z.number().nullable(),
+});
+
+export const analyzeJob = defineJob({
+  type: "analyze",
+  version: 1,
+  payload: recipePayloadSchema,
+  result: analyzeResultSchema,
+  identity: (p) => recipeIdentity(p),
+  async handler(p, ctx) {
+    const recipe = parsePayloadRecipe(p);
+    const started = Date.now();
+    const report = await analyze(recipe, {
+      signal: ctx.signal,
+      threads: engineThreadsPerWorker(),
+      computeDtype: p.computeDtype,
+      onProgress: (np) => ctx.reportProgress(engineProgressToJob(np, started)),
+    });
+    return {
+      result: { method: report.method, tensors: report.tensors.length, totals: report.totals as unknown as Record<string, unknown>, slackBudget: report.slack_budget },
+      details: report,
+    };
+  },
+  async persist(tx, job, _result, details) {
+    const recipe = parsePayloadRecipe(job.payload);
+    await saveAnalysis(tx, {
+      jobId: job.jobId,
+      experimentId: job.experimentId,
+      report: details as StatsReport,
+      slack: recipe.method === "ties_sv" ? recipe.slack : null,
+      slackScope: recipe.method === "ties_sv" ? recipe.slackScope : null,
+    });
+  },
+});

@@ -1,0 +1,65 @@
+// `merge` job: writes a merged model under <data>/merges/<name>-<key> with the
+// engine's crash-safe staging. If a finished, verified output already exists
+// (an earlier attempt published it but died before recording it), it is
+// reused instead of merging again.
+import { existsSync, rmSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { defineJob } from "../definition";
+import { merge } from "../../engine/merge";
+import { verifyOutput } from "../../engine/output";
+import { parsePayloadRecipe, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
+import { engineProgressToJob, engineThreadsPerWorker } from "./progress";
+
+export const mergePayloadSchema = recipePayloadSchema.extend({
+  outputName: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, '.', '_' and '-' only")
+    .max(120)
+    .optional(),
+  shardSizeBytes: z.number().int().positive().optional(),
+});
+
+const mergeResultSchema = z.object({
+  outDir: z.string(),
+  outputSha256: z.string(),
+  reused: z.boolean(),
+  totals: z.record(z.string(), z.unknown()).nullable(),
+  warnings: z.array(z.string()),
+});
+
+export const mergeJob = defineJob({
+  type: "merge",
+  version: 1,
+  payload: mergePayloadSchema,
+  result: mergeResultSchema,
+  identity: (p) => ({ ...(recipeIdentity(p) as object), shardSizeBytes: p.shardSizeBytes ?? null }),
+  async handler(p, ctx) {
+    const recipe = parsePayloadRecipe(p);
+    const name = p.outputName ?? `${recipe.method}-${path.basename(recipe.models.at(-1)?.path ?? "merge")}`;
+    const outDir = path.join(ctx.dataDir, "merges", `${name}-${ctx.idempotencyKey.slice(0, 12)}`);
+    if (existsSync(outDir)) {
+      const verified = await verifyOutput(outDir);
+      if (verified.ok) {
+        ctx.log("info", `reusing the verified output already at ${outDir}`);
+        return { result: { outDir, outputSha256: verified.outputSha256, reused: true, totals: null, warnings: [] }, outputPath: outDir, outputSha256: verified.outputSha256 };
+      }
+      ctx.log("warn", `removing an unverifiable output at ${outDir}: ${verified.problems.map((x) => x.detail).join("; ")}`);
+      rmSync(outDir, { recursive: true, force: true });
+    }
+    const started = Date.now();
+    const r = await merge(recipe, outDir, {
+      signal: ctx.signal,
+      threads: engineThreadsPerWorker(),
+      computeDtype: p.computeDtype,
+      shardSizeBytes: p.shardSizeBytes,
+      onProgress: (np) => ctx.reportProgress(engineProgressToJob(np, started)),
+    });
+    for (const w of r.stats.warnings) ctx.log("warn", w);
+    return {
+      result: { outDir: r.outDir, outputSha256: r.manifestSha256, reused: false, totals: r.stats.totals as unknown as Record<string, unknown>, warnings: r.stats.warnings },
+      outputPath: r.outDir,
+      outputSha256: r.manifestSha256,
+    };
+  },
+});

@@ -1,0 +1,32 @@
+// Payload fields shared by the recipe-driven jobs (merge, analyze): the
+// recipe as mergekit YAML plus the folder its relative paths resolve against.
+import { z } from "zod";
+import { PermanentJobError } from "../definition";
+import { modelFingerprint } from "../idempotency";
+import { parseRecipeYaml, RecipeError } from "../../engine/recipe";
+import type { Recipe } from "../../engine/recipe/types";
+
+export const recipePayloadSchema = z.object({
+  recipeYaml: z.string().min(1).max(500_000),
+  recipeDir: z.string().min(1).refine((p) => p.startsWith("/"), "must be an absolute path"),
+  label: z.string().max(200).optional(),
+  computeDtype: z.enum(["float32", "storage"]).optional(),
+});
+export type RecipePayload = z.infer<typeof recipePayloadSchema>;
+
+export function parsePayloadRecipe(p: RecipePayload): Recipe {
+  try {
+    return parseRecipeYaml(p.recipeYaml, { recipeDir: p.recipeDir });
+  } catch (err) {
+    if (err instanceof RecipeError) throw new PermanentJobError("RECIPE_INVALID", err.message);
+    throw err;
+  }
+}
+
+/** What the work is: the resolved recipe plus what its checkpoints are on disk. */
+export function recipeIdentity(p: RecipePayload): unknown {
+  const recipe = parsePayloadRecipe(p);
+  const paths = [recipe.basePath, ...recipe.models.map((m) => m.path)].filter((x): x is string => typeof x === "string");
+  const { notes: _notes, ...work } = recipe;
+  return { recipe: work, computeDtype: p.computeDtype ?? null, inputs: paths.map((x) => [x, modelFingerprint(x)]) };
+}

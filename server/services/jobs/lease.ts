@@ -1,0 +1,224 @@
+// The embedded queue's worker side: atomic claim, lease heartbeat, and
+// completion / failure — every write fenced by the lease token, so a worker
+// presumed dead (its lease expired and the job was claimed again) can no
+// longer change the job. Claiming is a compare-and-set on status, which
+// SQLite serializes: two workers can never hold the same job.
+import os from "node:os";
+import { db, type DbTx } from "../../db/client";
+import { isPermanentErrorCode } from "./status";
+
+export const LEASE_MS = 15_000;
+
+/** Worker ids are "<hostname>/<pid>/<random>" so a local owner's death is detectable at once. */
+export function makeWorkerId(hostname: string, pid: number): string {
+  return `${hostname}/${pid}/${Math.random().toString(36).slice(2, 8)}`;
+}
+
+function ownerIsDeadLocalProcess(owner: string | null): boolean {
+  if (!owner) return false;
+  const [host, pidText] = owner.split("/");
+  if (host !== os.hostname() || !pidText) return false;
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+export interface ClaimedJob {
+  id: string;
+  type: string;
+  version: number;
+  payload: string;
+  attempts: number;
+  maxAttempts: number;
+  leaseToken: number;
+  idempotencyKey: string;
+  experimentId: string | null;
+}
+
+export class LeaseLostError extends Error {
+  readonly code = "LEASE_LOST";
+  constructor(jobId: string) {
+    super(`job ${jobId}: lease lost (the job was re-queued or cancelled); this worker's result is discarded`);
+  }
+}
+
+/** Claims the highest-priority runnable job, or returns null when there is none. */
+export async function claimJob(workerId: string, types?: string[]): Promise<ClaimedJob | null> {
+  const client = await db();
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const now = new Date();
+    const candidate = await client.job.findFirst({
+      where: { status: "queued", runAfter: { lte: now }, cancelRequested: false, ...(types ? { type: { in: types } } : {}) },
+      orderBy: [{ priority: "desc" }, { createdAt: "asc" }, { id: "asc" }],
+      select: { id: true },
+    });
+    if (!candidate) return null;
+    const claimed = await client.job.updateMany({
+      where: { id: candidate.id, status: "queued" },
+      data: {
+        status: "running",
+        leaseOwner: workerId,
+        leaseToken: { increment: 1 },
+        leaseExpiresAt: new Date(now.getTime() + LEASE_MS),
+        attempts: { increment: 1 },
+        startedAt: now,
+        phase: "starting",
+        errorCode: null,
+        errorMessage: null,
+      },
+    });
+    if (claimed.count === 1) {
+      const job = await client.job.findUniqueOrThrow({ where: { id: candidate.id } });
+      return {
+        id: job.id,
+        type: job.type,
+        version: job.version,
+        payload: job.payload,
+        attempts: job.attempts,
+        maxAttempts: job.maxAttempts,
+        leaseToken: job.leaseToken,
+        idempotencyKey: job.idempotencyKey,
+        experimentId: job.experimentId,
+      };
+    }
+    // Another worker won this one: look again.
+  }
+  return null;
+}
+
+export interface ProgressUpdate {
+  phase?: string;
+  progress?: number;
+  tensorsDone?: number;
+  tensorsTotal?: number;
+  bytesDone?: number;
+  bytesTotal?: number;
+  bytesPerSec?: number | null;
+  etaSeconds?: number | null;
+}
+
+/** Renews the lease (and records progress). Returns whether cancellation was requested. */
+export async function heartbeat(jobId: string, token: number, progress?: ProgressUpdate): Promise<{ cancelRequested: boolean }> {
+  const client = await db();
+  const r = await client.job.updateMany({
+    where: { id: jobId, leaseToken: token, status: "running" },
+    data: { leaseExpiresAt: new Date(Date.now() + LEASE_MS), ...progress },
+  });
+  if (r.count !== 1) throw new LeaseLostError(jobId);
+  const row = await client.job.findUnique({ where: { id: jobId }, select: { cancelRequested: true } });
+  return { cancelRequested: row?.cancelRequested ?? true };
+}
+
+export async function appendJobLog(jobId: string, token: number | null, level: "info" | "warn" | "error", message: string): Promise<void> {
+  const client = await db();
+  if (token !== null) {
+    const owned = await client.job.count({ where: { id: jobId, leaseToken: token, status: "running" } });
+    if (owned !== 1) return; // a stale worker's log lines are dropped with its writes
+  }
+  await client.jobLog.create({ data: { jobId, level, message: message.slice(0, 4000) } });
+}
+
+
+export interface CompletionRecord {
+  result: unknown;
+  outputPath?: string;
+  outputSha256?: string;
+  /** Writes derived rows (e.g. analysis statistics) in the same transaction as the done status. */
+  persist?: (tx: DbTx) => Promise<void>;
+}
+
+/** Marks the job done and records its result in one transaction, fenced by the lease. */
+export async function completeJob(jobId: string, token: number, rec: CompletionRecord): Promise<void> {
+  const client = await db();
+  await client.$transaction(async (tx) => {
+    const r = await tx.job.updateMany({
+      where: { id: jobId, leaseToken: token, status: "running" },
+      data: {
+        status: "done",
+        progress: 1,
+        phase: "done",
+        etaSeconds: 0,
+        result: JSON.stringify(rec.result),
+        outputPath: rec.outputPath ?? null,
+        outputSha256: rec.outputSha256 ?? null,
+        finishedAt: new Date(),
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      },
+    });
+    if (r.count !== 1) throw new LeaseLostError(jobId);
+    if (rec.persist) await rec.persist(tx);
+  });
+}
+
+/** Records a failure: bad input fails at once; other errors retry with backoff until maxAttempts. */
+export async function failJob(jobId: string, token: number, code: string, message: string): Promise<"failed" | "queued"> {
+  const client = await db();
+  const job = await client.job.findUnique({ where: { id: jobId }, select: { attempts: true, maxAttempts: true } });
+  const permanent = isPermanentErrorCode(code) || !job || job.attempts >= job.maxAttempts;
+  const backoffMs = Math.min(60_000, 1000 * 2 ** Math.max(0, (job?.attempts ?? 1) - 1));
+  const r = await client.job.updateMany({
+    where: { id: jobId, leaseToken: token, status: "running" },
+    data: permanent
+      ? { status: "failed", errorCode: code, errorMessage: message, finishedAt: new Date(), leaseOwner: null, leaseExpiresAt: null, phase: "failed" }
+      : { status: "queued", errorCode: code, errorMessage: message, runAfter: new Date(Date.now() + backoffMs), leaseOwner: null, leaseExpiresAt: null, phase: "retrying" },
+  });
+  if (r.count !== 1) throw new LeaseLostError(jobId);
+  return permanent ? "failed" : "queued";
+}
+
+/** A running job whose cancellation was requested has stopped and cleaned up. */
+export async function markCancelled(jobId: string, token: number): Promise<void> {
+  const client = await db();
+  await client.job.updateMany({
+    where: { id: jobId, leaseToken: token, status: "running" },
+    data: { status: "cancelled", finishedAt: new Date(), leaseOwner: null, leaseExpiresAt: null, phase: "cancelled", errorCode: "CANCELLED", errorMessage: "cancelled by the user" },
+  });
+}
+
+/**
+ * Re-queues running jobs whose lease expired (their worker died or hung) and
+ * bumps the lease token so the old worker's late writes are rejected. Jobs
+ * out of attempts fail with WORKER_LOST. Returns how many were handled.
+ */
+export async function reapExpiredLeases(now = new Date()): Promise<number> {
+  const client = await db();
+  const running = await client.job.findMany({
+    where: { status: "running" },
+    select: { id: true, leaseToken: true, attempts: true, maxAttempts: true, cancelRequested: true, leaseExpiresAt: true, leaseOwner: true },
+  });
+  // A lease is over when it expired, or at once when its owner is a dead process on this host.
+  const expired = running.filter((j) => (j.leaseExpiresAt !== null && j.leaseExpiresAt < now) || ownerIsDeadLocalProcess(j.leaseOwner));
+  let n = 0;
+  for (const j of expired) {
+    const outOfAttempts = j.attempts >= j.maxAttempts;
+    const data = j.cancelRequested
+      ? { status: "cancelled", finishedAt: now, phase: "cancelled", errorCode: "CANCELLED", errorMessage: "cancelled (its worker stopped)" }
+      : outOfAttempts
+        ? { status: "failed", finishedAt: now, phase: "failed", errorCode: "WORKER_LOST", errorMessage: `worker stopped responding on attempt ${j.attempts} of ${j.maxAttempts}` }
+        : { status: "queued", phase: "re-queued after worker loss", runAfter: now };
+    const r = await client.job.updateMany({
+      where: { id: j.id, status: "running", leaseToken: j.leaseToken },
+      data: { ...data, leaseToken: { increment: 1 }, leaseOwner: null, leaseExpiresAt: null },
+    });
+    if (r.count === 1) {
+      n++;
+      await client.jobLog.create({ data: { jobId: j.id, level: "warn", message: `lease expired: ${data.phase}` } });
+    }
+  }
+  return n;
+}
+
+/** A worker shutting down hands its job back to the queue (not counted as an attempt). */
+export async function releaseJob(jobId: string, token: number): Promise<void> {
+  const client = await db();
+  await client.job.updateMany({
+    where: { id: jobId, leaseToken: token, status: "running" },
+    data: { status: "queued", attempts: { decrement: 1 }, leaseToken: { increment: 1 }, leaseOwner: null, leaseExpiresAt: null, phase: "re-queued (worker stopped)", runAfter: new Date() },
+  });
+}

@@ -1,0 +1,206 @@
+// The embedded queue's producer side and job management: idempotent enqueue
+// (payload validated by the job type's schema), listing, cancel, retry,
+// delete. Used by the tRPC jobs router and the CLI (through the API).
+import { AppError } from "../../errors";
+import { db } from "../../db/client";
+import { idempotencyKey } from "../../jobs/idempotency";
+import { jobDefinition } from "../../jobs/registry";
+import { JOB_STATUSES, type JobStatus, type JobSummary } from "./status";
+
+export interface EnqueueInput {
+  type: string;
+  payload: unknown;
+  priority?: number;
+  experimentId?: string | null;
+  /** Re-run even when the same work already finished (a cached merge is otherwise reused). */
+  force?: boolean;
+  label?: string;
+}
+
+type JobRow = Awaited<ReturnType<Awaited<ReturnType<typeof db>>["job"]["findUniqueOrThrow"]>>;
+
+function labelOf(row: JobRow): string {
+  try {
+    const p = JSON.parse(row.payload) as { label?: string };
+    if (typeof p.label === "string" && p.label) return p.label;
+  } catch {
+    // payloads are validated at enqueue; a legacy one just has no label
+  }
+  return `${row.type} ${row.id.slice(-6)}`;
+}
+
+export function toJobSummary(row: JobRow): JobSummary {
+  return {
+    id: row.id,
+    type: row.type,
+    version: row.version,
+    status: (JOB_STATUSES as readonly string[]).includes(row.status) ? (row.status as JobStatus) : "failed",
+    priority: row.priority,
+    progress: row.progress,
+    phase: row.phase,
+    attempts: row.attempts,
+    maxAttempts: row.maxAttempts,
+    tensorsDone: row.tensorsDone,
+    tensorsTotal: row.tensorsTotal,
+    bytesDone: row.bytesDone,
+    bytesTotal: row.bytesTotal,
+    bytesPerSec: row.bytesPerSec,
+    etaSeconds: row.etaSeconds,
+    errorCode: row.errorCode,
+    errorMessage: row.errorMessage,
+    outputPath: row.outputPath,
+    outputSha256: row.outputSha256,
+    experimentId: row.experimentId,
+    label: labelOf(row),
+    cancelRequested: row.cancelRequested,
+    createdAt: row.createdAt,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+  };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { code?: string }).code === "P2002";
+}
+
+export async function enqueueJob(input: EnqueueInput): Promise<{ job: JobSummary; created: boolean }> {
+  const def = jobDefinition(input.type);
+  if (!def) throw new AppError("BAD_INPUT", `unknown job type '${input.type}'`);
+  const parsed = def.payload.safeParse(input.payload);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; ");
+    throw new AppError("BAD_INPUT", `invalid ${input.type} job: ${issues}`);
+  }
+  const key = idempotencyKey(def.type, def.version, await def.identity(parsed.data));
+  const client = await db();
+  const existing = await client.job.findUnique({ where: { idempotencyKey: key } });
+  if (existing) {
+    if (input.force && ["done", "failed", "cancelled"].includes(existing.status)) {
+      const requeued = await client.job.updateMany({
+        where: { id: existing.id, status: existing.status },
+        data: requeueData(),
+      });
+      const row = await client.job.findUniqueOrThrow({ where: { id: existing.id } });
+      return { job: toJobSummary(row), created: requeued.count === 1 };
+    }
+    return { job: toJobSummary(existing), created: false };
+  }
+  try {
+    const row = await client.job.create({
+      data: {
+        type: def.type,
+        version: def.version,
+        payload: JSON.stringify(parsed.data),
+        idempotencyKey: key,
+        priority: input.priority ?? 0,
+        experimentId: input.experimentId ?? null,
+      },
+    });
+    await client.jobLog.create({ data: { jobId: row.id, level: "info", message: "queued" } });
+    return { job: toJobSummary(row), created: true };
+  } catch (err) {
+    // A concurrent identical enqueue won the unique key: return its job.
+    if (!isUniqueViolation(err)) throw err;
+    const row = await client.job.findUniqueOrThrow({ where: { idempotencyKey: key } });
+    return { job: toJobSummary(row), created: false };
+  }
+}
+
+function requeueData() {
+  return {
+    status: "queued",
+    attempts: 0,
+    progress: 0,
+    phase: null,
+    tensorsDone: 0,
+    bytesDone: 0,
+    bytesPerSec: null,
+    etaSeconds: null,
+    errorCode: null,
+    errorMessage: null,
+    outputPath: null,
+    outputSha256: null,
+    result: null,
+    cancelRequested: false,
+    runAfter: new Date(),
+    startedAt: null,
+    finishedAt: null,
+  };
+}
+
+export interface JobFilter {
+  status?: JobStatus[];
+  type?: string[];
+  experimentId?: string;
+  limit?: number;
+}
+
+export async function listJobs(filter: JobFilter = {}): Promise<JobSummary[]> {
+  const client = await db();
+  const rows = await client.job.findMany({
+    where: {
+      ...(filter.status?.length ? { status: { in: filter.status } } : {}),
+      ...(filter.type?.length ? { type: { in: filter.type } } : {}),
+      ...(filter.experimentId ? { experimentId: filter.experimentId } : {}),
+    },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: Math.min(filter.limit ?? 500, 5000),
+  });
+  return rows.map(toJobSummary);
+}
+
+export async function getJob(id: string): Promise<{ job: JobSummary; payload: unknown; result: unknown; logs: { ts: Date; level: string; message: string }[] }> {
+  const client = await db();
+  const row = await client.job.findUnique({ where: { id } });
+  if (!row) throw new AppError("NOT_FOUND", `job ${id} not found`);
+  const logs = await client.jobLog.findMany({ where: { jobId: id }, orderBy: { id: "asc" }, take: 2000 });
+  return {
+    job: toJobSummary(row),
+    payload: JSON.parse(row.payload) as unknown,
+    result: row.result ? (JSON.parse(row.result) as unknown) : null,
+    logs: logs.map((l) => ({ ts: l.ts, level: l.level, message: l.message })),
+  };
+}
+
+/** Queued jobs are cancelled at once; running ones are asked to stop (their worker cleans up). */
+export async function cancelJob(id: string): Promise<JobSummary> {
+  const client = await db();
+  const q = await client.job.updateMany({
+    where: { id, status: "queued" },
+    data: { status: "cancelled", cancelRequested: true, finishedAt: new Date(), phase: "cancelled", errorCode: "CANCELLED", errorMessage: "cancelled by the user" },
+  });
+  if (q.count === 0) await client.job.updateMany({ where: { id, status: "running" }, data: { cancelRequested: true } });
+  const row = await client.job.findUnique({ where: { id } });
+  if (!row) throw new AppError("NOT_FOUND", `job ${id} not found`);
+  await client.jobLog.create({ data: { jobId: id, level: "info", message: "cancel requested" } });
+  return toJobSummary(row);
+}
+
+export async function retryJob(id: string): Promise<JobSummary> {
+  const client = await db();
+  const r = await client.job.updateMany({ where: { id, status: { in: ["failed", "cancelled"] } }, data: requeueData() });
+  const row = await client.job.findUnique({ where: { id } });
+  if (!row) throw new AppError("NOT_FOUND", `job ${id} not found`);
+  if (r.count === 0) throw new AppError("CONFLICT", `job ${id} is ${row.status}; only failed or cancelled jobs can be retried`);
+  await client.jobLog.create({ data: { jobId: id, level: "info", message: "retry requested" } });
+  return toJobSummary(row);
+}
+
+export async function deleteJob(id: string): Promise<void> {
+  const client = await db();
+  const r = await client.job.deleteMany({ where: { id, status: { not: "running" } } });
+  if (r.count === 0) {
+    const row = await client.job.findUnique({ where: { id } });
+    if (!row) throw new AppError("NOT_FOUND", `job ${id} not found`);
+    throw new AppError("CONFLICT", `job ${id} is running; cancel it first`);
+  }
+}
+
+export async function setJobPriority(id: string, priority: number): Promise<JobSummary> {
+  const client = await db();
+  const r = await client.job.updateMany({ where: { id, status: "queued" }, data: { priority } });
+  const row = await client.job.findUnique({ where: { id } });
+  if (!row) throw new AppError("NOT_FOUND", `job ${id} not found`);
+  if (r.count === 0) throw new AppError("CONFLICT", `job ${id} is ${row.status}; only queued jobs can be re-prioritised`);
+  return toJobSummary(row);
+}

@@ -1,0 +1,43 @@
+// Job statuses and the public shape of a job (API, CLI `jobs --json`, UI).
+import { z } from "zod";
+
+export const JOB_STATUSES = ["queued", "running", "done", "failed", "cancelled"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const jobStatusSchema = z.enum(JOB_STATUSES);
+
+export const jobSummarySchema = z.object({
+  id: z.string(),
+  type: z.string(),
+  version: z.number(),
+  status: jobStatusSchema,
+  priority: z.number(),
+  progress: z.number(),
+  phase: z.string().nullable(),
+  attempts: z.number(),
+  maxAttempts: z.number(),
+  tensorsDone: z.number(),
+  tensorsTotal: z.number(),
+  bytesDone: z.number(),
+  bytesTotal: z.number(),
+  bytesPerSec: z.number().nullable(),
+  etaSeconds: z.number().nullable(),
+  errorCode: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  outputPath: z.string().nullable(),
+  outputSha256: z.string().nullable(),
+  experimentId: z.string().nullable(),
+  label: z.string(),
+  cancelRequested: z.boolean(),
+  createdAt: z.date(),
+  startedAt: z.date().nullable(),
+  finishedAt: z.date().nullable(),
+});
+export type JobSummary = z.infer<typeof jobSummarySchema>;
+
+/** Codes of failures that retrying cannot fix (bad input): the job fails on its first attempt. */
+export function isPermanentErrorCode(code: string): boolean {
+  return (
+    /^(ST|IDX|MODEL|RECIPE)_/.test(code) ||
+    ["OUT_NO_SPACE", "OUT_EXISTS", "JOB_PAYLOAD_INVALID", "JOB_TYPE_UNKNOWN", "INVALID_ARGUMENT", "CANCELLED"].includes(code)
+  );
+}

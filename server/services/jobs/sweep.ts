@@ -1,0 +1,85 @@
+// Expands a sweep — CT checkpoints × methods × per-model density grids — into
+// one recipe per grid point, each enqueued as its own (idempotent) job.
+import { parse, stringify } from "yaml";
+import { AppError } from "../../errors";
+import { enqueueJob } from "./queue";
+import type { JobSummary } from "./status";
+
+export interface SweepInput {
+  type: "merge" | "analyze";
+  recipeYaml: string;
+  recipeDir: string;
+  /** Model paths that replace models[ctIndex].model one after another (default: the recipe's own). */
+  checkpoints?: string[];
+  /** Which entry of `models` is the CT model (default: the last one). */
+  ctIndex?: number;
+  methods?: ("linear" | "task_arithmetic" | "ties" | "ties_sv")[];
+  /** Per model (recipe order) the densities to try; the cartesian product is swept. */
+  densities?: number[][];
+  experimentId?: string | null;
+  priority?: number;
+  labelPrefix?: string;
+}
+
+interface RecipeDoc {
+  merge_method?: string;
+  models?: { model?: string; parameters?: Record<string, unknown> }[];
+  [key: string]: unknown;
+}
+
+function cartesian(lists: number[][]): number[][] {
+  return lists.reduce<number[][]>((acc, list) => acc.flatMap((prefix) => list.map((v) => [...prefix, v])), [[]]);
+}
+
+export function expandSweep(input: SweepInput): { yaml: string; label: string }[] {
+  let doc: RecipeDoc;
+  try {
+    doc = parse(input.recipeYaml) as RecipeDoc;
+  } catch (err) {
+    throw new AppError("BAD_INPUT", `sweep recipe is not valid YAML: ${(err as Error).message}`);
+  }
+  if (!doc || !Array.isArray(doc.models) || doc.models.length === 0) throw new AppError("BAD_INPUT", "sweep recipe needs a non-empty `models:` list");
+  const models = doc.models;
+  const ctIndex = input.ctIndex ?? models.length - 1;
+  if (ctIndex < 0 || ctIndex >= models.length) throw new AppError("BAD_INPUT", `ctIndex ${ctIndex} is outside models[0..${models.length - 1}]`);
+  const checkpoints = input.checkpoints?.length ? input.checkpoints : [String(models[ctIndex]?.model ?? "")];
+  const methods = input.methods?.length ? input.methods : [String(doc.merge_method ?? "ties")];
+  if (input.densities && input.densities.length !== models.length)
+    throw new AppError("BAD_INPUT", `densities must list one array per model (${models.length}), got ${input.densities.length}`);
+  const grid = input.densities ? cartesian(input.densities) : [null];
+  const points = checkpoints.length * methods.length * grid.length;
+  if (points > 5000) throw new AppError("BAD_INPUT", `sweep of ${points} jobs is over the limit of 5000; split it`);
+
+  const out: { yaml: string; label: string }[] = [];
+  for (const ckpt of checkpoints)
+    for (const method of methods)
+      for (const dens of grid) {
+        const d = structuredClone(doc);
+        d.merge_method = method;
+        d.models = models.map((m, i) => ({
+          ...m,
+          model: i === ctIndex ? ckpt : m.model,
+          parameters: { ...(m.parameters ?? {}), ...(dens ? { density: dens[i] } : {}) },
+        }));
+        const label = `${input.labelPrefix ?? input.type} ${method} ${ckpt.split("/").pop()}${dens ? ` d=${dens.join("/")}` : ""}`;
+        out.push({ yaml: stringify(d), label });
+      }
+  return out;
+}
+
+export async function enqueueSweep(input: SweepInput): Promise<{ jobs: JobSummary[]; created: number }> {
+  const recipes = expandSweep(input);
+  const jobs: JobSummary[] = [];
+  let created = 0;
+  for (const r of recipes) {
+    const e = await enqueueJob({
+      type: input.type,
+      payload: { recipeYaml: r.yaml, recipeDir: input.recipeDir, label: r.label },
+      priority: input.priority,
+      experimentId: input.experimentId,
+    });
+    jobs.push(e.job);
+    if (e.created) created++;
+  }
+  return { jobs, created };
+}

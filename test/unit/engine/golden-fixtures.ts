@@ -1,0 +1,69 @@
+// Loading the golden merge cases (test/fixtures/golden, see its README) for the reference tests.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { isFloatDType, type FloatDType } from "@/server/engine/dtype";
+import { readSafetensors } from "@/server/engine/safetensors";
+import type { RefTensor } from "@/server/engine/reference";
+
+export const GOLDEN_DIR = path.join(process.cwd(), "test/fixtures/golden");
+
+export interface GoldenModelStats {
+  k?: number | null;
+  threshold?: number;
+  threshold_f32_hex?: string;
+  n_greater_than_threshold?: number;
+  n_equal_to_threshold?: number;
+  n_kept_at_threshold?: number;
+  nnz_trimmed: number;
+  nnz_trimmed_unambiguous_positions: number;
+  n_discarded_by_sign_election: number;
+  n_discarded_by_sign_election_unambiguous_positions: number;
+  n_contributing: number;
+}
+
+export interface GoldenTensorStats {
+  numel: number;
+  n_ambiguous_positions: number;
+  sign_conflicts: number;
+  sign_conflicts_unambiguous_positions: number;
+  n_positions_no_contributor: number;
+  n_majority_negative: number;
+  models: Record<string, GoldenModelStats>;
+}
+
+export interface GoldenCase {
+  id: string;
+  method: string;
+  consensus: "sum" | "count" | null;
+  storage_dtype: FloatDType;
+  base: string | null;
+  models: { role: string; file: string; weight: number; density?: number }[];
+  parameters_effective: { normalize?: boolean; lambda?: number };
+  tensors: Record<string, { shape: number[]; is_embed: boolean; stats?: GoldenTensorStats; stats_native_compute?: GoldenTensorStats }>;
+}
+
+export function goldenCaseIds(methods: readonly string[]): string[] {
+  const index = JSON.parse(readFileSync(path.join(GOLDEN_DIR, "index.json"), "utf8")) as { cases: { id: string; method: string }[] };
+  return index.cases.filter((c) => methods.includes(c.method)).map((c) => c.id);
+}
+
+export function loadCase(id: string): GoldenCase {
+  const c = JSON.parse(readFileSync(path.join(GOLDEN_DIR, id, "case.json"), "utf8")) as GoldenCase;
+  if (!isFloatDType(c.storage_dtype)) throw new Error(`${id}: unexpected storage dtype ${c.storage_dtype}`);
+  return c;
+}
+
+/** All tensors of one safetensors file in the case directory, or null if it does not exist. */
+export function loadTensors(id: string, file: string): Map<string, RefTensor> | null {
+  const p = path.join(GOLDEN_DIR, id, file);
+  if (!existsSync(p)) return null;
+  const st = readSafetensors(p);
+  return new Map(st.tensorNames().map((n) => [n, { shape: st.info(n).shape, data: st.readFloat32(n) }]));
+}
+
+export function loadMask(id: string): Map<string, Uint8Array> | null {
+  const p = path.join(GOLDEN_DIR, id, "ambiguous_mask.safetensors");
+  if (!existsSync(p)) return null;
+  const st = readSafetensors(p);
+  return new Map(st.tensorNames().map((n) => [n, st.readTensor(n).bytes]));
+}
