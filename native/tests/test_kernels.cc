@@ -613,7 +613,7 @@ TEST(ties_sv_model_scope_mixed_compute_dtypes) {
   std::vector<ref::Tensor> ts;
   std::map<std::string, DType> compute_of = {{"a", DType::BF16}, {"b", DType::F16}, {"c", DType::F32}, {"d", DType::F32}};
   for (auto& [name, dt] : compute_of) ts.push_back(make_tensor(rng, name == "c" ? 70000 : 5000, 2, 2, dt, name));
-  std::vector<ModelParams> mp = {{1, 0.3, true}, {0.8, 1, false}};
+  std::vector<ModelParams> mp = {{1, 0.3, true}, {1.5, 1, false}};
   MergeParams p;
   p.method = Method::TiesSV;
   int refined_rounds = 0;
@@ -632,7 +632,7 @@ TEST(ties_sv_model_scope_mixed_compute_dtypes) {
       CHECK(ok);
     }
   }
-  std::printf("  mixed-dtype model scope: %d of 5 slack values needed a refinement round\n", refined_rounds);
+  CHECK(refined_rounds >= 1);  // the F32 tensors' refinement path, next to exact F16/BF16 tensors
 }
 
 // ---------------------------------------------------------------- validation, cancel, NaN

@@ -5,9 +5,12 @@ import { CliUsageError, type CliCommand } from "./command";
 import { analyzeCommand } from "./commands/analyze";
 import { infoCommand } from "./commands/info";
 import { inspectCommand } from "./commands/inspect";
+import { jobsCommand } from "./commands/jobs";
 import { mergeCommand } from "./commands/merge";
+import { submitCommand } from "./commands/submit";
+import { workerCommand } from "./commands/worker";
 
-const commands: CliCommand[] = [infoCommand, mergeCommand, analyzeCommand, inspectCommand];
+const commands: CliCommand[] = [infoCommand, mergeCommand, analyzeCommand, inspectCommand, submitCommand, jobsCommand, workerCommand];
 
 function version(): string {
   const root = process.env.MERGESCOPE_ROOT ?? process.cwd();

@@ -4,7 +4,11 @@
 // current job back to the queue; a crash is recovered by the lease reaper.
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
 import { closeDb } from "../db/client";
+import { sweepStaleStaging } from "../engine/output";
+import { env } from "../env";
 import { claimJob, makeWorkerId, reapExpiredLeases } from "../services/jobs/lease";
 import { runClaimedJob } from "./run-job";
 
@@ -19,12 +23,16 @@ export async function runWorker(opts: { once?: boolean } = {}): Promise<void> {
   process.once("SIGINT", stop);
   console.log(`[worker ${workerId}] started`);
   let lastReap = 0;
+  const mergesDir = path.join(env().dataDir, "merges");
+  mkdirSync(mergesDir, { recursive: true });
   while (!shutdown.signal.aborted) {
     try {
       if (Date.now() - lastReap > REAP_EVERY_MS) {
         lastReap = Date.now();
         const n = await reapExpiredLeases();
         if (n > 0) console.log(`[worker ${workerId}] re-queued ${n} job(s) of lost workers`);
+        // Staging folders of dead workers (a crash mid-merge) are removed; live ones are left alone.
+        await sweepStaleStaging(mergesDir);
       }
       const job = await claimJob(workerId);
       if (!job) {

@@ -85,8 +85,7 @@ template <class R>
 static inline void sv_margin(uint32_t* __restrict mk, const float* __restrict acc, const float* __restrict wdf,
                              const float* __restrict maj, uint64_t m) {
   for (uint64_t j = 0; j < m; ++j) {
-    const float w = wdf[j];
-    const bool loses = (w > 0.f && maj[j] < 0.f) || (w < 0.f && maj[j] > 0.f);
+    const bool loses = wdf[j] * maj[j] < 0.f;  // maj is +-1: exact sign test; 0 and NaN never lose
     mk[j] = loses ? mag_key(R::r(acc[j])) : kNoCandidate;
   }
 }
@@ -99,7 +98,8 @@ MS_CLONES uint64_t t_sv_reserve(float* __restrict maj, const uint32_t* __restric
   uint32_t c = 0;
   for (uint64_t j = 0; j < m; ++j) {
     const bool res = mk[j] < cutoff;  // only candidates (wdf != 0) have keys < kNoCandidate
-    maj[j] = res ? (wdf[j] > 0.f ? 1.f : -1.f) : maj[j];
+    const float sign = wdf[j] > 0.f ? 1.f : -1.f;
+    maj[j] = res ? sign : maj[j];
     c += res;
   }
   return c;
@@ -109,30 +109,36 @@ MS_CLONES void t_contrib(float* __restrict mixed, float* __restrict div, float* 
                          const float* __restrict maj, float wr, uint64_t m) {
   for (uint64_t j = 0; j < m; ++j) {
     const float v = wd[j];
-    const bool c = (v > 0.f && maj[j] > 0.f) || (v < 0.f && maj[j] < 0.f);
+    const bool c = v * maj[j] > 0.f;  // maj is +-1: same non-zero sign (exact; NaN never contributes)
     mixed[j] += c ? v : 0.f;
     div[j] += c ? wr : 0.f;
     nc[j] += c ? 1.f : 0.f;
   }
 }
 
-template <class R>
-static inline void finish(float* res, const float* b, const float* mixed, const float* __restrict div, uint64_t m,
-                          bool normalize, bool use_lambda, float lam) {
-  // Loops are split per flag combination so each stays branch-free.
-  if (normalize) {
-    for (uint64_t j = 0; j < m; ++j) {
+template <class R, bool kNorm, bool kLam>
+static inline void finish_loop(float* res, const float* b, const float* mixed, const float* __restrict div, uint64_t m,
+                               float lam) {
+  for (uint64_t j = 0; j < m; ++j) {
+    float q = R::r(mixed[j]);
+    if (kNorm) {
       const float d = R::r(div[j]);
-      float q = R::r(R::r(mixed[j]) / (d == 0.f ? 1.f : d));
-      q = use_lambda ? R::r(q * lam) : q;
-      res[j] = R::r(b[j] + q);
+      q = R::r(q / (d == 0.f ? 1.f : d));
     }
+    if (kLam) q = R::r(q * lam);
+    res[j] = R::r(b[j] + q);
+  }
+}
+template <class R>
+static inline void finish(float* res, const float* b, const float* mixed, const float* div, uint64_t m,
+                          bool normalize, bool use_lambda, float lam) {
+  // One loop per flag combination so each stays branch-free.
+  if (normalize) {
+    if (use_lambda) finish_loop<R, true, true>(res, b, mixed, div, m, lam);
+    else finish_loop<R, true, false>(res, b, mixed, div, m, lam);
   } else {
-    for (uint64_t j = 0; j < m; ++j) {
-      float q = R::r(mixed[j]);
-      q = use_lambda ? R::r(q * lam) : q;
-      res[j] = R::r(b[j] + q);
-    }
+    if (use_lambda) finish_loop<R, false, true>(res, b, mixed, div, m, lam);
+    else finish_loop<R, false, false>(res, b, mixed, div, m, lam);
   }
 }
 MS_CLONES void t_finish(float* res, const float* b, const float* mixed, const float* div, uint64_t m, DType r,
@@ -140,14 +146,24 @@ MS_CLONES void t_finish(float* res, const float* b, const float* mixed, const fl
   MS_DISPATCH_R(r, finish<R>(res, b, mixed, div, m, normalize, use_lambda, lam));
 }
 
+template <class R, bool kNorm, bool kLam>
+static inline void finish_scalar_loop(float* res, const float* b, const float* mixed, float div, uint64_t m, float lam) {
+  for (uint64_t j = 0; j < m; ++j) {
+    float q = R::r(mixed[j]);
+    if (kNorm) q = R::r(q / div);
+    if (kLam) q = R::r(q * lam);
+    res[j] = R::r(b[j] + q);
+  }
+}
 template <class R>
 static inline void finish_scalar(float* res, const float* b, const float* mixed, float div, uint64_t m, bool normalize,
                                  bool use_lambda, float lam) {
-  for (uint64_t j = 0; j < m; ++j) {
-    float q = R::r(mixed[j]);
-    q = normalize ? R::r(q / div) : q;
-    q = use_lambda ? R::r(q * lam) : q;
-    res[j] = R::r(b[j] + q);
+  if (normalize) {
+    if (use_lambda) finish_scalar_loop<R, true, true>(res, b, mixed, div, m, lam);
+    else finish_scalar_loop<R, true, false>(res, b, mixed, div, m, lam);
+  } else {
+    if (use_lambda) finish_scalar_loop<R, false, true>(res, b, mixed, div, m, lam);
+    else finish_scalar_loop<R, false, false>(res, b, mixed, div, m, lam);
   }
 }
 MS_CLONES void t_finish_scalar(float* res, const float* b, const float* mixed, float div, uint64_t m, DType r,
@@ -192,34 +208,31 @@ MS_CLONES uint64_t t_nnz(const float* __restrict x, uint64_t m) {
 MS_CLONES void t_model_stats(ModelTileStats* s, const float* __restrict dt, const float* __restrict wd,
                              const float* __restrict maj, const float* __restrict pos, const float* __restrict neg,
                              uint64_t m) {
+  // Bitwise &, not &&: keeps the loop free of control flow so it vectorizes.
   uint32_t nnz = 0, contributing = 0, discarded = 0, in_conflict = 0, won = 0;
   for (uint64_t j = 0; j < m; ++j) {
-    const float v = wd[j];
-    const bool c = (v > 0.f && maj[j] > 0.f) || (v < 0.f && maj[j] < 0.f);
-    const bool nz = dt[j] != 0.f;
-    const bool conflict = pos[j] > 0.f && neg[j] > 0.f;
+    const uint32_t c = wd[j] * maj[j] > 0.f;
+    const uint32_t nz = dt[j] != 0.f;
+    const uint32_t conflict = uint32_t(pos[j] > 0.f) & uint32_t(neg[j] > 0.f);
     nnz += nz;
     contributing += c;
-    discarded += nz && !c;
-    in_conflict += nz && conflict;
-    won += c && conflict;
+    discarded += nz & (c ^ 1u);
+    in_conflict += nz & conflict;
+    won += c & conflict;
   }
   // L1 mass of discarded entries: 8 interleaved double lanes, summed in lane
-  // order -> a fixed order independent of the vector width chosen.
+  // order -> a fixed order whatever vector width the compiler picks.
   double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   const uint64_t m8 = m & ~uint64_t(7);
   for (uint64_t j = 0; j < m8; j += 8) {
     for (int l = 0; l < 8; ++l) {
-      const float v = wd[j + l];
-      const bool c = (v > 0.f && maj[j + l] > 0.f) || (v < 0.f && maj[j + l] < 0.f);
-      const float a = c ? 0.f : __builtin_fabsf(dt[j + l]);
+      const float a = wd[j + l] * maj[j + l] > 0.f ? 0.f : __builtin_fabsf(dt[j + l]);
       lane[l] += double(a);
     }
   }
   for (uint64_t j = m8; j < m; ++j) {
-    const float v = wd[j];
-    const bool c = (v > 0.f && maj[j] > 0.f) || (v < 0.f && maj[j] < 0.f);
-    lane[j - m8] += double(c ? 0.f : __builtin_fabsf(dt[j]));
+    const float a = wd[j] * maj[j] > 0.f ? 0.f : __builtin_fabsf(dt[j]);
+    lane[j - m8] += double(a);
   }
   double l1 = 0;
   for (int l = 0; l < 8; ++l) l1 += lane[l];
@@ -235,7 +248,7 @@ MS_CLONES void t_tensor_stats(TensorTileStats* s, const float* __restrict pos, c
                               const float* __restrict nc, const float* __restrict maj, uint64_t m) {
   uint32_t conf = 0, none = 0, negm = 0;
   for (uint64_t j = 0; j < m; ++j) {
-    conf += pos[j] > 0.f && neg[j] > 0.f;
+    conf += uint32_t(pos[j] > 0.f) & uint32_t(neg[j] > 0.f);
     none += nc[j] == 0.f;
     negm += maj[j] < 0.f;
   }

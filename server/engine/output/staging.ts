@@ -38,7 +38,9 @@ export async function assertDestinationFree(dest: string, overwrite: boolean): P
   try {
     info = await stat(dest);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    // ENOTDIR: a parent is a file; prepareStaging then reports that it cannot create the parent.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return;
     throw new EngineError("OUT_IO", `cannot check output directory ${dest}: ${(err as Error).message}`, { cause: err });
   }
   if (!overwrite) {

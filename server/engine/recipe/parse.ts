@@ -52,18 +52,17 @@ function parseYaml(text: string): { doc: Document; lineOf: (p: YamlPath) => numb
     ]);
   }
   const doc = docs[0]!;
-  const syntax = [...doc.errors];
-  if (syntax.length > 0) {
-    throw new RecipeError(
-      syntax.map((e) => {
-        const at = e.pos?.[0] === undefined ? null : lineCounter.linePos(e.pos[0]);
-        return {
-          path: "",
-          line: at?.line ?? null,
-          message: `invalid YAML${at ? ` at line ${at.line}, column ${at.col}` : ""}: ${e.message.split("\n")[0]}`,
-        };
-      }),
-    );
+  // Only the first syntax error: the following ones are usually its consequences.
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const at = syntax.pos?.[0] === undefined ? null : lineCounter.linePos(syntax.pos[0]);
+    throw new RecipeError([
+      {
+        path: "",
+        line: at?.line ?? null,
+        message: `invalid YAML${at ? ` at line ${at.line}, column ${at.col}` : ""}: ${syntax.message.split("\n")[0]}`,
+      },
+    ]);
   }
   // Line of the deepest node of `p` that exists (map keys point at the key's line).
   const lineOf = (p: YamlPath): number | null => {

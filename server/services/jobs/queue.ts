@@ -3,6 +3,7 @@
 // delete. Used by the tRPC jobs router and the CLI (through the API).
 import { AppError } from "../../errors";
 import { db } from "../../db/client";
+import { PermanentJobError } from "../../jobs/definition";
 import { idempotencyKey } from "../../jobs/idempotency";
 import { jobDefinition } from "../../jobs/registry";
 import { JOB_STATUSES, type JobStatus, type JobSummary } from "./status";
@@ -71,7 +72,15 @@ export async function enqueueJob(input: EnqueueInput): Promise<{ job: JobSummary
     const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; ");
     throw new AppError("BAD_INPUT", `invalid ${input.type} job: ${issues}`);
   }
-  const key = idempotencyKey(def.type, def.version, await def.identity(parsed.data));
+  let identity: unknown;
+  try {
+    identity = await def.identity(parsed.data);
+  } catch (err) {
+    // A recipe that cannot be parsed is refused now instead of failing in a worker.
+    if (err instanceof PermanentJobError) throw new AppError("BAD_INPUT", err.message, { engineCode: err.code });
+    throw err;
+  }
+  const key = idempotencyKey(def.type, def.version, identity);
   const client = await db();
   const existing = await client.job.findUnique({ where: { idempotencyKey: key } });
   if (existing) {

@@ -31,6 +31,29 @@ function cartesian(lists: number[][]): number[][] {
   return lists.reduce<number[][]>((acc, list) => acc.flatMap((prefix) => list.map((v) => [...prefix, v])), [[]]);
 }
 
+/**
+ * Switching a recipe's method keeps it valid: ties_sv gets the paper's defaults
+ * when the recipe has none (the first non-CT model is favored, slack 0.04);
+ * other methods drop the ties_sv-only keys.
+ */
+function adaptToMethod(d: RecipeDoc, method: string, ctIndex: number): void {
+  const models = d.models ?? [];
+  const params = (d.parameters ?? {}) as Record<string, unknown>;
+  if (method === "ties_sv") {
+    if (!models.some((m) => m.parameters?.favored === true)) {
+      const favored = models.findIndex((_, i) => i !== ctIndex);
+      const target = models[favored >= 0 ? favored : 0];
+      if (target) target.parameters = { ...(target.parameters ?? {}), favored: true };
+    }
+    if (params.slack === undefined) params.slack = 0.04;
+  } else {
+    for (const m of models) if (m.parameters) delete m.parameters.favored;
+    delete params.slack;
+    delete params.slack_scope;
+  }
+  if (Object.keys(params).length > 0) d.parameters = params;
+}
+
 export function expandSweep(input: SweepInput): { yaml: string; label: string }[] {
   let doc: RecipeDoc;
   try {
@@ -61,6 +84,7 @@ export function expandSweep(input: SweepInput): { yaml: string; label: string }[
           model: i === ctIndex ? ckpt : m.model,
           parameters: { ...(m.parameters ?? {}), ...(dens ? { density: dens[i] } : {}) },
         }));
+        adaptToMethod(d, method, ctIndex);
         const label = `${input.labelPrefix ?? input.type} ${method} ${ckpt.split("/").pop()}${dens ? ` d=${dens.join("/")}` : ""}`;
         out.push({ yaml: stringify(d), label });
       }

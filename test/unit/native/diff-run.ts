@@ -334,10 +334,16 @@ export async function runCase(c: DiffCase, root: string): Promise<string[]> {
   const outB = path.join(dir, "out-t1");
   mkdirSync(outA);
   mkdirSync(outB);
-  const analysis = await runNativeMerge(nativeRequest(c, files, null, 1));
-  const merged3 = await runNativeMerge(nativeRequest(c, files, outA, 3));
-  const merged1 = await runNativeMerge(nativeRequest(c, files, outB, 1));
   const problems: string[] = [];
+  let analysis: NativeMergeResult, merged3: NativeMergeResult, merged1: NativeMergeResult;
+  try {
+    analysis = await runNativeMerge(nativeRequest(c, files, null, 1));
+    merged3 = await runNativeMerge(nativeRequest(c, files, outA, 3));
+    merged1 = await runNativeMerge(nativeRequest(c, files, outB, 1));
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    return [`native engine failed: ${err.code ?? "?"}: ${err.message}`];
+  }
   problems.push(...compareStats("stats-only/threads=1", analysis, ref));
   const core = (r: NativeMergeResult) => ({ tensors: r.tensors, slackBudget: r.slackBudget, warnings: r.warnings });
   if (!isDeepStrictEqual(core(merged3), core(analysis))) {

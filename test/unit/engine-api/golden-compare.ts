@@ -1,0 +1,102 @@
+// Comparing a merged model with a golden expected file, with the tolerances of
+// test/fixtures/golden/README.md ("Tolerances"), skipping positions marked ambiguous.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { openCheckpoint, readSafetensors, type RawTensor } from "@/server/engine/safetensors";
+import type { StatsReport } from "@/server/engine/stats";
+import { loadMask, type GoldenTensorStats } from "../engine/golden-fixtures";
+import { caseDir, type GoldenCaseFull } from "./helpers";
+
+/** Float bits mapped to integers that are adjacent for adjacent floats (ULP distance = difference). */
+function orderedBits(t: RawTensor): Int32Array | Float64Array {
+  const bytes = t.bytes;
+  if (t.dtype === "F32") {
+    const u = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    return Float64Array.from(u, (b) => (b & 0x80000000 ? -(b & 0x7fffffff) : b));
+  }
+  const u = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+  return Int32Array.from(u, (b) => (b & 0x8000 ? -(b & 0x7fff) : b));
+}
+
+export interface Tolerance {
+  ulp: number;
+  /** Absolute tolerance also accepted (F32 values near 0). */
+  abs: number;
+}
+
+export function toleranceFor(storage: string, expectedFile: string): Tolerance {
+  if (expectedFile === "expected_native.safetensors") return { ulp: 0, abs: 0 };
+  return storage === "F32" ? { ulp: 4, abs: 1e-7 } : { ulp: 1, abs: 0 };
+}
+
+/** Asserts every tensor of the output matches the expected file (dtype, shape, values). */
+export function assertMatchesExpected(c: GoldenCaseFull, outDir: string, expectedFile: string): void {
+  const expected = readSafetensors(path.join(caseDir(c.id), expectedFile));
+  const actual = openCheckpoint(outDir);
+  const mask = loadMask(c.id);
+  const tol = toleranceFor(c.storage_dtype, expectedFile);
+  assert.deepEqual(actual.tensorNames().sort(), expected.tensorNames().sort(), `${c.id}: tensor names`);
+  for (const name of expected.tensorNames()) {
+    const e = expected.readTensor(name);
+    const a = actual.readTensor(name);
+    const where = `${c.id} ${expectedFile} ${name}`;
+    assert.equal(a.dtype, e.dtype, `${where}: dtype`);
+    assert.deepEqual(a.shape, e.shape, `${where}: shape`);
+    const ea = orderedBits(e);
+    const aa = orderedBits(a);
+    const ev = expected.readFloat32(name);
+    const av = actual.readFloat32(name);
+    const m = mask?.get(name);
+    let bad = 0;
+    let worst = 0;
+    for (let j = 0; j < ea.length; j++) {
+      if (m?.[j] === 1) continue;
+      const ulp = Math.abs(aa[j]! - ea[j]!);
+      if (ulp > tol.ulp && Math.abs(av[j]! - ev[j]!) > tol.abs) {
+        bad++;
+        worst = Math.max(worst, ulp);
+      }
+    }
+    assert.equal(bad, 0, `${where}: ${bad} values outside ${tol.ulp} ULP (worst ${worst} ULP)`);
+  }
+}
+
+/** The engine's statistics against the golden ones (README "Tolerances": ties cases). */
+export function assertStatsMatchGolden(c: GoldenCaseFull, report: StatsReport, key: "stats" | "stats_native_compute"): void {
+  for (const [name, meta] of Object.entries(c.tensors)) {
+    const golden: GoldenTensorStats | undefined = meta[key] ?? meta.stats;
+    if (!golden) continue;
+    const t = report.tensors.find((x) => x.name === name);
+    assert.ok(t, `${c.id}: no statistics for ${name}`);
+    const where = `${c.id} ${key} ${name}`;
+    const slack = golden.n_ambiguous_positions;
+    const near = (actual: number, expected: number, what: string) =>
+      assert.ok(Math.abs(actual - expected) <= slack, `${where} ${what}: ${actual} vs golden ${expected} (±${slack})`);
+    assert.equal(t.numel, golden.numel, `${where} numel`);
+    near(t.sign_conflicts, golden.sign_conflicts, "sign_conflicts");
+    near(t.n_positions_no_contributor, golden.n_positions_no_contributor, "n_positions_no_contributor");
+    near(t.n_majority_negative, golden.n_majority_negative, "n_majority_negative");
+    c.models.forEach((m, i) => {
+      const g = golden.models[m.role]!;
+      assert.equal(t.nnz_trimmed[i], g.nnz_trimmed, `${where} ${m.role} nnz_trimmed`);
+      if (g.k != null) {
+        assert.equal(t.k[i], g.k, `${where} ${m.role} k`);
+        assert.equal(t.threshold[i], g.threshold, `${where} ${m.role} threshold`);
+      } else {
+        assert.equal(t.threshold[i], null, `${where} ${m.role} threshold (not trimmed)`);
+      }
+      near(t.discarded[i]!, g.n_discarded_by_sign_election, `${m.role} discarded`);
+      near(t.contributing[i]!, g.n_contributing, `${m.role} contributing`);
+    });
+  }
+}
+
+export function expectedFiles(c: GoldenCaseFull): { field: "mergekit_yaml_expected" | "mergekit_yaml_native"; file: string; statsKey: "stats" | "stats_native_compute" }[] {
+  const out: ReturnType<typeof expectedFiles> = [];
+  if (c.mergekit_yaml_expected) out.push({ field: "mergekit_yaml_expected", file: "expected.safetensors", statsKey: "stats" });
+  if (c.mergekit_yaml_native && existsSync(path.join(caseDir(c.id), "expected_native.safetensors"))) {
+    out.push({ field: "mergekit_yaml_native", file: "expected_native.safetensors", statsKey: "stats_native_compute" });
+  }
+  return out;
+}

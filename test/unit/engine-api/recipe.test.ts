@@ -1,0 +1,382 @@
+// mergekit YAML → Recipe → NativeMergeRequest / YAML: golden recipes, mergekit defaults,
+// rejected features (by name), path resolution, ties_sv rules and error locations.
+import assert from "node:assert/strict";
+import { writeFileSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import {
+  RecipeError,
+  loadRecipeFile,
+  parseRecipeYaml,
+  recipeToNativeRequest,
+  recipeToYaml,
+  type Recipe,
+} from "@/server/engine/recipe";
+import { goldenCaseIds, loadCase } from "../engine/golden-fixtures";
+import { tempDir, type GoldenCaseFull } from "./helpers";
+
+const DIR = "/data/recipes";
+const parse = (text: string, recipeDir = DIR) => parseRecipeYaml(text, { recipeDir });
+
+/** The RecipeError thrown by parsing `text` (fails the test if it parses). */
+function parseError(text: string): RecipeError {
+  try {
+    parse(text);
+  } catch (err) {
+    assert.ok(err instanceof RecipeError, `expected a RecipeError, got ${String(err)}`);
+    assert.equal(err.code, "RECIPE_INVALID");
+    return err;
+  }
+  assert.fail(`recipe parsed but should not have:\n${text}`);
+}
+
+const TIES = `merge_method: ties
+base_model: ./base
+models:
+  - model: ./sft
+    parameters:
+      weight: 1.0
+      density: 0.2
+  - model: ./ct
+    parameters:
+      weight: 0.5
+      density: 1.0
+`;
+
+const TIES_SV = `merge_method: ties_sv
+base_model: ./base
+models:
+  - model: ./sft
+    parameters: {weight: 1.0, density: 0.2, favored: true}
+  - model: ./ct
+    parameters: {weight: 1.0, density: 0.2}
+parameters:
+  slack: 0.04
+`;
+
+const request = (r: Recipe, extra: Partial<Parameters<typeof recipeToNativeRequest>[1]> = {}) =>
+  recipeToNativeRequest(r, { outDir: null, shardSizeBytes: 5e9, threads: 0, ...extra });
+
+describe("golden recipes", () => {
+  const supported = ["linear", "task_arithmetic", "ties"];
+  for (const id of goldenCaseIds(["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock"])) {
+    const c = loadCase(id) as GoldenCaseFull;
+    for (const field of ["mergekit_yaml_expected", "mergekit_yaml_native"] as const) {
+      const yaml = c[field];
+      if (yaml === null) continue;
+      it(`${id} ${field}`, () => {
+        if (!supported.includes(c.method)) {
+          const err = parseError(yaml);
+          assert.match(err.message, new RegExp(`merge_method.*\`${c.method}\` is not supported`));
+          return;
+        }
+        const r = parse(yaml);
+        assert.equal(r.method, c.method);
+        assert.equal(r.basePath, c.base ? path.join(DIR, "base") : null);
+        assert.deepEqual(
+          r.models.map((m) => [m.path, m.weight]),
+          c.models.map((m) => [path.join(DIR, m.role), m.weight]),
+        );
+        if (c.method === "ties") assert.deepEqual(r.models.map((m) => m.density), c.models.map((m) => m.density));
+        assert.equal(r.normalize, c.parameters_effective.normalize);
+        if (c.method !== "linear") assert.equal(r.lambda, c.parameters_effective.lambda ?? 1);
+        // The golden YAML cannot express count consensus (see its NOTE comment): sum.
+        assert.equal(r.consensus, "sum");
+        const req = request(r);
+        if (field === "mergekit_yaml_expected") {
+          assert.equal(req.computeDtype, "F32");
+          assert.equal(req.outDtype, c.storage_dtype === "F32" ? null : c.storage_dtype);
+        } else {
+          assert.equal(req.computeDtype, "storage");
+          assert.equal(req.outDtype, null);
+        }
+      });
+    }
+  }
+});
+
+describe("mergekit defaults", () => {
+  it("normalize is true for linear, ties and ties_sv, false for task_arithmetic", () => {
+    const linear = parse("merge_method: linear\nmodels:\n  - model: a\n    parameters: {weight: 1}\n  - model: b\n    parameters: {weight: 1}\n");
+    assert.equal(linear.normalize, true);
+    assert.equal(parse(TIES).normalize, true);
+    assert.equal(parse(TIES_SV).normalize, true);
+    const ta = parse("merge_method: task_arithmetic\nbase_model: base\nmodels:\n  - model: a\n    parameters: {weight: 1}\n");
+    assert.equal(ta.normalize, false);
+  });
+
+  it("fills lambda 1, consensus sum, density 1, rescale/int8_mask false, dtypes absent", () => {
+    const r = parse("merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters: {weight: 0.3}\n");
+    assert.equal(r.lambda, 1);
+    assert.equal(r.consensus, "sum");
+    assert.equal(r.models[0]!.density, 1);
+    assert.equal(r.rescale, false);
+    assert.equal(r.int8Mask, false);
+    assert.equal(r.dtype, null);
+    assert.equal(r.outDtype, null);
+    assert.deepEqual(r.notes, []);
+    const req = request(r);
+    assert.equal(req.computeDtype, "storage");
+    assert.equal(req.outDtype, null);
+    assert.equal(req.slack, 0);
+    assert.equal(req.slackScope, "model");
+  });
+
+  it("defaults a missing weight to 1.0 and says so", () => {
+    const r = parse("merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n  - model: b\n    parameters: {weight: 2}\n");
+    assert.deepEqual(r.models.map((m) => m.weight), [1, 2]);
+    assert.equal(r.notes.length, 1);
+    assert.match(r.notes[0]!, /models\[0\]: no `weight` given; using 1\.0/);
+  });
+
+  it("takes weight and density from top-level parameters as defaults for every model", () => {
+    const r = parse("merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n  - model: b\n    parameters: {density: 0.7}\nparameters:\n  weight: 0.5\n  density: 0.3\n");
+    assert.deepEqual(r.models.map((m) => [m.weight, m.density]), [[0.5, 0.3], [0.5, 0.7]]);
+    assert.deepEqual(r.notes, []);
+  });
+
+  it("maps dtype / out_dtype to the engine's compute and output dtypes", () => {
+    const r = parse(`${TIES}dtype: bfloat16\nout_dtype: float16\n`);
+    assert.deepEqual([r.dtype, r.outDtype], ["bfloat16", "float16"]);
+    const req = request(r);
+    assert.deepEqual([req.computeDtype, req.outDtype], ["BF16", "F16"]);
+  });
+
+  it("accepts count consensus for ties", () => {
+    const r = parse(`${TIES}parameters:\n  consensus: count\n`);
+    assert.equal(r.consensus, "count");
+    assert.equal(request(r).consensus, "count");
+  });
+
+  it("drops a models[] entry that is the base model for task-vector methods, with a note", () => {
+    const r = parse("merge_method: ties\nbase_model: ./base\nmodels:\n  - model: base/\n  - model: ./a\n    parameters: {weight: 1}\n");
+    assert.deepEqual(r.models.map((m) => m.path), [path.join(DIR, "a")]);
+    assert.match(r.notes.join("\n"), /models\[0\] \(`base\/`\) is the base model; it is left out of the task vectors/);
+  });
+
+  it("keeps the base model as an averaged model for linear, and sends no base to the engine", () => {
+    const r = parse("merge_method: linear\nbase_model: a\nmodels:\n  - model: a\n    parameters: {weight: 1}\n  - model: b\n    parameters: {weight: 1}\n");
+    assert.equal(r.models.length, 2);
+    assert.equal(r.basePath, path.join(DIR, "a"));
+    assert.equal(request(r).basePath, null);
+  });
+
+  it("notes parameters that mergekit accepts but that do nothing for the method", () => {
+    const r = parse(
+      "merge_method: task_arithmetic\nbase_model: base\nmodels:\n  - model: a\n    parameters: {weight: 1, density: 0.5, gamma: 0.01}\nparameters:\n  int8_mask: true\n  rescale: true\n  t: 0.5\n",
+    );
+    assert.equal(r.models[0]!.density, 1);
+    const notes = r.notes.join("\n");
+    for (const re of [/`density` has no effect on task_arithmetic/, /`gamma` is a breadcrumbs parameter/, /`int8_mask`/, /`rescale: true` has no effect/, /`t` is a slerp parameter/]) {
+      assert.match(notes, re);
+    }
+  });
+});
+
+describe("unsupported mergekit features fail by name", () => {
+  const cases: [string, string, RegExp][] = [
+    ["slices", "merge_method: ties\nslices:\n  - sources: []\n", /slices.*mergekit key `slices` is not supported by MergeScope yet; use `models:`/],
+    ["tokenizer_source", `${TIES}tokenizer_source: union\n`, /tokenizer_source.*not supported/],
+    ["tokenizer", `${TIES}tokenizer:\n  source: union\n`, /mergekit key `tokenizer` is not supported/],
+    ["chat_template", `${TIES}chat_template: chatml\n`, /mergekit key `chat_template` is not supported/],
+    ["modules", `${TIES}modules: {}\n`, /mergekit key `modules` is not supported/],
+    ["slerp", "merge_method: slerp\nbase_model: a\nmodels:\n  - model: b\nparameters:\n  t: 0.5\n", /merge_method.*`slerp` is not supported by MergeScope/],
+    ["dare_ties", TIES.replace("ties", "dare_ties"), /`dare_ties` is not supported/],
+    ["unknown method", TIES.replace("ties", "frobnicate"), /merge_method \(line 1\): expected linear \| task_arithmetic \| ties \| ties_sv, got 'frobnicate'/],
+    ["base_model object (LoRA)", "merge_method: ties\nbase_model:\n  model: {path: base}\n  lora: {path: l}\nmodels:\n  - model: a\n", /base_model.*object form of a model reference/],
+    ["model object", "merge_method: ties\nbase_model: base\nmodels:\n  - model: {model: {path: a}, lora: {path: b}}\n", /models\[0\]\.model.*object form/],
+    ["model+lora", "merge_method: ties\nbase_model: base\nmodels:\n  - model: org/model+org/lora\n    parameters: {weight: 1}\n", /models\[0\]\.model.*`model\+lora` syntax; LoRA adapters are not supported/],
+    ["gradient list", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters:\n      weight: [0, 0.5, 1]\n", /models\[0\]\.parameters\.weight.*list-valued parameters \(mergekit gradients/],
+    [
+      "filter list",
+      "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters:\n      density:\n        - filter: self_attn\n          value: 0.5\n        - value: 1\n",
+      /models\[0\]\.parameters\.density.*list-valued parameters/,
+    ],
+    ["filter mapping", `${TIES}parameters:\n  normalize: {filter: mlp, value: true}\n`, /parameters\.normalize.*mapping-valued parameters \(mergekit per-tensor `filter`/],
+    ["other method's parameter", `${TIES}parameters:\n  epsilon: 0.1\n`, /parameters\.epsilon.*belongs to mergekit's `della` method/],
+    ["unknown top-level key", `${TIES}colour: blue\n`, /colour \(line \d+\): unknown key `colour` \(supported here: merge_method, base_model, models/],
+    ["unknown model key", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    weight: 1\n", /models\[0\]\.weight \(line 5\): unknown key `weight` \(supported here: model, parameters\)/],
+    ["unknown model parameter", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters: {weigth: 1}\n", /models\[0\]\.parameters\.weigth.*unknown key `weigth` \(supported here: weight, density, gamma, favored\)/],
+    ["rescale with trimming", `${TIES}parameters:\n  rescale: true\n`, /parameters\.rescale.*`rescale: true`.*not supported by MergeScope/],
+    ["several YAML documents", `${TIES}---\n${TIES}`, /2 YAML documents/],
+  ];
+  for (const [name, text, re] of cases) {
+    it(name, () => assert.match(parseError(text).message, re));
+  }
+
+  it("reports every rejected key of a recipe at once", () => {
+    const err = parseError(`${TIES}slices: []\ntokenizer_source: base\n`);
+    assert.deepEqual(err.issues.map((i) => i.path), ["slices", "tokenizer_source"]);
+  });
+});
+
+describe("error messages name the YAML path and line", () => {
+  it("a density that is not a number", () => {
+    const text = "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters: {weight: 1, density: 0.5}\n  - model: b\n    parameters:\n      weight: 1\n      density: high\n";
+    const err = parseError(text);
+    assert.equal(err.message, "models[1].parameters.density (line 9): expected a number in [0, 1], got 'high'");
+    assert.deepEqual(err.issues, [{ path: "models[1].parameters.density", line: 9, message: "expected a number in [0, 1], got 'high'" }]);
+  });
+
+  it("out-of-range values, wrong types and missing keys", () => {
+    const err = parseError("merge_method: ties\nbase_model: 3\nmodels:\n  - model: a\n    parameters: {weight: x, density: 1.5}\nparameters:\n  normalize: yes\ndtype: fp8\n");
+    const byPath = Object.fromEntries(err.issues.map((i) => [i.path, i.message]));
+    assert.equal(byPath["base_model"], "expected a model path string, got 3");
+    assert.equal(byPath["models[0].parameters.weight"], "expected a finite number, got 'x'");
+    assert.equal(byPath["models[0].parameters.density"], "expected a number in [0, 1], got 1.5");
+    // YAML 1.2: `yes` is a string, not a boolean (mergekit's loader agrees).
+    assert.equal(byPath["parameters.normalize"], "expected true or false, got 'yes'");
+    assert.equal(byPath["dtype"], "expected float32 | float16 | bfloat16, got 'fp8'");
+    assert.match(parseError("merge_method: ties\nbase_model: b\n").message, /^models: expected a list of `- model: PATH` entries, got nothing$/);
+    assert.match(parseError("models:\n  - model: a\n").message, /^merge_method: expected linear \| task_arithmetic \| ties \| ties_sv, got nothing$/);
+  });
+
+  it("YAML syntax errors give line and column", () => {
+    assert.match(parseError("merge_method: ties\nmodels: [\n  - a\n").message, /^invalid YAML at line \d+, column \d+: /);
+    assert.match(parseError("merge_method: ties\nmerge_method: linear\n").message, /invalid YAML at line 2.*unique/i);
+  });
+
+  it("a recipe that is not a mapping, or empty", () => {
+    assert.match(parseError("- a\n- b\n").message, /a recipe must be a YAML mapping/);
+    assert.match(parseError("").message, /(empty|must be a YAML mapping)/);
+  });
+
+  it("missing base model, duplicates and linear with an unused base", () => {
+    assert.match(parseError("merge_method: ties\nmodels:\n  - model: a\n").message, /^base_model: required for merge_method `ties`/);
+    assert.match(
+      parseError("merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters: {weight: 1}\n  - model: ./a/\n    parameters: {weight: 1}\n").message,
+      /models\[1\]\.model \(line 6\): same model as models\[0\]/,
+    );
+    assert.match(parseError("merge_method: linear\nbase_model: c\nmodels:\n  - model: a\n    parameters: {weight: 1}\n").message, /linear` does not use a base model/);
+    assert.match(parseError("merge_method: ties\nbase_model: base\nmodels:\n  - model: base\n").message, /no models left to merge/);
+  });
+});
+
+describe("ties_sv", () => {
+  it("parses the favored model, slack and scope", () => {
+    const r = parse(TIES_SV);
+    assert.deepEqual(r.models.map((m) => m.favored), [true, false]);
+    assert.equal(r.slack, 0.04);
+    assert.equal(r.slackScope, "model");
+    const req = request(parse(TIES_SV.replace("slack: 0.04", "slack: 0.1\n  slack_scope: tensor")));
+    assert.deepEqual([req.method, req.slack, req.slackScope, req.consensus], ["ties_sv", 0.1, "tensor", "sum"]);
+  });
+
+  it("needs exactly one favored model", () => {
+    assert.match(parseError(TIES_SV.replace(", favored: true", "")).message, /exactly one model with `favored: true`.*found 0/);
+    assert.match(parseError(TIES_SV.replace("density: 0.2}\n", "density: 0.2, favored: true}\n")).message, /found 2 \(models\[0\], models\[1\]\)/);
+  });
+
+  it("needs slack in [0, 1] and a known scope", () => {
+    assert.match(parseError(TIES_SV.replace("  slack: 0.04\n", "  normalize: true\n")).message, /parameters\.slack \(line 8\): required for ties_sv/);
+    assert.match(parseError(TIES_SV.replace("slack: 0.04", "slack: 1.5")).message, /parameters\.slack \(line \d+\): expected a number in \[0, 1\], got 1\.5/);
+    assert.match(parseError(TIES_SV.replace("slack: 0.04", "slack: 0.04\n  slack_scope: layer")).message, /parameters\.slack_scope.*expected model \| tensor, got 'layer'/);
+  });
+
+  it("requires sum consensus; its parameters are rejected on other methods", () => {
+    assert.match(parseError(TIES_SV.replace("slack: 0.04", "slack: 0.04\n  consensus: count")).message, /ties_sv requires consensus `sum`/);
+    assert.match(parseError(`${TIES}parameters:\n  slack: 0.04\n`).message, /parameters\.slack.*ties_sv parameter/);
+    assert.match(parseError(TIES.replace("density: 0.2", "density: 0.2\n      favored: true")).message, /favored.*ties_sv parameter/);
+    assert.match(
+      parseError("merge_method: task_arithmetic\nbase_model: b\nmodels:\n  - model: a\n    parameters: {weight: 1}\nparameters:\n  consensus: sum\n").message,
+      /`consensus` only applies to ties and ties_sv/,
+    );
+  });
+});
+
+describe("paths", () => {
+  it("resolves relative paths against the recipe folder and keeps absolute ones", () => {
+    const r = parse("merge_method: ties\nbase_model: /models/base/\nmodels:\n  - model: ../ckpt/ct-8B\n    parameters: {weight: 1}\n  - model: sft\n    parameters: {weight: 1}\n");
+    assert.equal(r.basePath, "/models/base");
+    assert.equal(r.baseSource, "/models/base/");
+    assert.deepEqual(r.models.map((m) => [m.path, m.source]), [
+      ["/data/ckpt/ct-8B", "../ckpt/ct-8B"],
+      ["/data/recipes/sft", "sft"],
+    ]);
+  });
+
+  it("loadRecipeFile resolves against the file's folder and names the file in errors", async (t) => {
+    const dir = tempDir(t);
+    mkdirSync(path.join(dir, "sub"));
+    const file = path.join(dir, "sub", "recipe.yml");
+    writeFileSync(file, TIES);
+    const r = await loadRecipeFile(path.relative(process.cwd(), file));
+    assert.equal(r.basePath, path.join(dir, "sub", "base"));
+    writeFileSync(file, "merge_method: ties\n");
+    await assert.rejects(loadRecipeFile(file), (err: RecipeError) => err.code === "RECIPE_INVALID" && err.message.startsWith(`${file}: `));
+    await assert.rejects(loadRecipeFile(path.join(dir, "missing.yml")), /cannot read recipe .*missing\.yml: no such file/);
+  });
+});
+
+describe("recipeToNativeRequest", () => {
+  it("passes models, weights and paths through, resolving outDir", () => {
+    const req = request(parse(TIES), { outDir: "out", threads: 4, shardSizeBytes: 1000 });
+    assert.deepEqual(req, {
+      method: "ties",
+      consensus: "sum",
+      normalize: true,
+      lambda: 1,
+      computeDtype: "storage",
+      outDtype: null,
+      slack: 0,
+      slackScope: "model",
+      basePath: "/data/recipes/base",
+      models: [
+        { path: "/data/recipes/sft", weight: 1, density: 0.2, favored: false },
+        { path: "/data/recipes/ct", weight: 0.5, density: 1, favored: false },
+      ],
+      outDir: path.resolve("out"),
+      shardSizeBytes: 1000,
+      threads: 4,
+    });
+  });
+
+  it("a compute dtype override keeps the recipe's output dtype", () => {
+    const f32 = parse(`${TIES}dtype: float32\n`);
+    assert.deepEqual(pick(request(f32, { computeDtypeOverride: "storage" })), ["storage", "F32"]);
+    const pinned = parse(`${TIES}dtype: float32\nout_dtype: bfloat16\n`);
+    assert.deepEqual(pick(request(pinned, { computeDtypeOverride: "storage" })), ["storage", "BF16"]);
+    const storage = parse(TIES);
+    assert.deepEqual(pick(request(storage, { computeDtypeOverride: "storage" })), ["storage", null]);
+    assert.deepEqual(pick(request(storage, { computeDtypeOverride: "float32", baseStorageDtype: "BF16" })), ["F32", "BF16"]);
+    assert.throws(() => request(storage, { computeDtypeOverride: "float32" }), /add `out_dtype:` to the recipe/);
+  });
+
+  it("validates its options", () => {
+    const r = parse(TIES);
+    assert.throws(() => request(r, { threads: -1 }), /expected an integer >= 0 for threads, got -1/);
+    assert.throws(() => request(r, { shardSizeBytes: 0 }), /expected a positive integer for shardSizeBytes, got 0/);
+    assert.throws(() => request(r, { computeDtypeOverride: "f16" as never }), /expected float32 \| storage for computeDtypeOverride, got "f16"/);
+  });
+});
+
+function pick(r: { computeDtype: string; outDtype: string | null }) {
+  return [r.computeDtype, r.outDtype];
+}
+
+describe("recipeToYaml", () => {
+  const recipes = {
+    ties: `${TIES}parameters:\n  consensus: count\n  lambda: 0.9\n  normalize: false\ndtype: float32\nout_dtype: bfloat16\n`,
+    ties_sv: TIES_SV.replace("slack: 0.04", "slack: 0.04\n  slack_scope: tensor"),
+    linear: "merge_method: linear\nmodels:\n  - model: a\n    parameters: {weight: 0.6}\n  - model: b\n    parameters: {weight: 0.4}\nparameters:\n  normalize: false\n",
+    task_arithmetic: "merge_method: task_arithmetic\nbase_model: base\nmodels:\n  - model: a\n    parameters: {weight: -0.5}\nparameters:\n  lambda: 0.75\n",
+  };
+  for (const [name, text] of Object.entries(recipes)) {
+    it(`round-trips ${name}`, () => {
+      const r = parse(text);
+      const again = parse(recipeToYaml(r), "/somewhere/else");
+      assert.deepEqual({ ...again, notes: [] }, { ...r, notes: [], baseSource: r.basePath, models: r.models.map((m) => ({ ...m, source: m.path })) });
+      const asWritten = parse(recipeToYaml(r, { paths: "as-written" }));
+      assert.deepEqual({ ...asWritten, notes: [] }, { ...r, notes: [] });
+    });
+  }
+
+  it("writes mergekit YAML with MergeScope extensions only when used", () => {
+    const yaml = recipeToYaml(parse(TIES), { paths: "as-written" });
+    assert.equal(
+      yaml,
+      "merge_method: ties\nbase_model: ./base\nmodels:\n  - model: ./sft\n    parameters:\n      weight: 1\n      density: 0.2\n  - model: ./ct\n    parameters:\n      weight: 0.5\n      density: 1\nparameters:\n  normalize: true\n  lambda: 1\n",
+    );
+    assert.match(recipeToYaml(parse(TIES_SV)), /favored: true[\s\S]*slack: 0\.04\n  slack_scope: model/);
+  });
+});
