@@ -1,6 +1,14 @@
 import Link from "next/link";
 
-const links = [{ href: "/", label: "Home" }];
+const links = [
+  { href: "/", label: "Home" },
+  { href: "/experiments", label: "Experiments" },
+  { href: "/models", label: "Models" },
+  { href: "/builder", label: "Merge builder" },
+  { href: "/jobs", label: "Jobs" },
+  { href: "/scores", label: "Scores" },
+  { href: "/paper", label: "Paper results" },
+];
 
 export function Nav() {
   return (

@@ -3,10 +3,16 @@
 #pragma GCC optimize("fp-contract=off", "vect-cost-model=dynamic")
 #include "kernels/tile_ops.h"
 
+#include <cstring>
+
+#include "kernels/common.h"
 #include "kernels/simd.h"
 #include "topk.h"
 
 namespace ms::kern {
+
+constexpr uint64_t kTileMax = kTile;  // m <= kTile in every op
+static_assert(kTile % 8 == 0, "tile must hold whole 8-lane groups");
 
 namespace {
 struct RNone { static inline float r(float x) { return x; } };
@@ -220,22 +226,22 @@ MS_CLONES void t_model_stats(ModelTileStats* s, const float* __restrict dt, cons
     in_conflict += nz & conflict;
     won += c & conflict;
   }
-  // L1 mass of discarded entries: 8 interleaved double lanes, summed in lane
-  // order -> a fixed order whatever vector width the compiler picks.
-  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  const uint64_t m8 = m & ~uint64_t(7);
-  for (uint64_t j = 0; j < m8; j += 8) {
-    for (int l = 0; l < 8; ++l) {
-      const float a = wd[j + l] * maj[j + l] > 0.f ? 0.f : __builtin_fabsf(dt[j + l]);
-      lane[l] += double(a);
-    }
-  }
-  for (uint64_t j = m8; j < m; ++j) {
-    const float a = wd[j] * maj[j] > 0.f ? 0.f : __builtin_fabsf(dt[j]);
-    lane[j - m8] += double(a);
+  // L1 mass of discarded entries: 8 interleaved double lanes (GCC vector
+  // extension: lane-wise adds, same order at any vector width), summed in
+  // lane order at the end -> deterministic on every ISA variant.
+  typedef float v8f __attribute__((vector_size(32)));
+  typedef double v8d __attribute__((vector_size(64)));
+  float a[kTileMax];
+  for (uint64_t j = 0; j < m; ++j) a[j] = wd[j] * maj[j] > 0.f ? 0.f : __builtin_fabsf(dt[j]);
+  for (uint64_t j = m; j < ((m + 7) & ~uint64_t(7)); ++j) a[j] = 0.f;  // pad the last group with zeros
+  v8d acc = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (uint64_t j = 0; j < m; j += 8) {
+    v8f v;
+    std::memcpy(&v, a + j, sizeof(v));
+    acc += __builtin_convertvector(v, v8d);
   }
   double l1 = 0;
-  for (int l = 0; l < 8; ++l) l1 += lane[l];
+  for (int l = 0; l < 8; ++l) l1 += acc[l];
   s->nnz += nnz;
   s->contributing += contributing;
   s->discarded += discarded;
