@@ -33,9 +33,13 @@ export function formatBytes(n: number): string {
   return `${u === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${units[u]}`;
 }
 
-/** Fraction done in [0, 1]: by bytes when the engine knows them, else by tensors. */
+/**
+ * Fraction done in [0, 1]: by bytes when the engine counts them, else by tensors (a phase
+ * may report bytesTotal without advancing bytesDone; the bar must still move).
+ */
 export function progressFraction(p: NativeProgress): number {
-  const f = p.bytesTotal > 0 ? p.bytesDone / p.bytesTotal : p.tensorsTotal > 0 ? p.tensorsDone / p.tensorsTotal : 0;
+  const byBytes = p.bytesTotal > 0 && p.bytesDone > 0;
+  const f = byBytes ? p.bytesDone / p.bytesTotal : p.tensorsTotal > 0 ? p.tensorsDone / p.tensorsTotal : 0;
   return Math.min(1, Math.max(0, f));
 }
 

@@ -5,7 +5,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { inspectModel, runNativeMerge } from "./native-merge";
 import { loadNative } from "./native";
-import { EngineError, throwIfCancelled } from "./output/errors";
+import { cancelledError, EngineError, throwIfCancelled } from "./output/errors";
 import { finalizeOutput } from "./output/finalize";
 import { DEFAULT_SHARD_SIZE_BYTES } from "./output/shard-size";
 import { discardStaging, prepareStaging } from "./output/staging";
@@ -155,6 +155,8 @@ export async function merge(recipe: Recipe, outDir: string, opts: MergeOptions =
     return { outDir: finished.outDir, manifestSha256: finished.outputSha256, stats, result };
   } catch (err) {
     await discardStaging(stagingDir);
+    // The engine's own message ("merge cancelled") does not say that nothing was written.
+    if ((err as { code?: unknown }).code === "CANCELLED") throw cancelledError(dest);
     throw err;
   }
 }

@@ -23,6 +23,11 @@ struct Job {
   std::vector<float> wr;           // weights as float, rounded to the compute dtype
 };
 
+// Test knob for the top-k threshold search: 0 auto (sampled window, falls
+// back to histograms), 1 always histograms, 2 sampled window with a zero
+// safety margin (forces frequent fallbacks). Results never depend on it.
+extern int g_topk_mode;
+
 void run_linear(const Job& job);
 void run_task_arithmetic(const Job& job);
 // Ties and TiesSV (sv: model-scope plan, or null for Ties / tensor scope).

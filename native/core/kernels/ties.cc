@@ -1,6 +1,13 @@
 // ties / ties_sv: magnitude trim (radix top-k), sign election, disjoint merge.
 //
 // Passes (each over fixed 64Ki-element chunks, tiles of kTile inside):
+//   S   top-k threshold for every trimmed model in one pass: a deterministic
+//       sample of |delta| keys brackets the k-th key in a window [lo, hi];
+//       the pass counts keys > hi and collects the keys inside the window
+//       per chunk; the exact threshold and per-chunk tie counts follow from
+//       the (small) collected set. If the window misses the k-th key or
+//       grows too large, those models fall back to A1..A3. Results never
+//       depend on the sample, only the speed does.
 //   A1  level-1 histogram of |delta| keys (key >> 15) for every trimmed model
 //   A2  level-2 histogram (key & 0x7fff) inside the k-th item's level-1 bin;
 //       skipped for BF16 compute, where keys have 16 zero low bits
@@ -11,6 +18,8 @@
 // Deltas are recomputed from base and models in every pass instead of being
 // stored: a pass costs one read of the inputs, no full-size temporaries.
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -22,7 +31,12 @@
 
 namespace ms::kern {
 
+int g_topk_mode = 0;
+
 namespace {
+
+constexpr uint64_t kTopkSample = 1u << 14;           // sample size of pass S
+constexpr uint64_t kTopkSampleMinN = uint64_t(1) << 20;  // smaller tensors: histograms are cheap enough
 
 // Trim decision for one model.
 struct TrimModel {
@@ -121,24 +135,10 @@ void delta_hist_pass(const Ctx& ctx, const std::vector<uint32_t>& sel, uint32_t 
   }
 }
 
-void plan_trim(Ctx& ctx) {
-  const Job& job = *ctx.job;
-  ctx.trim.assign(ctx.M, TrimModel{});
-  std::vector<uint32_t> sel;
-  for (uint32_t i = 0; i < ctx.M; ++i) {
-    TrimModel& t = ctx.trim[i];
-    const double d = job.mp[i].density;
-    if (d >= 1.0) { t.all = true; t.k = ctx.n; continue; }
-    t.all = false;
-    t.k = uint64_t(d * double(ctx.n));  // int(density * numel): float64 product, truncated
-    if (t.k > ctx.n) t.k = ctx.n;       // cannot happen for d < 1; defensive
-    if (t.k == 0) { t.none = true; continue; }
-    sel.push_back(i);
-  }
+// Exact threshold by histograms (A1, A2) for the models in `sel`.
+void select_by_histogram(Ctx& ctx, const std::vector<uint32_t>& sel) {
   if (sel.empty()) return;
   const uint64_t L = sel.size();
-
-  // A1: level 1.
   std::vector<uint64_t> h1;
   delta_hist_pass(ctx, sel, kTopkHiBins, [](uint32_t key, uint64_t) -> int64_t { return key >> 15; }, h1);
   std::vector<uint32_t> bin1(L);
@@ -166,35 +166,162 @@ void plan_trim(Ctx& ctx) {
       t.n_equal = p.in_bin;
     }
   }
-  std::vector<uint32_t> part;
+}
+
+// Sampled-window selection (pass S). Returns, per model of `sel`, whether it
+// succeeded; on success t.T, n_greater, n_equal and t.eq_chunk are set.
+std::vector<bool> select_by_sample(Ctx& ctx, const std::vector<uint32_t>& sel) {
+  const Job& job = *ctx.job;
+  const uint64_t L = sel.size(), n = ctx.n, S = kTopkSample;
+  std::vector<bool> ok(L, false);
+  struct Win { uint32_t lo, hi; bool count_only; };
+  std::vector<Win> win(L);
+  std::vector<uint32_t> sk(S);
   for (uint64_t l = 0; l < L; ++l) {
-    TrimModel& t = ctx.trim[sel[l]];
-    t.kept_at = t.k - t.n_greater;
-    t.partial = t.kept_at < t.n_equal;
-    if (t.partial) part.push_back(sel[l]);
+    const TrimModel& t = ctx.trim[sel[l]];
+    const float* x = job.models[sel[l]];
+    // stratified, deterministic sample positions
+    for (uint64_t s = 0; s < S; ++s) {
+      const uint64_t j = (s * n) / S + (s * 2654435761u) % (n / S);
+      sk[s] = mag_key(round_to(ctx.r, x[j] - job.base[j]));
+    }
+    const double q = double(t.k) / double(n), center = q * double(S);
+    const double margin = g_topk_mode == 2 ? 0.0 : 5.0 * std::sqrt(double(S) * q * (1.0 - q)) + 8.0;
+    const int64_t r_hi = int64_t(std::floor(center - margin)), r_lo = int64_t(std::ceil(center + margin));
+    auto at_desc = [&](int64_t rank) {  // rank-th largest sample key (selection, not a sort)
+      std::nth_element(sk.begin(), sk.begin() + rank, sk.end(), std::greater<uint32_t>());
+      return sk[size_t(rank)];
+    };
+    win[l].hi = r_hi < 0 ? 0xffffffffu : at_desc(r_hi);
+    win[l].lo = r_lo >= int64_t(S) ? 0u : at_desc(r_lo);
+    win[l].count_only = win[l].lo == win[l].hi;
   }
-  if (part.empty()) return;
-  // A3: per-chunk tie counts for models that keep only some threshold ties.
-  const uint64_t P = part.size();
-  std::vector<uint64_t> eq(mul_size(ctx.nc, P, "tie counts"), 0);
+  // pass S
+  const uint64_t nc = ctx.nc;
+  std::vector<uint64_t> gt(nc * L, 0), eqc(nc * L, 0);
+  std::vector<std::vector<uint32_t>> coll(nc * L);
+  std::vector<std::atomic<uint64_t>> total(L);
+  std::vector<std::atomic<bool>> failed(L);
+  for (uint64_t l = 0; l < L; ++l) { total[l] = 0; failed[l] = false; }
+  const uint64_t cap = std::max<uint64_t>(n / 8, kChunk);  // memory bound for collected keys
   std::vector<uint32_t> keys(uint64_t(job.pool->size()) * kTile);
-  job.pool->parallel_for_worker(ctx.nc, [&](uint64_t c, unsigned w) {
+  job.pool->parallel_for_worker(nc, [&](uint64_t c, unsigned w) {
     check_cancel(job.cancel);
-    const uint64_t j1 = std::min(ctx.n, (c + 1) * kChunk);
+    const uint64_t j1 = std::min(n, (c + 1) * kChunk);
     uint32_t* kb = keys.data() + uint64_t(w) * kTile;
-    for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
-      const uint64_t m = std::min(kTile, j1 - t0);
-      for (uint64_t q = 0; q < P; ++q) {
-        t_delta_keys(kb, job.models[part[q]] + t0, job.base + t0, m, ctx.r);
-        eq[c * P + q] += t_count_eq(kb, m, ctx.trim[part[q]].T);
+    for (uint64_t l = 0; l < L; ++l) {
+      if (failed[l].load(std::memory_order_relaxed)) continue;
+      const Win wl = win[l];
+      std::vector<uint32_t>& v = coll[c * L + l];
+      for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
+        const uint64_t m = std::min(kTile, j1 - t0);
+        t_delta_keys(kb, job.models[sel[l]] + t0, job.base + t0, m, ctx.r);
+        gt[c * L + l] += t_count_gt(kb, m, wl.hi);
+        if (wl.count_only) {
+          eqc[c * L + l] += t_count_eq(kb, m, wl.lo);
+        } else {
+          const uint32_t span = wl.hi - wl.lo;
+          for (uint64_t j = 0; j < m; ++j)
+            if (kb[j] - wl.lo <= span) v.push_back(kb[j]);  // lo <= key <= hi (unsigned wrap)
+        }
       }
+      if (!wl.count_only && total[l].fetch_add(v.size()) + v.size() > cap) failed[l] = true;
     }
   });
-  for (uint64_t q = 0; q < P; ++q) {
-    TrimModel& t = ctx.trim[part[q]];
-    t.eq_chunk.resize(ctx.nc);
+  for (uint64_t l = 0; l < L; ++l) {
+    if (failed[l]) continue;
+    TrimModel& t = ctx.trim[sel[l]];
+    uint64_t G = 0, C = 0;
+    for (uint64_t c = 0; c < nc; ++c) {
+      G += gt[c * L + l];
+      C += win[l].count_only ? eqc[c * L + l] : coll[c * L + l].size();
+    }
+    if (!(G < t.k && t.k <= G + C)) continue;  // window missed the k-th key: fall back
+    t.eq_chunk.assign(nc, 0);
+    if (win[l].count_only) {
+      t.T = win[l].lo;
+      t.n_greater = G;
+      t.n_equal = C;
+      for (uint64_t c = 0; c < nc; ++c) t.eq_chunk[c] = eqc[c * L + l];
+    } else {
+      std::vector<uint32_t> all;
+      all.reserve(C);
+      for (uint64_t c = 0; c < nc; ++c) all.insert(all.end(), coll[c * L + l].begin(), coll[c * L + l].end());
+      const TopkSelect s = topk_select(all.data(), all.size(), t.k - G, true, *job.pool);
+      t.T = s.threshold;
+      t.n_greater = G + s.n_beyond;
+      t.n_equal = s.n_equal;
+      for (uint64_t c = 0; c < nc; ++c) {
+        uint64_t e = 0;
+        for (uint32_t key : coll[c * L + l]) e += key == t.T;
+        t.eq_chunk[c] = e;
+      }
+    }
+    ok[l] = true;
+  }
+  return ok;
+}
+
+void plan_trim(Ctx& ctx) {
+  const Job& job = *ctx.job;
+  ctx.trim.assign(ctx.M, TrimModel{});
+  std::vector<uint32_t> sel;
+  for (uint32_t i = 0; i < ctx.M; ++i) {
+    TrimModel& t = ctx.trim[i];
+    const double d = job.mp[i].density;
+    if (d >= 1.0) { t.all = true; t.k = ctx.n; continue; }
+    t.all = false;
+    t.k = uint64_t(d * double(ctx.n));  // int(density * numel): float64 product, truncated
+    if (t.k > ctx.n) t.k = ctx.n;       // cannot happen for d < 1; defensive
+    if (t.k == 0) { t.none = true; continue; }
+    sel.push_back(i);
+  }
+  if (sel.empty()) return;
+
+  std::vector<uint32_t> hist_sel;
+  if (g_topk_mode != 1 && ctx.n >= kTopkSampleMinN) {
+    const std::vector<bool> ok = select_by_sample(ctx, sel);
+    for (size_t l = 0; l < sel.size(); ++l)
+      if (!ok[l]) hist_sel.push_back(sel[l]);
+  } else {
+    hist_sel = sel;
+  }
+  select_by_histogram(ctx, hist_sel);
+
+  std::vector<uint32_t> part;  // models that keep only some threshold ties and lack chunk counts
+  for (uint32_t i : sel) {
+    TrimModel& t = ctx.trim[i];
+    t.kept_at = t.k - t.n_greater;
+    t.partial = t.kept_at < t.n_equal;
+    if (t.partial && t.eq_chunk.empty()) part.push_back(i);
+  }
+  if (!part.empty()) {
+    // A3: per-chunk tie counts for models that keep only some threshold ties.
+    const uint64_t P = part.size();
+    std::vector<uint64_t> eq(mul_size(ctx.nc, P, "tie counts"), 0);
+    std::vector<uint32_t> keys(uint64_t(job.pool->size()) * kTile);
+    job.pool->parallel_for_worker(ctx.nc, [&](uint64_t c, unsigned w) {
+      check_cancel(job.cancel);
+      const uint64_t j1 = std::min(ctx.n, (c + 1) * kChunk);
+      uint32_t* kb = keys.data() + uint64_t(w) * kTile;
+      for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
+        const uint64_t m = std::min(kTile, j1 - t0);
+        for (uint64_t q = 0; q < P; ++q) {
+          t_delta_keys(kb, job.models[part[q]] + t0, job.base + t0, m, ctx.r);
+          eq[c * P + q] += t_count_eq(kb, m, ctx.trim[part[q]].T);
+        }
+      }
+    });
+    for (uint64_t q = 0; q < P; ++q) {
+      TrimModel& t = ctx.trim[part[q]];
+      t.eq_chunk.resize(ctx.nc);
+      for (uint64_t c = 0; c < ctx.nc; ++c) t.eq_chunk[c] = eq[c * P + q];
+    }
+  }
+  for (uint32_t i : sel) {
+    TrimModel& t = ctx.trim[i];
+    if (!t.partial) continue;
     t.keep_chunk.resize(ctx.nc);
-    for (uint64_t c = 0; c < ctx.nc; ++c) t.eq_chunk[c] = eq[c * P + q];
     distribute_ties(t.keep_chunk.data(), t.eq_chunk.data(), ctx.nc, t.kept_at);
   }
 }

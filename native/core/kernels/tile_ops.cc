@@ -55,6 +55,12 @@ MS_CLONES uint64_t t_count_eq(const uint32_t* __restrict keys, uint64_t m, uint3
   return c;
 }
 
+MS_CLONES uint64_t t_count_gt(const uint32_t* __restrict keys, uint64_t m, uint32_t t) {
+  uint32_t c = 0;
+  for (uint64_t j = 0; j < m; ++j) c += keys[j] > t;
+  return c;
+}
+
 template <class R>
 static inline void weigh_sum(float* __restrict wd, float* __restrict acc, const float* __restrict dt, float wr, uint64_t m) {
   for (uint64_t j = 0; j < m; ++j) {

@@ -61,7 +61,7 @@ export async function runRecipeCommand(name: string, recipeFile: string, body: (
       return 2;
     }
     if (code === "CANCELLED") {
-      console.error(`mergescope ${name}: cancelled; ${(err as Error).message}`);
+      console.error(`mergescope ${name}: [CANCELLED] ${(err as Error).message}`);
       return EXIT_CANCELLED;
     }
     throw err;

@@ -196,6 +196,9 @@ export interface CaseOptions {
   scope?: SlackScope;
   /** Add one tensor of more than one 64Ki-element chunk (exercises cross-chunk tie budgets). */
   big?: boolean;
+  /** Force the storage dtype / compute mode (drawn anyway, so the rest of the case does not shift). */
+  dtype?: StorageDtype;
+  mode?: ComputeMode;
 }
 
 /** Weight value as the compute dtype sees it (f32 first, like both engines). */
@@ -206,15 +209,17 @@ function weightIn(dtype: FloatDType, w: number): number {
 export function makeCase(id: string, opts: CaseOptions): DiffCase {
   const d = new Draw(new Rng(id));
   const method = opts.method;
-  const dtype = d.pick<StorageDtype>(["F32", "F16", "BF16"]);
-  const mode = d.pick<ComputeMode>(["native", "f32"]);
+  const drawnDtype = d.pick<StorageDtype>(["F32", "F16", "BF16"]);
+  const drawnMode = d.pick<ComputeMode>(["native", "f32"]);
+  const dtype = opts.dtype ?? drawnDtype;
+  const mode = opts.mode ?? drawnMode;
   const nModels = d.pick([2, 3]);
   const computeDtype: FloatDType = mode === "native" ? dtype : "F32";
   const normalize = d.bool();
   let weights: number[];
   for (;;) {
     weights = Array.from({ length: nModels }, () => (d.bool(0.8) ? d.pick(WEIGHTS) : Math.round((d.float() * 4 - 2) * 1000) / 1000));
-    // linear + normalize with weights summing to 0 is rejected by the engine (tested elsewhere).
+    // linear + normalize with weights summing to 0 is rejected by the engine (not a differential question).
     const sum = roundTo(computeDtype, weights.reduce((s, w) => Math.fround(s + weightIn(computeDtype, w)), 0));
     if (method === "linear" && normalize && sum === 0) continue;
     if (weights.some((w) => weightIn(computeDtype, w) === 0 && method === "ties_sv")) continue;

@@ -13,7 +13,7 @@
 //     scope the budget R = min(#candidates, floor(slack * favored nnz)) — EXACT.
 //   * determinism: statistics-only run (threads 1) vs writing runs (threads 3 and 1):
 //     identical statistics (discardedL1 included, bit-exact) and identical shard sha256.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { encodeFloats, f32Bits, type FloatDType } from "@/server/engine/dtype";
@@ -44,6 +44,8 @@ export interface RefResult {
   slackBudget: number | null;
   /** ties_sv: reserved positions over the model. */
   reserved: number | null;
+  /** Situations this case exercised (for the coverage check of the random test). */
+  flags: Set<string>;
 }
 
 export interface CaseFiles {
@@ -150,6 +152,7 @@ export function runReference(c: DiffCase, files: CaseFiles): RefResult {
   const { base, models } = files.inputs;
   let slackBudget: number | null = null;
   let reserved: number | null = null;
+  const flags = caseFlags(c);
   if (c.method === "linear") {
     for (const name of names) {
       const ms = models.map((m, i) => ({ tensor: m.get(name)!, weight: c.weights[i]! }));
@@ -204,9 +207,85 @@ export function runReference(c: DiffCase, files: CaseFiles): RefResult {
       // r.budget is floor(slack * nnz) (uncapped); the engine's R is capped by the candidates.
       if (c.scope === "model") slackBudget = Math.min(r.budget, r.candidates);
       reserved = r.reserved;
+      svFlags(c, r.tensors, flags);
     }
   }
-  return { outputs, stats, slackBudget, reserved };
+  for (const t of stats.values()) statFlags(c, t, flags);
+  return { outputs, stats, slackBudget, reserved, flags };
+}
+
+function caseFlags(c: DiffCase): Set<string> {
+  const flags = new Set<string>([`method:${c.method}`, `dtype:${c.dtype}/${c.mode}`, `models:${c.weights.length}`]);
+  if (c.weights.some((w) => w < 0)) flags.add("negative weight");
+  if (c.lambda !== 1) flags.add("lambda != 1");
+  flags.add(`normalize:${c.normalize}`);
+  if (c.method === "ties") flags.add(`consensus:${c.consensus}`);
+  if (c.method === "ties_sv") flags.add(`ties_sv:${c.scope} slack=${c.slack}`);
+  for (const dens of c.densities) flags.add(`density:${dens}`);
+  for (const t of c.tensors) {
+    if (t.models[0]!.length === 0) flags.add(`empty tensor ${JSON.stringify(t.shape)}`);
+    if (t.models[0]!.length === 1) flags.add("1-element tensor");
+    if (t.models[0]!.length > 65536) flags.add("tensor > one 64Ki chunk");
+  }
+  return flags;
+}
+
+function statFlags(c: DiffCase, t: NativeTensorStats, flags: Set<string>): void {
+  if (c.method !== "ties" && c.method !== "ties_sv") return;
+  for (const m of t.models) {
+    if (m.trimmed && m.k === 0) flags.add("trimmed with k = 0");
+    if (m.threshold === 0) flags.add("threshold 0 (k > nnz)");
+    if (m.nKeptAtThreshold > 0 && m.nKeptAtThreshold < m.nEqualToThreshold) {
+      flags.add("some threshold ties kept (lowest index first)");
+      if (t.numel > 65536) flags.add("some threshold ties kept, tensor > one chunk");
+    }
+    if (m.discardedL1 > 0) flags.add("discardedL1 > 0");
+  }
+  if (t.signConflicts > 0) flags.add("sign conflicts");
+  if (t.noContributor > 0) flags.add("positions without contributor");
+  if (t.majorityNegative > 0) flags.add("negative majority");
+}
+
+/**
+ * ties_sv situations, recomputed from the reference's elections: budget binding (some but
+ * not all candidates reserved), the R-th and (R+1)-th smallest margins equal (the cutoff
+ * tie-break by name / index decides), the tied candidates spread over several tensors
+ * (model scope: name order decides), and in F32 compute the boundary 2^16-key bucket
+ * holding more candidates than needed (the engine's refinement pass).
+ */
+function svFlags(c: DiffCase, tensors: ReturnType<typeof tiesSvModel>["tensors"], flags: Set<string>): void {
+  const groups = new Map<string, { margin: number; name: string }[]>();
+  const reservedIn = new Map<string, number>();
+  for (const [name, t] of tensors) {
+    const group = c.scope === "model" ? "" : name;
+    const list = groups.get(group) ?? [];
+    const wf = t.election.weighted[c.favored]!;
+    for (let j = 0; j < t.election.numel; j++) {
+      const sgn = wf[j]! > 0 ? 1 : wf[j]! < 0 ? -1 : 0;
+      if (sgn !== 0 && sgn !== t.election.elected[j]) list.push({ margin: Math.abs(t.election.score[j]!), name });
+    }
+    groups.set(group, list);
+    reservedIn.set(group, (reservedIn.get(group) ?? 0) + t.reserved);
+  }
+  for (const [group, list] of groups) {
+    const R = reservedIn.get(group)!;
+    if (R === 0) continue;
+    flags.add("ties_sv reserved > 0");
+    if (R >= list.length) continue;
+    flags.add("ties_sv budget < candidates");
+    list.sort((a, b) => a.margin - b.margin);
+    const cut = list[R - 1]!.margin;
+    if (list[R]!.margin === cut) {
+      flags.add(`ties_sv cutoff tie split (${c.scope} scope)`);
+      if (new Set(list.filter((x) => x.margin === cut).map((x) => x.name)).size > 1) flags.add("ties_sv cutoff tie split across tensors (name order)");
+    }
+    if (c.mode === "f32" || c.dtype === "F32") {
+      const bin = f32Bits(cut) >>> 16;
+      const below = list.filter((x) => f32Bits(x.margin) >>> 16 < bin).length;
+      const inBin = list.filter((x) => f32Bits(x.margin) >>> 16 === bin).length;
+      if (R - below < inBin) flags.add(`ties_sv F32 boundary bucket refined (${c.scope} scope)`);
+    }
+  }
 }
 
 function emptyTensorStats(c: DiffCase, name: string, shape: number[], numel: number): NativeTensorStats {
@@ -325,25 +404,36 @@ export function describeCase(c: DiffCase): string {
   );
 }
 
-/** Runs the case everywhere and returns every difference found (empty = all exact). */
-export async function runCase(c: DiffCase, root: string): Promise<string[]> {
+export interface CaseOutcome {
+  /** Every difference found (empty = outputs bit-exact, statistics equal). */
+  problems: string[];
+  flags: Set<string>;
+}
+
+/** Runs the case through the reference and the engine (3 runs, + native ties when slack is 0). */
+export async function runCase(c: DiffCase, root: string): Promise<CaseOutcome> {
   const dir = path.join(root, c.id.replace(/[^A-Za-z0-9_.-]/g, "_"));
   const files = writeInputs(c, dir);
   const ref = runReference(c, files);
+  try {
+    return { problems: await compareWithNative(c, files, ref, dir), flags: ref.flags };
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    return { problems: [`native engine failed: ${err.code ?? "?"}: ${err.message}`], flags: ref.flags };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function compareWithNative(c: DiffCase, files: CaseFiles, ref: RefResult, dir: string): Promise<string[]> {
   const outA = path.join(dir, "out-t3");
   const outB = path.join(dir, "out-t1");
   mkdirSync(outA);
   mkdirSync(outB);
   const problems: string[] = [];
-  let analysis: NativeMergeResult, merged3: NativeMergeResult, merged1: NativeMergeResult;
-  try {
-    analysis = await runNativeMerge(nativeRequest(c, files, null, 1));
-    merged3 = await runNativeMerge(nativeRequest(c, files, outA, 3));
-    merged1 = await runNativeMerge(nativeRequest(c, files, outB, 1));
-  } catch (e) {
-    const err = e as Error & { code?: string };
-    return [`native engine failed: ${err.code ?? "?"}: ${err.message}`];
-  }
+  const analysis = await runNativeMerge(nativeRequest(c, files, null, 1));
+  const merged3 = await runNativeMerge(nativeRequest(c, files, outA, 3));
+  const merged1 = await runNativeMerge(nativeRequest(c, files, outB, 1));
   problems.push(...compareStats("stats-only/threads=1", analysis, ref));
   const core = (r: NativeMergeResult) => ({ tensors: r.tensors, slackBudget: r.slackBudget, warnings: r.warnings });
   if (!isDeepStrictEqual(core(merged3), core(analysis))) {
