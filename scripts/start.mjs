@@ -62,4 +62,6 @@ function superviseWorker(slot) {
   });
 }
 for (let i = 0; i < workerCount; i++) superviseWorker(i);
+// Scale-out mode: a recorder turns the workers' BullMQ events into database writes.
+if (process.env.REDIS_URL) launch("queue recorder", ["--import", "tsx", path.join(root, "server", "queue", "redis", "recorder-main.ts")]);
 if (workerCount > 0) console.log(`[mergescope] ${workerCount} worker process(es) for the embedded queue`);

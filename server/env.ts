@@ -15,6 +15,8 @@ const envSchema = z.object({
   REDIS_URL: z.string().url().optional(),
   MERGESCOPE_WORKER_TOKEN: z.string().min(16).optional(),
   MERGESCOPE_SERVER: z.string().url().default("http://localhost:3000"),
+  /** Where merged models are written (default <data dir>/merges); scale-out workers point it at the shared filesystem. */
+  MERGESCOPE_OUTPUT_DIR: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof envSchema> & {
@@ -22,6 +24,7 @@ export type Env = z.infer<typeof envSchema> & {
   databaseFile: string;
   modelRoots: string[];
   workers: number;
+  outputDir: string;
 };
 
 let cached: Env | undefined;
@@ -44,6 +47,7 @@ export function env(): Env {
       .filter((p) => p.length > 0)
       .map((p) => path.resolve(p)),
     workers: e.MERGESCOPE_WORKERS ?? Math.max(1, os.availableParallelism()),
+    outputDir: path.resolve(e.MERGESCOPE_OUTPUT_DIR ?? path.join(dataDir, "merges")),
   };
   return cached;
 }

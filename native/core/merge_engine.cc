@@ -252,10 +252,11 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
       LoadedTensor cur = next.get();
       check_cancel(cancel);
       if (i + 1 < plans.size()) next = std::async(std::launch::async, load_tensor, std::cref(plans[i + 1]));
-      result.bytes_read += cur.bytes_read;
+      const uint64_t bytes = cur.bytes_read;  // fn may release `cur`
+      result.bytes_read += bytes;
       fn(i, cur);
       prog.tensors_done++;
-      prog.bytes_done += cur.bytes_read;
+      prog.bytes_done += bytes;
       prog.tensor = plans[i].name;
       if (progress) progress(prog);
     }

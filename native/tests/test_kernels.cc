@@ -11,6 +11,7 @@
 #include "dtype.h"
 #include "errors.h"
 #include "kernel_ref.h"
+#include "kernels/kernels.h"
 #include "merge_kernels.h"
 #include "test_main.h"
 #include "thread_pool.h"
@@ -316,12 +317,26 @@ std::vector<Combo> combos() {
 
 }  // namespace
 
-TEST(kernels_match_reference_and_are_thread_count_independent) {
+// Top-k threshold search modes (sampled window / histograms / sampled with
+// forced fallbacks) must all give the reference's bits.
+struct TopkModeGuard {
+  int mode;
+  uint64_t min_n;
+  TopkModeGuard(int m, uint64_t n) : mode(kern::g_topk_mode), min_n(kern::g_topk_sample_min_n) {
+    kern::g_topk_mode = m;
+    kern::g_topk_sample_min_n = n;
+  }
+  ~TopkModeGuard() { kern::g_topk_mode = mode; kern::g_topk_sample_min_n = min_n; }
+};
+
+static void kernels_vs_reference(int topk_mode) {
+  TopkModeGuard guard(topk_mode, 0);  // sampling path for every tensor >= 4 * sample size
   std::mt19937_64 rng(1234);
   int cases = 0;
   for (const Combo& cb : combos()) {
     for (DType dt : {DType::F32, DType::BF16, DType::F16}) {
-      for (size_t n : {size_t(0), size_t(1), size_t(5), size_t(3072), size_t(65536 + 1500)}) {
+      for (size_t n : {size_t(0), size_t(1), size_t(5), size_t(3072), size_t(65536 + 1500), size_t(200000)}) {
+        if (n == 200000 && !(cb.method == Method::Ties)) continue;
         for (int kind = 0; kind < 2; ++kind) {
           ref::Tensor t = make_tensor(rng, n, cb.mp.size(), kind, dt);
           MergeParams p;
@@ -363,6 +378,44 @@ TEST(kernels_match_reference_and_are_thread_count_independent) {
     }
   }
   CHECK(cases > 300);
+}
+
+TEST(kernels_match_reference_topk_auto) { kernels_vs_reference(0); }
+TEST(kernels_match_reference_topk_histogram) { kernels_vs_reference(1); }
+TEST(kernels_match_reference_topk_forced_fallback) { kernels_vs_reference(2); }
+
+TEST(topk_sampled_window_fallbacks) {
+  // |delta| = 2 (35%), uniform in (2,3) (30%), 3 (35%) (x 2^-7), density 0.36:
+  // the window around the k-th key holds all the 3s (> n/8 keys) -> too large,
+  // fall back to histograms. density 0.2 (k-th inside the 3s block): the
+  // window is a single key value -> counted, not collected.
+  std::mt19937_64 rng(8);
+  const size_t n = 300000;
+  ref::Tensor t;
+  t.base.assign(n, 0.f);
+  t.models.resize(1);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  for (size_t j = 0; j < n; ++j) {
+    const float r = u(rng);
+    float mag = r < 0.35f ? 3.f : (r < 0.65f ? 2.f + u(rng) : 2.f);
+    t.models[0].push_back((u(rng) < 0.5f ? -mag : mag) * 0.0078125f);
+  }
+  TopkModeGuard guard(0, 0);
+  MergeParams p;
+  p.normalize = false;
+  for (double d : {0.36, 0.2}) {
+    std::vector<ModelParams> mp = {{1, d, false}};
+    std::vector<float> want, got;
+    TensorStats a, b;
+    ref::merge(&want, &a, t, mp, p);
+    const uint64_t before = kern::g_topk_fallbacks.load();
+    run_kernel(&got, &b, t, mp, p, 2);
+    const uint64_t fallbacks = kern::g_topk_fallbacks.load() - before;
+    CHECK_EQ(fallbacks, uint64_t(d == 0.36 ? 1 : 0));
+    std::string why;
+    CHECK(same_bits(got, want));
+    CHECK(same_stats(b, a, 1e-9, &why));
+  }
 }
 
 TEST(analyze_matches_merge_stats_and_out_may_alias_base) {

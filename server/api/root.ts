@@ -1,10 +1,18 @@
+import { builderRouter } from "./routers/builder";
+import { experimentsRouter } from "./routers/experiments";
 import { healthRouter } from "./routers/health";
 import { jobsRouter } from "./routers/jobs";
+import { scoresRouter } from "./routers/scores";
+import { modelsRouter } from "./routers/models";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
   health: healthRouter,
   jobs: jobsRouter,
+  scores: scoresRouter,
+  models: modelsRouter,
+  experiments: experimentsRouter,
+  builder: builderRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -3,14 +3,16 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { CliUsageError, type CliCommand } from "./command";
 import { analyzeCommand } from "./commands/analyze";
+import { importScoresCommand } from "./commands/import-scores";
 import { infoCommand } from "./commands/info";
 import { inspectCommand } from "./commands/inspect";
 import { jobsCommand } from "./commands/jobs";
 import { mergeCommand } from "./commands/merge";
+import { scoresCommand } from "./commands/scores";
 import { submitCommand } from "./commands/submit";
 import { workerCommand } from "./commands/worker";
 
-const commands: CliCommand[] = [infoCommand, mergeCommand, analyzeCommand, inspectCommand, submitCommand, jobsCommand, workerCommand];
+const commands: CliCommand[] = [infoCommand, mergeCommand, analyzeCommand, inspectCommand, submitCommand, jobsCommand, workerCommand, importScoresCommand, scoresCommand];
 
 function version(): string {
   const root = process.env.MERGESCOPE_ROOT ?? process.cwd();

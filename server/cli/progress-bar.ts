@@ -47,7 +47,7 @@ export function progressLine(p: NativeProgress, width = 24): string {
   const f = progressFraction(p);
   const filled = Math.round(f * width);
   const bar = `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
-  const bytes = p.bytesTotal > 0 ? `  ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}` : "";
+  const bytes = p.bytesTotal > 0 && p.bytesDone > 0 ? `  ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}` : "";
   return `${bar} ${(f * 100).toFixed(0).padStart(3)}%  ${PHASE_LABEL[p.phase]} ${p.tensorsDone}/${p.tensorsTotal} tensors${bytes}`;
 }
 

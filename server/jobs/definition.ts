@@ -24,6 +24,8 @@ export interface JobContext {
   /** Aborted when the job is cancelled or the worker lost its lease. */
   signal: AbortSignal;
   dataDir: string;
+  /** Folder for published merge outputs (shared by all workers). */
+  outputDir: string;
   reportProgress(p: JobProgress): void;
   log(level: "info" | "warn" | "error", message: string): void;
 }

@@ -5,7 +5,6 @@
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { closeDb } from "../db/client";
 import { sweepStaleStaging } from "../engine/output";
 import { env } from "../env";
@@ -23,7 +22,7 @@ export async function runWorker(opts: { once?: boolean } = {}): Promise<void> {
   process.once("SIGINT", stop);
   console.log(`[worker ${workerId}] started`);
   let lastReap = 0;
-  const mergesDir = path.join(env().dataDir, "merges");
+  const mergesDir = env().outputDir;
   mkdirSync(mergesDir, { recursive: true });
   while (!shutdown.signal.aborted) {
     try {
@@ -53,6 +52,16 @@ export async function runWorker(opts: { once?: boolean } = {}): Promise<void> {
   console.log(`[worker ${workerId}] stopped`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** Scale-out mode (REDIS_URL) consumes BullMQ and never opens the database; otherwise the embedded queue. */
+export async function runConfiguredWorker(): Promise<void> {
+  if (env().REDIS_URL) {
+    const { runRedisWorker } = await import("../queue/redis/worker");
+    await runRedisWorker();
+    process.exit(0);
+  }
   await runWorker();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await runConfiguredWorker();
 }

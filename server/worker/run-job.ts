@@ -84,6 +84,7 @@ export async function runClaimedJob(job: ClaimedJob, shutdown: AbortSignal): Pro
       experimentId: job.experimentId,
       signal: controller.signal,
       dataDir: env().dataDir,
+      outputDir: env().outputDir,
       reportProgress: (p) => {
         latest = p;
       },

@@ -27,6 +27,11 @@ struct Job {
 // back to histograms), 1 always histograms, 2 sampled window with a zero
 // safety margin (forces frequent fallbacks). Results never depend on it.
 extern int g_topk_mode;
+// Tensors with fewer elements use histograms directly (tests lower it).
+extern uint64_t g_topk_sample_min_n;
+// Counts models whose sampled window failed (window missed / too large) and
+// fell back to histograms (observability for tests and tuning).
+extern std::atomic<uint64_t> g_topk_fallbacks;
 
 void run_linear(const Job& job);
 void run_task_arithmetic(const Job& job);

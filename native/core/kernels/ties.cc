@@ -32,11 +32,12 @@
 namespace ms::kern {
 
 int g_topk_mode = 0;
+uint64_t g_topk_sample_min_n = uint64_t(1) << 20;  // below: histograms are cheap enough
+std::atomic<uint64_t> g_topk_fallbacks{0};
 
 namespace {
 
 constexpr uint64_t kTopkSample = 1u << 14;           // sample size of pass S
-constexpr uint64_t kTopkSampleMinN = uint64_t(1) << 20;  // smaller tensors: histograms are cheap enough
 
 // Trim decision for one model.
 struct TrimModel {
@@ -279,10 +280,11 @@ void plan_trim(Ctx& ctx) {
   if (sel.empty()) return;
 
   std::vector<uint32_t> hist_sel;
-  if (g_topk_mode != 1 && ctx.n >= kTopkSampleMinN) {
+  if (g_topk_mode != 1 && ctx.n >= std::max(g_topk_sample_min_n, 4 * kTopkSample)) {
     const std::vector<bool> ok = select_by_sample(ctx, sel);
     for (size_t l = 0; l < sel.size(); ++l)
       if (!ok[l]) hist_sel.push_back(sel[l]);
+    g_topk_fallbacks += hist_sel.size();
   } else {
     hist_sel = sel;
   }

@@ -3,12 +3,12 @@ import type { CliCommand } from "../command";
 
 export const workerCommand: CliCommand = {
   name: "worker",
-  summary: "Run a job worker in the foreground (embedded queue: shares MERGESCOPE_DATA_DIR with the server)",
+  summary: "Run a job worker (REDIS_URL set: BullMQ scale-out worker; else the embedded SQLite queue)",
   usage: "mergescope worker",
   async run(argv) {
     parseArgs({ args: argv, options: {} });
-    const { runWorker } = await import("../../worker/main");
-    await runWorker();
+    const { runConfiguredWorker } = await import("../../worker/main");
+    await runConfiguredWorker();
     return 0;
   },
 };

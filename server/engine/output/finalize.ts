@@ -50,6 +50,7 @@ export function dominantDtype(result: NativeMergeResult): StorageDtype | null {
 export async function finalizeOutput(opts: FinalizeOutputOptions): Promise<FinalizeOutputResult> {
   const dest = path.resolve(opts.outDir);
   const staging = path.resolve(opts.stagingDir);
+  let manifest: OutputManifest;
   try {
     throwIfCancelled(opts.signal, dest);
     const shardHashes = await checkShards(staging, opts.result);
@@ -73,7 +74,7 @@ export async function finalizeOutput(opts: FinalizeOutputOptions): Promise<Final
       // Cheap for the shards (the engine fsynced them); required for everything else.
       await fsyncPath(abs);
     }
-    const manifest: OutputManifest = {
+    manifest = {
       version: 1,
       createdAt: new Date().toISOString(),
       engineVersion,
@@ -88,12 +89,15 @@ export async function finalizeOutput(opts: FinalizeOutputOptions): Promise<Final
 
     throwIfCancelled(opts.signal, dest);
     await commitStaging(staging, dest, opts.overwrite ?? false);
-    await fsyncPath(path.dirname(dest));
-    return { outDir: dest, manifest, outputSha256: manifest.outputSha256 };
   } catch (err) {
     await discardStaging(staging);
     throw err;
   }
+  // After the rename the output is complete and in place; failing now would break the
+  // "error => nothing at outDir" rule, so a failed parent fsync (which only weakens
+  // durability across a power cut) is not reported as a merge failure.
+  await fsyncPath(path.dirname(dest)).catch(() => undefined);
+  return { outDir: dest, manifest, outputSha256: manifest.outputSha256 };
 }
 
 /** Every shard the engine reported is in staging with its size; returns the engine's hashes by file. */

@@ -37,9 +37,14 @@ export const mergeJob = defineJob({
   async handler(p, ctx) {
     const recipe = parsePayloadRecipe(p);
     const name = p.outputName ?? `${recipe.method}-${path.basename(recipe.models.at(-1)?.path ?? "merge")}`;
-    const outDir = path.join(ctx.dataDir, "merges", `${name}-${ctx.idempotencyKey.slice(0, 12)}`);
+    const outDir = path.join(ctx.outputDir, `${name}-${ctx.idempotencyKey.slice(0, 12)}`);
     if (existsSync(outDir)) {
-      const verified = await verifyOutput(outDir);
+      const verified = await verifyOutput(outDir).catch((err: Error) => ({
+        ok: false as const,
+        outputSha256: "",
+        checked: 0,
+        problems: [{ path: outDir, problem: "missing" as const, detail: err.message }],
+      }));
       if (verified.ok) {
         ctx.log("info", `reusing the verified output already at ${outDir}`);
         return { result: { outDir, outputSha256: verified.outputSha256, reused: true, totals: null, warnings: [] }, outputPath: outDir, outputSha256: verified.outputSha256 };

@@ -49,7 +49,12 @@ async function checkQueue(): Promise<HealthStatus["queue"]> {
     const groups = await client.job.groupBy({ by: ["status"], _count: { _all: true } });
     const counts: Record<string, number> = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
     for (const g of groups) counts[g.status] = g._count._all;
-    return { ok: true, detail: mode === "embedded" ? "jobs stored in SQLite" : "BullMQ on Redis", mode, counts };
+    if (mode === "redis") {
+      const { redisQueue } = await import("../../queue/redis/producer");
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`Redis at ${env().REDIS_URL} did not answer within 2 s`)), 2000).unref());
+      await Promise.race([redisQueue().getJobCounts("wait"), timeout]);
+    }
+    return { ok: true, detail: mode === "embedded" ? "jobs stored in SQLite" : `BullMQ on Redis (${env().REDIS_URL})`, mode, counts };
   } catch (err) {
     return { ok: false, detail: message(err), mode, counts: {} };
   }

@@ -1,6 +1,7 @@
 // The embedded queue's producer side and job management: idempotent enqueue
 // (payload validated by the job type's schema), listing, cancel, retry,
 // delete. Used by the tRPC jobs router and the CLI (through the API).
+import { env } from "../../env";
 import { AppError } from "../../errors";
 import { db } from "../../db/client";
 import { PermanentJobError } from "../../jobs/definition";
@@ -60,6 +61,16 @@ export function toJobSummary(row: JobRow): JobSummary {
   };
 }
 
+/** Scale-out mode: the database row is the record, BullMQ carries the work. */
+async function forwardToRedis(row: JobRow): Promise<void> {
+  if (!env().REDIS_URL) return;
+  const { addRedisJob } = await import("../../queue/redis/producer");
+  await addRedisJob(
+    { id: row.id, type: row.type, version: row.version, payload: JSON.parse(row.payload) as unknown, experimentId: row.experimentId, idempotencyKey: row.idempotencyKey },
+    { priority: row.priority, maxAttempts: row.maxAttempts },
+  );
+}
+
 function isUniqueViolation(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { code?: string }).code === "P2002";
 }
@@ -90,6 +101,7 @@ export async function enqueueJob(input: EnqueueInput): Promise<{ job: JobSummary
         data: requeueData(),
       });
       const row = await client.job.findUniqueOrThrow({ where: { id: existing.id } });
+      if (requeued.count === 1) await forwardToRedis(row);
       return { job: toJobSummary(row), created: requeued.count === 1 };
     }
     return { job: toJobSummary(existing), created: false };
@@ -106,6 +118,7 @@ export async function enqueueJob(input: EnqueueInput): Promise<{ job: JobSummary
       },
     });
     await client.jobLog.create({ data: { jobId: row.id, level: "info", message: "queued" } });
+    await forwardToRedis(row);
     return { job: toJobSummary(row), created: true };
   } catch (err) {
     // A concurrent identical enqueue won the unique key: return its job.
@@ -179,6 +192,10 @@ export async function cancelJob(id: string): Promise<JobSummary> {
     data: { status: "cancelled", cancelRequested: true, finishedAt: new Date(), phase: "cancelled", errorCode: "CANCELLED", errorMessage: "cancelled by the user" },
   });
   if (q.count === 0) await client.job.updateMany({ where: { id, status: "running" }, data: { cancelRequested: true } });
+  if (env().REDIS_URL) {
+    const { cancelRedisJob } = await import("../../queue/redis/producer");
+    await cancelRedisJob(id);
+  }
   const row = await client.job.findUnique({ where: { id } });
   if (!row) throw new AppError("NOT_FOUND", `job ${id} not found`);
   await client.jobLog.create({ data: { jobId: id, level: "info", message: "cancel requested" } });
@@ -192,12 +209,17 @@ export async function retryJob(id: string): Promise<JobSummary> {
   if (!row) throw new AppError("NOT_FOUND", `job ${id} not found`);
   if (r.count === 0) throw new AppError("CONFLICT", `job ${id} is ${row.status}; only failed or cancelled jobs can be retried`);
   await client.jobLog.create({ data: { jobId: id, level: "info", message: "retry requested" } });
+  await forwardToRedis(row);
   return toJobSummary(row);
 }
 
 export async function deleteJob(id: string): Promise<void> {
   const client = await db();
   const r = await client.job.deleteMany({ where: { id, status: { not: "running" } } });
+  if (r.count === 1 && env().REDIS_URL) {
+    const { redisQueue } = await import("../../queue/redis/producer");
+    await (await redisQueue().getJob(id))?.remove();
+  }
   if (r.count === 0) {
     const row = await client.job.findUnique({ where: { id } });
     if (!row) throw new AppError("NOT_FOUND", `job ${id} not found`);

@@ -84,7 +84,8 @@ const SHAPES: readonly number[][] = [
 
 export const WEIGHTS: readonly number[] = [1, 1, 0.5, 2, 0.3, 0.7, 1.5, -0.5, -1, -0.3, 0.25, 0.1, -2, 0.8];
 export const DENSITIES: readonly number[] = [0.01, 0.2, 0.5, 1.0];
-export const SLACKS: readonly number[] = [0, 0.01, 0.05, 0.3, 1];
+/** ties_sv slack: 0 (must be TIES), small values where the budget binds, 1 (usually all candidates). */
+export const SLACKS: readonly number[] = [0, 0.01, 0.05, 0.1, 0.2, 0.3, 1];
 const LAMBDAS: readonly number[] = [1, 1, 0.5, 1.3, 2.5];
 
 export class Draw {
@@ -230,7 +231,9 @@ export function makeCase(id: string, opts: CaseOptions): DiffCase {
   const names = d.shuffle(NAME_POOL).slice(0, nTensors);
   const tensors: DiffTensor[] = names.map((name) => {
     const shape = d.pick(SHAPES);
-    const kind = d.pick(VALUE_KINDS);
+    // ties_sv: half the tensors quantized, so equal margins meet at the budget's cutoff,
+    // often in several tensors (the name / flat index tie-break decides).
+    const kind = method === "ties_sv" && d.bool() ? "quant" : d.pick(VALUE_KINDS);
     return { name, shape, kind, ...genValues(d, kind, numelOf(shape), nModels, dtype) };
   });
   if (opts.big) {

@@ -1,0 +1,124 @@
+"use client";
+
+import { keepPreviousData, skipToken, useQuery } from "@tanstack/react-query";
+import { useCallback, useEffect, useMemo, useRef } from "react";
+import { ErrorAlert } from "@/components/common/error-alert";
+import { useDebounced } from "@/components/common/use-debounced";
+import { useUrlState } from "@/components/common/use-url-state";
+import { useTRPC } from "@/components/providers/trpc";
+import { GlobalParams } from "./global-params";
+import { MethodPicker } from "./method-picker";
+import { ModelListEditor } from "./model-list-editor";
+import { QueueMerge } from "./queue-merge";
+import { RecipePreview } from "./recipe-preview";
+import { SourcePicker } from "./source-picker";
+import { SweepPanel } from "./sweep-panel";
+import { fromSettings, parseBuilderState, serializeBuilderState, toSettings, type BuilderState } from "./url-state";
+import { YamlImport } from "./yaml-import";
+
+/**
+ * The merge builder: every setting lives in the URL. The recipe is built and
+ * validated on the server (builder.preview); merges and sweeps are queued
+ * through the jobs procedures.
+ */
+export function MergeBuilder() {
+  const trpc = useTRPC();
+  const [state, setState] = useUrlState(parseBuilderState, serializeBuilderState);
+  const patch = useCallback((p: Partial<BuilderState>) => setState((s) => ({ ...s, ...p })), [setState]);
+
+  const models = useQuery(trpc.models.list.queryOptions({}));
+  const experiments = useQuery(trpc.experiments.list.queryOptions({}));
+  const experiment = useQuery(trpc.experiments.get.queryOptions(state.exp ? { id: state.exp } : skipToken));
+
+  // Picking an experiment fills the base, the SFT model (favored) and its last CT checkpoint.
+  const exp = experiment.data;
+  // Once per chosen experiment: removing every model afterwards does not refill them.
+  const filledFor = useRef<string | null>(state.models.length > 0 ? state.exp : null);
+  useEffect(() => {
+    if (state.models.length > 0) filledFor.current = state.exp;
+    if (!exp || exp.id !== state.exp || state.models.length > 0 || filledFor.current === state.exp) return;
+    filledFor.current = state.exp;
+    const of = (role: string) => exp.models.filter((m) => m.role === role).map((m) => m.model);
+    const sft = of("SFT")[0];
+    const ct = of("CT").at(-1);
+    setState((s) => ({
+      ...s,
+      base: of("BASE")[0]?.id ?? null,
+      models: [
+        ...(sft ? [{ id: sft.id, weight: 1, density: 1, favored: true }] : []),
+        ...(ct ? [{ id: ct.id, weight: 1, density: 1, favored: false }] : []),
+      ],
+    }));
+  }, [exp, state.exp, state.models.length, setState]);
+
+  const settings = useMemo(() => toSettings(state), [state]);
+  const debounced = useDebounced(settings, 250);
+  const preview = useQuery(trpc.builder.preview.queryOptions(debounced ?? skipToken, { placeholderData: keepPreviousData }));
+  const stale = JSON.stringify(debounced) !== JSON.stringify(settings) || preview.isFetching || preview.isPlaceholderData;
+
+  const all = models.data ?? [];
+  const expCts = exp && exp.id === state.exp ? exp.models.filter((m) => m.role === "CT").map((m) => m.model) : [];
+  const ctInRecipe = state.models.find((m) => expCts.some((c) => c.id === m.id))?.id ?? null;
+  const sweepCheckpoints = state.exp ? expCts : all.filter((m) => m.role === "CT" || m.role === "CTSFT");
+  const defaultCts = state.exp ? expCts.map((c) => c.id) : state.models.filter((m) => sweepCheckpoints.some((c) => c.id === m.id)).map((m) => m.id);
+  const nameOf = (id: string) => all.find((m) => m.id === id)?.name ?? id;
+
+  if (models.isPending || experiments.isPending) return <p role="status" className="muted">Loading models and experiments…</p>;
+  if (models.isError) return <ErrorAlert error={models.error} prefix="Could not load the models:" />;
+  if (experiments.isError) return <ErrorAlert error={experiments.error} prefix="Could not load the experiments:" />;
+
+  return (
+    <div className="builder" data-testid="merge-builder">
+      <div>
+        <section className="card stack" aria-labelledby="builder-source-title">
+          <h2 id="builder-source-title">Models</h2>
+          {all.length === 0 ? (
+            <p className="empty">No models registered yet: register checkpoints on the Models page first.</p>
+          ) : null}
+          <SourcePicker
+            experiments={experiments.data}
+            experimentId={state.exp}
+            experiment={exp}
+            ctModelId={ctInRecipe}
+            onExperiment={(id) => patch({ exp: id, ...(id ? { base: null, models: [], sweepCts: null, sweepDensities: null } : {}) })}
+            onCheckpoint={(id) =>
+              patch({ models: state.models.map((m) => (m.id === ctInRecipe ? { ...m, id } : m)) })
+            }
+          />
+          {state.exp && experiment.isError ? <ErrorAlert error={experiment.error} prefix="Could not load the experiment:" /> : null}
+          <ModelListEditor
+            models={all}
+            method={state.method}
+            base={state.base}
+            entries={state.models}
+            onBase={(base) => patch({ base })}
+            onEntries={(entries) => patch({ models: entries, sweepDensities: null })}
+          />
+        </section>
+        <section className="card stack" aria-labelledby="builder-method-title">
+          <h2 id="builder-method-title" className="sr-only">Method and parameters</h2>
+          <MethodPicker
+            value={state.method}
+            onChange={(method) =>
+              setState((s) => ({
+                ...s,
+                method,
+                // TIES-SV needs one favored model: the first (SFT) one unless chosen
+                models: method === "ties_sv" && !s.models.some((m) => m.favored) ? s.models.map((m, i) => ({ ...m, favored: i === 0 })) : s.models,
+              }))
+            }
+          />
+          <GlobalParams method={state.method} value={state} onChange={patch} />
+        </section>
+        <YamlImport onLoad={(x) => setState((s) => fromSettings(x, s))} />
+      </div>
+      <div className="builder-side">
+        <RecipePreview preview={preview.data} pending={preview.isPending && debounced !== null} error={preview.isError ? preview.error : null} stale={stale} />
+        <section className="card" aria-label="Queue">
+          <QueueMerge preview={preview.data} ready={!stale} experimentId={state.exp} />
+        </section>
+        <SweepPanel state={state} onChange={patch} settings={settings} checkpoints={sweepCheckpoints} defaultCts={defaultCts} nameOf={nameOf} />
+      </div>
+    </div>
+  );
+}

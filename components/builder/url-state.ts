@@ -1,0 +1,148 @@
+// The builder's whole state, and its encoding in the URL's search params so a
+// copied link reproduces the recipe and the sweep. Unknown or malformed values
+// fall back to the defaults.
+import type { BuilderSettings } from "@/server/services/builder/schemas";
+import { DTYPES, METHODS, type Dtype, type Method } from "./methods";
+
+export interface BuilderModelState {
+  id: string;
+  weight: number;
+  density: number;
+  favored: boolean;
+}
+
+export interface BuilderState {
+  exp: string | null;
+  method: Method;
+  base: string | null;
+  models: BuilderModelState[];
+  lambda: number;
+  normalize: boolean;
+  consensus: "sum" | "count";
+  slack: number;
+  scope: "model" | "tensor";
+  dtype: Dtype | null;
+  sweepType: "merge" | "analyze";
+  /** null: every CT checkpoint of the experiment. */
+  sweepCts: string[] | null;
+  /** null: the recipe's method. */
+  sweepMethods: Method[] | null;
+  /** Per model; null: each model's own density. */
+  sweepDensities: number[][] | null;
+}
+
+export const DEFAULT_STATE: BuilderState = {
+  exp: null,
+  method: "ties",
+  base: null,
+  models: [],
+  lambda: 1,
+  normalize: true,
+  consensus: "sum",
+  slack: 0.04,
+  scope: "model",
+  dtype: null,
+  sweepType: "merge",
+  sweepCts: null,
+  sweepMethods: null,
+  sweepDensities: null,
+};
+
+const num = (s: string | null | undefined, fallback: number, min = -Infinity, max = Infinity): number => {
+  if (s === null || s === undefined || s.trim() === "") return fallback;
+  const n = Number(s);
+  return Number.isFinite(n) && n >= min && n <= max ? n : fallback;
+};
+const list = (s: string | null): string[] => (s ? s.split(",").filter((x) => x !== "") : []);
+const isMethod = (s: string): s is Method => (METHODS as readonly string[]).includes(s);
+
+export function parseBuilderState(p: URLSearchParams): BuilderState {
+  const ids = list(p.get("m"));
+  const weights = (p.get("w") ?? "").split(",");
+  const densities = (p.get("d") ?? "").split(",");
+  const fav = num(p.get("fav"), -1);
+  const method = p.get("method") ?? "";
+  const dtype = p.get("dtype") ?? "";
+  const smeth = list(p.get("smeth")).filter(isMethod);
+  const sd = p.get("sd");
+  return {
+    exp: p.get("exp") || null,
+    method: isMethod(method) ? method : DEFAULT_STATE.method,
+    base: p.get("base") || null,
+    models: ids.map((id, i) => ({ id, weight: num(weights[i], 1), density: num(densities[i], 1, 0, 1), favored: i === fav })),
+    lambda: num(p.get("lambda"), 1),
+    normalize: p.get("norm") !== "0",
+    consensus: p.get("cons") === "count" ? "count" : "sum",
+    slack: num(p.get("slack"), 0.04, 0, 1),
+    scope: p.get("scope") === "tensor" ? "tensor" : "model",
+    dtype: (DTYPES as readonly string[]).includes(dtype) ? (dtype as Dtype) : null,
+    sweepType: p.get("stype") === "analyze" ? "analyze" : "merge",
+    sweepCts: p.has("sct") ? list(p.get("sct")) : null,
+    sweepMethods: smeth.length > 0 ? smeth : null,
+    sweepDensities: sd
+      ? sd.split(";").map((g) => g.split(",").map((x) => num(x, NaN, 0, 1)).filter((x) => !Number.isNaN(x)))
+      : null,
+  };
+}
+
+export function serializeBuilderState(s: BuilderState): URLSearchParams {
+  const p = new URLSearchParams();
+  if (s.exp) p.set("exp", s.exp);
+  p.set("method", s.method);
+  if (s.base) p.set("base", s.base);
+  if (s.models.length > 0) {
+    p.set("m", s.models.map((m) => m.id).join(","));
+    p.set("w", s.models.map((m) => m.weight).join(","));
+    p.set("d", s.models.map((m) => m.density).join(","));
+    const fav = s.models.findIndex((m) => m.favored);
+    if (fav >= 0) p.set("fav", String(fav));
+  }
+  if (s.lambda !== 1) p.set("lambda", String(s.lambda));
+  if (!s.normalize) p.set("norm", "0");
+  if (s.consensus !== "sum") p.set("cons", s.consensus);
+  if (s.slack !== 0.04) p.set("slack", String(s.slack));
+  if (s.scope !== "model") p.set("scope", s.scope);
+  if (s.dtype) p.set("dtype", s.dtype);
+  if (s.sweepType !== "merge") p.set("stype", s.sweepType);
+  if (s.sweepCts) p.set("sct", s.sweepCts.join(","));
+  if (s.sweepMethods) p.set("smeth", s.sweepMethods.join(","));
+  if (s.sweepDensities) p.set("sd", s.sweepDensities.map((d) => d.join(",")).join(";"));
+  return p;
+}
+
+/** What builder.preview needs, or null while no model is picked. */
+export function toSettings(s: BuilderState): BuilderSettings | null {
+  if (s.models.length === 0) return null;
+  return {
+    experimentId: s.exp,
+    method: s.method,
+    baseModelId: s.base,
+    models: s.models.map((m) => ({ modelId: m.id, weight: m.weight, density: m.density, favored: m.favored })),
+    lambda: s.lambda,
+    normalize: s.normalize,
+    consensus: s.consensus,
+    slack: s.slack,
+    slackScope: s.scope,
+    dtype: s.dtype,
+  };
+}
+
+/** A parsed recipe (pasted YAML) back into the builder; the sweep settings start over. */
+export function fromSettings(x: BuilderSettings, previous: BuilderState): BuilderState {
+  return {
+    ...previous,
+    exp: x.experimentId,
+    method: x.method,
+    base: x.baseModelId,
+    models: x.models.map((m) => ({ id: m.modelId, weight: m.weight, density: m.density, favored: m.favored })),
+    lambda: x.lambda,
+    normalize: x.normalize,
+    consensus: x.consensus,
+    slack: x.slack,
+    scope: x.slackScope,
+    dtype: x.dtype,
+    sweepCts: null,
+    sweepMethods: null,
+    sweepDensities: null,
+  };
+}

@@ -1,0 +1,138 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { ErrorAlert } from "@/components/common/error-alert";
+import { useTRPC } from "@/components/providers/trpc";
+import { languageName } from "@/server/services/scores/languages";
+import type { TaskMappingInput } from "@/server/services/scores/catalogue";
+
+const EMPTY: TaskMappingInput = { task: "", benchmark: "", language: "", metric: "acc", filter: "none", scale: 100, priority: 0 };
+const FIELDS: { key: keyof TaskMappingInput; label: string; type: "text" | "number"; width?: string }[] = [
+  { key: "task", label: "Task", type: "text", width: "15rem" },
+  { key: "benchmark", label: "Benchmark", type: "text", width: "8rem" },
+  { key: "language", label: "Language", type: "text", width: "5rem" },
+  { key: "metric", label: "Metric", type: "text", width: "8rem" },
+  { key: "filter", label: "Filter", type: "text", width: "9rem" },
+  { key: "scale", label: "Scale", type: "number", width: "5rem" },
+  { key: "priority", label: "Priority", type: "number", width: "4.5rem" },
+];
+
+function MappingRow({ initial, isNew, isDefault, onDone }: { initial: TaskMappingInput; isNew?: boolean; isDefault?: boolean; onDone?: () => void }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [row, setRow] = useState(initial);
+  const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.scores.pathKey() });
+  const save = useMutation(trpc.scores.catalogue.upsert.mutationOptions({ onSuccess: () => (void invalidate(), onDone?.()) }));
+  const remove = useMutation(trpc.scores.catalogue.remove.mutationOptions({ onSuccess: invalidate }));
+  const dirty = JSON.stringify(row) !== JSON.stringify(initial);
+  const name = initial.task || "new task";
+  return (
+    <tr data-testid={isNew ? "catalogue-new" : "catalogue-row"} data-task={initial.task}>
+      {FIELDS.map((f) => (
+        <td key={f.key}>
+          <input
+            aria-label={`${f.label} of ${name}`}
+            type={f.type}
+            value={String(row[f.key])}
+            style={{ width: f.width }}
+            step={f.key === "scale" ? "any" : 1}
+            onChange={(e) => setRow({ ...row, [f.key]: f.type === "number" ? Number(e.target.value) : e.target.value })}
+          />
+        </td>
+      ))}
+      <td>
+        <div className="btn-row">
+          <button type="button" className="btn btn-small btn-primary" disabled={(!dirty && !isNew) || save.isPending || !row.task} onClick={() => save.mutate({ ...row, previousTask: isNew ? undefined : initial.task })}>
+            {isNew ? "Add" : "Save"}
+          </button>
+          {!isNew && (
+            <button type="button" className="btn btn-small btn-danger" onClick={() => remove.mutate({ task: initial.task })} aria-label={`Remove ${initial.task} from the catalogue`}>
+              Remove
+            </button>
+          )}
+          {!isNew && !isDefault && <span className="muted">edited</span>}
+        </div>
+        {(save.isError || remove.isError) && <ErrorAlert error={save.error ?? remove.error} />}
+      </td>
+    </tr>
+  );
+}
+
+/** The task catalogue: which task is which benchmark in which language, and which metric counts. Editable. */
+export function CatalogueTable() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const q = useQuery(trpc.scores.catalogue.list.queryOptions());
+  const unmapped = useQuery(trpc.scores.catalogue.unmapped.queryOptions());
+  const reset = useMutation(trpc.scores.catalogue.reset.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.scores.pathKey() }) }));
+  const [newKey, setNewKey] = useState(0);
+  const [prefill, setPrefill] = useState<TaskMappingInput>(EMPTY);
+  return (
+    <section className="card" aria-labelledby="catalogue-title">
+      <h2 id="catalogue-title">Task catalogue</h2>
+      <p className="hint">
+        Maps lm-eval task names to the paper&apos;s benchmarks and languages. The primary metric (metric and filter, times the scale) is what counts in a
+        language&apos;s average; when several tasks measure one benchmark (e.g. MGSM direct and native CoT), the lowest priority with a score counts. SIB-200 and
+        MLiC-Eval have no lm-eval tasks of their own: the names here are conventions — rename them to yours.
+      </p>
+      {unmapped.data && unmapped.data.length > 0 && (
+        <div className="alert alert-warn" data-testid="unmapped-tasks">
+          <strong>Tasks with scores that the catalogue does not map:</strong>
+          <ul>
+            {unmapped.data.map((u) => (
+              <li key={u.task}>
+                {u.task} ({u.scores} scores)
+                {u.suggestion ? (
+                  <>
+                    {" "}
+                    — looks like {u.suggestion.benchmark} in {languageName(u.suggestion.language)}{" "}
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      onClick={() => {
+                        setPrefill(u.suggestion!);
+                        setNewKey((k) => k + 1);
+                      }}
+                    >
+                      Use as new row
+                    </button>
+                  </>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {q.isError && <ErrorAlert error={q.error} />}
+      <div className="table-wrap">
+        <table className="data catalogue" data-testid="catalogue-table">
+          <thead>
+            <tr>
+              {FIELDS.map((f) => (
+                <th key={f.key} scope="col">
+                  {f.label}
+                </th>
+              ))}
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {q.data?.map((m) => (
+              <MappingRow key={`${m.task}:${m.updatedAt?.toISOString() ?? ""}`} initial={{ task: m.task, benchmark: m.benchmark, language: m.language, metric: m.metric, filter: m.filter, scale: m.scale, priority: m.priority }} isDefault={m.isDefault} />
+            ))}
+            <MappingRow key={`new-${newKey}`} initial={prefill} isNew onDone={() => (setPrefill(EMPTY), setNewKey((k) => k + 1))} />
+          </tbody>
+        </table>
+      </div>
+      <div className="btn-row">
+        <button type="button" className="btn" onClick={() => reset.mutate()} disabled={reset.isPending}>
+          Restore the built-in mappings
+        </button>
+        {reset.isSuccess && <span className="muted">restored {reset.data.restored} mappings</span>}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,145 @@
+import { cpSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect, test, type Page } from "@playwright/test";
+import { trpcMutation } from "./support/api";
+import { ctFamily, e2eDataDir } from "./support/checkpoints";
+
+function collectConsoleErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error") errors.push(msg.text());
+  });
+  return errors;
+}
+
+async function registerByPath(page: Page, p: string) {
+  const form = page.getByTestId("register-model-form");
+  await form.getByLabel("Model directory (absolute path)").fill(p);
+  await form.getByRole("button", { name: "Register" }).click();
+}
+
+test.describe("Models", () => {
+  test("should register checkpoints one by one with their detected details", async ({ page }) => {
+    const errors = collectConsoleErrors(page);
+    const fam = ctFamily("e2e-models");
+    await page.goto("/models");
+    await expect(page.getByTestId("allowed-roots")).toContainText(e2eDataDir());
+
+    await registerByPath(page, fam.base);
+    await expect(page.getByTestId("register-result")).toContainText("Registered base as BASE");
+    const base = page.locator(`[data-testid="model-row"][data-name="base"]`).filter({ hasText: fam.base });
+    await expect(base).toContainText("LlamaForCausalLM");
+    await expect(base).toContainText("BF16");
+    await expect(base.getByTestId("synthetic-badge")).toHaveText("synthetic");
+
+    const form = page.getByTestId("register-model-form");
+    await form.getByLabel("Role").selectOption("SFT");
+    await form.getByLabel("Name").fill("e2e-models SFT-flan");
+    await form.getByLabel("Language").fill("en");
+    await registerByPath(page, fam.sft);
+    await expect(page.getByTestId("register-result")).toContainText("Registered e2e-models SFT-flan as SFT");
+    await expect(page.locator(`[data-testid="model-row"][data-name="e2e-models SFT-flan"]`)).toContainText("SFT");
+
+    // Registering the same directory again is refused with the existing name.
+    await registerByPath(page, fam.sft);
+    await expect(page.getByTestId("register-error")).toContainText("already registered as 'e2e-models SFT-flan'");
+    expect(errors).toEqual([]);
+  });
+
+  test("should register a folder of CT checkpoints and report each failure", async ({ page }) => {
+    const errors = collectConsoleErrors(page);
+    const fam = ctFamily("e2e-models");
+    // A subdirectory whose weights are not safetensors: reported, the others still registered.
+    const broken = path.join(fam.ctFolder, "broken");
+    if (!existsSync(broken)) {
+      mkdirSync(broken);
+      writeFileSync(path.join(broken, "model.safetensors"), Buffer.from([255, 255, 255, 255, 255, 255, 255, 127, 0]));
+    }
+    await page.goto("/models");
+    const form = page.getByTestId("register-folder-form");
+    await form.getByLabel("Folder (absolute path)").fill(fam.ctFolder);
+    await form.getByLabel("Language").fill("ne");
+    await form.getByRole("button", { name: "Register folder" }).click();
+
+    const results = page.getByTestId("folder-results");
+    await expect(results).toContainText("2 registered, 0 skipped, 1 failed");
+    await expect(results.locator('[data-name="ct-2B"]')).toHaveAttribute("data-status", "registered");
+    await expect(results.locator('[data-name="ct-2B"]')).toContainText("2B");
+    await expect(results.locator('[data-name="ct-2B"]')).toContainText("trainer_state.json");
+    await expect(results.locator('[data-name="ct-4B"]')).toContainText("4B");
+    await expect(results.locator('[data-name="broken"]')).toHaveAttribute("data-status", "failed");
+    await expect(results.locator('[data-name="broken"]')).toContainText("ST_");
+
+    const row = page.locator('[data-testid="model-row"][data-name="ct-4B"]').filter({ hasText: fam.ctFolder });
+    await expect(row).toHaveAttribute("data-role", "CT");
+    await expect(row.getByTestId("model-tokens")).toHaveText("4B");
+    await expect(row).toContainText("ne");
+    await page.screenshot({ path: test.info().outputPath("models.png"), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  test("should refuse paths outside the allowed roots", async ({ page }) => {
+    const fam = ctFamily("e2e-models");
+    const root = e2eDataDir();
+    // `..` out of the root
+    const dotdot = path.join(root, "models", "..", "..");
+    // a symlink inside the root to a model outside it
+    const outside = mkdtempSync(path.join(os.tmpdir(), "mergescope-e2e-outside-"));
+    cpSync(fam.base, path.join(outside, "base"), { recursive: true });
+    const link = path.join(root, "models", `link-out-${path.basename(outside)}`);
+    symlinkSync(path.join(outside, "base"), link);
+    // a sibling directory sharing the root's prefix
+    const sibling = `${root}-evil`;
+    cpSync(fam.base, path.join(sibling, "base"), { recursive: true });
+
+    await page.goto("/models");
+    for (const p of [dotdot, link, path.join(sibling, "base")]) {
+      await registerByPath(page, p);
+      const error = page.getByTestId("register-error");
+      await expect(error).toHaveAttribute("data-code", "PATH_NOT_ALLOWED");
+      await expect(error).toContainText(p);
+      await expect(error).toContainText("outside the allowed model roots");
+      await expect(error).toContainText(root);
+    }
+    await expect(page.getByTestId("models-table")).not.toContainText(sibling);
+  });
+
+  test("should keep the filters in the URL and edit and delete a model", async ({ page, request }) => {
+    const fam = ctFamily("e2e-models-edit");
+    await trpcMutation(request, "models.registerFolder", { path: fam.ctFolder, language: "ne" });
+    await page.goto(`/models?role=CT&q=${encodeURIComponent(fam.ctFolder)}`);
+    const rows = page.getByTestId("model-row");
+    await expect(rows).toHaveCount(2);
+    await expect(page.getByTestId("model-filters").getByLabel("Role")).toHaveValue("CT");
+
+    await page.getByTestId("model-filters").getByLabel("Language").fill("ne");
+    await expect(page).toHaveURL(/lang=ne/);
+    await expect(page).toHaveURL(/role=CT/);
+    await page.reload();
+    await expect(page.getByTestId("model-filters").getByLabel("Language")).toHaveValue("ne");
+    await expect(rows).toHaveCount(2);
+
+    // Edit the token count of ct-2B.
+    await page.getByRole("button", { name: "Edit ct-2B" }).click();
+    const editor = page.getByTestId("model-row-editor");
+    await editor.getByLabel("CT tokens").fill("2.5B");
+    await editor.getByRole("button", { name: "Save" }).click();
+    await expect(page.locator('[data-testid="model-row"][data-name="ct-2B"]').getByTestId("model-tokens")).toHaveText("2.5B");
+
+    // A token count that cannot be read is refused with a hint.
+    await page.getByRole("button", { name: "Edit ct-2B" }).click();
+    await editor.getByLabel("CT tokens").fill("lots");
+    await editor.getByRole("button", { name: "Save" }).click();
+    await expect(editor.getByRole("alert")).toContainText("like 2B");
+    await editor.getByRole("button", { name: "Cancel" }).click();
+
+    // Delete ct-4B (two steps).
+    await page.getByRole("button", { name: "Delete ct-4B" }).click();
+    await page.getByRole("button", { name: "Confirm delete" }).click();
+    await expect(rows).toHaveCount(1);
+
+    await page.getByTestId("model-filters").getByLabel("Name or path contains").fill("no-such-model");
+    await expect(page.getByTestId("models-empty")).toContainText("No model matches");
+  });
+});

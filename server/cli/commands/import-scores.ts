@@ -1,0 +1,82 @@
+// `mergescope import-scores FILE...`: uploads lm-evaluation-harness results
+// files to a running server (its scores.importFiles procedure). A folder
+// contributes the results*.json files under it. Malformed files are reported
+// with their line and field; the others are still imported.
+import { readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { apiClient, describeConnectionError, serverUrl } from "../api-client";
+import { CliUsageError, type CliCommand } from "../command";
+import { findResultsFiles } from "../../services/scores/eval-runner";
+import type { ImportOutcome } from "../../services/scores/import";
+
+function expand(inputs: string[]): string[] {
+  const out: string[] = [];
+  for (const p of inputs) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new CliUsageError(`${p}: no such file or folder`);
+    }
+    if (st.isDirectory()) {
+      const found = findResultsFiles(p, 6);
+      if (found.length === 0) throw new CliUsageError(`${p}: no results*.json file in this folder`);
+      out.push(...found);
+    } else out.push(p);
+  }
+  return [...new Set(out)];
+}
+
+/** One line per file (and its split choices): what was imported, under which model. */
+export function describeOutcome(o: ImportOutcome): string[] {
+  if (!o.ok) return [`✗ ${o.error}`];
+  const s = o.summary;
+  const model = s.modelId ? `model ${s.modelLabel ?? s.modelId} (${s.modelId}, matched by ${s.matchedBy})` : `model name "${s.modelName}" (no registered model matched: attach it later)`;
+  const counts = s.duplicate ? "already imported, nothing changed" : `${s.created} new, ${s.updated} updated, ${s.unchanged} unchanged`;
+  const lines = [`✓ ${s.fileName}: ${s.total} scores for ${model} — ${counts}`];
+  const bySplit = new Map<string, string[]>();
+  for (const t of s.tasks) bySplit.set(`${t.split} (${t.splitSource})`, [...(bySplit.get(`${t.split} (${t.splitSource})`) ?? []), t.task]);
+  for (const [k, tasks] of bySplit) lines.push(`    split ${k}: ${tasks.join(", ")}`);
+  for (const w of s.warnings) lines.push(`    warning: ${w}`);
+  return lines;
+}
+
+export const importScoresCommand: CliCommand = {
+  name: "import-scores",
+  summary: "Import lm-evaluation-harness results files into a running server",
+  usage: [
+    "mergescope import-scores FILE|FOLDER... [--model ID] [--split dev|test] [--json] [--server URL]",
+    "",
+    "  --model ID     file every score under this registered model (default: match the file's",
+    "                 model_args pretrained path; unmatched scores keep the file's model name)",
+    "  --split S      dev or test for every score (default: from each task's config, else test)",
+  ].join("\n"),
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { model: { type: "string" }, split: { type: "string" }, json: { type: "boolean" }, server: { type: "string" } },
+    });
+    if (positionals.length === 0) throw new CliUsageError("give at least one results file");
+    if (values.split !== undefined && values.split !== "dev" && values.split !== "test") throw new CliUsageError(`--split must be dev or test, got '${values.split}'`);
+    const files = expand(positionals);
+    const url = serverUrl(values.server);
+    const client = apiClient(url);
+    const outcomes: ImportOutcome[] = [];
+    for (const f of files) {
+      const text = readFileSync(f, "utf8");
+      try {
+        const [o] = await client.scores.importFiles.mutate({ files: [{ fileName: path.basename(f), text }], modelId: values.model ?? null, split: (values.split as "dev" | "test" | undefined) ?? null });
+        if (o) outcomes.push(o);
+      } catch (err) {
+        throw describeConnectionError(err, url);
+      }
+    }
+    if (values.json) console.log(JSON.stringify(outcomes, null, 2));
+    else for (const o of outcomes) for (const line of describeOutcome(o)) (o.ok ? console.log : console.error)(line);
+    const failed = outcomes.filter((o) => !o.ok).length;
+    if (!values.json && files.length > 1) console.log(`${files.length - failed} of ${files.length} file(s) imported`);
+    return failed > 0 ? 1 : 0;
+  },
+};

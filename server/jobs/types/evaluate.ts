@@ -1,0 +1,138 @@
+// `evaluate` job: runs an experiment's evaluation command (e.g. lm_eval) on one
+// model without a shell — {model} {tasks} {out} are the only substitutions —
+// with a timeout (SIGTERM, then SIGKILL), its output in the job log, and the
+// results_<date>.json it writes under {out} imported into the Score table in
+// the same transaction that marks the job done.
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { defineJob, PermanentJobError } from "../definition";
+import { modelFingerprint } from "../idempotency";
+import { buildEvalArgv, formatArgv, TemplateError, validateTemplate } from "../../services/scores/eval-command";
+import { findResultsFiles, runCommand } from "../../services/scores/eval-runner";
+import { saveParsedResults } from "../../services/scores/import";
+import { parseLmEvalResults, ResultsFileError, SPLITS, type ParsedResultsFile } from "../../services/scores/lm-eval";
+
+export const evaluatePayloadSchema = z.object({
+  modelPath: z.string().min(1).refine((p) => path.isAbsolute(p), "must be an absolute path"),
+  modelId: z.string().min(1).optional(),
+  tasks: z.array(z.string().min(1).max(200).regex(/^[^,\s]+$/, "one task name, no commas or spaces")).min(1).max(500),
+  commandTemplate: z.string().min(1).max(10_000),
+  timeoutSeconds: z.number().int().min(1).max(7 * 24 * 3600),
+  split: z.enum(SPLITS).optional(),
+  label: z.string().max(200).optional(),
+});
+export type EvaluatePayload = z.infer<typeof evaluatePayloadSchema>;
+
+const evaluateResultSchema = z.object({
+  argv: z.array(z.string()),
+  exitCode: z.number().nullable(),
+  durationMs: z.number(),
+  outDir: z.string(),
+  resultsFiles: z.array(z.string()),
+  scores: z.number(),
+  tasks: z.array(z.string()),
+  warnings: z.array(z.string()),
+});
+
+/** Failures of the evaluation command, with a stable code (shown with the job). */
+export class EvaluateError extends Error {
+  constructor(
+    readonly code: "EVAL_SPAWN_FAILED" | "EVAL_EXIT_CODE" | "EVAL_TIMEOUT" | "EVAL_NO_RESULTS" | "EVAL_RESULTS_INVALID",
+    message: string,
+  ) {
+    super(message);
+    this.name = "EvaluateError";
+  }
+}
+
+const MAX_LOGGED_LINES = 2000;
+/** SIGTERM → SIGKILL grace after a timeout or a cancel. */
+export const KILL_GRACE_MS = 10_000;
+
+function checkTemplate(template: string): string[] {
+  try {
+    return validateTemplate(template).warnings;
+  } catch (err) {
+    if (err instanceof TemplateError) throw new PermanentJobError("INVALID_ARGUMENT", `command template: ${err.message}`);
+    throw err;
+  }
+}
+
+export const evaluateJob = defineJob({
+  type: "evaluate",
+  version: 1,
+  payload: evaluatePayloadSchema,
+  result: evaluateResultSchema,
+  identity(p) {
+    checkTemplate(p.commandTemplate); // a broken template is refused at enqueue
+    return { modelPath: p.modelPath, model: modelFingerprint(p.modelPath), modelId: p.modelId ?? null, tasks: p.tasks, commandTemplate: p.commandTemplate, split: p.split ?? null, timeoutSeconds: p.timeoutSeconds };
+  },
+  async handler(p, ctx) {
+    const warnings = checkTemplate(p.commandTemplate);
+    for (const w of warnings) ctx.log("warn", w);
+    const outDir = path.join(ctx.dataDir, "evals", ctx.idempotencyKey.slice(0, 16), `attempt-${ctx.attempt}`);
+    rmSync(outDir, { recursive: true, force: true });
+    mkdirSync(outDir, { recursive: true });
+    const argv = buildEvalArgv(p.commandTemplate, { model: p.modelPath, tasks: p.tasks, out: outDir });
+    ctx.log("info", `$ ${formatArgv(argv)}`);
+    ctx.reportProgress({ phase: `evaluating ${p.tasks.length} task(s)`, progress: 0.05 });
+    let logged = 0;
+    const r = await runCommand({
+      argv,
+      timeoutMs: p.timeoutSeconds * 1000,
+      killGraceMs: KILL_GRACE_MS,
+      signal: ctx.signal,
+      onLine: (stream, line) => {
+        logged++;
+        if (logged <= MAX_LOGGED_LINES) ctx.log("info", `[${stream}] ${line.slice(0, 2000)}`);
+        else if (logged === MAX_LOGGED_LINES + 1) ctx.log("warn", `more output than ${MAX_LOGGED_LINES} lines: the rest is not logged (the last lines are kept for errors)`);
+      },
+    });
+    const tail = r.tail.length ? `\nlast output:\n${r.tail.join("\n")}` : "";
+    if (r.cancelled) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error("cancelled");
+    if (r.spawnError)
+      throw new EvaluateError(
+        "EVAL_SPAWN_FAILED",
+        r.spawnError.code === "ENOENT" ? `cannot run '${argv[0]}': not found (is it installed and on the worker's PATH?)` : `cannot run '${argv[0]}': ${r.spawnError.message}`,
+      );
+    if (r.timedOut)
+      throw new EvaluateError(
+        "EVAL_TIMEOUT",
+        `timed out after ${p.timeoutSeconds} s: stopped with ${r.killedWith === "SIGKILL" ? `SIGTERM, then SIGKILL after ${KILL_GRACE_MS / 1000} s` : "SIGTERM"}${tail}`,
+      );
+    if (r.exitCode !== 0) throw new EvaluateError("EVAL_EXIT_CODE", `the command exited with ${r.exitCode === null ? `signal ${r.signal}` : `code ${r.exitCode}`}${tail}`);
+    const files = findResultsFiles(outDir);
+    if (files.length === 0) throw new EvaluateError("EVAL_NO_RESULTS", `the command exited with code 0 but wrote no results*.json under ${outDir}${tail}`);
+    const parsed: ParsedResultsFile[] = [];
+    for (const f of files) {
+      try {
+        parsed.push(parseLmEvalResults(path.relative(ctx.dataDir, f), readFileSync(f, "utf8"), { split: p.split ?? null }));
+      } catch (err) {
+        if (err instanceof ResultsFileError) throw new EvaluateError("EVAL_RESULTS_INVALID", err.message);
+        throw err;
+      }
+    }
+    const tasks = [...new Set(parsed.flatMap((x) => x.tasks.map((t) => t.task)))];
+    const missing = p.tasks.filter((t) => !tasks.includes(t));
+    if (missing.length > 0) ctx.log("warn", `the results have no scores for: ${missing.join(", ")}`);
+    ctx.log("info", `found ${files.length} results file(s): ${files.map((f) => path.relative(outDir, f)).join(", ")}; ${parsed.reduce((n, x) => n + x.scores.length, 0)} scores`);
+    return {
+      result: {
+        argv,
+        exitCode: r.exitCode,
+        durationMs: r.durationMs,
+        outDir,
+        resultsFiles: files,
+        scores: parsed.reduce((n, x) => n + x.scores.length, 0),
+        tasks,
+        warnings: [...warnings, ...parsed.flatMap((x) => x.warnings), ...(missing.length ? [`no scores for: ${missing.join(", ")}`] : [])],
+      },
+      details: parsed,
+    };
+  },
+  async persist(tx, job, _result, details) {
+    for (const parsed of details as ParsedResultsFile[])
+      await saveParsedResults(tx, parsed, { modelId: job.payload.modelId ?? null, modelPath: job.payload.modelPath, jobId: job.jobId });
+  },
+});

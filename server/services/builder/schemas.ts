@@ -1,0 +1,90 @@
+// The merge builder's settings (what the form and the URL hold) and the
+// answers of the preview / YAML import / sweep plan procedures.
+import { z } from "zod";
+
+export const MERGE_METHOD_VALUES = ["linear", "task_arithmetic", "ties", "ties_sv"] as const;
+export const mergeMethodSchema = z.enum(MERGE_METHOD_VALUES);
+export type BuilderMethod = z.infer<typeof mergeMethodSchema>;
+
+export const builderModelSchema = z.object({
+  modelId: z.string().min(1),
+  weight: z.number().finite(),
+  density: z.number().min(0).max(1),
+  favored: z.boolean(),
+});
+export type BuilderModel = z.infer<typeof builderModelSchema>;
+
+export const builderSettingsSchema = z.object({
+  experimentId: z.string().min(1).nullable(),
+  method: mergeMethodSchema,
+  /** Task vectors are taken relative to it (not used by linear). */
+  baseModelId: z.string().min(1).nullable(),
+  models: z.array(builderModelSchema).min(1).max(16),
+  lambda: z.number().finite(),
+  normalize: z.boolean(),
+  consensus: z.enum(["sum", "count"]),
+  slack: z.number().min(0).max(1),
+  slackScope: z.enum(["model", "tensor"]),
+  dtype: z.enum(["float32", "float16", "bfloat16"]).nullable(),
+});
+export type BuilderSettings = z.infer<typeof builderSettingsSchema>;
+
+export const recipeIssueSchema = z.object({ path: z.string(), line: z.number().nullable(), message: z.string() });
+export type RecipeIssueOut = z.infer<typeof recipeIssueSchema>;
+
+export const previewResultSchema = z.object({
+  ok: z.boolean(),
+  /** mergekit YAML: every effective value written out when valid, else the YAML as built. */
+  yaml: z.string(),
+  issues: z.array(recipeIssueSchema),
+  notes: z.array(z.string()),
+  /** Absolute folder the recipe's paths resolve against (jobs need it). */
+  recipeDir: z.string(),
+  /** Suggested job label, e.g. "TIES-SV ct-4B d=0.2/1". */
+  label: z.string(),
+  fileName: z.string(),
+});
+export type PreviewResult = z.infer<typeof previewResultSchema>;
+
+export const parseYamlInput = z.object({ yaml: z.string().max(500_000) });
+
+export const parseYamlResultSchema = z.object({
+  ok: z.boolean(),
+  issues: z.array(recipeIssueSchema),
+  notes: z.array(z.string()),
+  settings: builderSettingsSchema.nullable(),
+});
+export type ParseYamlResult = z.infer<typeof parseYamlResultSchema>;
+
+export const sweepPlanInput = z.object({
+  settings: builderSettingsSchema,
+  type: z.enum(["merge", "analyze"]),
+  /** CT checkpoints that replace the CT model of the recipe one after another. */
+  checkpointIds: z.array(z.string().min(1)).min(1).max(1000),
+  methods: z.array(mergeMethodSchema).min(1).max(4),
+  /** Per model (settings order) the densities to try (ties and ties_sv only). */
+  densities: z.array(z.array(z.number().min(0).max(1)).min(1).max(20)).max(16),
+});
+export type SweepPlanInput = z.infer<typeof sweepPlanInput>;
+
+export const sweepRequestSchema = z.object({
+  type: z.enum(["merge", "analyze"]),
+  recipeYaml: z.string(),
+  recipeDir: z.string(),
+  checkpoints: z.array(z.string()),
+  ctIndex: z.number(),
+  methods: z.array(mergeMethodSchema),
+  densities: z.array(z.array(z.number())).optional(),
+  experimentId: z.string().nullable(),
+  labelPrefix: z.string(),
+});
+export type SweepRequest = z.infer<typeof sweepRequestSchema>;
+
+export const sweepPlanResultSchema = z.object({
+  ok: z.boolean(),
+  issues: z.array(recipeIssueSchema),
+  /** The jobs.sweep calls to make, one per method. */
+  requests: z.array(sweepRequestSchema),
+  jobCount: z.number(),
+});
+export type SweepPlanResult = z.infer<typeof sweepPlanResultSchema>;

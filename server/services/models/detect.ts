@@ -1,0 +1,124 @@
+// What a checkpoint directory is: architecture (config.json), parameter count,
+// dtype, shards and size (the native engine reads the safetensors headers),
+// the synthetic-family marker and the continual-training tokens it has seen.
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { AppError } from "../../errors";
+import { inspectModel } from "../../engine/native-merge";
+import { tokensFromDirName, tokensFromTrainerState } from "./tokens";
+
+export const SYNTHETIC_MARKER = "mergescope-synthetic.json";
+
+export interface DetectedModel {
+  architecture: string | null;
+  parameterCount: number;
+  /** The tensors' storage dtype (BF16, F16, F32), or e.g. "mixed (BF16, F32)". */
+  dtype: string | null;
+  shardCount: number;
+  sizeBytes: number;
+  synthetic: boolean;
+  /** Role written in the synthetic marker (base, sft, ct), if any. */
+  syntheticRole: string | null;
+  /** Tokens seen by continual training and where the number came from, when found. */
+  tokens: { value: number; source: string } | null;
+  warnings: string[];
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function asRecord(v: unknown): Record<string, unknown> | null {
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
+
+/** True when a directory holds safetensors weights (single file, index or shards). */
+export function holdsWeights(dir: string): boolean {
+  try {
+    return readdirSync(dir).some((f) => f.endsWith(".safetensors") || f === "model.safetensors.index.json");
+  } catch {
+    return false;
+  }
+}
+
+function engineError(modelPath: string, err: unknown): AppError {
+  const code = (err as { code?: unknown }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === "NATIVE_ADDON_MISSING") return new AppError("UNAVAILABLE", message, { cause: err });
+  return new AppError("ENGINE", `cannot read the checkpoint at ${modelPath}: ${message}`, {
+    engineCode: typeof code === "string" ? code : "ENGINE_ERROR",
+    cause: err,
+  });
+}
+
+/** Detects everything about the model at `realPath` (already resolved and allowed). */
+export function detectModel(realPath: string, opts: { tokensPerStep?: number | null } = {}): DetectedModel {
+  let info;
+  try {
+    info = inspectModel(realPath);
+  } catch (err) {
+    throw engineError(realPath, err);
+  }
+  const isDir = statSync(realPath).isDirectory();
+  const dir = isDir ? realPath : path.dirname(realPath);
+  const warnings: string[] = [];
+
+  const config = isDir ? asRecord(readJson(path.join(dir, "config.json"))) : null;
+  if (isDir && !config) warnings.push("no readable config.json: architecture unknown");
+  const archs = config?.architectures;
+  const architecture =
+    Array.isArray(archs) && typeof archs[0] === "string"
+      ? archs[0]
+      : typeof config?.model_type === "string"
+        ? config.model_type
+        : null;
+
+  const dtypeCounts = new Map<string, number>();
+  for (const t of info.tensors) dtypeCounts.set(t.dtype, (dtypeCounts.get(t.dtype) ?? 0) + 1);
+  const dtypes = [...dtypeCounts.keys()].sort();
+  const dtype = dtypes.length === 0 ? null : dtypes.length === 1 ? dtypes[0]! : `mixed (${dtypes.join(", ")})`;
+
+  let sizeBytes = 0;
+  for (const shard of info.shards) {
+    try {
+      sizeBytes += statSync(shard).size;
+    } catch {
+      // the engine just read it; a concurrent delete only makes the size approximate
+    }
+  }
+
+  const marker = isDir ? asRecord(readJson(path.join(dir, SYNTHETIC_MARKER))) : null;
+  const synthetic = marker?.synthetic === true;
+  const syntheticRole = synthetic && typeof marker?.role === "string" ? marker.role : null;
+
+  let tokens: DetectedModel["tokens"] = null;
+  const statePath = path.join(dir, "trainer_state.json");
+  if (isDir && existsSync(statePath)) {
+    const fromState = tokensFromTrainerState(readJson(statePath), opts.tokensPerStep);
+    if (fromState) tokens = { value: fromState.tokens, source: `trainer_state.json (${fromState.how})` };
+    else warnings.push("trainer_state.json has no num_input_tokens_seen; give tokens per step to derive tokens from global_step");
+  }
+  if (!tokens && synthetic && typeof marker?.tokensB === "number" && marker.tokensB > 0) {
+    tokens = { value: Math.round(marker.tokensB * 1e9), source: SYNTHETIC_MARKER };
+  }
+  if (!tokens) {
+    const fromName = tokensFromDirName(path.basename(realPath));
+    if (fromName !== null) tokens = { value: fromName, source: `directory name '${path.basename(realPath)}'` };
+  }
+
+  return {
+    architecture,
+    parameterCount: info.parameterCount,
+    dtype,
+    shardCount: info.shards.length,
+    sizeBytes,
+    synthetic,
+    syntheticRole,
+    tokens,
+    warnings,
+  };
+}

@@ -1,0 +1,272 @@
+// Registered checkpoints: register one by path or a whole folder of CT
+// checkpoints, list, update, delete. Paths are checked against the allowed
+// roots and stored as realpaths; everything else is detected from the files.
+import { readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { AppError } from "../../errors";
+import { db } from "../../db/client";
+import { detectModel, holdsWeights } from "./detect";
+import { resolveAllowedPath, allowedRoots } from "./roots";
+import {
+  TOKEN_ROLES,
+  type ListModelsInput,
+  type ModelRole,
+  type ModelSummary,
+  type RegisterFolderInput,
+  type RegisterFolderResult,
+  type RegisterModelInput,
+  type RegisterResult,
+  type UpdateModelInput,
+  MODEL_ROLES,
+} from "./schemas";
+import { parseTokenCount, tokensFromDirName } from "./tokens";
+
+type Db = Awaited<ReturnType<typeof db>>;
+type ModelRow = Awaited<ReturnType<Db["model"]["findUniqueOrThrow"]>> & { _count?: { experiments: number } };
+
+const withCount = { _count: { select: { experiments: true } } } as const;
+
+export function toModelSummary(row: ModelRow): ModelSummary {
+  return {
+    id: row.id,
+    name: row.name,
+    path: row.path,
+    role: (MODEL_ROLES as readonly string[]).includes(row.role) ? (row.role as ModelRole) : "OTHER",
+    language: row.language,
+    ctTokens: row.ctTokens,
+    architecture: row.architecture,
+    parameterCount: row.parameterCount,
+    dtype: row.dtype,
+    shardCount: row.shardCount,
+    sizeBytes: row.sizeBytes,
+    synthetic: row.synthetic,
+    createdAt: row.createdAt,
+    experimentCount: row._count?.experiments ?? 0,
+  };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { code?: string }).code === "P2002";
+}
+
+/** A token count as entered (number or "2B"/"800M" text) → absolute tokens. */
+export function tokenInput(v: number | string | null | undefined): number | null | undefined {
+  if (v === undefined || v === null) return v;
+  if (typeof v === "number") return Math.round(v);
+  const parsed = parseTokenCount(v);
+  if (parsed === null) {
+    throw new AppError("BAD_INPUT", `cannot read '${v}' as a token count; write it like 2B, 12.4B, 800M or 2000000000`);
+  }
+  return parsed;
+}
+
+/** Role of a checkpoint nobody named: the synthetic marker, else hints in the directory name. */
+export function inferRole(syntheticRole: string | null, name: string): ModelRole {
+  const fromMarker: Record<string, ModelRole> = { base: "BASE", sft: "SFT", ct: "CT", ctsft: "CTSFT" };
+  if (syntheticRole && fromMarker[syntheticRole]) return fromMarker[syntheticRole];
+  const n = name.toLowerCase();
+  const ct = /(^|[^a-z])(ct|cpt|checkpoint|ckpt)([^a-z]|$)/.test(n) || tokensFromDirName(name) !== null;
+  const sft = /(^|[^a-z])(sft|instruct|chat|flan)([^a-z]|$)/.test(n);
+  if (ct && sft) return "CTSFT";
+  if (sft) return "SFT";
+  if (ct) return "CT";
+  if (/(^|[^a-z])base([^a-z]|$)/.test(n)) return "BASE";
+  return "OTHER";
+}
+
+function defaultName(realPath: string): string {
+  return path.basename(realPath).replace(/\.safetensors$/, "");
+}
+
+export async function registerModel(input: RegisterModelInput): Promise<RegisterResult> {
+  const real = await resolveAllowedPath(input.path);
+  const client = await db();
+  const existing = await client.model.findUnique({ where: { path: real } });
+  if (existing) {
+    throw new AppError(
+      "CONFLICT",
+      `${real} is already registered as '${existing.name}' (${existing.role}); edit or delete it in the models list instead of registering it again`,
+    );
+  }
+  const detected = detectModel(real, { tokensPerStep: input.tokensPerStep });
+  const role = input.role ?? inferRole(detected.syntheticRole, path.basename(real));
+  const warnings = [...detected.warnings];
+  const entered = tokenInput(input.ctTokens);
+  let ctTokens: number | null = null;
+  let tokensSource: string | null = null;
+  if (TOKEN_ROLES.includes(role)) {
+    if (entered !== undefined && entered !== null) {
+      ctTokens = entered;
+      tokensSource = "entered";
+    } else if (detected.tokens) {
+      ctTokens = detected.tokens.value;
+      tokensSource = detected.tokens.source;
+    } else {
+      warnings.push(
+        "CT token count unknown: no trainer_state.json num_input_tokens_seen and no count in the directory name (like ct-2B); enter it by editing the model",
+      );
+    }
+  } else if (entered !== undefined && entered !== null) {
+    throw new AppError("BAD_INPUT", `a CT token count only applies to CT and CTSFT checkpoints, not ${role}; leave it empty or change the role`);
+  }
+  try {
+    const row = await client.model.create({
+      data: {
+        name: input.name ?? defaultName(real),
+        path: real,
+        role,
+        language: input.language ?? null,
+        ctTokens,
+        architecture: detected.architecture,
+        parameterCount: detected.parameterCount,
+        dtype: detected.dtype,
+        shardCount: detected.shardCount,
+        sizeBytes: detected.sizeBytes,
+        synthetic: detected.synthetic,
+      },
+      include: withCount,
+    });
+    return { model: toModelSummary(row), tokensSource, warnings };
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError("CONFLICT", `${real} was just registered by another request; refresh the models list`);
+    throw err;
+  }
+}
+
+function naturalCompare(a: string, b: string): number {
+  return a.localeCompare(b, undefined, { numeric: true, sensitivity: "base" });
+}
+
+/**
+ * Registers every subdirectory of a folder that holds weights (one CT checkpoint
+ * each). One checkpoint failing (unreadable, outside the roots, already
+ * registered) is reported in its entry and does not stop the others.
+ */
+export async function registerFolder(input: RegisterFolderInput): Promise<RegisterFolderResult> {
+  const folder = await resolveAllowedPath(input.path);
+  if (!statSync(folder).isDirectory()) {
+    throw new AppError("BAD_INPUT", `${folder} is a file; give the folder that holds one subdirectory per checkpoint`);
+  }
+  const names = readdirSync(folder, { withFileTypes: true })
+    .filter((d) => d.isDirectory() || d.isSymbolicLink())
+    .map((d) => d.name)
+    .sort(naturalCompare);
+  const candidates = names.filter((n) => holdsWeights(path.join(folder, n)));
+  if (candidates.length === 0) {
+    const self = holdsWeights(folder) ? ` ${folder} itself holds weights: register it as a single checkpoint instead.` : "";
+    throw new AppError(
+      "BAD_INPUT",
+      `no subdirectory of ${folder} holds safetensors weights (model.safetensors or model.safetensors.index.json).${self}`,
+    );
+  }
+  const entries: RegisterFolderResult["entries"] = [];
+  for (const name of candidates) {
+    const p = path.join(folder, name);
+    try {
+      const r = await registerModel({ path: p, role: input.role ?? "CT", language: input.language, tokensPerStep: input.tokensPerStep });
+      entries.push({
+        name,
+        path: r.model.path,
+        status: "registered",
+        model: r.model,
+        tokensSource: r.tokensSource,
+        code: null,
+        message: r.warnings.length > 0 ? r.warnings.join("; ") : null,
+      });
+    } catch (err) {
+      const app = err instanceof AppError ? err : null;
+      entries.push({
+        name,
+        path: p,
+        status: app?.code === "CONFLICT" ? "skipped" : "failed",
+        model: null,
+        tokensSource: null,
+        code: app ? (app.engineCode ?? app.code) : "INTERNAL",
+        message: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+  entries.sort((a, b) => (a.model?.ctTokens ?? Infinity) - (b.model?.ctTokens ?? Infinity) || naturalCompare(a.name, b.name));
+  return {
+    folder,
+    entries,
+    registered: entries.filter((e) => e.status === "registered").length,
+    skipped: entries.filter((e) => e.status === "skipped").length,
+    failed: entries.filter((e) => e.status === "failed").length,
+  };
+}
+
+const ROLE_ORDER = new Map<string, number>(MODEL_ROLES.map((r, i) => [r, i]));
+
+export async function listModels(filter: ListModelsInput = {}): Promise<ModelSummary[]> {
+  const client = await db();
+  const search = filter?.search?.trim();
+  const rows = await client.model.findMany({
+    where: {
+      ...(filter?.role?.length ? { role: { in: filter.role } } : {}),
+      ...(filter?.language?.trim() ? { language: filter.language.trim() } : {}),
+      ...(search ? { OR: [{ name: { contains: search } }, { path: { contains: search } }] } : {}),
+    },
+    include: withCount,
+    take: 5000,
+  });
+  return rows
+    .map(toModelSummary)
+    .sort(
+      (a, b) =>
+        (ROLE_ORDER.get(a.role) ?? 99) - (ROLE_ORDER.get(b.role) ?? 99) ||
+        (a.ctTokens ?? -1) - (b.ctTokens ?? -1) ||
+        naturalCompare(a.name, b.name),
+    );
+}
+
+export async function getModel(id: string): Promise<ModelSummary> {
+  const client = await db();
+  const row = await client.model.findUnique({ where: { id }, include: withCount });
+  if (!row) throw new AppError("NOT_FOUND", `model ${id} not found; it may have been deleted (refresh the models list)`);
+  return toModelSummary(row);
+}
+
+export async function updateModel(input: UpdateModelInput): Promise<ModelSummary> {
+  const current = await getModel(input.id);
+  const role = input.role ?? current.role;
+  const entered = tokenInput(input.ctTokens);
+  if (!TOKEN_ROLES.includes(role) && entered !== undefined && entered !== null) {
+    throw new AppError("BAD_INPUT", `a CT token count only applies to CT and CTSFT checkpoints, not ${role}; leave it empty or change the role`);
+  }
+  const language = input.language === undefined ? undefined : input.language === null || input.language === "" ? null : input.language;
+  const client = await db();
+  const row = await client.model.update({
+    where: { id: input.id },
+    data: {
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      role,
+      ...(language !== undefined ? { language } : {}),
+      // Leaving a token role drops the count; entering null clears it.
+      ...(!TOKEN_ROLES.includes(role) ? { ctTokens: null } : entered !== undefined ? { ctTokens: entered } : {}),
+    },
+    include: withCount,
+  });
+  return toModelSummary(row);
+}
+
+/** Removes the model from MergeScope (files stay on disk); refused while an experiment uses it. */
+export async function deleteModel(id: string): Promise<void> {
+  const client = await db();
+  const model = await client.model.findUnique({ where: { id } });
+  if (!model) throw new AppError("NOT_FOUND", `model ${id} not found; it may have been deleted already`);
+  const users = await client.experiment.findMany({
+    where: { OR: [{ baseModelId: id }, { sftModelId: id }, { models: { some: { modelId: id } } }] },
+    select: { name: true },
+  });
+  if (users.length > 0) {
+    const names = users.map((u) => `'${u.name}'`).join(", ");
+    throw new AppError("CONFLICT", `model '${model.name}' is used by experiment${users.length > 1 ? "s" : ""} ${names}; delete ${users.length > 1 ? "them" : "it"} first`);
+  }
+  await client.model.delete({ where: { id } });
+}
+
+export async function modelRoots(): Promise<{ roots: { path: string; exists: boolean }[] }> {
+  const roots = await allowedRoots();
+  return { roots: roots.map((r) => ({ path: r.configured, exists: r.real !== null })) };
+}

@@ -1,0 +1,348 @@
+// Imports lm-evaluation-harness results into the Score table: matches the
+// model in the file to a registered Model by path, files the scores (split
+// inferred or given), and keeps re-imports idempotent (the same file — same
+// sha256 — updates its rows instead of adding new ones). Also: listing,
+// attaching a model name's scores to a registered model, deleting an import.
+import { existsSync, realpathSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { db, type DbTx } from "../../db/client";
+import { AppError } from "../../errors";
+import { parseLmEvalResults, ResultsFileError, SPLITS, type ParsedResultsFile, type Split } from "./lm-eval";
+
+export const splitSchema = z.enum(SPLITS);
+
+export const importSummarySchema = z.object({
+  fileName: z.string(),
+  sourceHash: z.string(),
+  modelName: z.string(),
+  pretrained: z.string().nullable(),
+  modelId: z.string().nullable(),
+  modelLabel: z.string().nullable(),
+  matchedBy: z.enum(["option", "path", "job"]).nullable(),
+  created: z.number(),
+  updated: z.number(),
+  unchanged: z.number(),
+  total: z.number(),
+  /** The file had been imported before and nothing changed. */
+  duplicate: z.boolean(),
+  tasks: z.array(z.object({ task: z.string(), split: splitSchema, splitSource: z.string(), isGroup: z.boolean(), metrics: z.number() })),
+  warnings: z.array(z.string()),
+});
+export type ImportSummary = z.infer<typeof importSummarySchema>;
+
+export interface SaveOptions {
+  /** File the scores under this registered model (whatever the file says). */
+  modelId?: string | null;
+  /** The path that was evaluated (evaluate jobs): matched before the file's `pretrained`. */
+  modelPath?: string | null;
+  jobId?: string | null;
+}
+
+/** The spellings under which a path may be stored in Model.path (a realpath). */
+function pathVariants(p: string): string[] {
+  const out = new Set<string>([p, p.replace(/\/+$/, "")]);
+  if (path.isAbsolute(p) || p.startsWith(".")) {
+    const abs = path.resolve(p);
+    out.add(abs);
+    try {
+      if (existsSync(abs)) out.add(realpathSync(abs));
+    } catch {
+      // unreadable: the plain spellings still count
+    }
+  }
+  return [...out].filter((x) => x.length > 0);
+}
+
+async function resolveModel(tx: DbTx, parsed: ParsedResultsFile, opts: SaveOptions) {
+  if (opts.modelId) {
+    const m = await tx.model.findUnique({ where: { id: opts.modelId }, select: { id: true, name: true } });
+    if (!m) throw new AppError("NOT_FOUND", `model ${opts.modelId} is not registered`);
+    return { model: m, matchedBy: "option" as const };
+  }
+  const tries: { p: string; by: "job" | "path" }[] = [];
+  if (opts.modelPath) tries.push({ p: opts.modelPath, by: "job" });
+  if (parsed.pretrained) tries.push({ p: parsed.pretrained, by: "path" });
+  for (const t of tries) {
+    const m = await tx.model.findFirst({ where: { path: { in: pathVariants(t.p) } }, select: { id: true, name: true } });
+    if (m) return { model: m, matchedBy: t.by };
+  }
+  return { model: null, matchedBy: null };
+}
+
+const keyOf = (s: { modelName: string; task: string; metric: string; filter: string }) => `${s.modelName}\u0000${s.task}\u0000${s.metric}\u0000${s.filter}`;
+
+/** Files a parsed results file's scores (inside the caller's transaction; evaluate jobs call it from `persist`). */
+export async function saveParsedResults(tx: DbTx, parsed: ParsedResultsFile, opts: SaveOptions = {}): Promise<ImportSummary> {
+  const { model, matchedBy } = await resolveModel(tx, parsed, opts);
+  const existing = await tx.score.findMany({ where: { sourceHash: parsed.sourceHash } });
+  const byKey = new Map(existing.map((r) => [keyOf(r), r]));
+  let created = 0;
+  let updated = 0;
+  let unchanged = 0;
+  const toCreate = [];
+  for (const s of parsed.scores) {
+    const key = keyOf({ modelName: parsed.modelName, ...s });
+    const row = byKey.get(key);
+    if (!row) {
+      toCreate.push({
+        modelId: model?.id ?? null,
+        modelName: parsed.modelName,
+        task: s.task,
+        split: s.split,
+        splitSource: s.splitSource,
+        metric: s.metric,
+        filter: s.filter,
+        value: s.value,
+        stderr: s.stderr,
+        nShot: s.nShot,
+        isGroup: s.isGroup,
+        higherIsBetter: s.higherIsBetter,
+        sourceFile: parsed.fileName,
+        sourceHash: parsed.sourceHash,
+      });
+      continue;
+    }
+    // Same file again: only an explicit split or a newly matched model changes a row; a match never detaches.
+    const data: { split?: Split; splitSource?: string; modelId?: string } = {};
+    if (row.split !== s.split && (parsed.splitOption !== null || row.splitSource !== "option")) {
+      data.split = s.split;
+      data.splitSource = s.splitSource;
+    }
+    if (model && row.modelId !== model.id) data.modelId = model.id;
+    if (Object.keys(data).length > 0) {
+      await tx.score.update({ where: { id: row.id }, data });
+      updated++;
+    } else unchanged++;
+  }
+  if (toCreate.length > 0) {
+    await tx.score.createMany({ data: toCreate });
+    created = toCreate.length;
+  }
+  const prior = await tx.scoreImport.findUnique({ where: { sourceHash: parsed.sourceHash } });
+  const importRow = {
+    sourceFile: parsed.fileName,
+    modelName: parsed.modelName,
+    pretrained: parsed.pretrained,
+    modelArgs: parsed.modelArgs,
+    modelId: model?.id ?? prior?.modelId ?? null,
+    matchedBy: matchedBy ?? prior?.matchedBy ?? null,
+    splitOption: parsed.splitOption ?? prior?.splitOption ?? null,
+    lmEvalVersion: parsed.lmEvalVersion,
+    evaluatedAt: parsed.evaluatedAt,
+    scoreCount: parsed.scores.length,
+    warnings: JSON.stringify(parsed.warnings),
+    jobId: opts.jobId ?? prior?.jobId ?? null,
+  };
+  await tx.scoreImport.upsert({ where: { sourceHash: parsed.sourceHash }, create: { sourceHash: parsed.sourceHash, ...importRow }, update: importRow });
+
+  let modelLabel = model?.name ?? null;
+  const finalModelId = model?.id ?? prior?.modelId ?? null;
+  if (!modelLabel && finalModelId) modelLabel = (await tx.model.findUnique({ where: { id: finalModelId }, select: { name: true } }))?.name ?? null;
+  return {
+    fileName: parsed.fileName,
+    sourceHash: parsed.sourceHash,
+    modelName: parsed.modelName,
+    pretrained: parsed.pretrained,
+    modelId: finalModelId,
+    modelLabel,
+    matchedBy: (matchedBy ?? (prior?.matchedBy as ImportSummary["matchedBy"] | undefined) ?? null) as ImportSummary["matchedBy"],
+    created,
+    updated,
+    unchanged,
+    total: parsed.scores.length,
+    duplicate: created === 0 && updated === 0,
+    tasks: parsed.tasks,
+    warnings: parsed.warnings,
+  };
+}
+
+/** Parses, validates and files one results file. Malformed files → AppError BAD_INPUT naming the line and field. */
+export async function importResultsText(
+  input: { fileName: string; text: string; modelId?: string | null; split?: Split | null },
+  opts: { jobId?: string | null; modelPath?: string | null } = {},
+): Promise<ImportSummary> {
+  let parsed: ParsedResultsFile;
+  try {
+    parsed = parseLmEvalResults(input.fileName, input.text, { split: input.split ?? null });
+  } catch (err) {
+    if (err instanceof ResultsFileError) throw new AppError("BAD_INPUT", err.message, { cause: err });
+    throw err;
+  }
+  const client = await db();
+  return client.$transaction((tx) => saveParsedResults(tx, parsed, { modelId: input.modelId ?? null, jobId: opts.jobId ?? null, modelPath: opts.modelPath ?? null }));
+}
+
+export const importOutcomeSchema = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true), fileName: z.string(), summary: importSummarySchema }),
+  z.object({ ok: z.literal(false), fileName: z.string(), error: z.string() }),
+]);
+export type ImportOutcome = z.infer<typeof importOutcomeSchema>;
+
+/** Several files: each succeeds or fails on its own (a malformed file does not block the others). */
+export async function importResultsFiles(input: { files: { fileName: string; text: string }[]; modelId?: string | null; split?: Split | null }): Promise<ImportOutcome[]> {
+  const out: ImportOutcome[] = [];
+  for (const f of input.files) {
+    try {
+      const summary = await importResultsText({ fileName: f.fileName, text: f.text, modelId: input.modelId, split: input.split });
+      out.push({ ok: true, fileName: f.fileName, summary });
+    } catch (err) {
+      if (err instanceof AppError && (err.code === "BAD_INPUT" || err.code === "NOT_FOUND")) out.push({ ok: false, fileName: f.fileName, error: err.message });
+      else throw err;
+    }
+  }
+  return out;
+}
+
+export const scoreRowSchema = z.object({
+  id: z.string(),
+  modelId: z.string().nullable(),
+  modelName: z.string(),
+  modelLabel: z.string().nullable(),
+  task: z.string(),
+  split: z.string(),
+  splitSource: z.string(),
+  metric: z.string(),
+  filter: z.string(),
+  value: z.number(),
+  stderr: z.number().nullable(),
+  nShot: z.number().nullable(),
+  isGroup: z.boolean(),
+  higherIsBetter: z.boolean().nullable(),
+  sourceFile: z.string().nullable(),
+  sourceHash: z.string(),
+  createdAt: z.date(),
+});
+export type ScoreRow = z.infer<typeof scoreRowSchema>;
+
+export interface ScoreFilter {
+  modelId?: string;
+  modelName?: string;
+  task?: string;
+  split?: Split;
+  sourceHash?: string;
+  limit?: number;
+}
+
+export async function listScores(filter: ScoreFilter = {}): Promise<ScoreRow[]> {
+  const client = await db();
+  if (filter.modelId && !(await client.model.findUnique({ where: { id: filter.modelId }, select: { id: true } })))
+    throw new AppError("NOT_FOUND", `model ${filter.modelId} is not registered`);
+  const rows = await client.score.findMany({
+    where: {
+      ...(filter.modelId ? { modelId: filter.modelId } : {}),
+      ...(filter.modelName ? { modelName: filter.modelName } : {}),
+      ...(filter.task ? { task: filter.task } : {}),
+      ...(filter.split ? { split: filter.split } : {}),
+      ...(filter.sourceHash ? { sourceHash: filter.sourceHash } : {}),
+    },
+    include: { model: { select: { name: true } } },
+    orderBy: [{ modelName: "asc" }, { task: "asc" }, { split: "asc" }, { metric: "asc" }, { filter: "asc" }, { createdAt: "desc" }],
+    take: Math.min(filter.limit ?? 5000, 20_000),
+  });
+  return rows.map((r) => ({
+    id: r.id,
+    modelId: r.modelId,
+    modelName: r.modelName,
+    modelLabel: r.model?.name ?? null,
+    task: r.task,
+    split: r.split,
+    splitSource: r.splitSource,
+    metric: r.metric,
+    filter: r.filter,
+    value: r.value,
+    stderr: r.stderr,
+    nShot: r.nShot,
+    isGroup: r.isGroup,
+    higherIsBetter: r.higherIsBetter,
+    sourceFile: r.sourceFile,
+    sourceHash: r.sourceHash,
+    createdAt: r.createdAt,
+  }));
+}
+
+/** Files every unattached score of `modelName` under a registered model. */
+export async function attachScores(modelName: string, modelId: string): Promise<{ attached: number; modelLabel: string }> {
+  const client = await db();
+  const model = await client.model.findUnique({ where: { id: modelId }, select: { id: true, name: true } });
+  if (!model) throw new AppError("NOT_FOUND", `model ${modelId} is not registered`);
+  return client.$transaction(async (tx) => {
+    const r = await tx.score.updateMany({ where: { modelName, modelId: null }, data: { modelId } });
+    await tx.scoreImport.updateMany({ where: { modelName, modelId: null }, data: { modelId, matchedBy: "option" } });
+    if (r.count === 0 && (await tx.score.count({ where: { modelName } })) === 0) throw new AppError("NOT_FOUND", `no scores are filed under the model name '${modelName}'`);
+    return { attached: r.count, modelLabel: model.name };
+  });
+}
+
+export const unattachedSchema = z.object({ modelName: z.string(), scores: z.number(), files: z.array(z.string()), pretrained: z.string().nullable() });
+
+/** Model names whose scores are not filed under a registered model yet. */
+export async function listUnattached(): Promise<z.infer<typeof unattachedSchema>[]> {
+  const client = await db();
+  const groups = await client.score.groupBy({ by: ["modelName"], where: { modelId: null }, _count: { _all: true }, orderBy: { modelName: "asc" } });
+  const imports = await client.scoreImport.findMany({ where: { modelName: { in: groups.map((g) => g.modelName) } }, select: { modelName: true, sourceFile: true, pretrained: true } });
+  return groups.map((g) => {
+    const mine = imports.filter((i) => i.modelName === g.modelName);
+    return { modelName: g.modelName, scores: g._count._all, files: [...new Set(mine.map((i) => i.sourceFile))], pretrained: mine.find((i) => i.pretrained)?.pretrained ?? null };
+  });
+}
+
+export const modelOptionSchema = z.object({ id: z.string(), name: z.string(), path: z.string(), role: z.string(), language: z.string().nullable() });
+
+/** Registered models, for the "file under" and "attach to" pickers. */
+export async function listModelOptions(): Promise<z.infer<typeof modelOptionSchema>[]> {
+  const client = await db();
+  return client.model.findMany({ select: { id: true, name: true, path: true, role: true, language: true }, orderBy: [{ name: "asc" }, { id: "asc" }], take: 5000 });
+}
+
+export const importRowSchema = z.object({
+  sourceHash: z.string(),
+  sourceFile: z.string(),
+  modelName: z.string(),
+  modelId: z.string().nullable(),
+  matchedBy: z.string().nullable(),
+  splitOption: z.string().nullable(),
+  scoreCount: z.number(),
+  warnings: z.array(z.string()),
+  jobId: z.string().nullable(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+
+export async function listImports(): Promise<z.infer<typeof importRowSchema>[]> {
+  const client = await db();
+  const rows = await client.scoreImport.findMany({ orderBy: [{ updatedAt: "desc" }, { id: "desc" }], take: 2000 });
+  return rows.map((r) => ({
+    sourceHash: r.sourceHash,
+    sourceFile: r.sourceFile,
+    modelName: r.modelName,
+    modelId: r.modelId,
+    matchedBy: r.matchedBy,
+    splitOption: r.splitOption,
+    scoreCount: r.scoreCount,
+    warnings: safeJsonArray(r.warnings),
+    jobId: r.jobId,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  }));
+}
+
+function safeJsonArray(s: string): string[] {
+  try {
+    const v = JSON.parse(s) as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Removes an imported file's scores. */
+export async function deleteImport(sourceHash: string): Promise<{ deleted: number }> {
+  const client = await db();
+  return client.$transaction(async (tx) => {
+    const r = await tx.score.deleteMany({ where: { sourceHash } });
+    const i = await tx.scoreImport.deleteMany({ where: { sourceHash } });
+    if (r.count === 0 && i.count === 0) throw new AppError("NOT_FOUND", `no imported file with sha256 ${sourceHash}`);
+    return { deleted: r.count };
+  });
+}

@@ -1,0 +1,293 @@
+// Differential test: the native engine (runNativeMerge) against the TypeScript reference
+// (server/engine/reference) on seeded random inputs, plus a few hand-made edge cases.
+//
+// Each case (diff-gen.ts) writes one safetensors file per model (+ base) into a temp dir,
+// runs the engine — statistics only (threads 1), merge (threads 3), and for every 4th random
+// case and every case with a multi-chunk tensor merge again with threads 1 — and the
+// reference on the values read back from the same files.
+//
+// Tolerances (details in diff-run.ts):
+//   * outputs: bit-exact (raw bytes of every output tensor, F32/F16/BF16);
+//   * statistics: exactly equal, except discardedL1 (float64 sum, relative 1e-12: the engine
+//     sums 8 interleaved lanes per tile, the reference position by position — a different
+//     summation order; in practice it has been bit-equal in every case tried so far);
+//   * ties_sv: candidates / reserved per tensor, total rescued and the model-scope budget
+//     (NativeMergeResult.slackBudget = min(#candidates, floor(slack * favored nnz))): exact;
+//   * threads 1 vs 3 and statistics-only vs merge: identical statistics and shard sha256;
+//   * ties_sv with slack 0: identical to the engine's own ties (output bytes and statistics).
+// Compute modes: reference "native" <-> request computeDtype "storage"; reference "f32" <->
+// computeDtype "F32" with outDtype = the storage dtype.
+//
+// Known differences are kept as `todo` tests (they run and print their failures, but do not
+// fail the suite); see the KNOWN_* notes below. Remove the todo once the cause is fixed.
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, describe, test, type TestContext } from "node:test";
+import { runNativeMerge } from "@/server/engine/native-merge";
+import { taskArithmetic, tiesSvModel, type ComputeMode, type RefTensor } from "@/server/engine/reference";
+import { readSafetensors, writeSafetensors } from "@/server/engine/safetensors";
+import type { NativeMergeRequest, StorageDtype } from "@/server/engine/types";
+import { makeCase, type CaseOptions, type DiffCase, type DiffTensor } from "./diff-gen";
+import { describeCase, runCase } from "./diff-run";
+
+const root = mkdtempSync(path.join(os.tmpdir(), "ms-differential-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** Situations exercised by the random cases -> how many cases hit them (checked at the end). */
+const coverage = new Map<string, number>();
+let casesRun = 0;
+
+/**
+ * KNOWN_F16_MODEL_SCOPE (native bug): ties_sv, slackScope "model", F16 compute (F16
+ * checkpoints with computeDtype "storage", or computeDtype "F16") fails with
+ * INTERNAL "ties_sv: reserved 0 positions, plan says N" (or "tensor data changed between
+ * pass 1 and pass 2") as soon as the budget reaches a candidate with a non-zero margin.
+ * Cause: native/core/merge_engine.cc builds the SlackPlanner from `req.params`, whose
+ * `compute` is never set per tensor (it stays MergeParams' default F32), while each
+ * tensor's slack_summarize runs with `tp.compute = F16` and bins margins by their F16 bit
+ * pattern. The planner then reads F16-pattern bins as F32 `key >> 16` bins and computes a
+ * cutoff key that pass 2 never reaches. (BF16 is right by luck: its bins are `key >> 16` too,
+ * the planner just does a needless refinement pass.) Tensor scope is right: run_ties builds
+ * its planner from the per-tensor params. In a sweep of 300 random F16 model-scope cases,
+ * 148 failed (all with INTERNAL, none silently wrong); with the planner given the tensors'
+ * compute dtype (scratch build) all 300 were bit-exact. A real fix must also cope with
+ * tensors of different compute dtypes in one model (storage mode, mixed F16/F32 files),
+ * e.g. by binning every margin as F32 keys (key >> 16, then refinement) in model scope.
+ */
+const KNOWN_F16_MODEL_SCOPE = "native bug: ties_sv model scope with F16 compute (SlackPlanner built with compute F32), see comment";
+
+async function runCases(t: TestContext, prefix: string, n: number, options: (i: number) => CaseOptions): Promise<void> {
+  const failures: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = makeCase(`${prefix}-${i}`, options(i));
+    // Writing again with threads 1 (byte-identical shards) for every 4th case and every
+    // multi-chunk case; statistics are compared between threads 1 and 3 in every case.
+    const { problems, flags } = await runCase(c, root, i % 4 === 0);
+    casesRun++;
+    for (const f of flags) coverage.set(f, (coverage.get(f) ?? 0) + 1);
+    if (problems.length > 0) failures.push(`${describeCase(c)}\n    ${problems.slice(0, 8).join("\n    ")}`);
+  }
+  if (failures.length > 0) t.diagnostic(failures.slice(0, 3).join("\n"));
+  assert.equal(failures.length, 0, `${failures.length} of ${n} cases differ (regenerate one with makeCase(id, options)):\n${failures.slice(0, 5).join("\n")}`);
+}
+
+// Model scope with every (storage dtype, compute mode) pair except F16 native compute.
+const MODEL_SCOPE_OK: { dtype: StorageDtype; mode: ComputeMode }[] = [
+  { dtype: "F32", mode: "native" },
+  { dtype: "F32", mode: "f32" },
+  { dtype: "BF16", mode: "native" },
+  { dtype: "BF16", mode: "f32" },
+  { dtype: "F16", mode: "f32" },
+];
+
+describe("native engine vs TypeScript reference, random cases", () => {
+  // 50 small cases per group (2-6 tensors of up to 3072 elements, 2-3 models).
+  const N = 50;
+  test("linear", (t) => runCases(t, "linear", N, () => ({ method: "linear" })));
+  test("task_arithmetic", (t) => runCases(t, "task_arithmetic", N, () => ({ method: "task_arithmetic" })));
+  test("ties, sum election", (t) => runCases(t, "ties-sum", N, () => ({ method: "ties", consensus: "sum" })));
+  test("ties, count election", (t) => runCases(t, "ties-count", N, () => ({ method: "ties", consensus: "count" })));
+  test("ties_sv, tensor scope", (t) => runCases(t, "ties_sv-tensor", N, () => ({ method: "ties_sv", scope: "tensor" })));
+  test("ties_sv, model scope (all dtype/compute pairs but F16 compute)", (t) =>
+    runCases(t, "ties_sv-model", N, (i) => ({ method: "ties_sv", scope: "model", ...MODEL_SCOPE_OK[i % MODEL_SCOPE_OK.length]! })));
+  test("ties_sv, model scope, F16 compute", { todo: KNOWN_F16_MODEL_SCOPE }, (t) =>
+    runCases(t, "ties_sv-model-f16", 10, () => ({ method: "ties_sv", scope: "model", dtype: "F16", mode: "native" })));
+  // One extra tensor of 70000 / 153600 / 140001 elements: 2-3 chunks of 64Ki, so threshold
+  // ties and ties_sv cutoff ties are split across chunks (and threads).
+  test("tensors spanning several 64Ki chunks", (t) => {
+    const methods: CaseOptions[] = [
+      { method: "ties", consensus: "sum" },
+      { method: "ties", consensus: "count" },
+      { method: "ties_sv", scope: "tensor" },
+      { method: "ties_sv", scope: "model", dtype: "BF16" },
+      { method: "ties_sv", scope: "model", dtype: "F32" },
+      { method: "ties_sv", scope: "model", dtype: "F16", mode: "f32" },
+      { method: "task_arithmetic" },
+      { method: "linear" },
+    ];
+    return runCases(t, "big", methods.length, (i) => ({ ...methods[i]!, big: true }));
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Hand-made cases.
+
+function fixedCase(id: string, c: Omit<DiffCase, "id" | "tensors">, tensors: Omit<DiffTensor, "kind">[]): DiffCase {
+  return { id, ...c, tensors: tensors.map((t) => ({ ...t, kind: "quant" })) };
+}
+
+const f32 = (xs: ArrayLike<number>) => Float32Array.from(xs);
+const repeat = (n: number, f: (j: number) => number) => Float32Array.from({ length: n }, (_, j) => f(j));
+
+describe("native engine vs TypeScript reference, edge cases", () => {
+  const common = { consensus: "sum", normalize: true, lambda: 1, slack: 0, scope: "model", favored: 0 } as const;
+
+  test("k = int(density * numel) in float64: int(0.29 * 100) = 28; density > 1 and 0", async () => {
+    for (const method of ["ties", "ties_sv"] as const) {
+      const c = fixedCase(`k-trunc-${method}`, { ...common, method, dtype: "F32", mode: "f32", slack: 0.5, weights: [1, 0.5, -1], densities: [0.29, 1.5, 0] }, [
+        { name: "w", shape: [100], base: new Float32Array(100), models: [repeat(100, (j) => (j % 7) - 3), repeat(100, (j) => 3 - (j % 5)), repeat(100, (j) => j / 8)] },
+      ]);
+      const { problems } = await runCase(c, root);
+      assert.deepEqual(problems, []);
+    }
+  });
+
+  test("degenerate tensors only: empty [0] / [0,4] and 1-element, every method and dtype", async () => {
+    for (const method of ["linear", "task_arithmetic", "ties", "ties_sv"] as const) {
+      for (const dtype of ["F32", "F16", "BF16"] as const) {
+        for (const mode of ["native", "f32"] as const) {
+          const c = fixedCase(`degenerate-${method}-${dtype}-${mode}`, { ...common, method, dtype, mode, slack: 1, lambda: 0.5, weights: [1, -0.5], densities: [0.5, 1] }, [
+            { name: "e1", shape: [0], base: f32([]), models: [f32([]), f32([])] },
+            { name: "e2", shape: [0, 4], base: f32([]), models: [f32([]), f32([])] },
+            { name: "one", shape: [1], base: f32([0.5]), models: [f32([0.75]), f32([0.25])] },
+            { name: "one.b", shape: [1, 1], base: f32([0]), models: [f32([-0.125]), f32([0.5])] },
+          ]);
+          const { problems } = await runCase(c, root);
+          assert.deepEqual(problems, [], c.id);
+        }
+      }
+    }
+  });
+
+  test("every |delta| equal (all threshold ties and all margins tied) across 3 chunks", async () => {
+    // Tensor "a" (150000 elements = 3 chunks of 64Ki): favored model +-0.5, model 1 -1
+    // everywhere, densities [1, 0.5]: model 1 keeps its first 75000 entries (all ties at the
+    // threshold, lowest flat index first: the kept range crosses the chunk boundary at 65536).
+    // Where both are kept and the favored is +0.5 (j % 3 != 0), it loses with margin 0.5:
+    // 50000 candidates, all with the same margin. Tensor "b" (1000): 500 more candidates.
+    // slack 0.3: R = floor(0.3 * 151000) = 45300 (model scope) / 45000 and 300 (tensor scope)
+    // -> a split of equal margins, decided by name ("a" first) and flat index across chunks.
+    const n = 150_000;
+    const cases = [["ties", "model", "BF16"], ["ties_sv", "model", "F32"], ["ties_sv", "model", "BF16"], ["ties_sv", "tensor", "F16"]] as const;
+    for (const [method, scope, dtype] of cases) {
+      const c = fixedCase(`all-ties-${method}-${scope}-${dtype}`, { ...common, method, scope, dtype, mode: "native", slack: 0.3, weights: [1, 1], densities: [1, 0.5] }, [
+        { name: "a", shape: [n], base: new Float32Array(n), models: [repeat(n, (j) => (j % 3 === 0 ? -0.5 : 0.5)), repeat(n, () => -1)] },
+        { name: "b", shape: [1000], base: new Float32Array(1000), models: [repeat(1000, () => 0.5), repeat(1000, () => -1)] },
+      ]);
+      const { problems, flags } = await runCase(c, root);
+      assert.deepEqual(problems, [], c.id);
+      assert.ok(flags.has("some threshold ties kept, tensor > one chunk"), `${c.id}: ${[...flags].join(", ")}`);
+      if (method === "ties_sv") assert.ok(flags.has(`ties_sv cutoff tie split (${scope} scope)`), `${c.id}: ${[...flags].join(", ")}`);
+    }
+  });
+
+  // --- known differences -------------------------------------------------------------
+
+  function vec(values: number[]): RefTensor {
+    return { shape: [values.length], data: new Float32Array(values) };
+  }
+
+  function writeModel(dir: string, file: string, dtype: StorageDtype, tensors: [string, number[]][]): string {
+    const p = path.join(dir, file);
+    writeSafetensors(p, tensors.map(([name, v]) => ({ name, dtype, shape: [v.length], data: new Float32Array(v) })));
+    return p;
+  }
+
+  async function nativeOutput(request: NativeMergeRequest, names: string[]): Promise<Record<string, number[]>> {
+    await runNativeMerge(request);
+    const st = readSafetensors(path.join(request.outDir!, "model.safetensors"));
+    return Object.fromEntries(names.map((n) => [n, [...st.readFloat32(n)]]));
+  }
+
+  const svRequest = (dir: string, base: string, sft: string, ct: string, extra: Partial<NativeMergeRequest>): NativeMergeRequest => {
+    const outDir = path.join(dir, "out");
+    mkdirSync(outDir);
+    return {
+      method: "ties_sv", consensus: "sum", normalize: true, lambda: 1, computeDtype: "storage", outDtype: null, slack: 0.3, slackScope: "model",
+      basePath: base, models: [{ path: sft, weight: 1, density: 1, favored: true }, { path: ct, weight: 1, density: 1, favored: false }],
+      outDir, shardSizeBytes: 1e12, threads: 1, ...extra,
+    };
+  };
+
+  // Hand case of test/unit/engine/ties-sv.test.ts (one tensor): sft [0.5,-0.25,1,0.125],
+  // ct [-1,0.5,1,-0.25], base 0, slack 0.3 -> R = floor(0.3 * 4) = 1 reserves index 3 (margin 0.125).
+  // Reference (F16 native) and the engine in tensor scope, or with BF16/F32: [-1, 0.5, 1, 0.125].
+  test("minimal reproducer: ties_sv model scope, F16 storage compute, 4 elements", { todo: KNOWN_F16_MODEL_SCOPE }, async () => {
+    const dir = mkdtempSync(path.join(root, "f16-model-scope-"));
+    const base = writeModel(dir, "base.safetensors", "F16", [["a.weight", [0, 0, 0, 0]]]);
+    const sft = writeModel(dir, "sft.safetensors", "F16", [["a.weight", [0.5, -0.25, 1, 0.125]]]);
+    const ct = writeModel(dir, "ct.safetensors", "F16", [["a.weight", [-1, 0.5, 1, -0.25]]]);
+    const ref = tiesSvModel(new Map([["a.weight", { base: vec([0, 0, 0, 0]), models: [{ tensor: vec([0.5, -0.25, 1, 0.125]), weight: 1, density: 1 }, { tensor: vec([-1, 0.5, 1, -0.25]), weight: 1, density: 1 }] }]]), {
+      dtype: "F16", mode: "native", favored: 0, slack: 0.3,
+    });
+    assert.deepEqual([...ref.tensors.get("a.weight")!.merged], [-1, 0.5, 1, 0.125]);
+    // Engine today: rejects with INTERNAL "ties_sv: reserved 0 positions, plan says 1 (tensor changed between passes?)".
+    assert.deepEqual(await nativeOutput(svRequest(dir, base, sft, ct, {}), ["a.weight"]), { "a.weight": [-1, 0.5, 1, 0.125] });
+  });
+
+  /**
+   * KNOWN_TA_DIVISOR (reference side, one f32 value): task_arithmetic replaces a weight sum
+   * with |sum| < 1e-8 by 1. The engine compares in f32 (`fabs(wsum) < 1e-8f`), the reference
+   * in float64 (`Math.abs(divisor) < 1e-8`). They disagree exactly when the f32 weight sum is
+   * fround(1e-8) = 9.99999993922529e-9 (< 1e-8 in float64, == 1e-8f in f32). mergekit's
+   * `divisor[divisor.abs() < 1e-8] = 1` compares a float32 tensor with a Python scalar, which
+   * torch casts to the tensor's dtype, i.e. like the engine (so the reference is the side to
+   * fix: compare with Math.fround(1e-8)). No bf16 or f16 value lies in [1e-8f, 1e-8).
+   */
+  test("task_arithmetic, weight sum exactly fround(1e-8), normalize, f32 compute", { todo: "reference compares |divisor| < 1e-8 in float64; engine (and torch) in f32" }, async () => {
+    const dir = mkdtempSync(path.join(root, "ta-divisor-"));
+    const base = writeModel(dir, "base.safetensors", "F32", [["w", [1, 2]]]);
+    const m = writeModel(dir, "m.safetensors", "F32", [["w", [1.5, 1]]]);
+    const outDir = path.join(dir, "out");
+    mkdirSync(outDir);
+    const native = await nativeOutput(
+      { method: "task_arithmetic", consensus: "sum", normalize: true, lambda: 1, computeDtype: "F32", outDtype: "F32", slack: 0, slackScope: "model", basePath: base, models: [{ path: m, weight: 1e-8, density: 1, favored: false }], outDir, shardSizeBytes: 1e12, threads: 1 },
+      ["w"],
+    );
+    const reference = [...taskArithmetic(vec([1, 2]), [{ tensor: vec([1.5, 1]), weight: 1e-8 }], { dtype: "F32", mode: "f32", normalize: true })];
+    // Engine: 1 + (1e-8f * 0.5) / 1e-8f = 1.5 and 2 - 1 = 1. Reference: divisor -> 1, so [1, 2].
+    assert.deepEqual(native.w, [1.5, 1]);
+    assert.deepEqual(reference, native.w);
+  });
+
+  /**
+   * KNOWN_NAME_ORDER (spec conflict): ties_sv breaks equal margins by tensor name. The
+   * reference sorts names with JS's default sort (UTF-16 code units, documented in
+   * tiesSv.ts); the engine uses byte-wise UTF-8 order (= code point order, Python's
+   * sorted(), and the order of NativeMergeResult.tensors). They disagree only for a name with
+   * a character beyond U+FFFF vs one with U+E000..U+FFFF at the same position:
+   * "x\u{1F600}" < "x\uFFFD" in UTF-16, "x\uFFFD" < "x\u{1F600}" in UTF-8.
+   */
+  test("ties_sv margin tie broken by a name beyond the BMP", { todo: "reference ranks names in UTF-16 order, engine in UTF-8 byte order" }, async () => {
+    const dir = mkdtempSync(path.join(root, "names-"));
+    const [n1, n2] = ["x\uFFFD", "x\u{1F600}"];
+    const write = (file: string, v: number[]) => writeModel(dir, file, "F32", [[n1, v], [n2, v]]);
+    // Each tensor: one candidate (index 0, margin 0.5); nnz(favored) = 2, slack 0.5 -> R = 1.
+    const request = svRequest(dir, write("base.safetensors", [0, 0]), write("sft.safetensors", [1, 0]), write("ct.safetensors", [-1.5, 0]), { slack: 0.5, computeDtype: "F32", outDtype: "F32" });
+    const native = await nativeOutput(request, [n1, n2]);
+    const input = { base: vec([0, 0]), models: [{ tensor: vec([1, 0]), weight: 1, density: 1 }, { tensor: vec([-1.5, 0]), weight: 1, density: 1 }] };
+    const ref = tiesSvModel(new Map([[n1, input], [n2, input]]), { dtype: "F32", mode: "f32", favored: 0, slack: 0.5 });
+    // Engine reserves in "x\uFFFD" ({x\uFFFD: [1, 0], x😀: [-1.5, 0]}); the reference in "x😀".
+    assert.deepEqual(native, { [n1]: [1, 0], [n2]: [-1.5, 0] });
+    assert.deepEqual({ [n1]: [...ref.tensors.get(n1)!.merged], [n2]: [...ref.tensors.get(n2)!.merged] }, native);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// The random cases must keep exercising what they are meant to (guards against a generator
+// change silently making them trivial). Runs after the random tests (same file, in order).
+
+const MUST_COVER = [
+  "method:linear", "method:task_arithmetic", "method:ties", "method:ties_sv",
+  "consensus:sum", "consensus:count",
+  "dtype:F32/native", "dtype:F32/f32", "dtype:F16/native", "dtype:F16/f32", "dtype:BF16/native", "dtype:BF16/f32",
+  "models:2", "models:3", "negative weight", "lambda != 1", "normalize:true", "normalize:false",
+  "density:0.01", "density:0.2", "density:0.5", "density:1", "density:0",
+  "ties_sv:model slack=0", "ties_sv:tensor slack=0", "ties_sv:model slack=0.05", "ties_sv:tensor slack=0.3",
+  "empty tensor [0]", "empty tensor [0,4]", "1-element tensor", "tensor > one 64Ki chunk",
+  "trimmed with k = 0", "threshold 0 (k > nnz)", "some threshold ties kept (lowest index first)",
+  "some threshold ties kept, tensor > one chunk", "discardedL1 > 0", "sign conflicts",
+  "positions without contributor", "negative majority",
+  "ties_sv reserved > 0", "ties_sv budget < candidates", "ties_sv cutoff tie split (model scope)",
+  "ties_sv cutoff tie split (tensor scope)", "ties_sv cutoff tie split across tensors (name order)",
+  "ties_sv F32 boundary bucket refined (model scope)", "ties_sv F32 boundary bucket refined (tensor scope)",
+];
+
+test("the random cases covered every situation they are meant to", (t) => {
+  if (casesRun === 0) return t.skip("random cases were filtered out");
+  t.diagnostic(`${casesRun} random cases; coverage: ${JSON.stringify(Object.fromEntries([...coverage].sort()))}`);
+  const missing = MUST_COVER.filter((f) => !coverage.has(f));
+  assert.deepEqual(missing, [], "situations no random case exercised");
+});
