@@ -6,6 +6,8 @@ const nextConfig = {
     "@prisma/adapter-better-sqlite3",
     "@prisma/driver-adapter-utils",
   ],
+  // Separate build folders let several builds coexist (e.g. parallel test runs).
+  distDir: process.env.MERGESCOPE_NEXT_DIST ?? ".next",
   poweredByHeader: false,
   reactStrictMode: true,
 };

@@ -12,7 +12,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 process.env.MERGESCOPE_ROOT ??= root;
 const port = process.env.PORT ?? "3000";
 
-if (!existsSync(path.join(root, ".next", "BUILD_ID"))) {
+if (!existsSync(path.join(root, process.env.MERGESCOPE_NEXT_DIST ?? ".next", "BUILD_ID"))) {
   console.error("[mergescope] no production build found: run `npm run build` first.");
   process.exit(1);
 }
