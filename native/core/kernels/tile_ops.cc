@@ -14,12 +14,16 @@ namespace ms::kern {
 constexpr uint64_t kTileMax = kTile;  // m <= kTile in every op
 static_assert(kTile % 8 == 0, "tile must hold whole 8-lane groups");
 
-namespace {
-struct RNone { static inline float r(float x) { return x; } };
-struct RBf16 { static inline float r(float x) { return round_bf16(x); } };
-struct RF16 { static inline float r(float x) { return round_f16(x); } };
+// Loop bodies must inline into each MS_CLONES variant, or they would run as
+// baseline code: force it.
+#define MS_INLINE inline __attribute__((always_inline))
 
-inline float sgnf(float x) { return x > 0.f ? 1.f : (x < 0.f ? -1.f : 0.f); }
+namespace {
+struct RNone { static MS_INLINE float r(float x) { return x; } };
+struct RBf16 { static MS_INLINE float r(float x) { return round_bf16(x); } };
+struct RF16 { static MS_INLINE float r(float x) { return round_f16(x); } };
+
+MS_INLINE float sgnf(float x) { return x > 0.f ? 1.f : (x < 0.f ? -1.f : 0.f); }
 }  // namespace
 
 #define MS_DISPATCH_R(r, call)                     \
@@ -31,7 +35,7 @@ inline float sgnf(float x) { return x > 0.f ? 1.f : (x < 0.f ? -1.f : 0.f); }
 
 // ----------------------------------------------------------------------------
 template <class R>
-static inline void delta_keys(uint32_t* __restrict keys, const float* __restrict x, const float* __restrict b, uint64_t m) {
+static MS_INLINE void delta_keys(uint32_t* __restrict keys, const float* __restrict x, const float* __restrict b, uint64_t m) {
   for (uint64_t j = 0; j < m; ++j) keys[j] = mag_key(R::r(x[j] - b[j]));
 }
 MS_CLONES void t_delta_keys(uint32_t* keys, const float* x, const float* b, uint64_t m, DType r) {
@@ -39,7 +43,7 @@ MS_CLONES void t_delta_keys(uint32_t* keys, const float* x, const float* b, uint
 }
 
 template <class R>
-static inline void delta_trim(float* __restrict dt, const float* __restrict x, const float* __restrict b, uint64_t m, uint32_t tc) {
+static MS_INLINE void delta_trim(float* __restrict dt, const float* __restrict x, const float* __restrict b, uint64_t m, uint32_t tc) {
   for (uint64_t j = 0; j < m; ++j) {
     const float d = R::r(x[j] - b[j]);
     dt[j] = mag_key(d) >= tc ? d : 0.f;
@@ -62,7 +66,7 @@ MS_CLONES uint64_t t_count_gt(const uint32_t* __restrict keys, uint64_t m, uint3
 }
 
 template <class R>
-static inline void weigh_sum(float* __restrict wd, float* __restrict acc, const float* __restrict dt, float wr, uint64_t m) {
+static MS_INLINE void weigh_sum(float* __restrict wd, float* __restrict acc, const float* __restrict dt, float wr, uint64_t m) {
   for (uint64_t j = 0; j < m; ++j) {
     const float v = R::r(wr * dt[j]);
     wd[j] = v;
@@ -74,7 +78,7 @@ MS_CLONES void t_weigh_sum(float* wd, float* acc, const float* dt, float wr, uin
 }
 
 template <class R>
-static inline void weigh_count(float* __restrict wd, float* __restrict acc, const float* __restrict dt, float wr, uint64_t m) {
+static MS_INLINE void weigh_count(float* __restrict wd, float* __restrict acc, const float* __restrict dt, float wr, uint64_t m) {
   for (uint64_t j = 0; j < m; ++j) {
     const float v = R::r(wr * dt[j]);
     wd[j] = v;
@@ -86,7 +90,7 @@ MS_CLONES void t_weigh_count(float* wd, float* acc, const float* dt, float wr, u
 }
 
 template <class R>
-static inline void majority(float* __restrict maj, const float* __restrict acc, uint64_t m) {
+static MS_INLINE void majority(float* __restrict maj, const float* __restrict acc, uint64_t m) {
   for (uint64_t j = 0; j < m; ++j) maj[j] = R::r(acc[j]) >= 0.f ? 1.f : -1.f;
 }
 MS_CLONES void t_majority(float* maj, const float* acc, uint64_t m, DType r) {
@@ -94,7 +98,7 @@ MS_CLONES void t_majority(float* maj, const float* acc, uint64_t m, DType r) {
 }
 
 template <class R>
-static inline void sv_margin(uint32_t* __restrict mk, const float* __restrict acc, const float* __restrict wdf,
+static MS_INLINE void sv_margin(uint32_t* __restrict mk, const float* __restrict acc, const float* __restrict wdf,
                              const float* __restrict maj, uint64_t m) {
   for (uint64_t j = 0; j < m; ++j) {
     const bool loses = wdf[j] * maj[j] < 0.f;  // maj is +-1: exact sign test; 0 and NaN never lose
@@ -129,7 +133,7 @@ MS_CLONES void t_contrib(float* __restrict mixed, float* __restrict div, float* 
 }
 
 template <class R, bool kNorm, bool kLam>
-static inline void finish_loop(float* res, const float* b, const float* mixed, const float* __restrict div, uint64_t m,
+static MS_INLINE void finish_loop(float* res, const float* b, const float* mixed, const float* __restrict div, uint64_t m,
                                float lam) {
   for (uint64_t j = 0; j < m; ++j) {
     float q = R::r(mixed[j]);
@@ -142,7 +146,7 @@ static inline void finish_loop(float* res, const float* b, const float* mixed, c
   }
 }
 template <class R>
-static inline void finish(float* res, const float* b, const float* mixed, const float* div, uint64_t m,
+static MS_INLINE void finish(float* res, const float* b, const float* mixed, const float* div, uint64_t m,
                           bool normalize, bool use_lambda, float lam) {
   // One loop per flag combination so each stays branch-free.
   if (normalize) {
@@ -159,7 +163,7 @@ MS_CLONES void t_finish(float* res, const float* b, const float* mixed, const fl
 }
 
 template <class R, bool kNorm, bool kLam>
-static inline void finish_scalar_loop(float* res, const float* b, const float* mixed, float div, uint64_t m, float lam) {
+static MS_INLINE void finish_scalar_loop(float* res, const float* b, const float* mixed, float div, uint64_t m, float lam) {
   for (uint64_t j = 0; j < m; ++j) {
     float q = R::r(mixed[j]);
     if (kNorm) q = R::r(q / div);
@@ -168,7 +172,7 @@ static inline void finish_scalar_loop(float* res, const float* b, const float* m
   }
 }
 template <class R>
-static inline void finish_scalar(float* res, const float* b, const float* mixed, float div, uint64_t m, bool normalize,
+static MS_INLINE void finish_scalar(float* res, const float* b, const float* mixed, float div, uint64_t m, bool normalize,
                                  bool use_lambda, float lam) {
   if (normalize) {
     if (use_lambda) finish_scalar_loop<R, true, true>(res, b, mixed, div, m, lam);
@@ -184,7 +188,7 @@ MS_CLONES void t_finish_scalar(float* res, const float* b, const float* mixed, f
 }
 
 template <class R>
-static inline void linear_acc(float* __restrict acc, const float* __restrict x, float wr, uint64_t m) {
+static MS_INLINE void linear_acc(float* __restrict acc, const float* __restrict x, float wr, uint64_t m) {
   for (uint64_t j = 0; j < m; ++j) acc[j] += R::r(wr * x[j]);
 }
 MS_CLONES void t_linear_acc(float* acc, const float* x, float wr, uint64_t m, DType r) {
@@ -192,7 +196,7 @@ MS_CLONES void t_linear_acc(float* acc, const float* x, float wr, uint64_t m, DT
 }
 
 template <class R>
-static inline void linear_finish(float* res, const float* acc, uint64_t m, bool normalize, float div) {
+static MS_INLINE void linear_finish(float* res, const float* acc, uint64_t m, bool normalize, float div) {
   if (normalize) {
     for (uint64_t j = 0; j < m; ++j) res[j] = R::r(R::r(acc[j]) / div);
   } else {
