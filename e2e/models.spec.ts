@@ -1,17 +1,10 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { trpcMutation } from "./support/api";
 import { ctFamily, e2eDataDir } from "./support/checkpoints";
-
-function collectConsoleErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("console", (msg) => {
-    if (msg.type() === "error") errors.push(msg.text());
-  });
-  return errors;
-}
+import { watchConsoleErrors } from "./support/console";
 
 async function registerByPath(page: Page, p: string) {
   const form = page.getByTestId("register-model-form");
@@ -19,9 +12,15 @@ async function registerByPath(page: Page, p: string) {
   await form.getByRole("button", { name: "Register" }).click();
 }
 
+/** Directories this spec creates outside the server's data directory. */
+const outsideDirs: string[] = [];
+test.afterAll(() => {
+  for (const d of outsideDirs) rmSync(d, { recursive: true, force: true });
+});
+
 test.describe("Models", () => {
   test("should register checkpoints one by one with their detected details", async ({ page }) => {
-    const errors = collectConsoleErrors(page);
+    const errors = watchConsoleErrors(page, { expectHttpErrors: true });
     const fam = ctFamily("e2e-models");
     await page.goto("/models");
     await expect(page.getByTestId("allowed-roots")).toContainText(e2eDataDir());
@@ -48,7 +47,7 @@ test.describe("Models", () => {
   });
 
   test("should register a folder of CT checkpoints and report each failure", async ({ page }) => {
-    const errors = collectConsoleErrors(page);
+    const errors = watchConsoleErrors(page);
     const fam = ctFamily("e2e-models");
     // A subdirectory whose weights are not safetensors: reported, the others still registered.
     const broken = path.join(fam.ctFolder, "broken");
@@ -86,13 +85,16 @@ test.describe("Models", () => {
     const dotdot = path.join(root, "models", "..", "..");
     // a symlink inside the root to a model outside it
     const outside = mkdtempSync(path.join(os.tmpdir(), "mergescope-e2e-outside-"));
+    outsideDirs.push(outside);
     cpSync(fam.base, path.join(outside, "base"), { recursive: true });
     const link = path.join(root, "models", `link-out-${path.basename(outside)}`);
     symlinkSync(path.join(outside, "base"), link);
     // a sibling directory sharing the root's prefix
     const sibling = `${root}-evil`;
+    outsideDirs.push(sibling);
     cpSync(fam.base, path.join(sibling, "base"), { recursive: true });
 
+    const errors = watchConsoleErrors(page, { expectHttpErrors: true });
     await page.goto("/models");
     for (const p of [dotdot, link, path.join(sibling, "base")]) {
       await registerByPath(page, p);
@@ -103,11 +105,13 @@ test.describe("Models", () => {
       await expect(error).toContainText(root);
     }
     await expect(page.getByTestId("models-table")).not.toContainText(sibling);
+    expect(errors).toEqual([]);
   });
 
   test("should keep the filters in the URL and edit and delete a model", async ({ page, request }) => {
     const fam = ctFamily("e2e-models-edit");
     await trpcMutation(request, "models.registerFolder", { path: fam.ctFolder, language: "ne" });
+    const errors = watchConsoleErrors(page, { expectHttpErrors: true });
     await page.goto(`/models?role=CT&q=${encodeURIComponent(fam.ctFolder)}`);
     const rows = page.getByTestId("model-row");
     await expect(rows).toHaveCount(2);
@@ -141,5 +145,6 @@ test.describe("Models", () => {
 
     await page.getByTestId("model-filters").getByLabel("Name or path contains").fill("no-such-model");
     await expect(page.getByTestId("models-empty")).toContainText("No model matches");
+    expect(errors).toEqual([]);
   });
 });

@@ -28,9 +28,9 @@ test.describe("Paper results", () => {
     await expect(note.getByRole("heading", { name: "Where the paper disagrees with itself" })).toBeVisible();
     const items = note.getByTestId("paper-discrepancy");
     await expect(items).toHaveCount(3);
-    await expect(items.filter({ hasText: "Table 3 gives WAVG-mvf-flan" })).toContainText("Table 3 (WAVG-X-flan, Mongolian): 31.09 vs Table 13 (WAVG-mvf-flan, Average): 30.09");
-    await expect(items.filter({ hasText: "Table 13 prints 30.09" })).toContainText("average 31.0875");
-    await expect(items.filter({ hasText: "Table 9 prints 30.14" })).toContainText("32.35 (66/204)");
+    await expect(items.and(page.locator('[data-id="t3-WAVG-X-flan-mvf"]'))).toContainText("Table 3 (WAVG-X-flan, Mongolian): 31.09 vs Table 13 (WAVG-mvf-flan, Average): 30.09");
+    await expect(items.and(page.locator('[data-id="avg-t13-WAVG-mvf-flan"]'))).toContainText("Table 13 prints 30.09 as the average of WAVG-mvf-flan, but its task scores (40.48, 45.00, 35.87, 3.00) average 31.0875.");
+    await expect(items.and(page.locator('[data-id="avg-t9-CTSFT-ory-mt"]'))).toContainText("32.35 (66/204)");
     // The cells are marked in the tables themselves.
     const mvf = page.getByTestId("paper-table-13").locator('tr[data-row="WAVG-mvf-flan"]');
     await expect(mvf.locator('td[data-flagged="inconsistent"]')).toContainText("30.09");

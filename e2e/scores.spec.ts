@@ -15,6 +15,7 @@ async function dropFiles(page: Page, files: { name: string; text: string }[]) {
     return dt;
   }, files);
   const zone = page.getByTestId("scores-dropzone");
+  await expect(zone).toHaveAttribute("data-ready", "true");
   await zone.dispatchEvent("dragenter", { dataTransfer });
   await zone.dispatchEvent("dragover", { dataTransfer });
   await zone.dispatchEvent("drop", { dataTransfer });
@@ -66,6 +67,7 @@ test.describe("Scores", () => {
 
   test("should import with the file input and name the line and field of a malformed file", async ({ page }) => {
     await page.goto("/scores");
+    await expect(page.getByTestId("scores-dropzone")).toHaveAttribute("data-ready", "true");
     await page.getByTestId("upload-split").selectOption("dev");
     await page.getByLabel("Results files").setInputFiles([path.join(FIX, "malformed/results_2024.json"), path.join(FIX, "results_legacy-0.3.json")]);
     await expect(page.getByTestId("import-error")).toHaveText("results_2024.json line 14: results.belebele_ben_Beng: expected an object of metric values, got a string");

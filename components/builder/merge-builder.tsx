@@ -82,7 +82,12 @@ export function MergeBuilder() {
             ctModelId={ctInRecipe}
             onExperiment={(id) => patch({ exp: id, ...(id ? { base: null, models: [], sweepCts: null, sweepDensities: null } : {}) })}
             onCheckpoint={(id) =>
-              patch({ models: state.models.map((m) => (m.id === ctInRecipe ? { ...m, id } : m)) })
+              patch({
+                models:
+                  ctInRecipe === null
+                    ? [...state.models, { id, weight: 1, density: 1, favored: false }]
+                    : state.models.map((m) => (m.id === ctInRecipe ? { ...m, id } : m)),
+              })
             }
           />
           {state.exp && experiment.isError ? <ErrorAlert error={experiment.error} prefix="Could not load the experiment:" /> : null}
@@ -92,7 +97,14 @@ export function MergeBuilder() {
             base={state.base}
             entries={state.models}
             onBase={(base) => patch({ base })}
-            onEntries={(entries) => patch({ models: entries, sweepDensities: null })}
+            onEntries={(entries) =>
+              setState((s) => ({
+                ...s,
+                models: entries,
+                // the sweep's density lists follow the models by position
+                sweepDensities: entries.length === s.models.length ? s.sweepDensities : null,
+              }))
+            }
           />
         </section>
         <section className="card stack" aria-labelledby="builder-method-title">

@@ -21,9 +21,8 @@ export function useUrlState<T>(parse: (params: URLSearchParams) => T, serialize:
       written.current = current;
       setState(parse(new URLSearchParams(current)));
     }
-    // parse is a pure module-level function
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [params]);
+    // `parse` is a pure module-level function: only the params matter.
+  }, [params]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {
     const qs = serialize(state).toString();

@@ -33,7 +33,7 @@ export function DeleteExperiment({ id, name }: { id: string; name: string }) {
         Delete &apos;{name}&apos; and its stored analyses? Registered models, jobs and merged outputs stay.
       </p>
       <div className="btn-row">
-        <button type="button" className="btn btn-danger" onClick={() => remove.mutate({ id })} disabled={remove.isPending}>
+        <button type="button" className="btn btn-danger" onClick={() => remove.mutate({ id })} disabled={remove.isPending} autoFocus>
           Confirm delete
         </button>
         <button type="button" className="btn" onClick={() => setConfirming(false)}>Cancel</button>

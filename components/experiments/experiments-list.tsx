@@ -27,7 +27,7 @@ export function ExperimentsList() {
   return (
     <section className="card stack" aria-labelledby={`${id}-title`} data-testid="experiments-list">
       <div className="page-head">
-        <h2 id={`${id}-title`}>Experiments</h2>
+        <h2 id={`${id}-title`}>All experiments</h2>
         <div className="field">
           <label htmlFor={`${id}-lang`}>Language</label>
           <input id={`${id}-lang`} type="search" value={filter.language} onChange={(e) => setFilter({ language: e.target.value })} placeholder="any" size={10} />

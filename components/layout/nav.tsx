@@ -6,6 +6,7 @@ const links = [
   { href: "/models", label: "Models" },
   { href: "/builder", label: "Merge builder" },
   { href: "/jobs", label: "Jobs" },
+  { href: "/analysis", label: "Analysis" },
   { href: "/scores", label: "Scores" },
   { href: "/paper", label: "Paper results" },
 ];

@@ -45,7 +45,7 @@ export function ModelRowEditor({ model: m, onDone }: { model: ModelSummary; onDo
           <div className="row">
             <div className="field field-grow">
               <label htmlFor={`${id}-name`}>Name</label>
-              <input id={`${id}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} required />
+              <input id={`${id}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} required autoFocus />
             </div>
             <div className="field">
               <label htmlFor={`${id}-role`}>Role</label>

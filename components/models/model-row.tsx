@@ -39,7 +39,7 @@ export function ModelRow({ model: m, onEdit }: { model: ModelSummary; onEdit: ()
           <div className="stack">
             <span>Remove &apos;{m.name}&apos; from MergeScope? (files stay on disk)</span>
             <div className="btn-row">
-              <button type="button" className="btn btn-small btn-danger" onClick={() => remove.mutate({ id: m.id })} disabled={remove.isPending}>
+              <button type="button" className="btn btn-small btn-danger" onClick={() => remove.mutate({ id: m.id })} disabled={remove.isPending} autoFocus>
                 Confirm delete
               </button>
               <button type="button" className="btn btn-small" onClick={() => { setConfirming(false); remove.reset(); }}>

@@ -2,11 +2,14 @@
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { ErrorAlert } from "@/components/common/error-alert";
+import { MODEL_ROLES, type ModelRole } from "@/components/common/roles";
 import { useDebounced } from "@/components/common/use-debounced";
 import { useUrlState } from "@/components/common/use-url-state";
 import { useTRPC } from "@/components/providers/trpc";
 import { ModelFilters, type ModelFilterValues } from "./model-filters";
 import { ModelsTable } from "./models-table";
+
+const isRole = (r: string): r is ModelRole => (MODEL_ROLES as readonly string[]).includes(r);
 
 function parseFilters(p: URLSearchParams): ModelFilterValues {
   return { role: p.get("role") ?? "", language: p.get("lang") ?? "", search: p.get("q") ?? "" };
@@ -28,7 +31,7 @@ export function ModelsList() {
   const list = useQuery(
     trpc.models.list.queryOptions(
       {
-        ...(f.role ? { role: [f.role as "BASE"] } : {}),
+        ...(isRole(f.role) ? { role: [f.role] } : {}),
         ...(f.language.trim() ? { language: f.language.trim() } : {}),
         ...(f.search.trim() ? { search: f.search.trim() } : {}),
       },

@@ -63,7 +63,7 @@ export function AveragesTable() {
       {q.data && q.data.length > 0 && (
         <>
           <div className="table-wrap">
-            <table className="data" data-testid="averages-table">
+            <table className="data row-headers" data-testid="averages-table">
               <thead>
                 <tr>
                   <th scope="col">Model</th>

@@ -5,6 +5,11 @@ import { useId, useState } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
 
+/** The last path segment of a model path (the full path is in the title). */
+function shortName(name: string): string {
+  return name.split("/").filter(Boolean).at(-1) ?? name;
+}
+
 /** Every imported score: model, task, split (and why), metric, filter, value ± stderr, source file. */
 export function ScoresTable() {
   const trpc = useTRPC();
@@ -70,7 +75,7 @@ export function ScoresTable() {
             <tbody>
               {q.data.map((s) => (
                 <tr key={s.id} data-testid="score-row" data-task={s.task} data-metric={s.metric} data-filter={s.filter}>
-                  <td>{s.modelLabel ?? <code className="path">{s.modelName}</code>}</td>
+                  <td title={s.modelName}>{s.modelLabel ?? <code className="path">{shortName(s.modelName)}</code>}</td>
                   <td>
                     {s.task}
                     {s.isGroup && <span className="muted"> (group)</span>}

@@ -1,7 +1,7 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useId, useRef, useState, type DragEvent } from "react";
+import { useEffect, useId, useRef, useState, type DragEvent } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
 import type { ImportOutcome } from "@/server/services/scores/import";
@@ -65,6 +65,9 @@ export function UploadPanel() {
   const [dragging, setDragging] = useState(false);
   const [outcomes, setOutcomes] = useState<ImportOutcome[]>([]);
   const [readErrors, setReadErrors] = useState<string[]>([]);
+  // Drops and file choices are handled once the page is interactive (tests wait for this).
+  const [ready, setReady] = useState(false);
+  useEffect(() => setReady(true), []);
   const inputRef = useRef<HTMLInputElement>(null);
   const ids = { input: useId(), split: useId(), model: useId(), help: useId() };
   const mutation = useMutation(
@@ -123,6 +126,7 @@ export function UploadPanel() {
       <div
         className={`dropzone${dragging ? " dropzone-active" : ""}`}
         data-testid="scores-dropzone"
+        data-ready={ready}
         onDragEnter={(e) => {
           e.preventDefault();
           setDragging(true);

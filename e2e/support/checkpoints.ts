@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "n
 import path from "node:path";
 import type { APIRequestContext } from "@playwright/test";
 import { generateModelFamily } from "../../server/engine/synthetic/family";
-import { trpcMutation } from "./api";
+import { trpcMutation, trpcQuery } from "./api";
 
 export function e2eDataDir(): string {
   const dir = process.env.E2E_DATA_DIR;
@@ -68,13 +68,29 @@ export interface RegisteredFamily {
   cts: RegisteredModel[];
 }
 
-/** Registers base, SFT and the CT checkpoints with names prefixed by `prefix`. */
+/**
+ * Registers base, SFT and the CT checkpoints with names prefixed by `prefix`;
+ * already registered ones (a retried worker re-runs beforeAll) are reused.
+ */
 export async function registerFamily(request: APIRequestContext, fam: CtFamily, prefix: string, language: string): Promise<RegisteredFamily> {
-  const reg = (p: string, role: string, name: string, lang: string | null) =>
-    trpcMutation<{ model: RegisteredModel }>(request, "models.register", { path: p, role, name, language: lang }).then((r) => r.model);
+  const reg = async (p: string, role: string, name: string, lang: string | null) => {
+    const found = (await trpcQuery<RegisteredModel[]>(request, "models.list", { search: p })).find((m) => m.path === p);
+    if (found) return found;
+    return (await trpcMutation<{ model: RegisteredModel }>(request, "models.register", { path: p, role, name, language: lang })).model;
+  };
   const base = await reg(fam.base, "BASE", `${prefix}-base`, null);
   const sft = await reg(fam.sft, "SFT", `${prefix}-sft`, "en");
   const cts: RegisteredModel[] = [];
   for (const ct of fam.cts) cts.push(await reg(ct, "CT", `${prefix}-${path.basename(ct)}`, language));
   return { base, sft, cts };
+}
+
+/** The experiment named `name` (created once: merge jobs are idempotent and keep their first experiment). */
+export async function ensureExperiment(
+  request: APIRequestContext,
+  input: { name: string; language: string; baseModelId: string; sftModelId: string; ctModelIds: string[] },
+): Promise<string> {
+  const existing = (await trpcQuery<{ id: string; name: string }[]>(request, "experiments.list", {})).find((e) => e.name === input.name);
+  if (existing) return existing.id;
+  return (await trpcMutation<{ id: string }>(request, "experiments.create", input)).id;
 }

@@ -1,4 +1,6 @@
 import { builderRouter } from "./routers/builder";
+import { chartsRouter } from "./routers/charts";
+import { viewsRouter } from "./routers/views";
 import { experimentsRouter } from "./routers/experiments";
 import { healthRouter } from "./routers/health";
 import { jobsRouter } from "./routers/jobs";
@@ -13,6 +15,8 @@ export const appRouter = createTRPCRouter({
   models: modelsRouter,
   experiments: experimentsRouter,
   builder: builderRouter,
+  charts: chartsRouter,
+  views: viewsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -11,7 +11,7 @@ import {
   unmappedTasks,
   upsertMapping,
 } from "../../services/scores/catalogue";
-import { enqueueEvaluation, enqueueExperimentEvaluations } from "../../services/scores/evaluate";
+import { enqueueEvaluation, enqueueExperimentEvaluations, experimentPaperOverlay } from "../../services/scores/evaluate";
 import { gridSearch, gridSearchResultSchema } from "../../services/scores/grid-search";
 import {
   attachScores,
@@ -56,11 +56,24 @@ const catalogueRouter = createTRPCRouter({
 const paperRouter = createTRPCRouter({
   tables: publicProcedure.output(paperDataSchema).query(() => paperData()),
   consistency: publicProcedure.output(consistencyReportSchema).query(() => checkConsistency()),
-  /** The paper's numbers for a language (or an experiment's language) as reference series. */
+  /** The paper's numbers for a language (or an experiment's language) as reference series, by method. */
   overlay: publicProcedure
-    .input(z.object({ language: z.string().min(2).max(20), benchmark: z.string().max(100).nullish(), methods: z.array(z.enum(PAPER_METHODS)).optional() }))
+    .input(
+      z
+        .object({
+          language: z.string().min(2).max(20).optional(),
+          experimentId: z.string().min(1).optional(),
+          benchmark: z.string().max(100).nullish(),
+          methods: z.array(z.enum(PAPER_METHODS)).optional(),
+        })
+        .refine((i) => !!i.language !== !!i.experimentId, "give a language or an experimentId"),
+    )
     .output(overlaySchema)
-    .query(({ input }) => paperOverlay(input)),
+    .query(({ input }) =>
+      input.experimentId
+        ? experimentPaperOverlay({ experimentId: input.experimentId, benchmark: input.benchmark, methods: input.methods })
+        : paperOverlay({ language: input.language!, benchmark: input.benchmark, methods: input.methods }),
+    ),
 });
 
 export const scoresRouter = createTRPCRouter({

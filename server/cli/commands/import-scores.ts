@@ -36,7 +36,10 @@ export function describeOutcome(o: ImportOutcome): string[] {
   const counts = s.duplicate ? "already imported, nothing changed" : `${s.created} new, ${s.updated} updated, ${s.unchanged} unchanged`;
   const lines = [`✓ ${s.fileName}: ${s.total} scores for ${model} — ${counts}`];
   const bySplit = new Map<string, string[]>();
-  for (const t of s.tasks) bySplit.set(`${t.split} (${t.splitSource})`, [...(bySplit.get(`${t.split} (${t.splitSource})`) ?? []), t.task]);
+  for (const t of s.tasks) {
+    const k = `${t.split} — ${t.splitSource}`;
+    bySplit.set(k, [...(bySplit.get(k) ?? []), t.task]);
+  }
   for (const [k, tasks] of bySplit) lines.push(`    split ${k}: ${tasks.join(", ")}`);
   for (const w of s.warnings) lines.push(`    warning: ${w}`);
   return lines;

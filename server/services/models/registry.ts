@@ -79,8 +79,9 @@ function defaultName(realPath: string): string {
 }
 
 export async function registerModel(input: RegisterModelInput): Promise<RegisterResult> {
-  const real = await resolveAllowedPath(input.path);
+  // Opening the database first creates the data directory (the default model root).
   const client = await db();
+  const real = await resolveAllowedPath(input.path);
   const existing = await client.model.findUnique({ where: { path: real } });
   if (existing) {
     throw new AppError(

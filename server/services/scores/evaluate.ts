@@ -1,6 +1,7 @@
 // Queues `evaluate` jobs: one model (on demand), every merged output of an
 // experiment, or — the hook for merges — a merge's output right after it is
-// published when its experiment has an evaluation command template.
+// published when its experiment has an evaluation command template. Also the
+// paper's numbers for an experiment's language, as reference series.
 import path from "node:path";
 import { db } from "../../db/client";
 import { AppError } from "../../errors";
@@ -10,6 +11,7 @@ import { listMappings } from "./catalogue";
 import { TemplateError, validateTemplate } from "./eval-command";
 import { EXAMPLE_EVAL_TEMPLATE } from "./languages";
 import type { Split } from "./lm-eval";
+import { paperOverlay, type PaperMethod, type PaperOverlay } from "./paper";
 
 export const DEFAULT_EVAL_TIMEOUT_SECONDS = 6 * 3600;
 
@@ -103,4 +105,12 @@ export async function evaluateAfterMerge(input: { experimentId: string | null; o
   if (!exp?.evalCommandTemplate?.trim()) return null;
   const registered = await client.model.findFirst({ where: { path: input.outputPath }, select: { id: true } });
   return (await enqueueEvaluation({ experimentId: input.experimentId, modelId: registered?.id ?? null, modelPath: input.outputPath })).job;
+}
+
+/** The paper's reference series for an experiment's language (for its charts). */
+export async function experimentPaperOverlay(input: { experimentId: string; benchmark?: string | null; methods?: PaperMethod[] }): Promise<PaperOverlay> {
+  const client = await db();
+  const exp = await client.experiment.findUnique({ where: { id: input.experimentId }, select: { language: true } });
+  if (!exp) throw new AppError("NOT_FOUND", `experiment ${input.experimentId} not found`);
+  return paperOverlay({ language: exp.language, benchmark: input.benchmark, methods: input.methods });
 }

@@ -220,9 +220,11 @@ export function makeCase(id: string, opts: CaseOptions): DiffCase {
   let weights: number[];
   for (;;) {
     weights = Array.from({ length: nModels }, () => (d.bool(0.8) ? d.pick(WEIGHTS) : Math.round((d.float() * 4 - 2) * 1000) / 1000));
-    // linear + normalize with weights summing to 0 is rejected by the engine (not a differential question).
-    const sum = roundTo(computeDtype, weights.reduce((s, w) => Math.fround(s + weightIn(computeDtype, w)), 0));
-    if (method === "linear" && normalize && sum === 0) continue;
+    // linear + normalize with weights summing to 0 is rejected by the engine (not a
+    // differential question). The engine checks the sum in F32 as well as in the compute
+    // dtype (see the KNOWN_LINEAR_F32_CHECK test), so avoid a zero sum in either.
+    const sumIn = (dt: FloatDType) => roundTo(dt, weights.reduce((s, w) => Math.fround(s + weightIn(dt, w)), 0));
+    if (method === "linear" && normalize && (sumIn(computeDtype) === 0 || sumIn("F32") === 0)) continue;
     if (weights.some((w) => weightIn(computeDtype, w) === 0 && method === "ties_sv")) continue;
     break;
   }

@@ -48,8 +48,8 @@ describe("scores CLI", () => {
     );
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stdout, /✓ results_2024-06-01T10-15-30\.123456\.json: 10 scores for model name "\/models\/merges\/TIES-ben-flan" \(no registered model matched: attach it later\) — 10 new, 0 updated, 0 unchanged/);
-    assert.match(r.stdout, /split test \(config test_split=test\): belebele_ben_Beng, mgsm_direct_bn, mgsm_native_cot_bn, sib200_ben_Beng/);
-    assert.match(r.stdout, /split dev \(config validation_split=dev\): mlic_bod_mrc, mlic_bod_rs, mlic_bod_tc, mlic_bod_math/);
+    assert.match(r.stdout, /split test — config test_split=test: belebele_ben_Beng, mgsm_direct_bn, mgsm_native_cot_bn, sib200_ben_Beng/);
+    assert.match(r.stdout, /split dev — config validation_split=dev: mlic_bod_mrc, mlic_bod_rs, mlic_bod_tc, mlic_bod_math/);
     assert.match(r.stderr, /✗ results_2024\.json line 14: results\.belebele_ben_Beng: expected an object of metric values, got a string/);
     assert.match(r.stdout, /2 of 3 file\(s\) imported/);
   });
@@ -59,7 +59,7 @@ describe("scores CLI", () => {
     const r = await cli("import-scores", path.join(FIXTURES, "results_legacy-0.3.json"), "--model", m.id, "--split", "dev", "--server", url);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`3 scores for model TIES-tam-flan \\(${m.id}, matched by option\\)`));
-    assert.match(r.stdout, /split dev \(option\)/);
+    assert.match(r.stdout, /split dev — option/);
     const again = await cli("import-scores", path.join(FIXTURES, "results_legacy-0.3.json"), "--model", m.id, "--split", "dev", "--server", url);
     assert.match(again.stdout, /already imported, nothing changed/);
 

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { after, describe, it } from "node:test";
+import { createCaller } from "../../../server/api/root";
 import { db } from "../../../server/db/client";
 import { claimJob } from "../../../server/services/jobs/lease";
 import { cancelJob, enqueueJob, getJob } from "../../../server/services/jobs/queue";
@@ -91,6 +92,11 @@ describe("evaluate job", () => {
     assert.equal(scores.length, 3);
     assert.ok(scores.every((s) => s.split === "dev" && s.splitSource === "option"));
     await assert.rejects(enqueueEvaluation({ modelId: model.id }), /no evaluation command/);
+    // The experiment's charts get the paper's numbers for its language (through the API).
+    const caller = createCaller({ headers: new Headers() });
+    const overlay = await caller.scores.paper.overlay({ experimentId: exp.id, methods: ["TIES", "CTSFT-flan"] });
+    assert.deepEqual(overlay.series.map((x) => [x.model, x.value, x.source]), [["CTSFT-ben-flan", 42.19, "Table 10"], ["TIES-ben-flan", 40.31, "Table 10"]]);
+    await assert.rejects(caller.scores.paper.overlay({}), /give a language or an experimentId/);
   });
 
   it("should kill a command that runs past its timeout and say so", async () => {

@@ -3,6 +3,8 @@
 // split choices, malformed files, the task catalogue and Table-3 averages.
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
+import { TRPCError } from "@trpc/server";
+import { createCaller } from "../../../server/api/root";
 import { db } from "../../../server/db/client";
 import { AppError } from "../../../server/errors";
 import { deleteMapping, languageAverages, listMappings, resetMappings, unmappedTasks, upsertMapping } from "../../../server/services/scores/catalogue";
@@ -112,6 +114,18 @@ describe("score import", () => {
     const r = await deleteImport(out[1]!.ok ? out[1]!.summary.sourceHash : "");
     assert.equal(r.deleted, 1);
     assert.equal(await client.score.count(), before);
+    // Through the API: a BAD_REQUEST carrying the same message.
+    const caller = createCaller({ headers: new Headers() });
+    await assert.rejects(caller.scores.importFile({ fileName: "results_2024.json", text: fixture("malformed/results_2024.json") }), (e: unknown) => {
+      assert.ok(e instanceof TRPCError);
+      assert.equal(e.code, "BAD_REQUEST");
+      assert.equal(e.message, "results_2024.json line 14: results.belebele_ben_Beng: expected an object of metric values, got a string");
+      return true;
+    });
+    const viaApi = await caller.scores.importFile({ fileName: "api.json", text: resultsFile({ pretrained: "/elsewhere/api", scores: { belebele_tel_Telu: { "acc,none": 0.3306 } } }), split: "test" });
+    assert.equal(viaApi.created, 1);
+    assert.equal((await caller.scores.list({ modelName: "/elsewhere/api" }))[0]?.value, 0.3306);
+    await caller.scores.deleteImport({ sourceHash: viaApi.sourceHash });
   });
 });
 

@@ -1,0 +1,114 @@
+// The analysis page's whole state, kept in the URL's search params so a copied
+// address reproduces the view (experiment, checkpoints, methods, densities,
+// task, split and chart options). Defaults are left out of the URL; unknown or
+// malformed values fall back to them.
+
+export const FIG2_FAMILIES = ["CT", "CTSFT", "ties", "ties_sv", "linear", "task_arithmetic"] as const;
+export const TABLE_IDS = ["fig2", "fig3", "fig4", "heatmap", "explorer"] as const;
+export type TableId = (typeof TABLE_IDS)[number];
+
+export interface AnalysisState {
+  experiment: string | null;
+  split: "dev" | "test";
+  /** "avg" (the language's Table-3 average) or a task name. */
+  task: string;
+  /** Density pair and slack of Figures 3–4 (null: the paper's 0.2 / 1.0 and 0.04, snapped to the sweep's grid). */
+  sft: number | null;
+  ct: number | null;
+  slack: number | null;
+  /** Checkpoints shown (model ids); null = all of the experiment's. */
+  ckpts: string[] | null;
+  /** Figure 2 series families shown; null = all. */
+  methods: string[] | null;
+  /** Figure 2 merges: the paper's densities, the explorer's, or every density pair. */
+  f2dens: "paper" | "explorer" | "all";
+  /** Figure 2: the paper's numbers as reference lines. */
+  paper: boolean;
+  /** Figure 3: stacked area (as the paper) or stacked bars. */
+  kind: "area" | "bars";
+  /** Heatmap: checkpoint (model id; null = the last) and method. */
+  hmCkpt: string | null;
+  hmMethod: "ties" | "ties_sv";
+  /** Density explorer overview: checkpoint (null = the last) and method. */
+  xCkpt: string | null;
+  /** Open data tables. */
+  tables: TableId[];
+}
+
+export const DEFAULT_ANALYSIS_STATE: AnalysisState = {
+  experiment: null,
+  split: "test",
+  task: "avg",
+  sft: null,
+  ct: null,
+  slack: null,
+  ckpts: null,
+  methods: null,
+  f2dens: "paper",
+  paper: false,
+  kind: "area",
+  hmCkpt: null,
+  hmMethod: "ties",
+  xCkpt: null,
+  tables: [],
+};
+
+const num01 = (s: string | null): number | null => {
+  if (s === null || s.trim() === "") return null;
+  const n = Number(s);
+  return Number.isFinite(n) && n >= 0 && n <= 1 ? n : null;
+};
+const list = (s: string | null): string[] | null => (s === null ? null : s.split(",").filter((x) => x !== ""));
+const idLike = (s: string | null): string | null => (s && /^[A-Za-z0-9_-]{1,64}$/.test(s) ? s : null);
+
+export function parseAnalysisState(p: URLSearchParams): AnalysisState {
+  const d = DEFAULT_ANALYSIS_STATE;
+  const tables = (list(p.get("tables")) ?? []).filter((t): t is TableId => (TABLE_IDS as readonly string[]).includes(t));
+  const f2 = p.get("f2dens");
+  return {
+    experiment: idLike(p.get("experiment")),
+    split: p.get("split") === "dev" ? "dev" : "test",
+    task: p.get("task")?.slice(0, 200) || d.task,
+    sft: num01(p.get("sft")),
+    ct: num01(p.get("ct")),
+    slack: num01(p.get("slack")),
+    ckpts: list(p.get("ckpts"))?.map(idLike).filter((x): x is string => x !== null) ?? null,
+    methods: list(p.get("methods"))?.filter((m) => (FIG2_FAMILIES as readonly string[]).includes(m)) ?? null,
+    f2dens: f2 === "explorer" || f2 === "all" ? f2 : "paper",
+    paper: p.get("paper") === "1",
+    kind: p.get("kind") === "bars" ? "bars" : "area",
+    hmCkpt: idLike(p.get("hm")),
+    hmMethod: p.get("hmm") === "ties_sv" ? "ties_sv" : "ties",
+    xCkpt: idLike(p.get("xc")),
+    tables,
+  };
+}
+
+export function serializeAnalysisState(s: AnalysisState): URLSearchParams {
+  const p = new URLSearchParams();
+  const d = DEFAULT_ANALYSIS_STATE;
+  if (s.experiment) p.set("experiment", s.experiment);
+  if (s.split !== d.split) p.set("split", s.split);
+  if (s.task !== d.task) p.set("task", s.task);
+  if (s.sft !== null) p.set("sft", String(s.sft));
+  if (s.ct !== null) p.set("ct", String(s.ct));
+  if (s.slack !== null) p.set("slack", String(s.slack));
+  if (s.ckpts !== null) p.set("ckpts", s.ckpts.join(","));
+  if (s.methods !== null) p.set("methods", s.methods.join(","));
+  if (s.f2dens !== d.f2dens) p.set("f2dens", s.f2dens);
+  if (s.paper) p.set("paper", "1");
+  if (s.kind !== d.kind) p.set("kind", s.kind);
+  if (s.hmCkpt) p.set("hm", s.hmCkpt);
+  if (s.hmMethod !== d.hmMethod) p.set("hmm", s.hmMethod);
+  if (s.xCkpt) p.set("xc", s.xCkpt);
+  if (s.tables.length) p.set("tables", [...s.tables].sort().join(","));
+  return p;
+}
+
+/** The compare page's URL for one checkpoint at the selected densities. */
+export function compareHref(s: { experiment: string; checkpointId: string; sft: number; ct: number; slack: number | null; split: "dev" | "test" }): string {
+  const p = new URLSearchParams({ experiment: s.experiment, ckpt: s.checkpointId, sft: String(s.sft), ct: String(s.ct) });
+  if (s.slack !== null) p.set("slack", String(s.slack));
+  if (s.split !== "test") p.set("split", s.split);
+  return `/analysis/compare?${p.toString()}`;
+}

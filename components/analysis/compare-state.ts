@@ -1,0 +1,39 @@
+// The TIES vs TIES-SV page's state in the URL (/analysis/compare?experiment=…&ckpt=…&sft=0.2&ct=1&slack=0.04&split=test).
+
+export interface CompareState {
+  experiment: string | null;
+  ckpt: string | null;
+  sft: number | null;
+  ct: number | null;
+  slack: number | null;
+  split: "dev" | "test";
+}
+
+const num01 = (s: string | null): number | null => {
+  if (s === null || s.trim() === "") return null;
+  const n = Number(s);
+  return Number.isFinite(n) && n >= 0 && n <= 1 ? n : null;
+};
+const idLike = (s: string | null): string | null => (s && /^[A-Za-z0-9_-]{1,64}$/.test(s) ? s : null);
+
+export function parseCompareState(p: URLSearchParams): CompareState {
+  return {
+    experiment: idLike(p.get("experiment")),
+    ckpt: idLike(p.get("ckpt")),
+    sft: num01(p.get("sft")),
+    ct: num01(p.get("ct")),
+    slack: num01(p.get("slack")),
+    split: p.get("split") === "dev" ? "dev" : "test",
+  };
+}
+
+export function serializeCompareState(s: CompareState): URLSearchParams {
+  const p = new URLSearchParams();
+  if (s.experiment) p.set("experiment", s.experiment);
+  if (s.ckpt) p.set("ckpt", s.ckpt);
+  if (s.sft !== null) p.set("sft", String(s.sft));
+  if (s.ct !== null) p.set("ct", String(s.ct));
+  if (s.slack !== null) p.set("slack", String(s.slack));
+  if (s.split !== "test") p.set("split", s.split);
+  return p;
+}

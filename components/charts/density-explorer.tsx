@@ -1,0 +1,142 @@
+"use client";
+
+import { useId, type ReactNode } from "react";
+import { ChartFrame } from "./chart-frame";
+import { HeatGrid } from "./heat-grid";
+import type { ChartRow, ChartTable } from "./types";
+
+export interface DensitySelection {
+  sftDensity: number;
+  ctDensity: number;
+  slack: number | null;
+}
+
+export interface DensityExplorerProps {
+  /** Slider stops: the sweep's grid. */
+  sftGrid: number[];
+  ctGrid: number[];
+  slackGrid: number[];
+  value: DensitySelection;
+  onChange: (next: DensitySelection) => void;
+  /** Overview: one row per SFT density (`index`), one value (%) per CT density column (`categories`). */
+  data: ChartRow[];
+  index: string;
+  categories: string[];
+  columnLabel: (key: string) => string;
+  /** Which overview cell is the current selection. */
+  selected: { row: number; key: string } | null;
+  onCellClick: (row: number, key: string) => void;
+  valueFormatter: (v: number) => string;
+  title: string;
+  subtitle?: string;
+  table: ChartTable;
+  tableOpen: boolean;
+  onTableOpenChange: (open: boolean) => void;
+  detail?: (row: ChartRow, key: string) => string | null;
+  controls?: ReactNode;
+  summary?: ReactNode;
+  empty?: ReactNode;
+}
+
+/** Marks the moment a slider moved; the figures measure their re-render against it (bench/charts). */
+export function markExplorerInput(): void {
+  if (typeof performance !== "undefined") {
+    performance.clearMarks("ms-explorer-input");
+    performance.mark("ms-explorer-input");
+  }
+}
+
+function Slider(props: { id: string; label: string; grid: number[]; value: number; onChange: (v: number) => void; testId: string }) {
+  const idx = Math.max(0, props.grid.indexOf(props.value));
+  return (
+    <div className="slider">
+      <label htmlFor={props.id}>
+        <span>{props.label}</span>
+        <output htmlFor={props.id} data-testid={`${props.testId}-value`}>
+          {props.value}
+        </output>
+      </label>
+      <input
+        id={props.id}
+        type="range"
+        min={0}
+        max={Math.max(0, props.grid.length - 1)}
+        step={1}
+        value={idx}
+        disabled={props.grid.length < 2}
+        aria-valuetext={String(props.value)}
+        data-testid={props.testId}
+        onChange={(e) => {
+          const v = props.grid[Number(e.target.value)];
+          if (v !== undefined && v !== props.value) {
+            markExplorerInput();
+            props.onChange(v);
+          }
+        }}
+      />
+      <div className="ticks" aria-hidden="true">
+        {props.grid.map((g) => (
+          <span key={g}>{g}</span>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+/**
+ * The density explorer: two sliders over the sweep's grid (SFT density k_sft, CT density k_ct)
+ * that re-derive Figures 3–4 in the browser from the loaded statistics, and an overview of the
+ * SFT discard share over every density pair (click a cell to select it).
+ */
+export function DensityExplorer(props: DensityExplorerProps) {
+  const id = useId();
+  const { value } = props;
+  return (
+    <ChartFrame
+      testId="chart-density-explorer"
+      title={props.title}
+      subtitle={props.subtitle}
+      legend={[]}
+      table={props.table}
+      tableOpen={props.tableOpen}
+      onTableOpenChange={props.onTableOpenChange}
+      empty={props.empty}
+      controls={
+        <div className="explorer" style={{ width: "100%" }}>
+          <Slider id={`${id}-sft`} label="SFT density k_sft" grid={props.sftGrid} value={value.sftDensity} testId="density-sft" onChange={(v) => props.onChange({ ...value, sftDensity: v })} />
+          <Slider id={`${id}-ct`} label="CT density k_ct" grid={props.ctGrid} value={value.ctDensity} testId="density-ct" onChange={(v) => props.onChange({ ...value, ctDensity: v })} />
+          {props.slackGrid.length > 1 ? (
+            <Slider
+              id={`${id}-slack`}
+              label="TIES-SV slack"
+              grid={props.slackGrid}
+              value={value.slack ?? props.slackGrid[0]!}
+              testId="density-slack"
+              onChange={(v) => props.onChange({ ...value, slack: v })}
+            />
+          ) : null}
+          {props.controls}
+        </div>
+      }
+      caption={props.summary}
+    >
+      <HeatGrid
+        data={props.data}
+        index={props.index}
+        categories={props.categories}
+        columnLabel={props.columnLabel}
+        valueFormatter={props.valueFormatter}
+        detail={props.detail}
+        title={props.title}
+        selected={props.selected}
+        onCellClick={(row, key) => {
+          markExplorerInput();
+          props.onCellClick(row, key);
+        }}
+        rowHeader="k_sft"
+        columnHeader="k_ct"
+        cellWidth={58}
+      />
+    </ChartFrame>
+  );
+}

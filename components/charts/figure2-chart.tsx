@@ -1,0 +1,121 @@
+"use client";
+
+import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { ChartFrame } from "./chart-frame";
+import { ChartTooltip } from "./chart-tooltip";
+import { formatTokensB } from "./format";
+import type { ChartConfig, ChartRow, ChartTable, LegendItem } from "./types";
+import type { ReactNode } from "react";
+
+export interface ReferenceValue {
+  key: string;
+  label: string;
+  value: number;
+  color: string;
+  dash?: string;
+}
+
+export interface Figure2ChartProps {
+  /** One row per CT token count: `index` (tokens in B) and one value per category. */
+  data: ChartRow[];
+  index: string;
+  categories: string[];
+  config: ChartConfig;
+  valueFormatter: (v: number) => string;
+  /** Horizontal lines: BASE, SFT, and optionally the paper's numbers. */
+  references: ReferenceValue[];
+  yLabel: string;
+  title: string;
+  subtitle?: string;
+  table: ChartTable;
+  tableOpen: boolean;
+  onTableOpenChange: (open: boolean) => void;
+  detail?: (row: ChartRow, key: string) => string | null;
+  empty?: ReactNode;
+  controls?: ReactNode;
+  caption?: ReactNode;
+  height?: number;
+}
+
+/** Figure 2: score vs CT tokens, one line per model family, BASE and SFT as reference lines. */
+export function Figure2Chart(props: Figure2ChartProps) {
+  const { data, index, categories, config, valueFormatter, references, yLabel, height = 380 } = props;
+  const ticks = data.map((r) => r[index]).filter((v): v is number => typeof v === "number");
+  const legend: LegendItem[] = [
+    ...categories.map((c) => ({ label: config[c]!.label, color: config[c]!.color, dash: config[c]!.dash, kind: "line" as const })),
+    ...references.map((r) => ({ label: r.label, color: r.color, dash: r.dash, kind: "reference" as const })),
+  ];
+  return (
+    <ChartFrame
+      testId="chart-fig2"
+      title={props.title}
+      subtitle={props.subtitle}
+      legend={legend}
+      table={props.table}
+      tableOpen={props.tableOpen}
+      onTableOpenChange={props.onTableOpenChange}
+      empty={props.empty}
+      controls={props.controls}
+      caption={props.caption}
+    >
+      <ResponsiveContainer width="100%" height={height} initialDimension={{ width: 900, height }}>
+        <LineChart data={data} margin={{ top: 10, right: 24, bottom: 28, left: 16 }}>
+          <CartesianGrid strokeDasharray="3 3" stroke="#e1e4e8" />
+          <XAxis
+            type="number"
+            dataKey={index}
+            domain={["dataMin", "dataMax"]}
+            ticks={ticks}
+            tickFormatter={(v: number) => formatTokensB(v)}
+            padding={{ left: 16, right: 16 }}
+            label={{ value: "CT tokens (B)", position: "insideBottom", offset: -16 }}
+          />
+          <YAxis
+            tickFormatter={(v: number) => v.toFixed(0)}
+            width={64}
+            label={{ value: yLabel, angle: -90, position: "insideLeft", style: { textAnchor: "middle" }, offset: 4 }}
+          />
+          <Tooltip
+            content={(p) => (
+              <ChartTooltip
+                active={p.active}
+                payload={p.payload}
+                label={p.label}
+                config={config}
+                valueFormatter={valueFormatter}
+                detail={props.detail}
+                title={(row) => `${formatTokensB(Number(row[index]))} CT tokens`}
+              />
+            )}
+          />
+          {references.map((r) => (
+            <ReferenceLine
+              key={r.key}
+              y={r.value}
+              stroke={r.color}
+              strokeDasharray={r.dash}
+              strokeWidth={1.5}
+              ifOverflow="extendDomain"
+              label={{ value: `${r.label} ${valueFormatter(r.value)}`, position: "insideTopLeft", fontSize: 11, fill: r.color === "#000000" ? "#000" : "#333" }}
+            />
+          ))}
+          {categories.map((c) => (
+            <Line
+              key={c}
+              type="linear"
+              dataKey={c}
+              name={config[c]!.label}
+              stroke={config[c]!.color}
+              strokeDasharray={config[c]!.dash}
+              strokeWidth={2.25}
+              dot={{ r: 3.5, strokeWidth: 1.5, fill: "#fff", strokeDasharray: "" }}
+              activeDot={{ r: 5 }}
+              connectNulls
+              isAnimationActive={false}
+            />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+    </ChartFrame>
+  );
+}

@@ -1,0 +1,74 @@
+"use client";
+
+import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import type { ReactNode } from "react";
+import { ChartFrame } from "./chart-frame";
+import { ChartTooltip } from "./chart-tooltip";
+import type { ChartConfig, ChartRow, ChartTable, LegendItem } from "./types";
+
+export interface Figure4ChartProps {
+  /** One row per CT checkpoint: `index` (its label, "2B") and the discarded share (%) per category (TIES, TIES-SV). */
+  data: ChartRow[];
+  index: string;
+  categories: string[];
+  config: ChartConfig;
+  valueFormatter: (v: number) => string;
+  title: string;
+  subtitle?: string;
+  table: ChartTable;
+  tableOpen: boolean;
+  onTableOpenChange: (open: boolean) => void;
+  detail?: (row: ChartRow, key: string) => string | null;
+  empty?: ReactNode;
+  controls?: ReactNode;
+  caption?: ReactNode;
+  height?: number;
+}
+
+/** Figure 4: share of the SFT model's trimmed parameters discarded by the sign election, TIES and TIES-SV side by side. */
+export function Figure4Chart(props: Figure4ChartProps) {
+  const { data, index, categories, config, valueFormatter, height = 340 } = props;
+  const legend: LegendItem[] = categories.map((c) => ({ label: config[c]!.label, color: config[c]!.color, kind: "bar" }));
+  return (
+    <ChartFrame
+      testId="chart-fig4"
+      title={props.title}
+      subtitle={props.subtitle}
+      legend={legend}
+      table={props.table}
+      tableOpen={props.tableOpen}
+      onTableOpenChange={props.onTableOpenChange}
+      empty={props.empty}
+      controls={props.controls}
+      caption={props.caption}
+    >
+      <ResponsiveContainer width="100%" height={height} initialDimension={{ width: 600, height }}>
+        <BarChart data={data} margin={{ top: 10, right: 24, bottom: 28, left: 16 }} barGap={2} barCategoryGap="18%">
+          <CartesianGrid strokeDasharray="3 3" stroke="#e1e4e8" vertical={false} />
+          <XAxis dataKey={index} label={{ value: "CT tokens (B)", position: "insideBottom", offset: -16 }} />
+          <YAxis
+            tickFormatter={(v: number) => `${Number(v.toFixed(2))}`}
+            width={64}
+            label={{ value: "% of the SFT model's trimmed parameters", angle: -90, position: "insideLeft", style: { textAnchor: "middle" }, offset: 4 }}
+          />
+          <Tooltip
+            content={(p) => (
+              <ChartTooltip
+                active={p.active}
+                payload={p.payload}
+                label={p.label}
+                config={config}
+                valueFormatter={valueFormatter}
+                detail={props.detail}
+                title={(row) => `${String(row[index])} CT tokens — discarded from the SFT model`}
+              />
+            )}
+          />
+          {categories.map((c) => (
+            <Bar key={c} dataKey={c} name={config[c]!.label} fill={config[c]!.color} isAnimationActive={false} />
+          ))}
+        </BarChart>
+      </ResponsiveContainer>
+    </ChartFrame>
+  );
+}

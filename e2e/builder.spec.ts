@@ -1,0 +1,155 @@
+import { readFileSync } from "node:fs";
+import { expect, test } from "@playwright/test";
+import { trpcQuery } from "./support/api";
+import { ctFamily, ensureExperiment, registerFamily, type RegisteredFamily } from "./support/checkpoints";
+import { watchConsoleErrors } from "./support/console";
+
+interface JobSummary {
+  id: string;
+  type: string;
+  status: string;
+  label: string;
+}
+
+let fam: RegisteredFamily;
+let experimentId: string;
+
+test.beforeAll(async ({ request }) => {
+  // Telugu: no other spec uses it.
+  fam = await registerFamily(request, ctFamily("e2e-builder"), "bld", "te");
+  experimentId = await ensureExperiment(request, {
+    name: "Telugu e2e builder",
+    language: "te",
+    baseModelId: fam.base.id,
+    sftModelId: fam.sft.id,
+    ctModelIds: fam.cts.map((c) => c.id),
+  });
+});
+
+const jobsOf = (request: Parameters<typeof trpcQuery>[0], type: string) =>
+  trpcQuery<JobSummary[]>(request, "jobs.list", { experimentId, type: [type] });
+
+test.describe("Merge builder", () => {
+  test("should build a TIES-SV merge from an experiment, keep it in the URL and queue it", async ({ page, context, request }) => {
+    const errors = watchConsoleErrors(page);
+    await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+    await page.goto(`/builder?exp=${experimentId}`);
+    const rows = page.getByTestId("builder-model-row");
+    // the experiment fills its SFT model and last CT checkpoint
+    await expect(rows).toHaveCount(2);
+    await expect(rows.nth(0).getByRole("combobox")).toHaveValue(fam.sft.id);
+    await expect(rows.nth(1).getByRole("combobox")).toHaveValue(fam.cts[1]!.id);
+
+    await page.getByRole("radio", { name: /^TIES-SV/ }).check();
+    await rows.nth(0).getByLabel("Density of bld-sft").fill("0.2");
+    const yaml = page.getByTestId("recipe-yaml");
+    await expect(yaml).toContainText("merge_method: ties_sv");
+    await expect(yaml).toContainText(`base_model: ${fam.base.path}`);
+    await expect(yaml).toContainText("density: 0.2");
+    await expect(yaml).toContainText("favored: true");
+    await expect(yaml).toContainText("slack: 0.04");
+    await expect(page.getByTestId("recipe-status")).toHaveAttribute("data-ok", "true");
+    await expect(page).toHaveURL(/method=ties_sv/);
+    await expect(page).toHaveURL(/d=0.2%2C1/);
+
+    // A copied link reproduces the recipe.
+    await page.goto(page.url());
+    await expect(yaml).toContainText("density: 0.2");
+    await expect(page.getByRole("radio", { name: /^TIES-SV/ })).toBeChecked();
+
+    // A recipe problem is shown with its YAML path, and nothing can be queued.
+    const base = page.getByTestId("model-list-editor").getByLabel("Base model");
+    await base.selectOption("");
+    await expect(page.locator('[data-testid="recipe-issue"][data-path="base_model"]')).toContainText("required for merge_method `ties_sv`");
+    await expect(page.getByRole("button", { name: "Queue merge" })).toBeDisabled();
+    await base.selectOption(fam.base.id);
+    await expect(page.getByTestId("recipe-status")).toHaveAttribute("data-ok", "true");
+
+    await page.getByRole("button", { name: "Copy" }).click();
+    await expect(page.getByTestId("copy-status")).toHaveText("Copied to the clipboard.");
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toContain("merge_method: ties_sv");
+
+    const downloading = page.waitForEvent("download");
+    await page.getByRole("button", { name: "Download .yml" }).click();
+    const download = await downloading;
+    expect(download.suggestedFilename()).toBe("ties-sv-bld-ct-4b-d-0.2-1.yml");
+    expect(readFileSync(await download.path(), "utf8")).toContain("slack_scope: model");
+    await page.screenshot({ path: test.info().outputPath("builder.png"), fullPage: true });
+
+    await page.getByRole("button", { name: "Queue merge" }).click();
+    await expect(page).toHaveURL(`/jobs?experiment=${experimentId}`);
+    await expect
+      .poll(async () => (await jobsOf(request, "merge")).map((j) => `${j.label}: ${j.status}`), { timeout: 60_000 })
+      .toEqual(["TIES-SV bld-ct-4B d=0.2/1: done"]);
+    expect(errors).toEqual([]);
+  });
+
+  test("should queue a density sweep over CT checkpoints and methods", async ({ page, request }) => {
+    const errors = watchConsoleErrors(page);
+    await page.goto(`/builder?exp=${experimentId}&method=ties`);
+    await expect(page.getByTestId("builder-model-row")).toHaveCount(2);
+    const sweep = page.getByTestId("sweep-panel");
+    await sweep.getByRole("radio", { name: /^analyze/ }).check();
+    const checkpoints = sweep.getByTestId("sweep-checkpoints").getByRole("checkbox");
+    await expect(checkpoints).toHaveCount(2);
+    for (const c of await checkpoints.all()) await expect(c).toBeChecked();
+    await sweep.getByTestId("sweep-methods").getByRole("checkbox", { name: "TIES-SV" }).check();
+    await sweep.getByRole("button", { name: "Paper grid for models[0] bld-sft" }).click();
+    await expect(sweep.getByRole("textbox", { name: "models[0] bld-sft" })).toHaveValue("0.01, 0.2, 0.4, 0.6, 0.8, 1");
+    // 2 checkpoints × 2 methods × 6 SFT densities × 1 CT density
+    await expect(sweep.getByTestId("sweep-count")).toHaveText("24 analyze jobs");
+    await expect(page).toHaveURL(/smeth=ties%2Cties_sv/);
+    await expect(page).toHaveURL(/sd=0.01%2C0.2%2C0.4%2C0.6%2C0.8%2C1%3B1/);
+    await page.screenshot({ path: test.info().outputPath("builder-sweep.png"), fullPage: true });
+
+    await sweep.getByRole("button", { name: "Queue sweep" }).click();
+    await expect(page).toHaveURL(`/jobs?experiment=${experimentId}`);
+    await expect
+      .poll(async () => (await jobsOf(request, "analyze")).filter((j) => j.status === "done").length, { timeout: 90_000 })
+      .toBe(24);
+    expect(errors).toEqual([]);
+  });
+
+  test("should fill the form from a pasted mergekit YAML and show errors at their YAML path", async ({ page }) => {
+    const errors = watchConsoleErrors(page);
+    await page.goto("/builder");
+    await expect(page.getByTestId("merge-builder")).toBeVisible();
+    const paste = page.getByTestId("yaml-import");
+    await paste.getByLabel("Recipe YAML").fill(
+      ["merge_method: ties", `base_model: ${fam.base.path}`, "models:", `  - model: ${fam.sft.path}`, "    parameters:", "      density: 2", ""].join("\n"),
+    );
+    await paste.getByRole("button", { name: "Load into the form" }).click();
+    const issue = paste.getByTestId("yaml-issue");
+    await expect(issue).toHaveAttribute("data-path", "models[0].parameters.density");
+    await expect(issue).toContainText("(line 6)");
+    await expect(issue).toContainText("expected a number in [0, 1], got 2");
+
+    await paste.getByLabel("Recipe YAML").fill(
+      [
+        "merge_method: ties",
+        `base_model: ${fam.base.path}`,
+        "models:",
+        `  - model: ${fam.sft.path}`,
+        "    parameters: { weight: 0.7, density: 0.4 }",
+        `  - model: ${fam.cts[0]!.path}`,
+        "    parameters: { weight: 0.3, density: 0.6 }",
+        "parameters:",
+        "  lambda: 1.5",
+        "dtype: float32",
+        "",
+      ].join("\n"),
+    );
+    await paste.getByRole("button", { name: "Load into the form" }).click();
+    await expect(paste.getByTestId("yaml-loaded")).toContainText("its experiment is selected");
+    await expect(page.getByRole("radio", { name: /^TIES ties/ })).toBeChecked();
+    await expect(page).toHaveURL(new RegExp(`exp=${experimentId}`));
+    await expect(page).toHaveURL(/d=0.4%2C0.6/);
+    await expect(page).toHaveURL(/lambda=1.5/);
+    const yaml = page.getByTestId("recipe-yaml");
+    await expect(yaml).toContainText("lambda: 1.5");
+    await expect(yaml).toContainText("dtype: float32");
+    await expect(yaml).toContainText(`model: ${fam.cts[0]!.path}`);
+    await expect(page.getByTestId("recipe-status")).toHaveAttribute("data-ok", "true");
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,183 @@
+// The sweep statistics of an experiment, shaped once on the server: every
+// TIES / TIES-SV Analysis row that merges the experiment's SFT model with one of
+// its CT checkpoints, reduced to the SFT's and the CT's counters. The browser
+// derives Figures 3–4 for any density pair from this (sweep-select.ts) without
+// another request.
+import { db } from "../../db/client";
+import { parseRecipeYaml } from "../../engine/recipe";
+import type { StatsGroup } from "../../engine/stats";
+import { experimentContext, identifyPair, samePath, type ExperimentContext } from "./context";
+import { ELECTION_METHODS, type ElectionMethod, type ModelCounts, type SweepPoint, type SweepStats } from "./schemas";
+import { densityKey } from "./sweep-select";
+
+export interface StoredTotals {
+  totals: StatsGroup;
+  byLayer?: (StatsGroup & { layer: number | null })[];
+  byModule?: (StatsGroup & { module: string })[];
+  models?: { path: string; density: number; favored: boolean }[];
+  slack_budget?: number | null;
+}
+
+export function countsOf(g: StatsGroup, i: number): ModelCounts {
+  const at = (a: number[] | undefined) => a?.[i] ?? 0;
+  return {
+    k: at(g.k),
+    nnzTrimmed: at(g.nnz_trimmed),
+    discarded: at(g.discarded),
+    discardedL1: at(g.discarded_l1),
+    rescued: at(g.rescued),
+    conflictsWon: at(g.conflicts_won),
+    inConflict: at(g.in_conflict),
+    contributing: at(g.contributing),
+  };
+}
+
+export function parseJsonArray<T>(text: string): T[] {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return Array.isArray(v) ? (v as T[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+export interface AnalysisRow {
+  id: string;
+  jobId: string | null;
+  experimentId: string | null;
+  method: string;
+  modelIds: string;
+  densities: string;
+  slack: number | null;
+  slackScope: string | null;
+  totals: string;
+  createdAt: Date;
+  job: { payload: string; status: string } | null;
+}
+
+/** The recipe's base path of an analysis (from its job's payload), or undefined when unknown. */
+export function basePathOf(row: Pick<AnalysisRow, "job">): string | null | undefined {
+  if (!row.job) return undefined;
+  try {
+    const p = JSON.parse(row.job.payload) as { recipeYaml?: unknown; recipeDir?: unknown };
+    if (typeof p.recipeYaml !== "string" || typeof p.recipeDir !== "string") return undefined;
+    return parseRecipeYaml(p.recipeYaml, { recipeDir: p.recipeDir }).basePath;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Turns one Analysis row into a sweep point, or says why it is not one. Rows of
+ * other experiments (or none) count only when their base model is the experiment's.
+ */
+export function toSweepPoint(ctx: ExperimentContext, row: AnalysisRow): SweepPoint | { reason: string } {
+  if (!(ELECTION_METHODS as readonly string[]).includes(row.method)) return { reason: `method ${row.method} has no sign election` };
+  const paths = parseJsonArray<string>(row.modelIds);
+  const densities = parseJsonArray<number>(row.densities);
+  let stored: StoredTotals;
+  try {
+    stored = JSON.parse(row.totals) as StoredTotals;
+  } catch {
+    return { reason: "statistics are not readable JSON" };
+  }
+  if (!stored?.totals) return { reason: "statistics have no totals" };
+  const favored = stored.models?.map((m) => m.favored === true) ?? null;
+  const pair = identifyPair(ctx, paths, favored);
+  if ("reason" in pair) return pair;
+  if (row.experimentId !== ctx.experiment.id) {
+    const base = basePathOf(row);
+    if (base === undefined || !samePath(base, ctx.base?.path)) return { reason: "queued for another base model (or its job was deleted)" };
+  }
+  const t = stored.totals;
+  return {
+    analysisId: row.id,
+    jobId: row.jobId,
+    method: row.method as ElectionMethod,
+    checkpointId: pair.checkpoint.modelId,
+    sftIndex: pair.sftIndex,
+    ctIndex: pair.ctIndex,
+    sftDensity: densityKey(densities[pair.sftIndex] ?? 1),
+    ctDensity: densityKey(densities[pair.ctIndex] ?? 1),
+    slack: row.method === "ties_sv" ? row.slack : null,
+    slackScope: row.method === "ties_sv" ? row.slackScope : null,
+    sft: countsOf(t, pair.sftIndex),
+    ct: countsOf(t, pair.ctIndex),
+    numel: t.numel ?? 0,
+    signConflicts: t.sign_conflicts ?? 0,
+    svCandidates: t.sv_candidates ?? 0,
+    svReserved: t.sv_reserved ?? 0,
+    slackBudget: stored.slack_budget ?? null,
+    createdAt: row.createdAt,
+  };
+}
+
+/** Analysis rows that may belong to the experiment: its own, and any that name its SFT model. */
+export async function candidateAnalyses(ctx: ExperimentContext, methods: readonly string[] = ELECTION_METHODS): Promise<AnalysisRow[]> {
+  const client = await db();
+  return client.analysis.findMany({
+    where: {
+      method: { in: [...methods] },
+      OR: [{ experimentId: ctx.experiment.id }, ...(ctx.sft ? [{ modelIds: { contains: JSON.stringify(ctx.sft.path) } }] : [])],
+    },
+    select: {
+      id: true,
+      jobId: true,
+      experimentId: true,
+      method: true,
+      modelIds: true,
+      densities: true,
+      slack: true,
+      slackScope: true,
+      totals: true,
+      createdAt: true,
+      job: { select: { payload: true, status: true } },
+    },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+  });
+}
+
+const sortNum = (xs: Iterable<number>) => [...new Set(xs)].sort((a, b) => a - b);
+
+/** Latest point per (method, checkpoint, densities, slack): a re-run replaces an older row. */
+export function dedupePoints(points: SweepPoint[]): SweepPoint[] {
+  const latest = new Map<string, SweepPoint>();
+  for (const p of points) {
+    const k = `${p.method}|${p.checkpointId}|${p.sftDensity}|${p.ctDensity}|${p.slack ?? ""}|${p.slackScope ?? ""}`;
+    const prev = latest.get(k);
+    if (!prev || prev.createdAt <= p.createdAt) latest.set(k, p);
+  }
+  return [...latest.values()];
+}
+
+export async function sweepStats(experimentId: string): Promise<SweepStats> {
+  const ctx = await experimentContext(experimentId);
+  const rows = await candidateAnalyses(ctx);
+  const points: SweepPoint[] = [];
+  const skipped: SweepStats["skipped"] = [];
+  for (const row of rows) {
+    const r = toSweepPoint(ctx, row);
+    if ("reason" in r) {
+      // Rows of other experiments that are not about this one are simply not ours.
+      if (row.experimentId === ctx.experiment.id) skipped.push({ analysisId: row.id, method: row.method, reason: r.reason });
+    } else points.push(r);
+  }
+  const kept = dedupePoints(points);
+  const client = await db();
+  const pendingJobs = await client.job.count({ where: { experimentId, type: "analyze", status: { in: ["queued", "running"] } } });
+  return {
+    experiment: ctx.experiment,
+    base: ctx.base,
+    sft: ctx.sft,
+    checkpoints: ctx.checkpoints,
+    grid: {
+      sft: sortNum(kept.map((p) => p.sftDensity)),
+      ct: sortNum(kept.map((p) => p.ctDensity)),
+      slack: sortNum(kept.filter((p) => p.slack !== null).map((p) => p.slack!)),
+    },
+    methods: ELECTION_METHODS.filter((m) => kept.some((p) => p.method === m)),
+    points: kept,
+    skipped,
+    pendingJobs,
+  };
+}
