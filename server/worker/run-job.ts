@@ -4,6 +4,7 @@
 import { env } from "../env";
 import { PermanentJobError, type JobProgress } from "../jobs/definition";
 import { jobDefinition } from "../jobs/registry";
+import { onJobCompleted } from "../services/jobs/after-complete";
 import { appendJobLog, completeJob, failJob, heartbeat, LeaseLostError, markCancelled, releaseJob, type ClaimedJob } from "../services/jobs/lease";
 
 const HEARTBEAT_MS = 1000;
@@ -102,6 +103,7 @@ export async function runClaimedJob(job: ClaimedJob, shutdown: AbortSignal): Pro
         : undefined,
     });
     await appendJobLog(job.id, null, "info", "done");
+    await onJobCompleted(job.id).catch((err: Error) => appendJobLog(job.id, null, "warn", `after completion: ${err.message}`));
     return "done";
   } catch (err) {
     clearInterval(timer);

@@ -33,7 +33,7 @@ export const mergeJob = defineJob({
   version: 1,
   payload: mergePayloadSchema,
   result: mergeResultSchema,
-  identity: (p) => ({ ...(recipeIdentity(p) as object), shardSizeBytes: p.shardSizeBytes ?? null }),
+  identity: async (p) => ({ ...((await recipeIdentity(p)) as object), shardSizeBytes: p.shardSizeBytes ?? null }),
   async handler(p, ctx) {
     const recipe = parsePayloadRecipe(p);
     const name = p.outputName ?? `${recipe.method}-${path.basename(recipe.models.at(-1)?.path ?? "merge")}`;

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { PermanentJobError } from "../definition";
 import { modelFingerprint } from "../idempotency";
 import { parseRecipeYaml, RecipeError } from "../../engine/recipe";
+import { resolveAllowedPath } from "../../services/models/roots";
 import type { Recipe } from "../../engine/recipe/types";
 
 export const recipePayloadSchema = z.object({
@@ -23,10 +24,14 @@ export function parsePayloadRecipe(p: RecipePayload): Recipe {
   }
 }
 
-/** What the work is: the resolved recipe plus what its checkpoints are on disk. */
-export function recipeIdentity(p: RecipePayload): unknown {
+/**
+ * What the work is: the resolved recipe plus what its checkpoints are on disk.
+ * Checked at enqueue: every checkpoint must lie inside the allowed model roots.
+ */
+export async function recipeIdentity(p: RecipePayload): Promise<unknown> {
   const recipe = parsePayloadRecipe(p);
   const paths = [recipe.basePath, ...recipe.models.map((m) => m.path)].filter((x): x is string => typeof x === "string");
+  for (const x of paths) await resolveAllowedPath(x);
   const { notes: _notes, ...work } = recipe;
   return { recipe: work, computeDtype: p.computeDtype ?? null, inputs: paths.map((x) => [x, modelFingerprint(x)]) };
 }

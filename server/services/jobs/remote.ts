@@ -5,6 +5,7 @@
 import { db } from "../../db/client";
 import type { JobProgress } from "../../jobs/definition";
 import { jobDefinition } from "../../jobs/registry";
+import { onJobCompleted } from "./after-complete";
 import { isPermanentErrorCode } from "./status";
 
 export async function recordActive(jobId: string, attempt: number): Promise<void> {
@@ -58,6 +59,7 @@ export async function recordCompleted(
     if (r.count === 1 && def?.persist) await def.persist(tx, { jobId, experimentId: row.experimentId, payload }, ret.result, ret.details);
   });
   await client.jobLog.create({ data: { jobId, level: "info", message: "done (reported by a scale-out worker)" } });
+  await onJobCompleted(jobId).catch((err: Error) => client.jobLog.create({ data: { jobId, level: "warn", message: `after completion: ${err.message}` } }));
   return true;
 }
 

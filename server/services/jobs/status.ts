@@ -37,7 +37,8 @@ export type JobSummary = z.infer<typeof jobSummarySchema>;
 /** Codes of failures that retrying cannot fix (bad input): the job fails on its first attempt. */
 export function isPermanentErrorCode(code: string): boolean {
   return (
-    /^(ST|IDX|MODEL|RECIPE)_/.test(code) ||
+    // EVAL_*: an evaluation command that timed out or failed would fail the same way again.
+    /^(ST|IDX|MODEL|RECIPE|EVAL)_/.test(code) ||
     ["OUT_NO_SPACE", "OUT_EXISTS", "JOB_PAYLOAD_INVALID", "JOB_TYPE_UNKNOWN", "INVALID_ARGUMENT", "CANCELLED"].includes(code)
   );
 }

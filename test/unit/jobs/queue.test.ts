@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { db } from "../../../server/db/client";
+import { resetEnvCache } from "../../../server/env";
 import { claimJob, completeJob, failJob, heartbeat, LeaseLostError, reapExpiredLeases } from "../../../server/services/jobs/lease";
 import { cancelJob, enqueueJob, listJobs, retryJob } from "../../../server/services/jobs/queue";
 import { expandSweep } from "../../../server/services/jobs/sweep";
@@ -97,6 +98,25 @@ describe("embedded queue", () => {
     assert.equal(again.created, false);
     assert.equal(again.job.id, job.id);
     assert.equal(again.job.status, "done");
+  });
+
+  it("should register a published merge as a MERGED model", async () => {
+    const client = await db();
+    const done = await client.job.findFirstOrThrow({ where: { type: "merge", status: "done" } });
+    const model = await client.model.findUnique({ where: { path: done.outputPath! } });
+    assert.equal(model?.role, "MERGED");
+  });
+
+  it("should refuse checkpoints outside the allowed model roots at enqueue", async () => {
+    const saved = process.env.MERGESCOPE_MODEL_ROOTS;
+    process.env.MERGESCOPE_MODEL_ROOTS = path.join(env.dir, "elsewhere");
+    resetEnvCache();
+    try {
+      await assert.rejects(enqueueJob({ type: "merge", payload: payload("ct-2B") }), /outside the allowed model roots/);
+    } finally {
+      process.env.MERGESCOPE_MODEL_ROOTS = saved;
+      resetEnvCache();
+    }
   });
 
   it("should fail a malformed checkpoint once with its error code", async () => {
