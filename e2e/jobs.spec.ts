@@ -40,7 +40,7 @@ test.describe("Jobs", () => {
     const family = e2eFamily("jobs-large", { hidden: 1024, layers: 4, vocab: 32000, ctCheckpoints: 1 });
     const { job } = await trpcMutation<{ job: JobSummary }>(request, "jobs.enqueue", {
       type: "merge",
-      payload: { recipeYaml: tiesRecipeYaml("ct-2B", "ties_sv"), recipeDir: family, label: "e2e cancel" },
+      payload: { recipeYaml: tiesRecipeYaml("ct-2B", "ties_sv"), recipeDir: family, label: "e2e cancel", outputName: "e2e-cancel-me" },
       priority: 50,
     });
     await page.goto(`/jobs?type=merge`);
@@ -56,7 +56,7 @@ test.describe("Jobs", () => {
       .poll(async () => {
         const { readdirSync } = await import("node:fs");
         const dir = `${process.env.E2E_DATA_DIR}/merges`;
-        return existsSync(dir) ? readdirSync(dir).filter((n) => n.includes("staging") || n.startsWith("ties_sv-ct-2B")) : [];
+        return existsSync(dir) ? readdirSync(dir).filter((n) => n.includes("e2e-cancel-me")) : [];
       })
       .toEqual([]);
   });

@@ -17,6 +17,16 @@ if (!existsSync(path.join(root, process.env.MERGESCOPE_NEXT_DIST ?? ".next", "BU
   process.exit(1);
 }
 
+// Schema (and the demo on first start) before anything else opens the database.
+{
+  const { spawnSync } = await import("node:child_process");
+  const prep = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "prepare-start.ts")], { cwd: root, stdio: "inherit", env: process.env });
+  if (prep.status !== 0) {
+    console.error("[mergescope] preparing the database failed; see the message above.");
+    process.exit(prep.status ?? 1);
+  }
+}
+
 const children = [];
 function launch(label, args) {
   const child = spawn(process.execPath, args, { cwd: root, stdio: "inherit", env: process.env });

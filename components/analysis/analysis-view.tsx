@@ -2,10 +2,9 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useCallback, useMemo } from "react";
+import { useCallback, useDeferredValue, useMemo } from "react";
 import { ChartEmpty } from "@/components/charts/chart-empty";
 import { ErrorAlert } from "@/components/common/error-alert";
-import { useUrlState } from "@/components/common/use-url-state";
 import { useTRPC } from "@/components/providers/trpc";
 import { indexSweep, snapSelection, type Selection } from "@/server/services/charts/sweep-select";
 import { parseAnalysisState, serializeAnalysisState, type AnalysisState, type TableId } from "./analysis-state";
@@ -14,23 +13,36 @@ import { ExperimentPicker } from "./experiment-picker";
 import { Figure2Panel } from "./figure2-panel";
 import { HeatmapPanel } from "./heatmap-panel";
 import { ShareBar } from "./share-bar";
+import { useAnalysisUrlState } from "./use-analysis-url-state";
 import { SweepFigures } from "./sweep-figures";
 
 type Patch = Partial<AnalysisState>;
 
 /** The analysis page: Figures 2–4, the density explorer and the heatmap of one experiment; all state in the URL. */
 export function AnalysisView() {
-  const [state, setState] = useUrlState(parseAnalysisState, serializeAnalysisState);
+  const [state, setState, flushUrl] = useAnalysisUrlState(parseAnalysisState, serializeAnalysisState);
   const patch = useCallback((p: Patch) => setState((s) => ({ ...s, ...p })), [setState]);
   const onTable = useCallback(
     (id: TableId, open: boolean) => setState((s) => ({ ...s, tables: open ? [...new Set([...s.tables, id])] : s.tables.filter((t) => t !== id) })),
     [setState],
   );
   if (!state.experiment) return <ExperimentPicker onPick={(id) => patch({ experiment: id })} />;
-  return <ExperimentAnalysis experimentId={state.experiment} state={state} patch={patch} onTable={onTable} />;
+  return <ExperimentAnalysis experimentId={state.experiment} state={state} patch={patch} onTable={onTable} flushUrl={flushUrl} />;
 }
 
-function ExperimentAnalysis({ experimentId, state, patch, onTable }: { experimentId: string; state: AnalysisState; patch: (p: Patch) => void; onTable: (id: TableId, open: boolean) => void }) {
+function ExperimentAnalysis({
+  experimentId,
+  state,
+  patch,
+  onTable,
+  flushUrl,
+}: {
+  experimentId: string;
+  state: AnalysisState;
+  patch: (p: Patch) => void;
+  onTable: (id: TableId, open: boolean) => void;
+  flushUrl: () => void;
+}) {
   const trpc = useTRPC();
   const sweepQ = useQuery({
     ...trpc.charts.sweep.queryOptions({ experimentId }),
@@ -52,7 +64,9 @@ function ExperimentAnalysis({ experimentId, state, patch, onTable }: { experimen
     () => (sweep && state.ckpts ? sweep.checkpoints.filter((c) => state.ckpts!.includes(c.modelId) && c.tokensB !== null).map((c) => c.tokensB!) : null),
     [sweep, state.ckpts],
   );
-  const fig2Sel = state.f2dens === "explorer" ? sel : null;
+  // Figures 3–4 follow the sliders at once; the heatmap (a request per analysis) and Figure 2 catch up right after.
+  const laterSel = useDeferredValue(sel);
+  const fig2Sel = state.f2dens === "explorer" ? laterSel : null;
 
   const pending = sweep?.pendingJobs ?? 0;
   const emptyHelp = useMemo(
@@ -82,7 +96,7 @@ function ExperimentAnalysis({ experimentId, state, patch, onTable }: { experimen
             <Link href={`/experiments/${experimentId}`}>experiment page</Link> · <Link href={`/jobs?experiment=${experimentId}`}>jobs</Link>
           </p>
         </div>
-        <ShareBar path="/analysis" />
+        <ShareBar path="/analysis" beforeShare={flushUrl} />
       </div>
       {sweep.pendingJobs > 0 ? (
         <p className="alert alert-warn" role="status" data-testid="pending-analyses">
@@ -96,19 +110,6 @@ function ExperimentAnalysis({ experimentId, state, patch, onTable }: { experimen
         </p>
       ) : null}
       <CheckpointFilter checkpoints={sweep.checkpoints} selected={state.ckpts} onChange={onCkpts} />
-      <Figure2Panel
-        experimentId={experimentId}
-        split={state.split}
-        task={state.task}
-        families={state.methods}
-        densities={state.f2dens}
-        sel={fig2Sel}
-        paper={state.paper}
-        tokens={tokens}
-        tableOpen={state.tables.includes("fig2")}
-        onChange={onFig2}
-        onTable={onTable}
-      />
       <SweepFigures
         sweep={sweep}
         index={index}
@@ -127,7 +128,7 @@ function ExperimentAnalysis({ experimentId, state, patch, onTable }: { experimen
         <HeatmapPanel
           experimentId={experimentId}
           index={index}
-          sel={sel}
+          sel={laterSel ?? sel}
           split={state.split}
           checkpointId={state.hmCkpt}
           method={state.hmMethod}
@@ -136,6 +137,19 @@ function ExperimentAnalysis({ experimentId, state, patch, onTable }: { experimen
           onTable={onTable}
         />
       ) : null}
+      <Figure2Panel
+        experimentId={experimentId}
+        split={state.split}
+        task={state.task}
+        families={state.methods}
+        densities={state.f2dens}
+        sel={fig2Sel}
+        paper={state.paper}
+        tokens={tokens}
+        tableOpen={state.tables.includes("fig2")}
+        onChange={onFig2}
+        onTable={onTable}
+      />
       {sweep.skipped.length > 0 ? (
         <details className="card">
           <summary>

@@ -31,17 +31,19 @@ async function copyText(text: string): Promise<boolean> {
  * "Copy link" copies the address bar (the whole view state is in it); "Short link"
  * saves the state as /v/<id>. Both show the link, so it can be copied by hand too.
  */
-export function ShareBar({ path }: { path: "/analysis" | "/analysis/compare" }) {
+export function ShareBar({ path, beforeShare }: { path: "/analysis" | "/analysis/compare"; beforeShare?: () => void }) {
   const trpc = useTRPC();
   const [shown, setShown] = useState<{ url: string; kind: "full" | "short"; copied: boolean } | null>(null);
   const create = useMutation(trpc.views.create.mutationOptions());
   const current = () => window.location.href;
 
   const copyFull = async () => {
+    beforeShare?.();
     const url = current();
     setShown({ url, kind: "full", copied: await copyText(url) });
   };
   const copyShort = async () => {
+    beforeShare?.();
     const view = await create.mutateAsync({ path, query: window.location.search.replace(/^\?/, "") });
     const url = `${window.location.origin}/v/${view.id}`;
     setShown({ url, kind: "short", copied: await copyText(url) });
