@@ -191,7 +191,8 @@ test.describe("Analysis charts", () => {
     await expect(page).toHaveURL(/\/analysis\/compare\?/);
     const sv = engine("ct-6B", "ties_sv");
     const ties = engine("ct-6B", "ties");
-    await expect(page.getByTestId("rescued-total")).toHaveText(String(sv.totals.rescued[0]));
+    await expect(page.getByTestId("rescued-total")).toHaveAttribute("data-value", String(sv.totals.rescued[0]));
+    await expect(page.getByTestId("rescued-total")).toHaveText(sv.totals.rescued[0]!.toLocaleString("en-US"));
     await expect(page.getByTestId("discard-before")).toHaveText(`${pct4(ties.totals.discarded[0]!, ties.totals.nnz_trimmed[0]!)} %`);
     await expect(page.getByTestId("discard-after")).toHaveText(`${pct4(sv.totals.discarded[0]!, sv.totals.nnz_trimmed[0]!)} %`);
     for (const g of sv.byModule) {

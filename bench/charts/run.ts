@@ -22,6 +22,7 @@ const { values } = parseArgs({
     moves: { type: "string", default: "60" },
     data: { type: "string" },
     keep: { type: "boolean", default: false },
+    screenshots: { type: "string" },
   },
 });
 const root = path.resolve(import.meta.dirname, "..", "..");
@@ -192,6 +193,14 @@ async function main(): Promise<void> {
         targetMs: 100,
         meetsTarget: p95 < 100,
       };
+      if (values.screenshots) {
+        // The full-size sweep at a desktop and a phone width (layout check, not measured).
+        mkdirSync(values.screenshots, { recursive: true });
+        await page.screenshot({ path: path.join(values.screenshots, "analysis-1440.png"), fullPage: true });
+        await page.setViewportSize({ width: 390, height: 844 });
+        await page.getByTestId("chart-fig4").locator(".recharts-bar-rectangle").first().waitFor();
+        await page.screenshot({ path: path.join(values.screenshots, "analysis-390.png"), fullPage: true });
+      }
       console.log(JSON.stringify(result, null, 2));
       console.log(`density explorer → Figures 3–4: median ${result.medianMs} ms, p95 ${result.p95Ms} ms over ${result.moves} slider moves (${result.analyses} analyses; target < 100 ms)`);
     } finally {

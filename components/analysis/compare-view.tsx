@@ -4,6 +4,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useCallback } from "react";
 import { ChartEmpty } from "@/components/charts/chart-empty";
+import "@/components/charts/charts.css";
 import { formatPct } from "@/components/charts/format";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useUrlState } from "@/components/common/use-url-state";
@@ -135,7 +136,9 @@ export function CompareView() {
               <dl className="dl compare-dl">
                 <dt>SFT parameters rescued</dt>
                 <dd>
-                  <strong data-testid="rescued-total">{d.tiesSv ? String(d.tiesSv.sft.rescued) : "—"}</strong>
+                  <strong data-testid="rescued-total" data-value={d.tiesSv?.sft.rescued}>
+                    {d.tiesSv ? int(d.tiesSv.sft.rescued) : "—"}
+                  </strong>
                   {d.tiesSv ? (
                     <span className="muted">
                       {" "}

@@ -252,6 +252,8 @@ export function heatmapDetail(row: ChartRow, key: string): string | null {
 
 export interface Fig2View {
   categories: string[];
+  /** Merge series with scores left out by the density choice. */
+  hiddenByDensity: number;
   config: ChartConfig;
   table: ChartTable;
   pointCount: number;
@@ -274,8 +276,10 @@ export function fig2View(f: Figure2Data, opts: { families: string[] | null; dens
     config[s.dataKey] = { label: s.label, color: base.color, dash: v === 0 ? base.dash : VARIANT_DASHES[v % VARIANT_DASHES.length] };
   }
   const rows = f.rows.filter((r) => typeof r.tokensB === "number" && opts.keepTokens(r.tokensB));
+  const hiddenByDensity = f.series.filter((s) => !shown.includes(s) && s.points.length > 0 && (!opts.families || opts.families.includes(s.family))).length;
   return {
     categories: shown.map((s) => s.dataKey),
+    hiddenByDensity,
     config,
     pointCount: shown.reduce((n, s) => n + s.points.filter((p) => opts.keepTokens(p.tokensB)).length, 0),
     table: {

@@ -75,7 +75,11 @@ export const Figure2Panel = memo(function Figure2Panel(props: Figure2PanelProps)
               merge{f.mergeCount === 1 ? "" : "s"} so far). Import lm-evaluation-harness results on the <Link href="/scores">Scores page</Link> (or{" "}
               <code>mergescope import-scores results.json</code>), or queue evaluations of the merges there; each series fills in as its scores arrive.
             </p>
-            <p>No merges yet? Queue a sweep of merges over the checkpoints in the <Link href={`/builder?exp=${props.experimentId}`}>merge builder</Link>.</p>
+            {f.mergeCount === 0 ? (
+              <p>
+                No merges yet? Queue a sweep of merges over the checkpoints in the <Link href={`/builder?exp=${props.experimentId}`}>merge builder</Link>.
+              </p>
+            ) : null}
           </>
         ) : (
           <p>
@@ -101,7 +105,18 @@ export const Figure2Panel = memo(function Figure2Panel(props: Figure2PanelProps)
       tableOpen={props.tableOpen}
       onTableOpenChange={(o) => props.onTable("fig2", o)}
       empty={empty}
-      caption={f.paperNote && props.paper ? `Paper overlay: ${f.paperNote}` : "Points are the latest score of each model; merges at one checkpoint with other densities are separate series."}
+      caption={
+        <>
+          {f.paperNote && props.paper ? `Paper overlay: ${f.paperNote}. ` : ""}
+          Points are the latest score of each model; merges with other densities are separate series.
+          {view.hiddenByDensity > 0 ? (
+            <strong data-testid="fig2-hidden">
+              {" "}
+              {view.hiddenByDensity} merge series with scores at other densities not shown: choose &ldquo;every density pair&rdquo;.
+            </strong>
+          ) : null}
+        </>
+      }
       controls={
         <>
           <label>

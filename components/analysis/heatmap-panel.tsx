@@ -84,7 +84,7 @@ export const HeatmapPanel = memo(function HeatmapPanel(props: HeatmapPanelProps)
   return (
     <DiscardHeatmap
       title="Discard rate of the SFT model per layer and module"
-      subtitle={`${methodName}, ${ckpt?.label ?? "—"} CT tokens, k_sft ${props.sel.sftDensity}, k_ct ${props.sel.ctDensity}${props.method === "ties_sv" && point?.slack != null ? `, slack ${point.slack}` : ""} — % of the SFT model's trimmed parameters discarded${q.data?.total.pct != null ? ` (overall ${formatPct(q.data.total.pct)})` : ""}`}
+      subtitle={`${methodName}, ${ckpt?.label ?? "—"} CT tokens, k_sft ${props.sel.sftDensity}, k_ct ${props.sel.ctDensity}${props.method === "ties_sv" && point?.slack != null ? `, slack ${point.slack}` : ""} — % of the SFT model's trimmed parameters discarded${q.data?.total.pct != null && !q.isPlaceholderData ? ` (overall ${formatPct(q.data.total.pct)})` : ""}${q.isPlaceholderData ? " — updating…" : ""}`}
       data={view?.data ?? []}
       index="label"
       categories={view?.categories ?? []}

@@ -47,12 +47,17 @@ export const SweepFigures = memo(function SweepFigures(props: SweepFiguresProps)
   const noPoints = sweep.points.length === 0;
   const tiesCov = coverage(index, "ties", sel);
   const svCov = coverage(index, "ties_sv", sel);
-  const empty3 = noPoints ? props.emptyHelp : f3.rows.every((r) => r.electsSft === null) ? (
+  const noneYet = (
+    <ChartEmpty title="No analyses yet">
+      <p>See the density explorer above for how to queue an analysis sweep.</p>
+    </ChartEmpty>
+  );
+  const empty3 = noPoints ? noneYet : f3.rows.every((r) => r.electsSft === null) ? (
     <ChartEmpty title={`No TIES analysis at k_sft ${sel.sftDensity}, k_ct ${sel.ctDensity}`}>
       <p>Move the density sliders to a pair the sweep covers, or add this pair to a sweep.</p>
     </ChartEmpty>
   ) : undefined;
-  const empty4 = noPoints ? props.emptyHelp : f4.rows.every((r) => r.ties === null && r.tiesSv === null) ? (
+  const empty4 = noPoints ? noneYet : f4.rows.every((r) => r.ties === null && r.tiesSv === null) ? (
     <ChartEmpty title={`No TIES or TIES-SV analysis at k_sft ${sel.sftDensity}, k_ct ${sel.ctDensity}`}>
       <p>Move the density sliders to a pair the sweep covers.</p>
     </ChartEmpty>

@@ -55,12 +55,13 @@ export function useAnalysisUrlState<T>(
     timer.current = setTimeout(write, URL_WRITE_DELAY_MS);
   }, [state, serialize, write]);
 
-  // Leaving the page (or the component) with a pending write: write it.
+  // A reload or a closed tab with a pending write: write it first (so the browser's history has the view).
+  // Unmounting (a link to another page) only drops the timer: writing then would overwrite the new page's URL.
   useEffect(() => {
     window.addEventListener("pagehide", write);
     return () => {
       window.removeEventListener("pagehide", write);
-      write();
+      if (timer.current) clearTimeout(timer.current);
     };
   }, [write]);
 

@@ -2,6 +2,7 @@
 
 import { useId, type ReactNode } from "react";
 import { ChartFrame } from "./chart-frame";
+import { DensitySlider, markExplorerInput } from "./density-slider";
 import { HeatGrid } from "./heat-grid";
 import type { ChartRow, ChartTable } from "./types";
 
@@ -38,51 +39,6 @@ export interface DensityExplorerProps {
   empty?: ReactNode;
 }
 
-/** Marks the moment a slider moved; the figures measure their re-render against it (bench/charts). */
-export function markExplorerInput(): void {
-  if (typeof performance !== "undefined") {
-    performance.clearMarks("ms-explorer-input");
-    performance.mark("ms-explorer-input");
-  }
-}
-
-function Slider(props: { id: string; label: string; grid: number[]; value: number; onChange: (v: number) => void; testId: string }) {
-  const idx = Math.max(0, props.grid.indexOf(props.value));
-  return (
-    <div className="slider">
-      <label htmlFor={props.id}>
-        <span>{props.label}</span>
-        <output htmlFor={props.id} data-testid={`${props.testId}-value`}>
-          {props.value}
-        </output>
-      </label>
-      <input
-        id={props.id}
-        type="range"
-        min={0}
-        max={Math.max(0, props.grid.length - 1)}
-        step={1}
-        value={idx}
-        disabled={props.grid.length < 2}
-        aria-valuetext={String(props.value)}
-        data-testid={props.testId}
-        onChange={(e) => {
-          const v = props.grid[Number(e.target.value)];
-          if (v !== undefined && v !== props.value) {
-            markExplorerInput();
-            props.onChange(v);
-          }
-        }}
-      />
-      <div className="ticks" aria-hidden="true">
-        {props.grid.map((g) => (
-          <span key={g}>{g}</span>
-        ))}
-      </div>
-    </div>
-  );
-}
-
 /**
  * The density explorer: two sliders over the sweep's grid (SFT density k_sft, CT density k_ct)
  * that re-derive Figures 3–4 in the browser from the loaded statistics, and an overview of the
@@ -103,10 +59,10 @@ export function DensityExplorer(props: DensityExplorerProps) {
       empty={props.empty}
       controls={
         <div className="explorer" style={{ width: "100%" }}>
-          <Slider id={`${id}-sft`} label="SFT density k_sft" grid={props.sftGrid} value={value.sftDensity} testId="density-sft" onChange={(v) => props.onChange({ ...value, sftDensity: v })} />
-          <Slider id={`${id}-ct`} label="CT density k_ct" grid={props.ctGrid} value={value.ctDensity} testId="density-ct" onChange={(v) => props.onChange({ ...value, ctDensity: v })} />
+          <DensitySlider id={`${id}-sft`} label="SFT density k_sft" grid={props.sftGrid} value={value.sftDensity} testId="density-sft" onChange={(v) => props.onChange({ ...value, sftDensity: v })} />
+          <DensitySlider id={`${id}-ct`} label="CT density k_ct" grid={props.ctGrid} value={value.ctDensity} testId="density-ct" onChange={(v) => props.onChange({ ...value, ctDensity: v })} />
           {props.slackGrid.length > 1 ? (
-            <Slider
+            <DensitySlider
               id={`${id}-slack`}
               label="TIES-SV slack"
               grid={props.slackGrid}

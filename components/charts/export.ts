@@ -55,7 +55,15 @@ export function composeSvg(chart: SVGSVGElement, opts: { title: string; subtitle
     rows.at(-1)!.push(it);
     x += it.w;
   }
-  const top = opts.subtitle ? 46 : 30;
+  // The subtitle wraps to the chart's width (about 6.6 px per character at 12 px).
+  const perLine = Math.max(20, Math.floor((w - 16) / 6.6));
+  const subLines: string[] = [];
+  for (const word of (opts.subtitle ?? "").split(/\s+/).filter(Boolean)) {
+    const last = subLines.at(-1);
+    if (last !== undefined && (last + " " + word).length <= perLine) subLines[subLines.length - 1] = `${last} ${word}`;
+    else subLines.push(word);
+  }
+  const top = 30 + subLines.length * 16;
   const legendH = items.length ? rows.length * 20 + 8 : 0;
   const total = top + h + legendH;
   const legendSvg = rows
@@ -79,7 +87,7 @@ export function composeSvg(chart: SVGSVGElement, opts: { title: string; subtitle
     `<svg xmlns="${SVG_NS}" width="${w}" height="${total}" viewBox="0 0 ${w} ${total}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif">` +
     `<rect width="100%" height="100%" fill="#ffffff"/>` +
     `<text x="8" y="20" font-size="15" font-weight="700" fill="#1b1d21">${esc(opts.title)}</text>` +
-    (opts.subtitle ? `<text x="8" y="38" font-size="12" fill="#5d6470">${esc(opts.subtitle)}</text>` : "") +
+    subLines.map((line, i) => `<text x="8" y="${38 + i * 16}" font-size="12" fill="#5d6470">${esc(line)}</text>`).join("") +
     `<g transform="translate(0 ${top})">${new XMLSerializer().serializeToString(clone)}</g>` +
     legendSvg +
     `</svg>`;

@@ -68,12 +68,14 @@ export function Figure2Chart(props: Figure2ChartProps) {
             ticks={ticks}
             tickFormatter={(v: number) => formatTokensB(v)}
             padding={{ left: 16, right: 16 }}
-            label={{ value: "CT tokens (B)", position: "insideBottom", offset: -16 }}
+            label={{ value: "CT tokens (B)", position: "insideBottom", offset: -16, fontSize: 12, fill: "#3d434c" }}
+            tick={{ fontSize: 12 }}
           />
           <YAxis
             tickFormatter={(v: number) => v.toFixed(0)}
             width={64}
-            label={{ value: yLabel, angle: -90, position: "insideLeft", style: { textAnchor: "middle" }, offset: 4 }}
+            label={{ value: yLabel, angle: -90, position: "insideLeft", style: { textAnchor: "middle" }, offset: 4, fontSize: 12, fill: "#3d434c" }}
+            tick={{ fontSize: 12 }}
           />
           <Tooltip
             content={(p) => (

@@ -53,7 +53,8 @@ export function Figure3Chart(props: Figure3ChartProps) {
     <YAxis
       tickFormatter={(v: number) => `${Number(v.toFixed(2))}`}
       width={64}
-      label={{ value: FIG3_Y_LABEL, angle: -90, position: "insideLeft", style: { textAnchor: "middle" }, offset: 4 }}
+      label={{ value: FIG3_Y_LABEL, angle: -90, position: "insideLeft", style: { textAnchor: "middle" }, offset: 4, fontSize: 12, fill: "#3d434c" }}
+            tick={{ fontSize: 12 }}
     />
   );
   const margin = { top: 10, right: 24, bottom: 28, left: 16 };
@@ -80,7 +81,8 @@ export function Figure3Chart(props: Figure3ChartProps) {
               domain={["dataMin", "dataMax"]}
               ticks={ticks}
               tickFormatter={(v: number) => formatTokensB(v)}
-              label={{ value: "CT tokens (B)", position: "insideBottom", offset: -16 }}
+              label={{ value: "CT tokens (B)", position: "insideBottom", offset: -16, fontSize: 12, fill: "#3d434c" }}
+            tick={{ fontSize: 12 }}
             />
             {yAxis}
             {tooltip}
@@ -103,7 +105,8 @@ export function Figure3Chart(props: Figure3ChartProps) {
         ) : (
           <BarChart data={data} margin={margin}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e1e4e8" vertical={false} />
-            <XAxis dataKey="label" label={{ value: "CT tokens (B)", position: "insideBottom", offset: -16 }} />
+            <XAxis dataKey="label" label={{ value: "CT tokens (B)", position: "insideBottom", offset: -16, fontSize: 12, fill: "#3d434c" }}
+            tick={{ fontSize: 12 }} />
             {yAxis}
             {tooltip}
             {categories.map((c) => (

@@ -45,11 +45,13 @@ export function Figure4Chart(props: Figure4ChartProps) {
       <ResponsiveContainer width="100%" height={height} initialDimension={{ width: 600, height }}>
         <BarChart data={data} margin={{ top: 10, right: 24, bottom: 28, left: 16 }} barGap={2} barCategoryGap="18%">
           <CartesianGrid strokeDasharray="3 3" stroke="#e1e4e8" vertical={false} />
-          <XAxis dataKey={index} label={{ value: "CT tokens (B)", position: "insideBottom", offset: -16 }} />
+          <XAxis dataKey={index} label={{ value: "CT tokens (B)", position: "insideBottom", offset: -16, fontSize: 12, fill: "#3d434c" }}
+            tick={{ fontSize: 12 }} />
           <YAxis
             tickFormatter={(v: number) => `${Number(v.toFixed(2))}`}
             width={64}
-            label={{ value: "% of the SFT model's trimmed parameters", angle: -90, position: "insideLeft", style: { textAnchor: "middle" }, offset: 4 }}
+            label={{ value: "% of the SFT model's trimmed parameters", angle: -90, position: "insideLeft", style: { textAnchor: "middle" }, offset: 4, fontSize: 12, fill: "#3d434c" }}
+            tick={{ fontSize: 12 }}
           />
           <Tooltip
             content={(p) => (
