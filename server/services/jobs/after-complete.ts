@@ -29,8 +29,12 @@ export async function onJobCompleted(jobId: string): Promise<string[]> {
       notes.push(`merged model not registered: ${(err as Error).message}`);
     }
   }
-  const evaluation = await evaluateAfterMerge({ experimentId: job.experimentId, outputPath: job.outputPath });
-  if (evaluation) notes.push(`evaluation queued as job ${evaluation.id}`);
+  try {
+    const evaluation = await evaluateAfterMerge({ experimentId: job.experimentId, outputPath: job.outputPath });
+    if (evaluation) notes.push(`evaluation queued as job ${evaluation.id}`);
+  } catch (err) {
+    notes.push(`evaluation not queued: ${(err as Error).message}`);
+  }
   for (const message of notes) await client.jobLog.create({ data: { jobId, level: "info", message } });
   return notes;
 }
