@@ -6,8 +6,8 @@ import { spawn } from "node:child_process";
 const suites = [
   { name: "typecheck", cmd: "npm", args: ["run", "-s", "typecheck"] },
   { name: "unit", cmd: "npm", args: ["run", "-s", "test:unit"] },
-  { name: "native", cmd: "make", args: ["-C", "native", "test"] },
-  { name: "native-sanitizers", cmd: "make", args: ["-C", "native", "SAN=1", "test"] },
+  { name: "native", cmd: "make", args: ["-C", "native", "-j2", "test"] },
+  { name: "native-sanitizers", cmd: "make", args: ["-C", "native", "-j2", "SAN=1", "test"] },
   { name: "build", cmd: "npm", args: ["run", "-s", "build"] },
   { name: "e2e", cmd: "npx", args: ["playwright", "test"] },
 ];

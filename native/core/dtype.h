@@ -14,6 +14,14 @@
 #include <cstdint>
 #include <cstring>
 
+// Hot helpers are forced inline so they vectorize inside the kernels' loops
+// (including the per-ISA clones, which cannot call baseline code cheaply).
+#if defined(__GNUC__)
+#define MS_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define MS_ALWAYS_INLINE inline
+#endif
+
 namespace ms {
 
 enum class DType : uint8_t { F32, F16, BF16 };
@@ -21,8 +29,8 @@ enum class DType : uint8_t { F32, F16, BF16 };
 const char* dtype_name(DType dt);   // "F32", "F16", "BF16" (safetensors spelling)
 uint64_t dtype_size(DType dt);      // bytes per element: 4, 2, 2
 
-inline uint32_t f32_bits(float x) { uint32_t u; std::memcpy(&u, &x, 4); return u; }
-inline float f32_from_bits(uint32_t u) { float x; std::memcpy(&x, &u, 4); return x; }
+MS_ALWAYS_INLINE uint32_t f32_bits(float x) { uint32_t u; std::memcpy(&u, &x, 4); return u; }
+MS_ALWAYS_INLINE float f32_from_bits(uint32_t u) { float x; std::memcpy(&x, &u, 4); return x; }
 
 // ---- BF16: the top half of an F32.
 inline float bf16_to_f32(uint16_t h) { return f32_from_bits(uint32_t(h) << 16); }
@@ -63,14 +71,14 @@ inline uint16_t f32_to_f16(float x) {
 
 // ---- Round an F32 value to the nearest value representable in dt (RNE),
 // staying in F32. Branch-free so loops over it auto-vectorize.
-inline float round_bf16(float x) {
+MS_ALWAYS_INLINE float round_bf16(float x) {
   const uint32_t u = f32_bits(x);
   const uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
   const uint32_t q = (u | 0x400000u) & 0xffff0000u;                 // NaN: quiet, truncated payload
   return f32_from_bits((u & 0x7fffffffu) > 0x7f800000u ? q : r);
 }
 
-inline float round_f16(float x) {
+MS_ALWAYS_INLINE float round_f16(float x) {
   const uint32_t u = f32_bits(x);
   const uint32_t a = u & 0x7fffffffu, sign = u & 0x80000000u;
   uint32_t rn = (a + 0xfffu + ((a >> 13) & 1u)) & 0xffffe000u;      // normal range, RNE at bit 13

@@ -46,15 +46,24 @@
 // Errors: MergeError(RECIPE_INVALID) for bad parameters (validate_params),
 // MergeError(INTERNAL) for caller bugs (null pointers, plan mismatch).
 //
-// Memory: no full-size temporaries; per-thread tile scratch (a few KiB per
-// model) plus small per-chunk tables. `out` may alias `base` or one model
-// array exactly (each chunk is read before it is written); no partial overlap.
+// Memory: no full-size copies of the inputs; per-thread tile scratch (a few
+// KiB per model), small per-chunk tables, and for each trimmed model the
+// |delta| keys inside the top-k search window (typically ~3% of n, capped at
+// n/8 keys, else the histogram fallback is used). `out` may alias `base` or
+// one model array exactly (each chunk is read before it is written); no
+// partial overlap.
 //
-// Passes over memory (each reads base and the trimmed models' arrays):
-// top-k level 1 (one pass for all trimmed models), level 2 (F32/F16 compute
-// only, or when the level-1 bin is not exact), a tie-count pass when only
-// some threshold ties are kept, then the fused merge pass (reads all, writes
-// out). ties_sv adds its margin passes (see below).
+// Passes over memory (ties family; each reads base and the models' arrays):
+//  1. top-k threshold search, one pass for all trimmed models: a fixed
+//     sample of |delta| brackets the k-th key; the pass counts keys above
+//     the window and collects the keys inside it per chunk, which yields the
+//     exact threshold and per-chunk tie counts. A window that misses (or is
+//     too large, e.g. heavily tied data) falls back to exact radix
+//     histograms (1-2 passes) plus, if only some threshold ties are kept, a
+//     tie-count pass. Results never depend on which path ran.
+//  2. the fused merge pass (reads all inputs, writes out).
+// ties_sv adds its margin passes (see below). linear / task_arithmetic: one
+// pass.
 //
 // ---------------------------------------------------------------------------
 // TIES-SV (TIES with a slack variable). One model is favored (the SFT model).
@@ -70,7 +79,7 @@
 //  * SlackScope::Model: R = floor(slack * total favored nnz over all tensors)
 //    and the ranking is global. Two passes over the model:
 //      SlackPlanner planner(p);
-//      for each tensor (any order, any thread):                 // pass 1
+//      for each tensor (any order; planner calls are not thread-safe):  // pass 1
 //        planner.add(name, slack_summarize(base, models, ...));
 //      while (!planner.finish())                                // F32 compute only, at most once:
 //        for (name : planner.tensors_to_refine())               //   re-read the few tensors holding

@@ -23,7 +23,7 @@ namespace ms {
 
 class ThreadPool;
 
-inline uint32_t mag_key(float x) { return f32_bits(x) & 0x7fffffffu; }
+MS_ALWAYS_INLINE uint32_t mag_key(float x) { return f32_bits(x) & 0x7fffffffu; }
 
 constexpr uint32_t kTopkHiBins = 1u << 16;  // level-1 bins: key >> 15
 constexpr uint32_t kTopkLoBins = 1u << 15;  // level-2 bins: key & 0x7fff

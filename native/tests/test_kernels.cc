@@ -337,6 +337,8 @@ static void kernels_vs_reference(int topk_mode) {
     for (DType dt : {DType::F32, DType::BF16, DType::F16}) {
       for (size_t n : {size_t(0), size_t(1), size_t(5), size_t(3072), size_t(65536 + 1500), size_t(200000)}) {
         if (n == 200000 && !(cb.method == Method::Ties)) continue;
+        // below the sampling size every mode runs the histogram path (same as mode 0)
+        if (topk_mode != 0 && (n < 4 * kern::kTopkSample || cb.method != Method::Ties)) continue;
         for (int kind = 0; kind < 2; ++kind) {
           ref::Tensor t = make_tensor(rng, n, cb.mp.size(), kind, dt);
           MergeParams p;
@@ -377,41 +379,50 @@ static void kernels_vs_reference(int topk_mode) {
       }
     }
   }
-  CHECK(cases > 300);
+  CHECK(cases > (topk_mode == 0 ? 300 : 40));
 }
 
 TEST(kernels_match_reference_topk_auto) { kernels_vs_reference(0); }
 TEST(kernels_match_reference_topk_histogram) { kernels_vs_reference(1); }
 TEST(kernels_match_reference_topk_forced_fallback) { kernels_vs_reference(2); }
 
-TEST(topk_sampled_window_fallbacks) {
-  // |delta| = 2 (35%), uniform in (2,3) (30%), 3 (35%) (x 2^-7), density 0.36:
-  // the window around the k-th key holds all the 3s (> n/8 keys) -> too large,
-  // fall back to histograms. density 0.2 (k-th inside the 3s block): the
-  // window is a single key value -> counted, not collected.
+TEST(topk_sampled_window_paths) {
+  // The sampled-window search must give the reference's bits on every path:
+  //  a) heavy ties: |delta| = 2 (35%), uniform (2,3) (30%), 3 (35%) (x 2^-7);
+  //     d = 0.36 puts the k-th key just below the 3s, d = 0.2 inside them,
+  //     d = 0.66 at the 2s: edge groups are counted, not collected.
+  //  b) adversarial: the sampled positions hold only two values A < B and
+  //     every other element lies strictly between -> the window [A, B]
+  //     collects > n/8 keys -> too large -> histogram fallback.
   std::mt19937_64 rng(8);
   const size_t n = 300000;
-  ref::Tensor t;
-  t.base.assign(n, 0.f);
-  t.models.resize(1);
   std::uniform_real_distribution<float> u(0.f, 1.f);
+  auto sgn = [&] { return u(rng) < 0.5f ? -1.f : 1.f; };
+  ref::Tensor heavy, adv;
+  heavy.base.assign(n, 0.f);
+  adv.base.assign(n, 0.f);
+  heavy.models.resize(1);
+  adv.models.resize(1);
   for (size_t j = 0; j < n; ++j) {
     const float r = u(rng);
-    float mag = r < 0.35f ? 3.f : (r < 0.65f ? 2.f + u(rng) : 2.f);
-    t.models[0].push_back((u(rng) < 0.5f ? -mag : mag) * 0.0078125f);
+    const float mag = r < 0.35f ? 3.f : (r < 0.65f ? 2.f + u(rng) : 2.f);
+    heavy.models[0].push_back(sgn() * mag * 0.0078125f);
+    adv.models[0].push_back(sgn() * (1.f + 0.001f + 0.998f * u(rng)));
   }
+  for (uint64_t s = 0; s < kern::kTopkSample; ++s)
+    adv.models[0][kern::topk_sample_position(s, n)] = s % 2 ? 2.f : 1.f;
   TopkModeGuard guard(0, 0);
   MergeParams p;
   p.normalize = false;
-  for (double d : {0.36, 0.2}) {
-    std::vector<ModelParams> mp = {{1, d, false}};
+  struct C { const ref::Tensor* t; double d; uint64_t fallbacks; };
+  for (const C& c : {C{&heavy, 0.36, 0}, C{&heavy, 0.2, 0}, C{&heavy, 0.66, 0}, C{&adv, 0.5, 1}}) {
+    std::vector<ModelParams> mp = {{1, c.d, false}};
     std::vector<float> want, got;
     TensorStats a, b;
-    ref::merge(&want, &a, t, mp, p);
+    ref::merge(&want, &a, *c.t, mp, p);
     const uint64_t before = kern::g_topk_fallbacks.load();
-    run_kernel(&got, &b, t, mp, p, 2);
-    const uint64_t fallbacks = kern::g_topk_fallbacks.load() - before;
-    CHECK_EQ(fallbacks, uint64_t(d == 0.36 ? 1 : 0));
+    run_kernel(&got, &b, *c.t, mp, p, 2);
+    CHECK_EQ(kern::g_topk_fallbacks.load() - before, c.fallbacks);
     std::string why;
     CHECK(same_bits(got, want));
     CHECK(same_stats(b, a, 1e-9, &why));

@@ -32,6 +32,13 @@ extern uint64_t g_topk_sample_min_n;
 // Counts models whose sampled window failed (window missed / too large) and
 // fell back to histograms (observability for tests and tuning).
 extern std::atomic<uint64_t> g_topk_fallbacks;
+// Sample of the top-k window search: kTopkSample stratified, deterministic
+// positions, one per block of n / kTopkSample elements (n >= 4 * kTopkSample).
+constexpr uint64_t kTopkSample = uint64_t(1) << 14;
+inline uint64_t topk_sample_position(uint64_t s, uint64_t n) {
+  const uint64_t blk = n / kTopkSample;
+  return s * blk + (s * 2654435761u) % blk;
+}
 
 void run_linear(const Job& job);
 void run_task_arithmetic(const Job& job);

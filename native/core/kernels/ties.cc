@@ -3,9 +3,10 @@
 // Passes (each over fixed 64Ki-element chunks, tiles of kTile inside):
 //   S   top-k threshold for every trimmed model in one pass: a deterministic
 //       sample of |delta| keys brackets the k-th key in a window [lo, hi];
-//       the pass counts keys > hi and collects the keys inside the window
-//       per chunk; the exact threshold and per-chunk tie counts follow from
-//       the (small) collected set. If the window misses the k-th key or
+//       the pass counts keys > hi, == hi and == lo per chunk and collects
+//       the keys strictly inside the window (so big tie groups at the edges,
+//       common with BF16 deltas, are counted, not stored); the exact
+//       threshold and per-chunk tie counts follow from those. If the window misses the k-th key or
 //       grows too large, those models fall back to A1..A3. Results never
 //       depend on the sample, only the speed does.
 //   A1  level-1 histogram of |delta| keys (key >> 15) for every trimmed model
@@ -32,12 +33,11 @@
 namespace ms::kern {
 
 int g_topk_mode = 0;
-uint64_t g_topk_sample_min_n = uint64_t(1) << 20;  // below: histograms are cheap enough
+uint64_t g_topk_sample_min_n = uint64_t(1) << 19;  // below: histograms are cheap enough
 std::atomic<uint64_t> g_topk_fallbacks{0};
 
 namespace {
 
-constexpr uint64_t kTopkSample = 1u << 14;           // sample size of pass S
 
 // Trim decision for one model.
 struct TrimModel {
@@ -181,9 +181,8 @@ std::vector<bool> select_by_sample(Ctx& ctx, const std::vector<uint32_t>& sel) {
   for (uint64_t l = 0; l < L; ++l) {
     const TrimModel& t = ctx.trim[sel[l]];
     const float* x = job.models[sel[l]];
-    // stratified, deterministic sample positions
     for (uint64_t s = 0; s < S; ++s) {
-      const uint64_t j = (s * n) / S + (s * 2654435761u) % (n / S);
+      const uint64_t j = topk_sample_position(s, n);
       sk[s] = mag_key(round_to(ctx.r, x[j] - job.base[j]));
     }
     const double q = double(t.k) / double(n), center = q * double(S);
@@ -197,9 +196,9 @@ std::vector<bool> select_by_sample(Ctx& ctx, const std::vector<uint32_t>& sel) {
     win[l].lo = r_lo >= int64_t(S) ? 0u : at_desc(r_lo);
     win[l].count_only = win[l].lo == win[l].hi;
   }
-  // pass S
+  // pass S: per chunk, keys > hi, == hi, == lo (counted) and lo < key < hi (collected)
   const uint64_t nc = ctx.nc;
-  std::vector<uint64_t> gt(nc * L, 0), eqc(nc * L, 0);
+  std::vector<uint64_t> gt(nc * L, 0), eq_hi(nc * L, 0), eq_lo(nc * L, 0);
   std::vector<std::vector<uint32_t>> coll(nc * L);
   std::vector<std::atomic<uint64_t>> total(L);
   std::vector<std::atomic<bool>> failed(L);
@@ -213,18 +212,18 @@ std::vector<bool> select_by_sample(Ctx& ctx, const std::vector<uint32_t>& sel) {
     for (uint64_t l = 0; l < L; ++l) {
       if (failed[l].load(std::memory_order_relaxed)) continue;
       const Win wl = win[l];
-      std::vector<uint32_t>& v = coll[c * L + l];
+      const uint64_t x = c * L + l;
+      std::vector<uint32_t>& v = coll[x];
       for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
         const uint64_t m = std::min(kTile, j1 - t0);
         t_delta_keys(kb, job.models[sel[l]] + t0, job.base + t0, m, ctx.r);
-        gt[c * L + l] += t_count_gt(kb, m, wl.hi);
-        if (wl.count_only) {
-          eqc[c * L + l] += t_count_eq(kb, m, wl.lo);
-        } else {
-          const uint32_t span = wl.hi - wl.lo;
-          for (uint64_t j = 0; j < m; ++j)
-            if (kb[j] - wl.lo <= span) v.push_back(kb[j]);  // lo <= key <= hi (unsigned wrap)
-        }
+        gt[x] += t_count_gt(kb, m, wl.hi);
+        eq_hi[x] += t_count_eq(kb, m, wl.hi);
+        if (wl.count_only) continue;
+        eq_lo[x] += t_count_eq(kb, m, wl.lo);
+        const size_t old = v.size();
+        v.resize(old + m);
+        v.resize(old + t_collect_between(v.data() + old, kb, m, wl.lo, wl.hi));
       }
       if (!wl.count_only && total[l].fetch_add(v.size()) + v.size() > cap) failed[l] = true;
     }
@@ -232,31 +231,39 @@ std::vector<bool> select_by_sample(Ctx& ctx, const std::vector<uint32_t>& sel) {
   for (uint64_t l = 0; l < L; ++l) {
     if (failed[l]) continue;
     TrimModel& t = ctx.trim[sel[l]];
-    uint64_t G = 0, C = 0;
+    // rank order: > hi (G), == hi (EH), inside (C), == lo (EL; lo < hi only)
+    uint64_t G = 0, EH = 0, C = 0, EL = 0;
     for (uint64_t c = 0; c < nc; ++c) {
       G += gt[c * L + l];
-      C += win[l].count_only ? eqc[c * L + l] : coll[c * L + l].size();
+      EH += eq_hi[c * L + l];
+      C += coll[c * L + l].size();
+      EL += eq_lo[c * L + l];
     }
-    if (!(G < t.k && t.k <= G + C)) continue;  // window missed the k-th key: fall back
+    if (t.k <= G || t.k > G + EH + C + EL) continue;  // window missed the k-th key: fall back
     t.eq_chunk.assign(nc, 0);
-    if (win[l].count_only) {
-      t.T = win[l].lo;
+    if (t.k <= G + EH) {
+      t.T = win[l].hi;
       t.n_greater = G;
-      t.n_equal = C;
-      for (uint64_t c = 0; c < nc; ++c) t.eq_chunk[c] = eqc[c * L + l];
-    } else {
+      t.n_equal = EH;
+      for (uint64_t c = 0; c < nc; ++c) t.eq_chunk[c] = eq_hi[c * L + l];
+    } else if (t.k <= G + EH + C) {
       std::vector<uint32_t> all;
       all.reserve(C);
       for (uint64_t c = 0; c < nc; ++c) all.insert(all.end(), coll[c * L + l].begin(), coll[c * L + l].end());
-      const TopkSelect s = topk_select(all.data(), all.size(), t.k - G, true, *job.pool);
+      const TopkSelect s = topk_select(all.data(), all.size(), t.k - G - EH, true, *job.pool);
       t.T = s.threshold;
-      t.n_greater = G + s.n_beyond;
+      t.n_greater = G + EH + s.n_beyond;
       t.n_equal = s.n_equal;
       for (uint64_t c = 0; c < nc; ++c) {
         uint64_t e = 0;
         for (uint32_t key : coll[c * L + l]) e += key == t.T;
         t.eq_chunk[c] = e;
       }
+    } else {
+      t.T = win[l].lo;
+      t.n_greater = G + EH + C;
+      t.n_equal = EL;
+      for (uint64_t c = 0; c < nc; ++c) t.eq_chunk[c] = eq_lo[c * L + l];
     }
     ok[l] = true;
   }
@@ -353,13 +360,16 @@ void election_tile(const Ctx& ctx, Bufs& B, uint64_t t0, uint64_t m, const uint3
   for (uint32_t i = 0; i < ctx.M; ++i) {
     const float* x = job.models[i] + t0;
     float* dt = B.dt(i);
+    if (budget[i] == 0) {  // common case: one fused loop
+      t_trim_weigh(dt, B.wd(i), acc, x, b, m, ctx.r, tc[i], job.wr[i], !ctx.sum);
+      continue;
+    }
+    // the one chunk per model where the threshold-tie budget runs out
     t_delta_trim(dt, x, b, m, ctx.r, tc[i]);
-    if (budget[i] > 0) {  // the one chunk where the threshold-tie budget runs out
-      const uint32_t T = ctx.trim[i].T;
-      for (uint64_t j = 0; j < m && budget[i] > 0; ++j) {
-        const float d = round_to(ctx.r, x[j] - b[j]);
-        if (mag_key(d) == T) { dt[j] = d; --budget[i]; }
-      }
+    const uint32_t T = ctx.trim[i].T;
+    for (uint64_t j = 0; j < m && budget[i] > 0; ++j) {
+      const float d = round_to(ctx.r, x[j] - b[j]);
+      if (mag_key(d) == T) { dt[j] = d; --budget[i]; }
     }
     if (ctx.sum) t_weigh_sum(B.wd(i), acc, dt, job.wr[i], m, ctx.r);
     else t_weigh_count(B.wd(i), acc, dt, job.wr[i], m, ctx.r);

@@ -53,6 +53,24 @@ MS_CLONES void t_delta_trim(float* dt, const float* x, const float* b, uint64_t 
   MS_DISPATCH_R(r, delta_trim<R>(dt, x, b, m, tc));
 }
 
+template <class R, bool kCount>
+static MS_INLINE void trim_weigh(float* __restrict dt, float* __restrict wd, float* __restrict acc,
+                                 const float* __restrict x, const float* __restrict b, uint64_t m, uint32_t tc, float wr) {
+  for (uint64_t j = 0; j < m; ++j) {
+    const float d = R::r(x[j] - b[j]);
+    const float t = mag_key(d) >= tc ? d : 0.f;
+    const float v = R::r(wr * t);
+    dt[j] = t;
+    wd[j] = v;
+    acc[j] += kCount ? sgnf(v) : v;
+  }
+}
+MS_CLONES void t_trim_weigh(float* dt, float* wd, float* acc, const float* x, const float* b, uint64_t m, DType r,
+                            uint32_t tc, float wr, bool count) {
+  if (count) { MS_DISPATCH_R(r, (trim_weigh<R, true>(dt, wd, acc, x, b, m, tc, wr))); }
+  else { MS_DISPATCH_R(r, (trim_weigh<R, false>(dt, wd, acc, x, b, m, tc, wr))); }
+}
+
 MS_CLONES uint64_t t_count_eq(const uint32_t* __restrict keys, uint64_t m, uint32_t t) {
   uint32_t c = 0;  // m <= kTile
   for (uint64_t j = 0; j < m; ++j) c += keys[j] == t;
@@ -62,6 +80,41 @@ MS_CLONES uint64_t t_count_eq(const uint32_t* __restrict keys, uint64_t m, uint3
 MS_CLONES uint64_t t_count_gt(const uint32_t* __restrict keys, uint64_t m, uint32_t t) {
   uint32_t c = 0;
   for (uint64_t j = 0; j < m; ++j) c += keys[j] > t;
+  return c;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(MS_NO_CLONES)
+#include <immintrin.h>
+#define MS_HAVE_AVX512_COLLECT 1
+// AVX-512 compress-store: 16 keys per step, order preserved.
+__attribute__((target("avx512f"))) static uint64_t collect_avx512(uint32_t* out, const uint32_t* keys, uint64_t m,
+                                                                  uint32_t lo, uint32_t hi) {
+  uint64_t c = 0, j = 0;
+  const __m512i vlo = _mm512_set1_epi32(int(lo)), vhi = _mm512_set1_epi32(int(hi));
+  for (; j + 16 <= m; j += 16) {
+    const __m512i k = _mm512_loadu_si512(keys + j);
+    const __mmask16 in = _mm512_cmpgt_epu32_mask(k, vlo) & _mm512_cmplt_epu32_mask(k, vhi);
+    _mm512_mask_compressstoreu_epi32(out + c, in, k);
+    c += uint64_t(__builtin_popcount(in));
+  }
+  for (; j < m; ++j) {
+    out[c] = keys[j];
+    c += keys[j] > lo && keys[j] < hi;
+  }
+  return c;
+}
+#endif
+
+uint64_t t_collect_between(uint32_t* out, const uint32_t* keys, uint64_t m, uint32_t lo, uint32_t hi) {
+#ifdef MS_HAVE_AVX512_COLLECT
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  if (avx512) return collect_avx512(out, keys, m, lo, hi);
+#endif
+  uint64_t c = 0;
+  for (uint64_t j = 0; j < m; ++j) {  // branch-free compaction
+    out[c] = keys[j];
+    c += uint64_t(keys[j] > lo) & uint64_t(keys[j] < hi);
+  }
   return c;
 }
 

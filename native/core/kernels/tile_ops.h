@@ -21,9 +21,16 @@ constexpr uint32_t kNoCandidate = 0xffffffffu;  // margin key of a non-candidate
 void t_delta_keys(uint32_t* keys, const float* x, const float* b, uint64_t m, DType r);
 // d = R(x[j] - b[j]); dt[j] = mag_key(d) >= tc ? d : 0     (tc = 0 keeps all)
 void t_delta_trim(float* dt, const float* x, const float* b, uint64_t m, DType r, uint32_t tc);
+// Fused t_delta_trim + t_weigh_sum / t_weigh_count (count = true):
+// d = R(x - b); dt = mag_key(d) >= tc ? d : 0; wd = R(wr * dt); acc += wd or sign(wd)
+void t_trim_weigh(float* dt, float* wd, float* acc, const float* x, const float* b, uint64_t m, DType r, uint32_t tc,
+                  float wr, bool count);
 // number of j with keys[j] == t / keys[j] > t
 uint64_t t_count_eq(const uint32_t* keys, uint64_t m, uint32_t t);
 uint64_t t_count_gt(const uint32_t* keys, uint64_t m, uint32_t t);
+// Appends the keys with lo < key < hi to out (in order); returns how many.
+// out must have room for m keys.
+uint64_t t_collect_between(uint32_t* out, const uint32_t* keys, uint64_t m, uint32_t lo, uint32_t hi);
 // wd[j] = R(wr * dt[j]); acc[j] += wd[j]          (election sum / task arithmetic sum; F32 accumulation)
 void t_weigh_sum(float* wd, float* acc, const float* dt, float wr, uint64_t m, DType r);
 // wd[j] = R(wr * dt[j]); acc[j] += sign(wd[j])    (count election; exact small integers)
