@@ -9,7 +9,8 @@
 //                                   (20 s per target, one after the other); for the test suite
 //   node scripts/fuzz.mjs --merge   fold what the runs found (native/out/fuzz/work/<target>) into the
 //                                   committed corpus native/fuzz/corpus/<target>, minimized with
-//                                   libFuzzer -merge=1 (seed-* files are always kept)
+//                                   libFuzzer -merge=1: the seed-* files are always kept, other units
+//                                   (<= 2 KB) only if they add coverage beyond the seeds
 //   node scripts/fuzz.mjs [options] fuzz_json ...   only the named targets
 //
 // A finding is any crash, sanitizer report, leak, unexpected exception or
@@ -146,6 +147,7 @@ process.on("SIGINT", () => {
 
 // ---------------------------------------------------------------- --merge
 if (mergeOnly) {
+  const MAX_UNIT = 2048;
   let failed = 0;
   for (const t of targets) {
     const bin = path.join(outDir, t);
@@ -157,15 +159,23 @@ if (mergeOnly) {
     // coverage to it (libFuzzer -merge=1 picks the smallest such units).
     const seeds = listFiles(corpus).filter((f) => f.startsWith("seed-"));
     for (const f of seeds) fs.copyFileSync(path.join(corpus, f), path.join(tmp, f));
-    const others = path.join(outDir, "merge", `${short(t)}-prev`);
+    // Candidates: the committed non-seed units and the runs' work corpus, at
+    // most MAX_UNIT bytes each (keeps the committed corpus well under 1 MB).
+    const others = path.join(outDir, "merge", `${short(t)}-candidates`);
     fs.rmSync(others, { recursive: true, force: true });
     fs.mkdirSync(others, { recursive: true });
-    for (const f of listFiles(corpus).filter((f) => !f.startsWith("seed-")))
-      fs.copyFileSync(path.join(corpus, f), path.join(others, f));
-    fs.mkdirSync(workDir(t), { recursive: true });
+    const candidates = [
+      ...listFiles(corpus).filter((f) => !f.startsWith("seed-")).map((f) => path.join(corpus, f)),
+      ...listFiles(workDir(t)).map((f) => path.join(workDir(t), f)),
+    ];
+    let skipped = 0;
+    for (const p of candidates) {
+      if (fs.statSync(p).size > MAX_UNIT) { ++skipped; continue; }
+      fs.copyFileSync(p, path.join(others, path.basename(p)));
+    }
     const before = listFiles(corpus).length;
     const log = [];
-    const code = await run(bin, ["-merge=1", "-rss_limit_mb=512", "-timeout=10", tmp, others, workDir(t)], (l) => log.push(l));
+    const code = await run(bin, ["-merge=1", "-rss_limit_mb=512", "-timeout=10", tmp, others], (l) => log.push(l));
     if (code !== 0 || interrupted) {
       console.log(log.slice(-20).join("\n"));
       console.log(`[fuzz] ${t}: merge failed (exit ${code})`);
@@ -175,7 +185,10 @@ if (mergeOnly) {
     for (const f of listFiles(corpus).filter((f) => !f.startsWith("seed-"))) fs.rmSync(path.join(corpus, f));
     for (const f of listFiles(tmp).filter((f) => !f.startsWith("seed-"))) fs.copyFileSync(path.join(tmp, f), path.join(corpus, f));
     const after = listFiles(corpus).length;
-    console.log(`[fuzz] ${t}: corpus ${before} -> ${after} files (${seeds.length} seeds), ${dirBytes(corpus)} bytes`);
+    console.log(
+      `[fuzz] ${t}: corpus ${before} -> ${after} files (${seeds.length} seeds), ${dirBytes(corpus)} bytes` +
+        (skipped ? ` (${skipped} candidate units above ${MAX_UNIT} bytes left out)` : ""),
+    );
   }
   const total = ALL.reduce((s, t) => s + dirBytes(corpusDir(t)), 0);
   console.log(`[fuzz] committed corpus: ${total} bytes${total > 1 << 20 ? " -- above 1 MB: consider -max_len or pruning" : ""}`);
@@ -184,7 +197,7 @@ if (mergeOnly) {
 }
 
 // ---------------------------------------------------------------- fuzzing
-const FINDING = /^(crash|leak|timeout|oom|slow-unit)-/;
+const FINDING = /^(crash|leak|timeout|oom)-/;
 async function fuzz(t) {
   for (const d of [workDir(t), artDir(t), path.dirname(logFile(t))]) fs.mkdirSync(d, { recursive: true });
   const artBefore = new Set(listFiles(artDir(t)));
@@ -217,7 +230,7 @@ async function fuzz(t) {
     }
   });
   await new Promise((r) => log.end(r));
-  const found = listFiles(artDir(t)).filter((f) => FINDING.test(f) && !artBefore.has(f) && !f.startsWith("slow-unit-"));
+  const found = listFiles(artDir(t)).filter((f) => FINDING.test(f) && !artBefore.has(f));
   const cov = s.status.match(/cov: (\d+) ft: (\d+) corp: (\d+)\/(\S+)/);
   return { t, code, found, s, cov, secs: (Date.now() - t0) / 1000 };
 }

@@ -1,13 +1,21 @@
 // `npm test`: every suite in order — typecheck, unit (node:test), native C++
 // (plain and ASan/UBSan), production build, browser e2e (Playwright + Chromium).
 // Prints each suite's counts and a closing "N passed, N failed" line.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+
+function hasLibFuzzer() {
+  const probe = spawnSync("sh", ["-c", "command -v clang++ >/dev/null && ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1"]);
+  return probe.status === 0 ? null : "clang++ or libFuzzer not installed (apt-get install -y clang libclang-rt-14-dev)";
+}
 
 const suites = [
   { name: "typecheck", cmd: "npm", args: ["run", "-s", "typecheck"] },
   { name: "unit", cmd: "npm", args: ["run", "-s", "test:unit"] },
   { name: "native", cmd: "make", args: ["-C", "native", "-j2", "test"] },
   { name: "native-sanitizers", cmd: "make", args: ["-C", "native", "-j2", "SAN=1", "test"] },
+  // libFuzzer over the safetensors / index.json / JSON parsers (~75 s); needs clang + libFuzzer
+  // (Debian: clang libclang-rt-14-dev, installed by .ci/run) and is skipped, saying so, without them.
+  { name: "fuzz", cmd: "node", args: ["scripts/fuzz.mjs", "--bounded"], needs: hasLibFuzzer },
   { name: "build", cmd: "npm", args: ["run", "-s", "build"] },
   { name: "e2e", cmd: "npx", args: ["playwright", "test"] },
 ];
@@ -39,6 +47,11 @@ let passed = 0, failed = 0;
 const broken = [];
 for (const suite of suites) {
   if (only.length > 0 && !only.includes(suite.name)) continue;
+  const missing = suite.needs?.();
+  if (missing) {
+    console.log(`\n=== ${suite.name}: SKIPPED — ${missing}`);
+    continue;
+  }
   console.log(`\n=== ${suite.name}`);
   const t0 = Date.now();
   const r = await run(suite);

@@ -1,12 +1,15 @@
 // Strict RFC 8259 parser; see json.h for the guarantees.
 #include "json.h"
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <random>
 #include <string>
-#include <unordered_set>
 
 namespace ms::json {
 
@@ -50,6 +53,52 @@ inline uint32_t put_utf8(char* o, uint32_t cp) {
   o[2] = char(0x80 | ((cp >> 6) & 0x3F)); o[3] = char(0x80 | (cp & 0x3F)); return 4;
 }
 
+// SipHash-1-3 (64-bit) with a per-process random key: duplicate-key
+// detection in big objects hashes keys chosen by whoever wrote the file, so
+// the hash must not be predictable (no crafted collisions, no flooding).
+inline uint64_t rotl64(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+inline void sipround(uint64_t& v0, uint64_t& v1, uint64_t& v2, uint64_t& v3) {
+  v0 += v1; v1 = rotl64(v1, 13); v1 ^= v0; v0 = rotl64(v0, 32);
+  v2 += v3; v3 = rotl64(v3, 16); v3 ^= v2;
+  v0 += v3; v3 = rotl64(v3, 21); v3 ^= v0;
+  v2 += v1; v1 = rotl64(v1, 17); v1 ^= v2; v2 = rotl64(v2, 32);
+}
+uint64_t siphash13(const uint8_t* in, uint64_t len, uint64_t k0, uint64_t k1) {
+  uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
+  uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
+  const uint8_t* end = in + (len & ~uint64_t(7));
+  for (; in != end; in += 8) {
+    uint64_t m = 0;
+    for (int i = 7; i >= 0; --i) m = (m << 8) | in[i];  // little-endian load
+    v3 ^= m; sipround(v0, v1, v2, v3); v0 ^= m;
+  }
+  uint64_t b = len << 56;
+  for (uint64_t i = 0; i < (len & 7); ++i) b |= uint64_t(in[i]) << (8 * i);
+  v3 ^= b; sipround(v0, v1, v2, v3); v0 ^= b;
+  v2 ^= 0xff;
+  sipround(v0, v1, v2, v3); sipround(v0, v1, v2, v3); sipround(v0, v1, v2, v3);
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+struct HashKey { uint64_t k0, k1; };
+const HashKey& hash_key() {
+  static const HashKey key = [] {
+    // Entropy: the OS RNG when available, plus ASLR addresses and the clock.
+    uint64_t a = 0, b = 0;
+    try {
+      std::random_device rd;
+      a = (uint64_t(rd()) << 32) ^ rd();
+      b = (uint64_t(rd()) << 32) ^ rd();
+    } catch (...) {
+    }
+    static int anchor;
+    const uint64_t t = uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+    a ^= uint64_t(reinterpret_cast<uintptr_t>(&anchor)) * 0x9E3779B97F4A7C15ULL;
+    b ^= t * 0xC2B2AE3D27D4EB4FULL ^ uint64_t(reinterpret_cast<uintptr_t>(&a));
+    return HashKey{a, b};
+  }();
+  return key;
+}
+
 std::string printable(uint8_t c) {
   char buf[16];
   if (c >= 0x20 && c < 0x7F) std::snprintf(buf, sizeof buf, "'%c'", c);
@@ -73,12 +122,16 @@ bool valid_utf8(uint64_t* bad_offset, const uint8_t* s, uint64_t len) {
 class Parser {
  public:
   Parser(const char* data, uint64_t len, const ParseOptions& o, Document* doc)
-      : s_(reinterpret_cast<const uint8_t*>(data)), n_(len), max_depth_(o.max_depth), doc_(doc) {}
+      : s_(reinterpret_cast<const uint8_t*>(data)), n_(len), max_depth_(o.max_depth),
+        max_values_(std::min<uint64_t>(o.max_values, kMaxNodes)), doc_(doc) {}
 
   bool run() {
+    // 32-bit arena offsets and skip pointers: the input must stay below 4 GiB.
+    if (n_ > kMaxInput)
+      return fail(ErrorKind::TooLarge, 0, "input of " + std::to_string(n_) + " bytes is larger than 4 GiB");
     // Strings and number texts are disjoint slices of the input and decode to
     // at most their raw length, so an arena of n_ bytes never overflows and
-    // never moves (key string_views into it stay valid while parsing).
+    // never moves (pages that are never written are never touched).
     doc_->arena_.reset(new char[n_ ? n_ : 1]);
     doc_->arena_len_ = 0;
     if (!value(0)) return false;
@@ -93,18 +146,42 @@ class Parser {
 
  private:
   using Node = Document::Node;
+  static constexpr uint64_t kMaxInput = UINT32_MAX;      // arena offsets are 32-bit
+  static constexpr uint64_t kMaxNodes = UINT32_MAX;      // skip pointers are 32-bit
+  static constexpr uint64_t kMaxN = (uint64_t(1) << 29) - 1;  // Node::n() has 29 bits
+  static constexpr size_t kLinearKeys = 16;              // objects up to this size: pairwise check
+
+  // An object key: its tape node and its byte offset in the input.
+  struct KeyRef {
+    uint32_t node;
+    uint32_t off;
+  };
+
   const uint8_t* s_;
   uint64_t n_, p_ = 0;
   uint32_t max_depth_;
+  uint64_t max_values_;
   Document* doc_;
-  // Keys seen so far in the open object at each depth (linear scan while
-  // small, hash set once an object grows, so big headers stay O(n)).
-  std::vector<std::vector<std::string_view>> keys_;
-  std::vector<std::unordered_set<std::string_view>> key_sets_;
-  static constexpr size_t kLinearKeys = 16;
+  // Keys of every open object, outermost first; open_[i] is where the keys of
+  // the i-th open object start. Duplicates are looked for when an object
+  // closes (8 bytes per key while open; nothing to clear between siblings).
+  std::vector<KeyRef> keys_;
+  std::vector<size_t> open_;
 
+  // Every error goes through here. A duplicate key among the open objects'
+  // keys precedes any later error in the input (a streaming check would have
+  // stopped at it), so it is reported instead: errors come in input order.
   bool fail(ErrorKind k, uint64_t off, std::string m) {
-    kind = k; err_off = off; msg = std::move(m);
+    KeyRef d{0, 0};
+    if (earliest_duplicate(&d)) {
+      kind = ErrorKind::DuplicateKey;
+      err_off = d.off;
+      msg = "duplicate key \"" + std::string(key_of(d).substr(0, 200)) + "\"";
+    } else {
+      kind = k;
+      err_off = off;
+      msg = std::move(m);
+    }
     return false;
   }
   bool eof_fail(const char* expected) {
@@ -113,9 +190,62 @@ class Parser {
   void skip_ws() {
     while (p_ < n_ && (s_[p_] == ' ' || s_[p_] == '\t' || s_[p_] == '\n' || s_[p_] == '\r')) ++p_;
   }
-  uint64_t push(Type t, uint32_t n, uint64_t a) {
-    doc_->nodes_.push_back(Node{t, {0, 0, 0}, n, a});
-    return doc_->nodes_.size() - 1;
+  // Appends a tape node; fails (TooLarge at input offset `at`) once the
+  // value budget is spent. n <= kMaxN and a < 2^32 are the callers' duty.
+  bool push(Type t, uint64_t n, uint64_t a, uint64_t at) {
+    if (doc_->nodes_.size() >= max_values_)
+      return fail(ErrorKind::TooLarge, at,
+                  "more than " + std::to_string(max_values_) + " values and keys in the document (a limit on memory use)");
+    doc_->nodes_.push_back(Node{uint32_t(a), uint32_t(n << 3) | uint32_t(t)});
+    return true;
+  }
+  void close_container(uint64_t idx, Type t, uint64_t count) {
+    Node& nd = doc_->nodes_[idx];  // by index: children may have reallocated the tape
+    nd.tn = uint32_t(count << 3) | uint32_t(t);
+    nd.a = uint32_t(doc_->nodes_.size());
+  }
+
+  std::string_view key_of(const KeyRef& r) const {
+    const Node& nd = doc_->nodes_[r.node];
+    return std::string_view(doc_->arena_.get() + nd.a, nd.n());
+  }
+  // The earliest key (in input order) of keys_[from, to) that repeats an
+  // earlier key of the same range (keys_ is in input order). Pairwise for
+  // small objects, else an open-addressing table of 4-byte slots built for
+  // this check only: O(k), and no state to clear between sibling objects.
+  bool duplicate_in(size_t from, size_t to, KeyRef* out) {
+    const size_t k = to - from;
+    if (k < 2) return false;
+    if (k <= kLinearKeys) {
+      for (size_t i = from + 1; i < to; ++i)
+        for (size_t j = from; j < i; ++j)
+          if (key_of(keys_[i]) == key_of(keys_[j])) { *out = keys_[i]; return true; }
+      return false;
+    }
+    size_t cap = 64;
+    while (cap < 2 * k) cap *= 2;  // load <= 1/2
+    std::vector<uint32_t> slots(cap, 0);  // 0 = empty, else 1 + index into keys_[from, to)
+    const HashKey& hk = hash_key();
+    for (size_t i = from; i < to; ++i) {
+      const std::string_view key = key_of(keys_[i]);
+      size_t h = size_t(siphash13(reinterpret_cast<const uint8_t*>(key.data()), key.size(), hk.k0, hk.k1)) & (cap - 1);
+      for (;; h = (h + 1) & (cap - 1)) {
+        if (slots[h] == 0) { slots[h] = uint32_t(i - from + 1); break; }
+        if (key_of(keys_[from + slots[h] - 1]) == key) { *out = keys_[i]; return true; }
+      }
+    }
+    return false;
+  }
+  bool earliest_duplicate(KeyRef* out) {
+    bool found = false;
+    for (size_t i = 0; i < open_.size(); ++i) {
+      KeyRef d;
+      if (duplicate_in(open_[i], i + 1 < open_.size() ? open_[i + 1] : keys_.size(), &d) && (!found || d.off < out->off)) {
+        *out = d;
+        found = true;
+      }
+    }
+    return found;
   }
 
   bool value(uint32_t depth) {
@@ -125,7 +255,7 @@ class Parser {
     switch (c) {
       case '{': return object(depth + 1);
       case '[': return array(depth + 1);
-      case '"': return string(nullptr);
+      case '"': return string();
       case 't': return literal("true", Type::True);
       case 'f': return literal("false", Type::False);
       case 'n': return literal("null", Type::Null);
@@ -139,9 +269,9 @@ class Parser {
     const uint64_t k = std::strlen(word);
     if (n_ - p_ < k || std::memcmp(s_ + p_, word, k) != 0)
       return fail(ErrorKind::Syntax, p_, std::string("invalid literal, expected ") + word);
+    const uint64_t at = p_;
     p_ += k;
-    push(t, 0, 0);
-    return true;
+    return push(t, 0, 0, at);
   }
 
   bool number() {
@@ -163,10 +293,9 @@ class Parser {
       while (digit(p_)) ++p_;
     }
     const uint64_t len = p_ - start;
-    if (len > std::numeric_limits<uint32_t>::max())
-      return fail(ErrorKind::TooLarge, start, "number literal longer than 4 GiB");
+    if (len > kMaxN) return fail(ErrorKind::TooLarge, start, "number literal longer than 512 MiB");
+    if (!push(Type::Number, len, doc_->arena_len_, start)) return false;
     std::memcpy(doc_->arena_.get() + doc_->arena_len_, s_ + start, len);
-    push(Type::Number, uint32_t(len), doc_->arena_len_);
     doc_->arena_len_ += len;
     return true;
   }
@@ -184,8 +313,8 @@ class Parser {
   }
 
   // Parses the string at p_ (which is '"'), decodes it into the arena and
-  // pushes a String node. If key != nullptr, also returns a view of it.
-  bool string(std::string_view* key) {
+  // pushes a String node.
+  bool string() {
     const uint64_t start = p_;
     ++p_;
     char* out = doc_->arena_.get() + doc_->arena_len_;
@@ -237,18 +366,17 @@ class Parser {
       olen += k;
       p_ += k;
     }
-    if (olen > std::numeric_limits<uint32_t>::max())
-      return fail(ErrorKind::TooLarge, start, "string longer than 4 GiB");
-    push(Type::String, uint32_t(olen), doc_->arena_len_);
+    if (olen > kMaxN) return fail(ErrorKind::TooLarge, start, "string longer than 512 MiB");
+    if (!push(Type::String, olen, doc_->arena_len_, start)) return false;
     doc_->arena_len_ += olen;
-    if (key) *key = std::string_view(out, olen);
     return true;
   }
 
   bool array(uint32_t depth) {
     if (depth > max_depth_)
       return fail(ErrorKind::Depth, p_, "nesting deeper than " + std::to_string(max_depth_) + " levels");
-    const uint64_t idx = push(Type::Array, 0, 0);
+    const uint64_t idx = doc_->nodes_.size();
+    if (!push(Type::Array, 0, 0, p_)) return false;
     ++p_;
     uint64_t count = 0;
     skip_ws();
@@ -257,8 +385,7 @@ class Parser {
     } else {
       for (;;) {
         if (!value(depth)) return false;
-        if (++count > std::numeric_limits<uint32_t>::max())
-          return fail(ErrorKind::TooLarge, p_, "array with more than 2^32-1 elements");
+        if (++count > kMaxN) return fail(ErrorKind::TooLarge, p_, "array with more than 2^29-1 elements");
         skip_ws();
         if (p_ >= n_) return eof_fail("',' or ']'");
         if (s_[p_] == ',') { ++p_; continue; }
@@ -266,20 +393,17 @@ class Parser {
         return fail(ErrorKind::Syntax, p_, "unexpected " + printable(s_[p_]) + ", expected ',' or ']'");
       }
     }
-    Node& nd = doc_->nodes_[idx];  // re-fetch: children may have reallocated
-    nd.n = uint32_t(count);
-    nd.a = doc_->nodes_.size();
+    close_container(idx, Type::Array, count);
     return true;
   }
 
   bool object(uint32_t depth) {
     if (depth > max_depth_)
       return fail(ErrorKind::Depth, p_, "nesting deeper than " + std::to_string(max_depth_) + " levels");
-    const uint64_t idx = push(Type::Object, 0, 0);
+    const uint64_t idx = doc_->nodes_.size();
+    if (!push(Type::Object, 0, 0, p_)) return false;
     ++p_;
-    if (keys_.size() <= depth) { keys_.resize(depth + 1); key_sets_.resize(depth + 1); }
-    keys_[depth].clear();
-    key_sets_[depth].clear();
+    open_.push_back(keys_.size());
     uint64_t count = 0;
     skip_ws();
     if (p_ < n_ && s_[p_] == '}') {
@@ -291,19 +415,14 @@ class Parser {
         if (s_[p_] != '"')
           return fail(ErrorKind::Syntax, p_, "unexpected " + printable(s_[p_]) + ", expected a string key");
         const uint64_t key_off = p_;
-        std::string_view key;
-        if (!string(&key)) return false;
-        if (!note_key(depth, key)) {
-          std::string shown(key.substr(0, 200));
-          return fail(ErrorKind::DuplicateKey, key_off, "duplicate key \"" + shown + "\"");
-        }
+        if (!string()) return false;
+        keys_.push_back(KeyRef{uint32_t(doc_->nodes_.size() - 1), uint32_t(key_off)});
         skip_ws();
         if (p_ >= n_) return eof_fail("':'");
         if (s_[p_] != ':') return fail(ErrorKind::Syntax, p_, "unexpected " + printable(s_[p_]) + ", expected ':'");
         ++p_;
         if (!value(depth)) return false;
-        if (++count > std::numeric_limits<uint32_t>::max())
-          return fail(ErrorKind::TooLarge, p_, "object with more than 2^32-1 members");
+        if (++count > kMaxN) return fail(ErrorKind::TooLarge, p_, "object with more than 2^29-1 members");
         skip_ws();
         if (p_ >= n_) return eof_fail("',' or '}'");
         if (s_[p_] == ',') { ++p_; continue; }
@@ -311,30 +430,13 @@ class Parser {
         return fail(ErrorKind::Syntax, p_, "unexpected " + printable(s_[p_]) + ", expected ',' or '}'");
       }
     }
-    // Nested objects at depth+1 are finished, so these lists are ours alone.
-    keys_[depth].clear();
-    key_sets_[depth].clear();
-    Node& nd = doc_->nodes_[idx];
-    nd.n = uint32_t(count);
-    nd.a = doc_->nodes_.size();
+    KeyRef d;
+    if (duplicate_in(open_.back(), keys_.size(), &d))
+      return fail(ErrorKind::DuplicateKey, d.off, "duplicate key");  // fail() names the earliest one
+    keys_.resize(open_.back());
+    open_.pop_back();
+    close_container(idx, Type::Object, count);
     return true;
-  }
-
-  // Returns false if key was already seen in the object open at depth.
-  bool note_key(uint32_t depth, std::string_view key) {
-    auto& list = keys_[depth];
-    auto& set = key_sets_[depth];
-    if (set.empty()) {
-      for (const auto& k : list)
-        if (k == key) return false;
-      list.push_back(key);
-      if (list.size() > kLinearKeys) {
-        set.insert(list.begin(), list.end());
-        list.clear();
-      }
-      return true;
-    }
-    return set.insert(key).second;
   }
 };
 
@@ -353,13 +455,13 @@ ParseResult parse(const char* data, uint64_t len, const ParseOptions& opts) {
 
 // ---------------------------------------------------------------- Value
 
-Type Value::type() const { return doc_->nodes_[idx_].type; }
+Type Value::type() const { return doc_->nodes_[idx_].type(); }
 
 std::string_view Value::str() const {
   if (!valid()) return {};
   const auto& nd = doc_->nodes_[idx_];
-  if (nd.type != Type::String && nd.type != Type::Number) return {};
-  return std::string_view(doc_->arena_.get() + nd.a, nd.n);
+  if (nd.type() != Type::String && nd.type() != Type::Number) return {};
+  return std::string_view(doc_->arena_.get() + nd.a, nd.n());
 }
 
 double Value::as_double() const {
@@ -410,7 +512,7 @@ bool Value::as_u64(uint64_t* out) const {
 uint64_t Value::size() const {
   if (!valid()) return 0;
   const auto& nd = doc_->nodes_[idx_];
-  return (nd.type == Type::Array || nd.type == Type::Object) ? nd.n : 0;
+  return (nd.type() == Type::Array || nd.type() == Type::Object) ? nd.n() : 0;
 }
 
 Value Value::get(std::string_view key) const {

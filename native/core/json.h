@@ -7,10 +7,22 @@
 // an error of their own kind so callers can map them to their own code.
 //
 // The parser never throws for bad input: it returns a ParseResult with the
-// byte offset of the problem. Recursion is bounded by max_depth.
+// byte offset of the problem. Recursion is bounded by max_depth. When an
+// input has several problems, the first one in input order is reported.
 //
-// Memory: the document is a flat pre-order "tape" of 16-byte nodes plus an
-// arena holding decoded strings and raw number text (arena <= input size).
+// Memory (hostile inputs are expected: safetensors headers may be 100 MB):
+// the document is a flat pre-order "tape" of 8-byte nodes, one per value and
+// one per object key, plus an arena holding decoded strings and raw number
+// text (arena <= input size). The node count is capped by
+// ParseOptions::max_values (default 2^24, i.e. at most 128 MiB of tape), so
+// whatever the input the parser allocates at most about the input size plus
+// 300 MiB (measured on 100 MB hostile inputs; "[1,1,1,...]" used to cost
+// ~16 bytes per input byte: +1 GB for a 100 MB header). Duplicate keys are
+// looked for when an object closes (8 bytes per open key; big objects use a
+// table hashed with SipHash under a per-process random key, so crafted keys
+// cannot make it quadratic).
+// Limits of the compact tape: input < 4 GiB, strings < 512 MiB, containers
+// < 2^29 members; beyond them parse fails with ErrorKind::TooLarge.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -29,11 +41,18 @@ enum class ErrorKind : uint8_t {
   Escape,        // bad backslash escape or lone surrogate
   Depth,         // nesting deeper than ParseOptions::max_depth
   DuplicateKey,  // same key twice in one object
-  TooLarge,      // a string or container beyond the 32-bit limits of the tape
+  TooLarge,      // more values than ParseOptions::max_values, or beyond the tape's
+                 // limits (input >= 4 GiB, string >= 512 MiB, container >= 2^29 members)
 };
 
 struct ParseOptions {
   uint32_t max_depth = 64;  // containers nested deeper than this are rejected
+  // Budget of tape nodes: every value and every object key counts one, so
+  // {"a":[1,2]} holds 5. Bounds the tape to 8 * max_values bytes. The default
+  // holds a safetensors header at the 100 MB limit made of ordinary entries
+  // (~12 values per ~100-byte tensor entry: ~12M values; real checkpoints
+  // have at most ~10^5 tensors per file). Exceeding it: ErrorKind::TooLarge.
+  uint64_t max_values = uint64_t(1) << 24;
 };
 
 class Document;
@@ -100,7 +119,7 @@ class Document {
   // Index of the node after the subtree at i (used by iterators).
   uint64_t next(uint64_t i) const {
     const Node& nd = nodes_[i];
-    return (nd.type == Type::Array || nd.type == Type::Object) ? nd.a : i + 1;
+    return (nd.type() == Type::Array || nd.type() == Type::Object) ? nd.a : i + 1;
   }
 
  private:
@@ -109,13 +128,14 @@ class Document {
   // String/Number: a = arena offset, n = length.  Array/Object: a = index one
   // past the subtree (skip pointer), n = element/member count; object members
   // are stored as key (String) node followed by the value's subtree.
+  // 8 bytes: the type lives in the low 3 bits of tn, n in the high 29 bits.
   struct Node {
-    Type type;
-    uint8_t pad_[3];
-    uint32_t n;
-    uint64_t a;
+    uint32_t a;
+    uint32_t tn;
+    Type type() const { return Type(tn & 7u); }
+    uint32_t n() const { return tn >> 3; }
   };
-  static_assert(sizeof(Node) == 16, "tape node must stay 16 bytes");
+  static_assert(sizeof(Node) == 8, "tape node must stay 8 bytes");
   std::vector<Node> nodes_;
   std::unique_ptr<char[]> arena_;
   uint64_t arena_len_ = 0;

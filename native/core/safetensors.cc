@@ -254,8 +254,11 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* buf, uint64_t buf_len,
   h.header_len = n;
   h.data_start = 8 + n;
   h.file_size = file_size;
+  // No reserve(root.size()): members are counted before any is validated, so
+  // a hostile header of millions of tiny members ({"a":0,"b":0,...}) would
+  // allocate ~96 bytes per member up front (648 MB for a 60 MB header).
+  // Only valid entries (>= 46 header bytes each) are appended.
   std::vector<RawTensor> raw;
-  raw.reserve(root.size());
   for (const auto m : root.members()) {
     if (m.key == "__metadata__") {
       if (m.value.is_null()) continue;  // serde's Option: null means absent
