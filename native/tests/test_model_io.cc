@@ -22,43 +22,15 @@
 #include "sha256.h"
 #include "shard_writer.h"
 #include "test_main.h"
+#include "test_util.h"
 
 using ms::ErrorCode;
 using ms::StDtype;
 
 namespace {
 
-template <class F, class... S>
-void expect_err(int line, F&& fn, ErrorCode code, const S&... needles) {
-  try {
-    fn();
-  } catch (const ms::MergeError& e) {
-    const std::string msg = e.what();
-    if (e.code() != code) {
-      std::fprintf(stderr, "  line %d: expected %s, got %s: %s\n", line, ms::error_code_name(code), e.code_name(),
-                   msg.c_str());
-      ++mstest::failures_in_case();
-      return;
-    }
-    for (const std::string& n : {std::string(needles)...}) {
-      if (msg.find(n) == std::string::npos) {
-        std::fprintf(stderr, "  line %d: %s message lacks \"%s\": %s\n", line, e.code_name(), n.c_str(), msg.c_str());
-        ++mstest::failures_in_case();
-      }
-    }
-    return;
-  }
-  std::fprintf(stderr, "  line %d: expected %s, nothing thrown\n", line, ms::error_code_name(code));
-  ++mstest::failures_in_case();
-}
-#define EXPECT_ERR(stmt, code, ...) expect_err(__LINE__, [&] { stmt; }, ErrorCode::code, __VA_ARGS__)
-
-std::string le64(uint64_t n) {
-  std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[i] = char(uint8_t(n >> (8 * i)));
-  return s;
-}
-std::string st_file(const std::string& header, const std::string& data) { return le64(header.size()) + header + data; }
+using mstest::le64;
+using mstest::st_file;
 
 std::string read_all(const std::string& p) {
   std::ifstream f(p, std::ios::binary);
