@@ -2,7 +2,17 @@
 // Plain data only: the N-API binding converts these objects to C++ structs.
 // Counts are JS numbers (exact up to 2^53, far above any tensor size).
 
-export type MergeMethod = "linear" | "task_arithmetic" | "ties" | "ties_sv";
+export type MergeMethod =
+  | "linear"
+  | "task_arithmetic"
+  | "ties"
+  | "ties_sv"
+  | "breadcrumbs"
+  | "breadcrumbs_ties"
+  | "dare_linear"
+  | "dare_ties"
+  | "slerp"
+  | "model_stock";
 export type Consensus = "sum" | "count";
 export type SlackScope = "model" | "tensor";
 export type StorageDtype = "F32" | "F16" | "BF16";
@@ -14,6 +24,7 @@ export interface NativeModelInput {
   weight: number;
   density: number; // >= 1 keeps the whole task vector
   favored: boolean; // ties_sv: the SFT model
+  gamma: number; // breadcrumbs*: fraction of largest-magnitude entries removed (mergekit default 0.01)
 }
 
 export interface NativeMergeRequest {
@@ -26,6 +37,25 @@ export interface NativeMergeRequest {
   outDtype: StorageDtype | null;
   slack: number;
   slackScope: SlackScope;
+  /** dare_*: rescale each sparsified task vector to its original L1 norm (mergekit default true for dare). */
+  rescale: boolean;
+  /** dare_*: seed of the counter-based keep/drop generator (integer in [0, 2^53)); see docs/merge-methods.md. */
+  seed: number;
+  /**
+   * breadcrumbs*: when int(gamma * numel) is 0, mergekit's slice `[n_bot:-0]` is empty and the
+   * whole task vector is dropped. false reproduces that; true keeps the int(density * numel)
+   * largest entries (the intended behaviour).
+   */
+  keepIfNoOutliers: boolean;
+  /** slerp: interpolation factor from the base (0) to the other model (1). */
+  t: number;
+  /** model_stock: one interpolation ratio per row (last dimension) instead of per tensor. */
+  filterWise: boolean;
+  /**
+   * Analysis only (outDir null), ties family: statistics for every combination of these
+   * densities across the models, from one pass (result.sweep). null = a single analysis.
+   */
+  densities: number[] | null;
   /** null only for `linear` (no base model); the first model then defines the tensor set. */
   basePath: string | null;
   models: NativeModelInput[];
@@ -51,6 +81,9 @@ export interface NativeModelTensorStats {
   contributing: number;
   inConflict: number; // non-zero trimmed entries at sign-conflict positions
   conflictsWon: number; // conflict positions where this model's sign is elected
+  nTopRemoved: number; // breadcrumbs*: largest-magnitude entries removed (0 otherwise)
+  topThreshold: number | null; // breadcrumbs*: smallest removed |delta| among them (null when none)
+  rescaleFactor: number | null; // dare_* with rescale: the L1 factor applied (null: not rescaled)
 }
 
 export interface NativeTensorStats {
@@ -64,7 +97,14 @@ export interface NativeTensorStats {
   majorityNegative: number;
   svCandidates: number;
   svReserved: number;
+  interpolationT: number | null; // model_stock: the (mean over rows) interpolation ratio t; slerp: the recipe t
   models: NativeModelTensorStats[]; // recipe order
+}
+
+/** One grid point of a density sweep: the statistics a single analysis at these densities returns. */
+export interface NativeSweepPoint {
+  densities: number[]; // per model, recipe order
+  tensors: NativeTensorStats[]; // sorted by name
 }
 
 export interface NativeShardFile {
@@ -82,6 +122,7 @@ export interface NativeMergeResult {
   bytesWritten: number;
   seconds: number;
   slackBudget: number | null; // ties_sv model scope: R
+  sweep: NativeSweepPoint[] | null; // request.densities given: every combination, first model's density varying slowest
 }
 
 export type MergePhase = "plan" | "slack" | "merge" | "analyze";
