@@ -51,17 +51,40 @@ ms::EngineRequest RequestFromJs(const Napi::Object& obj) {
   Napi::Env env = obj.Env();
   ms::EngineRequest r;
   const std::string method = String(obj, "method", false);
-  if (method == "linear") r.params.method = ms::Method::Linear;
-  else if (method == "task_arithmetic") r.params.method = ms::Method::TaskArithmetic;
-  else if (method == "ties") r.params.method = ms::Method::Ties;
-  else if (method == "ties_sv") r.params.method = ms::Method::TiesSV;
-  else throw Napi::TypeError::New(env, "merge request: unknown method " + method);
+  bool known = false;
+  for (ms::Method m : {ms::Method::Linear, ms::Method::TaskArithmetic, ms::Method::Ties, ms::Method::TiesSV,
+                       ms::Method::Breadcrumbs, ms::Method::BreadcrumbsTies, ms::Method::DareLinear,
+                       ms::Method::DareTies, ms::Method::Slerp, ms::Method::ModelStock})
+    if (method == ms::method_name(m)) {
+      r.params.method = m;
+      known = true;
+    }
+  if (!known) throw Napi::TypeError::New(env, "merge request: unknown method " + method);
   const std::string consensus = String(obj, "consensus", false);
   r.params.consensus = consensus == "count" ? ms::Consensus::Count : ms::Consensus::Sum;
   r.params.normalize = Bool(obj, "normalize");
   r.params.lambda = Number(obj, "lambda");
   r.params.slack = Number(obj, "slack");
   r.params.slack_scope = String(obj, "slackScope", false) == "tensor" ? ms::SlackScope::Tensor : ms::SlackScope::Model;
+  r.params.rescale = Bool(obj, "rescale");
+  const double seed = Number(obj, "seed");
+  if (!(seed >= 0 && seed <= 9007199254740991.0 && std::floor(seed) == seed))
+    throw Napi::TypeError::New(env, "merge request: 'seed' must be an integer in [0, 2^53)");
+  r.params.seed = uint64_t(seed);
+  r.params.keep_if_no_outliers = Bool(obj, "keepIfNoOutliers");
+  r.params.t = Number(obj, "t");
+  r.params.filter_wise = Bool(obj, "filterWise");
+  Napi::Value densities = Field(obj, "densities");
+  if (!densities.IsNull()) {
+    if (!densities.IsArray()) throw Napi::TypeError::New(env, "merge request: 'densities' must be null or an array");
+    Napi::Array da = densities.As<Napi::Array>();
+    for (uint32_t i = 0; i < da.Length(); ++i) {
+      Napi::Value v = da.Get(i);
+      if (!v.IsNumber()) throw Napi::TypeError::New(env, "merge request: 'densities' entries must be numbers");
+      r.densities.push_back(v.As<Napi::Number>().DoubleValue());
+    }
+    r.sweep = true;
+  }
   const std::string compute = String(obj, "computeDtype", false);
   if (compute == "storage") r.compute = ms::ComputeMode::Storage;
   else {
@@ -89,6 +112,7 @@ ms::EngineRequest RequestFromJs(const Napi::Object& obj) {
     em.params.weight = Number(m, "weight");
     em.params.density = Number(m, "density");
     em.params.favored = Bool(m, "favored");
+    em.params.gamma = Number(m, "gamma");
     r.models.push_back(std::move(em));
   }
   return r;
@@ -98,11 +122,14 @@ static Napi::Value NullableThreshold(Napi::Env env, const ms::ModelTensorStats& 
   return m.threshold_valid ? Napi::Number::New(env, m.threshold) : env.Null();
 }
 
-Napi::Object ResultToJs(Napi::Env env, const ms::EngineResult& r) {
-  Napi::Object out = Napi::Object::New(env);
-  Napi::Array tensors = Napi::Array::New(env, r.tensors.size());
-  for (size_t i = 0; i < r.tensors.size(); ++i) {
-    const ms::EngineTensorReport& t = r.tensors[i];
+static Napi::Value NullableFloat(Napi::Env env, bool valid, double v) {
+  return valid ? Napi::Value(Napi::Number::New(env, v)) : env.Null();
+}
+
+static Napi::Array TensorsToJs(Napi::Env env, const std::vector<ms::EngineTensorReport>& reports, bool with_l1) {
+  Napi::Array tensors = Napi::Array::New(env, reports.size());
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const ms::EngineTensorReport& t = reports[i];
     Napi::Object o = Napi::Object::New(env);
     o.Set("name", t.name);
     o.Set("shape", U64Shape(env, t.shape));
@@ -114,6 +141,7 @@ Napi::Object ResultToJs(Napi::Env env, const ms::EngineResult& r) {
     o.Set("majorityNegative", double(t.stats.n_majority_negative));
     o.Set("svCandidates", double(t.stats.sv_candidates));
     o.Set("svReserved", double(t.stats.sv_reserved));
+    o.Set("interpolationT", NullableFloat(env, t.stats.has_interpolation_t, t.stats.interpolation_t));
     Napi::Array models = Napi::Array::New(env, t.stats.models.size());
     for (size_t j = 0; j < t.stats.models.size(); ++j) {
       const ms::ModelTensorStats& m = t.stats.models[j];
@@ -128,16 +156,26 @@ Napi::Object ResultToJs(Napi::Env env, const ms::EngineResult& r) {
       mo.Set("nKeptAtThreshold", double(m.n_kept_at_threshold));
       mo.Set("nnzTrimmed", double(m.nnz_trimmed));
       mo.Set("discarded", double(m.n_discarded_by_sign_election));
-      mo.Set("discardedL1", m.l1_discarded_by_sign_election);
+      // The sweep counts elements; it does not sum their magnitudes (null there).
+      mo.Set("discardedL1", with_l1 ? Napi::Value(Napi::Number::New(env, m.l1_discarded_by_sign_election)) : env.Null());
       mo.Set("rescued", double(m.rescued));
       mo.Set("contributing", double(m.n_contributing));
       mo.Set("inConflict", double(m.in_conflict));
       mo.Set("conflictsWon", double(m.conflicts_won));
+      mo.Set("nTopRemoved", double(m.n_top_removed));
+      mo.Set("topThreshold", NullableFloat(env, m.top_threshold_valid, m.top_threshold));
+      mo.Set("rescaleFactor", NullableFloat(env, m.rescaled, m.rescale_factor));
       models.Set(uint32_t(j), mo);
     }
     o.Set("models", models);
     tensors.Set(uint32_t(i), o);
   }
+  return tensors;
+}
+
+Napi::Object ResultToJs(Napi::Env env, const ms::EngineResult& r) {
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Array tensors = TensorsToJs(env, r.tensors, true);
   out.Set("tensors", tensors);
   Napi::Array shards = Napi::Array::New(env, r.shards.size());
   for (size_t i = 0; i < r.shards.size(); ++i) {
@@ -156,6 +194,20 @@ Napi::Object ResultToJs(Napi::Env env, const ms::EngineResult& r) {
   out.Set("bytesWritten", double(r.bytes_written));
   out.Set("seconds", r.seconds);
   out.Set("slackBudget", r.has_slack_budget ? Napi::Value(Napi::Number::New(env, double(r.slack_budget))) : env.Null());
+  if (r.has_sweep) {
+    Napi::Array sweep = Napi::Array::New(env, r.sweep.size());
+    for (size_t i = 0; i < r.sweep.size(); ++i) {
+      Napi::Object pt = Napi::Object::New(env);
+      Napi::Array d = Napi::Array::New(env, r.sweep[i].densities.size());
+      for (size_t j = 0; j < r.sweep[i].densities.size(); ++j) d.Set(uint32_t(j), r.sweep[i].densities[j]);
+      pt.Set("densities", d);
+      pt.Set("tensors", TensorsToJs(env, r.sweep[i].tensors, false));
+      sweep.Set(uint32_t(i), pt);
+    }
+    out.Set("sweep", sweep);
+  } else {
+    out.Set("sweep", env.Null());
+  }
   return out;
 }
 

@@ -175,10 +175,37 @@ std::vector<TensorPlan> plan_tensors(const EngineRequest& req, const ModelSource
     bool mixed = false;
     for (const InputRef& in : t.models) mixed |= in.storage != ref_st;
     t.compute = compute_for(req.compute, ref_st, mixed);
+    // slerp always runs in float32 (mergekit converts to numpy float32).
+    if (req.params.method == Method::Slerp && req.compute == ComputeMode::Storage) t.compute = DType::F32;
     t.out = req.has_out_dtype ? req.out_dtype : (req.compute != ComputeMode::Storage ? t.compute : ref_st);
     plans.push_back(std::move(t));
   }
   return plans;
+}
+
+// The request's parameters with the per-tensor fields set.
+MergeParams tensor_params(const MergeParams& p, const TensorPlan& t) {
+  MergeParams tp = p;
+  tp.compute = t.compute;
+  tp.tensor_key = dare_tensor_key(t.name);
+  tp.row_len = t.shape.empty() ? t.numel : t.shape.back();
+  return tp;
+}
+
+// One warning for mergekit's breadcrumbs edge case instead of one per tensor.
+void warn_dropped_no_outliers(EngineResult* result) {
+  uint64_t n = 0;
+  std::string first;
+  for (const EngineTensorReport& t : result->tensors)
+    for (const ModelTensorStats& m : t.stats.models)
+      if (m.dropped_no_outliers) {
+        if (n++ == 0) first = t.name;
+      }
+  if (n == 0) return;
+  result->warnings.push_back(
+      "breadcrumbs: int(gamma * numel) is 0 for " + std::to_string(n) + " model tensor(s) (first: '" + first +
+      "'); as in mergekit, their task vectors were dropped entirely. Set `keep_if_no_outliers: true` to keep the "
+      "density fraction instead (docs/merge-methods.md)");
 }
 
 }  // namespace
@@ -305,8 +332,7 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
   std::vector<uint8_t> out_bytes;
   stream(write ? "merge" : "analyze", [&](size_t i, LoadedTensor& lt) {
     const TensorPlan& t = plans[i];
-    MergeParams tp = req.params;
-    tp.compute = t.compute;
+    const MergeParams tp = tensor_params(req.params, t);
     EngineTensorReport& rep = result.tensors[i];
     rep.name = t.name;
     rep.shape = t.shape;
@@ -333,6 +359,8 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
                      svp);
     }
   });
+
+  warn_dropped_no_outliers(&result);
 
   if (writer) {
     check_cancel(cancel);

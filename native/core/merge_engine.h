@@ -37,6 +37,10 @@ struct EngineRequest {
   std::string out_dir;         // existing empty directory for the shards; empty = statistics only
   uint64_t shard_size = 5000000000ull;
   unsigned threads = 0;        // 0 = all cores
+  // Density sweep (analysis only, ties): statistics for every combination of
+  // `densities` across the models instead of one analysis (sweep.h).
+  bool sweep = false;
+  std::vector<double> densities;
 };
 
 struct EngineTensorReport {
@@ -45,6 +49,11 @@ struct EngineTensorReport {
   DType out_dtype = DType::F32;
   bool row_cut = false;         // an embedding of a model was cut to the base's rows/cols
   TensorStats stats;
+};
+
+struct EngineSweepPoint {
+  std::vector<double> densities;             // per model
+  std::vector<EngineTensorReport> tensors;   // sorted by name
 };
 
 struct EngineResult {
@@ -56,6 +65,8 @@ struct EngineResult {
   double seconds = 0;
   bool has_slack_budget = false;
   uint64_t slack_budget = 0;                // ties_sv model scope: R
+  bool has_sweep = false;
+  std::vector<EngineSweepPoint> sweep;      // first model's density varying slowest
 };
 
 struct EngineProgress {

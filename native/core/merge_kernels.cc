@@ -7,6 +7,7 @@
 
 #include "errors.h"
 #include "kernels/common.h"
+#include "kernels/dare_rng.h"
 #include "kernels/kernels.h"
 
 namespace ms {
@@ -17,8 +18,33 @@ const char* method_name(Method m) {
     case Method::TaskArithmetic: return "task_arithmetic";
     case Method::Ties: return "ties";
     case Method::TiesSV: return "ties_sv";
+    case Method::Breadcrumbs: return "breadcrumbs";
+    case Method::BreadcrumbsTies: return "breadcrumbs_ties";
+    case Method::DareLinear: return "dare_linear";
+    case Method::DareTies: return "dare_ties";
+    case Method::Slerp: return "slerp";
+    case Method::ModelStock: return "model_stock";
   }
   return "?";
+}
+
+uint64_t dare_tensor_key(const std::string& tensor_name) { return kern::dare_fnv1a64(tensor_name); }
+uint64_t dare_stream(uint64_t seed, uint64_t tensor_key, uint32_t model_index) {
+  return kern::dare_stream_of(seed, tensor_key, model_index);
+}
+uint64_t dare_draw(uint64_t stream, uint64_t flat_index) { return kern::dare_u53(stream, flat_index); }
+uint64_t dare_keep_threshold(double density) { return kern::dare_threshold_of(density); }
+
+bool method_trims(Method m) {
+  switch (m) {
+    case Method::Ties: case Method::TiesSV: case Method::Breadcrumbs: case Method::BreadcrumbsTies:
+    case Method::DareLinear: case Method::DareTies: return true;
+    default: return false;
+  }
+}
+
+bool method_elects(Method m) {
+  return m == Method::Ties || m == Method::TiesSV || m == Method::BreadcrumbsTies || m == Method::DareTies;
 }
 
 namespace {
@@ -57,6 +83,16 @@ void validate_params(const ModelParams* mp, uint32_t n_models, const MergeParams
     for (uint32_t i = 0; i < n_models; ++i) s += weight_value(mp[i].weight, p.compute);
     if (round_to(p.compute, s) == 0.f) invalid("linear: weights sum to 0; cannot normalize (set normalize: false)");
   }
+  if (p.method == Method::Breadcrumbs || p.method == Method::BreadcrumbsTies)
+    for (uint32_t i = 0; i < n_models; ++i)
+      if (!(mp[i].gamma >= 0 && mp[i].gamma <= 1))
+        invalid(model_str(i) + ": gamma must be a number in [0, 1] (fraction of largest-magnitude entries removed)");
+  if (p.method == Method::Slerp) {
+    if (n_models != 1) invalid("slerp: interpolates the base model and exactly one other model; got " + std::to_string(n_models));
+    if (!(p.t >= 0 && p.t <= 1)) invalid("slerp: t must be a number in [0, 1]");
+  }
+  if (p.method == Method::ModelStock && n_models < 2)
+    invalid("model_stock: needs at least two models besides the base; got " + std::to_string(n_models));
   if (p.method == Method::TiesSV) {
     if (p.consensus != Consensus::Sum) invalid("ties_sv: requires the sum sign election (consensus: sum)");
     if (!std::isfinite(p.slack) || p.slack < 0) invalid("ties_sv: slack must be a finite number >= 0");
@@ -76,6 +112,8 @@ kern::Job make_job(float* out, TensorStats* stats, const float* base, const floa
     if (!models) throw MergeError(ErrorCode::INTERNAL, "merge: null model array list");
     for (uint32_t i = 0; i < n_models; ++i)
       if (!models[i]) throw MergeError(ErrorCode::INTERNAL, "merge: null data for " + model_str(i));
+    if (p.method == Method::ModelStock && p.filter_wise && (p.row_len == 0 || n % p.row_len != 0))
+      throw MergeError(ErrorCode::INTERNAL, "model_stock filter_wise: row length does not divide the tensor");
     if (!base && p.method != Method::Linear)
       throw MergeError(ErrorCode::INTERNAL, std::string(method_name(p.method)) + ": needs a base model tensor");
   }
@@ -101,6 +139,10 @@ kern::Job make_job(float* out, TensorStats* stats, const float* base, const floa
       stats->models[i].density = mp[i].density;
       stats->models[i].k = n;
     }
+    if (p.method == Method::Slerp) {
+      stats->has_interpolation_t = true;
+      stats->interpolation_t = p.t;
+    }
   }
   return job;
 }
@@ -116,7 +158,13 @@ void run(const kern::Job& job, const SlackPlanForTensor* sv) {
     case Method::Linear: kern::run_linear(job); break;
     case Method::TaskArithmetic: kern::run_task_arithmetic(job); break;
     case Method::Ties:
-    case Method::TiesSV: kern::run_ties(job, sv); break;
+    case Method::TiesSV:
+    case Method::Breadcrumbs:
+    case Method::BreadcrumbsTies:
+    case Method::DareLinear:
+    case Method::DareTies: kern::run_ties(job, sv); break;
+    case Method::Slerp: kern::run_slerp(job); break;
+    case Method::ModelStock: kern::run_model_stock(job); break;
   }
 }
 
@@ -136,6 +184,22 @@ void analyze_tensor(TensorStats* stats, const float* base, const float* const* m
   if (!stats) throw MergeError(ErrorCode::INTERNAL, "analyze_tensor: null stats");
   kern::Job job = make_job(nullptr, stats, base, models, n_models, n, mp, p, pool, cancel);
   run(job, sv);
+}
+
+void sweep_tensor(std::vector<TensorStats>* out, const float* base, const float* const* models, uint32_t n_models,
+                  uint64_t n, const ModelParams* mp, const MergeParams& p, const double* densities,
+                  uint32_t n_densities, ThreadPool& pool, const std::atomic<bool>* cancel) {
+  if (!out) throw MergeError(ErrorCode::INTERNAL, "sweep_tensor: null output");
+  if (p.method != Method::Ties)
+    invalid(std::string("density sweep: supported for merge_method ties, got ") + method_name(p.method));
+  if (n_densities == 0 || !densities) invalid("density sweep: give at least one density");
+  for (uint32_t q = 0; q < n_densities; ++q)
+    if (!(densities[q] >= 0) || std::isinf(densities[q]))
+      invalid("density sweep: densities must be finite numbers >= 0, got " + std::to_string(densities[q]));
+  kern::Job job = make_job(nullptr, nullptr, base, models, n_models, n, mp, p, pool, cancel);
+  if (!base && n > 0) throw MergeError(ErrorCode::INTERNAL, "density sweep: needs a base model tensor");
+  kern::check_cancel(cancel);
+  kern::run_sweep(job, densities, n_densities, out);
 }
 
 SlackSummary slack_summarize(const float* base, const float* const* models, uint32_t n_models, uint64_t n,

@@ -1,6 +1,8 @@
 // Per-tensor merge kernels: linear, task_arithmetic, ties (sum/count
-// election) and ties_sv (TIES with a slack variable). They reproduce
-// mergekit's numbers bit-exactly (test/fixtures/golden/README.md is the spec).
+// election), ties_sv (TIES with a slack variable), breadcrumbs(_ties),
+// dare_linear / dare_ties, slerp and model_stock. They reproduce mergekit's
+// numbers (test/fixtures/golden/README.md is the spec; docs/merge-methods.md
+// pins down breadcrumbs' ranking, DARE's generator, slerp and model_stock).
 //
 // ---------------------------------------------------------------------------
 // Inputs. Every tensor arrives as float arrays of n elements, already widened
@@ -106,18 +108,29 @@
 
 namespace ms {
 
-// Room for more mergekit methods (breadcrumbs, dare, slerp, model_stock):
-// add an enumerator, a case in validate_params and a kernel file.
-enum class Method : uint8_t { Linear, TaskArithmetic, Ties, TiesSV };
+// Adding a method: an enumerator, method_name, a case in validate_params and
+// a kernel family (kernels/kernels.h).
+enum class Method : uint8_t {
+  Linear, TaskArithmetic, Ties, TiesSV,
+  Breadcrumbs, BreadcrumbsTies,  // magnitude-outlier trim, without / with sign election
+  DareLinear, DareTies,          // random (Bernoulli) trim + L1 rescale, without / with sign election
+  Slerp, ModelStock,             // interpolations between the base and the model(s)
+};
 enum class Consensus : uint8_t { Sum, Count };
 enum class SlackScope : uint8_t { Model, Tensor };
 
-const char* method_name(Method m);  // "linear", "task_arithmetic", "ties", "ties_sv"
+const char* method_name(Method m);  // mergekit's names: "linear", "task_arithmetic", "ties", "breadcrumbs_ties", ...
+
+// Task-vector methods with a trim step (ties family: top-k / outliers / random).
+bool method_trims(Method m);
+// Task-vector methods with a sign election (ties, ties_sv, breadcrumbs_ties, dare_ties).
+bool method_elects(Method m);
 
 struct ModelParams {
   double weight = 1;     // finite; applied before the election (a negative weight flips the vote)
   double density = 1;    // >= 0; >= 1 keeps the whole task vector (ignored by linear/task_arithmetic)
   bool favored = false;  // ties_sv: exactly one model must be favored
+  double gamma = 0.01;   // breadcrumbs*: fraction of largest |delta| removed, in [0, 1]
 };
 
 struct MergeParams {
@@ -130,7 +143,22 @@ struct MergeParams {
   DType compute = DType::F32;             // F32, or the storage dtype for native compute
   double slack = 0;                       // ties_sv: >= 0
   SlackScope slack_scope = SlackScope::Model;
+  bool rescale = true;                    // dare_*: L1 rescale of each sparsified task vector
+  uint64_t seed = 0;                      // dare_*: generator seed
+  bool keep_if_no_outliers = false;       // breadcrumbs*: see docs/merge-methods.md (false = mergekit)
+  double t = 0.5;                         // slerp: in [0, 1]
+  bool filter_wise = false;               // model_stock: one ratio per row of `row_len`
+  // Per tensor (the engine sets them for each call):
+  uint64_t tensor_key = 0;                // dare_*: dare_tensor_key(name)
+  uint64_t row_len = 0;                   // model_stock filter_wise: last dimension (0 = whole tensor)
 };
+
+// DARE's counter-based generator (docs/merge-methods.md): FNV-1a 64 of the
+// tensor name, and the 53-bit draw u_j of model `i` at flat index j.
+uint64_t dare_tensor_key(const std::string& tensor_name);
+uint64_t dare_stream(uint64_t seed, uint64_t tensor_key, uint32_t model_index);
+uint64_t dare_draw(uint64_t stream, uint64_t flat_index);
+uint64_t dare_keep_threshold(double density);  // keep iff dare_draw(...) < this
 
 // Per model, per tensor. For linear only `weight` is meaningful; for
 // task_arithmetic also nnz_trimmed (= nnz of the task vector) and
@@ -150,6 +178,14 @@ struct ModelTensorStats {
   uint64_t n_contributing = 0;
   uint64_t in_conflict = 0;        // non-zero trimmed entries at sign-conflict positions
   uint64_t conflicts_won = 0;      // sign-conflict positions where this model contributes
+  // breadcrumbs*: the removed outliers (the n_top largest |delta|); k counts the kept entries.
+  uint64_t n_top_removed = 0;
+  bool top_threshold_valid = false;
+  float top_threshold = 0;         // smallest removed |delta|
+  bool dropped_no_outliers = false;  // mergekit's edge case: int(gamma * numel) == 0 dropped the whole task vector
+  // dare_*: k counts the kept positions.
+  bool rescaled = false;
+  float rescale_factor = 1;        // the L1 ratio applied to the kept entries
 };
 
 struct TensorStats {
@@ -159,6 +195,8 @@ struct TensorStats {
   uint64_t n_majority_negative = 0;         // final elected sign (after ties_sv reservation) is -1
   uint64_t sv_candidates = 0;               // ties_sv: candidate positions in this tensor
   uint64_t sv_reserved = 0;                 // ties_sv: reserved positions (== favored model's rescued)
+  bool has_interpolation_t = false;
+  double interpolation_t = 0;               // model_stock: t (mean over rows if filter_wise); slerp: the recipe t
   std::vector<ModelTensorStats> models;
 };
 
@@ -211,6 +249,16 @@ void merge_tensor(float* out, TensorStats* stats, const float* base, const float
 void analyze_tensor(TensorStats* stats, const float* base, const float* const* models, uint32_t n_models, uint64_t n,
                     const ModelParams* mp, const MergeParams& p, ThreadPool& pool,
                     const std::atomic<bool>* cancel = nullptr, const SlackPlanForTensor* sv = nullptr);
+
+// Density sweep (ties only, statistics only): for every combination of the
+// n_densities values across the models (first model's density varying
+// slowest; mp[i].density is ignored), the statistics analyze_tensor returns
+// at those densities — counts exactly, l1_discarded_by_sign_election up to
+// float64 summation order. out: n_densities^n_models entries. One selection
+// pass plus one counting pass (kernels/sweep.cc).
+void sweep_tensor(std::vector<TensorStats>* out, const float* base, const float* const* models, uint32_t n_models,
+                  uint64_t n, const ModelParams* mp, const MergeParams& p, const double* densities,
+                  uint32_t n_densities, ThreadPool& pool, const std::atomic<bool>* cancel = nullptr);
 
 // ties_sv model scope, pass 1 (refine == null) or refinement pass.
 SlackSummary slack_summarize(const float* base, const float* const* models, uint32_t n_models, uint64_t n,

@@ -26,6 +26,12 @@ struct Json {
   std::vector<Json> arr;
   std::vector<std::pair<std::string, Json>> obj;
 
+  static Json number(double v) {
+    Json j;
+    j.kind = Num;
+    j.num = v;
+    return j;
+  }
   bool has(const std::string& k) const {
     for (auto& kv : obj) if (kv.first == k) return true;
     return false;

@@ -42,8 +42,14 @@ inline uint64_t topk_sample_position(uint64_t s, uint64_t n) {
 
 void run_linear(const Job& job);
 void run_task_arithmetic(const Job& job);
-// Ties and TiesSV (sv: model-scope plan, or null for Ties / tensor scope).
+// The trim/election family: ties, ties_sv, breadcrumbs(_ties), dare_linear,
+// dare_ties (sv: ties_sv model-scope plan, or null).
 void run_ties(const Job& job, const SlackPlanForTensor* sv);
+// Density sweep of ties (kernels/sweep.cc): out gets D^M grid points.
+void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<TensorStats>* out);
+// Interpolations (kernels/interp.cc).
+void run_slerp(const Job& job);
+void run_model_stock(const Job& job);
 SlackSummary run_slack_summarize(const Job& job, const SlackRefineRequest* refine);
 
 }  // namespace ms::kern

@@ -1,4 +1,8 @@
-// ties / ties_sv: magnitude trim (radix top-k), sign election, disjoint merge.
+// The trim / election family: ties and ties_sv (magnitude top-k), breadcrumbs
+// and breadcrumbs_ties (magnitude outliers: a second top-k cut removes the
+// largest entries), dare_linear and dare_ties (counter-based random mask with
+// L1 rescale). *_ties / ties* elect a sign; breadcrumbs and dare_linear do not
+// (every entry contributes, the divisor is the sum of all weights).
 //
 // Passes (each over fixed 64Ki-element chunks, tiles of kTile inside):
 //   S   top-k threshold for every trimmed model in one pass: a deterministic
@@ -14,6 +18,7 @@
 //       skipped for BF16 compute, where keys have 16 zero low bits
 //   A3  per-chunk count of keys == threshold, only when some but not all
 //       threshold ties are kept (lowest flat index first needs chunk offsets)
+//   L1  dare with rescale: per-tile sums of |delta| (all / kept) for the ratio
 //   SV  ties_sv only: margin histograms / per-chunk cutoff counts
 //   M   fused merge: delta, trim, weigh, elect, (reserve), mix, finish, stats
 // Deltas are recomputed from base and models in every pass instead of being
@@ -26,38 +31,42 @@
 #include <vector>
 
 #include "kernels/common.h"
+#include "kernels/dare_rng.h"
 #include "kernels/kernels.h"
+#include "kernels/selection.h"
 #include "kernels/tile_ops.h"
 #include "topk.h"
 
 namespace ms::kern {
 
-int g_topk_mode = 0;
-uint64_t g_topk_sample_min_n = uint64_t(1) << 19;  // below: histograms are cheap enough
-std::atomic<uint64_t> g_topk_fallbacks{0};
-
 namespace {
 
+enum class Sparsify : uint8_t { Magnitude, Outliers, Random };
 
-// Trim decision for one model.
-struct TrimModel {
-  bool all = true;         // density >= 1: keep everything
-  bool none = false;       // k == 0: keep nothing
-  uint64_t k = 0;
-  uint32_t T = 0;          // threshold key (k-th largest |delta|)
-  uint64_t n_greater = 0, n_equal = 0, kept_at = 0;
-  bool partial = false;    // 0 < kept_at < n_equal: chunk-level tie budgets below
-  std::vector<uint64_t> keep_chunk, eq_chunk;
+// breadcrumbs: the removed outliers of one model (a top-k cut of its own).
+struct TopCut {
+  bool active = false;     // n_top > 0 and the model is trimmed
+  bool dropped = false;    // mergekit edge case: n_top == 0 dropped the whole task vector
+  TrimModel cut;           // k = n_top
 };
 
-struct Ctx {
-  const Job* job = nullptr;
-  DType r = DType::F32;
+// dare: the random mask of one model.
+struct DareModel {
+  bool active = false;     // density < 1
+  uint64_t stream = 0, thr = 0;
+  bool scale = false;      // rescale applies (sums above eps)
+  float ratio = 1;
+};
+
+struct Ctx : SelCtx {
   uint32_t M = 0;
-  uint64_t n = 0, nc = 0;
+  Sparsify kind = Sparsify::Magnitude;
+  bool elect = true;       // false: breadcrumbs, dare_linear (every entry contributes)
   bool sum = true;
   int fav = -1;            // favored model (ties_sv)
-  std::vector<TrimModel> trim;
+  std::vector<TrimModel> trim;   // kept set (Magnitude, Outliers); all = true for Random
+  std::vector<TopCut> top;       // Outliers
+  std::vector<DareModel> dare;   // Random
 };
 
 // Per-worker tile scratch.
@@ -93,288 +102,126 @@ Ctx make_ctx(const Job& job) {
   ctx.n = job.n;
   ctx.nc = n_chunks(job.n);
   ctx.sum = job.p->consensus == Consensus::Sum;
+  ctx.elect = method_elects(job.p->method);
+  switch (job.p->method) {
+    case Method::Breadcrumbs: case Method::BreadcrumbsTies: ctx.kind = Sparsify::Outliers; break;
+    case Method::DareLinear: case Method::DareTies: ctx.kind = Sparsify::Random; break;
+    default: ctx.kind = Sparsify::Magnitude; break;
+  }
   if (job.p->method == Method::TiesSV)
     for (uint32_t i = 0; i < ctx.M; ++i)
       if (job.mp[i].favored) ctx.fav = int(i);
   return ctx;
 }
 
-// Histogram pass over |delta| keys of the selected models: bin_of(key, l)
-// returns a bin in [0, n_bins) or -1. hist: sel.size() * n_bins, u64.
-template <class BinOf>
-void delta_hist_pass(const Ctx& ctx, const std::vector<uint32_t>& sel, uint32_t n_bins, BinOf bin_of,
-                     std::vector<uint64_t>& hist) {
-  const Job& job = *ctx.job;
-  const uint64_t L = sel.size();
-  const unsigned nw = job.pool->size();
-  const uint64_t per_worker = L * n_bins;
-  hist.assign(L * n_bins, 0);
-  std::vector<uint32_t> wh(mul_size(nw, per_worker, "histogram"));
-  std::vector<uint32_t> keys(uint64_t(nw) * kTile);
-  for (uint64_t c0 = 0; c0 < ctx.nc; c0 += kChunksPerBatch) {
-    const uint64_t c1 = std::min(ctx.nc, c0 + kChunksPerBatch);
-    std::fill(wh.begin(), wh.end(), 0u);
-    job.pool->parallel_for_worker(c1 - c0, [&](uint64_t t, unsigned w) {
-      check_cancel(job.cancel);
-      const uint64_t c = c0 + t;
-      const uint64_t j1 = std::min(ctx.n, (c + 1) * kChunk);
-      uint32_t* kb = keys.data() + uint64_t(w) * kTile;
-      for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
-        const uint64_t m = std::min(kTile, j1 - t0);
-        for (uint64_t l = 0; l < L; ++l) {
-          uint32_t* h = wh.data() + uint64_t(w) * per_worker + l * n_bins;
-          t_delta_keys(kb, job.models[sel[l]] + t0, job.base + t0, m, ctx.r);
-          for (uint64_t j = 0; j < m; ++j) {
-            const int64_t bin = bin_of(kb[j], l);
-            if (bin >= 0) ++h[bin];
-          }
-        }
-      }
-    });
-    for (unsigned w = 0; w < nw; ++w)
-      for (uint64_t x = 0; x < per_worker; ++x) hist[x] += wh[uint64_t(w) * per_worker + x];
-  }
-}
 
-// Exact threshold by histograms (A1, A2) for the models in `sel`.
-void select_by_histogram(Ctx& ctx, const std::vector<uint32_t>& sel) {
-  if (sel.empty()) return;
-  const uint64_t L = sel.size();
-  std::vector<uint64_t> h1;
-  delta_hist_pass(ctx, sel, kTopkHiBins, [](uint32_t key, uint64_t) -> int64_t { return key >> 15; }, h1);
-  std::vector<uint32_t> bin1(L);
-  std::vector<uint64_t> above1(L);
-  for (uint64_t l = 0; l < L; ++l) {
-    TrimModel& t = ctx.trim[sel[l]];
-    const BinPick p = pick_from_top(h1.data() + l * kTopkHiBins, kTopkHiBins, t.k);
-    bin1[l] = p.bin;
-    above1[l] = p.before;
-    t.T = p.bin << 15;
-    t.n_greater = p.before;
-    t.n_equal = p.in_bin;
-  }
-  // A2: level 2 unless level 1 is exact (BF16 values: low 16 key bits are zero).
-  if (ctx.r != DType::BF16) {
-    std::vector<uint64_t> h2;
-    delta_hist_pass(ctx, sel, kTopkLoBins, [&bin1](uint32_t key, uint64_t l) -> int64_t {
-      return (key >> 15) == bin1[l] ? int64_t(key & 0x7fffu) : -1;
-    }, h2);
-    for (uint64_t l = 0; l < L; ++l) {
-      TrimModel& t = ctx.trim[sel[l]];
-      const BinPick p = pick_from_top(h2.data() + l * kTopkLoBins, kTopkLoBins, t.k - above1[l]);
-      t.T = (bin1[l] << 15) | p.bin;
-      t.n_greater = above1[l] + p.before;
-      t.n_equal = p.in_bin;
-    }
-  }
-}
-
-// Sampled-window selection (pass S). Returns, per model of `sel`, whether it
-// succeeded; on success t.T, n_greater, n_equal and t.eq_chunk are set.
-std::vector<bool> select_by_sample(Ctx& ctx, const std::vector<uint32_t>& sel) {
-  const Job& job = *ctx.job;
-  const uint64_t L = sel.size(), n = ctx.n, S = kTopkSample;
-  std::vector<bool> ok(L, false);
-  struct Win { uint32_t lo, hi; bool count_only; };
-  std::vector<Win> win(L);
-  std::vector<uint32_t> sk(S);
-  for (uint64_t l = 0; l < L; ++l) {
-    const TrimModel& t = ctx.trim[sel[l]];
-    const float* x = job.models[sel[l]];
-    for (uint64_t s = 0; s < S; ++s) {
-      const uint64_t j = topk_sample_position(s, n);
-      sk[s] = mag_key(round_to(ctx.r, x[j] - job.base[j]));
-    }
-    const double q = double(t.k) / double(n), center = q * double(S);
-    const double margin = g_topk_mode == 2 ? 0.0 : 5.0 * std::sqrt(double(S) * q * (1.0 - q)) + 8.0;
-    const int64_t r_hi = int64_t(std::floor(center - margin)), r_lo = int64_t(std::ceil(center + margin));
-    auto at_desc = [&](int64_t rank) {  // rank-th largest sample key (selection, not a sort)
-      std::nth_element(sk.begin(), sk.begin() + rank, sk.end(), std::greater<uint32_t>());
-      return sk[size_t(rank)];
-    };
-    win[l].hi = r_hi < 0 ? 0xffffffffu : at_desc(r_hi);
-    win[l].lo = r_lo >= int64_t(S) ? 0u : at_desc(r_lo);
-    win[l].count_only = win[l].lo == win[l].hi;
-  }
-  // pass S: per chunk, keys > hi, == hi, == lo (counted) and lo < key < hi (collected)
-  const uint64_t nc = ctx.nc;
-  std::vector<uint64_t> gt(nc * L, 0), eq_hi(nc * L, 0), eq_lo(nc * L, 0);
-  std::vector<std::vector<uint32_t>> coll(nc * L);
-  std::vector<std::atomic<uint64_t>> total(L);
-  std::vector<std::atomic<bool>> failed(L);
-  for (uint64_t l = 0; l < L; ++l) { total[l] = 0; failed[l] = false; }
-  const uint64_t cap = std::max<uint64_t>(n / 8, kChunk);  // memory bound for collected keys
-  std::vector<uint32_t> keys(uint64_t(job.pool->size()) * kTile);
-  job.pool->parallel_for_worker(nc, [&](uint64_t c, unsigned w) {
-    check_cancel(job.cancel);
-    const uint64_t j1 = std::min(n, (c + 1) * kChunk);
-    uint32_t* kb = keys.data() + uint64_t(w) * kTile;
-    for (uint64_t l = 0; l < L; ++l) {
-      if (failed[l].load(std::memory_order_relaxed)) continue;
-      const Win wl = win[l];
-      const uint64_t x = c * L + l;
-      std::vector<uint32_t>& v = coll[x];
-      for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
-        const uint64_t m = std::min(kTile, j1 - t0);
-        t_delta_keys(kb, job.models[sel[l]] + t0, job.base + t0, m, ctx.r);
-        gt[x] += t_count_gt(kb, m, wl.hi);
-        eq_hi[x] += t_count_eq(kb, m, wl.hi);
-        if (wl.count_only) continue;
-        eq_lo[x] += t_count_eq(kb, m, wl.lo);
-        const size_t old = v.size();
-        v.resize(old + m);
-        v.resize(old + t_collect_between(v.data() + old, kb, m, wl.lo, wl.hi));
-      }
-      if (!wl.count_only && total[l].fetch_add(v.size()) + v.size() > cap) failed[l] = true;
-    }
-  });
-  for (uint64_t l = 0; l < L; ++l) {
-    if (failed[l]) continue;
-    TrimModel& t = ctx.trim[sel[l]];
-    // rank order: > hi (G), == hi (EH), inside (C), == lo (EL; lo < hi only)
-    uint64_t G = 0, EH = 0, C = 0, EL = 0;
-    for (uint64_t c = 0; c < nc; ++c) {
-      G += gt[c * L + l];
-      EH += eq_hi[c * L + l];
-      C += coll[c * L + l].size();
-      EL += eq_lo[c * L + l];
-    }
-    if (t.k <= G || t.k > G + EH + C + EL) continue;  // window missed the k-th key: fall back
-    t.eq_chunk.assign(nc, 0);
-    if (t.k <= G + EH) {
-      t.T = win[l].hi;
-      t.n_greater = G;
-      t.n_equal = EH;
-      for (uint64_t c = 0; c < nc; ++c) t.eq_chunk[c] = eq_hi[c * L + l];
-    } else if (t.k <= G + EH + C) {
-      std::vector<uint32_t> all;
-      all.reserve(C);
-      for (uint64_t c = 0; c < nc; ++c) all.insert(all.end(), coll[c * L + l].begin(), coll[c * L + l].end());
-      const TopkSelect s = topk_select(all.data(), all.size(), t.k - G - EH, true, *job.pool);
-      t.T = s.threshold;
-      t.n_greater = G + EH + s.n_beyond;
-      t.n_equal = s.n_equal;
-      for (uint64_t c = 0; c < nc; ++c) {
-        uint64_t e = 0;
-        for (uint32_t key : coll[c * L + l]) e += key == t.T;
-        t.eq_chunk[c] = e;
-      }
-    } else {
-      t.T = win[l].lo;
-      t.n_greater = G + EH + C;
-      t.n_equal = EL;
-      for (uint64_t c = 0; c < nc; ++c) t.eq_chunk[c] = eq_lo[c * L + l];
-    }
-    ok[l] = true;
-  }
-  return ok;
+// k = int(density * numel): float64 product, truncated.
+uint64_t k_of(double density, uint64_t n) {
+  const uint64_t k = uint64_t(density * double(n));
+  return k > n ? n : k;  // cannot happen for density < 1; defensive
 }
 
 void plan_trim(Ctx& ctx) {
   const Job& job = *ctx.job;
   ctx.trim.assign(ctx.M, TrimModel{});
-  std::vector<uint32_t> sel;
+  ctx.top.assign(ctx.M, TopCut{});
+  ctx.dare.assign(ctx.M, DareModel{});
+  std::vector<SelReq> reqs;
   for (uint32_t i = 0; i < ctx.M; ++i) {
     TrimModel& t = ctx.trim[i];
     const double d = job.mp[i].density;
-    if (d >= 1.0) { t.all = true; t.k = ctx.n; continue; }
-    t.all = false;
-    t.k = uint64_t(d * double(ctx.n));  // int(density * numel): float64 product, truncated
-    if (t.k > ctx.n) t.k = ctx.n;       // cannot happen for d < 1; defensive
-    if (t.k == 0) { t.none = true; continue; }
-    sel.push_back(i);
-  }
-  if (sel.empty()) return;
-
-  std::vector<uint32_t> hist_sel;
-  if (g_topk_mode != 1 && ctx.n >= std::max(g_topk_sample_min_n, 4 * kTopkSample)) {
-    const std::vector<bool> ok = select_by_sample(ctx, sel);
-    for (size_t l = 0; l < sel.size(); ++l)
-      if (!ok[l]) hist_sel.push_back(sel[l]);
-    g_topk_fallbacks += hist_sel.size();
-  } else {
-    hist_sel = sel;
-  }
-  select_by_histogram(ctx, hist_sel);
-
-  std::vector<uint32_t> part;  // models that keep only some threshold ties and lack chunk counts
-  for (uint32_t i : sel) {
-    TrimModel& t = ctx.trim[i];
-    t.kept_at = t.k - t.n_greater;
-    t.partial = t.kept_at < t.n_equal;
-    if (t.partial && t.eq_chunk.empty()) part.push_back(i);
-  }
-  if (!part.empty()) {
-    // A3: per-chunk tie counts for models that keep only some threshold ties.
-    const uint64_t P = part.size();
-    std::vector<uint64_t> eq(mul_size(ctx.nc, P, "tie counts"), 0);
-    std::vector<uint32_t> keys(uint64_t(job.pool->size()) * kTile);
-    job.pool->parallel_for_worker(ctx.nc, [&](uint64_t c, unsigned w) {
-      check_cancel(job.cancel);
-      const uint64_t j1 = std::min(ctx.n, (c + 1) * kChunk);
-      uint32_t* kb = keys.data() + uint64_t(w) * kTile;
-      for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
-        const uint64_t m = std::min(kTile, j1 - t0);
-        for (uint64_t q = 0; q < P; ++q) {
-          t_delta_keys(kb, job.models[part[q]] + t0, job.base + t0, m, ctx.r);
-          eq[c * P + q] += t_count_eq(kb, m, ctx.trim[part[q]].T);
-        }
-      }
-    });
-    for (uint64_t q = 0; q < P; ++q) {
-      TrimModel& t = ctx.trim[part[q]];
-      t.eq_chunk.resize(ctx.nc);
-      for (uint64_t c = 0; c < ctx.nc; ++c) t.eq_chunk[c] = eq[c * P + q];
+    t.all = true;
+    t.k = ctx.n;
+    if (d >= 1.0) continue;
+    if (ctx.kind == Sparsify::Random) {
+      DareModel& dm = ctx.dare[i];
+      dm.active = true;
+      dm.stream = dare_stream_of(job.p->seed, job.p->tensor_key, i);
+      dm.thr = dare_threshold_of(d);
+      continue;  // t stays "keep all": the mask is applied after the delta
     }
+    t.all = false;
+    uint64_t keep_k = k_of(d, ctx.n);
+    if (ctx.kind == Sparsify::Outliers) {
+      // mergekit magnitude_outliers: keep ascending ranks [n_bot, numel - n_top)
+      const uint64_t target = keep_k;
+      int64_t n_top = int64_t(uint64_t(job.mp[i].gamma * double(ctx.n)));
+      const int64_t n_bot = int64_t(ctx.n) - int64_t(target) - n_top;
+      if (n_bot < 0) n_top += n_bot;
+      TopCut& tc = ctx.top[i];
+      if (n_top == 0 && !job.p->keep_if_no_outliers) {
+        tc.dropped = true;  // slice [n_bot:-0] is empty in mergekit
+        keep_k = 0;
+      } else if (n_top > 0) {
+        tc.active = true;
+        tc.cut.all = false;
+        tc.cut.k = uint64_t(n_top);
+        keep_k = target + uint64_t(n_top);  // the lower cut: top-(n_top + target); the top n_top are removed
+        reqs.push_back({i, &tc.cut});
+      }
+    }
+    t.k = keep_k;
+    if (t.k == 0) { t.none = true; continue; }
+    reqs.push_back({i, &t});
   }
-  for (uint32_t i : sel) {
-    TrimModel& t = ctx.trim[i];
-    if (!t.partial) continue;
-    t.keep_chunk.resize(ctx.nc);
-    distribute_ties(t.keep_chunk.data(), t.eq_chunk.data(), ctx.nc, t.kept_at);
-  }
+  std::stable_sort(reqs.begin(), reqs.end(), [](const SelReq& a, const SelReq& b) { return a.model < b.model; });
+  run_selections(ctx, reqs);
 }
+
 
 // Chunk-level trim parameters: keep iff key >= tc[i]; plus budget[i]
 // threshold ties (key == T) to keep in flat order when only some are kept.
 void chunk_trim(const Ctx& ctx, uint64_t c, uint32_t* tc, uint64_t* budget) {
-  for (uint32_t i = 0; i < ctx.M; ++i) {
-    const TrimModel& t = ctx.trim[i];
-    budget[i] = 0;
-    if (t.all) tc[i] = 0;
-    else if (t.none) tc[i] = 0x80000000u;  // above every key
-    else if (!t.partial) tc[i] = t.T;      // every threshold tie kept
-    else if (t.keep_chunk[c] == t.eq_chunk[c]) tc[i] = t.T;
-    else { tc[i] = t.T + 1; budget[i] = t.keep_chunk[c]; }
-  }
+  for (uint32_t i = 0; i < ctx.M; ++i) chunk_cut(ctx.trim[i], c, &tc[i], &budget[i]);
 }
 
-// One tile up to the election: dt_i, wd_i, acc (sum / count), maj, and the
-// ties_sv margin keys if want_mk.
+// Removes model i's top outliers from dt (breadcrumbs): entries in the
+// top-n_top cut become 0 (tu / budget from chunk_cut of that cut).
+void cut_top_tile(const Ctx& ctx, uint32_t i, float* dt, const float* x, const float* b, uint64_t m, uint32_t tu,
+                  uint64_t* budget) {
+  t_cut_top(dt, m, tu);
+  const uint32_t T = ctx.top[i].cut.T;
+  for (uint64_t j = 0; j < m && *budget > 0; ++j)
+    if (mag_key(round_to(ctx.r, x[j] - b[j])) == T) { dt[j] = 0.f; --*budget; }
+}
+
+// One tile up to the election: dt_i, wd_i, acc (sum / count; the plain sum of
+// wd when there is no election), maj, and the ties_sv margin keys if want_mk.
+// tc/budget: chunk_cut of the kept set; tu/budget_up: of the top outliers.
+// kept: per model, adds the number of DARE-kept positions.
 void election_tile(const Ctx& ctx, Bufs& B, uint64_t t0, uint64_t m, const uint32_t* tc, uint64_t* budget,
-                   bool want_mk) {
+                   const uint32_t* tu, uint64_t* budget_up, uint64_t* kept, bool want_mk) {
   const Job& job = *ctx.job;
   const float* b = job.base + t0;
   float* acc = B.acc();
+  const bool count = ctx.elect && !ctx.sum;
   std::fill(acc, acc + m, 0.f);
   for (uint32_t i = 0; i < ctx.M; ++i) {
     const float* x = job.models[i] + t0;
     float* dt = B.dt(i);
-    if (budget[i] == 0) {  // common case: one fused loop
-      t_trim_weigh(dt, B.wd(i), acc, x, b, m, ctx.r, tc[i], job.wr[i], !ctx.sum);
+    const bool top = ctx.kind == Sparsify::Outliers && ctx.top[i].active;
+    const bool dare = ctx.kind == Sparsify::Random && ctx.dare[i].active;
+    if (budget[i] == 0 && !top && !dare) {  // common case: one fused loop
+      t_trim_weigh(dt, B.wd(i), acc, x, b, m, ctx.r, tc[i], job.wr[i], count);
       continue;
     }
-    // the one chunk per model where the threshold-tie budget runs out
     t_delta_trim(dt, x, b, m, ctx.r, tc[i]);
-    const uint32_t T = ctx.trim[i].T;
-    for (uint64_t j = 0; j < m && budget[i] > 0; ++j) {
-      const float d = round_to(ctx.r, x[j] - b[j]);
-      if (mag_key(d) == T) { dt[j] = d; --budget[i]; }
+    if (budget[i] > 0) {  // the one chunk per model where the threshold-tie budget runs out
+      const uint32_t T = ctx.trim[i].T;
+      for (uint64_t j = 0; j < m && budget[i] > 0; ++j) {
+        const float d = round_to(ctx.r, x[j] - b[j]);
+        if (mag_key(d) == T) { dt[j] = d; --budget[i]; }
+      }
     }
-    if (ctx.sum) t_weigh_sum(B.wd(i), acc, dt, job.wr[i], m, ctx.r);
-    else t_weigh_count(B.wd(i), acc, dt, job.wr[i], m, ctx.r);
+    if (top) cut_top_tile(ctx, i, dt, x, b, m, tu[i], &budget_up[i]);
+    if (dare) {
+      const DareModel& dm = ctx.dare[i];
+      kept[i] += t_dare_mask(dt, dm.stream, t0, m, dm.thr, dm.scale, dm.ratio, ctx.r);
+    }
+    if (count) t_weigh_count(B.wd(i), acc, dt, job.wr[i], m, ctx.r);
+    else t_weigh_sum(B.wd(i), acc, dt, job.wr[i], m, ctx.r);
   }
-  t_majority(B.maj(), acc, m, ctx.sum ? ctx.r : DType::F32);
+  if (ctx.elect) t_majority(B.maj(), acc, m, ctx.sum ? ctx.r : DType::F32);
   if (want_mk) t_sv_margin(B.mk(), acc, B.wd(uint32_t(ctx.fav)), B.maj(), m, ctx.r);
 }
 
@@ -384,24 +231,40 @@ std::vector<Bufs> make_bufs(const Ctx& ctx) {
   return v;
 }
 
-// Runs election_tile over all tiles; fn(c, B, t0, m) consumes each tile.
-template <class Fn>
-void election_pass(const Ctx& ctx, bool want_mk, Fn fn) {
+// Per-chunk trim state of every model (see election_tile).
+struct ChunkTrim {
+  std::vector<uint32_t> tc, tu;
+  std::vector<uint64_t> budget, budget_up, kept;
+  ChunkTrim(const Ctx& ctx, uint64_t c) : tc(ctx.M), tu(ctx.M), budget(ctx.M), budget_up(ctx.M), kept(ctx.M, 0) {
+    chunk_trim(ctx, c, tc.data(), budget.data());
+    if (ctx.kind == Sparsify::Outliers)
+      for (uint32_t i = 0; i < ctx.M; ++i) chunk_cut(ctx.top[i].cut, c, &tu[i], &budget_up[i]);
+  }
+};
+
+// Runs election_tile over all tiles; fn(c, B, t0, m) consumes each tile and
+// done(c, chunk_trim) each chunk.
+template <class Fn, class Done>
+void election_pass(const Ctx& ctx, bool want_mk, Fn fn, Done done) {
   const Job& job = *ctx.job;
   std::vector<Bufs> bufs = make_bufs(ctx);
   job.pool->parallel_for_worker(ctx.nc, [&](uint64_t c, unsigned w) {
     check_cancel(job.cancel);
     Bufs& B = bufs[w];
-    std::vector<uint32_t> tc(ctx.M);
-    std::vector<uint64_t> budget(ctx.M);
-    chunk_trim(ctx, c, tc.data(), budget.data());
+    ChunkTrim ct(ctx, c);
     const uint64_t j1 = std::min(ctx.n, (c + 1) * kChunk);
     for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
       const uint64_t m = std::min(kTile, j1 - t0);
-      election_tile(ctx, B, t0, m, tc.data(), budget.data(), want_mk);
+      election_tile(ctx, B, t0, m, ct.tc.data(), ct.budget.data(), ct.tu.data(), ct.budget_up.data(), ct.kept.data(),
+                    want_mk);
       fn(c, B, t0, m);
     }
+    done(c, ct);
   });
+}
+template <class Fn>
+void election_pass(const Ctx& ctx, bool want_mk, Fn fn) {
+  election_pass(ctx, want_mk, fn, [](uint64_t, const ChunkTrim&) {});
 }
 
 SlackSummary summarize(const Ctx& ctx, const SlackRefineRequest* refine) {
@@ -425,14 +288,13 @@ SlackSummary summarize(const Ctx& ctx, const SlackRefineRequest* refine) {
       check_cancel(job.cancel);
       const uint64_t c = c0 + t;
       Bufs& B = bufs[w];
-      std::vector<uint32_t> tc(ctx.M);
-      std::vector<uint64_t> budget(ctx.M);
-      chunk_trim(ctx, c, tc.data(), budget.data());
+      ChunkTrim ct(ctx, c);
       uint32_t* h = wh.data() + uint64_t(w) * n_bins;
       const uint64_t j1 = std::min(ctx.n, (c + 1) * kChunk);
       for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
         const uint64_t m = std::min(kTile, j1 - t0);
-        election_tile(ctx, B, t0, m, tc.data(), budget.data(), true);
+        election_tile(ctx, B, t0, m, ct.tc.data(), ct.budget.data(), ct.tu.data(), ct.budget_up.data(),
+                      ct.kept.data(), true);
         nnz[c] += t_nnz(B.dt(fav), m);
         const uint32_t* mk = B.mk();
         uint64_t cand = 0;
@@ -489,6 +351,13 @@ void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
     }
   }
 
+  // No election: one divisor for all positions, as task_arithmetic.
+  float wsum = 0.f;
+  for (uint32_t i = 0; i < M; ++i) wsum += job.wr[i];
+  wsum = round_to(ctx.r, wsum);
+  if (std::fabs(wsum) < 1e-8f) wsum = 1.f;  // mergekit: divisor[divisor.abs() < 1e-8] = 1
+  std::vector<uint64_t> kept(ctx.kind == Sparsify::Random ? mul_size(ctx.nc, M, "dare counts") : 0, 0);
+
   std::vector<ModelTileStats> mstats(want_stats ? mul_size(ctx.nc, M, "stats") : 0);
   std::vector<TensorTileStats> tstats(want_stats ? ctx.nc : 0);
   std::vector<uint64_t> reserved(ctx.nc, 0), ncand(ctx.nc, 0);
@@ -517,13 +386,16 @@ void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
     float* mixed = B.mixed();
     float* div = B.div();
     float* nc = B.nc();
-    std::fill(mixed, mixed + m, 0.f);
-    std::fill(div, div + m, 0.f);
     std::fill(nc, nc + m, 0.f);
-    for (uint32_t i = 0; i < M; ++i) t_contrib(mixed, div, nc, B.wd(i), maj, job.wr[i], m);
+    if (ctx.elect) {
+      std::fill(mixed, mixed + m, 0.f);
+      std::fill(div, div + m, 0.f);
+      for (uint32_t i = 0; i < M; ++i) t_contrib(mixed, div, nc, B.wd(i), maj, job.wr[i], m);
+    }
     if (job.out) {
       float* res = B.res();
-      t_finish(res, job.base + t0, mixed, div, m, ctx.r, p.normalize, use_lambda, lam);
+      if (ctx.elect) t_finish(res, job.base + t0, mixed, div, m, ctx.r, p.normalize, use_lambda, lam);
+      else t_finish_scalar(res, job.base + t0, B.acc(), wsum, m, ctx.r, p.normalize, use_lambda, lam);
       std::memcpy(job.out + t0, res, m * sizeof(float));  // out may alias an input: written after reading
     }
     if (want_stats) {
@@ -532,9 +404,23 @@ void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
       std::fill(pos, pos + m, 0.f);
       std::fill(neg, neg + m, 0.f);
       for (uint32_t i = 0; i < M; ++i) t_signs(pos, neg, B.dt(i), m);
-      for (uint32_t i = 0; i < M; ++i) t_model_stats(&mstats[c * M + i], B.dt(i), B.wd(i), maj, pos, neg, m);
+      if (ctx.elect) {
+        for (uint32_t i = 0; i < M; ++i) t_model_stats(&mstats[c * M + i], B.dt(i), B.wd(i), maj, pos, neg, m);
+      } else {
+        // No election: each non-zero weighted entry "elects" its own sign, so it contributes.
+        float* own = B.res();
+        for (uint32_t i = 0; i < M; ++i) {
+          t_sign_of(own, B.wd(i), m);
+          t_contrib(mixed, div, nc, B.wd(i), own, job.wr[i], m);  // only nc is used
+          t_model_stats(&mstats[c * M + i], B.dt(i), B.wd(i), own, pos, neg, m);
+        }
+        std::fill(maj, maj + m, 1.f);  // no elected sign: never "majority negative"
+      }
       t_tensor_stats(&tstats[c], pos, neg, nc, maj, m);
     }
+  }, [&](uint64_t c, const ChunkTrim& ct) {
+    if (ctx.kind == Sparsify::Random)
+      for (uint32_t i = 0; i < M; ++i) kept[c * M + i] = ct.kept[i];
   });
 
   uint64_t total_reserved = 0;
@@ -551,6 +437,25 @@ void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
     s.trimmed = !t.all;
     s.k = t.k;
     s.threshold_valid = !t.all && !t.none;
+    if (ctx.kind == Sparsify::Outliers) {
+      const TopCut& top = ctx.top[i];
+      s.dropped_no_outliers = top.dropped;
+      if (top.active) {
+        s.n_top_removed = top.cut.k;
+        s.top_threshold_valid = true;
+        s.top_threshold = f32_from_bits(top.cut.T);
+        s.k = t.k - top.cut.k;  // kept = top-(n_top + target) minus the top n_top
+        s.threshold_valid = s.k > 0;
+      }
+    }
+    if (ctx.kind == Sparsify::Random && ctx.dare[i].active) {
+      const DareModel& dm = ctx.dare[i];
+      s.trimmed = true;
+      s.k = 0;
+      for (uint64_t c = 0; c < ctx.nc; ++c) s.k += kept[c * M + i];
+      s.rescaled = dm.scale;
+      s.rescale_factor = dm.ratio;
+    }
     if (s.threshold_valid) {
       s.threshold = f32_from_bits(t.T);
       s.n_greater_than_threshold = t.n_greater;
@@ -579,11 +484,51 @@ void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
   }
 }
 
+// DARE's L1 rescale (docs/merge-methods.md): |delta| sums over all and over
+// kept positions per tile, added in tile order, then the ratio in W.
+void dare_rescale_pass(Ctx& ctx) {
+  const Job& job = *ctx.job;
+  std::vector<uint32_t> sel;
+  for (uint32_t i = 0; i < ctx.M; ++i)
+    if (ctx.dare[i].active) sel.push_back(i);
+  if (sel.empty() || !job.p->rescale) return;
+  const uint64_t nt = ctx.n / kTile + (ctx.n % kTile != 0), L = sel.size();
+  std::vector<double> all(mul_size(nt, L, "dare sums")), kept(nt * L);
+  std::vector<float> scratch(uint64_t(job.pool->size()) * kTile);
+  job.pool->parallel_for_worker(ctx.nc, [&](uint64_t c, unsigned w) {
+    check_cancel(job.cancel);
+    float* dt = scratch.data() + uint64_t(w) * kTile;
+    const uint64_t j1 = std::min(ctx.n, (c + 1) * kChunk);
+    for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
+      const uint64_t m = std::min(kTile, j1 - t0), ti = t0 / kTile;
+      for (uint64_t l = 0; l < L; ++l) {
+        const DareModel& dm = ctx.dare[sel[l]];
+        t_delta_trim(dt, job.models[sel[l]] + t0, job.base + t0, m, ctx.r, 0);
+        t_dare_l1(&all[ti * L + l], &kept[ti * L + l], dt, dm.stream, t0, m, dm.thr);
+      }
+    }
+  });
+  const DType W = ctx.r == DType::BF16 ? DType::BF16 : DType::F32;  // torch's work dtype for bernoulli on CPU
+  for (uint64_t l = 0; l < L; ++l) {
+    double before = 0, after = 0;
+    for (uint64_t ti = 0; ti < nt; ++ti) {
+      before += all[ti * L + l];
+      after += kept[ti * L + l];
+    }
+    const float sb = round_to(W, float(before)), sa = round_to(W, float(after));
+    DareModel& dm = ctx.dare[sel[l]];
+    if (double(sb) < 1e-7 || double(sa) < 1e-7) continue;  // mergekit: nothing to rescale
+    dm.scale = true;
+    dm.ratio = round_to(W, sb / sa);
+  }
+}
+
 }  // namespace
 
 void run_ties(const Job& job, const SlackPlanForTensor* sv_plan) {
   Ctx ctx = make_ctx(job);
   plan_trim(ctx);
+  if (ctx.kind == Sparsify::Random) dare_rescale_pass(ctx);
   if (job.p->method != Method::TiesSV) {
     merge_pass(ctx, nullptr);
     return;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "kernels/common.h"
+#include "kernels/dare_rng.h"
 #include "kernels/simd.h"
 #include "topk.h"
 
@@ -258,6 +259,85 @@ static MS_INLINE void linear_finish(float* res, const float* acc, uint64_t m, bo
 }
 MS_CLONES void t_linear_finish(float* res, const float* acc, uint64_t m, DType r, bool normalize, float div) {
   MS_DISPATCH_R(r, linear_finish<R>(res, acc, m, normalize, div));
+}
+
+MS_CLONES void t_cut_top(float* __restrict dt, uint64_t m, uint32_t tu) {
+  for (uint64_t j = 0; j < m; ++j) dt[j] = mag_key(dt[j]) >= tu ? 0.f : dt[j];
+}
+
+namespace {
+// Sum of a[0..m) in 8 interleaved float64 lanes added in lane order: the same
+// result at any vector width (lane-wise adds), and the order the TS reference uses.
+double lane_sum8(const float* a, uint64_t m) {
+  typedef float v8f __attribute__((vector_size(32)));
+  typedef double v8d __attribute__((vector_size(64)));
+  v8d acc = {0, 0, 0, 0, 0, 0, 0, 0};
+  uint64_t j = 0;
+  for (; j + 8 <= m; j += 8) {
+    v8f v;
+    std::memcpy(&v, a + j, sizeof(v));
+    acc += __builtin_convertvector(v, v8d);
+  }
+  for (uint64_t l = 0; j < m; ++j, ++l) acc[l] += double(a[j]);
+  double s = 0;
+  for (int l = 0; l < 8; ++l) s += acc[l];
+  return s;
+}
+
+template <class R>
+MS_INLINE uint64_t dare_mask(float* __restrict dt, uint64_t stream, uint64_t j0, uint64_t m, uint64_t thr, bool scale,
+                             float ratio) {
+  uint64_t kept = 0;
+  if (scale) {
+    for (uint64_t j = 0; j < m; ++j) {
+      const bool keep = dare_u53(stream, j0 + j) < thr;
+      dt[j] = keep ? R::r(dt[j] * ratio) : 0.f;
+      kept += keep;
+    }
+  } else {
+    for (uint64_t j = 0; j < m; ++j) {
+      const bool keep = dare_u53(stream, j0 + j) < thr;
+      dt[j] = keep ? dt[j] : 0.f;
+      kept += keep;
+    }
+  }
+  return kept;
+}
+}  // namespace
+
+MS_CLONES uint64_t t_dare_mask(float* dt, uint64_t stream, uint64_t j0, uint64_t m, uint64_t thr, bool scale,
+                               float ratio, DType r) {
+  uint64_t kept = 0;
+  MS_DISPATCH_R(r, kept = dare_mask<R>(dt, stream, j0, m, thr, scale, ratio));
+  return kept;
+}
+
+MS_CLONES void t_dare_l1(double* all, double* kept, const float* __restrict dt, uint64_t stream, uint64_t j0,
+                         uint64_t m, uint64_t thr) {
+  float a[kTileMax], k[kTileMax];
+  for (uint64_t j = 0; j < m; ++j) {
+    a[j] = __builtin_fabsf(dt[j]);
+    k[j] = dare_u53(stream, j0 + j) < thr ? a[j] : 0.f;
+  }
+  *all = lane_sum8(a, m);
+  *kept = lane_sum8(k, m);
+}
+
+MS_CLONES void t_sign_of(float* __restrict sg, const float* __restrict wd, uint64_t m) {
+  for (uint64_t j = 0; j < m; ++j) sg[j] = sgnf(wd[j]);
+}
+
+MS_CLONES double t_dot(const float* __restrict a, const float* __restrict b, uint64_t m) {
+  // products are exact in float64 (24 + 24 bits)
+  typedef double v8d __attribute__((vector_size(64)));
+  v8d acc = {0, 0, 0, 0, 0, 0, 0, 0};
+  uint64_t j = 0;
+  for (; j + 8 <= m; j += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += double(a[j + l]) * double(b[j + l]);
+  for (uint64_t l = 0; j < m; ++j, ++l) acc[l] += double(a[j]) * double(b[j]);
+  double s = 0;
+  for (int l = 0; l < 8; ++l) s += acc[l];
+  return s;
 }
 
 // ---- statistics -------------------------------------------------------------

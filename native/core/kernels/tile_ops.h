@@ -25,6 +25,20 @@ void t_delta_trim(float* dt, const float* x, const float* b, uint64_t m, DType r
 // d = R(x - b); dt = mag_key(d) >= tc ? d : 0; wd = R(wr * dt); acc += wd or sign(wd)
 void t_trim_weigh(float* dt, float* wd, float* acc, const float* x, const float* b, uint64_t m, DType r, uint32_t tc,
                   float wr, bool count);
+// breadcrumbs: dt[j] = mag_key(dt[j]) >= tu ? 0 : dt[j]   (removes the top outliers)
+void t_cut_top(float* dt, uint64_t m, uint32_t tu);
+// DARE: keep_j = dare_u53(stream, j0 + j) < thr (kernels/dare_rng.h);
+// dt[j] = keep_j ? (scale ? R(dt[j] * ratio) : dt[j]) : 0. Returns the number kept.
+uint64_t t_dare_mask(float* dt, uint64_t stream, uint64_t j0, uint64_t m, uint64_t thr, bool scale, float ratio,
+                     DType r);
+// DARE rescale sums of one tile: *all = sum |dt[j]|, *kept = sum over kept j, each in
+// 8 interleaved float64 lanes (lane = j mod 8) added in lane order (docs/merge-methods.md).
+void t_dare_l1(double* all, double* kept, const float* dt, uint64_t stream, uint64_t j0, uint64_t m, uint64_t thr);
+// sg[j] = sign(wd[j]) in {+1, 0, -1}: per-entry "elected sign" when a method has no election
+void t_sign_of(float* sg, const float* wd, uint64_t m);
+// Tile sums for slerp / model_stock, 8 interleaved float64 lanes like t_dare_l1:
+// sum a[j] * b[j]
+double t_dot(const float* a, const float* b, uint64_t m);
 // number of j with keys[j] == t / keys[j] > t
 uint64_t t_count_eq(const uint32_t* keys, uint64_t m, uint32_t t);
 uint64_t t_count_gt(const uint32_t* keys, uint64_t m, uint32_t t);

@@ -1,0 +1,255 @@
+// See selection.h.
+#include "kernels/selection.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <functional>
+#include <vector>
+
+#include "kernels/common.h"
+#include "kernels/tile_ops.h"
+#include "topk.h"
+
+namespace ms::kern {
+
+int g_topk_mode = 0;
+uint64_t g_topk_sample_min_n = uint64_t(1) << 19;  // below: histograms are cheap enough
+std::atomic<uint64_t> g_topk_fallbacks{0};
+
+namespace {
+
+// Histogram pass over |delta| keys of the requested selections: bin_of(key, l)
+// returns a bin in [0, n_bins) or -1. hist: reqs.size() * n_bins, u64. Keys
+// are computed once per tile and model (requests of one model are adjacent).
+template <class BinOf>
+void delta_hist_pass(const SelCtx& ctx, const std::vector<SelReq>& reqs, uint32_t n_bins, BinOf bin_of,
+                     std::vector<uint64_t>& hist) {
+  const Job& job = *ctx.job;
+  const uint64_t L = reqs.size();
+  const unsigned nw = job.pool->size();
+  const uint64_t per_worker = L * n_bins;
+  hist.assign(L * n_bins, 0);
+  std::vector<uint32_t> wh(mul_size(nw, per_worker, "histogram"));
+  std::vector<uint32_t> keys(uint64_t(nw) * kTile);
+  for (uint64_t c0 = 0; c0 < ctx.nc; c0 += kChunksPerBatch) {
+    const uint64_t c1 = std::min(ctx.nc, c0 + kChunksPerBatch);
+    std::fill(wh.begin(), wh.end(), 0u);
+    job.pool->parallel_for_worker(c1 - c0, [&](uint64_t t, unsigned w) {
+      check_cancel(job.cancel);
+      const uint64_t c = c0 + t;
+      const uint64_t j1 = std::min(ctx.n, (c + 1) * kChunk);
+      uint32_t* kb = keys.data() + uint64_t(w) * kTile;
+      for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
+        const uint64_t m = std::min(kTile, j1 - t0);
+        for (uint64_t l = 0; l < L; ++l) {
+          uint32_t* h = wh.data() + uint64_t(w) * per_worker + l * n_bins;
+          if (l == 0 || reqs[l].model != reqs[l - 1].model)
+            t_delta_keys(kb, job.models[reqs[l].model] + t0, job.base + t0, m, ctx.r);
+          for (uint64_t j = 0; j < m; ++j) {
+            const int64_t bin = bin_of(kb[j], l);
+            if (bin >= 0) ++h[bin];
+          }
+        }
+      }
+    });
+    for (unsigned w = 0; w < nw; ++w)
+      for (uint64_t x = 0; x < per_worker; ++x) hist[x] += wh[uint64_t(w) * per_worker + x];
+  }
+}
+
+// Exact threshold by histograms (A1, A2) for the requested selections.
+void select_by_histogram(const SelCtx& ctx, const std::vector<SelReq>& reqs) {
+  if (reqs.empty()) return;
+  const uint64_t L = reqs.size();
+  std::vector<uint64_t> h1;
+  delta_hist_pass(ctx, reqs, kTopkHiBins, [](uint32_t key, uint64_t) -> int64_t { return key >> 15; }, h1);
+  std::vector<uint32_t> bin1(L);
+  std::vector<uint64_t> above1(L);
+  for (uint64_t l = 0; l < L; ++l) {
+    TrimModel& t = *reqs[l].t;
+    const BinPick p = pick_from_top(h1.data() + l * kTopkHiBins, kTopkHiBins, t.k);
+    bin1[l] = p.bin;
+    above1[l] = p.before;
+    t.T = p.bin << 15;
+    t.n_greater = p.before;
+    t.n_equal = p.in_bin;
+  }
+  // A2: level 2 unless level 1 is exact (BF16 values: low 16 key bits are zero).
+  if (ctx.r != DType::BF16) {
+    std::vector<uint64_t> h2;
+    delta_hist_pass(ctx, reqs, kTopkLoBins, [&bin1](uint32_t key, uint64_t l) -> int64_t {
+      return (key >> 15) == bin1[l] ? int64_t(key & 0x7fffu) : -1;
+    }, h2);
+    for (uint64_t l = 0; l < L; ++l) {
+      TrimModel& t = *reqs[l].t;
+      const BinPick p = pick_from_top(h2.data() + l * kTopkLoBins, kTopkLoBins, t.k - above1[l]);
+      t.T = (bin1[l] << 15) | p.bin;
+      t.n_greater = above1[l] + p.before;
+      t.n_equal = p.in_bin;
+    }
+  }
+}
+
+// Sampled-window selection (pass S). Returns, per request, whether it
+// succeeded; on success t.T, n_greater, n_equal and t.eq_chunk are set.
+std::vector<bool> select_by_sample(const SelCtx& ctx, const std::vector<SelReq>& reqs) {
+  const Job& job = *ctx.job;
+  const uint64_t L = reqs.size(), n = ctx.n, S = kTopkSample;
+  std::vector<bool> ok(L, false);
+  struct Win { uint32_t lo, hi; bool count_only; };
+  std::vector<Win> win(L);
+  std::vector<uint32_t> sk(S);
+  for (uint64_t l = 0; l < L; ++l) {
+    const TrimModel& t = *reqs[l].t;
+    const float* x = job.models[reqs[l].model];
+    for (uint64_t s = 0; s < S; ++s) {
+      const uint64_t j = topk_sample_position(s, n);
+      sk[s] = mag_key(round_to(ctx.r, x[j] - job.base[j]));
+    }
+    const double q = double(t.k) / double(n), center = q * double(S);
+    const double margin = g_topk_mode == 2 ? 0.0 : 5.0 * std::sqrt(double(S) * q * (1.0 - q)) + 8.0;
+    const int64_t r_hi = int64_t(std::floor(center - margin)), r_lo = int64_t(std::ceil(center + margin));
+    auto at_desc = [&](int64_t rank) {  // rank-th largest sample key (selection, not a sort)
+      std::nth_element(sk.begin(), sk.begin() + rank, sk.end(), std::greater<uint32_t>());
+      return sk[size_t(rank)];
+    };
+    win[l].hi = r_hi < 0 ? 0xffffffffu : at_desc(r_hi);
+    win[l].lo = r_lo >= int64_t(S) ? 0u : at_desc(r_lo);
+    win[l].count_only = win[l].lo == win[l].hi;
+  }
+  // pass S: per chunk, keys > hi, == hi, == lo (counted) and lo < key < hi (collected)
+  const uint64_t nc = ctx.nc;
+  std::vector<uint64_t> gt(nc * L, 0), eq_hi(nc * L, 0), eq_lo(nc * L, 0);
+  std::vector<std::vector<uint32_t>> coll(nc * L);
+  std::vector<std::atomic<uint64_t>> total(L);
+  std::vector<std::atomic<bool>> failed(L);
+  for (uint64_t l = 0; l < L; ++l) { total[l] = 0; failed[l] = false; }
+  const uint64_t cap = std::max<uint64_t>(n / 8, kChunk);  // memory bound for collected keys, per request
+  std::vector<uint32_t> keys(uint64_t(job.pool->size()) * kTile);
+  job.pool->parallel_for_worker(nc, [&](uint64_t c, unsigned w) {
+    check_cancel(job.cancel);
+    const uint64_t j1 = std::min(n, (c + 1) * kChunk);
+    uint32_t* kb = keys.data() + uint64_t(w) * kTile;
+    for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
+      const uint64_t m = std::min(kTile, j1 - t0);
+      int64_t keys_of = -1;  // model whose keys are in kb
+      for (uint64_t l = 0; l < L; ++l) {
+        if (failed[l].load(std::memory_order_relaxed)) continue;
+        if (keys_of != int64_t(reqs[l].model)) {
+          t_delta_keys(kb, job.models[reqs[l].model] + t0, job.base + t0, m, ctx.r);
+          keys_of = reqs[l].model;
+        }
+        const Win wl = win[l];
+        const uint64_t x = c * L + l;
+        gt[x] += t_count_gt(kb, m, wl.hi);
+        eq_hi[x] += t_count_eq(kb, m, wl.hi);
+        if (wl.count_only) continue;
+        eq_lo[x] += t_count_eq(kb, m, wl.lo);
+        std::vector<uint32_t>& v = coll[x];
+        const size_t old = v.size();
+        v.resize(old + m);
+        const uint64_t got = t_collect_between(v.data() + old, kb, m, wl.lo, wl.hi);
+        v.resize(old + got);
+        if (total[l].fetch_add(got) + got > cap) failed[l] = true;
+      }
+    }
+  });
+  for (uint64_t l = 0; l < L; ++l) {
+    if (failed[l]) continue;
+    TrimModel& t = *reqs[l].t;
+    // rank order: > hi (G), == hi (EH), inside (C), == lo (EL; lo < hi only)
+    uint64_t G = 0, EH = 0, C = 0, EL = 0;
+    for (uint64_t c = 0; c < nc; ++c) {
+      G += gt[c * L + l];
+      EH += eq_hi[c * L + l];
+      C += coll[c * L + l].size();
+      EL += eq_lo[c * L + l];
+    }
+    if (t.k <= G || t.k > G + EH + C + EL) continue;  // window missed the k-th key: fall back
+    t.eq_chunk.assign(nc, 0);
+    if (t.k <= G + EH) {
+      t.T = win[l].hi;
+      t.n_greater = G;
+      t.n_equal = EH;
+      for (uint64_t c = 0; c < nc; ++c) t.eq_chunk[c] = eq_hi[c * L + l];
+    } else if (t.k <= G + EH + C) {
+      std::vector<uint32_t> all;
+      all.reserve(C);
+      for (uint64_t c = 0; c < nc; ++c) all.insert(all.end(), coll[c * L + l].begin(), coll[c * L + l].end());
+      const TopkSelect s = topk_select(all.data(), all.size(), t.k - G - EH, true, *job.pool);
+      t.T = s.threshold;
+      t.n_greater = G + EH + s.n_beyond;
+      t.n_equal = s.n_equal;
+      for (uint64_t c = 0; c < nc; ++c) {
+        uint64_t e = 0;
+        for (uint32_t key : coll[c * L + l]) e += key == t.T;
+        t.eq_chunk[c] = e;
+      }
+    } else {
+      t.T = win[l].lo;
+      t.n_greater = G + EH + C;
+      t.n_equal = EL;
+      for (uint64_t c = 0; c < nc; ++c) t.eq_chunk[c] = eq_lo[c * L + l];
+    }
+    ok[l] = true;
+  }
+  return ok;
+}
+
+}  // namespace
+
+void run_selections(const SelCtx& ctx, std::vector<SelReq>& reqs) {
+  const Job& job = *ctx.job;
+  if (reqs.empty()) return;
+  std::vector<SelReq> hist_reqs;
+  if (g_topk_mode != 1 && ctx.n >= std::max(g_topk_sample_min_n, 4 * kTopkSample)) {
+    const std::vector<bool> ok = select_by_sample(ctx, reqs);
+    for (size_t l = 0; l < reqs.size(); ++l)
+      if (!ok[l]) hist_reqs.push_back(reqs[l]);
+    g_topk_fallbacks += hist_reqs.size();
+  } else {
+    hist_reqs = reqs;
+  }
+  select_by_histogram(ctx, hist_reqs);
+
+  std::vector<SelReq> part;  // selections that keep only some threshold ties and lack chunk counts
+  for (SelReq& q : reqs) {
+    TrimModel& t = *q.t;
+    t.kept_at = t.k - t.n_greater;
+    t.partial = t.kept_at < t.n_equal;
+    if (t.partial && t.eq_chunk.empty()) part.push_back(q);
+  }
+  if (!part.empty()) {
+    // A3: per-chunk tie counts for selections that keep only some threshold ties.
+    const uint64_t P = part.size();
+    std::vector<uint64_t> eq(mul_size(ctx.nc, P, "tie counts"), 0);
+    std::vector<uint32_t> keys(uint64_t(job.pool->size()) * kTile);
+    job.pool->parallel_for_worker(ctx.nc, [&](uint64_t c, unsigned w) {
+      check_cancel(job.cancel);
+      const uint64_t j1 = std::min(ctx.n, (c + 1) * kChunk);
+      uint32_t* kb = keys.data() + uint64_t(w) * kTile;
+      for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
+        const uint64_t m = std::min(kTile, j1 - t0);
+        for (uint64_t q = 0; q < P; ++q) {
+          if (q == 0 || part[q].model != part[q - 1].model)
+            t_delta_keys(kb, job.models[part[q].model] + t0, job.base + t0, m, ctx.r);
+          eq[c * P + q] += t_count_eq(kb, m, part[q].t->T);
+        }
+      }
+    });
+    for (uint64_t q = 0; q < P; ++q) {
+      TrimModel& t = *part[q].t;
+      t.eq_chunk.resize(ctx.nc);
+      for (uint64_t c = 0; c < ctx.nc; ++c) t.eq_chunk[c] = eq[c * P + q];
+    }
+  }
+  for (SelReq& q : reqs) {
+    TrimModel& t = *q.t;
+    if (!t.partial) continue;
+    t.keep_chunk.resize(ctx.nc);
+    distribute_ties(t.keep_chunk.data(), t.eq_chunk.data(), ctx.nc, t.kept_at);
+  }
+}
+
+}  // namespace ms::kern
