@@ -11,6 +11,12 @@ const METHOD_TITLES: Record<Recipe["method"], string> = {
   task_arithmetic: "task arithmetic",
   ties: "TIES",
   ties_sv: "TIES-SV (TIES with a slack variable for the favored model)",
+  breadcrumbs: "Model Breadcrumbs (magnitude outliers removed, task arithmetic)",
+  breadcrumbs_ties: "Model Breadcrumbs with TIES sign election",
+  dare_linear: "DARE (random drop and L1 rescale, task arithmetic)",
+  dare_ties: "DARE with TIES sign election",
+  slerp: "SLERP (spherical interpolation)",
+  model_stock: "Model Stock",
 };
 
 export interface ModelCardInput {

@@ -6,7 +6,15 @@ import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document }
 import type { MergeMethod } from "../types";
 import { RecipeError, describeValue, yamlPathString, type RecipeIssue } from "./errors";
 import { formatZodIssue, RecipeSchema, type RawRecipe } from "./schema";
-import { MERGE_METHODS, type Recipe, type RecipeDtype, type RecipeModel } from "./types";
+import {
+  ELECTION_METHODS,
+  MERGE_METHODS,
+  TRIM_METHODS,
+  WEIGHTED_METHODS,
+  type Recipe,
+  type RecipeDtype,
+  type RecipeModel,
+} from "./types";
 import {
   KNOWN_UNSUPPORTED_METHODS,
   loraReferenceMessage,
@@ -19,9 +27,12 @@ export interface ParseRecipeOptions {
   recipeDir: string;
 }
 
-/** Methods that merge task vectors (model - base); the base model itself is never one of them. */
-const TASK_VECTOR_METHODS: ReadonlySet<MergeMethod> = new Set(["task_arithmetic", "ties", "ties_sv"]);
-const TIES_METHODS: ReadonlySet<MergeMethod> = new Set(["ties", "ties_sv"]);
+/** Methods relative to a base model; the base model itself is never one of the merged models. */
+const BASED_METHODS: ReadonlySet<MergeMethod> = new Set(MERGE_METHODS.filter((m) => m !== "linear"));
+const BREADCRUMBS: ReadonlySet<MergeMethod> = new Set(["breadcrumbs", "breadcrumbs_ties"]);
+const DARE: ReadonlySet<MergeMethod> = new Set(["dare_linear", "dare_ties"]);
+/** mergekit's `normalize` default per method (generalized task arithmetic registry). */
+const NORMALIZE_DEFAULT: ReadonlySet<MergeMethod> = new Set(["linear", "ties", "ties_sv"]);
 
 type YamlPath = PropertyKey[];
 
@@ -129,8 +140,10 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
   const issues: RecipeIssue[] = [];
   const notes: string[] = [];
   const fail = (p: YamlPath, message: string) => issues.push({ path: yamlPathString(p), line: lineOf(p), message });
-  const usesTaskVectors = TASK_VECTOR_METHODS.has(method);
-  const isTies = TIES_METHODS.has(method);
+  const usesTaskVectors = BASED_METHODS.has(method);
+  const trims = TRIM_METHODS.includes(method);
+  const elects = ELECTION_METHODS.includes(method);
+  const weighted = WEIGHTED_METHODS.includes(method);
 
   for (const [p, ref] of [
     [["base_model"], raw.base_model],
@@ -168,21 +181,28 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     seen.set(resolved, i);
 
     let weight = p.weight ?? g.weight;
-    if (weight === undefined) {
+    if (!weighted) {
+      if (p.weight !== undefined) notes.push(`models[${i}]: \`weight\` has no effect on ${method}; ignored`);
+      weight = 1;
+    } else if (weight === undefined) {
       weight = 1;
       notes.push(`models[${i}]: no \`weight\` given; using 1.0 (mergekit requires \`weight\` for ${method})`);
     }
     let density = p.density ?? g.density ?? 1;
-    if (!isTies && density !== 1) {
-      notes.push(`models[${i}]: \`density\` has no effect on ${method} (only ties and ties_sv trim task vectors); ignored`);
+    if (!trims && density !== 1) {
+      notes.push(`models[${i}]: \`density\` has no effect on ${method} (only ${TRIM_METHODS.join(", ")} trim task vectors); ignored`);
       density = 1;
     }
-    if (p.gamma !== undefined) notes.push(`models[${i}]: \`gamma\` is a breadcrumbs parameter; it has no effect on ${method}`);
+    let gamma = p.gamma ?? g.gamma ?? 0.01;
+    if (!BREADCRUMBS.has(method)) {
+      if (p.gamma !== undefined) notes.push(`models[${i}]: \`gamma\` is a breadcrumbs parameter; it has no effect on ${method}`);
+      gamma = 0.01;
+    }
     const favored = p.favored ?? false;
     if (p.favored !== undefined && method !== "ties_sv") {
       fail(["models", i, "parameters", "favored"], "`favored` is a ties_sv parameter; remove it or use `merge_method: ties_sv`");
     }
-    models.push({ path: resolved, source: entry.model, weight, density, favored });
+    models.push({ path: resolved, source: entry.model, weight, density, gamma, favored });
   });
 
   if (method === "linear" && basePath !== null && !baseListed) {
@@ -194,16 +214,29 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
   if (issues.length === 0 && models.length === 0) {
     fail(["models"], "no models left to merge: every entry is the base model; add the models whose task vectors should be merged");
   }
+  if (issues.length === 0 && method === "slerp" && models.length !== 1) {
+    fail(["models"], `slerp interpolates base_model and exactly one other model; found ${models.length} besides the base`);
+  }
+  if (issues.length === 0 && method === "model_stock" && models.length < 2) {
+    fail(["models"], `model_stock needs at least two models besides base_model; found ${models.length}`);
+  }
 
-  const normalize = g.normalize ?? method !== "task_arithmetic";
+  const interpolates = method === "slerp" || method === "model_stock";
+  if (interpolates) {
+    for (const key of ["normalize", "lambda"] as const) {
+      if (g[key] !== undefined) notes.push(`\`${key}\` has no effect on ${method}; ignored`);
+    }
+  }
+  const normalize = g.normalize ?? NORMALIZE_DEFAULT.has(method);
   let lambda = g.lambda ?? 1;
   if (method === "linear" && g.lambda !== undefined) {
     if (g.lambda !== 1) notes.push("`lambda` has no effect on linear (mergekit's linear does not scale); ignored");
     lambda = 1;
   }
 
-  if (g.consensus !== undefined && !isTies) {
-    fail(["parameters", "consensus"], "`consensus` only applies to ties and ties_sv; remove it");
+  if (interpolates) lambda = 1;
+  if (g.consensus !== undefined && !elects) {
+    fail(["parameters", "consensus"], `\`consensus\` only applies to ${ELECTION_METHODS.join(", ")}; remove it`);
   }
   if (method === "ties_sv" && g.consensus === "count") {
     fail(["parameters", "consensus"], "ties_sv requires consensus `sum` (lost elections are ranked by their sum margin); remove it or set `sum`");
@@ -230,20 +263,32 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     }
   }
 
-  const rescale = g.rescale ?? false;
-  if (rescale) {
-    if (isTies && models.some((m) => m.density < 1)) {
+  const rescale = g.rescale ?? DARE.has(method);
+  if (g.rescale === true && !DARE.has(method)) {
+    if (trims && models.some((m) => m.density < 1)) {
       fail(
         ["parameters", "rescale"],
-        "`rescale: true` (mergekit then rescales each trimmed task vector to keep its L1 norm) is not supported by MergeScope; remove it or set it to false",
+        `\`rescale: true\` (mergekit then rescales each trimmed task vector to keep its L1 norm) is supported for dare_linear and dare_ties only; remove it or set it to false`,
       );
     } else {
       notes.push("`rescale: true` has no effect here (no task vector is trimmed)");
     }
   }
+  if (raw.seed != null && g.seed !== undefined && raw.seed !== g.seed) {
+    fail(["seed"], `given twice with different values (${raw.seed} here, ${g.seed} under parameters); keep one`);
+  }
+  const seed = raw.seed ?? g.seed ?? 0;
+  if ((raw.seed != null || g.seed !== undefined) && !DARE.has(method)) notes.push(`\`seed\` only affects dare_linear and dare_ties; it has no effect on ${method}`);
+  if (g.keep_if_no_outliers !== undefined && !BREADCRUMBS.has(method)) {
+    notes.push(`\`keep_if_no_outliers\` is a breadcrumbs parameter; it has no effect on ${method}`);
+  }
+  if (g.filter_wise !== undefined && method !== "model_stock") notes.push(`\`filter_wise\` is a model_stock parameter; it has no effect on ${method}`);
+  if (method === "slerp" && g.t === undefined) {
+    fail(["parameters", "t"], "required for slerp: the interpolation factor in [0, 1] from base_model (0) to the other model (1)");
+  }
   const int8Mask = g.int8_mask ?? false;
   if (int8Mask) notes.push("`int8_mask` only changes mergekit's memory use; results are identical, so it is ignored");
-  if (g.t !== undefined) notes.push(`\`t\` is a slerp parameter; it has no effect on ${method}`);
+  if (g.t !== undefined && method !== "slerp") notes.push(`\`t\` is a slerp parameter; it has no effect on ${method}`);
   if (method === "linear" && basePath !== null) {
     notes.push("linear: `base_model` is one of the averaged models; config.json and the tokenizer are copied from it");
   }
@@ -256,8 +301,12 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     models,
     normalize,
     lambda,
-    consensus: isTies ? (g.consensus ?? "sum") : "sum",
+    consensus: elects ? (g.consensus ?? "sum") : "sum",
     rescale,
+    seed,
+    keepIfNoOutliers: BREADCRUMBS.has(method) ? (g.keep_if_no_outliers ?? false) : false,
+    t: method === "slerp" ? g.t! : 0,
+    filterWise: method === "model_stock" ? (g.filter_wise ?? false) : false,
     int8Mask,
     slack: method === "ties_sv" ? g.slack! : 0,
     slackScope: method === "ties_sv" ? (g.slack_scope ?? "model") : "model",

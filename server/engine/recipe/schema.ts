@@ -13,10 +13,16 @@ const IN_0_1 = "a number in [0, 1]";
 const number = () => z.number(expecting("a finite number"));
 const fraction = () => z.number(expecting(IN_0_1)).min(0, expecting(IN_0_1)).max(1, expecting(IN_0_1));
 const boolean = () => z.boolean(expecting("true or false"));
+const SEED = "an integer in [0, 2^53)";
+const seed = () => z.number(expecting(SEED)).int(expecting(SEED)).min(0, expecting(SEED)).max(Number.MAX_SAFE_INTEGER, expecting(SEED));
 const dtype = () => z.enum(RECIPE_DTYPES as [string, ...string[]], expecting(RECIPE_DTYPES.join(" | ")));
 
 export const MODEL_PARAMETER_KEYS = ["weight", "density", "gamma", "favored"] as const;
 export const GLOBAL_PARAMETER_KEYS = [
+  "seed",
+  "keep_if_no_outliers",
+  "filter_wise",
+  "gamma",
   "normalize",
   "lambda",
   "rescale",
@@ -53,9 +59,13 @@ const GlobalParameters = z
     consensus: z.enum(["sum", "count"], expecting("sum | count")).optional(),
     slack: fraction().optional(),
     slack_scope: z.enum(["model", "tensor"], expecting("model | tensor")).optional(),
+    seed: seed().optional(),
+    keep_if_no_outliers: boolean().optional(),
+    filter_wise: boolean().optional(),
     // mergekit lets per-model parameters be given once for all models here.
     weight: number().optional(),
     density: fraction().optional(),
+    gamma: fraction().optional(),
   })
   .nullish();
 
@@ -66,6 +76,8 @@ export const RecipeSchema = z.strictObject({
   parameters: GlobalParameters,
   dtype: dtype().nullish(),
   out_dtype: dtype().nullish(),
+  /** dare_*: also accepted under `parameters:` */
+  seed: seed().nullish(),
 });
 
 export type RawRecipe = z.infer<typeof RecipeSchema>;
@@ -80,7 +92,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 const SUPPORTED_KEYS: Record<string, readonly string[]> = {
-  "": ["merge_method", "base_model", "models", "parameters", "dtype", "out_dtype"],
+  "": ["merge_method", "base_model", "models", "parameters", "dtype", "out_dtype", "seed"],
   parameters: GLOBAL_PARAMETER_KEYS,
   "models[]": ["model", "parameters"],
   "models[].parameters": MODEL_PARAMETER_KEYS,

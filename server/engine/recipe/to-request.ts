@@ -18,6 +18,8 @@ export interface RecipeRequestOptions {
    * the engine contract can only express that as an explicit outDtype.
    */
   baseStorageDtype?: StorageDtype;
+  /** Density sweep (analysis only): every combination of these densities across the models. */
+  densities?: number[] | null;
 }
 
 function expectFor(ok: boolean, what: string, field: string, got: unknown): void {
@@ -61,10 +63,16 @@ export function recipeToNativeRequest(recipe: Recipe, opts: RecipeRequestOptions
     outDtype,
     slack: recipe.slack,
     slackScope: recipe.slackScope,
+    rescale: recipe.rescale,
+    seed: recipe.seed,
+    keepIfNoOutliers: recipe.keepIfNoOutliers,
+    t: recipe.t,
+    filterWise: recipe.filterWise,
+    densities: opts.densities ?? null,
     // The engine's linear takes no base: the first model defines the tensor set. A linear
     // recipe's base_model is one of its models (parse.ts) and only sources config/tokenizer.
     basePath: recipe.method === "linear" ? null : recipe.basePath,
-    models: recipe.models.map((m) => ({ path: m.path, weight: m.weight, density: m.density, favored: m.favored })),
+    models: recipe.models.map((m) => ({ path: m.path, weight: m.weight, density: m.density, favored: m.favored, gamma: m.gamma })),
     outDir: opts.outDir === null ? null : path.resolve(opts.outDir),
     shardSizeBytes: opts.shardSizeBytes,
     threads: opts.threads,

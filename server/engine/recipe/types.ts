@@ -7,7 +7,25 @@ import type { ComputeDtype, Consensus, MergeMethod, SlackScope, StorageDtype } f
 export type RecipeDtype = "float32" | "float16" | "bfloat16";
 
 export const RECIPE_DTYPES: readonly RecipeDtype[] = ["float32", "float16", "bfloat16"];
-export const MERGE_METHODS: readonly MergeMethod[] = ["linear", "task_arithmetic", "ties", "ties_sv"];
+export const MERGE_METHODS: readonly MergeMethod[] = [
+  "linear",
+  "task_arithmetic",
+  "ties",
+  "ties_sv",
+  "breadcrumbs",
+  "breadcrumbs_ties",
+  "dare_linear",
+  "dare_ties",
+  "slerp",
+  "model_stock",
+];
+
+/** Methods that trim task vectors (per-model `density`). */
+export const TRIM_METHODS: readonly MergeMethod[] = ["ties", "ties_sv", "breadcrumbs", "breadcrumbs_ties", "dare_linear", "dare_ties"];
+/** Methods with a sign election (`consensus`). */
+export const ELECTION_METHODS: readonly MergeMethod[] = ["ties", "ties_sv", "breadcrumbs_ties", "dare_ties"];
+/** Methods whose models carry a `weight`. */
+export const WEIGHTED_METHODS: readonly MergeMethod[] = MERGE_METHODS.filter((m) => m !== "slerp" && m !== "model_stock");
 
 export interface RecipeModel {
   /** Absolute path of the model directory or .safetensors file. */
@@ -15,8 +33,10 @@ export interface RecipeModel {
   /** The path exactly as written in the recipe (model cards show this, not the local absolute path). */
   source: string;
   weight: number;
-  /** Fraction of the task vector kept by magnitude trimming (ties, ties_sv); 1 = keep everything. */
+  /** Fraction of the task vector kept (ties family, breadcrumbs, dare); 1 = keep everything. */
   density: number;
+  /** breadcrumbs*: fraction of largest-magnitude entries removed (mergekit default 0.01). */
+  gamma: number;
   /** ties_sv: the model whose lost sign elections may be rescued (the SFT model). */
   favored: boolean;
 }
@@ -31,8 +51,16 @@ export interface Recipe {
   normalize: boolean;
   lambda: number;
   consensus: Consensus;
-  /** Accepted for mergekit compatibility; only `false` (or `true` without trimming) is possible, see parse.ts. */
+  /** dare_*: L1 rescale of the sparsified task vectors (default true for dare, false otherwise). */
   rescale: boolean;
+  /** dare_*: seed of the keep/drop generator (docs/merge-methods.md); 0 by default. */
+  seed: number;
+  /** breadcrumbs*: keep the density fraction when int(gamma * numel) is 0 (mergekit drops the tensor's task vector). */
+  keepIfNoOutliers: boolean;
+  /** slerp: interpolation factor (required for slerp; 0 otherwise). */
+  t: number;
+  /** model_stock: one interpolation ratio per row. */
+  filterWise: boolean;
   /** Memory optimisation in mergekit (int8 sign masks); numerically irrelevant. */
   int8Mask: boolean;
   slack: number;

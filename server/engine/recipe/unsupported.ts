@@ -18,17 +18,11 @@ export const UNSUPPORTED_TOP_LEVEL_KEYS: Record<string, string> = {
 
 /** mergekit merge methods MergeScope does not implement (others are reported as unknown). */
 export const KNOWN_UNSUPPORTED_METHODS = [
-  "slerp",
   "nuslerp",
   "multislerp",
   "karcher",
-  "breadcrumbs",
-  "breadcrumbs_ties",
-  "dare_ties",
-  "dare_linear",
   "della",
   "della_linear",
-  "model_stock",
   "passthrough",
   "sce",
   "nearswap",
@@ -39,7 +33,6 @@ export const KNOWN_UNSUPPORTED_METHODS = [
 /** Per-model / global parameters of other mergekit methods: named so the error can say why. */
 export const OTHER_METHOD_PARAMETERS: Record<string, string> = {
   epsilon: "della",
-  filter_wise: "model_stock",
   select_topk: "sce",
   embed_slerp: "slerp",
 };

@@ -6,7 +6,9 @@ import path from "node:path";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { db } from "../../db/client";
 import { env } from "../../env";
-import type { BuilderSettings, ParseYamlResult, RecipeIssueOut } from "./schemas";
+import { MERGE_METHOD_VALUES, type BuilderMethod, type BuilderSettings, type ParseYamlResult, type RecipeIssueOut } from "./schemas";
+
+const isBuilderMethod = (m: string): m is BuilderMethod => (MERGE_METHOD_VALUES as readonly string[]).includes(m);
 import { validateRecipeYaml } from "./recipe-build";
 
 /** Relative paths in a pasted recipe resolve against the first allowed model root. */
@@ -42,6 +44,21 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
   if (!v.ok) return { ok: false, issues: v.issues, notes: [], settings: null };
   const r = v.recipe;
   const { lineOf, rawModels } = locateModels(text);
+  const method = r.method;
+  if (!isBuilderMethod(method)) {
+    return {
+      ok: false,
+      issues: [
+        {
+          path: "merge_method",
+          line: lineOf(["merge_method"]),
+          message: `the builder edits ${MERGE_METHOD_VALUES.join(", ")}; queue a ${method} recipe with \`mergescope submit RECIPE.yml\` (the engine runs it)`,
+        },
+      ],
+      notes: r.notes,
+      settings: null,
+    };
+  }
 
   const wanted = [r.basePath, ...r.models.map((m) => m.path)].filter((x): x is string => x !== null);
   const canon = new Map<string, string>();
@@ -88,7 +105,7 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
     notes: r.notes,
     settings: {
       experimentId: experiment?.id ?? null,
-      method: r.method,
+      method,
       baseModelId,
       models,
       lambda: r.lambda,

@@ -21,7 +21,7 @@ function modelStats(seed: number, trimmed: boolean): NativeModelTensorStats {
     rescued: seed % 2,
     contributing: 9 * seed,
     inConflict: 2 * seed,
-    conflictsWon: seed + 1,
+    conflictsWon: seed + 1, nTopRemoved: 0, topThreshold: null, rescaleFactor: null,
   };
 }
 
@@ -36,7 +36,7 @@ function tensor(name: string, numel: number, seed: number): NativeTensorStats {
     noContributor: seed,
     majorityNegative: seed * 5,
     svCandidates: seed * 2,
-    svReserved: seed,
+    svReserved: seed, interpolationT: null,
     models: [modelStats(seed, true), modelStats(seed + 1, false)],
   };
 }
@@ -57,13 +57,14 @@ const result: NativeMergeResult = {
   bytesWritten: 0,
   seconds: 0.5,
   slackBudget: 42,
+    sweep: null,
 };
 
 const source = {
   method: "ties_sv" as const,
   models: [
-    { path: "/m/sft", weight: 1, density: 0.2, favored: true },
-    { path: "/m/ct", weight: 0.5, density: 1, favored: false },
+    { path: "/m/sft", weight: 1, density: 0.2, favored: true, gamma: 0.01 },
+    { path: "/m/ct", weight: 0.5, density: 1, favored: false, gamma: 0.01 },
   ],
 };
 
@@ -95,8 +96,8 @@ describe("buildStatsReport", () => {
       assert.ok(key in t, `tensor entry lacks ${key}`);
     }
     assert.deepEqual(report.models, [
-      { path: "/m/sft", role: "sft", weight: 1, density: 0.2, favored: true },
-      { path: "/m/ct", weight: 0.5, density: 1, favored: false },
+      { path: "/m/sft", role: "sft", weight: 1, density: 0.2, favored: true, gamma: 0.01 },
+      { path: "/m/ct", weight: 0.5, density: 1, favored: false, gamma: 0.01 },
     ]);
     assert.equal(report.method, "ties_sv");
     assert.equal(report.slack_budget, 42);

@@ -81,9 +81,9 @@ export function nativeRequest(c: DiffCase, files: CaseFiles, outDir: string | nu
     computeDtype: c.mode === "native" ? "storage" : "F32",
     outDtype: c.mode === "native" ? null : c.dtype,
     slack: c.slack,
-    slackScope: c.scope,
+    slackScope: c.scope, rescale: false, seed: 0, keepIfNoOutliers: false, t: 0, filterWise: false, densities: null,
     basePath: files.base,
-    models: files.models.map((p, i) => ({ path: p, weight: c.weights[i]!, density: c.densities[i]!, favored: method === "ties_sv" && i === c.favored })),
+    models: files.models.map((p, i) => ({ path: p, weight: c.weights[i]!, density: c.densities[i]!, favored: method === "ties_sv" && i === c.favored, gamma: 0.01 })),
     outDir,
     shardSizeBytes: 1e12,
     threads,
@@ -106,7 +106,7 @@ function untouchedModel(c: DiffCase, i: number, numel: number): NativeModelTenso
     rescued: 0,
     contributing: 0,
     inConflict: 0,
-    conflictsWon: 0,
+    conflictsWon: 0, nTopRemoved: 0, topThreshold: null, rescaleFactor: null,
   };
 }
 
@@ -122,7 +122,7 @@ function fromTiesStats(c: DiffCase, s: TiesTensorStats, name: string, shape: num
     noContributor: s.noContributor,
     majorityNegative: s.majorityNegative,
     svCandidates: sv?.candidates ?? 0,
-    svReserved: sv?.reserved ?? 0,
+    svReserved: sv?.reserved ?? 0, interpolationT: null,
     models: s.models.map((m: TiesModelStats, i) => ({
       weight: c.weights[i]!,
       density: c.densities[i]!,
@@ -138,7 +138,7 @@ function fromTiesStats(c: DiffCase, s: TiesTensorStats, name: string, shape: num
       rescued: m.rescued,
       contributing: m.contributing,
       inConflict: m.inConflict,
-      conflictsWon: m.conflictsWon,
+      conflictsWon: m.conflictsWon, nTopRemoved: 0, topThreshold: null, rescaleFactor: null,
     })),
   };
 }
@@ -299,7 +299,7 @@ function emptyTensorStats(c: DiffCase, name: string, shape: number[], numel: num
     noContributor: 0,
     majorityNegative: 0,
     svCandidates: 0,
-    svReserved: 0,
+    svReserved: 0, interpolationT: null,
     models: c.weights.map((_, i) => untouchedModel(c, i, numel)),
   };
 }

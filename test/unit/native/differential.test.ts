@@ -189,8 +189,8 @@ describe("native engine vs TypeScript reference, edge cases", () => {
     const outDir = path.join(dir, "out");
     mkdirSync(outDir);
     return {
-      method: "ties_sv", consensus: "sum", normalize: true, lambda: 1, computeDtype: "storage", outDtype: null, slack: 0.3, slackScope: "model",
-      basePath: base, models: [{ path: sft, weight: 1, density: 1, favored: true }, { path: ct, weight: 1, density: 1, favored: false }],
+      method: "ties_sv", consensus: "sum", normalize: true, lambda: 1, computeDtype: "storage", outDtype: null, slack: 0.3, slackScope: "model", rescale: false, seed: 0, keepIfNoOutliers: false, t: 0, filterWise: false, densities: null,
+      basePath: base, models: [{ path: sft, weight: 1, density: 1, favored: true, gamma: 0.01 }, { path: ct, weight: 1, density: 1, favored: false, gamma: 0.01 }],
       outDir, shardSizeBytes: 1e12, threads: 1, ...extra,
     };
   };
@@ -229,7 +229,7 @@ describe("native engine vs TypeScript reference, edge cases", () => {
     const outDir = path.join(dir, "out");
     mkdirSync(outDir);
     const native = await nativeOutput(
-      { method: "task_arithmetic", consensus: "sum", normalize: true, lambda: 1, computeDtype: "F32", outDtype: "F32", slack: 0, slackScope: "model", basePath: base, models: [{ path: m, weight: 1e-8, density: 1, favored: false }], outDir, shardSizeBytes: 1e12, threads: 1 },
+      { method: "task_arithmetic", consensus: "sum", normalize: true, lambda: 1, computeDtype: "F32", outDtype: "F32", slack: 0, slackScope: "model", rescale: false, seed: 0, keepIfNoOutliers: false, t: 0, filterWise: false, densities: null, basePath: base, models: [{ path: m, weight: 1e-8, density: 1, favored: false, gamma: 0.01 }], outDir, shardSizeBytes: 1e12, threads: 1 },
       ["w"],
     );
     const reference = [...taskArithmetic(vec([1, 2]), [{ tensor: vec([1.5, 1]), weight: 1e-8 }], { dtype: "F32", mode: "f32", normalize: true })];
@@ -257,7 +257,7 @@ describe("native engine vs TypeScript reference, edge cases", () => {
     const reference = linear(values.map((v, i) => ({ tensor: vec(v.map((x) => roundTo("F16", x))), weight: weights[i]! })), { dtype: "F16", mode: "native", normalize: true });
     // Engine today: RECIPE_INVALID "linear: weights sum to 0; cannot normalize (set normalize: false)".
     const native = await nativeOutput(
-      { method: "linear", consensus: "sum", normalize: true, lambda: 1, computeDtype: "storage", outDtype: null, slack: 0, slackScope: "model", basePath: null, models: files.map((p, i) => ({ path: p, weight: weights[i]!, density: 1, favored: false })), outDir, shardSizeBytes: 1e12, threads: 1 },
+      { method: "linear", consensus: "sum", normalize: true, lambda: 1, computeDtype: "storage", outDtype: null, slack: 0, slackScope: "model", rescale: false, seed: 0, keepIfNoOutliers: false, t: 0, filterWise: false, densities: null, basePath: null, models: files.map((p, i) => ({ path: p, weight: weights[i]!, density: 1, favored: false, gamma: 0.01 })), outDir, shardSizeBytes: 1e12, threads: 1 },
       ["w"],
     );
     assert.deepEqual(native.w, [...reference]);
