@@ -9,8 +9,25 @@ export {
   type BreadcrumbsTensorResult,
   type OutlierTrimInfo,
 } from "./breadcrumbs";
+export {
+  dareDraw,
+  dareKeepLimit,
+  dareKeepMask,
+  dareModel,
+  dareStream,
+  dareTensor,
+  fnv1a64,
+  mix64,
+  randomTrim,
+  type DareOptions,
+  type DareRngKey,
+  type DareTensorResult,
+  type DareTrimInfo,
+  type RandomTrimOptions,
+} from "./dare";
 export { alignToBase, isEmbedTensorName } from "./embed";
 export { linear, type LinearModel, type LinearOptions } from "./linear";
+export { chunkedSum, SUM_CHUNK } from "./sum64";
 export { taskArithmetic, type TaskArithmeticModel, type TaskArithmeticOptions } from "./taskArithmetic";
 export { magnitudeOrder, magnitudeTrim, trimCount, type TrimInfo } from "./trim";
 export {
