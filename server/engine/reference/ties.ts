@@ -1,7 +1,8 @@
-// TIES merging (Yadav et al. 2023, mergekit semantics), split into the two halves that
-// TIES-SV needs to get between: electTies (task vectors, trim, weight, sign election)
-// and disjointMerge (average the entries that agree with the elected sign).
-import { makeArith } from "./arith";
+// TIES merging (Yadav et al. 2023, mergekit semantics), split into the halves that other
+// methods reuse: weighTaskVectors (task vectors, a sparsify step, weight), electTies (+ sign
+// election) and disjointMerge (average the entries that agree with the elected sign, or all
+// entries when there is no election). breadcrumbs* and dare_* only swap the sparsify step.
+import { makeArith, type Arith } from "./arith";
 import { alignToBase, isEmbedTensorName } from "./embed";
 import { tiesStats, type TiesTensorStats } from "./tiesStats";
 import { magnitudeTrim, type TrimInfo } from "./trim";
@@ -13,9 +14,9 @@ export interface TiesModel {
   density: number;
 }
 
-export interface TiesTensorInput {
+export interface TiesTensorInput<M extends TiesModel = TiesModel> {
   base: RefTensor;
-  models: readonly TiesModel[];
+  models: readonly M[];
   /** Embedding-like tensor whose extra rows in other models are cut off (see embed.ts). */
   isEmbed?: boolean;
 }
@@ -26,15 +27,32 @@ export interface TiesOptions extends Precision {
   lambda?: number; // default 1
 }
 
-export interface TiesElection {
+/**
+ * A sparsify step: task vector (already in the compute dtype) -> trimmed task vector.
+ * `modelIndex` is the model's position in `models` (DARE seeds its mask with it).
+ */
+export type TrimStep<M extends TiesModel, I extends TrimInfo> = (
+  delta: Float32Array,
+  model: M,
+  modelIndex: number,
+  arith: Arith,
+) => { trimmed: Float32Array; info: I };
+
+export const magnitudeTrimStep: TrimStep<TiesModel, TrimInfo> = (delta, m) => magnitudeTrim(delta, m.density);
+
+/** Sparsified, weighted task vectors of one tensor: everything before the sign election. */
+export interface WeightedTaskVectors<I extends TrimInfo = TrimInfo> {
   numel: number;
-  trims: TrimInfo[];
+  trims: I[];
   /** Trimmed task vectors before weighting (what "sign conflict" is defined on). */
   trimmed: Float32Array[];
   /** Weights as actually used (rounded to the storage dtype in native mode). */
   weights: number[];
   /** w_i * trimmed_i: what votes and what gets summed. */
   weighted: Float32Array[];
+}
+
+export interface TiesElection<I extends TrimInfo = TrimInfo> extends WeightedTaskVectors<I> {
   /** Per position: sum of weighted entries ("sum"; rounded in native mode) or #positive - #negative ("count"). */
   score: Float32Array;
   /** Per position: +1 or -1. */
@@ -45,28 +63,38 @@ export function sign(x: number): -1 | 0 | 1 {
   return x > 0 ? 1 : x < 0 ? -1 : 0;
 }
 
-export function electTies(input: TiesTensorInput, options: TiesOptions): TiesElection {
+export function weighTaskVectors<M extends TiesModel, I extends TrimInfo>(
+  input: TiesTensorInput<M>,
+  options: Precision,
+  trim: TrimStep<M, I>,
+): WeightedTaskVectors<I> {
   const arith = makeArith(options);
   const base = input.base.data;
   const numel = base.length;
-  const trims: TrimInfo[] = [];
+  const trims: I[] = [];
   const trimmed: Float32Array[] = [];
   const weights: number[] = [];
   const weighted: Float32Array[] = [];
   input.models.forEach((m, i) => {
-    const x = alignToBase(m.tensor, input.base.shape, input.isEmbed ?? false, `ties model ${i}`);
+    const x = alignToBase(m.tensor, input.base.shape, input.isEmbed ?? false, `model ${i}`);
     const delta = new Float32Array(numel);
     for (let j = 0; j < numel; j++) delta[j] = arith.sub(x[j]!, base[j]!);
-    const trim = magnitudeTrim(delta, m.density);
+    const t = trim(delta, m, i, arith);
     const w = arith.weightValue(m.weight);
     const wd = new Float32Array(numel);
-    for (let j = 0; j < numel; j++) wd[j] = arith.mul(w, trim.trimmed[j]!);
-    trims.push(trim.info);
-    trimmed.push(trim.trimmed);
+    for (let j = 0; j < numel; j++) wd[j] = arith.mul(w, t.trimmed[j]!);
+    trims.push(t.info);
+    trimmed.push(t.trimmed);
     weights.push(w);
     weighted.push(wd);
   });
+  return { numel, trims, trimmed, weights, weighted };
+}
 
+/** Sign election over the weighted task vectors. */
+export function elect<I extends TrimInfo>(vectors: WeightedTaskVectors<I>, options: TiesOptions): TiesElection<I> {
+  const arith = makeArith(options);
+  const { numel, weighted } = vectors;
   const consensus = options.consensus ?? "sum";
   const score = new Float32Array(numel);
   const elected = new Int8Array(numel);
@@ -76,27 +104,37 @@ export function electTies(input: TiesTensorInput, options: TiesOptions): TiesEle
     // Ties (score exactly 0) go to +1, as in mergekit's `>= 0`.
     elected[j] = score[j]! >= 0 ? 1 : -1;
   }
-  return { numel, trims, trimmed, weights, weighted, score, elected };
+  return { ...vectors, score, elected };
 }
 
-/** Keep entries whose weighted sign equals `elected`, average (if normalize), scale, add to base. */
-export function disjointMerge(base: Float32Array, election: TiesElection, elected: Int8Array, options: TiesOptions): Float32Array {
+export function electTies(input: TiesTensorInput, options: TiesOptions): TiesElection {
+  return elect(weighTaskVectors(input, options, magnitudeTrimStep), options);
+}
+
+/**
+ * Keep entries whose weighted sign equals `elected`, average (if normalize), scale, add to base.
+ * `elected` null = no election (task_arithmetic style): every entry contributes and the divisor
+ * is the sum of all weights (|sum| < 1e-8 becomes 1). `normalize` defaults to true (ties).
+ */
+export function disjointMerge(base: Float32Array, vectors: WeightedTaskVectors, elected: Int8Array | null, options: TiesOptions): Float32Array {
   const arith = makeArith(options);
   const normalize = options.normalize ?? true;
   const lambda = options.lambda ?? 1;
-  const out = new Float32Array(election.numel);
-  for (let j = 0; j < election.numel; j++) {
+  let allWeights = arith.sum(vectors.weights);
+  if (Math.abs(allWeights) < 1e-8) allWeights = 1;
+  const out = new Float32Array(vectors.numel);
+  for (let j = 0; j < vectors.numel; j++) {
     const values: number[] = [];
     const weights: number[] = [];
-    election.weighted.forEach((wd, i) => {
-      if (sign(wd[j]!) === elected[j]) {
+    vectors.weighted.forEach((wd, i) => {
+      if (elected === null || sign(wd[j]!) === elected[j]) {
         values.push(wd[j]!);
-        weights.push(election.weights[i]!);
+        weights.push(vectors.weights[i]!);
       }
     });
     let mixed = arith.sum(values);
     if (normalize) {
-      const divisor = arith.sum(weights);
+      const divisor = elected === null ? allWeights : arith.sum(weights);
       mixed = arith.div(mixed, divisor === 0 ? 1 : divisor);
     }
     if (lambda !== 1) mixed = arith.mul(mixed, arith.scalar(lambda));

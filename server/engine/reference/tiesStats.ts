@@ -1,7 +1,7 @@
 // Per-tensor statistics of a TIES election: how much of each model survives trimming and
 // the sign election. These are what the UI charts (paper Figures 3-4) and what the native
 // engine's own counters are checked against.
-import type { TiesElection } from "./ties";
+import type { WeightedTaskVectors } from "./ties";
 
 export interface TiesModelStats {
   k: number | null;
@@ -31,7 +31,7 @@ export interface TiesTensorStats {
   signConflicts: number;
   /** Positions where no model contributes (output = base there). */
   noContributor: number;
-  /** Positions whose elected sign is -1. */
+  /** Positions whose elected sign is -1 (0 without an election). */
   majorityNegative: number;
   models: TiesModelStats[];
 }
@@ -43,9 +43,13 @@ export interface TiesStatsOptions {
   rescued?: readonly number[];
 }
 
-export function tiesStats(election: TiesElection, elected: Int8Array, options: TiesStatsOptions = {}): TiesTensorStats {
-  const { trimmed, weighted, numel } = election;
-  const models: TiesModelStats[] = election.trims.map((t, i) => ({
+/**
+ * `elected` null = no election (breadcrumbs, dare_linear): an entry contributes iff its weighted
+ * value is non-zero, and nothing is discarded.
+ */
+export function tiesStats(vectors: WeightedTaskVectors, elected: Int8Array | null, options: TiesStatsOptions = {}): TiesTensorStats {
+  const { trimmed, weighted, numel } = vectors;
+  const models: TiesModelStats[] = vectors.trims.map((t, i) => ({
     k: t.k,
     threshold: t.threshold,
     nGreaterThanThreshold: t.nGreaterThanThreshold,
@@ -69,14 +73,14 @@ export function tiesStats(election: TiesElection, elected: Int8Array, options: T
     models.forEach((s, i) => {
       const delta = trimmed[i]![j]!;
       const w = weighted[i]![j]!;
-      const contributes = (w > 0 ? 1 : w < 0 ? -1 : 0) === elected[j];
+      const contributes = elected === null ? w !== 0 : (w > 0 ? 1 : w < 0 ? -1 : 0) === elected[j];
       if (contributes) {
         s.contributing++;
         contributors++;
       }
       if (delta === 0) return;
       s.nnzTrimmed++;
-      if (!contributes) {
+      if (!contributes && elected !== null) {
         s.discarded++;
         s.discardedL1 += Math.abs(delta);
       }
@@ -87,7 +91,7 @@ export function tiesStats(election: TiesElection, elected: Int8Array, options: T
     });
     if (conflict) signConflicts++;
     if (contributors === 0) noContributor++;
-    if (elected[j] === -1) majorityNegative++;
+    if (elected?.[j] === -1) majorityNegative++;
   }
   return { numel, signConflicts, noContributor, majorityNegative, models };
 }

@@ -17,6 +17,21 @@ export interface TrimInfo {
   nKeptAtThreshold: number | null;
 }
 
+/**
+ * Flat indices ranked by |delta| descending, ties broken by lowest flat index first; NaN ranks
+ * above +inf (docs/merge-methods.md). Shared by every magnitude-based sparsifier.
+ */
+export function magnitudeOrder(delta: Float32Array): number[] {
+  // NaN compares false with everything, so rank it with a key above +inf instead.
+  const key = (j: number) => {
+    const m = Math.abs(delta[j]!);
+    return Number.isNaN(m) ? 2 : m === Infinity ? 1 : 0;
+  };
+  const order = Array.from({ length: delta.length }, (_, i) => i);
+  order.sort((a, b) => key(b) - key(a) || (key(a) === 0 ? Math.abs(delta[b]!) - Math.abs(delta[a]!) : 0) || a - b);
+  return order;
+}
+
 export function trimCount(density: number, numel: number): number {
   return Math.trunc(density * numel);
 }
@@ -30,8 +45,7 @@ export function magnitudeTrim(delta: Float32Array, density: number): { trimmed: 
   const trimmed = new Float32Array(numel);
   if (k === 0) return { trimmed, info: { ...untouched, k: 0 } };
 
-  const order = Array.from({ length: numel }, (_, i) => i);
-  order.sort((a, b) => Math.abs(delta[b]!) - Math.abs(delta[a]!) || a - b);
+  const order = magnitudeOrder(delta);
   for (let r = 0; r < k; r++) trimmed[order[r]!] = delta[order[r]!]!;
 
   const threshold = Math.abs(delta[order[k - 1]!]!);

@@ -1,7 +1,8 @@
 // Loading the golden merge cases (test/fixtures/golden, see its README) for the reference tests.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { isFloatDType, type FloatDType } from "@/server/engine/dtype";
+import assert from "node:assert/strict";
+import { f32Bits, isFloatDType, type FloatDType } from "@/server/engine/dtype";
 import { readSafetensors } from "@/server/engine/safetensors";
 import type { RefTensor } from "@/server/engine/reference";
 
@@ -19,6 +20,13 @@ export interface GoldenModelStats {
   n_discarded_by_sign_election: number;
   n_discarded_by_sign_election_unambiguous_positions: number;
   n_contributing: number;
+  // breadcrumbs cases (instead of k / threshold):
+  n_bot_removed?: number;
+  n_top_removed?: number;
+  /** Kept ranks in ascending |delta| order: [first, end). */
+  kept_rank_range?: [number, number];
+  lower_cut?: { last_dropped: number; first_kept: number };
+  upper_cut?: { last_kept: number; first_dropped: number };
 }
 
 export interface GoldenTensorStats {
@@ -27,7 +35,7 @@ export interface GoldenTensorStats {
   sign_conflicts: number;
   sign_conflicts_unambiguous_positions: number;
   n_positions_no_contributor: number;
-  n_majority_negative: number;
+  n_majority_negative?: number; // absent without an election (breadcrumbs)
   models: Record<string, GoldenModelStats>;
 }
 
@@ -37,8 +45,8 @@ export interface GoldenCase {
   consensus: "sum" | "count" | null;
   storage_dtype: FloatDType;
   base: string | null;
-  models: { role: string; file: string; weight: number; density?: number }[];
-  parameters_effective: { normalize?: boolean; lambda?: number };
+  models: { role: string; file: string; weight: number; density?: number; gamma?: number }[];
+  parameters_effective: { normalize?: boolean; lambda?: number; t?: number; filter_wise?: boolean };
   tensors: Record<string, { shape: number[]; is_embed: boolean; stats?: GoldenTensorStats; stats_native_compute?: GoldenTensorStats }>;
 }
 
@@ -66,4 +74,19 @@ export function loadMask(id: string): Map<string, Uint8Array> | null {
   if (!existsSync(p)) return null;
   const st = readSafetensors(p);
   return new Map(st.tensorNames().map((n) => [n, st.readTensor(n).bytes]));
+}
+
+export function hex(x: number): string {
+  return f32Bits(x).toString(16).padStart(8, "0");
+}
+
+/** Positions whose bits differ, ignoring positions where mask === 1. */
+export function countBitDifferences(actual: Float32Array, expected: Float32Array, mask: Uint8Array | undefined): number {
+  assert.equal(actual.length, expected.length);
+  let differ = 0;
+  for (let j = 0; j < expected.length; j++) {
+    if (mask?.[j] === 1) continue;
+    if (f32Bits(actual[j]!) !== f32Bits(expected[j]!)) differ++;
+  }
+  return differ;
 }

@@ -4,29 +4,13 @@
 // must report the same statistics (README "Tolerances").
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { f32Bits } from "@/server/engine/dtype";
 import { linear, taskArithmetic, tiesStats, tiesTensor, type ComputeMode, type RefTensor, type TiesTensorStats } from "@/server/engine/reference";
-import { goldenCaseIds, loadCase, loadMask, loadTensors, type GoldenCase, type GoldenTensorStats } from "./golden-fixtures";
+import { countBitDifferences, goldenCaseIds, hex, loadCase, loadMask, loadTensors, type GoldenCase, type GoldenTensorStats } from "./golden-fixtures";
 
 const MODES: { mode: ComputeMode; file: string; statsKey: "stats" | "stats_native_compute" }[] = [
   { mode: "f32", file: "expected.safetensors", statsKey: "stats" },
   { mode: "native", file: "expected_native.safetensors", statsKey: "stats_native_compute" },
 ];
-
-function hex(x: number): string {
-  return f32Bits(x).toString(16).padStart(8, "0");
-}
-
-/** Positions whose bits differ, ignoring positions where mask === 1. */
-function countBitDifferences(actual: Float32Array, expected: Float32Array, mask: Uint8Array | undefined): number {
-  assert.equal(actual.length, expected.length);
-  let differ = 0;
-  for (let j = 0; j < expected.length; j++) {
-    if (mask?.[j] === 1) continue;
-    if (f32Bits(actual[j]!) !== f32Bits(expected[j]!)) differ++;
-  }
-  return differ;
-}
 
 function checkTiesStats(
   where: string,
@@ -42,7 +26,7 @@ function checkTiesStats(
   assert.equal(unambiguous.signConflicts, golden.sign_conflicts_unambiguous_positions, `${where} sign_conflicts (unambiguous)`);
   near(full.signConflicts, golden.sign_conflicts, "sign_conflicts");
   near(full.noContributor, golden.n_positions_no_contributor, "n_positions_no_contributor");
-  near(full.majorityNegative, golden.n_majority_negative, "n_majority_negative");
+  near(full.majorityNegative, golden.n_majority_negative!, "n_majority_negative");
   c.models.forEach((m, i) => {
     const g = golden.models[m.role]!;
     const ours = full.models[i]!;
