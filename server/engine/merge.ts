@@ -161,6 +161,58 @@ export async function merge(recipe: Recipe, outDir: string, opts: MergeOptions =
   }
 }
 
+export interface SweepPointReport {
+  /** Per model, recipe order. */
+  densities: number[];
+  totals: StatsReport["totals"];
+  tensors: StatsReport["tensors"];
+  byLayer: StatsReport["byLayer"];
+  byModule: StatsReport["byModule"];
+}
+
+export interface SweepReport {
+  method: StatsReport["method"];
+  /** The recipe's models without a density (each point has its own). */
+  models: Omit<StatsReport["models"][number], "density">[];
+  /** The listed densities, as given. */
+  densities: number[];
+  /** Every combination of `densities` across the models; the first model's density varies slowest. */
+  sweep: SweepPointReport[];
+  warnings: string[];
+}
+
+/**
+ * Statistics of a `ties` recipe at every combination of `densities` across its models, from one
+ * pass over the checkpoints (the models' own densities are ignored). Each point equals what
+ * analyze() returns for the recipe at those densities (counts exactly; discarded_l1 up to
+ * float64 summation order).
+ */
+export async function analyzeSweep(recipe: Recipe, densities: number[], opts: AnalyzeOptions = {}): Promise<SweepReport> {
+  validateRecipe(recipe);
+  validateAnalyzeOptions(opts);
+  expectArg(
+    Array.isArray(densities) && densities.length > 0 && densities.every((d) => typeof d === "number" && Number.isFinite(d) && d >= 0 && d <= 1),
+    "a non-empty array of densities in [0, 1]",
+    "densities",
+    densities,
+  );
+  if (recipe.method !== "ties") {
+    throw new EngineError("RECIPE_INVALID", `density sweeps run on merge_method ties; this recipe uses ${recipe.method}`);
+  }
+  await checkInputsExist(recipe);
+  const request = { ...buildRequest(recipe, null, opts), densities };
+  const result = await runNativeMerge(request, { onProgress: opts.onProgress, signal: opts.signal });
+  if (!result.sweep) throw new Error("engine returned no sweep for a sweep request");
+  const sweep = result.sweep.map((point) => {
+    const source = { ...request, models: request.models.map((m, i) => ({ ...m, density: point.densities[i]! })) };
+    const r = buildStatsReport(source, { ...result, tensors: point.tensors }, { roles: opts.roles });
+    return { densities: point.densities, totals: r.totals, tensors: r.tensors, byLayer: r.byLayer, byModule: r.byModule };
+  });
+  const first = buildStatsReport(request, { ...result, tensors: result.sweep[0]?.tensors ?? [] }, { roles: opts.roles });
+  const models = first.models.map(({ density: _perPoint, ...m }) => m);
+  return { method: recipe.method, models, densities: [...densities], sweep, warnings: [...result.warnings] };
+}
+
 /** Runs the merge arithmetic without writing anything and returns the statistics. */
 export async function analyze(recipe: Recipe, opts: AnalyzeOptions = {}): Promise<StatsReport> {
   validateRecipe(recipe);

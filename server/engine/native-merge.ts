@@ -22,9 +22,22 @@ function expect(ok: boolean, what: string, field: string, got: unknown): void {
 
 const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
+const MERGE_METHODS: readonly string[] = [
+  "linear",
+  "task_arithmetic",
+  "ties",
+  "ties_sv",
+  "breadcrumbs",
+  "breadcrumbs_ties",
+  "dare_linear",
+  "dare_ties",
+  "slerp",
+  "model_stock",
+] satisfies readonly NativeMergeRequest["method"][];
+
 export function validateNativeRequest(r: NativeMergeRequest): void {
   expect(typeof r === "object" && r !== null, "an object", "request", r);
-  expect(["linear", "task_arithmetic", "ties", "ties_sv"].includes(r.method), "linear|task_arithmetic|ties|ties_sv", "method", r.method);
+  expect(MERGE_METHODS.includes(r.method), MERGE_METHODS.join("|"), "method", r.method);
   expect(r.consensus === "sum" || r.consensus === "count", "sum|count", "consensus", r.consensus);
   expect(typeof r.normalize === "boolean", "a boolean", "normalize", r.normalize);
   expect(finite(r.lambda), "a finite number", "lambda", r.lambda);
@@ -32,6 +45,17 @@ export function validateNativeRequest(r: NativeMergeRequest): void {
   expect(r.outDtype === null || ["F32", "F16", "BF16"].includes(r.outDtype), "null or F32|F16|BF16", "outDtype", r.outDtype);
   expect(finite(r.slack) && r.slack >= 0 && r.slack <= 1, "a number in [0, 1]", "slack", r.slack);
   expect(r.slackScope === "model" || r.slackScope === "tensor", "model|tensor", "slackScope", r.slackScope);
+  expect(typeof r.rescale === "boolean", "a boolean", "rescale", r.rescale);
+  expect(Number.isSafeInteger(r.seed) && r.seed >= 0, "an integer in [0, 2^53)", "seed", r.seed);
+  expect(typeof r.keepIfNoOutliers === "boolean", "a boolean", "keepIfNoOutliers", r.keepIfNoOutliers);
+  expect(finite(r.t) && r.t >= 0 && r.t <= 1, "a number in [0, 1]", "t", r.t);
+  expect(typeof r.filterWise === "boolean", "a boolean", "filterWise", r.filterWise);
+  expect(
+    r.densities === null || (Array.isArray(r.densities) && r.densities.length > 0 && r.densities.every((d) => finite(d) && d >= 0 && d <= 1)),
+    "null or a non-empty array of numbers in [0, 1]",
+    "densities",
+    r.densities,
+  );
   expect(r.basePath === null || (typeof r.basePath === "string" && path.isAbsolute(r.basePath)), "null or an absolute path", "basePath", r.basePath);
   expect(r.basePath !== null || r.method === "linear", "a base model path (only linear works without one)", "basePath", r.basePath);
   expect(Array.isArray(r.models) && r.models.length > 0, "a non-empty array", "models", r.models);
@@ -40,6 +64,7 @@ export function validateNativeRequest(r: NativeMergeRequest): void {
     expect(finite(m.weight), "a finite number", `models[${i}].weight`, m.weight);
     expect(finite(m.density) && m.density >= 0, "a number >= 0", `models[${i}].density`, m.density);
     expect(typeof m.favored === "boolean", "a boolean", `models[${i}].favored`, m.favored);
+    expect(finite(m.gamma) && m.gamma >= 0 && m.gamma <= 1, "a number in [0, 1]", `models[${i}].gamma`, m.gamma);
   });
   expect(r.outDir === null || (typeof r.outDir === "string" && path.isAbsolute(r.outDir)), "null or an absolute path", "outDir", r.outDir);
   expect(Number.isSafeInteger(r.shardSizeBytes) && r.shardSizeBytes > 0, "a positive integer", "shardSizeBytes", r.shardSizeBytes);

@@ -1,16 +1,33 @@
 import { parseArgs } from "node:util";
-import { analyze } from "../../engine/merge";
+import { analyze, analyzeSweep } from "../../engine/merge";
 import { formatStatsSummary } from "../../engine/stats/summary";
 import { CliUsageError, type CliCommand } from "../command";
 import { createProgressReporter } from "../progress-bar";
-import { parseComputeDtypeOption, parseThreadsOption, runRecipeCommand, withInterrupt } from "./merge";
+import { parseComputeDtypeOption, parseDensitiesOption, parseSeedOption, parseThreadsOption, runRecipeCommand, withInterrupt } from "./merge";
+import type { SweepReport } from "../../engine/merge";
+
+/** One line per grid point: densities, sign conflicts and each model's discarded share. */
+function formatSweepSummary(r: SweepReport): string[] {
+  const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(2)}%` : "-");
+  return [
+    `method: ${r.method}, ${r.sweep.length} density combinations over ${r.models.length} models`,
+    ...r.sweep.map((p) => {
+      const t = p.totals;
+      const models = p.densities.map((d, i) => `m${i}@${d}: discarded ${pct(t.discarded[i]!, t.nnz_trimmed[i]!)}`).join(", ");
+      return `  [${p.densities.join(", ")}] sign conflicts ${pct(t.sign_conflicts, t.numel)}; ${models}`;
+    }),
+  ];
+}
 
 export const analyzeCommand: CliCommand = {
   name: "analyze",
   summary: "Run a recipe without writing a model and print what the merge would do",
   usage:
-    "mergescope analyze RECIPE.yml [--json] [--threads N] [--compute-dtype float32|storage]\n\n" +
+    "mergescope analyze RECIPE.yml [--json] [--densities D1,D2,...] [--seed N] [--threads N] [--compute-dtype float32|storage]\n\n" +
     "  --json                 the full statistics (per tensor, layer and module) as JSON on stdout\n" +
+    "  --densities D1,D2,...  ties: statistics at every combination of these densities across the models,\n" +
+    "                         from one pass (JSON `sweep[]` of {densities, totals, tensors, byLayer, byModule})\n" +
+    "  --seed N               dare_*: seed of the keep/drop masks (overrides the recipe's `seed`)\n" +
     "  --threads N            engine threads (default 0 = all cores)\n" +
     "  --compute-dtype D      float32 or storage (default: the recipe's `dtype`)",
   async run(argv) {
@@ -18,13 +35,30 @@ export const analyzeCommand: CliCommand = {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { json: { type: "boolean" }, threads: { type: "string" }, "compute-dtype": { type: "string" } },
+      options: {
+        json: { type: "boolean" },
+        threads: { type: "string" },
+        "compute-dtype": { type: "string" },
+        densities: { type: "string" },
+        seed: { type: "string" },
+      },
     });
     if (positionals.length !== 1) throw new CliUsageError(`expected one RECIPE.yml, got ${positionals.length} argument(s)`);
     const threads = parseThreadsOption(values.threads);
     const computeDtype = parseComputeDtypeOption(values["compute-dtype"]);
-    return runRecipeCommand("analyze", positionals[0]!, async (recipe) => {
+    const densities = parseDensitiesOption(values.densities);
+    const seed = parseSeedOption(values.seed);
+    return runRecipeCommand("analyze", positionals[0]!, async (parsed) => {
+      const recipe = seed === undefined ? parsed : { ...parsed, seed };
       const progress = createProgressReporter(process.stderr);
+      if (densities) {
+        const sweep = await withInterrupt((signal) =>
+          analyzeSweep(recipe, densities, { threads, computeDtype, signal, onProgress: progress.update }).finally(() => progress.done()),
+        );
+        if (values.json) console.log(JSON.stringify(sweep, null, 2));
+        else for (const line of formatSweepSummary(sweep)) console.log(line);
+        return 0;
+      }
       const report = await withInterrupt((signal) =>
         analyze(recipe, { threads, computeDtype, signal, onProgress: progress.update }).finally(() => progress.done()),
       );

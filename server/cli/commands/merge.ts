@@ -17,6 +17,24 @@ export function parseThreadsOption(value: string | undefined): number {
   return Number(value);
 }
 
+/** `--densities 0.01,0.2,...`: each in [0, 1]. */
+export function parseDensitiesOption(value: string | undefined): number[] | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(",").map((x) => x.trim());
+  const nums = parts.map(Number);
+  const bad = parts.findIndex((p, i) => p === "" || !Number.isFinite(nums[i]!) || nums[i]! < 0 || nums[i]! > 1);
+  if (bad >= 0) throw new CliUsageError(`--densities expects comma-separated numbers in [0, 1], got "${parts[bad]}" in "${value}"`);
+  return nums;
+}
+
+/** `--seed N`: DARE's generator seed, an integer in [0, 2^53). */
+export function parseSeedOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new CliUsageError(`--seed expects an integer in [0, 2^53), got "${value}"`);
+  return n;
+}
+
 export function parseComputeDtypeOption(value: string | undefined): "float32" | "storage" | undefined {
   if (value === undefined || value === "float32" || value === "storage") return value;
   throw new CliUsageError(`--compute-dtype: expected float32 or storage, got '${value}'`);
@@ -74,12 +92,13 @@ export const mergeCommand: CliCommand = {
   name: "merge",
   summary: "Merge checkpoints as a mergekit-style recipe says",
   usage:
-    "mergescope merge RECIPE.yml OUT_DIR [--threads N] [--shard-size SIZE] [--stats stats.json] [--compute-dtype float32|storage] [--overwrite]\n\n" +
+    "mergescope merge RECIPE.yml OUT_DIR [--threads N] [--shard-size SIZE] [--stats stats.json] [--compute-dtype float32|storage] [--seed N] [--overwrite]\n\n" +
     "  --threads N            engine threads (default 0 = all cores)\n" +
     "  --shard-size SIZE      maximum shard size: 5GB (default), 500MB, 2GiB or bytes\n" +
     "  --stats FILE           also write the merge statistics (JSON) to FILE\n" +
     "  --compute-dtype D      float32: arithmetic in float32; storage: in each tensor's dtype\n" +
     "                         (default: the recipe's `dtype`; the output dtype is unchanged)\n" +
+    "  --seed N               dare_*: seed of the keep/drop masks (overrides the recipe's `seed`; default 0)\n" +
     "  --overwrite            replace OUT_DIR if it is empty or an earlier MergeScope output",
   async run(argv) {
     const { values, positionals } = parseArgs({
@@ -91,6 +110,7 @@ export const mergeCommand: CliCommand = {
         "shard-size": { type: "string" },
         stats: { type: "string" },
         "compute-dtype": { type: "string" },
+        seed: { type: "string" },
         overwrite: { type: "boolean" },
       },
     });
@@ -107,8 +127,10 @@ export const mergeCommand: CliCommand = {
       }
     }
     const statsFile = values.stats === undefined ? null : path.resolve(values.stats);
+    const seed = parseSeedOption(values.seed);
 
-    return runRecipeCommand("merge", recipeFile, async (recipe) => {
+    return runRecipeCommand("merge", recipeFile, async (parsed) => {
+      const recipe = seed === undefined ? parsed : { ...parsed, seed };
       const progress = createProgressReporter(process.stderr);
       const outcome = await withInterrupt((signal) =>
         merge(recipe, outDir, { threads, shardSizeBytes, computeDtype, overwrite: values.overwrite ?? false, signal, onProgress: progress.update }).finally(

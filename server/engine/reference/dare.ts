@@ -6,7 +6,7 @@
 import { roundTo } from "../dtype";
 import { makeArith } from "./arith";
 import { isEmbedTensorName } from "./embed";
-import { chunkedSum } from "./sum64";
+import { tiledSum } from "./sum64";
 import { disjointMerge, elect, weighTaskVectors, type TiesModel, type TiesOptions, type TiesTensorInput, type WeightedTaskVectors } from "./ties";
 import { tiesStats, type TiesTensorStats } from "./tiesStats";
 import type { TrimInfo } from "./trim";
@@ -92,8 +92,8 @@ export function randomTrim(delta: Float32Array, density: number, options: Random
   if (options.rescale) {
     // W: the dtype the two norms (and their ratio) live in: BF16 for BF16 compute, else F32.
     const roundW = options.mode === "native" && options.dtype === "BF16" ? (x: number) => roundTo("BF16", Math.fround(x)) : Math.fround;
-    const sb = roundW(chunkedSum(numel, (j) => Math.abs(delta[j]!)));
-    const sa = roundW(chunkedSum(numel, (j) => (keep[j] ? Math.abs(delta[j]!) : 0)));
+    const sb = roundW(tiledSum(numel, (j) => Math.abs(delta[j]!)));
+    const sa = roundW(tiledSum(numel, (j) => (keep[j] ? Math.abs(delta[j]!) : 0)));
     if (!(sb < 1e-7 || sa < 1e-7)) ratio = roundW(Math.fround(sb / sa));
   }
   const arith = makeArith(options); // t = R(d * ratio) in the compute dtype

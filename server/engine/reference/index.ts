@@ -29,7 +29,7 @@ export { alignToBase, isEmbedTensorName } from "./embed";
 export { linear, type LinearModel, type LinearOptions } from "./linear";
 export { modelStock, type ModelStockOptions, type ModelStockResult } from "./modelStock";
 export { slerp, SLERP_DOT_THRESHOLD, type SlerpOptions, type SlerpResult } from "./slerp";
-export { chunkedSum, SUM_CHUNK } from "./sum64";
+export { tiledSum, SUM_TILE } from "./sum64";
 export { taskArithmetic, type TaskArithmeticModel, type TaskArithmeticOptions } from "./taskArithmetic";
 export { magnitudeOrder, magnitudeTrim, trimCount, type TrimInfo } from "./trim";
 export {

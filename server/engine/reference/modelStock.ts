@@ -8,7 +8,7 @@
 // dimension gets its own t (mergekit's cosine similarity over dim -1).
 import { makeArith } from "./arith";
 import { alignToBase } from "./embed";
-import { chunkedSum } from "./sum64";
+import { tiledSum } from "./sum64";
 import type { Precision, RefTensor } from "./types";
 
 /** Floor of the norm product, as float32 (a scalar operand, not rounded to the storage dtype). */
@@ -55,7 +55,7 @@ export function modelStock(base: RefTensor, models: readonly RefTensor[], option
 
 /** t for the elements [start, start + len) of every offset vector. */
 function interpolationRatio(offsets: Float32Array[], start: number, len: number, arith: ReturnType<typeof makeArith>): number {
-  const sum = (term: (j: number) => number) => chunkedSum(len, (k) => term(start + k));
+  const sum = (term: (j: number) => number) => tiledSum(len, (k) => term(start + k));
   const norms = offsets.map((o) => arith.keep(Math.sqrt(sum((j) => o[j]! * o[j]!))));
   const cosines: number[] = [];
   for (let a = 0; a < offsets.length; a++) {

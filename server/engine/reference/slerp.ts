@@ -5,7 +5,7 @@
 import type { FloatDType } from "../dtype";
 import { roundTo } from "../dtype";
 import { alignToBase } from "./embed";
-import { chunkedSum } from "./sum64";
+import { tiledSum } from "./sum64";
 import type { RefTensor } from "./types";
 
 export interface SlerpOptions {
@@ -32,12 +32,12 @@ export function slerp(base: RefTensor, model: RefTensor, options: SlerpOptions):
   const v0 = base.data;
   const v1 = alignToBase(model, base.shape, options.isEmbed ?? false, "slerp model");
   const n = v0.length;
-  const n0 = Math.sqrt(chunkedSum(n, (j) => v0[j]! * v0[j]!));
-  const n1 = Math.sqrt(chunkedSum(n, (j) => v1[j]! * v1[j]!));
+  const n0 = Math.sqrt(tiledSum(n, (j) => v0[j]! * v0[j]!));
+  const n1 = Math.sqrt(tiledSum(n, (j) => v1[j]! * v1[j]!));
   // A (near-)zero vector is not normalized (mergekit's eps).
   const u0 = n0 > 1e-8 ? n0 : 1;
   const u1 = n1 > 1e-8 ? n1 : 1;
-  const dot = chunkedSum(n, (j) => v0[j]! * v1[j]!) / (u0 * u1);
+  const dot = tiledSum(n, (j) => v0[j]! * v1[j]!) / (u0 * u1);
   let c0: number;
   let c1: number;
   const lerp = Math.abs(dot) > SLERP_DOT_THRESHOLD;

@@ -8,8 +8,8 @@ import { describe, it } from "node:test";
 import { verifyOutput } from "@/server/engine/output";
 import type { StatsReport } from "@/server/engine/stats";
 import type { NativeInspectResult } from "@/server/engine/types";
-import { loadCase } from "../engine/golden-fixtures";
-import { assertMatchesExpected } from "./golden-compare";
+import { goldenCaseIds, loadCase } from "../engine/golden-fixtures";
+import { assertMatchesExpected, expectedFiles } from "./golden-compare";
 import { caseDir, nativeMergeSkipReason, runnableGoldenYaml, tempDir, type GoldenCaseFull } from "./helpers";
 
 function cli(...args: string[]) {
@@ -77,6 +77,23 @@ describe("CLI usage and recipe errors (exit 2)", () => {
 });
 
 const skip = nativeMergeSkipReason();
+
+describe("CLI merge on every golden case", { skip }, () => {
+  for (const id of goldenCaseIds(["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock"])) {
+    const gc = loadCase(id) as GoldenCaseFull;
+    for (const { field, file } of expectedFiles(gc)) {
+      it(`${id} (${field} → ${file})`, (t) => {
+        const dir = tempDir(t);
+        const yaml = runnableGoldenYaml(gc, gc[field]!).replace(/\.\/(\w+\.safetensors)/g, (_, f: string) => path.join(caseDir(gc.id), f));
+        writeFileSync(path.join(dir, "recipe.yml"), yaml);
+        const out = path.join(dir, "merged");
+        const r = cli("merge", path.join(dir, "recipe.yml"), out, "--threads", "2");
+        assert.equal(r.status, 0, r.stderr);
+        assertMatchesExpected(gc, out, file);
+      });
+    }
+  }
+});
 
 describe("CLI end to end", { skip }, () => {
   const c = loadCase("ties_bf16_sum_norm_a0.2_b1.0") as GoldenCaseFull;

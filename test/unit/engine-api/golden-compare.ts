@@ -76,11 +76,15 @@ export function assertStatsMatchGolden(c: GoldenCaseFull, report: StatsReport, k
     assert.equal(t.numel, golden.numel, `${where} numel`);
     near(t.sign_conflicts, golden.sign_conflicts, "sign_conflicts");
     near(t.n_positions_no_contributor, golden.n_positions_no_contributor, "n_positions_no_contributor");
-    near(t.n_majority_negative, golden.n_majority_negative, "n_majority_negative");
+    if (golden.n_majority_negative !== undefined) near(t.n_majority_negative, golden.n_majority_negative, "n_majority_negative");
     c.models.forEach((m, i) => {
       const g = golden.models[m.role]!;
       assert.equal(t.nnz_trimmed[i], g.nnz_trimmed, `${where} ${m.role} nnz_trimmed`);
-      if (g.k != null) {
+      if (g.kept_rank_range) {
+        // breadcrumbs: kept = the rank range between the two cuts, threshold = smallest kept |delta|
+        assert.equal(t.k[i], g.kept_rank_range[1] - g.kept_rank_range[0], `${where} ${m.role} kept`);
+        assert.equal(t.threshold[i], g.lower_cut!.first_kept, `${where} ${m.role} lower cut`);
+      } else if (g.k != null) {
         assert.equal(t.k[i], g.k, `${where} ${m.role} k`);
         assert.equal(t.threshold[i], g.threshold, `${where} ${m.role} threshold`);
       } else {

@@ -2,7 +2,7 @@
 // end-to-end runs of the golden cases through the native engine (skipped until the
 // native merge binding exists).
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { analyze, merge } from "@/server/engine/merge";
@@ -36,7 +36,7 @@ describe("merge() checks its arguments before doing anything", () => {
     await assert.rejects(merge(recipe, out, { computeDtype: "bf16" as never }), /expected float32\|storage for computeDtype, got "bf16"/);
     await assert.rejects(merge(recipe, out, { signal: {} as never }), /expected an AbortSignal for signal/);
     await assert.rejects(merge(recipe, out, { overwrite: "yes" as never }), /expected a boolean for overwrite, got "yes"/);
-    await assert.rejects(analyze({ ...recipe, method: "slerp" as never }), /expected linear\|task_arithmetic\|ties\|ties_sv for recipe\.method, got "slerp"/);
+    await assert.rejects(analyze({ ...recipe, method: "nuslerp" as never }), /expected linear\|task_arithmetic\|ties\|ties_sv\|breadcrumbs.*for recipe\.method, got "nuslerp"/);
     assert.deepEqual(readdirSync(root).sort(), ["a.safetensors", "b.safetensors", "base.safetensors"]);
   });
 
@@ -71,7 +71,11 @@ describe("merge() checks its arguments before doing anything", () => {
 });
 
 describe("merge() end to end on the golden cases", { skip }, () => {
-  for (const id of goldenCaseIds(["linear", "task_arithmetic", "ties"])) {
+  const methods = ["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock"];
+  it("covers every golden case", () => {
+    assert.equal(goldenCaseIds(methods).length, JSON.parse(readFileSync(path.join(caseDir(""), "index.json"), "utf8")).cases.length);
+  });
+  for (const id of goldenCaseIds(methods)) {
     const c = loadCase(id) as GoldenCaseFull;
     for (const { field, file, statsKey } of expectedFiles(c)) {
       it(`${id} (${field} → ${file})`, async (t) => {
@@ -83,7 +87,7 @@ describe("merge() end to end on the golden cases", { skip }, () => {
         assert.equal(outcome.outDir, outDir);
         assert.ok(progress.length > 0, "progress was reported");
         assertMatchesExpected(c, outDir, file);
-        if (c.method === "ties") assertStatsMatchGolden(c, outcome.stats, statsKey);
+        if (c.method === "ties" || c.method.startsWith("breadcrumbs")) assertStatsMatchGolden(c, outcome.stats, statsKey);
         const verified = await verifyOutput(outDir);
         assert.equal(verified.ok, true, JSON.stringify(verified.problems));
         assert.equal(verified.outputSha256, outcome.manifestSha256);
