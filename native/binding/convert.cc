@@ -126,7 +126,7 @@ static Napi::Value NullableFloat(Napi::Env env, bool valid, double v) {
   return valid ? Napi::Value(Napi::Number::New(env, v)) : env.Null();
 }
 
-static Napi::Array TensorsToJs(Napi::Env env, const std::vector<ms::EngineTensorReport>& reports, bool with_l1) {
+static Napi::Array TensorsToJs(Napi::Env env, const std::vector<ms::EngineTensorReport>& reports) {
   Napi::Array tensors = Napi::Array::New(env, reports.size());
   for (size_t i = 0; i < reports.size(); ++i) {
     const ms::EngineTensorReport& t = reports[i];
@@ -156,8 +156,7 @@ static Napi::Array TensorsToJs(Napi::Env env, const std::vector<ms::EngineTensor
       mo.Set("nKeptAtThreshold", double(m.n_kept_at_threshold));
       mo.Set("nnzTrimmed", double(m.nnz_trimmed));
       mo.Set("discarded", double(m.n_discarded_by_sign_election));
-      // The sweep counts elements; it does not sum their magnitudes (null there).
-      mo.Set("discardedL1", with_l1 ? Napi::Value(Napi::Number::New(env, m.l1_discarded_by_sign_election)) : env.Null());
+      mo.Set("discardedL1", m.l1_discarded_by_sign_election);
       mo.Set("rescued", double(m.rescued));
       mo.Set("contributing", double(m.n_contributing));
       mo.Set("inConflict", double(m.in_conflict));
@@ -175,7 +174,7 @@ static Napi::Array TensorsToJs(Napi::Env env, const std::vector<ms::EngineTensor
 
 Napi::Object ResultToJs(Napi::Env env, const ms::EngineResult& r) {
   Napi::Object out = Napi::Object::New(env);
-  Napi::Array tensors = TensorsToJs(env, r.tensors, true);
+  Napi::Array tensors = TensorsToJs(env, r.tensors);
   out.Set("tensors", tensors);
   Napi::Array shards = Napi::Array::New(env, r.shards.size());
   for (size_t i = 0; i < r.shards.size(); ++i) {
@@ -201,7 +200,7 @@ Napi::Object ResultToJs(Napi::Env env, const ms::EngineResult& r) {
       Napi::Array d = Napi::Array::New(env, r.sweep[i].densities.size());
       for (size_t j = 0; j < r.sweep[i].densities.size(); ++j) d.Set(uint32_t(j), r.sweep[i].densities[j]);
       pt.Set("densities", d);
-      pt.Set("tensors", TensorsToJs(env, r.sweep[i].tensors, false));
+      pt.Set("tensors", TensorsToJs(env, r.sweep[i].tensors));
       sweep.Set(uint32_t(i), pt);
     }
     out.Set("sweep", sweep);

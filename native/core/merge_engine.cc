@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "errors.h"
+#include "kernels/common.h"
 #include "model_source.h"
 
 namespace ms {
@@ -328,6 +329,24 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
   }
 
   result.tensors.resize(plans.size());
+  if (req.sweep) {
+    // Grid points: every combination of the densities, first model's varying slowest.
+    if (write) throw MergeError(ErrorCode::RECIPE_INVALID, "density sweep: statistics only (no output directory)");
+    const uint64_t D = req.densities.size();
+    uint64_t n_points = 1;
+    for (size_t i = 0; i < mp.size(); ++i) n_points = kern::mul_size(n_points, D, "sweep grid");
+    if (D == 0 || n_points > 4096)
+      throw MergeError(ErrorCode::RECIPE_INVALID, "density sweep: " + std::to_string(D) + " densities over " +
+                                                      std::to_string(mp.size()) + " models give " +
+                                                      std::to_string(n_points) + " grid points; at most 4096");
+    result.has_sweep = true;
+    result.sweep.resize(n_points);
+    for (uint64_t q = 0; q < n_points; ++q) {
+      for (uint64_t rest = q, i = mp.size(); i-- > 0; rest /= D) result.sweep[q].densities.insert(
+          result.sweep[q].densities.begin(), req.densities[rest % D]);
+      result.sweep[q].tensors.resize(plans.size());
+    }
+  }
   std::vector<float> out;
   std::vector<uint8_t> out_bytes;
   stream(write ? "merge" : "analyze", [&](size_t i, LoadedTensor& lt) {
@@ -346,7 +365,16 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
       svp = &sv;
     }
     const float* base_ptr = t.base ? lt.base.data() : nullptr;
-    if (write) {
+    if (req.sweep) {
+      std::vector<TensorStats> points;
+      sweep_tensor(&points, base_ptr, ptrs.data(), uint32_t(ptrs.size()), t.numel, mp.data(), tp,
+                   req.densities.data(), uint32_t(req.densities.size()), pool, cancel);
+      for (size_t q = 0; q < points.size(); ++q) {
+        EngineTensorReport pr = rep;
+        pr.stats = std::move(points[q]);
+        result.sweep[q].tensors[i] = std::move(pr);
+      }
+    } else if (write) {
       out.resize(t.numel);
       merge_tensor(out.data(), &rep.stats, base_ptr, ptrs.data(), uint32_t(ptrs.size()), t.numel, mp.data(), tp, pool,
                    cancel, svp);

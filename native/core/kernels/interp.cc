@@ -139,7 +139,7 @@ void run_model_stock(const Job& job) {
         c = std::min(1.f, std::max(-1.f, c));
         cos_sum += c;
       }
-    const float cos = round_to(r, cos_sum / float(P));
+    const float cos = round_to(r, round_to(r, cos_sum) / float(P));
     const float Nf = float(N);
     const float t = round_to(r, round_to(r, Nf * cos) / round_to(r, 1.f + round_to(r, (Nf - 1.f) * cos)));
     t_row[rw] = t;

@@ -464,6 +464,13 @@ void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
     }
     for (uint64_t c = 0; c < ctx.nc; ++c) {  // chunk order: deterministic double sum
       const ModelTileStats& a = mstats[c * M + i];
+      if (!ctx.elect) {  // no election, nothing discarded by it (as task_arithmetic reports)
+        s.nnz_trimmed += a.nnz;
+        s.n_contributing += a.contributing;
+        s.in_conflict += a.in_conflict;
+        s.conflicts_won += a.conflicts_won;
+        continue;
+      }
       s.nnz_trimmed += a.nnz;
       s.n_contributing += a.contributing;
       s.n_discarded_by_sign_election += a.discarded;
