@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "dtype.h"
@@ -260,4 +261,50 @@ TEST(new_method_validation) {
   MergeParams b = params(Method::Breadcrumbs);
   mp[1].gamma = -0.1;
   EXPECT_ERR(run(x, mp, b, 1), RECIPE_INVALID, "model 1", "gamma");
+}
+
+// The generator against draws computed independently with Python integers
+// (test/fixtures/dare-rng-vectors.py), shared with the TS reference's test.
+TEST(dare_generator_matches_reference_vectors) {
+  std::FILE* f = std::fopen("../../test/fixtures/dare-rng-vectors.json", "rb");
+  CHECK(f != nullptr);
+  if (!f) return;
+  std::string text;
+  char buf[4096];
+  for (size_t got; (got = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, got);
+  std::fclose(f);
+  // Minimal scan of the flat fixture: the fields of each vector appear in a fixed order.
+  auto field = [&](size_t from, const std::string& key, size_t* end) {
+    const size_t k = text.find("\"" + key + "\":", from);
+    if (k == std::string::npos) return std::string();
+    size_t v = k + key.size() + 3;
+    while (text[v] == ' ') ++v;
+    size_t e = v;
+    if (text[v] == '"') {
+      e = text.find('"', v + 1);
+      *end = e + 1;
+      return text.substr(v + 1, e - v - 1);
+    }
+    while (e < text.size() && text[e] != ',' && text[e] != '\n' && text[e] != '}') ++e;
+    *end = e;
+    return text.substr(v, e - v);
+  };
+  size_t pos = 0, n = 0;
+  for (;;) {
+    size_t e = 0;
+    const std::string seed = field(pos, "seed", &e);
+    if (seed.empty()) break;
+    const std::string name = field(e, "tensorName", &e);
+    const std::string model = field(e, "modelIndex", &e);
+    const std::string flat = field(e, "flatIndex", &e);
+    const std::string u53 = field(e, "u53", &e);
+    const std::string keep = field(e, "keepAtDensity0_5", &e);
+    pos = e;
+    const uint64_t stream = dare_stream(std::stoull(seed), dare_tensor_key(name), uint32_t(std::stoul(model)));
+    const uint64_t u = dare_draw(stream, std::stoull(flat));
+    CHECK_EQ(u, uint64_t(std::stoull(u53)));
+    CHECK_EQ(u < dare_keep_threshold(0.5), keep == "true");
+    ++n;
+  }
+  CHECK(n >= 10);
 }

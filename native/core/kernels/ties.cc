@@ -461,6 +461,10 @@ void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
       s.n_greater_than_threshold = t.n_greater;
       s.n_equal_to_threshold = t.n_equal;
       s.n_kept_at_threshold = t.kept_at;
+      // breadcrumbs: outliers removed at the same magnitude as the smallest kept entry were
+      // counted by the lower cut's kept_at
+      if (ctx.kind == Sparsify::Outliers && ctx.top[i].active && ctx.top[i].cut.T == t.T)
+        s.n_kept_at_threshold -= ctx.top[i].cut.kept_at;
     }
     for (uint64_t c = 0; c < ctx.nc; ++c) {  // chunk order: deterministic double sum
       const ModelTileStats& a = mstats[c * M + i];

@@ -33,6 +33,16 @@ export interface DiffCase {
   favored: number;
   weights: number[];
   densities: number[];
+  /** breadcrumbs*: per model. */
+  gammas: number[];
+  keepIfNoOutliers: boolean;
+  /** dare_*. */
+  seed: number;
+  rescale: boolean;
+  /** slerp. */
+  t: number;
+  /** model_stock. */
+  filterWise: boolean;
   tensors: DiffTensor[];
 }
 
@@ -214,7 +224,8 @@ export function makeCase(id: string, opts: CaseOptions): DiffCase {
   const drawnMode = d.pick<ComputeMode>(["native", "f32"]);
   const dtype = opts.dtype ?? drawnDtype;
   const mode = opts.mode ?? drawnMode;
-  const nModels = d.pick([2, 3]);
+  const drawnModels = d.pick([2, 3]);
+  const nModels = method === "slerp" ? 1 : drawnModels;
   const computeDtype: FloatDType = mode === "native" ? dtype : "F32";
   const normalize = d.bool();
   let weights: number[];
@@ -229,6 +240,13 @@ export function makeCase(id: string, opts: CaseOptions): DiffCase {
     break;
   }
   const densities = Array.from({ length: nModels }, () => (d.bool(0.9) ? d.pick(DENSITIES) : d.pick([0, 0.29, 1.5])));
+  // Drawn for every method (so adding a method does not shift the other draws of a case).
+  const gammas = Array.from({ length: nModels }, () => d.pick([0, 0.01, 0.05, 0.2, 0.6]));
+  const keepIfNoOutliers = d.bool();
+  const seed = d.int(0, 1_000_000);
+  const rescale = d.bool(0.8);
+  const t = d.pick([0, 0.3, 0.5, 0.77, 1]);
+  const filterWise = d.bool();
   const nTensors = d.int(2, 6);
   const names = d.shuffle(NAME_POOL).slice(0, nTensors);
   const tensors: DiffTensor[] = names.map((name) => {
@@ -256,6 +274,12 @@ export function makeCase(id: string, opts: CaseOptions): DiffCase {
     favored: d.int(0, nModels - 1),
     weights,
     densities,
+    gammas,
+    keepIfNoOutliers,
+    seed,
+    rescale,
+    t,
+    filterWise,
     tensors,
   };
 }

@@ -87,6 +87,14 @@ describe("native engine vs TypeScript reference, random cases", () => {
   test("ties_sv, tensor scope", (t) => runCases(t, "ties_sv-tensor", N, () => ({ method: "ties_sv", scope: "tensor" })));
   test("ties_sv, model scope (every dtype / compute pair)", (t) =>
     runCases(t, "ties_sv-model", N, (i) => ({ method: "ties_sv", scope: "model", ...DTYPE_MODES[i % DTYPE_MODES.length]! })));
+  test("breadcrumbs", (t) => runCases(t, "breadcrumbs", N, () => ({ method: "breadcrumbs" })));
+  test("breadcrumbs_ties (sum and count)", (t) =>
+    runCases(t, "breadcrumbs_ties", N, (i) => ({ method: "breadcrumbs_ties", consensus: i % 2 ? "count" : "sum" })));
+  test("dare_linear", (t) => runCases(t, "dare_linear", N, () => ({ method: "dare_linear" })));
+  test("dare_ties (every dtype / compute pair)", (t) =>
+    runCases(t, "dare_ties", N, (i) => ({ method: "dare_ties", ...DTYPE_MODES[i % DTYPE_MODES.length]! })));
+  test("slerp", (t) => runCases(t, "slerp", N, () => ({ method: "slerp" })));
+  test("model_stock", (t) => runCases(t, "model_stock", N, () => ({ method: "model_stock" })));
   // One extra tensor of 70000 / 153600 / 140001 elements: 2-3 chunks of 64Ki, so threshold
   // ties and ties_sv cutoff ties are split across chunks (and threads).
   test("tensors spanning several 64Ki chunks", (t) => {
@@ -100,6 +108,12 @@ describe("native engine vs TypeScript reference, random cases", () => {
       { method: "ties_sv", scope: "model", dtype: "F16", mode: "native" },
       { method: "task_arithmetic" },
       { method: "linear" },
+      { method: "breadcrumbs_ties", dtype: "BF16" },
+      { method: "breadcrumbs", dtype: "F32" },
+      { method: "dare_ties", dtype: "BF16", mode: "native" },
+      { method: "dare_linear", dtype: "F16", mode: "f32" },
+      { method: "slerp" },
+      { method: "model_stock", dtype: "BF16", mode: "native" },
     ];
     return runCases(t, "big", methods.length, (i) => ({ ...methods[i]!, big: true }));
   });
@@ -108,8 +122,15 @@ describe("native engine vs TypeScript reference, random cases", () => {
 // ---------------------------------------------------------------------------------------
 // Hand-made cases.
 
-function fixedCase(id: string, c: Omit<DiffCase, "id" | "tensors">, tensors: Omit<DiffTensor, "kind">[]): DiffCase {
-  return { id, ...c, tensors: tensors.map((t) => ({ ...t, kind: "quant" })) };
+type NewMethodFields = "gammas" | "keepIfNoOutliers" | "seed" | "rescale" | "t" | "filterWise";
+
+function fixedCase(
+  id: string,
+  c: Omit<DiffCase, "id" | "tensors" | NewMethodFields> & Partial<Pick<DiffCase, NewMethodFields>>,
+  tensors: Omit<DiffTensor, "kind">[],
+): DiffCase {
+  const defaults = { gammas: c.weights.map(() => 0.01), keepIfNoOutliers: false, seed: 0, rescale: true, t: 0.5, filterWise: false };
+  return { id, ...defaults, ...c, tensors: tensors.map((t) => ({ ...t, kind: "quant" })) };
 }
 
 const f32 = (xs: ArrayLike<number>) => Float32Array.from(xs);
@@ -292,6 +313,8 @@ describe("native engine vs TypeScript reference, edge cases", () => {
 
 const MUST_COVER = [
   "method:linear", "method:task_arithmetic", "method:ties", "method:ties_sv",
+  "method:breadcrumbs", "method:breadcrumbs_ties", "method:dare_linear", "method:dare_ties", "method:slerp", "method:model_stock",
+  "breadcrumbs dropped a task vector (n_top == 0)", "breadcrumbs kept nothing below the outliers", "dare rescaled",
   "consensus:sum", "consensus:count",
   "dtype:F32/native", "dtype:F32/f32", "dtype:F16/native", "dtype:F16/f32", "dtype:BF16/native", "dtype:BF16/f32",
   "models:2", "models:3", "negative weight", "lambda != 1", "normalize:true", "normalize:false",
