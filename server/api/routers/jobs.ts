@@ -3,9 +3,11 @@ import { cancelJob, deleteJob, enqueueJob, getJob, listJobs, retryJob, setJobPri
 import { jobStatusSchema, jobSummarySchema } from "../../services/jobs/status";
 import { enqueueSweep } from "../../services/jobs/sweep";
 import { createTRPCRouter, publicProcedure } from "../trpc";
+import { MERGE_METHODS } from "../../engine/recipe/types";
+import type { MergeMethod } from "../../engine/types";
 
 const idInput = z.object({ id: z.string().min(1) });
-const methodSchema = z.enum(["linear", "task_arithmetic", "ties", "ties_sv"]);
+const methodSchema = z.enum(MERGE_METHODS as readonly [MergeMethod, ...MergeMethod[]]);
 
 export const jobsRouter = createTRPCRouter({
   list: publicProcedure
@@ -55,7 +57,7 @@ export const jobsRouter = createTRPCRouter({
         recipeDir: z.string().min(1),
         checkpoints: z.array(z.string().min(1)).max(1000).optional(),
         ctIndex: z.number().int().min(0).optional(),
-        methods: z.array(methodSchema).max(4).optional(),
+        methods: z.array(methodSchema).max(MERGE_METHODS.length).optional(),
         densities: z.array(z.array(z.number().min(0).max(1)).min(1).max(20)).optional(),
         experimentId: z.string().nullish(),
         priority: z.number().int().min(-100).max(100).optional(),

@@ -3,9 +3,11 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { apiClient, describeConnectionError, serverUrl } from "../api-client";
 import { CliUsageError, type CliCommand } from "../command";
+import { MERGE_METHODS } from "../../engine/recipe/types";
+import type { MergeMethod } from "../../engine/types";
 
-const METHODS = ["linear", "task_arithmetic", "ties", "ties_sv"] as const;
-type Method = (typeof METHODS)[number];
+const METHODS = MERGE_METHODS;
+type Method = MergeMethod;
 
 function list(value: string | undefined): string[] | undefined {
   return value === undefined ? undefined : value.split(",").map((s) => s.trim()).filter(Boolean);

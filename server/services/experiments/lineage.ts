@@ -31,8 +31,14 @@ export const METHOD_LABELS: Record<string, string> = {
   task_arithmetic: "TA",
   ties: "TIES",
   ties_sv: "TIES-SV",
+  breadcrumbs: "Breadcrumbs",
+  breadcrumbs_ties: "Breadcrumbs-TIES",
+  dare_linear: "DARE",
+  dare_ties: "DARE-TIES",
+  slerp: "SLERP",
+  model_stock: "Model Stock",
 };
-const METHOD_ORDER = ["linear", "task_arithmetic", "ties", "ties_sv"];
+const METHOD_ORDER = Object.keys(METHOD_LABELS);
 /** What Figure 1 shows for every CT checkpoint. */
 const ROADMAP_METHODS = ["ties", "linear"];
 

@@ -4,6 +4,8 @@ import { parse, stringify } from "yaml";
 import { AppError } from "../../errors";
 import { enqueueJob } from "./queue";
 import type { JobSummary } from "./status";
+import { ELECTION_METHODS } from "../../engine/recipe/types";
+import type { MergeMethod } from "../../engine/types";
 
 export interface SweepInput {
   type: "merge" | "analyze";
@@ -13,7 +15,7 @@ export interface SweepInput {
   checkpoints?: string[];
   /** Which entry of `models` is the CT model (default: the last one). */
   ctIndex?: number;
-  methods?: ("linear" | "task_arithmetic" | "ties" | "ties_sv")[];
+  methods?: MergeMethod[];
   /** Per model (recipe order) the densities to try; the cartesian product is swept. */
   densities?: number[][];
   experimentId?: string | null;
@@ -34,7 +36,8 @@ function cartesian(lists: number[][]): number[][] {
 /**
  * Switching a recipe's method keeps it valid: ties_sv gets the paper's defaults
  * when the recipe has none (the first non-CT model is favored, slack 0.04);
- * other methods drop the ties_sv-only keys.
+ * other methods drop the ties_sv-only keys; methods without an election drop
+ * `consensus`, and slerp gets t = 0.5 when the recipe has none.
  */
 function adaptToMethod(d: RecipeDoc, method: string, ctIndex: number): void {
   const models = d.models ?? [];
@@ -51,6 +54,8 @@ function adaptToMethod(d: RecipeDoc, method: string, ctIndex: number): void {
     delete params.slack;
     delete params.slack_scope;
   }
+  if (!(ELECTION_METHODS as readonly string[]).includes(method)) delete params.consensus;
+  if (method === "slerp" && params.t === undefined) params.t = 0.5;
   if (Object.keys(params).length > 0) d.parameters = params;
 }
 

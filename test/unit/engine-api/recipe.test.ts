@@ -58,27 +58,24 @@ const request = (r: Recipe, extra: Partial<Parameters<typeof recipeToNativeReque
   recipeToNativeRequest(r, { outDir: null, shardSizeBytes: 5e9, threads: 0, ...extra });
 
 describe("golden recipes", () => {
-  const supported = ["linear", "task_arithmetic", "ties"];
   for (const id of goldenCaseIds(["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock"])) {
     const c = loadCase(id) as GoldenCaseFull;
     for (const field of ["mergekit_yaml_expected", "mergekit_yaml_native"] as const) {
       const yaml = c[field];
       if (yaml === null) continue;
       it(`${id} ${field}`, () => {
-        if (!supported.includes(c.method)) {
-          const err = parseError(yaml);
-          assert.match(err.message, new RegExp(`merge_method.*\`${c.method}\` is not supported`));
-          return;
-        }
         const r = parse(yaml);
         assert.equal(r.method, c.method);
         assert.equal(r.basePath, c.base ? path.join(DIR, "base") : null);
         assert.deepEqual(
           r.models.map((m) => [m.path, m.weight]),
-          c.models.map((m) => [path.join(DIR, m.role), m.weight]),
+          c.models.map((m) => [path.join(DIR, m.role), m.weight ?? 1]), // slerp / model_stock: no weights (1)
         );
-        if (c.method === "ties") assert.deepEqual(r.models.map((m) => m.density), c.models.map((m) => m.density));
-        assert.equal(r.normalize, c.parameters_effective.normalize);
+        if (c.method === "ties" || c.method.startsWith("breadcrumbs")) assert.deepEqual(r.models.map((m) => m.density), c.models.map((m) => m.density));
+        if (c.method.startsWith("breadcrumbs")) assert.deepEqual(r.models.map((m) => m.gamma), c.models.map((m) => m.gamma));
+        if (c.method === "slerp") assert.equal(r.t, c.parameters_effective.t);
+        if (c.method === "model_stock") assert.equal(r.filterWise, c.parameters_effective.filter_wise);
+        if (c.parameters_effective.normalize !== undefined) assert.equal(r.normalize, c.parameters_effective.normalize);
         if (c.method !== "linear") assert.equal(r.lambda, c.parameters_effective.lambda ?? 1);
         // The golden YAML cannot express count consensus (see its NOTE comment): sum.
         assert.equal(r.consensus, "sum");
@@ -180,9 +177,9 @@ describe("unsupported mergekit features fail by name", () => {
     ["tokenizer", `${TIES}tokenizer:\n  source: union\n`, /mergekit key `tokenizer` is not supported/],
     ["chat_template", `${TIES}chat_template: chatml\n`, /mergekit key `chat_template` is not supported/],
     ["modules", `${TIES}modules: {}\n`, /mergekit key `modules` is not supported/],
-    ["slerp", "merge_method: slerp\nbase_model: a\nmodels:\n  - model: b\nparameters:\n  t: 0.5\n", /merge_method.*`slerp` is not supported by MergeScope/],
-    ["dare_ties", TIES.replace("ties", "dare_ties"), /`dare_ties` is not supported/],
-    ["unknown method", TIES.replace("ties", "frobnicate"), /merge_method \(line 1\): expected linear \| task_arithmetic \| ties \| ties_sv, got 'frobnicate'/],
+    ["nuslerp", "merge_method: nuslerp\nbase_model: a\nmodels:\n  - model: b\nparameters:\n  t: 0.5\n", /merge_method.*`nuslerp` is not supported by MergeScope/],
+    ["della", TIES.replace("ties", "della"), /`della` is not supported/],
+    ["unknown method", TIES.replace("ties", "frobnicate"), /merge_method \(line 1\): expected linear \| task_arithmetic \| ties \| ties_sv \| breadcrumbs .* model_stock, got 'frobnicate'/],
     ["base_model object (LoRA)", "merge_method: ties\nbase_model:\n  model: {path: base}\n  lora: {path: l}\nmodels:\n  - model: a\n", /base_model.*object form of a model reference/],
     ["model object", "merge_method: ties\nbase_model: base\nmodels:\n  - model: {model: {path: a}, lora: {path: b}}\n", /models\[0\]\.model.*object form/],
     ["model+lora", "merge_method: ties\nbase_model: base\nmodels:\n  - model: org/model+org/lora\n    parameters: {weight: 1}\n", /models\[0\]\.model.*`model\+lora` syntax; LoRA adapters are not supported/],
@@ -197,7 +194,7 @@ describe("unsupported mergekit features fail by name", () => {
     ["unknown top-level key", `${TIES}colour: blue\n`, /colour \(line \d+\): unknown key `colour` \(supported here: merge_method, base_model, models/],
     ["unknown model key", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    weight: 1\n", /models\[0\]\.weight \(line 5\): unknown key `weight` \(supported here: model, parameters\)/],
     ["unknown model parameter", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters: {weigth: 1}\n", /models\[0\]\.parameters\.weigth.*unknown key `weigth` \(supported here: weight, density, gamma, favored\)/],
-    ["rescale with trimming", `${TIES}parameters:\n  rescale: true\n`, /parameters\.rescale.*`rescale: true`.*not supported by MergeScope/],
+    ["rescale with trimming", `${TIES}parameters:\n  rescale: true\n`, /parameters\.rescale.*`rescale: true`.*supported for dare_linear and dare_ties only/],
     ["several YAML documents", `${TIES}---\n${TIES}`, /2 YAML documents/],
   ];
   for (const [name, text, re] of cases) {
@@ -228,7 +225,7 @@ describe("error messages name the YAML path and line", () => {
     assert.equal(byPath["parameters.normalize"], "expected true or false, got 'yes'");
     assert.equal(byPath["dtype"], "expected float32 | float16 | bfloat16, got 'fp8'");
     assert.match(parseError("merge_method: ties\nbase_model: b\n").message, /^models: expected a list of `- model: PATH` entries, got nothing$/);
-    assert.match(parseError("models:\n  - model: a\n").message, /^merge_method: expected linear \| task_arithmetic \| ties \| ties_sv, got nothing$/);
+    assert.match(parseError("models:\n  - model: a\n").message, /^merge_method: expected linear \| task_arithmetic \| ties \| ties_sv \| .* \| model_stock, got nothing$/);
   });
 
   it("YAML syntax errors give line and column", () => {
@@ -279,8 +276,57 @@ describe("ties_sv", () => {
     assert.match(parseError(TIES.replace("density: 0.2", "density: 0.2\n      favored: true")).message, /favored.*ties_sv parameter/);
     assert.match(
       parseError("merge_method: task_arithmetic\nbase_model: b\nmodels:\n  - model: a\n    parameters: {weight: 1}\nparameters:\n  consensus: sum\n").message,
-      /`consensus` only applies to ties and ties_sv/,
+      /`consensus` only applies to ties, ties_sv, breadcrumbs_ties, dare_ties/,
     );
+  });
+});
+
+describe("the other mergekit methods", () => {
+  const withMethod = (method: string, extra = "") => TIES.replace("merge_method: ties", `merge_method: ${method}`) + extra;
+
+  it("breadcrumbs: gamma per model or global (default 0.01), normalize false, the edge-case flag", () => {
+    const r = parse(withMethod("breadcrumbs_ties", "parameters:\n  gamma: 0.05\n  keep_if_no_outliers: true\n").replace("density: 0.2", "density: 0.2\n      gamma: 0.1"));
+    assert.deepEqual(r.models.map((m) => m.gamma), [0.1, 0.05]);
+    assert.equal(r.normalize, false);
+    assert.equal(r.keepIfNoOutliers, true);
+    assert.equal(parse(withMethod("breadcrumbs")).models[0]!.gamma, 0.01);
+    assert.equal(parse(withMethod("breadcrumbs")).keepIfNoOutliers, false);
+    assert.match(parse(withMethod("ties", "parameters:\n  keep_if_no_outliers: true\n")).notes.join(), /keep_if_no_outliers.*breadcrumbs parameter/);
+  });
+
+  it("dare: rescale defaults to true, seed at the top level or under parameters", () => {
+    const r = parse(withMethod("dare_ties", "seed: 42\n"));
+    assert.equal(r.rescale, true);
+    assert.equal(r.seed, 42);
+    assert.equal(r.normalize, false);
+    assert.equal(parse(withMethod("dare_linear", "parameters:\n  seed: 7\n  rescale: false\n")).seed, 7);
+    assert.equal(parse(withMethod("dare_linear", "parameters:\n  rescale: false\n")).rescale, false);
+    assert.equal(parse(withMethod("dare_linear")).seed, 0);
+    assert.match(parseError(withMethod("dare_ties", "seed: 1\nparameters:\n  seed: 2\n")).message, /seed.*given twice/);
+    assert.match(parseError(withMethod("dare_ties", "seed: -1\n")).message, /seed.*expected an integer in \[0, 2\^53\), got -1/);
+    assert.match(parseError(withMethod("dare_ties", "seed: 1.5\n")).message, /expected an integer/);
+    const req = recipeToNativeRequest(parse(withMethod("dare_ties", "seed: 42\n")), { outDir: null, shardSizeBytes: 1e9, threads: 0 });
+    assert.equal(req.seed, 42);
+    assert.equal(req.rescale, true);
+  });
+
+  it("slerp: t required, base plus exactly one model (the base may be listed)", () => {
+    const slerp = "merge_method: slerp\nbase_model: ./a\nmodels:\n  - model: ./a\n  - model: ./b\nparameters:\n  t: 0.3\n";
+    const r = parse(slerp);
+    assert.equal(r.t, 0.3);
+    assert.deepEqual(r.models.map((m) => m.source), ["./b"]);
+    assert.match(parseError(slerp.replace("parameters:\n  t: 0.3\n", "")).message, /parameters\.t.*required for slerp/);
+    assert.match(parseError(slerp.replace("  - model: ./b\n", "  - model: ./b\n  - model: ./c\n")).message, /exactly one other model; found 2/);
+    assert.match(parseError(slerp.replace("t: 0.3", "t: [0, 1]")).message, /list-valued parameters/);
+  });
+
+  it("model_stock: at least two models, filter_wise, weights ignored", () => {
+    const ms = "merge_method: model_stock\nbase_model: base\nmodels:\n  - model: a\n  - model: b\nparameters:\n  filter_wise: true\n";
+    const r = parse(ms);
+    assert.equal(r.filterWise, true);
+    assert.equal(r.models.length, 2);
+    assert.match(parseError(ms.replace("  - model: b\n", "")).message, /model_stock needs at least two models/);
+    assert.match(parse(ms.replace("  - model: a\n", "  - model: a\n    parameters: {weight: 0.3}\n")).notes.join(), /weight.*no effect on model_stock/);
   });
 });
 

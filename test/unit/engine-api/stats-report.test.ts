@@ -96,8 +96,8 @@ describe("buildStatsReport", () => {
       assert.ok(key in t, `tensor entry lacks ${key}`);
     }
     assert.deepEqual(report.models, [
-      { path: "/m/sft", role: "sft", weight: 1, density: 0.2, favored: true, gamma: 0.01 },
-      { path: "/m/ct", weight: 0.5, density: 1, favored: false, gamma: 0.01 },
+      { path: "/m/sft", role: "sft", weight: 1, density: 0.2, favored: true },
+      { path: "/m/ct", weight: 0.5, density: 1, favored: false },
     ]);
     assert.equal(report.method, "ties_sv");
     assert.equal(report.slack_budget, 42);
