@@ -279,6 +279,10 @@ TEST(model_index_errors) {
   d.write("m/s5.safetensors", st_file("{" + entry("c", 0, 3) + "," + entry("x", 3, 4) + "}", "CCCX"));
   d.write(idx, R"({"weight_map":{"a":"s1.safetensors","b":"s1.safetensors","c":"s2.safetensors","x":"s5.safetensors"}})");
   EXPECT_ERR(ms::ModelSource::open(dir), IDX_TENSOR_NOT_IN_SHARD, "\"c\"", "both");
+  // An index above the size limit is refused before it is read (sparse file: no data written).
+  d.write(idx, "{}");
+  CHECK(::truncate(idx_path.c_str(), off_t(ms::kMaxIndexBytes + 1)) == 0);
+  EXPECT_ERR(ms::ModelSource::open(dir), IDX_JSON_INVALID, idx_path, "byte limit");
   // A corrupt shard surfaces its own ST_* code naming the shard.
   d.write("m/s6.safetensors", st_file("{" + entry("q", 0, 3) + "}", "QQ"));
   d.write(idx, R"({"weight_map":{"q":"s6.safetensors"}})");
