@@ -35,15 +35,10 @@ namespace ms::kern {
 
 namespace {
 
-// Per-model element state: sign of delta x sign of weighted delta.
+// Per-model element state (t_sweep_state): sign of delta x sign of weighted delta.
 enum : uint32_t { kZero = 0, kPosPos, kPosNeg, kPosZero, kNegNeg, kNegPos, kNegZero, kNaN };
 constexpr uint32_t kStateBits = 3;
 
-inline uint32_t state_of(float d, float wd) {
-  if (d > 0.f) return wd > 0.f ? kPosPos : wd < 0.f ? kPosNeg : kPosZero;
-  if (d < 0.f) return wd < 0.f ? kNegNeg : wd > 0.f ? kNegPos : kNegZero;
-  return d == 0.f ? kZero : kNaN;
-}
 inline int d_sign(uint32_t s) { return s >= kPosPos && s <= kPosZero ? 1 : (s >= kNegNeg && s <= kNegZero ? -1 : 0); }
 inline int wd_sign(uint32_t s) { return (s == kPosPos || s == kNegPos) ? 1 : (s == kPosNeg || s == kNegNeg) ? -1 : 0; }
 
@@ -123,7 +118,8 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
     std::vector<double> l1;
     std::vector<uint32_t> touched;
     std::vector<float> d, wd, acc;
-    std::vector<uint32_t> f, sig;
+    std::vector<uint32_t> f, sig, cell;
+    std::vector<float> part;
   };
   std::vector<Worker> workers(nw);
   std::vector<ChunkEntries> chunks(ctx.nc);
@@ -138,6 +134,8 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
       W.acc.resize(kTile);
       W.f.resize(uint64_t(M) * kTile);
       W.sig.resize(kTile);
+      W.cell.resize(kTile);
+      W.part.resize(kTile);
     }
     std::vector<uint32_t> tc(uint64_t(M) * U);
     std::vector<uint64_t> budget(uint64_t(M) * U);
@@ -157,11 +155,7 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
         t_delta_trim(d, job.models[i] + t0, b, m, r, 0);
         t_weigh_sum(wd, acc, d, wr[i], m, r);
         // f = number of levels at which the element is not kept = first kept level
-        std::fill(f, f + m, 0u);
-        for (uint32_t u = 0; u < U; ++u) {
-          const uint32_t th = tc[i * U + u];
-          for (uint64_t j = 0; j < m; ++j) f[j] += mag_key(d[j]) < th;
-        }
+        t_sweep_levels(f, d, m, tc.data() + uint64_t(i) * U, U);
         for (uint32_t u = 0; u < U; ++u) {  // threshold ties kept in this chunk, lowest index first
           uint64_t& bu = budget[i * U + u];
           if (bu == 0) continue;
@@ -169,27 +163,30 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
           for (uint64_t j = 0; j < m && bu > 0; ++j)
             if (mag_key(d[j]) == T) { --f[j]; --bu; }
         }
-        for (uint64_t j = 0; j < m; ++j) sig[j] |= state_of(d[j], wd[j]) << (kStateBits * i);
+        t_sweep_state(sig, d, wd, m, kStateBits * i);
       }
       // elected sign of every subset of >= 2 models (sum election; F32 sums in model order)
       for (uint32_t s = 0; s < L.n_subsets; ++s) {
         const uint32_t mask = L.subsets[s];
         const uint32_t bit = 1u << (kStateBits * M + s);
         if (mask == (1u << M) - 1) {  // all models: the weigh step's sum
-          for (uint64_t j = 0; j < m; ++j) sig[j] |= round_to(r, acc[j]) >= 0.f ? bit : 0u;
+          t_sweep_majority(sig, acc, m, bit, r);
           continue;
         }
-        for (uint64_t j = 0; j < m; ++j) {
-          float a = 0.f;
-          for (uint32_t i = 0; i < M; ++i)
-            if (mask >> i & 1) a += W.wd[uint64_t(i) * kTile + j];
-          sig[j] |= round_to(r, a) >= 0.f ? bit : 0u;
-        }
+        float* part = W.part.data();
+        std::fill(part, part + m, 0.f);
+        for (uint32_t i = 0; i < M; ++i)
+          if (mask >> i & 1) {
+            const float* wd = W.wd.data() + uint64_t(i) * kTile;
+            for (uint64_t j = 0; j < m; ++j) part[j] += wd[j];
+          }
+        t_sweep_majority(sig, part, m, bit, r);
       }
+      uint32_t* cell = W.cell.data();
+      std::fill(cell, cell + m, 0u);
+      for (uint32_t i = M; i-- > 0;) t_sweep_cell(cell, W.f.data() + uint64_t(i) * kTile, m, U + 1);
       for (uint64_t j = 0; j < m; ++j) {
-        uint64_t cell = 0;
-        for (uint32_t i = M; i-- > 0;) cell = cell * (U + 1) + W.f[uint64_t(i) * kTile + j];
-        const uint64_t e = cell * L.n_sig + sig[j];
+        const uint64_t e = uint64_t(cell[j]) * L.n_sig + sig[j];
         if (W.count[e]++ == 0) W.touched.push_back(uint32_t(e));
         double* l1 = W.l1.data() + e * M;
         for (uint32_t i = 0; i < M; ++i) l1[i] += double(std::fabs(W.d[uint64_t(i) * kTile + j]));

@@ -340,6 +340,38 @@ MS_CLONES double t_dot(const float* __restrict a, const float* __restrict b, uin
   return s;
 }
 
+// ---- density sweep ------------------------------------------------------------
+MS_CLONES void t_sweep_levels(uint32_t* __restrict f, const float* __restrict d, uint64_t m, const uint32_t* tc,
+                              uint32_t n_levels) {
+  for (uint64_t j = 0; j < m; ++j) f[j] = 0;
+  for (uint32_t u = 0; u < n_levels; ++u) {
+    const uint32_t th = tc[u];
+    for (uint64_t j = 0; j < m; ++j) f[j] += mag_key(d[j]) < th ? 1u : 0u;
+  }
+}
+
+MS_CLONES void t_sweep_state(uint32_t* __restrict sig, const float* __restrict d, const float* __restrict wd,
+                             uint64_t m, uint32_t shift) {
+  for (uint64_t j = 0; j < m; ++j) {
+    const uint32_t dpos = d[j] > 0.f, dneg = d[j] < 0.f, nan = d[j] != d[j];
+    const uint32_t wpos = wd[j] > 0.f, wneg = wd[j] < 0.f, wz = 1u - wpos - wneg;
+    const uint32_t code = dpos * (1u + wneg + 2u * wz) + dneg * (4u + wpos + 2u * wz) + nan * 7u;
+    sig[j] |= code << shift;
+  }
+}
+
+template <class R>
+static MS_INLINE void sweep_majority(uint32_t* __restrict sig, const float* __restrict acc, uint64_t m, uint32_t bit) {
+  for (uint64_t j = 0; j < m; ++j) sig[j] |= R::r(acc[j]) >= 0.f ? bit : 0u;
+}
+MS_CLONES void t_sweep_majority(uint32_t* sig, const float* acc, uint64_t m, uint32_t bit, DType r) {
+  MS_DISPATCH_R(r, sweep_majority<R>(sig, acc, m, bit));
+}
+
+MS_CLONES void t_sweep_cell(uint32_t* __restrict cell, const uint32_t* __restrict f, uint64_t m, uint32_t radix) {
+  for (uint64_t j = 0; j < m; ++j) cell[j] = cell[j] * radix + f[j];
+}
+
 // ---- statistics -------------------------------------------------------------
 MS_CLONES void t_signs(float* __restrict pos, float* __restrict neg, const float* __restrict dt, uint64_t m) {
   for (uint64_t j = 0; j < m; ++j) {

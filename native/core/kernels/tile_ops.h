@@ -39,6 +39,16 @@ void t_sign_of(float* sg, const float* wd, uint64_t m);
 // Tile sums for slerp / model_stock, 8 interleaved float64 lanes like t_dare_l1:
 // sum a[j] * b[j]
 double t_dot(const float* a, const float* b, uint64_t m);
+// ---- density sweep (kernels/sweep.cc)
+// f[j] = number of levels u with mag_key(d[j]) < tc[u] (the first kept level for nested cuts)
+void t_sweep_levels(uint32_t* f, const float* d, uint64_t m, const uint32_t* tc, uint32_t n_levels);
+// sig[j] |= state(d[j], wd[j]) << shift; state in 0..7: 0 zero, 1..3 d > 0 with wd > 0 / < 0 / == 0,
+// 4..6 d < 0 with wd < 0 / > 0 / == 0, 7 NaN
+void t_sweep_state(uint32_t* sig, const float* d, const float* wd, uint64_t m, uint32_t shift);
+// sig[j] |= R(acc[j]) >= 0 ? bit : 0       (elected sign of a model subset, sum election)
+void t_sweep_majority(uint32_t* sig, const float* acc, uint64_t m, uint32_t bit, DType r);
+// cell[j] = cell[j] * radix + f[j]
+void t_sweep_cell(uint32_t* cell, const uint32_t* f, uint64_t m, uint32_t radix);
 // number of j with keys[j] == t / keys[j] > t
 uint64_t t_count_eq(const uint32_t* keys, uint64_t m, uint32_t t);
 uint64_t t_count_gt(const uint32_t* keys, uint64_t m, uint32_t t);
