@@ -7,7 +7,7 @@ import { useTRPC } from "@/components/providers/trpc";
 import { JOB_STATUSES, type JobStatus } from "@/server/services/jobs/status";
 import { JobRow } from "./job-row";
 
-const TYPES = ["merge", "analyze", "evaluate", "import-scores"];
+const TYPES = ["merge", "analyze", "analyze-sweep", "evaluate", "import-scores"];
 
 function parseList(v: string): string[] {
   return v.split(",").filter(Boolean);

@@ -1,6 +1,7 @@
 // Every job type, declared once. Workers and the enqueue path look types up here.
 import type { JobDefinition } from "./definition";
 import { analyzeJob } from "./types/analyze";
+import { analyzeSweepJob } from "./types/analyze-sweep";
 import { evaluateJob } from "./types/evaluate";
 import { importScoresJob } from "./types/import-scores";
 import { mergeJob } from "./types/merge";
@@ -8,6 +9,7 @@ import { mergeJob } from "./types/merge";
 const definitions: JobDefinition<never, unknown>[] = [
   mergeJob as unknown as JobDefinition<never, unknown>,
   analyzeJob as unknown as JobDefinition<never, unknown>,
+  analyzeSweepJob as unknown as JobDefinition<never, unknown>,
   evaluateJob as unknown as JobDefinition<never, unknown>,
   importScoresJob as unknown as JobDefinition<never, unknown>,
 ];

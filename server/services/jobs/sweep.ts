@@ -96,10 +96,40 @@ export function expandSweep(input: SweepInput): { yaml: string; label: string }[
   return out;
 }
 
+/**
+ * The density list of an analysis sweep that one engine pass can cover: every model
+ * sweeps the same densities (the paper's grid). Null otherwise.
+ */
+function sharedDensityList(input: SweepInput): number[] | null {
+  if (input.type !== "analyze" || !input.densities || input.densities.length === 0) return null;
+  const first = input.densities[0]!;
+  const same = input.densities.every((l) => l.length === first.length && l.every((v, i) => v === first[i]));
+  return same && first.length > 1 ? first : null;
+}
+
 export async function enqueueSweep(input: SweepInput): Promise<{ jobs: JobSummary[]; created: number }> {
-  const recipes = expandSweep(input);
   const jobs: JobSummary[] = [];
   let created = 0;
+  // ties analyses over a shared density list: one analyze-sweep job per checkpoint
+  // (one pass over the checkpoints for the whole grid) instead of one job per point.
+  const shared = sharedDensityList(input);
+  const methods = input.methods?.length ? input.methods : null;
+  const doc = shared ? (parse(input.recipeYaml) as RecipeDoc | null) : null;
+  const sweepsTies = shared !== null && (methods ? methods.includes("ties") : String(doc?.merge_method ?? "ties") === "ties");
+  if (sweepsTies) {
+    for (const r of expandSweep({ ...input, methods: ["ties"], densities: undefined })) {
+      const e = await enqueueJob({
+        type: "analyze-sweep",
+        payload: { recipeYaml: r.yaml, recipeDir: input.recipeDir, label: `${r.label} d=[${shared.join(",")}]^${input.densities!.length}`, densities: shared },
+        priority: input.priority,
+        experimentId: input.experimentId,
+      });
+      jobs.push(e.job);
+      if (e.created) created++;
+    }
+  }
+  const rest = sweepsTies ? (methods ?? []).filter((m) => m !== "ties") : null;
+  const recipes = rest === null ? expandSweep(input) : rest.length > 0 ? expandSweep({ ...input, methods: rest }) : [];
   for (const r of recipes) {
     const e = await enqueueJob({
       type: input.type,
