@@ -152,4 +152,141 @@ test.describe("Merge builder", () => {
     await expect(page.getByTestId("recipe-status")).toHaveAttribute("data-ok", "true");
     expect(errors).toEqual([]);
   });
+  test("should show seed and rescale for DARE-TIES, write them to the YAML preview and queue the merge", async ({ page, request }) => {
+    const errors = watchConsoleErrors(page);
+    await page.goto(`/builder?exp=${experimentId}`);
+    const rows = page.getByTestId("builder-model-row");
+    await expect(rows).toHaveCount(2);
+    const params = page.getByTestId("global-params");
+    await expect(params.getByLabel("Seed", { exact: true })).toHaveCount(0);
+
+    await page.getByRole("radio", { name: /^DARE \+ TIES dare_ties/ }).check();
+    await expect(params.getByLabel("Seed", { exact: true })).toHaveValue("0");
+    await expect(params.getByRole("checkbox", { name: "Rescale" })).toBeChecked();
+    await expect(params.getByLabel("Consensus")).toBeVisible();
+    // DARE's default: no normalize (mergekit's generalized task arithmetic registry)
+    await expect(params.getByRole("checkbox", { name: "Normalize" })).not.toBeChecked();
+    await expect(rows.nth(0).getByLabel("Gamma")).toHaveCount(0);
+
+    await params.getByLabel("Seed", { exact: true }).fill("42");
+    await params.getByRole("checkbox", { name: "Rescale" }).uncheck();
+    await rows.nth(0).getByLabel("Density of bld-sft").fill("0.5");
+    const yaml = page.getByTestId("recipe-yaml");
+    await expect(yaml).toContainText("merge_method: dare_ties");
+    await expect(yaml).toContainText("seed: 42");
+    await expect(yaml).toContainText("rescale: false");
+    await expect(yaml).toContainText("density: 0.5");
+    await expect(page.getByTestId("recipe-status")).toHaveAttribute("data-ok", "true");
+    await expect(page).toHaveURL(/method=dare_ties/);
+    await expect(page).toHaveURL(/seed=42/);
+    await expect(page).toHaveURL(/rescale=0/);
+    await page.screenshot({ path: test.info().outputPath("builder-dare.png"), fullPage: true });
+
+    // A copied link reproduces the form.
+    await page.goto(page.url());
+    await expect(params.getByLabel("Seed", { exact: true })).toHaveValue("42");
+    await expect(params.getByRole("checkbox", { name: "Rescale" })).not.toBeChecked();
+    await expect(yaml).toContainText("seed: 42");
+    await expect(page.getByTestId("recipe-status")).toHaveAttribute("data-ok", "true");
+
+    await page.getByRole("button", { name: "Queue merge" }).click();
+    await expect(page).toHaveURL(`/jobs?experiment=${experimentId}`);
+    await expect
+      .poll(async () => (await jobsOf(request, "merge")).filter((j) => j.label.startsWith("DARE-TIES")).map((j) => `${j.label}: ${j.status}`), {
+        timeout: 60_000,
+      })
+      .toEqual(["DARE-TIES bld-ct-4B d=0.5/1: done"]);
+    expect(errors).toEqual([]);
+  });
+
+  test("should hide weights and show t for SLERP, and show the parser's error for two models", async ({ page, request }) => {
+    const errors = watchConsoleErrors(page);
+    await page.goto(`/builder?exp=${experimentId}`);
+    const rows = page.getByTestId("builder-model-row");
+    await expect(rows).toHaveCount(2);
+    await expect(rows.nth(0).getByLabel("Weight")).toBeVisible();
+
+    await page.getByRole("radio", { name: /^SLERP slerp/ }).check();
+    await expect(rows.nth(0).getByLabel("Weight")).toHaveCount(0);
+    await expect(rows.nth(0).getByLabel("Density of bld-sft")).toHaveCount(0);
+    const params = page.getByTestId("global-params");
+    await expect(params.getByLabel("t", { exact: true })).toHaveValue("0.5");
+    await expect(params.getByLabel("λ (lambda)")).toHaveCount(0);
+    await expect(params.getByRole("checkbox", { name: "Normalize" })).toHaveCount(0);
+    // base + two models: the recipe parser's error, at its YAML path
+    await expect(page.locator('[data-testid="recipe-issue"][data-path="models"]')).toContainText(
+      "slerp interpolates base_model and exactly one other model; found 2 besides the base",
+    );
+    await expect(page.getByRole("button", { name: "Queue merge" })).toBeDisabled();
+
+    await rows.nth(0).getByRole("button", { name: "Remove bld-sft" }).click();
+    await expect(rows).toHaveCount(1);
+    await params.getByLabel("t", { exact: true }).fill("0.3");
+    const yaml = page.getByTestId("recipe-yaml");
+    await expect(yaml).toContainText("t: 0.3");
+    await expect(yaml).toContainText(`model: ${fam.cts[1]!.path}`);
+    await expect(yaml).not.toContainText("weight:");
+    await expect(page.getByTestId("recipe-status")).toHaveAttribute("data-ok", "true");
+    await expect(page).toHaveURL(/t=0.3/);
+
+    await page.getByRole("button", { name: "Queue merge" }).click();
+    await expect(page).toHaveURL(`/jobs?experiment=${experimentId}`);
+    await expect
+      .poll(async () => (await jobsOf(request, "merge")).filter((j) => j.label.startsWith("SLERP")).map((j) => `${j.label}: ${j.status}`), {
+        timeout: 60_000,
+      })
+      .toEqual(["SLERP bld-ct-4B t=0.3: done"]);
+    expect(errors).toEqual([]);
+  });
+
+  test("should fill gamma and keep_if_no_outliers from a pasted breadcrumbs_ties recipe", async ({ page }) => {
+    const errors = watchConsoleErrors(page);
+    await page.goto("/builder");
+    await expect(page.getByTestId("merge-builder")).toBeVisible();
+    const paste = page.getByTestId("yaml-import");
+    await paste.getByLabel("Recipe YAML").fill(
+      [
+        "merge_method: breadcrumbs_ties",
+        `base_model: ${fam.base.path}`,
+        "models:",
+        `  - model: ${fam.sft.path}`,
+        "    parameters: { weight: 1.0, density: 0.4, gamma: 0.05 }",
+        `  - model: ${fam.cts[0]!.path}`,
+        "    parameters: { weight: 0.5, density: 0.6 }",
+        "parameters:",
+        "  gamma: 0.02",
+        "  keep_if_no_outliers: true",
+        "",
+      ].join("\n"),
+    );
+    await paste.getByRole("button", { name: "Load into the form" }).click();
+    await expect(paste.getByTestId("yaml-loaded")).toBeVisible();
+    await expect(page.getByRole("radio", { name: /^Model Breadcrumbs \+ TIES breadcrumbs_ties/ })).toBeChecked();
+    const rows = page.getByTestId("builder-model-row");
+    await expect(rows).toHaveCount(2);
+    await expect(rows.nth(0).getByLabel("Gamma")).toHaveValue("0.05");
+    await expect(rows.nth(1).getByLabel("Gamma")).toHaveValue("0.02");
+    await expect(rows.nth(1).getByLabel("Density of bld-ct-2B")).toHaveValue("0.6");
+    const params = page.getByTestId("global-params");
+    const keep = params.getByRole("checkbox", { name: /Keep if no outliers/ });
+    await expect(keep).toBeChecked();
+    await expect(params.getByText("mergekit drops that tensor's whole task vector")).toBeVisible();
+    await expect(page).toHaveURL(/kino=1/);
+    await expect(page).toHaveURL(/g=0.05%2C0.02/);
+    const yaml = page.getByTestId("recipe-yaml");
+    await expect(yaml).toContainText("keep_if_no_outliers: true");
+    await expect(yaml).toContainText("gamma: 0.05");
+    await expect(page.getByTestId("recipe-status")).toHaveAttribute("data-ok", "true");
+
+    // The sweep plans the new methods too: 2 checkpoints × 2 methods × one density per model.
+    const sweep = page.getByTestId("sweep-panel");
+    await sweep.getByTestId("sweep-methods").getByRole("checkbox", { name: "DARE", exact: true }).check();
+    await expect(sweep.getByTestId("sweep-count")).toHaveText("4 merge jobs");
+    await expect(page).toHaveURL(/smeth=breadcrumbs_ties%2Cdare_linear/);
+
+    await keep.uncheck();
+    await expect(yaml).not.toContainText("keep_if_no_outliers");
+    await expect(page).not.toHaveURL(/kino=1/);
+    expect(errors).toEqual([]);
+  });
 });

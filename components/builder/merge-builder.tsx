@@ -13,7 +13,7 @@ import { QueueMerge } from "./queue-merge";
 import { RecipePreview } from "./recipe-preview";
 import { SourcePicker } from "./source-picker";
 import { SweepPanel } from "./sweep-panel";
-import { fromSettings, parseBuilderState, serializeBuilderState, toSettings, type BuilderState } from "./url-state";
+import { fromSettings, newModelEntry, parseBuilderState, serializeBuilderState, switchMethod, toSettings, type BuilderState } from "./url-state";
 import { YamlImport } from "./yaml-import";
 
 /**
@@ -45,8 +45,8 @@ export function MergeBuilder() {
       ...s,
       base: of("BASE")[0]?.id ?? null,
       models: [
-        ...(sft ? [{ id: sft.id, weight: 1, density: 1, favored: true }] : []),
-        ...(ct ? [{ id: ct.id, weight: 1, density: 1, favored: false }] : []),
+        ...(sft ? [{ ...newModelEntry(sft.id), favored: true }] : []),
+        ...(ct ? [newModelEntry(ct.id)] : []),
       ],
     }));
   }, [exp, state.exp, state.models.length, setState]);
@@ -85,7 +85,7 @@ export function MergeBuilder() {
               patch({
                 models:
                   ctInRecipe === null
-                    ? [...state.models, { id, weight: 1, density: 1, favored: false }]
+                    ? [...state.models, newModelEntry(id)]
                     : state.models.map((m) => (m.id === ctInRecipe ? { ...m, id } : m)),
               })
             }
@@ -111,14 +111,7 @@ export function MergeBuilder() {
           <h2 id="builder-method-title" className="sr-only">Method and parameters</h2>
           <MethodPicker
             value={state.method}
-            onChange={(method) =>
-              setState((s) => ({
-                ...s,
-                method,
-                // TIES-SV needs one favored model: the first (SFT) one unless chosen
-                models: method === "ties_sv" && !s.models.some((m) => m.favored) ? s.models.map((m, i) => ({ ...m, favored: i === 0 })) : s.models,
-              }))
-            }
+            onChange={(method) => setState((s) => switchMethod(s, method))}
           />
           <GlobalParams method={state.method} value={state} onChange={patch} />
         </section>

@@ -2,7 +2,7 @@
 
 import { METHOD_INFO, METHODS, type Method } from "./methods";
 
-/** The four merge methods, each with its one-line explanation. */
+/** Every merge method the engine runs, each with its one-line explanation. */
 export function MethodPicker({ value, onChange }: { value: Method; onChange: (m: Method) => void }) {
   return (
     <fieldset data-testid="method-picker">

@@ -1,17 +1,36 @@
 // Merge methods and parameters as the builder explains them (one line each).
-export const METHODS = ["linear", "task_arithmetic", "ties", "ties_sv"] as const;
-export type Method = (typeof METHODS)[number];
+// Which method uses which setting lives in server/services/builder/method-rules.ts.
+import { MERGE_METHOD_VALUES, type BuilderMethod } from "@/server/services/builder/method-rules";
+
+export const METHODS = MERGE_METHOD_VALUES;
+export type Method = BuilderMethod;
 
 export const METHOD_INFO: Record<Method, { label: string; description: string }> = {
   linear: { label: "Linear (WAVG)", description: "Weighted average of the models' weights; no base model. The paper's WAVG." },
   task_arithmetic: { label: "Task arithmetic", description: "Adds λ × the weighted sum of task vectors (model − base) to the base model." },
   ties: { label: "TIES", description: "Trims each task vector to its largest entries, elects a sign per entry and averages the entries that agree." },
   ties_sv: { label: "TIES-SV", description: "TIES with slack variables: some of the favored (SFT) model's lost sign elections are rescued. The paper's method." },
+  breadcrumbs: {
+    label: "Model Breadcrumbs",
+    description: "Drops each task vector's largest outliers (gamma) and its smallest entries, keeping a density fraction; no sign election.",
+  },
+  breadcrumbs_ties: { label: "Model Breadcrumbs + TIES", description: "Model Breadcrumbs' trimming followed by TIES' sign election." },
+  dare_linear: {
+    label: "DARE",
+    description: "Drops task-vector entries at random (keeping a density fraction, by seed) and rescales the rest; no sign election.",
+  },
+  dare_ties: { label: "DARE + TIES", description: "DARE's random drop and rescale followed by TIES' sign election." },
+  slerp: { label: "SLERP", description: "Spherical interpolation from the base model (t = 0) to exactly one other model (t = 1)." },
+  model_stock: {
+    label: "Model Stock",
+    description: "Averages two or more fine-tuned models and moves toward the base by a ratio from the angle between their task vectors.",
+  },
 };
 
 export const PARAM_HELP = {
   weight: "Scales this model's contribution (its task vector, or its weights for linear).",
-  density: "Fraction of this model's task vector kept by magnitude trimming (1 keeps everything).",
+  density: "Fraction of this model's task vector kept by trimming (1 keeps everything).",
+  gamma: "Fraction of this model's task vector removed as largest-magnitude outliers (mergekit's default is 0.01).",
   favored: "The model whose lost sign elections may be rescued: the SFT model in the paper.",
   base: "Task vectors are taken relative to this model (not used by linear).",
   lambda: "Scales the merged task vector before it is added to the base model.",
@@ -19,8 +38,20 @@ export const PARAM_HELP = {
   consensus: "How an entry's sign is elected: by the sum of the values (TIES) or by counting models.",
   slack: "Share of the favored model's kept entries whose lost elections may be rescued (the paper uses 0.04).",
   scope: "Where the slack budget is counted: over the whole model or per tensor.",
+  t: "Interpolation factor: 0 gives the base model, 1 the other model.",
+  seed: "Seed of DARE's random keep/drop draws: the same seed gives the same merge on any machine.",
+  rescale: "Rescale the kept entries so each task vector keeps its L1 norm (mergekit's default).",
+  keepIfNoOutliers:
+    "mergekit's edge case: when int(gamma × numel) is 0 (e.g. a small bias tensor), mergekit drops that tensor's whole task vector. Tick to keep the density fraction of it instead (no outliers removed).",
+  filterWise: "Compute Model Stock's interpolation ratio per row (filter) instead of once per tensor.",
   dtype: "Arithmetic dtype; empty uses each tensor's storage dtype (like mergekit without dtype).",
 } as const;
+
+/** What the models list takes for the methods without weights. */
+export const UNWEIGHTED_HINT: Partial<Record<Method, string>> = {
+  slerp: "SLERP takes the base and exactly one other model (no weights): t sets the mix.",
+  model_stock: "Model Stock takes the base and two or more other models (no weights): the mix follows from their task vectors.",
+};
 
 /** The paper's density grid. */
 export const PAPER_GRID = [0.01, 0.2, 0.4, 0.6, 0.8, 1.0];
@@ -28,4 +59,18 @@ export const PAPER_GRID = [0.01, 0.2, 0.4, 0.6, 0.8, 1.0];
 export const DTYPES = ["float32", "float16", "bfloat16"] as const;
 export type Dtype = (typeof DTYPES)[number];
 
-export const usesDensity = (m: Method) => m === "ties" || m === "ties_sv";
+export {
+  defaultNormalize,
+  interpolates,
+  normalizeAfterSwitch,
+  usesBaseModel,
+  usesConsensus,
+  usesDensity,
+  usesGamma,
+  usesLambda,
+  usesNormalize,
+  usesSeed,
+  usesWeight,
+  DEFAULT_GAMMA,
+  DEFAULT_T,
+} from "@/server/services/builder/method-rules";

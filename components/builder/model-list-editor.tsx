@@ -2,10 +2,10 @@
 
 import { useId, useState } from "react";
 import type { ModelSummary } from "@/server/services/models/schemas";
-import { PARAM_HELP, type Method, usesDensity } from "./methods";
+import { PARAM_HELP, UNWEIGHTED_HINT, type Method, usesBaseModel, usesDensity, usesGamma, usesWeight } from "./methods";
 import { ModelOptions } from "./model-options";
 import { ModelParamsRow } from "./model-params-row";
-import type { BuilderModelState } from "./url-state";
+import { newModelEntry, type BuilderModelState } from "./url-state";
 
 /** The base model and the models to merge (recipe order), with their parameters. */
 export function ModelListEditor({
@@ -37,20 +37,21 @@ export function ModelListEditor({
     <div className="stack" data-testid="model-list-editor">
       <div className="field">
         <label htmlFor={`${id}-base`}>Base model</label>
-        <select id={`${id}-base`} value={base ?? ""} onChange={(e) => onBase(e.target.value || null)} disabled={method === "linear"} aria-describedby={`${id}-base-hint`}>
+        <select id={`${id}-base`} value={base ?? ""} onChange={(e) => onBase(e.target.value || null)} disabled={!usesBaseModel(method)} aria-describedby={`${id}-base-hint`}>
           <option value="">No base model</option>
           {base && !models.some((m) => m.id === base) ? <option value={base}>(not registered: {base})</option> : null}
           <ModelOptions models={models} />
         </select>
         <p className="hint" id={`${id}-base-hint`}>
-          {method === "linear" ? "Linear averages the models below; it uses no base model." : PARAM_HELP.base}
+          {!usesBaseModel(method) ? "Linear averages the models below; it uses no base model." : PARAM_HELP.base}
         </p>
       </div>
       <fieldset>
         <legend>Models to merge</legend>
         <p className="hint" style={{ marginTop: 0 }}>
-          Weight: {PARAM_HELP.weight}
+          {usesWeight(method) ? <>Weight: {PARAM_HELP.weight}</> : UNWEIGHTED_HINT[method]}
           {usesDensity(method) ? <> Density: {PARAM_HELP.density}</> : null}
+          {usesGamma(method) ? <> Gamma: {PARAM_HELP.gamma}</> : null}
           {method === "ties_sv" ? <> Favored: {PARAM_HELP.favored}</> : null}
         </p>
         {entries.length === 0 ? (
@@ -83,7 +84,7 @@ export function ModelListEditor({
             className="btn"
             disabled={!adding}
             onClick={() => {
-              onEntries([...entries, { id: adding, weight: 1, density: 1, favored: false }]);
+              onEntries([...entries, newModelEntry(adding)]);
               setAdding("");
             }}
           >

@@ -2,12 +2,15 @@
 
 import { useId } from "react";
 import type { ModelSummary } from "@/server/services/models/schemas";
-import { PAPER_GRID, PARAM_HELP, type Method, usesDensity } from "./methods";
+import { PAPER_GRID, PARAM_HELP, type Method, usesDensity, usesGamma, usesWeight } from "./methods";
 import { ModelOptions } from "./model-options";
 import { NumberField } from "./number-field";
 import type { BuilderModelState } from "./url-state";
 
-/** One merged model: which one, its weight, its density (slider) and, for TIES-SV, whether it is favored. */
+/**
+ * One merged model: which one and the parameters its method uses — weight,
+ * density (slider), gamma for Model Breadcrumbs, favored for TIES-SV.
+ */
 export function ModelParamsRow({
   index,
   value,
@@ -38,10 +41,12 @@ export function ModelParamsRow({
         <button type="button" className="btn btn-small" onClick={onRemove} aria-label={`Remove ${name}`}>Remove</button>
       </div>
       <div className="row">
-        <div className="field">
-          <label htmlFor={`${id}-w`} title={PARAM_HELP.weight}>Weight</label>
-          <NumberField id={`${id}-w`} value={value.weight} onChange={(weight) => onChange({ weight })} step={0.1} width="5.5rem" />
-        </div>
+        {usesWeight(method) ? (
+          <div className="field">
+            <label htmlFor={`${id}-w`} title={PARAM_HELP.weight}>Weight</label>
+            <NumberField id={`${id}-w`} value={value.weight} onChange={(weight) => onChange({ weight })} step={0.1} width="5.5rem" />
+          </div>
+        ) : null}
         {usesDensity(method) ? (
           <div className="field field-grow">
             <label htmlFor={`${id}-d`}>Density</label>
@@ -64,6 +69,12 @@ export function ModelParamsRow({
               </datalist>
               <NumberField value={value.density} onChange={(density) => onChange({ density })} min={0} max={1} step={0.01} label={`Density of ${name}`} width="5rem" />
             </div>
+          </div>
+        ) : null}
+        {usesGamma(method) ? (
+          <div className="field">
+            <label htmlFor={`${id}-g`} title={PARAM_HELP.gamma}>Gamma</label>
+            <NumberField id={`${id}-g`} value={value.gamma} onChange={(gamma) => onChange({ gamma })} min={0} max={1} step={0.01} width="5rem" />
           </div>
         ) : null}
         {method === "ties_sv" ? (

@@ -4,7 +4,8 @@ import { useEffect, useState } from "react";
 
 /**
  * A number input that lets the user type freely ("0.", "-", "") and reports
- * only valid numbers in [min, max]; an invalid draft is marked, not lost.
+ * only valid numbers in [min, max] (whole numbers with `integer`); an invalid
+ * draft is marked, not lost.
  */
 export function NumberField({
   id,
@@ -13,6 +14,7 @@ export function NumberField({
   min,
   max,
   step,
+  integer,
   label,
   describedBy,
   width,
@@ -23,14 +25,16 @@ export function NumberField({
   min?: number;
   max?: number;
   step?: number;
+  integer?: boolean;
   /** aria-label when there is no visible <label>. */
   label?: string;
   describedBy?: string;
   width?: string;
 }) {
   const [draft, setDraft] = useState(String(value));
-  const parsed = draft.trim() === "" ? NaN : Number(draft);
-  const valid = Number.isFinite(parsed) && (min === undefined || parsed >= min) && (max === undefined || parsed <= max);
+  const accepts = (n: number) =>
+    Number.isFinite(n) && (min === undefined || n >= min) && (max === undefined || n <= max) && (!integer || Number.isInteger(n));
+  const valid = accepts(draft.trim() === "" ? NaN : Number(draft));
   useEffect(() => {
     // follow changes made elsewhere (slider, pasted YAML) unless the draft already says so
     setDraft((d) => (Number(d) === value && d.trim() !== "" ? d : String(value)));
@@ -51,7 +55,7 @@ export function NumberField({
       onChange={(e) => {
         setDraft(e.target.value);
         const n = e.target.value.trim() === "" ? NaN : Number(e.target.value);
-        if (Number.isFinite(n) && (min === undefined || n >= min) && (max === undefined || n <= max)) onChange(n);
+        if (accepts(n)) onChange(n);
       }}
       onBlur={() => {
         if (!valid) setDraft(String(value));

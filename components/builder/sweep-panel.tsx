@@ -117,7 +117,7 @@ export function SweepPanel({
       </fieldset>
       {anyDensity && state.models.length > 0 ? (
         <fieldset data-testid="sweep-densities">
-          <legend>Densities (TIES and TIES-SV)</legend>
+          <legend>Densities (trimming methods)</legend>
           <div className="stack">
             {state.models.map((m, i) => (
               <DensityListField

@@ -6,10 +6,11 @@ import path from "node:path";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { db } from "../../db/client";
 import { env } from "../../env";
+import { DEFAULT_T, usesSeed } from "./method-rules";
+import { validateRecipeYaml } from "./recipe-build";
 import { MERGE_METHOD_VALUES, type BuilderMethod, type BuilderSettings, type ParseYamlResult, type RecipeIssueOut } from "./schemas";
 
 const isBuilderMethod = (m: string): m is BuilderMethod => (MERGE_METHOD_VALUES as readonly string[]).includes(m);
-import { validateRecipeYaml } from "./recipe-build";
 
 /** Relative paths in a pasted recipe resolve against the first allowed model root. */
 export function pastedRecipeDir(): string {
@@ -86,7 +87,7 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
     const id = idOf(m.path);
     const rawIndex = rawModels.findIndex((raw) => raw === m.source || path.resolve(recipeDir, raw) === m.path);
     if (!id) notRegistered(["models", rawIndex >= 0 ? rawIndex : 0, "model"], m.source, m.path);
-    else models.push({ modelId: id, weight: m.weight, density: m.density, favored: m.favored });
+    else models.push({ modelId: id, weight: m.weight, density: m.density, gamma: m.gamma, favored: m.favored });
   }
   if (issues.length > 0) return { ok: false, issues, notes: r.notes, settings: null };
 
@@ -113,6 +114,13 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
       consensus: r.consensus,
       slack: r.method === "ties_sv" ? r.slack : 0.04,
       slackScope: r.slackScope,
+      // Values of parameters the method does not use stay at the form's defaults,
+      // so switching to a method that uses them starts from mergekit's default.
+      t: r.method === "slerp" ? r.t : DEFAULT_T,
+      seed: r.seed,
+      rescale: usesSeed(method) ? r.rescale : true,
+      keepIfNoOutliers: r.keepIfNoOutliers,
+      filterWise: r.filterWise,
       dtype: r.dtype,
     },
   };

@@ -1,14 +1,19 @@
 // builder.preview: the form's settings as a validated mergekit recipe.
 import { METHOD_LABELS } from "../experiments/lineage";
+import { usesDensity } from "./method-rules";
 import { buildRecipeYaml, builderRecipeDir, loadModelRefs, validateRecipeYaml, type BuilderModelRef } from "./recipe-build";
 import type { BuilderSettings, PreviewResult } from "./schemas";
 
-/** "TIES-SV ct-4B d=0.2/1": the method and the last (CT) model, as the jobs list shows it. */
+/**
+ * "TIES-SV ct-4B d=0.2/1": the method, the last (CT) model and what varies in
+ * a sweep (densities; t for slerp), as the jobs list shows it.
+ */
 export function mergeLabel(s: BuilderSettings, refs: Map<string, BuilderModelRef>): string {
   const last = s.models.at(-1);
   const name = last ? (refs.get(last.modelId)?.name ?? "model") : "model";
-  const dens = s.method === "ties" || s.method === "ties_sv" ? ` d=${s.models.map((m) => m.density).join("/")}` : "";
-  return `${METHOD_LABELS[s.method] ?? s.method} ${name}${dens}`;
+  const dens = usesDensity(s.method) ? ` d=${s.models.map((m) => m.density).join("/")}` : "";
+  const t = s.method === "slerp" ? ` t=${s.t}` : "";
+  return `${METHOD_LABELS[s.method] ?? s.method} ${name}${dens}${t}`;
 }
 
 function fileNameOf(label: string): string {

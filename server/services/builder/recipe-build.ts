@@ -5,6 +5,16 @@ import { stringify } from "yaml";
 import { db } from "../../db/client";
 import { env } from "../../env";
 import { parseRecipeYaml, RecipeError, recipeToYaml, type Recipe } from "../../engine/recipe";
+import {
+  usesBaseModel,
+  usesConsensus,
+  usesDensity,
+  usesGamma,
+  usesLambda,
+  usesNormalize,
+  usesSeed,
+  usesWeight,
+} from "./method-rules";
 import type { BuilderSettings, RecipeIssueOut } from "./schemas";
 
 export interface BuilderModelRef {
@@ -26,35 +36,49 @@ export function builderRecipeDir(): string {
   return env().dataDir;
 }
 
-const TIES = new Set(["ties", "ties_sv"]);
-
-/** The recipe as mergekit YAML, with one issue per unknown model id. */
+/**
+ * The recipe as mergekit YAML, with one issue per unknown model id. Each key is
+ * written for exactly the methods it affects (see method-rules.ts), so the
+ * recipe parser adds no "has no effect" notes.
+ */
 export function buildRecipeYaml(s: BuilderSettings, refs: Map<string, BuilderModelRef>): { yaml: string; issues: RecipeIssueOut[] } {
   const issues: RecipeIssueOut[] = [];
   const missing = (p: string, id: string) =>
     issues.push({ path: p, line: null, message: `model ${id} is not registered (deleted?); pick another model` });
-  const doc: Record<string, unknown> = { merge_method: s.method };
-  if (s.method !== "linear" && s.baseModelId) {
+  const m = s.method;
+  const doc: Record<string, unknown> = { merge_method: m };
+  if (usesBaseModel(m) && s.baseModelId) {
     const base = refs.get(s.baseModelId);
     if (base) doc.base_model = base.path;
     else missing("base_model", s.baseModelId);
   }
-  doc.models = s.models.map((m, i) => {
-    const ref = refs.get(m.modelId);
-    if (!ref) missing(`models[${i}].model`, m.modelId);
-    const parameters: Record<string, unknown> = { weight: m.weight };
-    if (TIES.has(s.method)) parameters.density = m.density;
-    if (s.method === "ties_sv" && m.favored) parameters.favored = true;
-    return { model: ref?.path ?? `unknown-model-${m.modelId}`, parameters };
+  doc.models = s.models.map((entry, i) => {
+    const ref = refs.get(entry.modelId);
+    if (!ref) missing(`models[${i}].model`, entry.modelId);
+    const parameters: Record<string, unknown> = {};
+    if (usesWeight(m)) parameters.weight = entry.weight;
+    if (usesDensity(m)) parameters.density = entry.density;
+    if (usesGamma(m)) parameters.gamma = entry.gamma;
+    if (m === "ties_sv" && entry.favored) parameters.favored = true;
+    const model = ref?.path ?? `unknown-model-${entry.modelId}`;
+    return Object.keys(parameters).length > 0 ? { model, parameters } : { model };
   });
-  const parameters: Record<string, unknown> = { normalize: s.normalize };
-  if (s.method !== "linear") parameters.lambda = s.lambda;
-  if (TIES.has(s.method)) parameters.consensus = s.consensus;
-  if (s.method === "ties_sv") {
+  const parameters: Record<string, unknown> = {};
+  if (usesNormalize(m)) parameters.normalize = s.normalize;
+  if (usesLambda(m)) parameters.lambda = s.lambda;
+  if (usesConsensus(m)) parameters.consensus = s.consensus;
+  if (m === "ties_sv") {
     parameters.slack = s.slack;
     parameters.slack_scope = s.slackScope;
   }
-  doc.parameters = parameters;
+  if (usesSeed(m)) {
+    parameters.rescale = s.rescale;
+    parameters.seed = s.seed;
+  }
+  if (usesGamma(m) && s.keepIfNoOutliers) parameters.keep_if_no_outliers = true;
+  if (m === "slerp") parameters.t = s.t;
+  if (m === "model_stock") parameters.filter_wise = s.filterWise;
+  if (Object.keys(parameters).length > 0) doc.parameters = parameters;
   if (s.dtype) doc.dtype = s.dtype;
   return { yaml: stringify(doc, { indent: 2, lineWidth: 0 }), issues };
 }

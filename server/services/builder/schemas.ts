@@ -1,8 +1,9 @@
 // The merge builder's settings (what the form and the URL hold) and the
 // answers of the preview / YAML import / sweep plan procedures.
 import { z } from "zod";
+import { MERGE_METHOD_VALUES } from "./method-rules";
 
-export const MERGE_METHOD_VALUES = ["linear", "task_arithmetic", "ties", "ties_sv"] as const;
+export { MERGE_METHOD_VALUES };
 export const mergeMethodSchema = z.enum(MERGE_METHOD_VALUES);
 export type BuilderMethod = z.infer<typeof mergeMethodSchema>;
 
@@ -10,6 +11,8 @@ export const builderModelSchema = z.object({
   modelId: z.string().min(1),
   weight: z.number().finite(),
   density: z.number().min(0).max(1),
+  /** breadcrumbs*: fraction of largest-magnitude entries removed as outliers. */
+  gamma: z.number().min(0).max(1).default(0.01),
   favored: z.boolean(),
 });
 export type BuilderModel = z.infer<typeof builderModelSchema>;
@@ -25,6 +28,16 @@ export const builderSettingsSchema = z.object({
   consensus: z.enum(["sum", "count"]),
   slack: z.number().min(0).max(1),
   slackScope: z.enum(["model", "tensor"]),
+  /** slerp: interpolation factor from the base (0) to the model (1). */
+  t: z.number().min(0).max(1).default(0.5),
+  /** dare*: seed of the keep/drop generator. */
+  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  /** dare*: L1 rescale of the sparsified task vectors. */
+  rescale: z.boolean().default(true),
+  /** breadcrumbs*: keep the density fraction when int(gamma × numel) is 0 (mergekit drops the tensor's task vector). */
+  keepIfNoOutliers: z.boolean().default(false),
+  /** model_stock: one interpolation ratio per row. */
+  filterWise: z.boolean().default(false),
   dtype: z.enum(["float32", "float16", "bfloat16"]).nullable(),
 });
 export type BuilderSettings = z.infer<typeof builderSettingsSchema>;
@@ -61,8 +74,8 @@ export const sweepPlanInput = z.object({
   type: z.enum(["merge", "analyze"]),
   /** CT checkpoints that replace the CT model of the recipe one after another. */
   checkpointIds: z.array(z.string().min(1)).min(1).max(1000),
-  methods: z.array(mergeMethodSchema).min(1).max(4),
-  /** Per model (settings order) the densities to try (ties and ties_sv only). */
+  methods: z.array(mergeMethodSchema).min(1).max(MERGE_METHOD_VALUES.length),
+  /** Per model (settings order) the densities to try (trimming methods only). */
   densities: z.array(z.array(z.number().min(0).max(1)).min(1).max(20)).max(16),
 });
 export type SweepPlanInput = z.infer<typeof sweepPlanInput>;

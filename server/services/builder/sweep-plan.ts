@@ -1,13 +1,12 @@
 // builder.sweepPlan: a sweep over CT checkpoints × methods × densities as the
 // jobs.sweep calls that queue it — one per method, each with a recipe built
 // and validated for that method (so e.g. linear drops base_model and
-// densities, ties_sv gets a favored model) — and how many jobs it makes.
+// densities, ties_sv gets a favored model, slerp drops weights) — and how many jobs it makes.
 import { db } from "../../db/client";
 import { METHOD_LABELS } from "../experiments/lineage";
+import { normalizeAfterSwitch, usesDensity } from "./method-rules";
 import { buildRecipeYaml, builderRecipeDir, loadModelRefs, validateRecipeYaml } from "./recipe-build";
 import type { BuilderSettings, RecipeIssueOut, SweepPlanInput, SweepPlanResult, SweepRequest } from "./schemas";
-
-const TIES = new Set(["ties", "ties_sv"]);
 
 function failed(issues: RecipeIssueOut[]): SweepPlanResult {
   return { ok: false, issues, requests: [], jobCount: 0 };
@@ -31,7 +30,7 @@ export async function planSweep(input: SweepPlanInput): Promise<SweepPlanResult>
       message: "none of the merged models is a CT checkpoint, so there is nothing for the sweep to replace; add a CT checkpoint to the models",
     });
   }
-  const sweepsDensity = input.methods.some((m) => TIES.has(m));
+  const sweepsDensity = input.methods.some(usesDensity);
   if (sweepsDensity && input.densities.length !== s.models.length) {
     issues.push({ path: "densities", line: null, message: `give one density list per model (${s.models.length}), got ${input.densities.length}` });
   }
@@ -46,7 +45,12 @@ export async function planSweep(input: SweepPlanInput): Promise<SweepPlanResult>
   const requests: SweepRequest[] = [];
   let jobCount = 0;
   for (const method of [...new Set(input.methods)]) {
-    const settings: BuilderSettings = { ...s, method, models: s.models.map((m) => ({ ...m })) };
+    const settings: BuilderSettings = {
+      ...s,
+      method,
+      normalize: normalizeAfterSwitch(s.method, method, s.normalize),
+      models: s.models.map((m) => ({ ...m })),
+    };
     if (method === "ties_sv" && !settings.models.some((m) => m.favored)) {
       // The paper favors the SFT model: the first entry that is not the swept one.
       const fav = settings.models.findIndex((_, i) => i !== ctIndex);
@@ -59,7 +63,7 @@ export async function planSweep(input: SweepPlanInput): Promise<SweepPlanResult>
       issues.push(...v.issues.map((i) => ({ ...i, message: `${METHOD_LABELS[method] ?? method}: ${i.message}` })));
       continue;
     }
-    const densities = TIES.has(method) ? input.densities.map((d) => [...new Set(d)].sort((a, b) => a - b)) : undefined;
+    const densities = usesDensity(method) ? input.densities.map((d) => [...new Set(d)].sort((a, b) => a - b)) : undefined;
     const points = densities ? densities.reduce((n, d) => n * d.length, 1) : 1;
     jobCount += checkpoints.length * points;
     requests.push({

@@ -31,20 +31,24 @@ before(async () => {
   experimentId = e.id;
 });
 
+/** The form's defaults for the parameters only some methods use. */
+const UNUSED = { t: 0.5, seed: 0, rescale: true, keepIfNoOutliers: false, filterWise: false } as const;
+
 function settings(over: Partial<BuilderSettings> = {}): BuilderSettings {
   return {
     experimentId,
     method: "ties_sv",
     baseModelId: m.base!.id,
     models: [
-      { modelId: m.sft!.id, weight: 1, density: 0.2, favored: true },
-      { modelId: m["ct-4B"]!.id, weight: 1, density: 1, favored: false },
+      { modelId: m.sft!.id, weight: 1, density: 0.2, gamma: 0.01, favored: true },
+      { modelId: m["ct-4B"]!.id, weight: 1, density: 1, gamma: 0.01, favored: false },
     ],
     lambda: 1,
     normalize: true,
     consensus: "sum",
     slack: 0.04,
     slackScope: "model",
+    ...UNUSED,
     dtype: null,
     ...over,
   };
@@ -112,14 +116,15 @@ describe("merge builder", () => {
       method: "ties",
       baseModelId: m.base!.id,
       models: [
-        { modelId: m.sft!.id, weight: 0.7, density: 0.4, favored: false },
-        { modelId: m["ct-2B"]!.id, weight: 0.3, density: 0.6, favored: false },
+        { modelId: m.sft!.id, weight: 0.7, density: 0.4, gamma: 0.01, favored: false },
+        { modelId: m["ct-2B"]!.id, weight: 0.3, density: 0.6, gamma: 0.01, favored: false },
       ],
       lambda: 1.5,
       normalize: false,
       consensus: "sum",
       slack: 0.04,
       slackScope: "model",
+      ...UNUSED,
       dtype: "bfloat16",
     });
   });
@@ -168,7 +173,7 @@ describe("merge builder", () => {
 
   it("should refuse a sweep without a CT checkpoint to replace", async () => {
     const plan = await planSweep({
-      settings: settings({ models: [{ modelId: m.sft!.id, weight: 1, density: 1, favored: true }] }),
+      settings: settings({ models: [{ modelId: m.sft!.id, weight: 1, density: 1, gamma: 0.01, favored: true }] }),
       type: "merge",
       checkpointIds: [m.base!.id],
       methods: ["ties"],

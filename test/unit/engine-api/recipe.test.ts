@@ -406,6 +406,12 @@ describe("recipeToYaml", () => {
     ties_sv: TIES_SV.replace("slack: 0.04", "slack: 0.04\n  slack_scope: tensor"),
     linear: "merge_method: linear\nmodels:\n  - model: a\n    parameters: {weight: 0.6}\n  - model: b\n    parameters: {weight: 0.4}\nparameters:\n  normalize: false\n",
     task_arithmetic: "merge_method: task_arithmetic\nbase_model: base\nmodels:\n  - model: a\n    parameters: {weight: -0.5}\nparameters:\n  lambda: 0.75\n",
+    breadcrumbs: `${TIES.replace("merge_method: ties", "merge_method: breadcrumbs")}parameters:\n  gamma: 0.05\n  normalize: true\n`,
+    breadcrumbs_ties: `${TIES.replace("merge_method: ties", "merge_method: breadcrumbs_ties").replace("density: 0.2", "density: 0.2\n      gamma: 0.1")}parameters:\n  keep_if_no_outliers: true\n  consensus: count\n`,
+    dare_linear: `${TIES.replace("merge_method: ties", "merge_method: dare_linear")}seed: 42\nparameters:\n  rescale: false\n`,
+    dare_ties: `${TIES.replace("merge_method: ties", "merge_method: dare_ties")}parameters:\n  seed: 7\n  lambda: 0.8\n`,
+    slerp: "merge_method: slerp\nbase_model: ./a\nmodels:\n  - model: ./b\nparameters:\n  t: 0.3\n",
+    model_stock: "merge_method: model_stock\nbase_model: ./a\nmodels:\n  - model: ./b\n  - model: ./c\nparameters:\n  filter_wise: true\n",
   };
   for (const [name, text] of Object.entries(recipes)) {
     it(`round-trips ${name}`, () => {
@@ -424,5 +430,17 @@ describe("recipeToYaml", () => {
       "merge_method: ties\nbase_model: ./base\nmodels:\n  - model: ./sft\n    parameters:\n      weight: 1\n      density: 0.2\n  - model: ./ct\n    parameters:\n      weight: 0.5\n      density: 1\nparameters:\n  normalize: true\n  lambda: 1\n",
     );
     assert.match(recipeToYaml(parse(TIES_SV)), /favored: true[\s\S]*slack: 0\.04\n  slack_scope: model/);
+  });
+
+  it("writes each new method's keys and nothing the parser would call a no-op", () => {
+    const slerp = recipeToYaml(parse("merge_method: slerp\nbase_model: ./a\nmodels:\n  - model: ./b\nparameters:\n  t: 0.3\n"), { paths: "as-written" });
+    assert.equal(slerp, "merge_method: slerp\nbase_model: ./a\nmodels:\n  - model: ./b\nparameters:\n  t: 0.3\n");
+    const stock = parse(recipeToYaml(parse("merge_method: model_stock\nbase_model: ./a\nmodels:\n  - model: ./b\n  - model: ./c\n")));
+    assert.deepEqual(stock.notes, []);
+    const dare = recipeToYaml(parse(`${TIES.replace("merge_method: ties", "merge_method: dare_ties")}parameters:\n  rescale: false\n`));
+    assert.match(dare, /rescale: false\n  seed: 0\n/);
+    const crumbs = recipeToYaml(parse(TIES.replace("merge_method: ties", "merge_method: breadcrumbs")));
+    assert.match(crumbs, /density: 0\.2\n      gamma: 0\.01\n/);
+    assert.doesNotMatch(crumbs, /keep_if_no_outliers/);
   });
 });

@@ -1,0 +1,72 @@
+"use client";
+
+import { useId } from "react";
+import { CheckboxField } from "./checkbox-field";
+import { PARAM_HELP, type Method, usesGamma, usesSeed } from "./methods";
+import { NumberField } from "./number-field";
+import type { BuilderState } from "./url-state";
+
+export type MethodParamValues = Pick<BuilderState, "slack" | "scope" | "t" | "seed" | "rescale" | "keepIfNoOutliers" | "filterWise">;
+
+/**
+ * The parameters only one method family has: TIES-SV's slack and scope,
+ * SLERP's t, DARE's seed and rescale, Model Breadcrumbs' edge-case flag and
+ * Model Stock's filter_wise.
+ */
+export function MethodParams({ method, value, onChange }: { method: Method; value: MethodParamValues; onChange: (patch: Partial<MethodParamValues>) => void }) {
+  const id = useId();
+  return (
+    <>
+      {method === "ties_sv" ? (
+        <div className="row">
+          <div className="field">
+            <label htmlFor={`${id}-slack`}>Slack</label>
+            <NumberField id={`${id}-slack`} value={value.slack} onChange={(slack) => onChange({ slack })} min={0} max={1} step={0.01} describedBy={`${id}-slack-hint`} />
+            <p className="hint" id={`${id}-slack-hint`}>{PARAM_HELP.slack}</p>
+          </div>
+          <div className="field">
+            <label htmlFor={`${id}-scope`}>Slack scope</label>
+            <select id={`${id}-scope`} value={value.scope} onChange={(e) => onChange({ scope: e.target.value as "model" | "tensor" })} aria-describedby={`${id}-scope-hint`}>
+              <option value="model">model</option>
+              <option value="tensor">tensor</option>
+            </select>
+            <p className="hint" id={`${id}-scope-hint`}>{PARAM_HELP.scope}</p>
+          </div>
+        </div>
+      ) : null}
+      {method === "slerp" ? (
+        <div className="field">
+          <label htmlFor={`${id}-t`}>t</label>
+          <NumberField id={`${id}-t`} value={value.t} onChange={(t) => onChange({ t })} min={0} max={1} step={0.05} describedBy={`${id}-t-hint`} />
+          <p className="hint" id={`${id}-t-hint`}>{PARAM_HELP.t}</p>
+        </div>
+      ) : null}
+      {usesSeed(method) ? (
+        <>
+          <div className="field">
+            <label htmlFor={`${id}-seed`}>Seed</label>
+            <NumberField id={`${id}-seed`} value={value.seed} onChange={(seed) => onChange({ seed })} min={0} max={Number.MAX_SAFE_INTEGER} step={1} integer describedBy={`${id}-seed-hint`} />
+            <p className="hint" id={`${id}-seed-hint`}>{PARAM_HELP.seed}</p>
+          </div>
+          <CheckboxField label="Rescale" checked={value.rescale} onChange={(rescale) => onChange({ rescale })} hint={PARAM_HELP.rescale} />
+        </>
+      ) : null}
+      {usesGamma(method) ? (
+        <CheckboxField
+          label={<>Keep if no outliers <code className="muted">keep_if_no_outliers</code></>}
+          checked={value.keepIfNoOutliers}
+          onChange={(keepIfNoOutliers) => onChange({ keepIfNoOutliers })}
+          hint={PARAM_HELP.keepIfNoOutliers}
+        />
+      ) : null}
+      {method === "model_stock" ? (
+        <CheckboxField
+          label={<>Filter-wise <code className="muted">filter_wise</code></>}
+          checked={value.filterWise}
+          onChange={(filterWise) => onChange({ filterWise })}
+          hint={PARAM_HELP.filterWise}
+        />
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,53 @@
+// Which builder settings each merge method uses — the recipe layer's method
+// sets (types.ts) plus the few rules parse.ts applies per method. Pure data and
+// functions (no zod): the form (client) and the recipe builder (server) share them.
+import { ELECTION_METHODS, TRIM_METHODS, WEIGHTED_METHODS } from "../../engine/recipe/types";
+
+/** Every engine method (the recipe layer's MERGE_METHODS, as a tuple for zod). */
+export const MERGE_METHOD_VALUES = [
+  "linear",
+  "task_arithmetic",
+  "ties",
+  "ties_sv",
+  "breadcrumbs",
+  "breadcrumbs_ties",
+  "dare_linear",
+  "dare_ties",
+  "slerp",
+  "model_stock",
+] as const;
+export type BuilderMethod = (typeof MERGE_METHOD_VALUES)[number];
+
+const has = (list: readonly string[], m: BuilderMethod) => list.includes(m);
+
+/** Task vectors are taken relative to `base_model` (every method but linear). */
+export const usesBaseModel = (m: BuilderMethod) => m !== "linear";
+/** Per-model `weight` (not slerp, model_stock). */
+export const usesWeight = (m: BuilderMethod) => has(WEIGHTED_METHODS, m);
+/** Per-model `density`: ties, ties_sv, breadcrumbs*, dare*. */
+export const usesDensity = (m: BuilderMethod) => has(TRIM_METHODS, m);
+/** Sign election (`consensus`): ties, ties_sv, breadcrumbs_ties, dare_ties. */
+export const usesConsensus = (m: BuilderMethod) => has(ELECTION_METHODS, m);
+/** Per-model `gamma` and the global `keep_if_no_outliers`. */
+export const usesGamma = (m: BuilderMethod) => m === "breadcrumbs" || m === "breadcrumbs_ties";
+/** Global `seed` and `rescale`. */
+export const usesSeed = (m: BuilderMethod) => m === "dare_linear" || m === "dare_ties";
+/** slerp and model_stock interpolate: no normalize, no lambda. */
+export const interpolates = (m: BuilderMethod) => m === "slerp" || m === "model_stock";
+export const usesNormalize = (m: BuilderMethod) => !interpolates(m);
+export const usesLambda = (m: BuilderMethod) => m !== "linear" && !interpolates(m);
+/** mergekit's `normalize` default (as the recipe parser applies it). */
+export const defaultNormalize = (m: BuilderMethod) => m === "linear" || m === "ties" || m === "ties_sv";
+
+/** mergekit's gamma default for breadcrumbs. */
+export const DEFAULT_GAMMA = 0.01;
+/** slerp's t when none was chosen yet: halfway. */
+export const DEFAULT_T = 0.5;
+
+/**
+ * `normalize` after switching methods: a value the user left at the old
+ * method's default follows the new method's default; a changed one is kept.
+ */
+export function normalizeAfterSwitch(from: BuilderMethod, to: BuilderMethod, normalize: boolean): boolean {
+  return normalize === defaultNormalize(from) ? defaultNormalize(to) : normalize;
+}
