@@ -3,6 +3,7 @@
 // and validated for that method (so e.g. linear drops base_model and
 // densities, ties_sv gets a favored model, slerp drops weights) — and how many jobs it makes.
 import { db } from "../../db/client";
+import { sharedDensityList } from "../jobs/sweep";
 import { METHOD_LABELS } from "../experiments/lineage";
 import { normalizeAfterSwitch, usesDensity } from "./method-rules";
 import { buildRecipeYaml, builderRecipeDir, loadModelRefs, validateRecipeYaml } from "./recipe-build";
@@ -64,7 +65,9 @@ export async function planSweep(input: SweepPlanInput): Promise<SweepPlanResult>
       continue;
     }
     const densities = usesDensity(method) ? input.densities.map((d) => [...new Set(d)].sort((a, b) => a - b)) : undefined;
-    const points = densities ? densities.reduce((n, d) => n * d.length, 1) : 1;
+    // ties analyses over one shared density list run as one engine pass per checkpoint
+    const engineSweep = method === "ties" && sharedDensityList({ type: input.type, densities }) !== null;
+    const points = densities && !engineSweep ? densities.reduce((n, d) => n * d.length, 1) : 1;
     jobCount += checkpoints.length * points;
     requests.push({
       type: input.type,

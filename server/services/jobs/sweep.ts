@@ -100,7 +100,7 @@ export function expandSweep(input: SweepInput): { yaml: string; label: string }[
  * The density list of an analysis sweep that one engine pass can cover: every model
  * sweeps the same densities (the paper's grid). Null otherwise.
  */
-function sharedDensityList(input: SweepInput): number[] | null {
+export function sharedDensityList(input: Pick<SweepInput, "type" | "densities">): number[] | null {
   if (input.type !== "analyze" || !input.densities || input.densities.length === 0) return null;
   const first = input.densities[0]!;
   const same = input.densities.every((l) => l.length === first.length && l.every((v, i) => v === first[i]));

@@ -143,6 +143,20 @@ describe("merge builder", () => {
     assert.equal(empty.ok, false);
   });
 
+  it("should count a ties analysis over one shared density list as one engine-sweep job per checkpoint", async () => {
+    const grid = [0.01, 0.2, 0.4, 0.6, 0.8, 1.0];
+    const plan = await planSweep({
+      settings: settings(),
+      type: "analyze",
+      checkpointIds: [m["ct-2B"]!.id, m["ct-4B"]!.id],
+      methods: ["ties", "ties_sv"],
+      densities: [grid, grid],
+    });
+    assert.equal(plan.ok, true, JSON.stringify(plan.issues));
+    // ties: 1 analyze-sweep job per checkpoint; ties_sv: one analyze job per point
+    assert.equal(plan.jobCount, 2 * 1 + 2 * 36);
+  });
+
   it("should plan a sweep over checkpoints × methods × densities as jobs.sweep calls", async () => {
     const plan = await planSweep({
       settings: settings(),
