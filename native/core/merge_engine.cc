@@ -114,7 +114,7 @@ void read_elements(float* dst, const InputRef& in, uint64_t e0, uint64_t count, 
   for (uint64_t done = 0; done < count;) {
     const uint64_t m = std::min(per_piece, count - done);
     in.source->read_part(staging->data(), *in.tensor, (e0 + done) * es, m * es);
-    widen(dst + done, staging->data(), in.storage, m);
+    widen_stream(dst + done, staging->data(), in.storage, m);
     done += m;
   }
 }
