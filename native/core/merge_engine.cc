@@ -1,5 +1,9 @@
 #include "merge_engine.h"
 
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -7,6 +11,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <thread>
 
@@ -68,22 +73,78 @@ struct TensorPlan {
 
 // Grow-only float array, never value-initialized: one allocation serves every
 // tensor, so its pages are faulted in (and zeroed by the kernel) once per run
-// instead of once per tensor, and no zero fill precedes the overwrite.
+// instead of once per tensor, and no zero fill precedes the overwrite. On
+// Linux the block is a 2 MiB-aligned anonymous mapping that asks for
+// transparent huge pages: 512x fewer page faults on first touch.
 class FloatBuf {
  public:
+  FloatBuf() = default;
+  FloatBuf(FloatBuf&& o) noexcept { swap(o); }
+  FloatBuf& operator=(FloatBuf&& o) noexcept {
+    if (this != &o) {
+      release();
+      swap(o);
+    }
+    return *this;
+  }
+  FloatBuf(const FloatBuf&) = delete;
+  FloatBuf& operator=(const FloatBuf&) = delete;
+  ~FloatBuf() { release(); }
+
   float* ensure(uint64_t n) {
     if (n > cap_) {
-      p_.reset();  // free first: never hold the old and the new block at once
-      p_.reset(new float[n]);
-      cap_ = n;
+      release();  // free first: never hold the old and the new block at once
+      allocate(n);
     }
-    return p_.get();
+    return p_;
   }
-  float* data() const { return p_.get(); }
+  float* data() const { return p_; }
+  void swap(FloatBuf& o) noexcept {
+    std::swap(p_, o.p_);
+    std::swap(cap_, o.cap_);
+    std::swap(map_, o.map_);
+    std::swap(map_len_, o.map_len_);
+  }
 
  private:
-  std::unique_ptr<float[]> p_;
+  static constexpr uint64_t kHuge = uint64_t(2) << 20;
+  void allocate(uint64_t n) {
+    if (n > (UINT64_MAX - 2 * kHuge) / sizeof(float)) throw std::bad_alloc();
+#ifdef __linux__
+    if (n * sizeof(float) >= kHuge) {
+      const uint64_t bytes = (n * sizeof(float) + kHuge - 1) / kHuge * kHuge;
+      const uint64_t len = bytes + kHuge;  // room to align the start to 2 MiB
+      void* m = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (m == MAP_FAILED) throw std::bad_alloc();
+      const uintptr_t a = (reinterpret_cast<uintptr_t>(m) + kHuge - 1) & ~uintptr_t(kHuge - 1);
+      (void)::madvise(reinterpret_cast<void*>(a), bytes, MADV_HUGEPAGE);  // advisory
+      map_ = m;
+      map_len_ = len;
+      p_ = reinterpret_cast<float*>(a);
+      cap_ = bytes / sizeof(float);
+      return;
+    }
+#endif
+    p_ = new float[n];
+    cap_ = n;
+  }
+  void release() noexcept {
+    if (map_) {
+#ifdef __linux__
+      ::munmap(map_, map_len_);
+#endif
+    } else {
+      delete[] p_;
+    }
+    p_ = nullptr;
+    cap_ = 0;
+    map_ = nullptr;
+    map_len_ = 0;
+  }
+  float* p_ = nullptr;
   uint64_t cap_ = 0;
+  void* map_ = nullptr;  // non-null: p_ lies in this mapping
+  uint64_t map_len_ = 0;
 };
 
 // One tensor's inputs widened to f32 (and cast to the compute dtype), cut to
@@ -179,7 +240,7 @@ class AsyncShardWriter {
     std::unique_lock<std::mutex> lk(mu_);
     cv_.wait(lk, [&] { return !busy_; });
     rethrow_locked();
-    std::swap(*buf, held_);
+    buf->swap(held_);
     dt_ = dt;
     n_ = n;
     busy_ = true;
