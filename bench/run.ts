@@ -1,41 +1,92 @@
-// `npm run bench [-- --preset 1.1b|0.25b] [--repeat N]`: merge speed and memory
-// against the I/O floor, measured in the same run (ratios, not absolute times,
-// are what compare across noisy machines). The model family is generated once
-// under bench/.cache. Each figure is the median of --repeat runs (default 3).
+// `npm run bench [-- --preset 0.25b,1.1b] [--repeat N]`: whole-model merge
+// speed and memory against the I/O floor, measured in the same run (ratios,
+// not absolute times, are what compare across noisy machines). Each model
+// family is generated once under bench/.cache. Every round runs each workload
+// once, interleaved (floor, ties, ...), so background load hits all rows
+// alike; a row's "× floor" is the median over rounds of its time divided by
+// the floor's time in the same round. Prints Markdown for the README.
+//
+// Adding a row = one entry in WORKLOADS.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { generateModelFamily } from "../server/engine/synthetic/family";
 import { llamaParameterCount } from "../server/engine/synthetic/llama";
-import type { NativeMergeRequest } from "../server/engine/types";
+import type { NativeMergeRequest, NativeModelInput } from "../server/engine/types";
 import { BENCH_PRESETS } from "./presets";
 
 const { values } = parseArgs({
   options: {
-    preset: { type: "string", default: "1.1b" },
+    preset: { type: "string", default: "0.25b,1.1b" },
     repeat: { type: "string", default: "3" },
   },
 });
-const presetName = values.preset!;
-const shape = BENCH_PRESETS[presetName];
-if (!shape) throw new Error(`unknown preset ${presetName}; one of ${Object.keys(BENCH_PRESETS).join(", ")}`);
+const presetNames = values.preset!.split(",").map((s) => s.trim()).filter(Boolean);
+for (const p of presetNames)
+  if (!BENCH_PRESETS[p]) throw new Error(`unknown preset ${p}; one of ${Object.keys(BENCH_PRESETS).join(", ")}`);
 const repeat = Math.max(1, Number(values.repeat));
-
 const root = path.resolve(import.meta.dirname, "..");
-const familyDir = path.join(root, "bench", ".cache", `llama-${presetName}-bf16`);
-const ready = path.join(familyDir, ".complete");
-if (!existsSync(ready)) {
-  console.error(`generating the ${presetName} bf16 family (base, sft, one CT checkpoint) in ${familyDir} ...`);
-  generateModelFamily({ ...shape, out: familyDir, ctCheckpoints: 1, tokensPerCheckpoint: 8, dtype: "bf16", seed: 7, overwrite: true });
-  mkdirSync(familyDir, { recursive: true });
-  spawnSync("touch", [ready]);
+const cacheDir = path.join(root, "bench", ".cache");
+
+interface Family {
+  base: string;
+  sft: string;
+  ct: string;
 }
-const base = path.join(familyDir, "base");
-const sft = path.join(familyDir, "sft");
-const ct = path.join(familyDir, "ct-8B");
-const scratch = mkdtempSync(path.join(familyDir, "..", "run-"));
+
+// ---------------------------------------------------------------- workloads
+
+/** A neutral request (every field of the contract), overridden per workload. */
+function request(f: Family, outDir: string | null, over: Partial<NativeMergeRequest> = {}, models?: Partial<NativeModelInput>[]): NativeMergeRequest {
+  const base: NativeModelInput[] = [
+    { path: f.sft, weight: 1, density: 0.2, favored: true, gamma: 0.01 },
+    { path: f.ct, weight: 1, density: 1, favored: false, gamma: 0.01 },
+  ];
+  return {
+    method: "ties",
+    consensus: "sum",
+    normalize: true,
+    lambda: 1,
+    computeDtype: "storage",
+    outDtype: null,
+    slack: 0,
+    slackScope: "model",
+    rescale: false,
+    seed: 0,
+    keepIfNoOutliers: false,
+    t: 0.5,
+    filterWise: false,
+    densities: null,
+    basePath: f.base,
+    models: base.map((m, i) => ({ ...m, ...(models?.[i] ?? {}) })),
+    outDir,
+    shardSizeBytes: 5e9,
+    threads: 0,
+    ...over,
+  };
+}
+
+interface Workload {
+  name: string;
+  /** null: the floor (read the 3 inputs + write 1 output of the same size, fsync). */
+  request: ((f: Family, outDir: string | null) => NativeMergeRequest) | null;
+  writes: boolean; // the request writes a merged model (outDir set)
+  target?: number; // × floor
+}
+
+const WORKLOADS: Workload[] = [
+  { name: "floor (read 3 + write 1)", request: null, writes: true },
+  { name: "ties (sft 0.2, ct 1.0)", request: (f, out) => request(f, out), writes: true, target: 2 },
+  { name: "ties_sv (slack 0.04)", request: (f, out) => request(f, out, { method: "ties_sv", slack: 0.04 }), writes: true, target: 2.5 },
+  { name: "analysis only (ties stats)", request: (f) => request(f, null), writes: false },
+  // dare_ties, density sweep: one entry each, e.g.
+  // { name: "dare_ties (sft 0.2, ct 1.0)", request: (f, out) => request(f, out, { method: "dare_ties", rescale: true }), writes: true },
+];
+const RSS_TARGET_BYTES = 2.5e9;
+
+// ---------------------------------------------------------------- helpers
 
 function measure(kind: string, arg: unknown): { seconds: number; maxRssBytes: number } {
   const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "bench", "measure.ts"), kind, JSON.stringify(arg)], {
@@ -49,57 +100,180 @@ function measure(kind: string, arg: unknown): { seconds: number; maxRssBytes: nu
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-const tiesRequest = (outDir: string | null): NativeMergeRequest => ({
-  method: "ties",
-  consensus: "sum",
-  normalize: true,
-  lambda: 1,
-  computeDtype: "storage",
-  outDtype: null,
-  slack: 0,
-  slackScope: "model",
-  basePath: base,
-  models: [
-    { path: sft, weight: 1, density: 0.2, favored: true },
-    { path: ct, weight: 1, density: 1, favored: false },
-  ],
-  outDir,
-  shardSizeBytes: 5e9,
-  threads: 0,
-});
+function run(cmd: string, args: string[]): string | null {
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
 
-const workloads: { name: string; run: () => { seconds: number; maxRssBytes: number } }[] = [
-  {
-    name: "floor (read 3 + write 1)",
-    run: () => measure("floor", { inputs: [base, sft, ct].map((d) => path.join(d, "model.safetensors")), output: path.join(scratch, "floor.bin") }),
-  },
-  {
-    name: "ties (sft 0.2, ct 1.0)",
-    run: () => {
-      const out = path.join(scratch, "ties");
-      mkdirSync(out);
-      return measure("engine", tiesRequest(out));
-    },
-  },
-  { name: "analysis only (ties stats)", run: () => measure("engine", tiesRequest(null)) },
-];
+/** Largest tensor of a safetensors file: [name, elements]. */
+function largestTensor(file: string): [string, number] {
+  const fd = openSync(file, "r");
+  try {
+    const head = Buffer.alloc(8);
+    readSync(fd, head, 0, 8, 0);
+    const n = Number(head.readBigUInt64LE(0));
+    const json = Buffer.alloc(n);
+    readSync(fd, json, 0, n, 8);
+    const header = JSON.parse(json.toString("utf8")) as Record<string, { shape?: number[] }>;
+    let best: [string, number] = ["", 0];
+    for (const [name, t] of Object.entries(header)) {
+      if (name === "__metadata__" || !t.shape) continue;
+      const numel = t.shape.reduce((a, b) => a * b, 1);
+      if (numel > best[1]) best = [name, numel];
+    }
+    return best;
+  } finally {
+    closeSync(fd);
+  }
+}
 
-// Warm the page cache so every workload starts from the same state.
-measure("floor", { inputs: [base, sft, ct].map((d) => path.join(d, "model.safetensors")), output: path.join(scratch, "warm.bin") });
-const rows = workloads.map((w) => {
-  const runs = Array.from({ length: repeat }, () => w.run());
-  return { name: w.name, seconds: median(runs.map((r) => r.seconds)), rss: Math.max(...runs.map((r) => r.maxRssBytes)) };
-});
-rmSync(scratch, { recursive: true, force: true });
+/** Fraction of the files' pages in the page cache (fincore), or null if unknown. */
+function residentFraction(files: string[]): number | null {
+  const out = run("fincore", ["--bytes", "--noheadings", "--raw", "--output", "RES,SIZE", ...files]);
+  if (out === null) return null;
+  let res = 0;
+  let size = 0;
+  for (const line of out.split("\n")) {
+    const [r, s] = line.trim().split(/\s+/).map(Number);
+    res += r ?? 0;
+    size += s ?? 0;
+  }
+  return size > 0 ? res / size : null;
+}
 
-const floorSeconds = rows[0]!.seconds;
-const params = llamaParameterCount(shape);
-console.log(`\nMergeScope bench — ${presetName} Llama family, ${(params / 1e9).toFixed(2)}B params/model, bf16, 3 models`);
-console.log(`machine: ${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; median of ${repeat}\n`);
-console.log("| workload | seconds | × floor | peak RSS |");
-console.log("| --- | ---: | ---: | ---: |");
-for (const r of rows)
-  console.log(`| ${r.name} | ${r.seconds.toFixed(2)} | ${(r.seconds / floorSeconds).toFixed(2)} | ${(r.rss / 2 ** 30).toFixed(2)} GiB |`);
+function diskDescription(dir: string): string {
+  const df = run("df", ["-PTk", dir])?.split("\n")[1]?.split(/\s+/);
+  if (!df) return "?";
+  const [dev, fstype, kblocks] = df;
+  let kind = "";
+  const name = dev?.replace(/^\/dev\//, "").replace(/p?\d+$/, "");
+  const rota = name ? run("cat", [`/sys/block/${name}/queue/rotational`]) : null;
+  if (rota === "0") kind = ", non-rotational";
+  else if (rota === "1") kind = ", reports rotational";
+  return `${dev} ${fstype}, ${(Number(kblocks) / 2 ** 20).toFixed(0)} GiB${kind}`;
+}
+
+/** Proactive reclaim evicts cold page-cache pages during a run: worth knowing when reading the figures. */
+function damon(): string {
+  return run("cat", ["/sys/module/damon_reclaim/parameters/enabled"]) === "Y" || run("pgrep", ["-x", "kdamond.0"])
+    ? "; note: a DAMON thread (kdamond) runs on this machine and may reclaim cold page-cache pages during a run"
+    : "";
+}
+
+const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+
+// ---------------------------------------------------------------- run
+
+interface PresetResult {
+  preset: string;
+  params: number;
+  fileBytes: number;
+  largest: [string, number];
+  rows: { w: Workload; seconds: number; ratio: number; rss: number }[];
+  resident: number | null; // min over rounds, before each round
+}
+
+function ensureFamily(preset: string): Family {
+  const dir = path.join(cacheDir, `llama-${preset}-bf16`);
+  if (!existsSync(path.join(dir, ".complete"))) {
+    console.error(`generating the ${preset} bf16 family (base, sft, one CT checkpoint) in ${dir} ...`);
+    generateModelFamily({ ...BENCH_PRESETS[preset]!, out: dir, ctCheckpoints: 1, tokensPerCheckpoint: 8, dtype: "bf16", seed: 7, overwrite: true });
+    mkdirSync(dir, { recursive: true });
+    spawnSync("touch", [path.join(dir, ".complete")]);
+  }
+  return { base: path.join(dir, "base"), sft: path.join(dir, "sft"), ct: path.join(dir, "ct-8B") };
+}
+
+function benchPreset(preset: string): PresetResult {
+  const fam = ensureFamily(preset);
+  const inputs = [fam.base, fam.sft, fam.ct].map((d) => path.join(d, "model.safetensors"));
+  const scratch = mkdtempSync(path.join(cacheDir, "run-"));
+  try {
+    const floorArg = (name: string) => ({ inputs, output: path.join(scratch, name) });
+    const runs: { seconds: number; rss: number }[][] = WORKLOADS.map(() => []);
+    let resident: number | null = null;
+    for (let r = 0; r < repeat; r++) {
+      WORKLOADS.forEach((w, i) => {
+        // Every measurement starts from a warm page cache (the kernel may evict
+        // cold pages at any time, e.g. DAMON reclaim): read the inputs, then check.
+        spawnSync("cat", inputs, { stdio: ["ignore", "ignore", "inherit"] });
+        const frac = residentFraction(inputs);
+        if (frac !== null) resident = Math.min(resident ?? 1, frac);
+        let m;
+        if (!w.request) m = measure("floor", floorArg("floor.bin"));
+        else {
+          const out = w.writes ? path.join(scratch, `out-${i}-${r}`) : null;
+          if (out) mkdirSync(out);
+          m = measure("engine", w.request(fam, out));
+        }
+        runs[i]!.push({ seconds: m.seconds, rss: m.maxRssBytes });
+        console.error(`[bench ${preset}] round ${r + 1}/${repeat} ${w.name}: ${m.seconds.toFixed(2)} s, ${gib(m.maxRssBytes)}`);
+      });
+    }
+    const floorRuns = runs[0]!;
+    const rows = WORKLOADS.map((w, i) => ({
+      w,
+      seconds: median(runs[i]!.map((x) => x.seconds)),
+      ratio: median(runs[i]!.map((x, r) => x.seconds / floorRuns[r]!.seconds)),
+      rss: Math.max(...runs[i]!.map((x) => x.rss)),
+    }));
+    const shape = BENCH_PRESETS[preset]!;
+    return {
+      preset,
+      params: llamaParameterCount(shape),
+      fileBytes: Number(run("stat", ["-c", "%s", inputs[0]!]) ?? 0),
+      largest: largestTensor(inputs[0]!),
+      rows,
+      resident,
+    };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+const results = presetNames.map(benchPreset);
+
+// ---------------------------------------------------------------- report
+
+const cpus = os.cpus();
+const resident = results.map((r) => r.resident).filter((x): x is number => x !== null);
+const cache = resident.length
+  ? `warm: the inputs are read right before every measurement; at least ${(100 * Math.min(...resident)).toFixed(1)}% of their pages were then in the page cache (fincore)${damon()}`
+  : `warm: the inputs are read right before every measurement (residency not checked: no fincore)${damon()}`;
+const lines: string[] = [];
+lines.push(`### MergeScope bench (${new Date().toISOString().slice(0, 10)})`, "");
+lines.push(`- machine: ${cpus[0]?.model.trim() ?? "?"}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, disk ${diskDescription(cacheDir)}; Node ${process.version}, ${os.platform()} ${os.release()}`);
+lines.push(`- page cache: ${cache}`);
+lines.push(`- ${repeat} round(s), workloads interleaved in each round; seconds = median; × floor = median of the per-round ratios; peak RSS = max over rounds (whole process, Node included)`);
+lines.push(`- floor = read the 3 input files + write and fsync one file of the same size; merges write and fsync the merged model and hash it (SHA-256)`);
+lines.push(`- targets: ties ≤ 2× floor, ties_sv ≤ 2.5× floor, peak RSS ≤ ${RSS_TARGET_BYTES / 1e9} GB (${gib(RSS_TARGET_BYTES)})`, "");
+for (const r of results) {
+  const [lname, lnumel] = r.largest;
+  lines.push(`#### ${r.preset}: Llama-shaped bf16, ${(r.params / 1e9).toFixed(2)}B params/model (${(r.fileBytes / 1e9).toFixed(2)} GB/file), 3 models; largest tensor ${lname} (${(lnumel / 1e6).toFixed(1)}M elements, ${gib(lnumel * 4)} as f32)`, "");
+  lines.push("| workload | seconds | × floor | target | peak RSS |");
+  lines.push("| --- | ---: | ---: | ---: | ---: |");
+  for (const row of r.rows) {
+    const target = row.w.target === undefined ? "" : `≤ ${row.w.target}× ${row.ratio <= row.w.target ? "✓" : "✗"}`;
+    const rssOk = row.w.request ? (row.rss <= RSS_TARGET_BYTES ? " ✓" : " ✗") : "";
+    lines.push(`| ${row.w.name} | ${row.seconds.toFixed(2)} | ${row.ratio.toFixed(2)} | ${target} | ${gib(row.rss)}${rssOk} |`);
+  }
+  lines.push("");
+}
+if (results.length > 1) {
+  const a = results[0]!;
+  const b = results[results.length - 1]!;
+  lines.push(`#### Scaling ${a.preset} → ${b.preset}: model ×${(b.params / a.params).toFixed(2)}, largest tensor ×${(b.largest[1] / a.largest[1]).toFixed(2)}`, "");
+  lines.push(`| workload | × floor ${a.preset} | × floor ${b.preset} | peak RSS ${a.preset} | peak RSS ${b.preset} | RSS growth | RSS / largest f32 tensor (${a.preset} → ${b.preset}) |`);
+  lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  a.rows.forEach((ra, i) => {
+    const rb = b.rows[i]!;
+    const per = (r: PresetResult, rss: number) => (rss / (r.largest[1] * 4)).toFixed(1);
+    lines.push(`| ${ra.w.name} | ${ra.ratio.toFixed(2)} | ${rb.ratio.toFixed(2)} | ${gib(ra.rss)} | ${gib(rb.rss)} | ×${(rb.rss / ra.rss).toFixed(2)} | ${per(a, ra.rss)} → ${per(b, rb.rss)} |`);
+  });
+  lines.push("");
+}
+console.log("\n" + lines.join("\n"));

@@ -7,6 +7,11 @@
 
 #include "kernels/simd.h"
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MS_NT_WIDEN 1
+#include <immintrin.h>
+#endif
+
 namespace ms {
 
 const char* dtype_name(DType dt) {
@@ -50,6 +55,46 @@ void narrow(void* out, const float* in, DType dt, uint64_t n) {
     case DType::F16: narrow_f16(static_cast<uint16_t*>(out), in, n); break;
     case DType::BF16: narrow_bf16(static_cast<uint16_t*>(out), in, n); break;
   }
+}
+
+#ifdef MS_NT_WIDEN
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 false positive inside the AVX-512 headers
+// BF16 -> F32 is a 16-bit shift; these variants store with non-temporal
+// (streaming) stores, which skip reading the destination lines into cache.
+__attribute__((target("avx512f"))) static void widen_bf16_nt512(float* out, const uint16_t* in, uint64_t n) {
+  uint64_t i = 0;
+  for (; i < n && (reinterpret_cast<uintptr_t>(out + i) & 63); ++i) out[i] = bf16_to_f32(in[i]);
+  for (; i + 16 <= n; i += 16) {
+    const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i)));
+    _mm512_stream_si512(reinterpret_cast<__m512i*>(out + i), _mm512_slli_epi32(v, 16));
+  }
+  for (; i < n; ++i) out[i] = bf16_to_f32(in[i]);
+  _mm_sfence();
+}
+
+__attribute__((target("avx2"))) static void widen_bf16_nt256(float* out, const uint16_t* in, uint64_t n) {
+  uint64_t i = 0;
+  for (; i < n && (reinterpret_cast<uintptr_t>(out + i) & 31); ++i) out[i] = bf16_to_f32(in[i]);
+  for (; i + 8 <= n; i += 8) {
+    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i)));
+    _mm256_stream_si256(reinterpret_cast<__m256i*>(out + i), _mm256_slli_epi32(v, 16));
+  }
+  for (; i < n; ++i) out[i] = bf16_to_f32(in[i]);
+  _mm_sfence();
+}
+#pragma GCC diagnostic pop
+#endif
+
+void widen_stream(float* out, const void* in, DType dt, uint64_t n) {
+#ifdef MS_NT_WIDEN
+  if (dt == DType::BF16) {
+    static const int isa = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+    if (isa == 2) return widen_bf16_nt512(out, static_cast<const uint16_t*>(in), n);
+    if (isa == 1) return widen_bf16_nt256(out, static_cast<const uint16_t*>(in), n);
+  }
+#endif
+  widen(out, in, dt, n);
 }
 
 MS_CLONES static void round_bf16_buf(float* x, uint64_t n) { for (uint64_t i = 0; i < n; ++i) x[i] = round_bf16(x[i]); }

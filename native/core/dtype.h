@@ -108,6 +108,9 @@ void narrow_f16(uint16_t* out, const float* in, uint64_t n);    // RNE
 // Raw little-endian storage bytes of dtype dt <-> F32 (F32: plain copy).
 void widen(float* out, const void* in, DType dt, uint64_t n);
 void narrow(void* out, const float* in, DType dt, uint64_t n);
+// Same values as widen(); BF16 uses non-temporal stores where the CPU has
+// AVX2/AVX-512 (for filling large arrays that are not read back right away).
+void widen_stream(float* out, const void* in, DType dt, uint64_t n);
 // x[i] = round_to(dt, x[i]) in place.
 void round_buffer(float* x, uint64_t n, DType dt);
 

@@ -1,9 +1,19 @@
 #include "merge_engine.h"
 
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <exception>
 #include <future>
 #include <memory>
+#include <mutex>
+#include <new>
 #include <optional>
+#include <thread>
 
 #include "errors.h"
 #include "kernels/common.h"
@@ -62,44 +72,259 @@ struct TensorPlan {
   uint64_t input_bytes = 0;
 };
 
-// Tensor values widened to f32 (and cast to the compute dtype), cut to the base's shape.
-struct LoadedTensor {
-  std::vector<float> base;
-  std::vector<std::vector<float>> models;
-  uint64_t bytes_read = 0;
+// Grow-only float array, never value-initialized: one allocation serves every
+// tensor, so its pages are faulted in (and zeroed by the kernel) once per run
+// instead of once per tensor, and no zero fill precedes the overwrite. On
+// Linux the block is a 2 MiB-aligned anonymous mapping that asks for
+// transparent huge pages: 512x fewer page faults on first touch.
+class FloatBuf {
+ public:
+  FloatBuf() = default;
+  FloatBuf(FloatBuf&& o) noexcept { swap(o); }
+  FloatBuf& operator=(FloatBuf&& o) noexcept {
+    if (this != &o) {
+      release();
+      swap(o);
+    }
+    return *this;
+  }
+  FloatBuf(const FloatBuf&) = delete;
+  FloatBuf& operator=(const FloatBuf&) = delete;
+  ~FloatBuf() { release(); }
+
+  float* ensure(uint64_t n) {
+    if (n > cap_) {
+      release();  // free first: never hold the old and the new block at once
+      allocate(n);
+    }
+    return p_;
+  }
+  float* data() const { return p_; }
+  void swap(FloatBuf& o) noexcept {
+    std::swap(p_, o.p_);
+    std::swap(cap_, o.cap_);
+    std::swap(map_, o.map_);
+    std::swap(map_len_, o.map_len_);
+  }
+
+ private:
+  static constexpr uint64_t kHuge = uint64_t(2) << 20;
+  void allocate(uint64_t n) {
+    if (n > (UINT64_MAX - 2 * kHuge) / sizeof(float)) throw std::bad_alloc();
+#ifdef __linux__
+    if (n * sizeof(float) >= kHuge) {
+      const uint64_t bytes = (n * sizeof(float) + kHuge - 1) / kHuge * kHuge;
+      const uint64_t len = bytes + kHuge;  // room to align the start to 2 MiB
+      void* m = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (m == MAP_FAILED) throw std::bad_alloc();
+      const uintptr_t a = (reinterpret_cast<uintptr_t>(m) + kHuge - 1) & ~uintptr_t(kHuge - 1);
+      (void)::madvise(reinterpret_cast<void*>(a), bytes, MADV_HUGEPAGE);  // advisory
+      map_ = m;
+      map_len_ = len;
+      p_ = reinterpret_cast<float*>(a);
+      cap_ = bytes / sizeof(float);
+      return;
+    }
+#endif
+    p_ = new float[n];
+    cap_ = n;
+  }
+  void release() noexcept {
+    if (map_) {
+#ifdef __linux__
+      ::munmap(map_, map_len_);
+#endif
+    } else {
+      delete[] p_;
+    }
+    p_ = nullptr;
+    cap_ = 0;
+    map_ = nullptr;
+    map_len_ = 0;
+  }
+  float* p_ = nullptr;
+  uint64_t cap_ = 0;
+  void* map_ = nullptr;  // non-null: p_ lies in this mapping
+  uint64_t map_len_ = 0;
 };
 
-void load_input(std::vector<float>* out, const InputRef& in, const TensorPlan& t, DType compute) {
+// One tensor's inputs widened to f32 (and cast to the compute dtype), cut to
+// the base's shape. Two slots alternate: one is merged while the I/O thread
+// fills the other with the next tensor.
+struct Slot {
+  FloatBuf base;
+  std::vector<FloatBuf> models;
+  uint64_t bytes_read = 0;
+  bool has_base = false;
+  std::vector<const float*> ptrs;  // models' arrays
+  float* base_data() { return has_base ? base.data() : nullptr; }
+};
+
+// Raw bytes are read in pieces of this size into a small staging buffer that
+// stays in cache and widened from there: no full-size raw copy of a tensor.
+constexpr uint64_t kPieceBytes = uint64_t(1) << 20;
+
+// Reads elements [e0, e0 + count) of the input (in storage order) into dst as f32.
+void read_elements(float* dst, const InputRef& in, uint64_t e0, uint64_t count, std::vector<uint8_t>* staging) {
+  const uint64_t es = dtype_size(in.storage);
+  if (in.storage == DType::F32) {
+    in.source->read_part(dst, *in.tensor, e0 * es, count * es);
+    return;
+  }
+  const uint64_t per_piece = kPieceBytes / es;
+  if (staging->size() < kPieceBytes) staging->resize(kPieceBytes);
+  for (uint64_t done = 0; done < count;) {
+    const uint64_t m = std::min(per_piece, count - done);
+    in.source->read_part(staging->data(), *in.tensor, (e0 + done) * es, m * es);
+    widen_stream(dst + done, staging->data(), in.storage, m);
+    done += m;
+  }
+}
+
+void load_input(float* out, const InputRef& in, const TensorPlan& t, DType compute, std::vector<uint8_t>* staging) {
   const TensorInfo& info = in.tensor->info;
-  std::vector<uint8_t> raw(info.nbytes());
-  in.source->read(raw.data(), *in.tensor);
-  std::vector<float> full(info.numel);
-  widen(full.data(), raw.data(), in.storage, info.numel);
-  raw = {};
-  if (in.cut) {
+  if (!in.cut) {
+    read_elements(out, in, 0, info.numel, staging);
+  } else {
     // Row-major: keep the first rows (and, for 2-D, the first cols) of the base's shape.
     const uint64_t rows = t.shape[0];
     const uint64_t cols = t.shape.size() > 1 ? t.numel / rows : 1;
     const uint64_t src_cols = info.shape.size() > 1 ? info.numel / info.shape[0] : 1;
-    out->resize(t.numel);
-    for (uint64_t r = 0; r < rows; ++r)
-      std::copy(full.begin() + int64_t(r * src_cols), full.begin() + int64_t(r * src_cols + cols),
-                out->begin() + int64_t(r * cols));
-  } else {
-    *out = std::move(full);
+    if (cols == src_cols) read_elements(out, in, 0, t.numel, staging);  // only rows cut: one prefix
+    else
+      for (uint64_t r = 0; r < rows; ++r) read_elements(out + r * cols, in, r * src_cols, cols, staging);
   }
   // Inputs are cast to the compute dtype first (mergekit loads them in `dtype`).
-  if (compute != DType::F32 && in.storage != compute)
-    for (float& v : *out) v = round_to(compute, v);
+  if (compute != DType::F32 && in.storage != compute) round_buffer(out, t.numel, compute);
 }
 
-LoadedTensor load_tensor(const TensorPlan& t) {
-  LoadedTensor lt;
-  if (t.base) load_input(&lt.base, *t.base, t, t.compute);
-  lt.models.resize(t.models.size());
-  for (size_t i = 0; i < t.models.size(); ++i) load_input(&lt.models[i], t.models[i], t, t.compute);
-  lt.bytes_read = t.input_bytes;
-  return lt;
+void load_into(Slot* s, const TensorPlan& t, std::vector<uint8_t>* staging) {
+  s->has_base = t.base.has_value();
+  if (t.base) load_input(s->base.ensure(t.numel), *t.base, t, t.compute, staging);
+  if (s->models.size() < t.models.size()) s->models.resize(t.models.size());
+  s->ptrs.resize(t.models.size());
+  for (size_t i = 0; i < t.models.size(); ++i) {
+    float* dst = s->models[i].ensure(t.numel);
+    load_input(dst, t.models[i], t, t.compute, staging);
+    s->ptrs[i] = dst;
+  }
+  s->bytes_read = t.input_bytes;
+}
+
+// Output bytes are produced in pieces of this size (narrowed into a small
+// staging buffer, hashed and written from cache): no full-size byte copy.
+constexpr uint64_t kOutPieceBytes = uint64_t(1) << 20;
+
+// Narrows finished tensors and hands them to the ShardWriter on its own
+// thread, so narrowing, hashing and writing overlap the next tensor's compute.
+// One tensor in flight. submit() takes the f32 array that holds the result
+// and gives back the array of the tensor written before (swapped, not copied),
+// after waiting for that write to finish. A write error is rethrown by the
+// next submit() or drain(), unchanged (the ShardWriter is then unusable).
+class AsyncShardWriter {
+ public:
+  explicit AsyncShardWriter(ShardWriter* w) : w_(w), th_([this] { run(); }) {}
+  ~AsyncShardWriter() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    th_.join();  // lets a write in progress finish; never deletes anything
+  }
+  AsyncShardWriter(const AsyncShardWriter&) = delete;
+  AsyncShardWriter& operator=(const AsyncShardWriter&) = delete;
+
+  // Writes n values of *buf narrowed to dt as the next tensor; *buf receives
+  // the writer's previous array.
+  void submit(FloatBuf* buf, DType dt, uint64_t n) {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return !busy_; });
+    rethrow_locked();
+    buf->swap(held_);
+    dt_ = dt;
+    n_ = n;
+    busy_ = true;
+    cv_.notify_all();
+  }
+  // Waits until every submitted tensor is written.
+  void drain() {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return !busy_; });
+    rethrow_locked();
+  }
+
+ private:
+  void rethrow_locked() {
+    if (err_) std::rethrow_exception(err_);  // stays set: every later call fails too
+  }
+  void write_one() {
+    const uint64_t es = dtype_size(dt_);
+    const uint64_t per_piece = kOutPieceBytes / es;
+    if (staging_.size() < kOutPieceBytes) staging_.resize(kOutPieceBytes);
+    const float* src = held_.data();
+    uint64_t done = 0;
+    do {  // a 0-element tensor still needs its (empty) write
+      const uint64_t m = std::min(per_piece, n_ - done);
+      if (m) narrow(staging_.data(), src + done, dt_, m);
+      w_->write_tensor_part(staging_.data(), m * es);
+      done += m;
+    } while (done < n_);
+  }
+  void run() {
+    std::unique_lock<std::mutex> lk(mu_);
+    for (;;) {
+      cv_.wait(lk, [&] { return stop_ || busy_; });
+      if (busy_) {
+        lk.unlock();
+        std::exception_ptr e;
+        if (!err_) {
+          try {
+            write_one();
+          } catch (...) {
+            e = std::current_exception();
+          }
+        }
+        lk.lock();
+        if (e) err_ = e;
+        busy_ = false;
+        cv_.notify_all();
+        continue;
+      }
+      if (stop_) return;
+    }
+  }
+
+  ShardWriter* w_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  FloatBuf held_;  // the tensor being written (owned by the writer thread while busy_)
+  DType dt_ = DType::F32;
+  uint64_t n_ = 0;
+  bool busy_ = false, stop_ = false;
+  std::exception_ptr err_;
+  std::vector<uint8_t> staging_;  // writer thread only
+  std::thread th_;  // last: starts after the state above is initialized
+};
+
+// Methods whose kernels write `out` only after reading the same chunk of the
+// inputs (merge_kernels.h), so the output can reuse the base's (or, for
+// linear, the first model's) array.
+bool out_may_alias_input(Method m) {
+  switch (m) {
+    case Method::Linear:
+    case Method::TaskArithmetic:
+    case Method::Ties:
+    case Method::TiesSV:
+    // every kernel reads a tile of all inputs before writing it (merge_kernels.h)
+    case Method::Breadcrumbs:
+    case Method::BreadcrumbsTies:
+    case Method::DareLinear:
+    case Method::DareTies:
+    case Method::Slerp:
+    case Method::ModelStock: return true;
+  }
+  return false;
 }
 
 void check_cancel(const std::atomic<bool>* cancel) {
@@ -271,16 +496,30 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
 
   ThreadPool pool(req.threads);
 
+  // Two input slots (the tensor being merged, the next one being loaded) plus
+  // the array the writer is narrowing and writing: memory is bounded by seven
+  // f32 copies of the largest tensor (three inputs), not by the model.
+  Slot slots[2];
+  std::vector<uint8_t> staging;  // used by the I/O thread only
+  std::optional<AsyncShardWriter> async_writer;
+  if (writer) async_writer.emplace(writer.get());
+
   // Streams every tensor through `fn`, prefetching the next one on an I/O thread.
-  auto stream = [&](const char* phase, const std::function<void(size_t, LoadedTensor&)>& fn) {
+  auto stream = [&](const char* phase, const std::function<void(size_t, Slot&)>& fn) {
     prog.phase = phase;
-    std::future<LoadedTensor> next;
-    if (!plans.empty()) next = std::async(std::launch::async, load_tensor, std::cref(plans[0]));
+    std::future<void> next;
+    auto load = [&](size_t i) {
+      Slot* s = &slots[i % 2];
+      const TensorPlan* t = &plans[i];
+      return std::async(std::launch::async, [s, t, &staging] { load_into(s, *t, &staging); });
+    };
+    if (!plans.empty()) next = load(0);
     for (size_t i = 0; i < plans.size(); ++i) {
-      LoadedTensor cur = next.get();
+      next.get();
       check_cancel(cancel);
-      if (i + 1 < plans.size()) next = std::async(std::launch::async, load_tensor, std::cref(plans[i + 1]));
-      const uint64_t bytes = cur.bytes_read;  // fn may release `cur`
+      if (i + 1 < plans.size()) next = load(i + 1);
+      Slot& cur = slots[i % 2];
+      const uint64_t bytes = cur.bytes_read;
       result.bytes_read += bytes;
       fn(i, cur);
       prog.tensors_done++;
@@ -289,22 +528,16 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
       if (progress) progress(prog);
     }
   };
-  auto pointers = [](LoadedTensor& lt) {
-    std::vector<const float*> ptrs;
-    for (auto& m : lt.models) ptrs.push_back(m.data());
-    return ptrs;
-  };
 
   std::optional<SlackPlanner> planner;
   if (model_slack) {
     MergeParams p = req.params;
     planner.emplace(p);
-    stream("slack", [&](size_t i, LoadedTensor& lt) {
+    stream("slack", [&](size_t i, Slot& lt) {
       MergeParams tp = req.params;
       tp.compute = plans[i].compute;
-      auto ptrs = pointers(lt);
-      planner->add(plans[i].name, slack_summarize(lt.base.data(), ptrs.data(), uint32_t(ptrs.size()), plans[i].numel,
-                                                  mp.data(), tp, pool, cancel));
+      planner->add(plans[i].name, slack_summarize(lt.base_data(), lt.ptrs.data(), uint32_t(lt.ptrs.size()),
+                                                  plans[i].numel, mp.data(), tp, pool, cancel));
     });
     if (!planner->finish()) {
       // F32 margins need a second, finer histogram of the one boundary bucket.
@@ -312,14 +545,14 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
       for (const std::string& name : names) {
         for (const TensorPlan& t : plans) {
           if (t.name != name) continue;
-          LoadedTensor lt = load_tensor(t);
+          Slot& lt = slots[0];
+          load_into(&lt, t, &staging);
           result.bytes_read += lt.bytes_read;
           MergeParams tp = req.params;
           tp.compute = t.compute;
-          auto ptrs = pointers(lt);
           SlackRefineRequest rr = planner->refine_request();
-          planner->add_refinement(name, slack_summarize(lt.base.data(), ptrs.data(), uint32_t(ptrs.size()), t.numel,
-                                                        mp.data(), tp, pool, cancel, &rr));
+          planner->add_refinement(name, slack_summarize(lt.base_data(), lt.ptrs.data(), uint32_t(lt.ptrs.size()),
+                                                        t.numel, mp.data(), tp, pool, cancel, &rr));
         }
       }
       planner->finish();
@@ -347,9 +580,9 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
       result.sweep[q].tensors.resize(plans.size());
     }
   }
-  std::vector<float> out;
-  std::vector<uint8_t> out_bytes;
-  stream(write ? "merge" : "analyze", [&](size_t i, LoadedTensor& lt) {
+  FloatBuf out_f32;  // only for methods whose output cannot reuse an input array
+  const bool alias = out_may_alias_input(req.params.method);
+  stream(write ? "merge" : "analyze", [&](size_t i, Slot& lt) {
     const TensorPlan& t = plans[i];
     const MergeParams tp = tensor_params(req.params, t);
     EngineTensorReport& rep = result.tensors[i];
@@ -357,40 +590,40 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
     rep.shape = t.shape;
     rep.out_dtype = t.out;
     rep.row_cut = t.row_cut;
-    auto ptrs = pointers(lt);
     SlackPlanForTensor sv;
     const SlackPlanForTensor* svp = nullptr;
     if (planner) {
       sv = planner->plan_for(t.name);
       svp = &sv;
     }
-    const float* base_ptr = t.base ? lt.base.data() : nullptr;
+    float* base_ptr = lt.base_data();
+    const uint32_t n_models = uint32_t(lt.ptrs.size());
     if (req.sweep) {
       std::vector<TensorStats> points;
-      sweep_tensor(&points, base_ptr, ptrs.data(), uint32_t(ptrs.size()), t.numel, mp.data(), tp,
-                   req.densities.data(), uint32_t(req.densities.size()), pool, cancel);
+      sweep_tensor(&points, base_ptr, lt.ptrs.data(), n_models, t.numel, mp.data(), tp, req.densities.data(),
+                   uint32_t(req.densities.size()), pool, cancel);
       for (size_t q = 0; q < points.size(); ++q) {
         EngineTensorReport pr = rep;
         pr.stats = std::move(points[q]);
         result.sweep[q].tensors[i] = std::move(pr);
       }
     } else if (write) {
-      out.resize(t.numel);
-      merge_tensor(out.data(), &rep.stats, base_ptr, ptrs.data(), uint32_t(ptrs.size()), t.numel, mp.data(), tp, pool,
-                   cancel, svp);
-      lt = LoadedTensor{};  // release inputs before the output copy
-      out_bytes.resize(t.numel * dtype_size(t.out));
-      narrow(out_bytes.data(), out.data(), t.out, t.numel);
-      writer->write_tensor(out_bytes.data(), out_bytes.size());
+      // The result overwrites the base's array (or, for linear without a base,
+      // the first model's), which then goes to the writer in exchange for the
+      // array it wrote before: the loader refills that one with a later tensor.
+      FloatBuf* out_buf = !alias ? &out_f32 : base_ptr ? &lt.base : &lt.models[0];
+      float* out = out_buf->ensure(t.numel);
+      merge_tensor(out, &rep.stats, base_ptr, lt.ptrs.data(), n_models, t.numel, mp.data(), tp, pool, cancel, svp);
+      async_writer->submit(out_buf, t.out, t.numel);
     } else {
-      analyze_tensor(&rep.stats, base_ptr, ptrs.data(), uint32_t(ptrs.size()), t.numel, mp.data(), tp, pool, cancel,
-                     svp);
+      analyze_tensor(&rep.stats, base_ptr, lt.ptrs.data(), n_models, t.numel, mp.data(), tp, pool, cancel, svp);
     }
   });
 
   warn_dropped_no_outliers(&result);
 
   if (writer) {
+    async_writer->drain();
     check_cancel(cancel);
     result.shards = writer->finish();
     result.has_index = result.shards.size() > 1;

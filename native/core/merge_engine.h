@@ -3,9 +3,13 @@
 // and, for a merge, into a ShardWriter. N-API free: the binding, the C++
 // tests and the fuzzers link it directly.
 //
-// Memory: bounded by the largest tensor, not the model — at most two tensors
-// are loaded at once (the one being merged and the next one, prefetched on an
-// I/O thread while the kernels run).
+// Memory: bounded by the largest tensor, not the model — seven f32 arrays of
+// the largest tensor's size for a two-model merge (base + models of the tensor
+// being merged, the same for the next one, prefetched on an I/O thread while
+// the kernels run, and the finished result being narrowed, hashed and written
+// on a writer thread), reused from tensor to tensor; raw bytes only pass
+// through 1 MiB staging buffers. The merged values overwrite the base's array
+// (the kernels allow `out` to alias an input) for the methods that permit it.
 #pragma once
 #include <atomic>
 #include <cstdint>

@@ -155,6 +155,13 @@ void ModelSource::read(void* dst, const ModelTensor& t) const {
   files_[t.shard].read_tensor(dst, t.info);
 }
 
+void ModelSource::read_part(void* dst, const ModelTensor& t, uint64_t offset, uint64_t len) const {
+  if (t.shard >= files_.size())
+    throw MergeError(ErrorCode::INTERNAL, path_ + ": tensor " + q(t.name) + " has shard " +
+                                              std::to_string(t.shard) + " of " + std::to_string(files_.size()));
+  files_[t.shard].read_tensor_part(dst, t.info, offset, len);
+}
+
 ModelSource ModelSource::open(const std::string& path) {
   int err = 0;
   const Kind k = stat_kind(path, &err);

@@ -45,6 +45,8 @@ class ModelSource {
   }
   // Reads the tensor's bytes (t.info.nbytes()) into dst. Thread-safe.
   void read(void* dst, const ModelTensor& t) const;
+  // Reads bytes [offset, offset + len) of the tensor's data into dst. Thread-safe.
+  void read_part(void* dst, const ModelTensor& t, uint64_t offset, uint64_t len) const;
 
   ModelSource(ModelSource&&) noexcept = default;
   ModelSource& operator=(ModelSource&&) noexcept = default;

@@ -417,14 +417,21 @@ void FileReader::read_range(void* dst, uint64_t begin, uint64_t end) const {
 }
 
 void FileReader::read_tensor(void* dst, const TensorInfo& info) const {
+  read_tensor_part(dst, info, 0, info.data_end >= info.data_begin ? info.nbytes() : 0);
+}
+
+void FileReader::read_tensor_part(void* dst, const TensorInfo& info, uint64_t offset, uint64_t len) const {
   if (info.data_end < info.data_begin)
     throw MergeError(ErrorCode::INTERNAL, path_ + ": tensor " + qname(info.name) + " has end before begin");
+  if (offset > info.nbytes() || len > info.nbytes() - offset)
+    throw MergeError(ErrorCode::INTERNAL, path_ + ": read of bytes [" + std::to_string(offset) + ", +" +
+                                              std::to_string(len) + ") outside tensor " + qname(info.name));
   if (info.data_end > size_)  // header read from an older, longer version of the file
     fail(ErrorCode::ST_IO, path_,
          "file changed or was truncated: tensor " + qname(info.name) + " ends at byte " +
              std::to_string(info.data_end) + " but the file has " + std::to_string(size_) + " bytes",
          kFixChanged);
-  pread_exact(dst, info.data_begin, info.nbytes(), "tensor " + qname(info.name));
+  pread_exact(dst, info.data_begin + offset, len, "tensor " + qname(info.name));
 }
 
 SafetensorsHeader read_safetensors_header(const FileReader& f) {

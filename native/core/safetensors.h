@@ -84,6 +84,9 @@ class FileReader {
   void read_range(void* dst, uint64_t begin, uint64_t end) const;
   // Reads a tensor's bytes (info.nbytes() bytes) into dst.
   void read_tensor(void* dst, const TensorInfo& info) const;
+  // Reads len bytes starting offset bytes into the tensor's data (same checks;
+  // a range outside the tensor is INTERNAL). For streaming a tensor in pieces.
+  void read_tensor_part(void* dst, const TensorInfo& info, uint64_t offset, uint64_t len) const;
 
  private:
   std::string path_;

@@ -19,6 +19,10 @@ namespace ms {
 namespace {
 
 constexpr uint64_t kBufBytes = uint64_t(1) << 20;  // coalesce small writes
+// Writeback of written data is started every this many bytes, so the disk
+// works while the merge computes and the fsync at the end of a shard has
+// little left to flush (instead of the whole shard at once).
+constexpr uint64_t kWritebackBytes = uint64_t(32) << 20;
 constexpr const char* kFixSpace = "Free up space or choose another output directory, then retry.";
 
 std::string join_path(const std::string& dir, const std::string& name) {
@@ -246,9 +250,21 @@ void ShardWriter::check_usable(const char* op) const {
   if (finished_) throw MergeError(ErrorCode::INTERNAL, dir_ + ": ShardWriter::" + op + " called after finish()");
 }
 
+void ShardWriter::write_out(const uint8_t* p, uint64_t n) {
+  write_all(fd_, p, n, join_path(dir_, filenames_[open_shard_]));
+  fd_written_ += n;
+#ifdef __linux__
+  if (fd_written_ - wb_started_ >= kWritebackBytes) {
+    // Asynchronous and advisory: errors surface at the fsync in close_shard().
+    (void)::sync_file_range(fd_, off64_t(wb_started_), off64_t(fd_written_ - wb_started_), SYNC_FILE_RANGE_WRITE);
+    wb_started_ = fd_written_;
+  }
+#endif
+}
+
 void ShardWriter::flush_buffer() {
   if (buf_len_ == 0) return;
-  write_all(fd_, buf_.data(), buf_len_, join_path(dir_, filenames_[open_shard_]));
+  write_out(buf_.data(), buf_len_);
   buf_len_ = 0;
 }
 
@@ -259,7 +275,7 @@ void ShardWriter::emit(const void* data, uint64_t n) {
   if (buf_.empty()) buf_.resize(kBufBytes);
   if (n >= kBufBytes) {  // big pieces skip the copy
     flush_buffer();
-    write_all(fd_, p, n, join_path(dir_, filenames_[open_shard_]));
+    write_out(p, n);
     return;
   }
   while (n > 0) {
@@ -280,6 +296,8 @@ void ShardWriter::open_shard(uint32_t s) {
   fd_ = fd;
   open_shard_ = s;
   shard_written_ = 0;
+  fd_written_ = 0;
+  wb_started_ = 0;
   buf_len_ = 0;
   sha_.init();
   emit(headers_[s].data(), headers_[s].size());

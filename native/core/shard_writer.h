@@ -78,6 +78,7 @@ class ShardWriter {
   void close_shard();
   void emit(const void* p, uint64_t n);
   void flush_buffer();
+  void write_out(const uint8_t* p, uint64_t n);
   void check_usable(const char* op) const;
 
   std::string dir_;
@@ -92,6 +93,8 @@ class ShardWriter {
   int fd_ = -1;
   uint32_t open_shard_ = 0;
   uint64_t shard_written_ = 0;  // bytes emitted to the open shard
+  uint64_t fd_written_ = 0;     // bytes of the open shard handed to write()
+  uint64_t wb_started_ = 0;     // bytes of the open shard whose writeback was started
   Sha256 sha_;
   std::vector<uint8_t> buf_;
   uint64_t buf_len_ = 0;
