@@ -58,8 +58,10 @@ void narrow(void* out, const float* in, DType dt, uint64_t n) {
 }
 
 #ifdef MS_NT_WIDEN
+#if !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 false positive inside the AVX-512 headers
+#endif
 // BF16 -> F32 is a 16-bit shift; these variants store with non-temporal
 // (streaming) stores, which skip reading the destination lines into cache.
 __attribute__((target("avx512f"))) static void widen_bf16_nt512(float* out, const uint16_t* in, uint64_t n) {
@@ -83,7 +85,9 @@ __attribute__((target("avx2"))) static void widen_bf16_nt256(float* out, const u
   for (; i < n; ++i) out[i] = bf16_to_f32(in[i]);
   _mm_sfence();
 }
+#if !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 #endif
 
 void widen_stream(float* out, const void* in, DType dt, uint64_t n) {

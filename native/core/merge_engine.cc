@@ -93,6 +93,7 @@ class FloatBuf {
   ~FloatBuf() { release(); }
 
   float* ensure(uint64_t n) {
+    if (n == 0) n = 1;  // never a null array, even for an empty tensor
     if (n > cap_) {
       release();  // free first: never hold the old and the new block at once
       allocate(n);

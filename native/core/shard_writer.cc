@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -83,6 +86,71 @@ void fsync_dir(const std::string& dir) {
   // Some filesystems cannot fsync directories; the files themselves are synced.
   if (r != 0 && e != EINVAL && e != ENOTSUP && e != EROFS) io_fail(dir, "flushing the directory (fsync)", e);
 }
+
+// Hashing below this size stays on the writing thread (handoff not worth it).
+constexpr uint64_t kParallelHashMin = uint64_t(256) << 10;
+
+}  // namespace
+
+// Runs one Sha256::update at a time on a helper thread (started on first use),
+// so a piece is hashed while the writing thread hands it to write(): the two
+// take about as long, and the shard's hash order stays the write order.
+class ParallelHasher {
+ public:
+  ~ParallelHasher() {
+    if (!th_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    th_.join();
+  }
+  void start(Sha256* sha, const uint8_t* p, uint64_t n) {
+    if (!th_.joinable()) th_ = std::thread([this] { run(); });
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      sha_ = sha;
+      p_ = p;
+      n_ = n;
+      busy_ = true;
+    }
+    cv_.notify_all();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return !busy_; });
+  }
+
+ private:
+  void run() {
+    std::unique_lock<std::mutex> lk(mu_);
+    for (;;) {
+      cv_.wait(lk, [&] { return stop_ || busy_; });
+      if (busy_) {
+        Sha256* s = sha_;
+        const uint8_t* p = p_;
+        const uint64_t n = n_;
+        lk.unlock();
+        s->update(p, n);  // cannot throw
+        lk.lock();
+        busy_ = false;
+        cv_.notify_all();
+        continue;
+      }
+      if (stop_) return;
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Sha256* sha_ = nullptr;
+  const uint8_t* p_ = nullptr;
+  uint64_t n_ = 0;
+  bool busy_ = false, stop_ = false;
+  std::thread th_;
+};
+
+namespace {
 
 struct Plan {
   std::vector<uint64_t> nbytes;
@@ -262,20 +330,37 @@ void ShardWriter::write_out(const uint8_t* p, uint64_t n) {
 #endif
 }
 
+void ShardWriter::hash_and_write(const uint8_t* p, uint64_t n) {
+  if (n < kParallelHashMin) {
+    sha_.update(p, n);
+    write_out(p, n);
+    return;
+  }
+  if (!hasher_) hasher_ = std::make_unique<ParallelHasher>();
+  hasher_->start(&sha_, p, n);
+  try {
+    write_out(p, n);
+  } catch (...) {
+    hasher_->wait();  // the piece must outlive the hashing
+    throw;
+  }
+  hasher_->wait();
+}
+
 void ShardWriter::flush_buffer() {
   if (buf_len_ == 0) return;
-  write_out(buf_.data(), buf_len_);
+  hash_and_write(buf_.data(), buf_len_);
   buf_len_ = 0;
 }
 
 void ShardWriter::emit(const void* data, uint64_t n) {
+  // Hashed as written (in write order): no second pass over the file.
   const uint8_t* p = static_cast<const uint8_t*>(data);
-  sha_.update(p, n);  // hash while writing: no second pass over the file
   shard_written_ += n;
   if (buf_.empty()) buf_.resize(kBufBytes);
   if (n >= kBufBytes) {  // big pieces skip the copy
     flush_buffer();
-    write_out(p, n);
+    hash_and_write(p, n);
     return;
   }
   while (n > 0) {

@@ -18,6 +18,7 @@
 // deletes anything, even on error: the caller owns the staging directory.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +41,8 @@ struct ShardFile {
 };
 
 using StringPairs = std::vector<std::pair<std::string, std::string>>;
+
+class ParallelHasher;
 
 class ShardWriter {
  public:
@@ -79,6 +82,7 @@ class ShardWriter {
   void emit(const void* p, uint64_t n);
   void flush_buffer();
   void write_out(const uint8_t* p, uint64_t n);
+  void hash_and_write(const uint8_t* p, uint64_t n);
   void check_usable(const char* op) const;
 
   std::string dir_;
@@ -103,6 +107,7 @@ class ShardWriter {
   bool failed_ = false;         // an I/O error happened: the output is unusable
   bool finished_ = false;
   std::vector<ShardFile> done_;
+  std::unique_ptr<ParallelHasher> hasher_;  // hashes big pieces while this thread writes them
 };
 
 // Throws OUT_NO_SPACE ("need X GB, Y GB free at DIR") if the filesystem of dir
