@@ -62,13 +62,20 @@ void delta_hist_pass(const SelCtx& ctx, const std::vector<SelReq>& reqs, uint32_
 void select_by_histogram(const SelCtx& ctx, const std::vector<SelReq>& reqs) {
   if (reqs.empty()) return;
   const uint64_t L = reqs.size();
+  // Level 1 does not depend on k: one histogram per model serves all its cuts.
+  std::vector<SelReq> per_model;
+  std::vector<uint64_t> hist_of(L);
+  for (uint64_t l = 0; l < L; ++l) {
+    if (l == 0 || reqs[l].model != reqs[l - 1].model) per_model.push_back(reqs[l]);
+    hist_of[l] = per_model.size() - 1;
+  }
   std::vector<uint64_t> h1;
-  delta_hist_pass(ctx, reqs, kTopkHiBins, [](uint32_t key, uint64_t) -> int64_t { return key >> 15; }, h1);
+  delta_hist_pass(ctx, per_model, kTopkHiBins, [](uint32_t key, uint64_t) -> int64_t { return key >> 15; }, h1);
   std::vector<uint32_t> bin1(L);
   std::vector<uint64_t> above1(L);
   for (uint64_t l = 0; l < L; ++l) {
     TrimModel& t = *reqs[l].t;
-    const BinPick p = pick_from_top(h1.data() + l * kTopkHiBins, kTopkHiBins, t.k);
+    const BinPick p = pick_from_top(h1.data() + hist_of[l] * kTopkHiBins, kTopkHiBins, t.k);
     bin1[l] = p.bin;
     above1[l] = p.before;
     t.T = p.bin << 15;
@@ -203,7 +210,7 @@ void run_selections(const SelCtx& ctx, std::vector<SelReq>& reqs) {
   const Job& job = *ctx.job;
   if (reqs.empty()) return;
   std::vector<SelReq> hist_reqs;
-  if (g_topk_mode != 1 && ctx.n >= std::max(g_topk_sample_min_n, 4 * kTopkSample)) {
+  if (g_topk_mode != 1 && !ctx.prefer_histograms && ctx.n >= std::max(g_topk_sample_min_n, 4 * kTopkSample)) {
     const std::vector<bool> ok = select_by_sample(ctx, reqs);
     for (size_t l = 0; l < reqs.size(); ++l)
       if (!ok[l]) hist_reqs.push_back(reqs[l]);

@@ -13,6 +13,9 @@ struct SelCtx {
   const Job* job = nullptr;
   DType r = DType::F32;    // compute dtype: delta = R(x - base)
   uint64_t n = 0, nc = 0;  // elements, chunks
+  // Many cuts per model (density sweeps): one histogram pass serves them all,
+  // cheaper than a sampled window (and its collected keys) per cut.
+  bool prefer_histograms = false;
 };
 
 // One top-k cut of one model's |delta| (the kept set of ties; for breadcrumbs

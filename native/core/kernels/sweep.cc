@@ -106,6 +106,7 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
       if (t.k == 0) { t.none = true; continue; }
       reqs.push_back({i, &t});
     }
+  ctx.prefer_histograms = U >= 3;
   run_selections(ctx, reqs);
 
   std::vector<float> wr(M);
