@@ -69,21 +69,26 @@ void select_by_histogram(const SelCtx& ctx, const std::vector<SelReq>& reqs) {
     if (l == 0 || reqs[l].model != reqs[l - 1].model) per_model.push_back(reqs[l]);
     hist_of[l] = per_model.size() - 1;
   }
+  // BF16 keys have 16 zero low bits: key >> 16 is exact and the table 4x smaller
+  // (stays in L2); otherwise key >> 15 plus a level-2 pass.
+  const bool bf16 = ctx.r == DType::BF16;
+  const uint32_t shift = bf16 ? 16 : 15;
+  const uint32_t n_bins1 = bf16 ? kTopkHiBins / 2 : kTopkHiBins;
   std::vector<uint64_t> h1;
-  delta_hist_pass(ctx, per_model, kTopkHiBins, [](uint32_t key, uint64_t) -> int64_t { return key >> 15; }, h1);
+  delta_hist_pass(ctx, per_model, n_bins1, [shift](uint32_t key, uint64_t) -> int64_t { return key >> shift; }, h1);
   std::vector<uint32_t> bin1(L);
   std::vector<uint64_t> above1(L);
   for (uint64_t l = 0; l < L; ++l) {
     TrimModel& t = *reqs[l].t;
-    const BinPick p = pick_from_top(h1.data() + hist_of[l] * kTopkHiBins, kTopkHiBins, t.k);
+    const BinPick p = pick_from_top(h1.data() + hist_of[l] * n_bins1, n_bins1, t.k);
     bin1[l] = p.bin;
     above1[l] = p.before;
-    t.T = p.bin << 15;
+    t.T = p.bin << shift;
     t.n_greater = p.before;
     t.n_equal = p.in_bin;
   }
   // A2: level 2 unless level 1 is exact (BF16 values: low 16 key bits are zero).
-  if (ctx.r != DType::BF16) {
+  if (!bf16) {
     std::vector<uint64_t> h2;
     delta_hist_pass(ctx, reqs, kTopkLoBins, [&bin1](uint32_t key, uint64_t l) -> int64_t {
       return (key >> 15) == bin1[l] ? int64_t(key & 0x7fffu) : -1;
