@@ -3,7 +3,7 @@
 // well-formed requests; AbortSignal maps to the engine's cancel flag.
 import path from "node:path";
 import { loadNative } from "./native";
-import type { NativeInspectResult, NativeMergeRequest, NativeMergeResult, NativeProgress } from "./types";
+import { MERGE_METHODS, type NativeInspectResult, type NativeMergeRequest, type NativeMergeResult, type NativeProgress } from "./types";
 
 export class EngineArgumentError extends TypeError {
   readonly code = "INVALID_ARGUMENT";
@@ -22,22 +22,9 @@ function expect(ok: boolean, what: string, field: string, got: unknown): void {
 
 const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
-const MERGE_METHODS: readonly string[] = [
-  "linear",
-  "task_arithmetic",
-  "ties",
-  "ties_sv",
-  "breadcrumbs",
-  "breadcrumbs_ties",
-  "dare_linear",
-  "dare_ties",
-  "slerp",
-  "model_stock",
-] satisfies readonly NativeMergeRequest["method"][];
-
 export function validateNativeRequest(r: NativeMergeRequest): void {
   expect(typeof r === "object" && r !== null, "an object", "request", r);
-  expect(MERGE_METHODS.includes(r.method), MERGE_METHODS.join("|"), "method", r.method);
+  expect((MERGE_METHODS as readonly string[]).includes(r.method), MERGE_METHODS.join("|"), "method", r.method);
   expect(r.consensus === "sum" || r.consensus === "count", "sum|count", "consensus", r.consensus);
   expect(typeof r.normalize === "boolean", "a boolean", "normalize", r.normalize);
   expect(finite(r.lambda), "a finite number", "lambda", r.lambda);

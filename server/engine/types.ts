@@ -2,17 +2,20 @@
 // Plain data only: the N-API binding converts these objects to C++ structs.
 // Counts are JS numbers (exact up to 2^53, far above any tensor size).
 
-export type MergeMethod =
-  | "linear"
-  | "task_arithmetic"
-  | "ties"
-  | "ties_sv"
-  | "breadcrumbs"
-  | "breadcrumbs_ties"
-  | "dare_linear"
-  | "dare_ties"
-  | "slerp"
-  | "model_stock";
+/** Every merge method the engine runs (mergekit's names; docs/merge-methods.md). */
+export const MERGE_METHODS = [
+  "linear",
+  "task_arithmetic",
+  "ties",
+  "ties_sv",
+  "breadcrumbs",
+  "breadcrumbs_ties",
+  "dare_linear",
+  "dare_ties",
+  "slerp",
+  "model_stock",
+] as const;
+export type MergeMethod = (typeof MERGE_METHODS)[number];
 export type Consensus = "sum" | "count";
 export type SlackScope = "model" | "tensor";
 export type StorageDtype = "F32" | "F16" | "BF16";

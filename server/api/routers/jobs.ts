@@ -4,10 +4,9 @@ import { jobStatusSchema, jobSummarySchema } from "../../services/jobs/status";
 import { enqueueSweep } from "../../services/jobs/sweep";
 import { createTRPCRouter, publicProcedure } from "../trpc";
 import { MERGE_METHODS } from "../../engine/recipe/types";
-import type { MergeMethod } from "../../engine/types";
 
 const idInput = z.object({ id: z.string().min(1) });
-const methodSchema = z.enum(MERGE_METHODS as readonly [MergeMethod, ...MergeMethod[]]);
+const methodSchema = z.enum(MERGE_METHODS);
 
 export const jobsRouter = createTRPCRouter({
   list: publicProcedure

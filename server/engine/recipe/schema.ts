@@ -70,7 +70,7 @@ const GlobalParameters = z
   .nullish();
 
 export const RecipeSchema = z.strictObject({
-  merge_method: z.enum(MERGE_METHODS as [string, ...string[]], expecting(MERGE_METHODS.join(" | "))),
+  merge_method: z.enum(MERGE_METHODS, expecting(MERGE_METHODS.join(" | "))),
   base_model: z.string(expecting("a model path string")).min(1, expecting("a non-empty model path")).nullish(),
   models: z.array(ModelEntry, expecting("a list of `- model: PATH` entries")).min(1, expecting("at least one model")),
   parameters: GlobalParameters,

@@ -7,18 +7,9 @@ import type { ComputeDtype, Consensus, MergeMethod, SlackScope, StorageDtype } f
 export type RecipeDtype = "float32" | "float16" | "bfloat16";
 
 export const RECIPE_DTYPES: readonly RecipeDtype[] = ["float32", "float16", "bfloat16"];
-export const MERGE_METHODS: readonly MergeMethod[] = [
-  "linear",
-  "task_arithmetic",
-  "ties",
-  "ties_sv",
-  "breadcrumbs",
-  "breadcrumbs_ties",
-  "dare_linear",
-  "dare_ties",
-  "slerp",
-  "model_stock",
-];
+import { MERGE_METHODS } from "../types";
+
+export { MERGE_METHODS };
 
 /** Methods that trim task vectors (per-model `density`). */
 export const TRIM_METHODS: readonly MergeMethod[] = ["ties", "ties_sv", "breadcrumbs", "breadcrumbs_ties", "dare_linear", "dare_ties"];

@@ -1,21 +1,10 @@
 // Which builder settings each merge method uses — the recipe layer's method
 // sets (types.ts) plus the few rules parse.ts applies per method. Pure data and
 // functions (no zod): the form (client) and the recipe builder (server) share them.
-import { ELECTION_METHODS, TRIM_METHODS, WEIGHTED_METHODS } from "../../engine/recipe/types";
+import { ELECTION_METHODS, MERGE_METHODS, TRIM_METHODS, WEIGHTED_METHODS } from "../../engine/recipe/types";
 
-/** Every engine method (the recipe layer's MERGE_METHODS, as a tuple for zod). */
-export const MERGE_METHOD_VALUES = [
-  "linear",
-  "task_arithmetic",
-  "ties",
-  "ties_sv",
-  "breadcrumbs",
-  "breadcrumbs_ties",
-  "dare_linear",
-  "dare_ties",
-  "slerp",
-  "model_stock",
-] as const;
+/** Every engine method (a tuple, for zod). */
+export const MERGE_METHOD_VALUES = MERGE_METHODS;
 export type BuilderMethod = (typeof MERGE_METHOD_VALUES)[number];
 
 const has = (list: readonly string[], m: BuilderMethod) => list.includes(m);
