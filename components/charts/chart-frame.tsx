@@ -5,15 +5,13 @@ import { ChartLegend } from "./chart-legend";
 import { DataTable } from "./data-table";
 import { chartSvgOf, composeSvg, downloadCsv, downloadPng, downloadSvg } from "./export";
 import { fileSlug } from "./format";
-import type { ChartTable, LegendItem } from "./types";
+import type { ChartRow, ChartTable, LegendItem } from "./types";
 import "./charts.css";
 
-export interface ChartFrameProps {
-  /** data-testid of the figure (chart-fig2, chart-fig3, …). */
-  testId: string;
+/** What every figure component takes for its frame (title, data table, empty state, controls). */
+export interface FigureFrameProps {
   title: string;
   subtitle?: string;
-  legend: LegendItem[];
   table: ChartTable;
   /** Data table shown (kept in the URL by the page). */
   tableOpen: boolean;
@@ -22,6 +20,20 @@ export interface ChartFrameProps {
   empty?: ReactNode;
   controls?: ReactNode;
   caption?: ReactNode;
+  /** Tooltip line for one data point (null: none). */
+  detail?: (row: ChartRow, key: string) => string | null;
+}
+
+/** The frame fields of a figure's props, to spread into <ChartFrame>. */
+export function frameProps(p: FigureFrameProps): Omit<FigureFrameProps, "detail"> {
+  const { title, subtitle, table, tableOpen, onTableOpenChange, empty, controls, caption } = p;
+  return { title, subtitle, table, tableOpen, onTableOpenChange, empty, controls, caption };
+}
+
+export interface ChartFrameProps extends Omit<FigureFrameProps, "detail"> {
+  /** data-testid of the figure (chart-fig2, chart-fig3, …). */
+  testId: string;
+  legend: LegendItem[];
   children: ReactNode;
 }
 

@@ -1,10 +1,10 @@
 "use client";
 
 import { useId, type ReactNode } from "react";
-import { ChartFrame } from "./chart-frame";
+import { ChartFrame, frameProps, type FigureFrameProps } from "./chart-frame";
 import { DensitySlider, markExplorerInput } from "./density-slider";
 import { HeatGrid } from "./heat-grid";
-import type { ChartRow, ChartTable } from "./types";
+import type { ChartRow } from "./types";
 
 export interface DensitySelection {
   sftDensity: number;
@@ -12,7 +12,7 @@ export interface DensitySelection {
   slack: number | null;
 }
 
-export interface DensityExplorerProps {
+export interface DensityExplorerProps extends FigureFrameProps {
   /** Slider stops: the sweep's grid. */
   sftGrid: number[];
   ctGrid: number[];
@@ -28,15 +28,7 @@ export interface DensityExplorerProps {
   selected: { row: number; key: string } | null;
   onCellClick: (row: number, key: string) => void;
   valueFormatter: (v: number) => string;
-  title: string;
-  subtitle?: string;
-  table: ChartTable;
-  tableOpen: boolean;
-  onTableOpenChange: (open: boolean) => void;
-  detail?: (row: ChartRow, key: string) => string | null;
-  controls?: ReactNode;
   summary?: ReactNode;
-  empty?: ReactNode;
 }
 
 /**
@@ -50,13 +42,8 @@ export function DensityExplorer(props: DensityExplorerProps) {
   return (
     <ChartFrame
       testId="chart-density-explorer"
-      title={props.title}
-      subtitle={props.subtitle}
       legend={[]}
-      table={props.table}
-      tableOpen={props.tableOpen}
-      onTableOpenChange={props.onTableOpenChange}
-      empty={props.empty}
+      {...frameProps(props)}
       controls={
         <div className="explorer" style={{ width: "100%" }}>
           <DensitySlider id={`${id}-sft`} label="SFT density k_sft" grid={props.sftGrid} value={value.sftDensity} testId="density-sft" onChange={(v) => props.onChange({ ...value, sftDensity: v })} />

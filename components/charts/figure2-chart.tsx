@@ -1,11 +1,10 @@
 "use client";
 
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { ChartFrame } from "./chart-frame";
+import { ChartFrame, frameProps, type FigureFrameProps } from "./chart-frame";
 import { ChartTooltip } from "./chart-tooltip";
 import { formatTokensB } from "./format";
-import type { ChartConfig, ChartRow, ChartTable, LegendItem } from "./types";
-import type { ReactNode } from "react";
+import type { ChartConfig, ChartRow, LegendItem } from "./types";
 
 export interface ReferenceValue {
   key: string;
@@ -15,7 +14,7 @@ export interface ReferenceValue {
   dash?: string;
 }
 
-export interface Figure2ChartProps {
+export interface Figure2ChartProps extends FigureFrameProps {
   /** One row per CT token count: `index` (tokens in B) and one value per category. */
   data: ChartRow[];
   index: string;
@@ -25,15 +24,6 @@ export interface Figure2ChartProps {
   /** Horizontal lines: BASE, SFT, and optionally the paper's numbers. */
   references: ReferenceValue[];
   yLabel: string;
-  title: string;
-  subtitle?: string;
-  table: ChartTable;
-  tableOpen: boolean;
-  onTableOpenChange: (open: boolean) => void;
-  detail?: (row: ChartRow, key: string) => string | null;
-  empty?: ReactNode;
-  controls?: ReactNode;
-  caption?: ReactNode;
   height?: number;
 }
 
@@ -46,18 +36,7 @@ export function Figure2Chart(props: Figure2ChartProps) {
     ...references.map((r) => ({ label: r.label, color: r.color, dash: r.dash, kind: "reference" as const })),
   ];
   return (
-    <ChartFrame
-      testId="chart-fig2"
-      title={props.title}
-      subtitle={props.subtitle}
-      legend={legend}
-      table={props.table}
-      tableOpen={props.tableOpen}
-      onTableOpenChange={props.onTableOpenChange}
-      empty={props.empty}
-      controls={props.controls}
-      caption={props.caption}
-    >
+    <ChartFrame testId="chart-fig2" legend={legend} {...frameProps(props)}>
       <ResponsiveContainer width="100%" height={height} initialDimension={{ width: 900, height }}>
         <LineChart data={data} margin={{ top: 10, right: 24, bottom: 28, left: 16 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e1e4e8" />

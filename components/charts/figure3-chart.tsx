@@ -1,15 +1,14 @@
 "use client";
 
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import type { ReactNode } from "react";
-import { ChartFrame } from "./chart-frame";
+import { ChartFrame, frameProps, type FigureFrameProps } from "./chart-frame";
 import { ChartTooltip } from "./chart-tooltip";
 import { formatTokensB } from "./format";
-import type { ChartConfig, ChartRow, ChartTable, LegendItem } from "./types";
+import type { ChartConfig, ChartRow, LegendItem } from "./types";
 
 export const FIG3_Y_LABEL = "% of the SFT model's trimmed parameters";
 
-export interface Figure3ChartProps {
+export interface Figure3ChartProps extends FigureFrameProps {
   /** One row per CT checkpoint: `index` (tokens in B), `label` ("2B") and a share (%) per category. */
   data: ChartRow[];
   index: string;
@@ -17,15 +16,6 @@ export interface Figure3ChartProps {
   config: ChartConfig;
   valueFormatter: (v: number) => string;
   kind: "area" | "bars";
-  title: string;
-  subtitle?: string;
-  table: ChartTable;
-  tableOpen: boolean;
-  onTableOpenChange: (open: boolean) => void;
-  detail?: (row: ChartRow, key: string) => string | null;
-  empty?: ReactNode;
-  controls?: ReactNode;
-  caption?: ReactNode;
   height?: number;
 }
 
@@ -59,18 +49,7 @@ export function Figure3Chart(props: Figure3ChartProps) {
   );
   const margin = { top: 10, right: 24, bottom: 28, left: 16 };
   return (
-    <ChartFrame
-      testId="chart-fig3"
-      title={props.title}
-      subtitle={props.subtitle}
-      legend={legend}
-      table={props.table}
-      tableOpen={props.tableOpen}
-      onTableOpenChange={props.onTableOpenChange}
-      empty={props.empty}
-      controls={props.controls}
-      caption={props.caption}
-    >
+    <ChartFrame testId="chart-fig3" legend={legend} {...frameProps(props)}>
       <ResponsiveContainer width="100%" height={height} initialDimension={{ width: 600, height }}>
         {kind === "area" ? (
           <AreaChart data={data} margin={margin}>

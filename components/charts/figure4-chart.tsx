@@ -1,27 +1,17 @@
 "use client";
 
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import type { ReactNode } from "react";
-import { ChartFrame } from "./chart-frame";
+import { ChartFrame, frameProps, type FigureFrameProps } from "./chart-frame";
 import { ChartTooltip } from "./chart-tooltip";
-import type { ChartConfig, ChartRow, ChartTable, LegendItem } from "./types";
+import type { ChartConfig, ChartRow, LegendItem } from "./types";
 
-export interface Figure4ChartProps {
+export interface Figure4ChartProps extends FigureFrameProps {
   /** One row per CT checkpoint: `index` (its label, "2B") and the discarded share (%) per category (TIES, TIES-SV). */
   data: ChartRow[];
   index: string;
   categories: string[];
   config: ChartConfig;
   valueFormatter: (v: number) => string;
-  title: string;
-  subtitle?: string;
-  table: ChartTable;
-  tableOpen: boolean;
-  onTableOpenChange: (open: boolean) => void;
-  detail?: (row: ChartRow, key: string) => string | null;
-  empty?: ReactNode;
-  controls?: ReactNode;
-  caption?: ReactNode;
   height?: number;
 }
 
@@ -30,18 +20,7 @@ export function Figure4Chart(props: Figure4ChartProps) {
   const { data, index, categories, config, valueFormatter, height = 340 } = props;
   const legend: LegendItem[] = categories.map((c) => ({ label: config[c]!.label, color: config[c]!.color, kind: "bar" }));
   return (
-    <ChartFrame
-      testId="chart-fig4"
-      title={props.title}
-      subtitle={props.subtitle}
-      legend={legend}
-      table={props.table}
-      tableOpen={props.tableOpen}
-      onTableOpenChange={props.onTableOpenChange}
-      empty={props.empty}
-      controls={props.controls}
-      caption={props.caption}
-    >
+    <ChartFrame testId="chart-fig4" legend={legend} {...frameProps(props)}>
       <ResponsiveContainer width="100%" height={height} initialDimension={{ width: 600, height }}>
         <BarChart data={data} margin={{ top: 10, right: 24, bottom: 28, left: 16 }} barGap={2} barCategoryGap="18%">
           <CartesianGrid strokeDasharray="3 3" stroke="#e1e4e8" vertical={false} />
