@@ -208,8 +208,11 @@ export async function analyzeSweep(recipe: Recipe, densities: number[], opts: An
     const r = buildStatsReport(source, { ...result, tensors: point.tensors }, { roles: opts.roles });
     return { densities: point.densities, totals: r.totals, tensors: r.tensors, byLayer: r.byLayer, byModule: r.byModule };
   });
-  const first = buildStatsReport(request, { ...result, tensors: result.sweep[0]?.tensors ?? [] }, { roles: opts.roles });
-  const models = first.models.map(({ density: _perPoint, ...m }) => m);
+  // The models as every point's report names them (path, role, weight, favored), without the per-point density.
+  const models = request.models.map((m, i) => {
+    const role = opts.roles?.[i];
+    return { path: m.path, ...(role !== undefined ? { role } : {}), weight: m.weight, favored: m.favored };
+  });
   return { method: recipe.method, models, densities: [...densities], sweep, warnings: [...result.warnings] };
 }
 
