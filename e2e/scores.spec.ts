@@ -80,4 +80,29 @@ test.describe("Scores", () => {
     await page.getByTestId("averages-split").selectOption("dev");
     await expect(page.getByTestId("averages-row").and(page.locator('[data-model="/models/merges/TIES-tam-flan"]')).getByTestId("avg-tam")).toHaveText("58.46");
   });
+
+  test("should show the scores of a file imported while the page's first load is still in flight", async ({ page }) => {
+    // Hold the page's first scores list: it is read from the server before the import, and
+    // delivered only after the import has succeeded (as on a slow first load). The list must
+    // still end up showing the imported scores, not that stale first read.
+    let deliverFirstLoad!: () => void;
+    const firstLoadMayLand = new Promise<void>((resolve) => (deliverFirstLoad = resolve));
+    let held = false;
+    await page.route(/\/api\/trpc\/[^?]*scores\.list/, async (route) => {
+      if (held || route.request().method() !== "GET") return route.continue();
+      held = true;
+      const staleResponse = await route.fetch();
+      await firstLoadMayLand;
+      // The app may have cancelled this request to refetch; then there is nothing to deliver.
+      await route.fulfill({ response: staleResponse }).catch(() => undefined);
+    });
+    await page.goto("/scores");
+    const text = file("results_legacy-0.3.json").text.replace("/models/merges/TIES-tam-flan", "/models/merges/TIES-tam-slow-load");
+    await dropFiles(page, [{ name: "results_slow-load.json", text }]);
+    await expect(page.getByTestId("import-ok")).toContainText("3 scores for /models/merges/TIES-tam-slow-load");
+    deliverFirstLoad();
+
+    const row = page.getByTestId("score-row").filter({ hasText: "TIES-tam-slow-load" }).and(page.locator('[data-task="belebele_tam_Taml"][data-metric="acc"]'));
+    await expect(row.getByTestId("score-value")).toHaveText("0.3653");
+  });
 });

@@ -1,11 +1,12 @@
 "use client";
 
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useId, useMemo, useState, type FormEvent } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
+import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
 import { ModelChecklist } from "./model-checklist";
 import { ModelSelect } from "./model-select";
 
@@ -16,7 +17,7 @@ function matchesLanguage(modelLanguage: string | null, language: string): boolea
 /** Base + SFT + a CT series (+ CTSFT series and extra models) for one target language. */
 export function CreateExperimentForm() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchAfterWrite = useRefetchAfterWrite();
   const router = useRouter();
   const id = useId();
   const models = useQuery(trpc.models.list.queryOptions({}));
@@ -31,7 +32,7 @@ export function CreateExperimentForm() {
   const create = useMutation(
     trpc.experiments.create.mutationOptions({
       onSuccess: async (e) => {
-        await queryClient.invalidateQueries({ queryKey: trpc.experiments.pathKey() });
+        await refetchAfterWrite(trpc.experiments.pathKey());
         router.push(`/experiments/${e.id}`);
       },
     }),

@@ -1,21 +1,22 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
+import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
 
 /** Two-step delete: the experiment and its analyses go; models and job outputs stay. */
 export function DeleteExperiment({ id, name }: { id: string; name: string }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchAfterWrite = useRefetchAfterWrite();
   const router = useRouter();
   const [confirming, setConfirming] = useState(false);
   const remove = useMutation(
     trpc.experiments.delete.mutationOptions({
       onSuccess: async () => {
-        await queryClient.invalidateQueries({ queryKey: trpc.experiments.pathKey() });
+        await refetchAfterWrite(trpc.experiments.pathKey());
         router.push("/experiments");
       },
     }),

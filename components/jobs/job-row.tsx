@@ -1,8 +1,9 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { Fragment, useState } from "react";
 import { useTRPC } from "@/components/providers/trpc";
+import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
 import type { JobSummary } from "@/server/services/jobs/status";
 import { JobLogs } from "./job-logs";
 import { JobProgress } from "./job-progress";
@@ -10,13 +11,13 @@ import { JobProgress } from "./job-progress";
 /** One job: status, progress, error, and its actions (cancel, retry, priority, delete, logs). */
 export function JobRow({ job }: { job: JobSummary }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchAfterWrite = useRefetchAfterWrite();
   const [open, setOpen] = useState(false);
-  const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.jobs.pathKey() });
-  const cancel = useMutation(trpc.jobs.cancel.mutationOptions({ onSuccess: invalidate }));
-  const retry = useMutation(trpc.jobs.retry.mutationOptions({ onSuccess: invalidate }));
-  const remove = useMutation(trpc.jobs.delete.mutationOptions({ onSuccess: invalidate }));
-  const priority = useMutation(trpc.jobs.setPriority.mutationOptions({ onSuccess: invalidate }));
+  const refetch = () => refetchAfterWrite(trpc.jobs.pathKey());
+  const cancel = useMutation(trpc.jobs.cancel.mutationOptions({ onSuccess: refetch }));
+  const retry = useMutation(trpc.jobs.retry.mutationOptions({ onSuccess: refetch }));
+  const remove = useMutation(trpc.jobs.delete.mutationOptions({ onSuccess: refetch }));
+  const priority = useMutation(trpc.jobs.setPriority.mutationOptions({ onSuccess: refetch }));
   const active = job.status === "queued" || job.status === "running";
   const error = cancel.error ?? retry.error ?? remove.error ?? priority.error;
 

@@ -1,17 +1,18 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useId, useState, type FormEvent } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { formatTokens } from "@/components/common/format";
 import { MODEL_ROLES, TOKEN_ROLES, type ModelRole } from "@/components/common/roles";
 import { useTRPC } from "@/components/providers/trpc";
+import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
 import type { ModelSummary } from "@/server/services/models/schemas";
 
 /** Edit a model's name, role, language and CT tokens in place. */
 export function ModelRowEditor({ model: m, onDone }: { model: ModelSummary; onDone: () => void }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchAfterWrite = useRefetchAfterWrite();
   const id = useId();
   const [name, setName] = useState(m.name);
   const [role, setRole] = useState<ModelRole>(m.role);
@@ -20,7 +21,7 @@ export function ModelRowEditor({ model: m, onDone }: { model: ModelSummary; onDo
   const update = useMutation(
     trpc.models.update.mutationOptions({
       onSuccess: async () => {
-        await queryClient.invalidateQueries({ queryKey: trpc.models.pathKey() });
+        await refetchAfterWrite(trpc.models.pathKey());
         onDone();
       },
     }),

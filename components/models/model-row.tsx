@@ -1,22 +1,23 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { formatBytes, formatCount, formatTokens } from "@/components/common/format";
 import { RoleBadge } from "@/components/common/role-badge";
 import { SyntheticBadge } from "@/components/common/synthetic-badge";
 import { useTRPC } from "@/components/providers/trpc";
+import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
 import type { ModelSummary } from "@/server/services/models/schemas";
 
 /** A model in the table, with Edit and a two-step Delete. */
 export function ModelRow({ model: m, onEdit }: { model: ModelSummary; onEdit: () => void }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchAfterWrite = useRefetchAfterWrite();
   const [confirming, setConfirming] = useState(false);
   const remove = useMutation(
     trpc.models.delete.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.models.pathKey() }),
+      onSuccess: () => refetchAfterWrite(trpc.models.pathKey()),
     }),
   );
   return (

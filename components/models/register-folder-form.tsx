@@ -1,15 +1,16 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useId, useState, type FormEvent } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { FolderResults } from "./folder-results";
 import { useTRPC } from "@/components/providers/trpc";
+import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
 
 /** Register every checkpoint subdirectory of a folder as a CT (or CTSFT) series. */
 export function RegisterFolderForm() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchAfterWrite = useRefetchAfterWrite();
   const id = useId();
   const [path, setPath] = useState("");
   const [role, setRole] = useState<"CT" | "CTSFT">("CT");
@@ -17,7 +18,7 @@ export function RegisterFolderForm() {
   const [perStep, setPerStep] = useState("");
   const register = useMutation(
     trpc.models.registerFolder.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.models.pathKey() }),
+      onSuccess: () => refetchAfterWrite(trpc.models.pathKey()),
     }),
   );
   const perStepNumber = perStep.trim() === "" ? null : Number(perStep);

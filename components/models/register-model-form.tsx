@@ -1,16 +1,17 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useId, useState, type FormEvent } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { formatTokens } from "@/components/common/format";
 import { MODEL_ROLES, ROLE_LABELS, TOKEN_ROLES, type ModelRole } from "@/components/common/roles";
 import { useTRPC } from "@/components/providers/trpc";
+import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
 
 /** Register one checkpoint directory; everything else is detected from its files. */
 export function RegisterModelForm() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchAfterWrite = useRefetchAfterWrite();
   const id = useId();
   const [path, setPath] = useState("");
   const [role, setRole] = useState<ModelRole | "">("");
@@ -19,7 +20,7 @@ export function RegisterModelForm() {
   const [tokens, setTokens] = useState("");
   const register = useMutation(
     trpc.models.register.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.models.pathKey() }),
+      onSuccess: () => refetchAfterWrite(trpc.models.pathKey()),
     }),
   );
 

@@ -1,9 +1,10 @@
 "use client";
 
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
+import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
 import { languageName } from "@/server/services/scores/languages";
 import type { TaskMappingInput } from "@/server/services/scores/catalogue";
 
@@ -20,11 +21,11 @@ const FIELDS: { key: keyof TaskMappingInput; label: string; type: "text" | "numb
 
 function MappingRow({ initial, isNew, isDefault, onDone }: { initial: TaskMappingInput; isNew?: boolean; isDefault?: boolean; onDone?: () => void }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchAfterWrite = useRefetchAfterWrite();
   const [row, setRow] = useState(initial);
-  const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.scores.pathKey() });
-  const save = useMutation(trpc.scores.catalogue.upsert.mutationOptions({ onSuccess: () => (void invalidate(), onDone?.()) }));
-  const remove = useMutation(trpc.scores.catalogue.remove.mutationOptions({ onSuccess: invalidate }));
+  const refetch = () => refetchAfterWrite(trpc.scores.pathKey());
+  const save = useMutation(trpc.scores.catalogue.upsert.mutationOptions({ onSuccess: () => (void refetch(), onDone?.()) }));
+  const remove = useMutation(trpc.scores.catalogue.remove.mutationOptions({ onSuccess: refetch }));
   const dirty = JSON.stringify(row) !== JSON.stringify(initial);
   const name = initial.task || "new task";
   return (
@@ -62,10 +63,10 @@ function MappingRow({ initial, isNew, isDefault, onDone }: { initial: TaskMappin
 /** The task catalogue: which task is which benchmark in which language, and which metric counts. Editable. */
 export function CatalogueTable() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchAfterWrite = useRefetchAfterWrite();
   const q = useQuery(trpc.scores.catalogue.list.queryOptions());
   const unmapped = useQuery(trpc.scores.catalogue.unmapped.queryOptions());
-  const reset = useMutation(trpc.scores.catalogue.reset.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.scores.pathKey() }) }));
+  const reset = useMutation(trpc.scores.catalogue.reset.mutationOptions({ onSuccess: () => refetchAfterWrite(trpc.scores.pathKey()) }));
   const [newKey, setNewKey] = useState(0);
   const [prefill, setPrefill] = useState<TaskMappingInput>(EMPTY);
   return (

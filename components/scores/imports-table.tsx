@@ -1,16 +1,17 @@
 "use client";
 
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { formatDate } from "@/components/common/format";
 import { useTRPC } from "@/components/providers/trpc";
+import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
 
 /** Imported results files (one per sha256), with their warnings; removing one removes its scores. */
 export function ImportsTable() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchAfterWrite = useRefetchAfterWrite();
   const q = useQuery(trpc.scores.imports.queryOptions());
-  const remove = useMutation(trpc.scores.deleteImport.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.scores.pathKey() }) }));
+  const remove = useMutation(trpc.scores.deleteImport.mutationOptions({ onSuccess: () => refetchAfterWrite(trpc.scores.pathKey()) }));
   if (!q.data || q.data.length === 0) return null;
   return (
     <section className="card" aria-labelledby="imports-title">

@@ -1,15 +1,16 @@
 "use client";
 
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
+import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
 
 function AttachRow({ name, scores, files, models }: { name: string; scores: number; files: string[]; models: { id: string; name: string; path: string }[] }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchAfterWrite = useRefetchAfterWrite();
   const [modelId, setModelId] = useState("");
-  const attach = useMutation(trpc.scores.attachScores.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.scores.pathKey() }) }));
+  const attach = useMutation(trpc.scores.attachScores.mutationOptions({ onSuccess: () => refetchAfterWrite(trpc.scores.pathKey()) }));
   const selectId = `attach-${name}`;
   return (
     <tr data-testid="unattached-row" data-model-name={name}>

@@ -1,9 +1,10 @@
 "use client";
 
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, type DragEvent } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
+import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
 import type { ImportOutcome } from "@/server/services/scores/import";
 
 const MAX_BYTES = 50 * 1024 * 1024;
@@ -58,7 +59,7 @@ function OutcomeItem({ o }: { o: ImportOutcome }) {
 /** Upload lm-eval results files: drag & drop several, or choose them with the file input. */
 export function UploadPanel() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchAfterWrite = useRefetchAfterWrite();
   const models = useQuery(trpc.scores.models.queryOptions());
   const [split, setSplit] = useState<"" | "dev" | "test">("");
   const [modelId, setModelId] = useState("");
@@ -74,7 +75,7 @@ export function UploadPanel() {
     trpc.scores.importFiles.mutationOptions({
       onSuccess: (res) => {
         setOutcomes(res);
-        void queryClient.invalidateQueries({ queryKey: trpc.scores.pathKey() });
+        void refetchAfterWrite(trpc.scores.pathKey());
       },
     }),
   );
