@@ -459,7 +459,9 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
     MergeParams check = req.params;
     check.compute = req.compute == ComputeMode::F16 ? DType::F16
                     : req.compute == ComputeMode::BF16 ? DType::BF16 : DType::F32;
-    validate_params(mp.data(), uint32_t(mp.size()), check);
+    // Storage mode: F32 stands in for the tensors' dtypes (a weight unrepresentable in F32 is in
+    // F16/BF16 too); the dtype-dependent weight sum is left to the per-tensor check below.
+    validate_params(mp.data(), uint32_t(mp.size()), check, req.compute != ComputeMode::Storage);
   }
 
   EngineProgress prog;

@@ -59,7 +59,7 @@ float weight_value(double w, DType compute) { return round_to(compute, float(w))
 
 }  // namespace
 
-void validate_params(const ModelParams* mp, uint32_t n_models, const MergeParams& p) {
+void validate_params(const ModelParams* mp, uint32_t n_models, const MergeParams& p, bool compute_dtype_known) {
   const char* meth = method_name(p.method);
   if (n_models == 0) invalid(std::string(meth) + ": no models to merge");
   if (!mp) throw MergeError(ErrorCode::INTERNAL, "validate_params: null model parameters");
@@ -78,7 +78,7 @@ void validate_params(const ModelParams* mp, uint32_t n_models, const MergeParams
     if (std::isinf(m.density)) invalid(model_str(i) + ": density must be finite");
     if (m.favored) { ++n_fav; fav = i; }
   }
-  if (p.method == Method::Linear && p.normalize) {
+  if (p.method == Method::Linear && p.normalize && compute_dtype_known) {
     float s = 0.f;
     for (uint32_t i = 0; i < n_models; ++i) s += weight_value(mp[i].weight, p.compute);
     if (round_to(p.compute, s) == 0.f) invalid("linear: weights sum to 0; cannot normalize (set normalize: false)");

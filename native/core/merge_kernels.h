@@ -235,7 +235,10 @@ struct SlackRefineRequest {
 // representable in the compute dtype; density < 0; linear with normalize and
 // weights summing to 0 in the compute dtype; consensus count with ties_sv;
 // ties_sv without exactly one favored model or with favored weight 0.
-void validate_params(const ModelParams* mp, uint32_t n_models, const MergeParams& p);
+// `compute_dtype_known` false (a request whose compute dtype is each tensor's own,
+// checked up front with F32) skips the linear weight-sum test, whose outcome
+// depends on the dtype; the per-tensor validation makes it.
+void validate_params(const ModelParams* mp, uint32_t n_models, const MergeParams& p, bool compute_dtype_known = true);
 
 // Merges one tensor. out: n floats. stats: may be null (skips the counting).
 // base may be null only for Linear. models: n_models arrays of n floats.

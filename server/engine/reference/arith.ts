@@ -21,6 +21,14 @@ export interface Arith {
   output(x: number): number;
 }
 
+/**
+ * mergekit's `divisor[divisor.abs() < 1e-8] = 1`: torch casts the Python scalar to the tensor's
+ * dtype, so the bound is 1e-8 rounded to f32 (for bf16 divisors the bf16 rounding of 1e-8 admits
+ * the same values, and f16 has nothing below it but 0). Comparing with the float64 1e-8 would
+ * wrongly replace a divisor of exactly fround(1e-8).
+ */
+export const DIVISOR_EPSILON = Math.fround(1e-8);
+
 export function makeArith({ dtype, mode }: Precision): Arith {
   const keep = mode === "native" ? (x: number) => roundTo(dtype, x) : Math.fround;
   const f = Math.fround;

@@ -1,5 +1,5 @@
 // mergekit `task_arithmetic`: base + lambda * (sum_i w_i * (x_i - base)) [/ sum_i w_i if normalize].
-import { makeArith } from "./arith";
+import { DIVISOR_EPSILON, makeArith } from "./arith";
 import { alignToBase } from "./embed";
 import type { Precision, RefTensor } from "./types";
 
@@ -21,7 +21,7 @@ export function taskArithmetic(base: RefTensor, models: readonly TaskArithmeticM
   const weights = models.map((m) => arith.weightValue(m.weight));
   let divisor = arith.sum(weights);
   // mergekit treats a (near-)zero weight sum as "no normalization" instead of dividing by ~0.
-  if (Math.abs(divisor) < 1e-8) divisor = 1;
+  if (Math.abs(divisor) < DIVISOR_EPSILON) divisor = 1;
   const out = new Float32Array(base.data.length);
   for (let j = 0; j < out.length; j++) {
     const b = base.data[j]!;

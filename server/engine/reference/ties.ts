@@ -2,7 +2,7 @@
 // methods reuse: weighTaskVectors (task vectors, a sparsify step, weight), electTies (+ sign
 // election) and disjointMerge (average the entries that agree with the elected sign, or all
 // entries when there is no election). breadcrumbs* and dare_* only swap the sparsify step.
-import { makeArith, type Arith } from "./arith";
+import { DIVISOR_EPSILON, makeArith, type Arith } from "./arith";
 import { alignToBase, isEmbedTensorName } from "./embed";
 import { tiesStats, type TiesTensorStats } from "./tiesStats";
 import { magnitudeTrim, type TrimInfo } from "./trim";
@@ -121,7 +121,7 @@ export function disjointMerge(base: Float32Array, vectors: WeightedTaskVectors, 
   const normalize = options.normalize ?? true;
   const lambda = options.lambda ?? 1;
   let allWeights = arith.sum(vectors.weights);
-  if (Math.abs(allWeights) < 1e-8) allWeights = 1;
+  if (Math.abs(allWeights) < DIVISOR_EPSILON) allWeights = 1;
   const out = new Float32Array(vectors.numel);
   for (let j = 0; j < vectors.numel; j++) {
     const values: number[] = [];

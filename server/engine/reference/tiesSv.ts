@@ -8,7 +8,8 @@
 //   margin: |election sum| at that position (the rounded sum in native mode);
 //   R = min(#candidates, floor(slack * nnz(favored trimmed task vector)));
 //   the R smallest-margin candidates get the favored model's sign, then TIES merges as usual.
-//   Margin ties break by tensor name (JS default sort = UTF-16 code unit order), then flat index.
+//   Margin ties break by tensor name in code point order (= UTF-8 byte order, Python's sorted()),
+//   then flat index.
 //   scope "model": one R and one ranking over all tensors; "tensor": per tensor.
 // slack = 0 is exactly TIES.
 import { isEmbedTensorName } from "./embed";
@@ -51,9 +52,14 @@ interface Candidate {
   margin: number;
 }
 
+/** Code point order (UTF-8 byte order), not JS's default UTF-16 code unit order. */
+function compareCodePoints(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
 export function tiesSvModel(tensors: ReadonlyMap<string, TiesTensorInput>, options: TiesSvOptions): TiesSvResult {
   validate(options);
-  const names = [...tensors.keys()].sort();
+  const names = [...tensors.keys()].sort(compareCodePoints);
   const elections = names.map((name) => {
     const input = tensors.get(name)!;
     if (!(options.favored >= 0 && options.favored < input.models.length)) {

@@ -50,9 +50,9 @@ export type ValueKind = "gauss" | "laplace" | "quant" | "sparse" | "zeros" | "ti
 export const VALUE_KINDS: readonly ValueKind[] = ["gauss", "laplace", "quant", "sparse", "zeros", "tiny", "signedZero", "logScale"];
 
 /**
- * Tensor names. Byte order and JS (UTF-16) order agree on all of these (ASCII and BMP
- * characters below U+D800), and they put the tie-breaking of ties_sv's model-scope ranking
- * to work: "layers.10" < "layers.2", upper case < lower case, "." < "_" , a prefix first.
+ * Tensor names. They put the tie-breaking of ties_sv's model-scope ranking (code point order)
+ * to work: "layers.10" < "layers.2", upper case < lower case, "." < "_" , a prefix first, and
+ * one pair that JS's default (UTF-16) sort puts the other way round: "x\uFFFD" < "x\u{1F600}".
  */
 export const NAME_POOL: readonly string[] = [
   "layers.10.mlp.down_proj.weight",
@@ -69,6 +69,8 @@ export const NAME_POOL: readonly string[] = [
   "model.norm.weight",
   "z\u00e9ta.weight", // é (2 UTF-8 bytes)
   "\u03bb.weight", // λ
+  "x\uFFFD.w", // U+FFFD (3 UTF-8 bytes)
+  "x\u{1F600}.w", // U+1F600 (4 UTF-8 bytes, a surrogate pair in UTF-16)
 ];
 
 /** Shapes of small tensors: 1-element and empty ones included on purpose. */

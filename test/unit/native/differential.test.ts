@@ -18,8 +18,7 @@
 // Compute modes: reference "native" <-> request computeDtype "storage"; reference "f32" <->
 // computeDtype "F32" with outDtype = the storage dtype.
 //
-// Known differences are kept as `todo` tests (they run and print their failures, but do not
-// fail the suite); see the KNOWN_* notes below. Remove the todo once the cause is fixed.
+// Hand-checked single merges pin the boundary cases where the two once disagreed.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -188,7 +187,7 @@ describe("native engine vs TypeScript reference, edge cases", () => {
     }
   });
 
-  // --- hand-checked single merges: a regression, then the known differences (todo) -------
+  // --- hand-checked single merges: regressions where engine and reference once disagreed ---
 
   function vec(values: number[]): RefTensor {
     return { shape: [values.length], data: new Float32Array(values) };
@@ -235,15 +234,13 @@ describe("native engine vs TypeScript reference, edge cases", () => {
   });
 
   /**
-   * KNOWN_TA_DIVISOR (reference side, one f32 value): task_arithmetic replaces a weight sum
-   * with |sum| < 1e-8 by 1. The engine compares in f32 (`fabs(wsum) < 1e-8f`), the reference
-   * in float64 (`Math.abs(divisor) < 1e-8`). They disagree exactly when the f32 weight sum is
-   * fround(1e-8) = 9.99999993922529e-9 (< 1e-8 in float64, == 1e-8f in f32). mergekit's
+   * task_arithmetic replaces a weight sum with |sum| < 1e-8 by 1. mergekit's
    * `divisor[divisor.abs() < 1e-8] = 1` compares a float32 tensor with a Python scalar, which
-   * torch casts to the tensor's dtype, i.e. like the engine (so the reference is the side to
-   * fix: compare with Math.fround(1e-8)). No bf16 or f16 value lies in [1e-8f, 1e-8).
+   * torch casts to the tensor's dtype: the engine (`fabs(wsum) < 1e-8f`) and the reference
+   * (DIVISOR_EPSILON) compare in f32. A weight sum of exactly fround(1e-8) (< 1e-8 in float64)
+   * is therefore kept as the divisor.
    */
-  test("task_arithmetic, weight sum exactly fround(1e-8), normalize, f32 compute", { todo: "reference compares |divisor| < 1e-8 in float64; engine (and torch) in f32" }, async () => {
+  test("task_arithmetic, weight sum exactly fround(1e-8), normalize, f32 compute", async () => {
     const dir = mkdtempSync(path.join(root, "ta-divisor-"));
     const base = writeModel(dir, "base.safetensors", "F32", [["w", [1, 2]]]);
     const m = writeModel(dir, "m.safetensors", "F32", [["w", [1.5, 1]]]);
@@ -254,21 +251,18 @@ describe("native engine vs TypeScript reference, edge cases", () => {
       ["w"],
     );
     const reference = [...taskArithmetic(vec([1, 2]), [{ tensor: vec([1.5, 1]), weight: 1e-8 }], { dtype: "F32", mode: "f32", normalize: true })];
-    // Engine: 1 + (1e-8f * 0.5) / 1e-8f = 1.5 and 2 - 1 = 1. Reference: divisor -> 1, so [1, 2].
+    // 1 + (1e-8f * 0.5) / 1e-8f = 1.5 and 2 + (1e-8f * -1) / 1e-8f = 1 (a divisor of 1 would give [1, 2]).
     assert.deepEqual(native.w, [1.5, 1]);
     assert.deepEqual(reference, native.w);
   });
 
   /**
-   * KNOWN_LINEAR_F32_CHECK (engine side, validation only): linear + normalize is rejected when
-   * the weights sum to 0 "in the compute dtype" (validate_params). With computeDtype
-   * "storage", run_engine first validates the request with compute F32, so F16 weights
-   * [-0.3, -0.5, 0.8] (f32 sum exactly 0, F16 sum -2^-12) are rejected with RECIPE_INVALID
-   * "weights sum to 0" although the per-tensor F16 check would accept them; the reference
-   * merges (dividing by -2^-12, as torch would in f16). Either the F32 pre-check should skip
-   * the weight-sum test in storage mode, or the contract should say "in F32 or the compute dtype".
+   * linear + normalize is rejected when the weights sum to 0 in the compute dtype. With
+   * computeDtype "storage" that dtype is each tensor's own: F16 weights [-0.3, -0.5, 0.8] sum to
+   * exactly 0 in F32 but to -2^-12 in F16, so an F16 tensor merges (dividing by -2^-12, as torch
+   * would in f16) and the up-front F32 check must not reject the request.
    */
-  test("linear, normalize, F16 storage compute, weights whose sum is 0 in F32 but not in F16", { todo: "engine validates the linear weight sum in F32 before the per-tensor compute dtype" }, async () => {
+  test("linear, normalize, F16 storage compute, weights whose sum is 0 in F32 but not in F16", async () => {
     const dir = mkdtempSync(path.join(root, "linear-sum-"));
     const values = [[0.001, 0.002], [0.003, 0.004], [0.005, 0.006]];
     const weights = [-0.3, -0.5, 0.8];
@@ -276,7 +270,6 @@ describe("native engine vs TypeScript reference, edge cases", () => {
     const outDir = path.join(dir, "out");
     mkdirSync(outDir);
     const reference = linear(values.map((v, i) => ({ tensor: vec(v.map((x) => roundTo("F16", x))), weight: weights[i]! })), { dtype: "F16", mode: "native", normalize: true });
-    // Engine today: RECIPE_INVALID "linear: weights sum to 0; cannot normalize (set normalize: false)".
     const native = await nativeOutput(
       { method: "linear", consensus: "sum", normalize: true, lambda: 1, computeDtype: "storage", outDtype: null, slack: 0, slackScope: "model", rescale: false, seed: 0, keepIfNoOutliers: false, t: 0, filterWise: false, densities: null, basePath: null, models: files.map((p, i) => ({ path: p, weight: weights[i]!, density: 1, favored: false, gamma: 0.01 })), outDir, shardSizeBytes: 1e12, threads: 1 },
       ["w"],
@@ -285,14 +278,12 @@ describe("native engine vs TypeScript reference, edge cases", () => {
   });
 
   /**
-   * KNOWN_NAME_ORDER (spec conflict): ties_sv breaks equal margins by tensor name. The
-   * reference sorts names with JS's default sort (UTF-16 code units, documented in
-   * tiesSv.ts); the engine uses byte-wise UTF-8 order (= code point order, Python's
-   * sorted(), and the order of NativeMergeResult.tensors). They disagree only for a name with
-   * a character beyond U+FFFF vs one with U+E000..U+FFFF at the same position:
-   * "x\u{1F600}" < "x\uFFFD" in UTF-16, "x\uFFFD" < "x\u{1F600}" in UTF-8.
+   * ties_sv breaks equal margins by tensor name in code point order = UTF-8 byte order (Python's
+   * sorted(), and the order of NativeMergeResult.tensors), which differs from JS's default
+   * UTF-16 sort for a character beyond U+FFFF vs one in U+E000..U+FFFF at the same position:
+   * "x\uFFFD" < "x\u{1F600}" in code points, the reverse in UTF-16 code units.
    */
-  test("ties_sv margin tie broken by a name beyond the BMP", { todo: "reference ranks names in UTF-16 order, engine in UTF-8 byte order" }, async () => {
+  test("ties_sv margin tie broken by a name beyond the BMP", async () => {
     const dir = mkdtempSync(path.join(root, "names-"));
     const [n1, n2] = ["x\uFFFD", "x\u{1F600}"];
     const write = (file: string, v: number[]) => writeModel(dir, file, "F32", [[n1, v], [n2, v]]);
@@ -301,7 +292,7 @@ describe("native engine vs TypeScript reference, edge cases", () => {
     const native = await nativeOutput(request, [n1, n2]);
     const input = { base: vec([0, 0]), models: [{ tensor: vec([1, 0]), weight: 1, density: 1 }, { tensor: vec([-1.5, 0]), weight: 1, density: 1 }] };
     const ref = tiesSvModel(new Map([[n1, input], [n2, input]]), { dtype: "F32", mode: "f32", favored: 0, slack: 0.5 });
-    // Engine reserves in "x\uFFFD" ({x\uFFFD: [1, 0], x😀: [-1.5, 0]}); the reference in "x😀".
+    // The one reserved position goes to "x\uFFFD" (first in code point order): [1, 0]; "x😀" keeps the election.
     assert.deepEqual(native, { [n1]: [1, 0], [n2]: [-1.5, 0] });
     assert.deepEqual({ [n1]: [...ref.tensors.get(n1)!.merged], [n2]: [...ref.tensors.get(n2)!.merged] }, native);
   });
