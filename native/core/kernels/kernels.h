@@ -32,6 +32,10 @@ extern uint64_t g_topk_sample_min_n;
 // Counts models whose sampled window failed (window missed / too large) and
 // fell back to histograms (observability for tests and tuning).
 extern std::atomic<uint64_t> g_topk_fallbacks;
+// BF16 histogram selections whose chunk tie counts came from the sampled bin
+// windows of the level-1 pass (hits) or needed the separate tie-count pass
+// (misses); see select_by_histogram. Observability for tests and tuning.
+extern std::atomic<uint64_t> g_tie_window_hits, g_tie_window_misses;
 // Sample of the top-k window search: kTopkSample stratified, deterministic
 // positions, one per block of n / kTopkSample elements (n >= 4 * kTopkSample).
 constexpr uint64_t kTopkSample = uint64_t(1) << 14;

@@ -16,15 +16,47 @@ namespace ms::kern {
 int g_topk_mode = 0;
 uint64_t g_topk_sample_min_n = uint64_t(1) << 19;  // below: histograms are cheap enough
 std::atomic<uint64_t> g_topk_fallbacks{0};
+std::atomic<uint64_t> g_tie_window_hits{0}, g_tie_window_misses{0};
 
 namespace {
+
+// Chunk tie counts from the BF16 level-1 pass. A cut keeping only some of its
+// threshold ties needs, per chunk, the number of keys equal to T (lowest flat
+// index first: distribute_ties). For BF16 keys a level-1 bin holds exactly one
+// key, so that is one bin's count per chunk; which bin is only known after the
+// pass, but a sample predicts a window of bins per cut (the margin of
+// select_by_sample) and the pass counts, per chunk, the keys of every window
+// bin (slot_of: bin -> counter, 0 = not counted). A cut whose bin falls
+// outside its window (rare) gets the separate tie-count pass (A3) instead.
+// Keys outside every window (most) go to kSpill scratch counters picked by
+// element index: one shared counter would chain every increment.
+constexpr uint32_t kSpill = 8;
+struct TieWindows {
+  uint32_t n_bins = 0, shift = 0;
+  std::vector<uint16_t> slot_of;                  // per model: n_bins entries; counted bins: kSpill + i
+  std::vector<uint32_t> stride;                   // per model: kSpill + counted bins
+  std::vector<std::vector<uint32_t>> per_chunk;   // per model: nc * stride
+};
+// Level-1 histogram of one tile's keys plus the window bins' chunk counters.
+void hist_with_windows(uint32_t* __restrict h, uint32_t* __restrict cc, const uint16_t* __restrict slot_of,
+                       const uint32_t* __restrict keys, uint64_t m, uint32_t shift) {
+  for (uint64_t j = 0; j < m; ++j) {
+    const uint32_t bin = keys[j] >> shift;
+    const uint32_t s = slot_of[bin];
+    const uint32_t uncounted = 0u - uint32_t(s == 0);  // all ones or 0: no branch to mispredict
+    ++h[bin];
+    ++cc[s | (uint32_t(j) & (kSpill - 1) & uncounted)];
+  }
+}
+constexpr uint32_t kMaxWindowBins = 256;      // per cut; wider windows are not counted
+constexpr uint32_t kMaxWindowSlots = 4096;    // per model
 
 // Histogram pass over |delta| keys of the requested selections: bin_of(key, l)
 // returns a bin in [0, n_bins) or -1. hist: reqs.size() * n_bins, u64. Keys
 // are computed once per tile and model (requests of one model are adjacent).
 template <class BinOf>
 void delta_hist_pass(const SelCtx& ctx, const std::vector<SelReq>& reqs, uint32_t n_bins, BinOf bin_of,
-                     std::vector<uint64_t>& hist) {
+                     std::vector<uint64_t>& hist, TieWindows* tw = nullptr) {
   const Job& job = *ctx.job;
   const uint64_t L = reqs.size();
   const unsigned nw = job.pool->size();
@@ -46,6 +78,11 @@ void delta_hist_pass(const SelCtx& ctx, const std::vector<SelReq>& reqs, uint32_
           uint32_t* h = wh.data() + uint64_t(w) * per_worker + l * n_bins;
           if (l == 0 || reqs[l].model != reqs[l - 1].model)
             t_delta_keys(kb, job.models[reqs[l].model] + t0, job.base + t0, m, ctx.r);
+          if (tw) {  // level 1 (one request per model) with chunk counts of the window bins
+            hist_with_windows(h, tw->per_chunk[l].data() + c * tw->stride[l], tw->slot_of.data() + l * n_bins, kb, m,
+                              tw->shift);
+            continue;
+          }
           for (uint64_t j = 0; j < m; ++j) {
             const int64_t bin = bin_of(kb[j], l);
             if (bin >= 0) ++h[bin];
@@ -56,6 +93,46 @@ void delta_hist_pass(const SelCtx& ctx, const std::vector<SelReq>& reqs, uint32_
     for (unsigned w = 0; w < nw; ++w)
       for (uint64_t x = 0; x < per_worker; ++x) hist[x] += wh[uint64_t(w) * per_worker + x];
   }
+}
+
+TieWindows plan_tie_windows(const SelCtx& ctx, const std::vector<SelReq>& reqs, const std::vector<SelReq>& per_model,
+                            uint32_t n_bins, uint32_t shift) {
+  const Job& job = *ctx.job;
+  const uint64_t n = ctx.n, S = kTopkSample;
+  TieWindows tw;
+  tw.n_bins = n_bins;
+  tw.shift = shift;
+  tw.slot_of.assign(uint64_t(per_model.size()) * n_bins, 0);
+  tw.stride.assign(per_model.size(), 1);
+  tw.per_chunk.resize(per_model.size());
+  std::vector<uint32_t> sk(S);
+  for (size_t pm = 0; pm < per_model.size(); ++pm) {
+    const uint32_t model = per_model[pm].model;
+    const float* x = job.models[model];
+    for (uint64_t s = 0; s < S; ++s) {
+      const uint64_t j = topk_sample_position(s, n);
+      sk[s] = mag_key(round_to(ctx.r, x[j] - job.base[j]));
+    }
+    std::sort(sk.begin(), sk.end(), std::greater<uint32_t>());
+    std::vector<bool> in_window(n_bins, false);
+    for (const SelReq& q : reqs) {
+      if (q.model != model) continue;
+      const double p = double(q.t->k) / double(n), center = p * double(S);
+      const double margin = 5.0 * std::sqrt(double(S) * p * (1.0 - p)) + 8.0;
+      const int64_t r_hi = int64_t(std::floor(center - margin)), r_lo = int64_t(std::ceil(center + margin));
+      const uint32_t hi = r_hi < 0 ? n_bins - 1 : std::min(n_bins - 1, sk[size_t(r_hi)] >> shift);
+      const uint32_t lo = r_lo >= int64_t(S) ? 0u : std::min(n_bins - 1, sk[size_t(r_lo)] >> shift);
+      if (hi - lo + 1 > kMaxWindowBins) continue;
+      for (uint32_t b = lo; b <= hi; ++b) in_window[b] = true;
+    }
+    uint16_t* slot = tw.slot_of.data() + pm * n_bins;
+    uint32_t slots = 0;
+    for (uint32_t b = 0; b < n_bins && slots < kMaxWindowSlots; ++b)
+      if (in_window[b]) slot[b] = uint16_t(kSpill + slots++);
+    tw.stride[pm] = kSpill + slots;
+    tw.per_chunk[pm].assign(mul_size(ctx.nc, kSpill + slots, "tie windows"), 0);
+  }
+  return tw;
 }
 
 // Exact threshold by histograms (A1, A2) for the requested selections.
@@ -75,7 +152,11 @@ void select_by_histogram(const SelCtx& ctx, const std::vector<SelReq>& reqs) {
   const uint32_t shift = bf16 ? 16 : 15;
   const uint32_t n_bins1 = bf16 ? kTopkHiBins / 2 : kTopkHiBins;
   std::vector<uint64_t> h1;
-  delta_hist_pass(ctx, per_model, n_bins1, [shift](uint32_t key, uint64_t) -> int64_t { return key >> shift; }, h1);
+  const bool windows = bf16 && ctx.prefer_histograms && ctx.n >= 4 * kTopkSample;
+  TieWindows tw;
+  if (windows) tw = plan_tie_windows(ctx, reqs, per_model, n_bins1, shift);
+  delta_hist_pass(ctx, per_model, n_bins1, [shift](uint32_t key, uint64_t) -> int64_t { return key >> shift; }, h1,
+                  windows ? &tw : nullptr);
   std::vector<uint32_t> bin1(L);
   std::vector<uint64_t> above1(L);
   for (uint64_t l = 0; l < L; ++l) {
@@ -86,6 +167,13 @@ void select_by_histogram(const SelCtx& ctx, const std::vector<SelReq>& reqs) {
     t.T = p.bin << shift;
     t.n_greater = p.before;
     t.n_equal = p.in_bin;
+    if (!windows) continue;
+    const uint64_t pm = hist_of[l];
+    const uint32_t slot = tw.slot_of[pm * n_bins1 + p.bin];
+    if (slot == 0) { ++g_tie_window_misses; continue; }
+    ++g_tie_window_hits;
+    t.eq_chunk.resize(ctx.nc);
+    for (uint64_t c = 0; c < ctx.nc; ++c) t.eq_chunk[c] = tw.per_chunk[pm][c * tw.stride[pm] + slot];
   }
   // A2: level 2 unless level 1 is exact (BF16 values: low 16 key bits are zero).
   if (!bf16) {

@@ -55,6 +55,28 @@ struct ChunkEntries {
   std::vector<double> l1;  // M per entry
 };
 
+// The pass's hot loop, shape: for j < m: e = cell[j] * n_sig + sig[j];
+// count[e] += 1; l1[e * M + i] += |d[i * kTile + j]| for every model i.
+// Entries first seen in this chunk are appended to touched (n_touched of them;
+// touched has room for one more than there can be). kM: M known at compile
+// time (1..3) or 0 (runtime M), so the per-model loop unrolls and the table
+// pointers stay in registers.
+template <uint32_t kM>
+void tally_tile(uint32_t* __restrict count, double* __restrict l1, uint32_t* __restrict touched, uint64_t& n_touched,
+                const uint32_t* __restrict cell, const uint32_t* __restrict sig, const float* __restrict d,
+                uint64_t m, uint64_t n_sig, uint32_t runtime_m) {
+  const uint32_t M = kM != 0 ? kM : runtime_m;
+  uint64_t nt = n_touched;
+  for (uint64_t j = 0; j < m; ++j) {
+    const uint64_t e = uint64_t(cell[j]) * n_sig + sig[j];
+    touched[nt] = uint32_t(e);
+    nt += count[e]++ == 0;  // branch-free: the slot is overwritten unless e is new
+    double* le = l1 + e * M;
+    for (uint32_t i = 0; i < M; ++i) le[i] += double(std::fabs(d[uint64_t(i) * kTile + j]));
+  }
+  n_touched = nt;
+}
+
 }  // namespace
 
 void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<TensorStats>* out) {
@@ -117,7 +139,8 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
   struct Worker {
     std::vector<uint32_t> count;
     std::vector<double> l1;
-    std::vector<uint32_t> touched;
+    std::vector<uint32_t> touched;  // entries seen in the current chunk (+1 spare slot)
+    uint64_t n_touched = 0;
     std::vector<float> d, wd, acc;
     std::vector<uint32_t> f, sig, cell;
     std::vector<float> part;
@@ -130,6 +153,7 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
     if (W.count.empty()) {
       W.count.assign(L.n_entries, 0);
       W.l1.assign(L.n_entries * M, 0.0);
+      W.touched.resize(std::min<uint64_t>(L.n_entries, kChunk) + 1);
       W.d.resize(uint64_t(M) * kTile);
       W.wd.resize(uint64_t(M) * kTile);
       W.acc.resize(kTile);
@@ -186,23 +210,24 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
       uint32_t* cell = W.cell.data();
       std::fill(cell, cell + m, 0u);
       for (uint32_t i = M; i-- > 0;) t_sweep_cell(cell, W.f.data() + uint64_t(i) * kTile, m, U + 1);
-      for (uint64_t j = 0; j < m; ++j) {
-        const uint64_t e = uint64_t(cell[j]) * L.n_sig + sig[j];
-        if (W.count[e]++ == 0) W.touched.push_back(uint32_t(e));
-        double* l1 = W.l1.data() + e * M;
-        for (uint32_t i = 0; i < M; ++i) l1[i] += double(std::fabs(W.d[uint64_t(i) * kTile + j]));
-      }
+      const auto tally = M == 1 ? tally_tile<1> : M == 2 ? tally_tile<2> : M == 3 ? tally_tile<3> : tally_tile<0>;
+      tally(W.count.data(), W.l1.data(), W.touched.data(), W.n_touched, cell, sig, W.d.data(), m, L.n_sig, M);
     }
     ChunkEntries& ce = chunks[c];
-    std::sort(W.touched.begin(), W.touched.end());
-    for (uint32_t e : W.touched) {
+    const auto touched_end = W.touched.begin() + int64_t(W.n_touched);
+    std::sort(W.touched.begin(), touched_end);
+    ce.idx.reserve(W.n_touched);
+    ce.count.reserve(W.n_touched);
+    ce.l1.reserve(W.n_touched * M);
+    for (auto it = W.touched.begin(); it != touched_end; ++it) {
+      const uint32_t e = *it;
       ce.idx.push_back(e);
       ce.count.push_back(W.count[e]);
       for (uint32_t i = 0; i < M; ++i) ce.l1.push_back(W.l1[uint64_t(e) * M + i]);
       W.count[e] = 0;
       for (uint32_t i = 0; i < M; ++i) W.l1[uint64_t(e) * M + i] = 0.0;
     }
-    W.touched.clear();
+    W.n_touched = 0;
   });
 
   // Merge in chunk order (deterministic), into a sparse global table.

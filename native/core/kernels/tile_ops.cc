@@ -343,10 +343,28 @@ MS_CLONES double t_dot(const float* __restrict a, const float* __restrict b, uin
 // ---- density sweep ------------------------------------------------------------
 MS_CLONES void t_sweep_levels(uint32_t* __restrict f, const float* __restrict d, uint64_t m, const uint32_t* tc,
                               uint32_t n_levels) {
+  // A threshold of 0 (a level keeping everything) never counts: drop those.
+  // Up to 8 remaining thresholds: one pass, the rest padded with 0.
+  uint32_t th[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  uint32_t used = 0;
+  for (uint32_t u = 0; u < n_levels; ++u)
+    if (tc[u] != 0) {
+      if (used == 8) { used = 9; break; }
+      th[used++] = tc[u];
+    }
+  if (used <= 8) {
+    for (uint64_t j = 0; j < m; ++j) {
+      const uint32_t k = mag_key(d[j]);
+      uint32_t c = 0;
+      for (uint32_t u = 0; u < 8; ++u) c += k < th[u] ? 1u : 0u;
+      f[j] = c;
+    }
+    return;
+  }
   for (uint64_t j = 0; j < m; ++j) f[j] = 0;
   for (uint32_t u = 0; u < n_levels; ++u) {
-    const uint32_t th = tc[u];
-    for (uint64_t j = 0; j < m; ++j) f[j] += mag_key(d[j]) < th ? 1u : 0u;
+    const uint32_t t = tc[u];
+    for (uint64_t j = 0; j < m; ++j) f[j] += mag_key(d[j]) < t ? 1u : 0u;
   }
 }
 
