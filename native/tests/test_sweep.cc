@@ -1,9 +1,9 @@
 // The one-pass density sweep (sweep_tensor) against single analyses
 // (analyze_tensor) at every grid point, on BF16 data with many threshold ties
 // spread over several chunks: counts and thresholds exactly, discarded L1 to
-// 1e-9 relative (summed in another order). Covers both ways the sweep gets the
-// per-chunk tie counts of a cut: the sampled bin windows of the level-1
-// histogram pass, and the separate tie-count pass when a window misses.
+// 1e-9 relative (summed in another order). Covers both ways the sweep selects
+// its cuts: sampled bin windows (threshold and per-chunk tie counts from one
+// pass), and histograms plus the tie-count pass when a window misses.
 // (test/unit/engine-api/sweep.test.ts checks the same through the Node API.)
 #include <cmath>
 #include <cstdio>
@@ -97,7 +97,7 @@ void check_sweep_equals_single_analyses(const Family& f, const MergeParams& p) {
 
 }  // namespace
 
-TEST(bf16_sweep_takes_tie_counts_from_the_histogram_windows) {
+TEST(bf16_sweep_selects_its_cuts_from_sampled_bin_windows) {
   const Family f = make_family(5 * 65536 + 4321, 2, 11);  // 6 chunks, 5 trimmed levels per model
   const uint64_t hits = kern::g_tie_window_hits, misses = kern::g_tie_window_misses;
   check_sweep_equals_single_analyses(f, bf16_ties());

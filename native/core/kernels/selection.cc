@@ -20,43 +20,12 @@ std::atomic<uint64_t> g_tie_window_hits{0}, g_tie_window_misses{0};
 
 namespace {
 
-// Chunk tie counts from the BF16 level-1 pass. A cut keeping only some of its
-// threshold ties needs, per chunk, the number of keys equal to T (lowest flat
-// index first: distribute_ties). For BF16 keys a level-1 bin holds exactly one
-// key, so that is one bin's count per chunk; which bin is only known after the
-// pass, but a sample predicts a window of bins per cut (the margin of
-// select_by_sample) and the pass counts, per chunk, the keys of every window
-// bin (slot_of: bin -> counter, 0 = not counted). A cut whose bin falls
-// outside its window (rare) gets the separate tie-count pass (A3) instead.
-// Keys outside every window (most) go to kSpill scratch counters picked by
-// element index: one shared counter would chain every increment.
-constexpr uint32_t kSpill = 8;
-struct TieWindows {
-  uint32_t n_bins = 0, shift = 0;
-  std::vector<uint16_t> slot_of;                  // per model: n_bins entries; counted bins: kSpill + i
-  std::vector<uint32_t> stride;                   // per model: kSpill + counted bins
-  std::vector<std::vector<uint32_t>> per_chunk;   // per model: nc * stride
-};
-// Level-1 histogram of one tile's keys plus the window bins' chunk counters.
-void hist_with_windows(uint32_t* __restrict h, uint32_t* __restrict cc, const uint16_t* __restrict slot_of,
-                       const uint32_t* __restrict keys, uint64_t m, uint32_t shift) {
-  for (uint64_t j = 0; j < m; ++j) {
-    const uint32_t bin = keys[j] >> shift;
-    const uint32_t s = slot_of[bin];
-    const uint32_t uncounted = 0u - uint32_t(s == 0);  // all ones or 0: no branch to mispredict
-    ++h[bin];
-    ++cc[s | (uint32_t(j) & (kSpill - 1) & uncounted)];
-  }
-}
-constexpr uint32_t kMaxWindowBins = 256;      // per cut; wider windows are not counted
-constexpr uint32_t kMaxWindowSlots = 4096;    // per model
-
 // Histogram pass over |delta| keys of the requested selections: bin_of(key, l)
 // returns a bin in [0, n_bins) or -1. hist: reqs.size() * n_bins, u64. Keys
 // are computed once per tile and model (requests of one model are adjacent).
 template <class BinOf>
 void delta_hist_pass(const SelCtx& ctx, const std::vector<SelReq>& reqs, uint32_t n_bins, BinOf bin_of,
-                     std::vector<uint64_t>& hist, TieWindows* tw = nullptr) {
+                     std::vector<uint64_t>& hist) {
   const Job& job = *ctx.job;
   const uint64_t L = reqs.size();
   const unsigned nw = job.pool->size();
@@ -78,11 +47,6 @@ void delta_hist_pass(const SelCtx& ctx, const std::vector<SelReq>& reqs, uint32_
           uint32_t* h = wh.data() + uint64_t(w) * per_worker + l * n_bins;
           if (l == 0 || reqs[l].model != reqs[l - 1].model)
             t_delta_keys(kb, job.models[reqs[l].model] + t0, job.base + t0, m, ctx.r);
-          if (tw) {  // level 1 (one request per model) with chunk counts of the window bins
-            hist_with_windows(h, tw->per_chunk[l].data() + c * tw->stride[l], tw->slot_of.data() + l * n_bins, kb, m,
-                              tw->shift);
-            continue;
-          }
           for (uint64_t j = 0; j < m; ++j) {
             const int64_t bin = bin_of(kb[j], l);
             if (bin >= 0) ++h[bin];
@@ -95,44 +59,145 @@ void delta_hist_pass(const SelCtx& ctx, const std::vector<SelReq>& reqs, uint32_
   }
 }
 
-TieWindows plan_tie_windows(const SelCtx& ctx, const std::vector<SelReq>& reqs, const std::vector<SelReq>& per_model,
-                            uint32_t n_bins, uint32_t shift) {
-  const Job& job = *ctx.job;
-  const uint64_t n = ctx.n, S = kTopkSample;
-  TieWindows tw;
-  tw.n_bins = n_bins;
-  tw.shift = shift;
-  tw.slot_of.assign(uint64_t(per_model.size()) * n_bins, 0);
-  tw.stride.assign(per_model.size(), 1);
-  tw.per_chunk.resize(per_model.size());
-  std::vector<uint32_t> sk(S);
-  for (size_t pm = 0; pm < per_model.size(); ++pm) {
-    const uint32_t model = per_model[pm].model;
-    const float* x = job.models[model];
-    for (uint64_t s = 0; s < S; ++s) {
-      const uint64_t j = topk_sample_position(s, n);
-      sk[s] = mag_key(round_to(ctx.r, x[j] - job.base[j]));
-    }
-    std::sort(sk.begin(), sk.end(), std::greater<uint32_t>());
-    std::vector<bool> in_window(n_bins, false);
-    for (const SelReq& q : reqs) {
-      if (q.model != model) continue;
-      const double p = double(q.t->k) / double(n), center = p * double(S);
-      const double margin = 5.0 * std::sqrt(double(S) * p * (1.0 - p)) + 8.0;
-      const int64_t r_hi = int64_t(std::floor(center - margin)), r_lo = int64_t(std::ceil(center + margin));
-      const uint32_t hi = r_hi < 0 ? n_bins - 1 : std::min(n_bins - 1, sk[size_t(r_hi)] >> shift);
-      const uint32_t lo = r_lo >= int64_t(S) ? 0u : std::min(n_bins - 1, sk[size_t(r_lo)] >> shift);
-      if (hi - lo + 1 > kMaxWindowBins) continue;
-      for (uint32_t b = lo; b <= hi; ++b) in_window[b] = true;
-    }
-    uint16_t* slot = tw.slot_of.data() + pm * n_bins;
-    uint32_t slots = 0;
-    for (uint32_t b = 0; b < n_bins && slots < kMaxWindowSlots; ++b)
-      if (in_window[b]) slot[b] = uint16_t(kSpill + slots++);
-    tw.stride[pm] = kSpill + slots;
-    tw.per_chunk[pm].assign(mul_size(ctx.nc, kSpill + slots, "tie windows"), 0);
+// Sweeps over BF16 data (many cuts per model): thresholds and chunk tie
+// counts without a full histogram. A BF16 key is one level-1 bin (its low 16
+// bits are zero), so a cut is decided by the number of keys above some bin and
+// the keys per bin near the cut. A sample of kTopkSample keys predicts, per
+// cut, a window of bins holding its k-th largest key (select_by_sample's
+// margin); one pass counts, per chunk, the keys in each window bin and, per
+// cut, the keys above its window. The cut's bin is then found by walking its
+// window from the top, and its per-chunk count is the chunk tie count a cut
+// keeping only some ties needs (lowest index first: distribute_ties), so no
+// tie-count pass follows. Cuts whose window is too wide, or whose k-th key
+// falls outside it, are returned for the histogram path (same results).
+constexpr uint32_t kMaxWindowBins = 256;    // per cut
+constexpr uint32_t kMaxWindowSlots = 4096;  // per model (bins of all its windows)
+// Keys in a model's window range but in no window bin (gaps between windows)
+// go to kSpill scratch counters picked by element index: one shared counter
+// would chain every increment.
+constexpr uint32_t kSpill = 8;
+
+// cc[slot_of[key >> 16]] += 1 per key (spill slots for slot 0), branch-free.
+void count_window_bins(uint32_t* __restrict cc, const uint16_t* __restrict slot_of, const uint32_t* __restrict keys,
+                       uint64_t m) {
+  for (uint64_t j = 0; j < m; ++j) {
+    const uint32_t s = slot_of[keys[j] >> 16];
+    const uint32_t uncounted = 0u - uint32_t(s == 0);  // all ones or 0
+    ++cc[s | (uint32_t(j) & (kSpill - 1) & uncounted)];
   }
-  return tw;
+}
+
+std::vector<SelReq> select_by_windows(const SelCtx& ctx, const std::vector<SelReq>& reqs) {
+  const Job& job = *ctx.job;
+  const uint64_t n = ctx.n, nc = ctx.nc, S = kTopkSample, L = reqs.size();
+  constexpr uint32_t kBins = kTopkHiBins / 2;  // BF16 keys: key >> 16 < 2^15
+  struct Window { bool used = false; uint32_t lo = 0, hi = 0; };  // bins, inclusive
+  struct ModelWindows {
+    uint32_t model = 0;
+    std::vector<uint64_t> cuts;   // request indices with a window
+    uint32_t lo = kBins, hi = 0;  // union range of their windows
+    std::vector<uint16_t> slot_of;
+    uint32_t stride = kSpill;
+    std::vector<uint32_t> per_chunk;  // nc * stride
+  };
+  std::vector<Window> win(L);
+  std::vector<ModelWindows> mws;
+  std::vector<uint32_t> sk(S);
+  for (uint64_t l = 0; l < L; ++l) {
+    if (l == 0 || reqs[l].model != reqs[l - 1].model) {
+      mws.emplace_back();
+      mws.back().model = reqs[l].model;
+      const float* x = job.models[reqs[l].model];
+      for (uint64_t s = 0; s < S; ++s) {
+        const uint64_t j = topk_sample_position(s, n);
+        sk[s] = mag_key(round_to(ctx.r, x[j] - job.base[j]));
+      }
+      std::sort(sk.begin(), sk.end(), std::greater<uint32_t>());
+    }
+    ModelWindows& mw = mws.back();
+    const double p = double(reqs[l].t->k) / double(n), center = p * double(S);
+    const double margin = 5.0 * std::sqrt(double(S) * p * (1.0 - p)) + 8.0;
+    const int64_t r_hi = int64_t(std::floor(center - margin)), r_lo = int64_t(std::ceil(center + margin));
+    const uint32_t hi = r_hi < 0 ? kBins - 1 : sk[size_t(r_hi)] >> 16;
+    const uint32_t lo = r_lo >= int64_t(S) ? 0u : sk[size_t(r_lo)] >> 16;
+    if (lo == 0 || hi - lo + 1 > kMaxWindowBins) continue;  // bin 0 (zero deltas) or too wide: histograms
+    win[l] = {true, lo, hi};
+    mw.cuts.push_back(l);
+    mw.lo = std::min(mw.lo, lo);
+    mw.hi = std::max(mw.hi, hi);
+  }
+  for (ModelWindows& mw : mws) {
+    if (mw.cuts.empty()) continue;
+    mw.slot_of.assign(kBins, 0);
+    for (uint64_t l : mw.cuts)
+      for (uint32_t b = win[l].lo; b <= win[l].hi; ++b) mw.slot_of[b] = 1;
+    uint32_t slots = 0;
+    for (uint32_t b = mw.lo; b <= mw.hi; ++b)
+      if (mw.slot_of[b]) mw.slot_of[b] = uint16_t(kSpill + slots++);
+    if (slots > kMaxWindowSlots) {  // never with <= 256 bins x a handful of cuts; stay exact anyway
+      for (uint64_t l : mw.cuts) win[l].used = false;
+      mw.cuts.clear();
+      continue;
+    }
+    mw.stride = kSpill + slots;
+    mw.per_chunk.assign(mul_size(nc, mw.stride, "tie windows"), 0);
+  }
+
+  std::vector<uint64_t> above(mul_size(nc, L, "window counts"), 0);  // per chunk and cut: keys above the window
+  const unsigned nw = job.pool->size();
+  std::vector<uint32_t> keys(uint64_t(nw) * kTile), inside(uint64_t(nw) * kTile);
+  job.pool->parallel_for_worker(nc, [&](uint64_t c, unsigned w) {
+    check_cancel(job.cancel);
+    const uint64_t j1 = std::min(n, (c + 1) * kChunk);
+    uint32_t* kb = keys.data() + uint64_t(w) * kTile;
+    uint32_t* ib = inside.data() + uint64_t(w) * kTile;
+    for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
+      const uint64_t m = std::min(kTile, j1 - t0);
+      for (ModelWindows& mw : mws) {
+        if (mw.cuts.empty()) continue;
+        t_delta_keys(kb, job.models[mw.model] + t0, job.base + t0, m, ctx.r);
+        for (uint64_t l : mw.cuts) above[c * L + l] += t_count_gt(kb, m, (win[l].hi << 16) | 0xffffu);
+        // keys with bin in [mw.lo, mw.hi] (mw.lo >= 1, mw.hi <= 0x7fff: no wrap-around)
+        const uint64_t got = t_collect_between(ib, kb, m, (mw.lo << 16) - 1, ((mw.hi << 16) | 0xffffu) + 1);
+        count_window_bins(mw.per_chunk.data() + c * mw.stride, mw.slot_of.data(), ib, got);
+      }
+    }
+  });
+
+  std::vector<SelReq> rest;
+  size_t m_idx = 0;
+  for (uint64_t l = 0; l < L; ++l) {
+    while (mws[m_idx].model != reqs[l].model) ++m_idx;
+    const ModelWindows& mw = mws[m_idx];
+    TrimModel& t = *reqs[l].t;
+    bool found = false;
+    if (win[l].used) {
+      uint64_t greater = 0;
+      for (uint64_t c = 0; c < nc; ++c) greater += above[c * L + l];
+      for (uint32_t b = win[l].hi + 1; b-- > win[l].lo && greater < t.k;) {
+        const uint32_t slot = mw.slot_of[b];
+        uint64_t in_bin = 0;
+        for (uint64_t c = 0; c < nc; ++c) in_bin += mw.per_chunk[c * mw.stride + slot];
+        if (greater + in_bin >= t.k) {
+          t.T = b << 16;
+          t.n_greater = greater;
+          t.n_equal = in_bin;
+          t.eq_chunk.resize(nc);
+          for (uint64_t c = 0; c < nc; ++c) t.eq_chunk[c] = mw.per_chunk[c * mw.stride + slot];
+          found = true;
+          break;
+        }
+        greater += in_bin;
+      }
+    }
+    if (found) {
+      ++g_tie_window_hits;
+    } else {
+      ++g_tie_window_misses;
+      rest.push_back(reqs[l]);
+    }
+  }
+  return rest;
 }
 
 // Exact threshold by histograms (A1, A2) for the requested selections.
@@ -152,11 +217,7 @@ void select_by_histogram(const SelCtx& ctx, const std::vector<SelReq>& reqs) {
   const uint32_t shift = bf16 ? 16 : 15;
   const uint32_t n_bins1 = bf16 ? kTopkHiBins / 2 : kTopkHiBins;
   std::vector<uint64_t> h1;
-  const bool windows = bf16 && ctx.prefer_histograms && ctx.n >= 4 * kTopkSample;
-  TieWindows tw;
-  if (windows) tw = plan_tie_windows(ctx, reqs, per_model, n_bins1, shift);
-  delta_hist_pass(ctx, per_model, n_bins1, [shift](uint32_t key, uint64_t) -> int64_t { return key >> shift; }, h1,
-                  windows ? &tw : nullptr);
+  delta_hist_pass(ctx, per_model, n_bins1, [shift](uint32_t key, uint64_t) -> int64_t { return key >> shift; }, h1);
   std::vector<uint32_t> bin1(L);
   std::vector<uint64_t> above1(L);
   for (uint64_t l = 0; l < L; ++l) {
@@ -167,13 +228,6 @@ void select_by_histogram(const SelCtx& ctx, const std::vector<SelReq>& reqs) {
     t.T = p.bin << shift;
     t.n_greater = p.before;
     t.n_equal = p.in_bin;
-    if (!windows) continue;
-    const uint64_t pm = hist_of[l];
-    const uint32_t slot = tw.slot_of[pm * n_bins1 + p.bin];
-    if (slot == 0) { ++g_tie_window_misses; continue; }
-    ++g_tie_window_hits;
-    t.eq_chunk.resize(ctx.nc);
-    for (uint64_t c = 0; c < ctx.nc; ++c) t.eq_chunk[c] = tw.per_chunk[pm][c * tw.stride[pm] + slot];
   }
   // A2: level 2 unless level 1 is exact (BF16 values: low 16 key bits are zero).
   if (!bf16) {
@@ -308,6 +362,8 @@ void run_selections(const SelCtx& ctx, std::vector<SelReq>& reqs) {
     for (size_t l = 0; l < reqs.size(); ++l)
       if (!ok[l]) hist_reqs.push_back(reqs[l]);
     g_topk_fallbacks += hist_reqs.size();
+  } else if (ctx.r == DType::BF16 && ctx.prefer_histograms && ctx.n >= 4 * kTopkSample && g_topk_mode != 1) {
+    hist_reqs = select_by_windows(ctx, reqs);
   } else {
     hist_reqs = reqs;
   }
