@@ -13,8 +13,9 @@ struct SelCtx {
   const Job* job = nullptr;
   DType r = DType::F32;    // compute dtype: delta = R(x - base)
   uint64_t n = 0, nc = 0;  // elements, chunks
-  // Many cuts per model (density sweeps): one histogram pass serves them all,
-  // cheaper than a sampled window (and its collected keys) per cut.
+  // Many cuts per model (density sweeps): one pass serves them all, cheaper
+  // than a sampled window (and its collected keys) per cut: shared bin windows
+  // for BF16 (select_by_windows in selection.cc), else histograms.
   bool prefer_histograms = false;
 };
 
