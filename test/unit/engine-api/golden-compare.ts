@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { openCheckpoint, readSafetensors, type RawTensor } from "@/server/engine/safetensors";
+import { openCheckpoint, readSafetensors, type RawTensor } from "@/test/support/safetensors";
 import type { StatsReport } from "@/server/engine/stats";
 import { loadMask, type GoldenTensorStats } from "../engine/golden-fixtures";
 import { caseDir, type GoldenCaseFull } from "./helpers";

@@ -4,8 +4,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { openCheckpoint } from "@/server/engine/safetensors";
-import { measureSftConflicts, type CheckpointConflicts } from "@/server/engine/synthetic/conflicts";
+import { openCheckpoint } from "@/test/support/safetensors";
+import { measureSftConflicts, type CheckpointConflicts } from "@/test/support/synthetic-conflicts";
 import { generateModelFamily, type ModelFamily, type ModelFamilyOptions } from "@/server/engine/synthetic/family";
 
 const SHAPE = { hidden: 64, layers: 2, intermediate: 172, vocab: 256, heads: 4, kvHeads: 2 };

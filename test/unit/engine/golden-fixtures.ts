@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import assert from "node:assert/strict";
 import { f32Bits, isFloatDType, type FloatDType } from "@/server/engine/dtype";
-import { readSafetensors } from "@/server/engine/safetensors";
-import type { RefTensor } from "@/server/engine/reference";
+import { readSafetensors } from "@/test/support/safetensors";
+import type { RefTensor } from "@/test/reference";
 
 export const GOLDEN_DIR = path.join(process.cwd(), "test/fixtures/golden");
 

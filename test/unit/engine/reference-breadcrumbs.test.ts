@@ -12,7 +12,7 @@ import {
   type ComputeMode,
   type Precision,
   type RefTensor,
-} from "@/server/engine/reference";
+} from "@/test/reference";
 import { countBitDifferences, goldenCaseIds, loadCase, loadMask, loadTensors, type GoldenCase, type GoldenTensorStats } from "./golden-fixtures";
 
 test("outlierTrim removes the n_top largest and keeps the next `target` (ties: lowest flat index ranks higher)", () => {

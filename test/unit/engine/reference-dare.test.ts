@@ -19,7 +19,7 @@ import {
   type ComputeMode,
   type DareRngKey,
   type RefTensor,
-} from "@/server/engine/reference";
+} from "@/test/reference";
 
 interface RngVector {
   seed: number;

@@ -4,7 +4,7 @@
 // must report the same statistics (README "Tolerances").
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { linear, taskArithmetic, tiesStats, tiesTensor, type ComputeMode, type RefTensor, type TiesTensorStats } from "@/server/engine/reference";
+import { linear, taskArithmetic, tiesStats, tiesTensor, type ComputeMode, type RefTensor, type TiesTensorStats } from "@/test/reference";
 import { countBitDifferences, goldenCaseIds, hex, loadCase, loadMask, loadTensors, type GoldenCase, type GoldenTensorStats } from "./golden-fixtures";
 
 const MODES: { mode: ComputeMode; file: string; statsKey: "stats" | "stats_native_compute" }[] = [

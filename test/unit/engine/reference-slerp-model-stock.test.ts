@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { f32Bits, f32ToBf16Bits, f32ToF16Bits, roundTo, type FloatDType } from "@/server/engine/dtype";
-import { modelStock, slerp, type ComputeMode, type RefTensor } from "@/server/engine/reference";
+import { modelStock, slerp, type ComputeMode, type RefTensor } from "@/test/reference";
 import { goldenCaseIds, loadCase, loadTensors } from "./golden-fixtures";
 
 /** Distance in units in the last place of `dtype` (values must be representable in it). */

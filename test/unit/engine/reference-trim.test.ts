@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { magnitudeTrim, trimCount } from "@/server/engine/reference";
+import { magnitudeTrim, trimCount } from "@/test/reference";
 
 test("k is trunc(density * numel) in float64, like Python's int()", () => {
   assert.equal(trimCount(0.29, 100), 28); // 0.29 * 100 = 28.999999999999996

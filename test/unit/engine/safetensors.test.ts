@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { roundTo } from "@/server/engine/dtype";
-import { createSafetensorsWriter, readSafetensors, typedView, writeSafetensors } from "@/server/engine/safetensors";
+import { createSafetensorsWriter, writeSafetensors } from "@/server/engine/safetensors";
+import { readSafetensors, typedView } from "@/test/support/safetensors";
 import { GOLDEN_DIR } from "./golden-fixtures";
 
 function tempDir(): string {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { f32Bits } from "@/server/engine/dtype";
-import { tiesModel, tiesSvModel, type RefTensor, type TiesOptions, type TiesTensorInput } from "@/server/engine/reference";
+import { tiesModel, tiesSvModel, type RefTensor, type TiesOptions, type TiesTensorInput } from "@/test/reference";
 import { fillLaplace, fillNormal, Rng } from "@/server/engine/synthetic/prng";
 import { loadCase, loadTensors } from "./golden-fixtures";
 

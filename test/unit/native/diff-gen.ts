@@ -5,7 +5,7 @@
 // Values are generated already rounded to the storage dtype, so writing them to
 // safetensors and reading them back is exact.
 import { roundTo, type FloatDType } from "@/server/engine/dtype";
-import type { ComputeMode } from "@/server/engine/reference";
+import type { ComputeMode } from "@/test/reference";
 import { fillLaplace, fillNormal, Rng } from "@/server/engine/synthetic/prng";
 import type { Consensus, MergeMethod, SlackScope, StorageDtype } from "@/server/engine/types";
 

@@ -33,8 +33,9 @@ import {
   type TiesOptions,
   type TiesTensorInput,
   type TiesTensorStats,
-} from "@/server/engine/reference";
-import { readSafetensors, writeSafetensors } from "@/server/engine/safetensors";
+} from "@/test/reference";
+import { writeSafetensors } from "@/server/engine/safetensors";
+import { readSafetensors } from "@/test/support/safetensors";
 import type { NativeMergeRequest, NativeMergeResult, NativeModelTensorStats, NativeTensorStats } from "@/server/engine/types";
 import type { DiffCase } from "./diff-gen";
 

@@ -2,8 +2,8 @@
 // over each tensor flattened. Always float32 arithmetic (mergekit converts to numpy float32),
 // whatever the compute mode; the norms, dot product and coefficients are float64 (chunked
 // sums, see sum64.ts), which moves outputs by at most 1 ULP of the storage dtype vs mergekit.
-import type { FloatDType } from "../dtype";
-import { roundTo } from "../dtype";
+import type { FloatDType } from "@/server/engine/dtype";
+import { roundTo } from "@/server/engine/dtype";
 import { alignToBase } from "./embed";
 import { tiledSum } from "./sum64";
 import type { RefTensor } from "./types";

@@ -1,7 +1,7 @@
 // Elementwise arithmetic with the rounding behaviour of a compute mode (see ComputeMode).
 // Every merge method is written once against this interface, so the two modes can
 // only differ in where values are rounded, never in the order of operations.
-import { roundTo } from "../dtype";
+import { roundTo } from "@/server/engine/dtype";
 import type { Precision } from "./types";
 
 export interface Arith {

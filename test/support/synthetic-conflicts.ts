@@ -4,10 +4,10 @@
 // Meant for small families (the reference sorts every tensor).
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import path from "node:path";
-import { isFloatDType } from "../dtype";
+import { isFloatDType } from "@/server/engine/dtype";
 import { tiesTensor, type ComputeMode } from "../reference";
-import { openCheckpoint, type Checkpoint } from "../safetensors";
-import { SYNTHETIC_MARKER_FILE, type SyntheticRole } from "./hfFiles";
+import { openCheckpoint, type Checkpoint } from "./safetensors";
+import { SYNTHETIC_MARKER_FILE, type SyntheticRole } from "@/server/engine/synthetic/hfFiles";
 
 export interface CheckpointConflicts {
   name: string;

@@ -1,4 +1,4 @@
-import type { FloatDType } from "../dtype";
+import type { FloatDType } from "@/server/engine/dtype";
 
 /**
  * "f32": inputs widened to f32, every operation in f32, result rounded once to the storage dtype.

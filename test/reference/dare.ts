@@ -3,7 +3,7 @@
 // mergekit draws the mask from torch's global RNG; we use the counter-based generator of
 // docs/merge-methods.md, so a draw depends only on (seed, tensor name, model index, flat index).
 // dare_linear: no election; dare_ties: sign election as ties. normalize defaults to false.
-import { roundTo } from "../dtype";
+import { roundTo } from "@/server/engine/dtype";
 import { makeArith } from "./arith";
 import { isEmbedTensorName } from "./embed";
 import { tiledSum } from "./sum64";

@@ -2,7 +2,7 @@
 // shards listed in model.safetensors.index.json ({"weight_map": {tensor: shard file}}).
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import type { TensorInfo } from "./format";
+import type { TensorInfo } from "@/server/engine/safetensors/format";
 import { readSafetensors, type RawTensor, type SafetensorsFile } from "./read";
 
 export interface Checkpoint {

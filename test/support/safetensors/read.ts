@@ -1,8 +1,8 @@
 // Reading safetensors files. Only the header is read up front; tensors are read on demand
 // with positioned reads, so multi-GB checkpoints never need to fit in memory at once.
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { decodeFloats, isFloatDType, type DType } from "../dtype";
-import { MAX_HEADER_BYTES, numelOf, parseHeader, type SafetensorsHeader, type TensorInfo } from "./format";
+import { decodeFloats, isFloatDType, type DType } from "@/server/engine/dtype";
+import { MAX_HEADER_BYTES, numelOf, parseHeader, type SafetensorsHeader, type TensorInfo } from "@/server/engine/safetensors/format";
 
 export interface RawTensor {
   name: string;
