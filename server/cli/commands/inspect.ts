@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { inspectModel } from "../../engine/native-merge";
 import type { NativeInspectResult } from "../../engine/types";
-import { CliUsageError, type CliCommand } from "../command";
+import { CliUsageError } from "../command";
 import { formatBytes } from "../progress-bar";
 
 function formatCount(n: number): string {
@@ -31,16 +31,11 @@ export function formatInspect(info: NativeInspectResult): string[] {
   ];
 }
 
-export const inspectCommand: CliCommand = {
-  name: "inspect",
-  summary: "List a checkpoint's tensors, dtypes, shapes, parameter count and shards",
-  usage: "mergescope inspect PATH [--json]   (PATH: a model directory or a .safetensors file)",
-  async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: "boolean" } } });
-    if (positionals.length !== 1) throw new CliUsageError(`expected one PATH, got ${positionals.length} argument(s)`);
-    const info = inspectModel(positionals[0]!);
-    if (values.json) console.log(JSON.stringify(info, null, 2));
-    else for (const line of formatInspect(info)) console.log(line);
-    return 0;
-  },
-};
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: "boolean" } } });
+  if (positionals.length !== 1) throw new CliUsageError(`expected one PATH, got ${positionals.length} argument(s)`);
+  const info = inspectModel(positionals[0]!);
+  if (values.json) console.log(JSON.stringify(info, null, 2));
+  else for (const line of formatInspect(info)) console.log(line);
+  return 0;
+}
