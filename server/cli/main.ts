@@ -3,16 +3,33 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { CliUsageError, type CliCommand } from "./command";
 import { analyzeCommand } from "./commands/analyze";
+import { evalTemplateCommand } from "./commands/eval-template";
 import { importScoresCommand } from "./commands/import-scores";
 import { infoCommand } from "./commands/info";
 import { inspectCommand } from "./commands/inspect";
 import { jobsCommand } from "./commands/jobs";
+import { loginCommand, logoutCommand } from "./commands/login";
 import { mergeCommand } from "./commands/merge";
 import { scoresCommand } from "./commands/scores";
 import { submitCommand } from "./commands/submit";
+import { userCommand } from "./commands/user";
 import { workerCommand } from "./commands/worker";
 
-const commands: CliCommand[] = [infoCommand, mergeCommand, analyzeCommand, inspectCommand, submitCommand, jobsCommand, workerCommand, importScoresCommand, scoresCommand];
+const commands: CliCommand[] = [
+  infoCommand,
+  mergeCommand,
+  analyzeCommand,
+  inspectCommand,
+  submitCommand,
+  jobsCommand,
+  workerCommand,
+  importScoresCommand,
+  scoresCommand,
+  loginCommand,
+  logoutCommand,
+  userCommand,
+  evalTemplateCommand,
+];
 
 function version(): string {
   const root = process.env.MERGESCOPE_ROOT ?? process.cwd();

@@ -8,13 +8,17 @@ import { after, before, describe, it } from "node:test";
 import { createHTTPServer } from "@trpc/server/adapters/standalone";
 import { appRouter } from "../../../server/api/root";
 import { createContext } from "../../../server/api/trpc";
+import { callerAs } from "../../support/auth";
 import { FIXTURES, freshDataDir, registerModel } from "./helpers";
 
 const env = freshDataDir("ms-scores-cli-");
 let server: ReturnType<typeof createHTTPServer>;
 let url = "";
+let token = "";
 
 before(async () => {
+  // The commands sign in with a researcher's personal API token.
+  token = (await (await callerAs("researcher")).account.tokens.create({ name: "cli", role: "researcher" })).token;
   server = createHTTPServer({ basePath: "/api/trpc/", router: appRouter, createContext: ({ req }) => createContext({ headers: new Headers(req.headers as Record<string, string>) }) });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -27,7 +31,7 @@ after(async () => {
 /** The CLI in a child process (async: the server answers from this process). */
 function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/mergescope.mjs", ...args], { env: { ...process.env, MERGESCOPE_SERVER: "" } });
+    const child = spawn(process.execPath, ["bin/mergescope.mjs", ...args], { env: { ...process.env, MERGESCOPE_SERVER: "", MERGESCOPE_TOKEN: token } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
