@@ -48,10 +48,16 @@ test.describe("Sign-in", () => {
   });
 
   test.describe("as a viewer", () => {
-    test.use({ signedInAs: "viewer" });
+    // Its own sign-in: signing out ends that session only, not the worker's shared one.
+    test.use({ signedInAs: null });
 
-    test("should read the pages but not the admin page, and sign out from the account menu", async ({ page }) => {
+    test("should read the pages but not the admin page, and sign out from the account menu", async ({ page, accounts }) => {
       await page.goto("/experiments");
+      await expect(page).toHaveURL(/\/login\?next=%2Fexperiments$/);
+      await page.getByLabel("Email").fill(accounts.viewer.email);
+      await page.getByLabel("Password").fill("e2e password 1234");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect(page).toHaveURL(/\/experiments$/);
       await expect(page.getByTestId("account-menu")).toContainText("viewer");
       await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
       await page.goto("/admin");
@@ -91,7 +97,7 @@ test.describe("Admin", () => {
     await page.getByRole("button", { name: "Make sign-in link" }).click();
     const link = (await page.getByTestId("invite-link").textContent())!.trim();
     expect(link).toMatch(/\/setup\?token=[A-Za-z0-9_-]{43}$/);
-    const invited = await browser.newContext({ baseURL: e2eBaseURL() });
+    const invited = await browser.newContext({ baseURL: e2eBaseURL(), storageState: { cookies: [], origins: [] } });
     const p2 = await invited.newPage();
     await p2.goto(link.replace(/^https?:\/\/[^/]+/, ""));
     await expect(p2.getByRole("heading", { name: "Create your account" })).toBeVisible();

@@ -31,7 +31,7 @@ test.describe("Roles", () => {
     const shareToken = link.path.split("/").pop()!;
 
     const contexts: Record<Exclude<Caller, "public-link">, APIRequestContext> = {
-      anonymous: await playwrightRequest.newContext({ baseURL: e2eBaseURL() }),
+      anonymous: await playwrightRequest.newContext({ baseURL: e2eBaseURL(), storageState: { cookies: [], origins: [] } }),
       viewer: await playwrightRequest.newContext({ baseURL: e2eBaseURL(), storageState: accounts.viewer.stateFile }),
       researcher,
       admin: await playwrightRequest.newContext({ baseURL: e2eBaseURL(), storageState: accounts.admin.stateFile }),

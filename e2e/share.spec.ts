@@ -19,7 +19,7 @@ test.describe("Public view links", () => {
     expect(url).toMatch(new RegExp(`^${e2eBaseURL()}/p/[A-Za-z0-9_-]{43}$`));
     const token = url.split("/").pop()!;
 
-    const outsider = await browser.newContext({ baseURL: e2eBaseURL() });
+    const outsider = await browser.newContext({ baseURL: e2eBaseURL(), storageState: { cookies: [], origins: [] } });
     const p = await outsider.newPage();
     await p.goto(url.replace(e2eBaseURL(), ""));
     await expect(p.getByTestId("public-banner")).toBeVisible();
@@ -31,9 +31,9 @@ test.describe("Public view links", () => {
     const share = { "x-mergescope-share": token };
     expect((await outsider.request.get(`/api/trpc/charts.sweep?input=${encodeURIComponent(JSON.stringify({ json: { experimentId } }))}`, { headers: share })).status()).toBe(200);
     for (const path of ["experiments.list", "jobs.list", "models.list", "scores.list", "account.me", "views.publicLinks.list"])
-      expect((await outsider.request.get(`/api/trpc/${path}`, { headers: share })).status(), path).toBe(401);
+      expect((await outsider.request.get(`/api/trpc/${path}`, { headers: share })).status(), path).toBe(403);
     expect((await outsider.request.get(`/api/trpc/charts.sweep?input=${encodeURIComponent(JSON.stringify({ json: { experimentId: "another" } }))}`, { headers: share })).status()).toBe(403);
-    expect((await outsider.request.post("/api/trpc/jobs.enqueue", { data: { json: { type: "merge", payload: {} } }, headers: { ...share, origin: e2eBaseURL() } })).status()).toBe(401);
+    expect((await outsider.request.post("/api/trpc/jobs.enqueue", { data: { json: { type: "merge", payload: {} } }, headers: { ...share, origin: e2eBaseURL() } })).status()).toBe(403);
 
     // Revoked from the Account page: the link opens nothing.
     await page.goto("/account");

@@ -35,7 +35,7 @@ export async function signIn(request: APIRequestContext, email: string, password
 
 /** A new account with this role, signed in; its storage state is written to `stateFile`. */
 export async function createSignedInAccount(role: Role, email: string, stateFile: string): Promise<{ email: string; stateFile: string }> {
-  const ctx = await playwrightRequest.newContext({ baseURL: e2eBaseURL() });
+  const ctx = await playwrightRequest.newContext({ baseURL: e2eBaseURL(), storageState: { cookies: [], origins: [] } });
   try {
     await acceptLink(ctx, userAddLink([email, "--role", role]), `${role[0]!.toUpperCase()}${role.slice(1)} E2E`, null);
     await signIn(ctx, email);
