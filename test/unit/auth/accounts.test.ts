@@ -112,6 +112,31 @@ describe("sessions", () => {
   });
 });
 
+describe("Better Auth's own endpoints", () => {
+  it("should not let a viewer raise their role or mint a stronger token through /api/auth", async () => {
+    const { email } = await createUser("viewer");
+    const cookie = await signInCookie(email);
+    const auth = await getAuth();
+    const post = (p: string, body: unknown) =>
+      auth.handler(new Request(`http://localhost:3000/api/auth${p}`, { method: "POST", headers: { "content-type": "application/json", cookie, origin: "http://localhost:3000" }, body: JSON.stringify(body) }));
+    const me = await (await db()).user.findUniqueOrThrow({ where: { email } });
+    await post("/update-user", { role: "admin", name: "Still Viewer" });
+    assert.equal((await (await db()).user.findUniqueOrThrow({ where: { email } })).role, "viewer");
+    assert.equal((await post("/admin/set-role", { userId: me.id, role: "admin" })).status, 403);
+    assert.equal((await post("/admin/create-user", { email: "sneaky@lab.test", password: TEST_PASSWORD, name: "Sneaky", role: "admin" })).status, 403);
+    assert.equal((await post("/api-key/create", { name: "x", permissions: { mergescope: ["admin"] } })).status, 400);
+    // A key made through the plugin's endpoint (not our UI) can only read.
+    const made = (await (await post("/api-key/create", { name: "plain" })).json()) as { key: string };
+    const asKey = await callerWith(new Headers({ authorization: `Bearer ${made.key}` }));
+    assert.equal((await asKey.account.me()).role, "viewer");
+    // And a cross-site form post cannot use the session.
+    const csrf = await auth.handler(
+      new Request("http://localhost:3000/api/auth/update-user", { method: "POST", headers: { "content-type": "application/json", cookie, origin: "https://evil.example" }, body: JSON.stringify({ name: "Pwned" }) }),
+    );
+    assert.equal(csrf.status, 403);
+  });
+});
+
 describe("sign-in rate limits", () => {
   it("should stop password guessing on one account, whatever address it comes from", async () => {
     resetSignInThrottle();
