@@ -6,6 +6,7 @@ import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
 import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
 import { hasRole, ROLES, type Role } from "@/server/services/auth/roles";
+import { RoleSelect } from "./role-select";
 import { useSessionUser } from "./session-context";
 
 const when = (d: Date | null) => (d ? new Date(d).toLocaleString() : "—");
@@ -45,13 +46,7 @@ export function TokensPanel() {
         </div>
         <div className="field">
           <label htmlFor={ids.role}>Role</label>
-          <select id={ids.role} value={role} onChange={(e) => setRole(e.target.value as Role)}>
-            {allowed.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-          </select>
+          <RoleSelect id={ids.role} value={role} onChange={setRole} roles={allowed} />
         </div>
         <div className="field">
           <label htmlFor={ids.days}>Expires after (days)</label>

@@ -5,7 +5,8 @@ import { useId, useState } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
 import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
-import { ROLES, type Role } from "@/server/services/auth/roles";
+import type { Role } from "@/server/services/auth/roles";
+import { RoleSelect } from "./role-select";
 import { useSessionUser } from "./session-context";
 
 /** Admins: accounts (role, block, remove) and invitations (one-time sign-in links with a role). */
@@ -54,13 +55,7 @@ export function UsersPanel() {
                 </td>
                 <td>{u.email}</td>
                 <td>
-                  <select aria-label={`Role of ${u.email}`} value={u.role} onChange={(e) => setRole.mutate({ userId: u.id, role: e.target.value as Role })}>
-                    {ROLES.map((r) => (
-                      <option key={r} value={r}>
-                        {r}
-                      </option>
-                    ))}
-                  </select>
+                  <RoleSelect label={`Role of ${u.email}`} value={u.role} onChange={(r) => setRole.mutate({ userId: u.id, role: r })} />
                 </td>
                 <td>{u.signInMethods.join(", ") || "—"}</td>
                 <td>{u.tokens}</td>
@@ -105,13 +100,7 @@ export function UsersPanel() {
           </div>
           <div className="field">
             <label htmlFor={ids.role}>Role</label>
-            <select id={ids.role} value={role} onChange={(e) => setInviteRole(e.target.value as Role)}>
-              {ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {r}
-                </option>
-              ))}
-            </select>
+            <RoleSelect id={ids.role} value={role} onChange={setInviteRole} />
           </div>
           <div className="field">
             <button type="submit" className="btn btn-primary" disabled={invite.isPending}>

@@ -5,29 +5,25 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, statSync, readFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
-import { appRouter } from "../../../server/api/root";
-import { createContext } from "../../../server/api/trpc";
 import { describeInvite } from "../../../server/services/auth/invites";
+import { startApiServer } from "../../support/api-server";
 import { callerAs } from "../../support/auth";
 import { freshDataDir } from "../scores/helpers";
 
 const env = freshDataDir("ms-cli-auth-");
 const configHome = mkdtempSync(path.join(os.tmpdir(), "ms-cli-config-"));
-let server: ReturnType<typeof createHTTPServer>;
+let server: Awaited<ReturnType<typeof startApiServer>>;
 let url = "";
 
 before(async () => {
-  server = createHTTPServer({ basePath: "/api/trpc/", router: appRouter, createContext: ({ req }) => createContext({ headers: new Headers(req.headers as Record<string, string>) }) });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startApiServer();
+  url = server.url;
 });
 after(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
   await env.cleanup();
 });
 

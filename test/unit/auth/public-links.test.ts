@@ -28,7 +28,10 @@ before(async () => {
   expB = (await client.experiment.create({ data: { name: "B", language: "tel" } })).id;
   analysisB = (await client.analysis.create({ data: { experimentId: expB, method: "ties", modelIds: "[]", densities: "[]", totals: "{}" } })).id;
   const users = await Promise.all((["researcher", "researcher", "admin"] as const).map((r) => createUser(r)));
-  [owner, other, admin] = await Promise.all(users.map(async (u) => as(new Headers({ cookie: await signInCookie(u.email) }))));
+  const callers = await Promise.all(users.map(async (u) => as(new Headers({ cookie: await signInCookie(u.email) }))));
+  owner = callers[0]!;
+  other = callers[1]!;
+  admin = callers[2]!;
 });
 
 const shareCaller = (path: string) => as(new Headers({ [SHARE_HEADER]: path.split("/").pop()! }));

@@ -2,29 +2,25 @@
 // tRPC router over HTTP, with a fresh database): files go through the API.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
-import { appRouter } from "../../../server/api/root";
-import { createContext } from "../../../server/api/trpc";
+import { startApiServer } from "../../support/api-server";
 import { callerAs } from "../../support/auth";
 import { FIXTURES, freshDataDir, registerModel } from "./helpers";
 
 const env = freshDataDir("ms-scores-cli-");
-let server: ReturnType<typeof createHTTPServer>;
+let server: Awaited<ReturnType<typeof startApiServer>>;
 let url = "";
 let token = "";
 
 before(async () => {
   // The commands sign in with a researcher's personal API token.
   token = (await (await callerAs("researcher")).account.tokens.create({ name: "cli", role: "researcher" })).token;
-  server = createHTTPServer({ basePath: "/api/trpc/", router: appRouter, createContext: ({ req }) => createContext({ headers: new Headers(req.headers as Record<string, string>) }) });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startApiServer();
+  url = server.url;
 });
 after(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
   await env.cleanup();
 });
 

@@ -191,7 +191,11 @@ describe("evaluate job", () => {
     const model = await registerModel(env.dir, "orphan");
     const queued = await researcher.scores.evaluate({ modelId: model.id, tasks: ["belebele_ben_Beng"], templateId: t.id });
     assert.deepEqual(queued.template, { id: t.id, name: "lab lm_eval" });
-    assert.equal(queued.job.createdById !== null, true);
+    // Who queued it is recorded, and shown by the jobs API.
+    const me = await researcher.account.me();
+    assert.equal(queued.job.createdById, me.id);
+    assert.equal((await researcher.jobs.get({ id: queued.job.id })).job.createdBy, me.name);
+    assert.equal((await researcher.jobs.list({ type: ["evaluate"] })).find((j) => j.id === queued.job.id)?.createdBy, me.name);
     await deleteEvalTemplate(t.id);
     const { outcome, details } = await runNext(1);
     assert.equal(outcome, "failed");
