@@ -88,4 +88,48 @@ export const commands: CliCommand[] = [
     usage: "mergescope scores [--model ID] [--split dev|test] [--task NAME] [--json] [--server URL]",
     load: () => import("./scores"),
   },
+  {
+    name: "login",
+    summary: "Save a personal API token for a server (from its Account page)",
+    usage: [
+      "mergescope login [--server URL] [--token TOKEN]",
+      "",
+      "  Without --token the token is read from standard input (pasted, or piped: `mergescope login < token.txt`).",
+      "  It is checked against the server, then saved in ~/.config/mergescope/credentials.json (mode 0600).",
+      "  MERGESCOPE_TOKEN, when set, is used instead of a saved token.",
+    ].join("\n"),
+    load: () => import("./login"),
+  },
+  {
+    name: "logout",
+    summary: "Forget the saved token for a server",
+    usage: "mergescope logout [--server URL]",
+    load: () => import("./logout"),
+  },
+  {
+    name: "user",
+    summary: "Add an account (prints a one-time sign-in link) or list accounts, on this machine's database",
+    usage: [
+      "mergescope user add [EMAIL] [--role viewer|researcher|admin | --admin] [--json]",
+      "mergescope user list [--json]",
+      "",
+      "  add   a one-time sign-in link (it prints until when it is valid): whoever opens it chooses the password",
+      "        (and the email, when none is given)",
+      "        and gets the role (default researcher). Uses MERGESCOPE_DATA_DIR like the server.",
+    ].join("\n"),
+    load: () => import("./user"),
+  },
+  {
+    name: "eval-template",
+    summary: "Add or list evaluation command templates (adding needs an admin token)",
+    usage: [
+      "mergescope eval-template add NAME COMMAND [--server URL]",
+      "mergescope eval-template list [--json] [--server URL]",
+      "",
+      "  COMMAND is one argument (quote it); it is split like a shell would, without expanding anything,",
+      "  and run without a shell. Placeholders: {model} {tasks} {out}, e.g.",
+      "    mergescope eval-template add lm-eval 'lm_eval --model hf --model_args pretrained={model} --tasks {tasks} --output_path {out}'",
+    ].join("\n"),
+    load: () => import("./eval-template"),
+  },
 ];

@@ -107,7 +107,7 @@ export function sharedDensityList(input: Pick<SweepInput, "type" | "densities">)
   return same && first.length > 1 ? first : null;
 }
 
-export async function enqueueSweep(input: SweepInput): Promise<{ jobs: JobSummary[]; created: number }> {
+export async function enqueueSweep(input: SweepInput, createdById: string | null = null): Promise<{ jobs: JobSummary[]; created: number }> {
   const jobs: JobSummary[] = [];
   let created = 0;
   // ties analyses over a shared density list: one analyze-sweep job per checkpoint
@@ -123,6 +123,7 @@ export async function enqueueSweep(input: SweepInput): Promise<{ jobs: JobSummar
         payload: { recipeYaml: r.yaml, recipeDir: input.recipeDir, label: `${r.label} d=[${shared.join(",")}]^${input.densities!.length}`, densities: shared },
         priority: input.priority,
         experimentId: input.experimentId,
+        createdById,
       });
       jobs.push(e.job);
       if (e.created) created++;
@@ -136,6 +137,7 @@ export async function enqueueSweep(input: SweepInput): Promise<{ jobs: JobSummar
       payload: { recipeYaml: r.yaml, recipeDir: input.recipeDir, label: r.label },
       priority: input.priority,
       experimentId: input.experimentId,
+      createdById,
     });
     jobs.push(e.job);
     if (e.created) created++;
