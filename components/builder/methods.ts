@@ -25,6 +25,10 @@ export const METHOD_INFO: Record<Method, { label: string; description: string }>
     label: "Model Stock",
     description: "Averages two or more fine-tuned models and moves toward the base by a ratio from the angle between their task vectors.",
   },
+  passthrough: {
+    label: "Passthrough (layer swap)",
+    description: "Copies each layer from one model (optionally times a scale): frankenmerges, depth up-scaling and layer swapping with slices.",
+  },
 };
 
 export const PARAM_HELP = {

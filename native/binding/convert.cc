@@ -54,8 +54,9 @@ ms::ModelParams ModelParamsFromJs(const Napi::Object& m, const std::string& wher
   p.density = finite("density");
   p.favored = Bool(m, "favored");
   p.gamma = finite("gamma");
-  Napi::Value scale = Field(m, "scale");
-  if (!scale.IsNull()) {
+  // Optional: absent or null = no scale.
+  Napi::Value scale = m.Has("scale") ? m.Get("scale") : m.Env().Null();
+  if (!scale.IsNull() && !scale.IsUndefined()) {
     if (!scale.IsNumber() || !std::isfinite(scale.As<Napi::Number>().DoubleValue()))
       Bad(env, where + ".scale must be null or a finite number");
     p.has_scale = true;
@@ -204,8 +205,8 @@ ms::EngineRequest RequestFromJs(const Napi::Object& obj) {
     em.params = ModelParamsFromJs(m, "models[" + std::to_string(i) + "]");
     r.models.push_back(std::move(em));
   }
-  const Napi::Value plan = Field(obj, "plan");
-  if (!plan.IsNull()) {
+  const Napi::Value plan = obj.Has("plan") ? obj.Get("plan") : env.Null();  // optional
+  if (!plan.IsNull() && !plan.IsUndefined()) {
     r.plan = PlanFromJs(plan);
     r.has_plan = true;
   }
