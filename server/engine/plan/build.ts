@@ -97,7 +97,7 @@ export function buildMergePlan(recipe: Recipe, namesOf: TensorNamesOf): MergePla
       }
       const model = modelOf(src.path);
       if (!model) throw new Error(`plan: ${src.path} is not one of the recipe's models`);
-      const v = resolveModel(recipe, model, [ownOrSource(model, src), src.levels[1], recipe.parameters], inName, t);
+      const v = resolveModel(recipe, model, [src.levels[0] ?? ownSpecs(model, recipe), src.levels[1], recipe.parameters], inName, t);
       inputs.push({ source: sourceIndex(src.path), tensor: inName, slot: slotOf.get(src.path)!, ...v });
     }
     const g = resolveGlobals(recipe, [slice.parameters, recipe.parameters], outName, t);
@@ -128,11 +128,6 @@ export function buildMergePlan(recipe: Recipe, namesOf: TensorNamesOf): MergePla
   }
   tensors.sort((a, b) => byteOrder(a.name, b.name));
   return { plan: { sources, tensors }, numHiddenLayers: offset };
-}
-
-/** A slice source's own parameters, or for a `models:` recipe the model's. */
-function ownOrSource(model: RecipeModel, src: PlanSource): ParamSpecs | undefined {
-  return src.levels[0] ?? ownSpecs(model);
 }
 
 /** `models:` recipes: one slice over every layer; every model's tensors must match the reference's. */

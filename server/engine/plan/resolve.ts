@@ -47,12 +47,18 @@ export interface ResolvedModelParams {
   favored: boolean;
 }
 
-/** The model's own parameters: as written, or (recipes built in code) its scalar fields. */
-export function ownSpecs(m: RecipeModel): ParamSpecs {
-  if (m.parameters) return m.parameters;
-  const out: ParamSpecs = { weight: m.weight, density: m.density, gamma: m.gamma };
-  if (m.scale !== undefined && m.scale !== null) out.scale = m.scale;
-  return out;
+const isList = (spec: unknown) => spec !== undefined && typeof spec !== "number";
+
+/**
+ * A `models:` entry's own level: its list values, over its scalar fields — except where the
+ * top-level value is a list and the model set none of its own (its scalar field is then only
+ * the list's display value, and the lookup must fall through to the list).
+ */
+export function ownSpecs(m: RecipeModel, recipe: Recipe): ParamSpecs {
+  const out: ParamSpecs = {};
+  const scalars: [ModelKey, number | null | undefined][] = [["weight", m.weight], ["density", m.density], ["gamma", m.gamma], ["scale", m.scale]];
+  for (const [key, v] of scalars) if (v !== undefined && v !== null && !isList(recipe.parameters?.[key])) out[key] = v;
+  return { ...out, ...m.parameters };
 }
 
 /** Values of one model input of one tensor. `levels`: source, slice, top-level specs. */
@@ -78,10 +84,11 @@ export function resolveModel(
 /** Global values of one tensor. `levels`: slice, top-level specs. */
 export function resolveGlobals(recipe: Recipe, levels: readonly (ParamSpecs | undefined)[], outputName: string, t: number): { lambda: number; t: number } {
   const keys = globalKeysOf(recipe.method);
-  const lambda = keys.includes("lambda") ? (lookup(levels, "lambda", outputName, t) ?? 1) : recipe.lambda;
+  // A plain top-level lambda / t is the recipe's scalar field; a list that matches nothing gives mergekit's default.
+  const lambda = keys.includes("lambda") ? (lookup(levels, "lambda", outputName, t) ?? (isList(recipe.parameters?.lambda) ? 1 : recipe.lambda)) : recipe.lambda;
   let tv = recipe.t;
   if (keys.includes("t")) {
-    const v = lookup(levels, "t", outputName, t);
+    const v = lookup(levels, "t", outputName, t) ?? (isList(recipe.parameters?.t) ? null : recipe.t);
     if (v === null) {
       throw new RecipeError([
         { path: "parameters.t", line: null, message: `no value of \`t\` applies to tensor '${outputName}' (no filter matches it); add a condition without \`filter\`` },

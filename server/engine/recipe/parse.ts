@@ -156,6 +156,20 @@ function specsOf(p: Record<string, unknown> | null | undefined): ParamSpecs {
   return out;
 }
 
+const isList = (spec: ParamSpec | undefined) => spec !== undefined && typeof spec !== "number";
+
+/** A model's specs the plan needs beyond its scalar fields (see RecipeModel.parameters). */
+function modelSpecs(own: ParamSpecs, global: ParamSpecs): ParamSpecs {
+  return Object.fromEntries(Object.entries(own).filter(([k, v]) => isList(v) || isList(global[k])));
+}
+
+/** Top-level specs the plan needs: list values; with slices also the per-model fallbacks. */
+function globalSpecs(g: ParamSpecs, slices: boolean): { parameters?: ParamSpecs } {
+  const perModel = ["weight", "density", "gamma", "scale"];
+  const kept = Object.fromEntries(Object.entries(g).filter(([k, v]) => isList(v) || (slices && perModel.includes(k))));
+  return Object.keys(kept).length > 0 ? { parameters: kept } : {};
+}
+
 type RawModelParameters = NonNullable<NonNullable<RawRecipe["models"]>[number]["parameters"]>;
 type RawGlobalParameters = NonNullable<RawRecipe["parameters"]>;
 
@@ -300,7 +314,9 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     if (p.favored !== undefined && method !== "ties_sv") {
       fail([...where, "parameters", "favored"], "`favored` is a ties_sv parameter; remove it or use `merge_method: ties_sv`");
     }
-    const specs = specsOf(p);
+    // Kept as specs: the model's list values, and its scalars where the top-level value is a
+    // list (they shadow it); everything else is in the scalar fields (plan/resolve.ts).
+    const specs = fromSlices ? {} : modelSpecs(specsOf(p), specsOf(g));
     models.push({
       path: resolved,
       source: ref,
@@ -309,7 +325,7 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
       gamma,
       favored,
       ...(method === "passthrough" ? { scale } : {}),
-      parameters: specs,
+      ...(Object.keys(specs).length > 0 ? { parameters: specs } : {}),
     });
   });
 
@@ -427,7 +443,7 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     dtype: (raw.dtype ?? null) as RecipeDtype | null,
     outDtype: (raw.out_dtype ?? null) as RecipeDtype | null,
     notes,
-    parameters: specsOf(g),
+    ...globalSpecs(specsOf(g), fromSlices !== null),
     ...(fromSlices ? { slices: fromSlices.slices } : {}),
   };
 }

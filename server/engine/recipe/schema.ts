@@ -49,9 +49,7 @@ function paramSpecProblem(v: unknown, inRange: (x: number) => boolean, what: str
     return bad < 0 ? null : `${where}gradient value [${bad}] must be ${what}, got ${describeValue(g[bad])}`;
   };
   if (isNum(v)) return inRange(v) ? null : `expected ${what}, got ${describeValue(v)}`;
-  if (!Array.isArray(v)) {
-    return `expected ${what}, a gradient list of them (one value per point across the layers), or a list of \`{filter, value}\` conditions; got ${describeValue(v)}`;
-  }
+  if (!Array.isArray(v)) return `expected ${what}, got ${describeValue(v)}`;
   if (v.length === 0) return "an empty list; give a number, a gradient or `{filter, value}` conditions";
   if (!v.some((x) => x !== null && typeof x === "object" && !Array.isArray(x))) return gradient(v, "");
   for (const [i, c] of v.entries()) {

@@ -68,9 +68,10 @@ export interface RecipeModel {
   /** passthrough: the model's tensors are multiplied by it (null: copied unchanged). */
   scale?: number | null;
   /**
-   * The numeric parameters as written (absent for recipes built in code). When one is a
-   * gradient or filter list, the scalar field above holds its value for a tensor no filter
-   * names at the first layer; the per-tensor values come from the plan.
+   * Per-layer values (server/engine/plan): the model's gradient / filter-list parameters, and
+   * its plain numbers where the top-level value is a list (they take precedence over it).
+   * The scalar field of a list-valued parameter holds its value for a tensor no filter names,
+   * at the first layer (for display). Absent: the scalar fields apply to every tensor.
    */
   parameters?: ParamSpecs;
 }
@@ -105,7 +106,10 @@ export interface Recipe {
   outDtype: RecipeDtype | null;
   /** What the parser decided on the user's behalf (defaults, dropped entries, no-op keys). */
   notes: string[];
-  /** Global numeric parameters as written (gradients and filter lists included); see RecipeModel.parameters. */
+  /**
+   * Top-level gradient / filter-list values (lambda, t, and per-model fallbacks); with
+   * `slices`, also the plain per-model fallbacks (weight, density, gamma, scale).
+   */
   parameters?: ParamSpecs;
   /**
    * mergekit `slices:` (then `models` lists every model the slices use, base excluded for

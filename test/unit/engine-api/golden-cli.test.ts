@@ -53,7 +53,7 @@ describe("cli golden cases: the plan against mergekit's effective_parameters", (
             continue;
           }
           for (const [key, v] of Object.entries(values)) {
-            const actual = (input as unknown as Record<string, number | null>)[key];
+            const actual: number | null | undefined = (input as unknown as Record<string, number | null>)[key];
             assert.equal(actual, v, `${where}: ${r}.${key}`);
           }
         }
