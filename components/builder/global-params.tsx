@@ -1,13 +1,22 @@
 "use client";
 
 import { useId } from "react";
+import type { ParamSpec } from "@/server/engine/recipe/types";
 import { CheckboxField } from "./checkbox-field";
+import { GradientField } from "./gradient-field";
 import { DTYPES, PARAM_HELP, type Dtype, type Method, usesConsensus, usesLambda, usesNormalize } from "./methods";
 import { MethodParams, type MethodParamValues } from "./method-params";
 import { NumberField } from "./number-field";
 import type { BuilderState } from "./url-state";
 
-type Globals = Pick<BuilderState, "lambda" | "normalize" | "consensus" | "dtype"> & MethodParamValues;
+type Globals = Pick<BuilderState, "lambda" | "normalize" | "consensus" | "dtype" | "parameters" | "layers"> & MethodParamValues;
+
+/** The top-level per-layer spec of `key` set (or removed, back to the plain value). */
+export function withGlobalSpec(value: Globals, key: "lambda" | "t", spec: ParamSpec | undefined, plain?: number): Partial<Globals> {
+  const { [key]: _old, ...rest } = value.parameters ?? {};
+  const parameters = spec === undefined ? rest : { ...rest, [key]: spec };
+  return { parameters: Object.keys(parameters).length > 0 ? parameters : undefined, ...(plain !== undefined ? { [key]: plain } : {}) };
+}
 
 /** The recipe-wide parameters the method uses — λ, normalize, consensus, the method's own ones — and the dtype, each explained in one line. */
 export function GlobalParams({ method, value, onChange }: { method: Method; value: Globals; onChange: (patch: Partial<Globals>) => void }) {
@@ -19,7 +28,9 @@ export function GlobalParams({ method, value, onChange }: { method: Method; valu
         {usesLambda(method) ? (
           <div className="field">
             <label htmlFor={`${id}-lambda`}>λ (lambda)</label>
-            <NumberField id={`${id}-lambda`} value={value.lambda} onChange={(lambda) => onChange({ lambda })} step={0.1} describedBy={`${id}-lambda-hint`} />
+            <GradientField label="λ" value={value.lambda} spec={value.parameters?.lambda} layers={value.layers} onSpec={(spec, plain) => onChange(withGlobalSpec(value, "lambda", spec, plain))}>
+              <NumberField id={`${id}-lambda`} value={value.lambda} onChange={(lambda) => onChange({ lambda })} step={0.1} describedBy={`${id}-lambda-hint`} />
+            </GradientField>
             <p className="hint" id={`${id}-lambda-hint`}>{PARAM_HELP.lambda}</p>
           </div>
         ) : null}

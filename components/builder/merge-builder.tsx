@@ -7,6 +7,9 @@ import { useDebounced } from "@/components/common/use-debounced";
 import { useUrlState } from "@/components/common/use-url-state";
 import { useTRPC } from "@/components/providers/trpc";
 import { GlobalParams } from "./global-params";
+import { LayerStrip } from "./layer-strip";
+import { LayerSwapPanel } from "./layer-swap-panel";
+import { defaultNormalize } from "./methods";
 import { MethodPicker } from "./method-picker";
 import { ModelListEditor } from "./model-list-editor";
 import { QueueMerge } from "./queue-merge";
@@ -15,6 +18,8 @@ import { SourcePicker } from "./source-picker";
 import { SweepPanel } from "./sweep-panel";
 import { fromSettings, newModelEntry, parseBuilderState, serializeBuilderState, switchMethod, toSettings, type BuilderState } from "./url-state";
 import { YamlImport } from "./yaml-import";
+
+const SLICE_COLORS = ["#bbf7d0", "#c7d2fe", "#fde68a", "#fbcfe8", "#a5f3fc"];
 
 /**
  * The merge builder: every setting lives in the URL. The recipe is built and
@@ -91,21 +96,36 @@ export function MergeBuilder() {
             }
           />
           {state.exp && experiment.isError ? <ErrorAlert error={experiment.error} prefix="Could not load the experiment:" /> : null}
-          <ModelListEditor
-            models={all}
-            method={state.method}
-            base={state.base}
-            entries={state.models}
-            onBase={(base) => patch({ base })}
-            onEntries={(entries) =>
-              setState((s) => ({
-                ...s,
-                models: entries,
-                // the sweep's density lists follow the models by position
-                sweepDensities: entries.length === s.models.length ? s.sweepDensities : null,
-              }))
-            }
-          />
+          {state.slices ? (
+            <div className="stack" data-testid="builder-slices">
+              <p className="hint">
+                This recipe takes layer ranges from each model (<code>slices:</code>, {state.slices.length} slices); its YAML lists them.
+              </p>
+              <LayerStrip slices={state.slices} nameOf={nameOf} colorOf={(id) => SLICE_COLORS[state.models.findIndex((m) => m.id === id) % SLICE_COLORS.length] ?? SLICE_COLORS[0]!} />
+              <div>
+                <button type="button" className="btn btn-small" onClick={() => setState((s) => ({ ...s, slices: undefined }))}>
+                  Use whole models
+                </button>
+              </div>
+            </div>
+          ) : (
+            <ModelListEditor
+              models={all}
+              method={state.method}
+              layers={state.layers}
+              base={state.base}
+              entries={state.models}
+              onBase={(base) => patch({ base })}
+              onEntries={(entries) =>
+                setState((s) => ({
+                  ...s,
+                  models: entries,
+                  // the sweep's density lists follow the models by position
+                  sweepDensities: entries.length === s.models.length ? s.sweepDensities : null,
+                }))
+              }
+            />
+          )}
         </section>
         <section className="card stack" aria-labelledby="builder-method-title">
           <h2 id="builder-method-title" className="sr-only">Method and parameters</h2>
@@ -115,6 +135,25 @@ export function MergeBuilder() {
           />
           <GlobalParams method={state.method} value={state} onChange={patch} />
         </section>
+        {all.length > 0 ? (
+          <LayerSwapPanel
+            models={all}
+            state={state}
+            nameOf={nameOf}
+            onLayers={(layers) => patch({ layers })}
+            onApply={(swap, lm, task) =>
+              setState((s) => ({
+                ...s,
+                method: swap.method,
+                base: null,
+                normalize: defaultNormalize(swap.method),
+                models: [newModelEntry(lm), newModelEntry(task)],
+                slices: swap.slices,
+                sweepDensities: null,
+              }))
+            }
+          />
+        ) : null}
         <YamlImport onLoad={(x) => setState((s) => fromSettings(x, s))} />
       </div>
       <div className="builder-side">

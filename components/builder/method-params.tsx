@@ -1,12 +1,14 @@
 "use client";
 
 import { useId } from "react";
+import type { ParamSpec } from "@/server/engine/recipe/types";
 import { CheckboxField } from "./checkbox-field";
+import { GradientField } from "./gradient-field";
 import { PARAM_HELP, type Method, usesGamma, usesSeed } from "./methods";
 import { NumberField } from "./number-field";
 import type { BuilderState } from "./url-state";
 
-export type MethodParamValues = Pick<BuilderState, "slack" | "scope" | "t" | "seed" | "rescale" | "keepIfNoOutliers" | "filterWise">;
+export type MethodParamValues = Pick<BuilderState, "slack" | "scope" | "t" | "seed" | "rescale" | "keepIfNoOutliers" | "filterWise" | "parameters" | "layers">;
 
 /**
  * The parameters only one method family has: TIES-SV's slack and scope,
@@ -37,7 +39,21 @@ export function MethodParams({ method, value, onChange }: { method: Method; valu
       {method === "slerp" ? (
         <div className="field">
           <label htmlFor={`${id}-t`}>t</label>
-          <NumberField id={`${id}-t`} value={value.t} onChange={(t) => onChange({ t })} min={0} max={1} step={0.05} describedBy={`${id}-t-hint`} />
+          <GradientField
+            label="t"
+            value={value.t}
+            spec={value.parameters?.t}
+            layers={value.layers}
+            min={0}
+            max={1}
+            onSpec={(spec: ParamSpec | undefined, plain?: number) => {
+              const { t: _old, ...rest } = value.parameters ?? {};
+              const parameters = spec === undefined ? rest : { ...rest, t: spec };
+              onChange({ parameters: Object.keys(parameters).length > 0 ? parameters : undefined, ...(plain !== undefined ? { t: plain } : {}) });
+            }}
+          >
+            <NumberField id={`${id}-t`} value={value.t} onChange={(t) => onChange({ t })} min={0} max={1} step={0.05} describedBy={`${id}-t-hint`} />
+          </GradientField>
           <p className="hint" id={`${id}-t-hint`}>{PARAM_HELP.t}</p>
         </div>
       ) : null}

@@ -25,6 +25,10 @@ export const METHOD_INFO: Record<Method, { label: string; description: string }>
     label: "Model Stock",
     description: "Averages two or more fine-tuned models and moves toward the base by a ratio from the angle between their task vectors.",
   },
+  passthrough: {
+    label: "Passthrough (layer swap)",
+    description: "Copies each layer from one model (optionally times a scale): frankenmerges, depth up-scaling and layer swapping with slices.",
+  },
 };
 
 export const PARAM_HELP = {
@@ -45,12 +49,16 @@ export const PARAM_HELP = {
     "mergekit's edge case: when int(gamma × numel) is 0 (e.g. a small bias tensor), mergekit drops that tensor's whole task vector. Tick to keep the density fraction of it instead (no outliers removed).",
   filterWise: "Compute Model Stock's interpolation ratio per row (filter) instead of once per tensor.",
   dtype: "Arithmetic dtype; empty uses each tensor's storage dtype (like mergekit without dtype).",
+  scale: "Passthrough multiplies this model's tensors by it (1 copies them unchanged).",
+  perLayer:
+    "Per layer: a gradient's points are spread evenly over the layers and interpolated (mergekit); embeddings and the LM head take the first value.",
 } as const;
 
 /** What the models list takes for the methods without weights. */
 export const UNWEIGHTED_HINT: Partial<Record<Method, string>> = {
   slerp: "SLERP takes the base and exactly one other model (no weights): t sets the mix.",
   model_stock: "Model Stock takes the base and two or more other models (no weights): the mix follows from their task vectors.",
+  passthrough: "Passthrough copies exactly one model (optionally scaled); use the layer swap helper to take layers from several.",
 };
 
 /** The paper's density grid. */

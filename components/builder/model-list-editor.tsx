@@ -11,6 +11,7 @@ import { newModelEntry, type BuilderModelState } from "./url-state";
 export function ModelListEditor({
   models,
   method,
+  layers,
   base,
   entries,
   onBase,
@@ -18,6 +19,8 @@ export function ModelListEditor({
 }: {
   models: ModelSummary[];
   method: Method;
+  /** Layers the per-layer curves are drawn for. */
+  layers: number;
   base: string | null;
   entries: BuilderModelState[];
   onBase: (id: string | null) => void;
@@ -65,6 +68,7 @@ export function ModelListEditor({
                 value={e}
                 models={models}
                 method={method}
+              layers={layers}
                 onChange={(patch) => update(i, patch)}
                 onRemove={() => onEntries(entries.filter((_, j) => j !== i))}
               />

@@ -1,7 +1,8 @@
 // The builder's whole state, and its encoding in the URL's search params so a
 // copied link reproduces the recipe and the sweep. Unknown or malformed values
 // fall back to the defaults.
-import type { BuilderSettings } from "@/server/services/builder/schemas";
+import { z } from "zod";
+import { builderSliceSchema, paramSpecsSchema, type BuilderParamSpecs, type BuilderSettings, type BuilderSlice } from "@/server/services/builder/schemas";
 import { DEFAULT_GAMMA, DEFAULT_T, DTYPES, METHODS, defaultNormalize, normalizeAfterSwitch, type Dtype, type Method } from "./methods";
 
 export interface BuilderModelState {
@@ -11,6 +12,10 @@ export interface BuilderModelState {
   /** breadcrumbs*: outlier fraction removed. */
   gamma: number;
   favored: boolean;
+  /** passthrough */
+  scale?: number;
+  /** Per-layer values (gradients, filter lists) of this model. */
+  parameters?: BuilderParamSpecs;
 }
 
 export interface BuilderState {
@@ -34,6 +39,12 @@ export interface BuilderState {
   /** model_stock */
   filterWise: boolean;
   dtype: Dtype | null;
+  /** Top-level per-layer values (lambda / t gradients, per-model fallbacks). */
+  parameters?: BuilderParamSpecs;
+  /** mergekit slices (layer swap); the models then only label the recipe. */
+  slices?: BuilderSlice[];
+  /** Layers of the models: per-layer curves and the layer swap helper (not part of the recipe). */
+  layers: number;
   sweepType: "merge" | "analyze";
   /** null: every CT checkpoint of the experiment. */
   sweepCts: string[] | null;
@@ -64,6 +75,7 @@ export const DEFAULT_STATE: BuilderState = {
   keepIfNoOutliers: false,
   filterWise: false,
   dtype: null,
+  layers: 32,
   sweepType: "merge",
   sweepCts: null,
   sweepMethods: null,
@@ -78,6 +90,25 @@ const num = (s: string | null | undefined, fallback: number, min = -Infinity, ma
 const list = (s: string | null): string[] => (s ? s.split(",").filter((x) => x !== "") : []);
 const isMethod = (s: string): s is Method => (METHODS as readonly string[]).includes(s);
 
+/** The `lay` search param: per-layer values and slices as JSON (absent when none). */
+const layeredSchema = z.object({
+  m: z.array(paramSpecsSchema.nullable()).optional(),
+  sc: z.array(z.number().finite().nullable()).optional(),
+  g: paramSpecsSchema.optional(),
+  s: z.array(builderSliceSchema).min(1).optional(),
+});
+type Layered = z.infer<typeof layeredSchema>;
+
+function parseLayered(raw: string | null): Layered {
+  if (!raw) return {};
+  try {
+    const r = layeredSchema.safeParse(JSON.parse(raw));
+    return r.success ? r.data : {};
+  } catch {
+    return {};
+  }
+}
+
 export function parseBuilderState(p: URLSearchParams): BuilderState {
   const ids = list(p.get("m"));
   const weights = (p.get("w") ?? "").split(",");
@@ -91,6 +122,7 @@ export function parseBuilderState(p: URLSearchParams): BuilderState {
   const m = isMethod(method) ? method : DEFAULT_STATE.method;
   const norm = p.get("norm");
   const seed = num(p.get("seed"), 0, 0, Number.MAX_SAFE_INTEGER);
+  const lay = parseLayered(p.get("lay"));
   return {
     exp: p.get("exp") || null,
     method: m,
@@ -101,6 +133,8 @@ export function parseBuilderState(p: URLSearchParams): BuilderState {
       density: num(densities[i], 1, 0, 1),
       gamma: num(gammas[i], DEFAULT_GAMMA, 0, 1),
       favored: i === fav,
+      ...(typeof lay.sc?.[i] === "number" ? { scale: lay.sc[i]! } : {}),
+      ...(lay.m?.[i] ? { parameters: lay.m[i]! } : {}),
     })),
     lambda: num(p.get("lambda"), 1),
     normalize: norm === "0" ? false : norm === "1" ? true : defaultNormalize(m),
@@ -113,6 +147,9 @@ export function parseBuilderState(p: URLSearchParams): BuilderState {
     keepIfNoOutliers: p.get("kino") === "1",
     filterWise: p.get("fw") === "1",
     dtype: (DTYPES as readonly string[]).includes(dtype) ? (dtype as Dtype) : null,
+    ...(lay.g ? { parameters: lay.g } : {}),
+    ...(lay.s ? { slices: lay.s } : {}),
+    layers: num(p.get("nl"), DEFAULT_STATE.layers, 1, 1024),
     sweepType: p.get("stype") === "analyze" ? "analyze" : "merge",
     sweepCts: p.has("sct") ? list(p.get("sct")) : null,
     sweepMethods: smeth.length > 0 ? smeth : null,
@@ -146,6 +183,13 @@ export function serializeBuilderState(s: BuilderState): URLSearchParams {
   if (s.keepIfNoOutliers) p.set("kino", "1");
   if (s.filterWise) p.set("fw", "1");
   if (s.dtype) p.set("dtype", s.dtype);
+  const lay: Layered = {};
+  if (s.models.some((m) => m.parameters)) lay.m = s.models.map((m) => m.parameters ?? null);
+  if (s.models.some((m) => m.scale !== undefined)) lay.sc = s.models.map((m) => m.scale ?? null);
+  if (s.parameters) lay.g = s.parameters;
+  if (s.slices) lay.s = s.slices;
+  if (Object.keys(lay).length > 0) p.set("lay", JSON.stringify(lay));
+  if (s.layers !== DEFAULT_STATE.layers) p.set("nl", String(s.layers));
   if (s.sweepType !== "merge") p.set("stype", s.sweepType);
   if (s.sweepCts) p.set("sct", s.sweepCts.join(","));
   if (s.sweepMethods) p.set("smeth", s.sweepMethods.join(","));
@@ -174,7 +218,15 @@ export function toSettings(s: BuilderState): BuilderSettings | null {
     experimentId: s.exp,
     method: s.method,
     baseModelId: s.base,
-    models: s.models.map((m) => ({ modelId: m.id, weight: m.weight, density: m.density, gamma: m.gamma, favored: m.favored })),
+    models: s.models.map((m) => ({
+      modelId: m.id,
+      weight: m.weight,
+      density: m.density,
+      gamma: m.gamma,
+      favored: m.favored,
+      ...(m.scale !== undefined ? { scale: m.scale } : {}),
+      ...(m.parameters ? { parameters: m.parameters } : {}),
+    })),
     lambda: s.lambda,
     normalize: s.normalize,
     consensus: s.consensus,
@@ -186,17 +238,28 @@ export function toSettings(s: BuilderState): BuilderSettings | null {
     keepIfNoOutliers: s.keepIfNoOutliers,
     filterWise: s.filterWise,
     dtype: s.dtype,
+    ...(s.parameters ? { parameters: s.parameters } : {}),
+    ...(s.slices ? { slices: s.slices } : {}),
   };
 }
 
 /** A parsed recipe (pasted YAML) back into the builder; the sweep settings start over. */
 export function fromSettings(x: BuilderSettings, previous: BuilderState): BuilderState {
+  const { parameters: _parameters, slices: _slices, ...kept } = previous;
   return {
-    ...previous,
+    ...kept,
     exp: x.experimentId,
     method: x.method,
     base: x.baseModelId,
-    models: x.models.map((m) => ({ id: m.modelId, weight: m.weight, density: m.density, gamma: m.gamma, favored: m.favored })),
+    models: x.models.map((m) => ({
+      id: m.modelId,
+      weight: m.weight,
+      density: m.density,
+      gamma: m.gamma,
+      favored: m.favored,
+      ...(m.scale !== undefined ? { scale: m.scale } : {}),
+      ...(m.parameters ? { parameters: m.parameters } : {}),
+    })),
     lambda: x.lambda,
     normalize: x.normalize,
     consensus: x.consensus,
@@ -208,6 +271,8 @@ export function fromSettings(x: BuilderSettings, previous: BuilderState): Builde
     keepIfNoOutliers: x.keepIfNoOutliers,
     filterWise: x.filterWise,
     dtype: x.dtype,
+    ...(x.parameters ? { parameters: x.parameters } : {}),
+    ...(x.slices ? { slices: x.slices } : {}),
     sweepCts: null,
     sweepMethods: null,
     sweepDensities: null,

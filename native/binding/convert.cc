@@ -39,6 +39,98 @@ ms::DType StorageDtype(Napi::Env env, const std::string& s, const char* key) {
 
 uint64_t Count(double v) { return v < 0 ? 0 : uint64_t(v); }
 
+[[noreturn]] void Bad(Napi::Env env, const std::string& what) { throw Napi::TypeError::New(env, "merge request: " + what); }
+
+// weight / density / favored / gamma / scale of a model or a plan input (`where` names it in errors).
+ms::ModelParams ModelParamsFromJs(const Napi::Object& m, const std::string& where) {
+  Napi::Env env = m.Env();
+  ms::ModelParams p;
+  auto finite = [&](const char* key) {
+    const double v = Number(m, key);
+    if (!std::isfinite(v)) Bad(env, where + "." + key + " must be a finite number");
+    return v;
+  };
+  p.weight = finite("weight");
+  p.density = finite("density");
+  p.favored = Bool(m, "favored");
+  p.gamma = finite("gamma");
+  // Optional: absent or null = no scale.
+  Napi::Value scale = m.Has("scale") ? m.Get("scale") : m.Env().Null();
+  if (!scale.IsNull() && !scale.IsUndefined()) {
+    if (!scale.IsNumber() || !std::isfinite(scale.As<Napi::Number>().DoubleValue()))
+      Bad(env, where + ".scale must be null or a finite number");
+    p.has_scale = true;
+    p.scale = scale.As<Napi::Number>().DoubleValue();
+  }
+  return p;
+}
+
+uint32_t SourceIndex(const Napi::Object& o, uint32_t n_sources, const std::string& where) {
+  const double v = Number(o, "source");
+  if (!(v >= 0 && v < double(n_sources) && std::floor(v) == v))
+    Bad(o.Env(), where + ".source must be an integer in [0, " + std::to_string(n_sources) + ")");
+  return uint32_t(v);
+}
+
+ms::PlannedInput PlannedInputFromJs(const Napi::Value& v, uint32_t n_sources, const std::string& where) {
+  if (!v.IsObject() || v.IsArray()) Bad(v.Env(), where + " must be an object");
+  const Napi::Object o = v.As<Napi::Object>();
+  ms::PlannedInput in;
+  in.source = SourceIndex(o, n_sources, where);
+  in.tensor = String(o, "tensor", false);
+  if (in.tensor.empty()) Bad(v.Env(), where + ".tensor must be a non-empty string");
+  return in;
+}
+
+// {sources: string[], tensors: [{name, base: {source, tensor} | null, inputs: [{source, tensor, weight, ...}], lambda, t}]}
+ms::EnginePlan PlanFromJs(const Napi::Value& v) {
+  Napi::Env env = v.Env();
+  if (!v.IsObject() || v.IsArray()) Bad(env, "'plan' must be null or an object");
+  const Napi::Object o = v.As<Napi::Object>();
+  ms::EnginePlan plan;
+  const Napi::Value sources = Field(o, "sources");
+  if (!sources.IsArray()) Bad(env, "plan.sources must be an array of paths");
+  const Napi::Array sa = sources.As<Napi::Array>();
+  for (uint32_t i = 0; i < sa.Length(); ++i) {
+    const Napi::Value p = sa.Get(i);
+    if (!p.IsString() || p.As<Napi::String>().Utf8Value().empty()) Bad(env, "plan.sources[" + std::to_string(i) + "] must be a path");
+    plan.sources.push_back(p.As<Napi::String>().Utf8Value());
+  }
+  if (plan.sources.empty()) Bad(env, "plan.sources must not be empty");
+  const uint32_t ns = uint32_t(plan.sources.size());
+  const Napi::Value tensors = Field(o, "tensors");
+  if (!tensors.IsArray()) Bad(env, "plan.tensors must be an array");
+  const Napi::Array ta = tensors.As<Napi::Array>();
+  plan.tensors.reserve(ta.Length());
+  for (uint32_t i = 0; i < ta.Length(); ++i) {
+    const std::string where = "plan.tensors[" + std::to_string(i) + "]";
+    const Napi::Value tv = ta.Get(i);
+    if (!tv.IsObject() || tv.IsArray()) Bad(env, where + " must be an object");
+    const Napi::Object to = tv.As<Napi::Object>();
+    ms::PlannedTensor t;
+    t.name = String(to, "name", false);
+    if (t.name.empty()) Bad(env, where + ".name must be a non-empty string");
+    const Napi::Value base = Field(to, "base");
+    if (!base.IsNull()) {
+      t.has_base = true;
+      t.base = PlannedInputFromJs(base, ns, where + ".base");
+    }
+    const Napi::Value inputs = Field(to, "inputs");
+    if (!inputs.IsArray() || inputs.As<Napi::Array>().Length() == 0) Bad(env, where + ".inputs must be a non-empty array");
+    const Napi::Array ia = inputs.As<Napi::Array>();
+    for (uint32_t j = 0; j < ia.Length(); ++j) {
+      const std::string w = where + ".inputs[" + std::to_string(j) + "]";
+      t.models.push_back(PlannedInputFromJs(ia.Get(j), ns, w));
+      t.params.push_back(ModelParamsFromJs(ia.Get(j).As<Napi::Object>(), w));
+    }
+    t.lambda = Number(to, "lambda");
+    t.t = Number(to, "t");
+    if (!std::isfinite(t.lambda) || !std::isfinite(t.t)) Bad(env, where + ": lambda and t must be finite numbers");
+    plan.tensors.push_back(std::move(t));
+  }
+  return plan;
+}
+
 Napi::Array U64Shape(Napi::Env env, const std::vector<uint64_t>& shape) {
   Napi::Array a = Napi::Array::New(env, shape.size());
   for (size_t i = 0; i < shape.size(); ++i) a.Set(uint32_t(i), double(shape[i]));
@@ -54,7 +146,8 @@ ms::EngineRequest RequestFromJs(const Napi::Object& obj) {
   bool known = false;
   for (ms::Method m : {ms::Method::Linear, ms::Method::TaskArithmetic, ms::Method::Ties, ms::Method::TiesSV,
                        ms::Method::Breadcrumbs, ms::Method::BreadcrumbsTies, ms::Method::DareLinear,
-                       ms::Method::DareTies, ms::Method::Slerp, ms::Method::ModelStock})
+                       ms::Method::DareTies, ms::Method::Slerp, ms::Method::ModelStock,
+                       ms::Method::Passthrough})
     if (method == ms::method_name(m)) {
       r.params.method = m;
       known = true;
@@ -109,11 +202,13 @@ ms::EngineRequest RequestFromJs(const Napi::Object& obj) {
     Napi::Object m = mv.As<Napi::Object>();
     ms::EngineModel em;
     em.path = String(m, "path", false);
-    em.params.weight = Number(m, "weight");
-    em.params.density = Number(m, "density");
-    em.params.favored = Bool(m, "favored");
-    em.params.gamma = Number(m, "gamma");
+    em.params = ModelParamsFromJs(m, "models[" + std::to_string(i) + "]");
     r.models.push_back(std::move(em));
+  }
+  const Napi::Value plan = obj.Has("plan") ? obj.Get("plan") : env.Null();  // optional
+  if (!plan.IsNull() && !plan.IsUndefined()) {
+    r.plan = PlanFromJs(plan);
+    r.has_plan = true;
   }
   return r;
 }

@@ -67,8 +67,10 @@ struct TensorPlan {
   DType compute;                // per-tensor compute dtype
   DType out;                    // per-tensor output dtype
   bool row_cut = false;
-  std::optional<InputRef> base; // absent for linear
+  std::optional<InputRef> base; // absent for linear / passthrough
   std::vector<InputRef> models;
+  std::vector<ModelParams> mp;  // per model input: the request's, or the plan's values for this tensor
+  double lambda = 1, t = 0.5;   // the request's, or the plan's values for this tensor
   uint64_t input_bytes = 0;
 };
 
@@ -323,7 +325,8 @@ bool out_may_alias_input(Method m) {
     case Method::DareLinear:
     case Method::DareTies:
     case Method::Slerp:
-    case Method::ModelStock: return true;
+    case Method::ModelStock:
+    case Method::Passthrough: return true;
     case Method::kCount: break;
   }
   return false;
@@ -333,34 +336,36 @@ void check_cancel(const std::atomic<bool>* cancel) {
   if (cancel && cancel->load(std::memory_order_relaxed)) throw MergeError(ErrorCode::CANCELLED, "merge cancelled");
 }
 
-// Matches one model's tensor against the reference; returns its InputRef.
-InputRef match_input(const ModelSource& src, const ModelTensor& ref, DType ref_storage, TensorPlan* t,
-                     std::vector<std::string>* warnings) {
-  const ModelTensor* mt = src.find(ref.name);
+// Finds input tensor `in_name` of `src` and checks it against the reference
+// (the output's) shape; an embedding may be larger and is cut (mergekit).
+InputRef match_input(const ModelSource& src, const std::string& in_name, const std::string& out_name,
+                     const TensorInfo& ref, TensorPlan* t, std::vector<std::string>* warnings) {
+  const ModelTensor* mt = src.find(in_name);
   if (!mt)
     throw MergeError(ErrorCode::MODEL_TENSOR_MISSING,
-                     "tensor '" + ref.name + "' is missing from " + src.path() +
-                         " (present in the reference model). Merged models must share their tensor names.");
+                     "tensor '" + in_name + "' is missing from " + src.path() +
+                         (in_name == out_name ? std::string(" (present in the reference model)")
+                                              : " (input of output tensor '" + out_name + "')") +
+                         ". Merged models must share their tensor names.");
   DType st;
   if (!storage_dtype(mt->info.dtype, &st))
     throw MergeError(ErrorCode::MODEL_DTYPE_UNSUPPORTED,
-                     "tensor '" + ref.name + "' in " + src.path() + " has dtype " + st_dtype_name(mt->info.dtype) +
+                     "tensor '" + in_name + "' in " + src.path() + " has dtype " + st_dtype_name(mt->info.dtype) +
                          "; only F32, F16 and BF16 tensors can be merged");
-  (void)ref_storage;
   bool cut = false;
-  if (mt->info.shape != ref.info.shape) {
-    bool fits = mt->info.shape.size() == ref.info.shape.size() && !ref.info.shape.empty();
-    for (size_t d = 0; fits && d < ref.info.shape.size(); ++d) fits = mt->info.shape[d] >= ref.info.shape[d];
+  if (mt->info.shape != ref.shape) {
+    bool fits = mt->info.shape.size() == ref.shape.size() && !ref.shape.empty();
+    for (size_t d = 0; fits && d < ref.shape.size(); ++d) fits = mt->info.shape[d] >= ref.shape[d];
     // Only the first (row) dimension of a 2-D tensor, or both, may be larger; cols cut only for 2-D.
-    if (fits && ref.info.shape.size() > 2) fits = false;
-    if (!is_embedding_tensor(ref.name) || !fits)
+    if (fits && ref.shape.size() > 2) fits = false;
+    if (!is_embedding_tensor(out_name) || !fits)
       throw MergeError(ErrorCode::MODEL_SHAPE_MISMATCH,
-                       "tensor '" + ref.name + "' has shape " + shape_str(mt->info.shape) + " in " + src.path() +
-                           " but " + shape_str(ref.info.shape) + " in the reference model");
+                       "tensor '" + in_name + "' has shape " + shape_str(mt->info.shape) + " in " + src.path() +
+                           " but " + shape_str(ref.shape) + " in the reference model");
     cut = true;
     t->row_cut = true;
-    warnings->push_back("tensor '" + ref.name + "' of " + src.path() + " cut from " + shape_str(mt->info.shape) +
-                        " to the base's " + shape_str(ref.info.shape) + " (embedding size mismatch, as mergekit)");
+    warnings->push_back("tensor '" + in_name + "' of " + src.path() + " cut from " + shape_str(mt->info.shape) +
+                        " to the base's " + shape_str(ref.shape) + " (embedding size mismatch, as mergekit)");
   }
   t->input_bytes += mt->info.nbytes();
   return InputRef{&src, mt, st, cut};
@@ -376,6 +381,26 @@ DType compute_for(ComputeMode mode, DType ref_storage, bool mixed) {
   return DType::F32;
 }
 
+// Compute and output dtype of a planned tensor from its inputs' storage dtypes.
+void set_dtypes(const EngineRequest& req, DType ref_st, TensorPlan* t) {
+  bool mixed = false;
+  for (const InputRef& in : t->models) mixed |= in.storage != ref_st;
+  t->compute = compute_for(req.compute, ref_st, mixed);
+  // slerp always runs in float32 (mergekit converts to numpy float32).
+  if (req.params.method == Method::Slerp && req.compute == ComputeMode::Storage) t->compute = DType::F32;
+  t->out = req.has_out_dtype ? req.out_dtype : (req.compute != ComputeMode::Storage ? t->compute : ref_st);
+}
+
+DType reference_storage(const ModelTensor& rt, const ModelSource& src) {
+  DType st;
+  if (!storage_dtype(rt.info.dtype, &st))
+    throw MergeError(ErrorCode::MODEL_DTYPE_UNSUPPORTED,
+                     "tensor '" + rt.name + "' in " + src.path() + " has dtype " + st_dtype_name(rt.info.dtype) +
+                         "; only F32, F16 and BF16 tensors can be merged");
+  return st;
+}
+
+// Without a plan: the reference model's tensors, matched by name in every model.
 std::vector<TensorPlan> plan_tensors(const EngineRequest& req, const ModelSource* base,
                                      const std::vector<ModelSource>& models, std::vector<std::string>* warnings) {
   const ModelSource& ref = base ? *base : models.front();
@@ -386,28 +411,79 @@ std::vector<TensorPlan> plan_tensors(const EngineRequest& req, const ModelSource
         throw MergeError(ErrorCode::MODEL_TENSOR_EXTRA,
                          "tensor '" + mt.name + "' of " + m.path() + " does not exist in the reference model " +
                              ref.path() + ". Merged models must share their tensor names.");
+  std::vector<ModelParams> mp;
+  for (const EngineModel& m : req.models) mp.push_back(m.params);
   std::vector<TensorPlan> plans;
   plans.reserve(ref.tensors().size());
   for (const ModelTensor& rt : ref.tensors()) {
-    DType ref_st;
-    if (!storage_dtype(rt.info.dtype, &ref_st))
-      throw MergeError(ErrorCode::MODEL_DTYPE_UNSUPPORTED,
-                       "tensor '" + rt.name + "' in " + ref.path() + " has dtype " + st_dtype_name(rt.info.dtype) +
-                           "; only F32, F16 and BF16 tensors can be merged");
+    const DType ref_st = reference_storage(rt, ref);
     TensorPlan t;
     t.name = rt.name;
     t.shape = rt.info.shape;
     t.numel = rt.info.numel;
-    if (base) t.base = match_input(*base, rt, ref_st, &t, warnings);
-    for (const ModelSource& m : models) t.models.push_back(match_input(m, rt, ref_st, &t, warnings));
-    bool mixed = false;
-    for (const InputRef& in : t.models) mixed |= in.storage != ref_st;
-    t.compute = compute_for(req.compute, ref_st, mixed);
-    // slerp always runs in float32 (mergekit converts to numpy float32).
-    if (req.params.method == Method::Slerp && req.compute == ComputeMode::Storage) t.compute = DType::F32;
-    t.out = req.has_out_dtype ? req.out_dtype : (req.compute != ComputeMode::Storage ? t.compute : ref_st);
+    if (base) t.base = match_input(*base, rt.name, rt.name, rt.info, &t, warnings);
+    for (const ModelSource& m : models) t.models.push_back(match_input(m, rt.name, rt.name, rt.info, &t, warnings));
+    t.mp = mp;
+    t.lambda = req.params.lambda;
+    t.t = req.params.t;
+    set_dtypes(req, ref_st, &t);
     plans.push_back(std::move(t));
   }
+  return plans;
+}
+
+// With a plan: each output tensor's inputs looked up by their own names. The
+// reference shape is the base input's (else the first input's).
+std::vector<TensorPlan> plan_from_request(const EngineRequest& req, const std::vector<ModelSource>& sources,
+                                          std::vector<std::string>* warnings) {
+  const EnginePlan& plan = req.plan;
+  if (plan.tensors.empty()) throw MergeError(ErrorCode::RECIPE_INVALID, "the merge plan has no tensors");
+  const bool needs_base = req.params.method != Method::Linear && req.params.method != Method::Passthrough;
+  std::vector<std::string> names;
+  std::vector<TensorPlan> plans;
+  plans.reserve(plan.tensors.size());
+  for (const PlannedTensor& pt : plan.tensors) {
+    const std::string where = "merge plan, tensor '" + pt.name + "': ";
+    if (pt.name.empty()) throw MergeError(ErrorCode::RECIPE_INVALID, "merge plan: a tensor has an empty name");
+    if (pt.models.empty()) throw MergeError(ErrorCode::RECIPE_INVALID, where + "no model inputs");
+    if (pt.params.size() != pt.models.size())
+      throw MergeError(ErrorCode::INTERNAL, where + "parameters and inputs differ in count");
+    if (needs_base && !pt.has_base)
+      throw MergeError(ErrorCode::RECIPE_INVALID,
+                       where + "method " + method_name(req.params.method) + " needs a base model input");
+    auto check_source = [&](const PlannedInput& in) -> const ModelSource& {
+      if (in.source >= sources.size())
+        throw MergeError(ErrorCode::RECIPE_INVALID, where + "input source " + std::to_string(in.source) +
+                                                        " is out of range (" + std::to_string(sources.size()) +
+                                                        " sources)");
+      return sources[in.source];
+    };
+    const PlannedInput& ref_in = pt.has_base ? pt.base : pt.models.front();
+    const ModelSource& ref_src = check_source(ref_in);
+    const ModelTensor* rt = ref_src.find(ref_in.tensor);
+    if (!rt)
+      throw MergeError(ErrorCode::MODEL_TENSOR_MISSING, "tensor '" + ref_in.tensor + "' is missing from " +
+                                                            ref_src.path() + " (input of output tensor '" + pt.name +
+                                                            "')");
+    const DType ref_st = reference_storage(*rt, ref_src);
+    TensorPlan t;
+    t.name = pt.name;
+    t.shape = rt->info.shape;
+    t.numel = rt->info.numel;
+    if (pt.has_base) t.base = match_input(ref_src, pt.base.tensor, pt.name, rt->info, &t, warnings);
+    for (const PlannedInput& in : pt.models)
+      t.models.push_back(match_input(check_source(in), in.tensor, pt.name, rt->info, &t, warnings));
+    t.mp = pt.params;
+    t.lambda = pt.lambda;
+    t.t = pt.t;
+    set_dtypes(req, ref_st, &t);
+    plans.push_back(std::move(t));
+    names.push_back(pt.name);
+  }
+  std::sort(names.begin(), names.end());
+  const auto dup = std::adjacent_find(names.begin(), names.end());
+  if (dup != names.end())
+    throw MergeError(ErrorCode::RECIPE_INVALID, "merge plan: output tensor '" + *dup + "' is planned twice");
   return plans;
 }
 
@@ -415,6 +491,8 @@ std::vector<TensorPlan> plan_tensors(const EngineRequest& req, const ModelSource
 MergeParams tensor_params(const MergeParams& p, const TensorPlan& t) {
   MergeParams tp = p;
   tp.compute = t.compute;
+  tp.lambda = t.lambda;
+  tp.t = t.t;
   tp.tensor_key = dare_tensor_key(t.name);
   tp.row_len = t.shape.empty() ? t.numel : t.shape.back();
   return tp;
@@ -450,38 +528,52 @@ bool is_embedding_tensor(const std::string& name) {
 EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progress,
                         const std::atomic<bool>* cancel) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (req.models.empty()) throw MergeError(ErrorCode::RECIPE_INVALID, "a merge needs at least one model");
-  if (req.base_path.empty() && req.params.method != Method::Linear)
-    throw MergeError(ErrorCode::RECIPE_INVALID,
-                     std::string("method ") + method_name(req.params.method) + " needs a base model (base_model)");
-  std::vector<ModelParams> mp;
-  for (const EngineModel& m : req.models) mp.push_back(m.params);
-  {
+  const bool no_base_method = req.params.method == Method::Linear || req.params.method == Method::Passthrough;
+  if (!req.has_plan) {
+    if (req.models.empty()) throw MergeError(ErrorCode::RECIPE_INVALID, "a merge needs at least one model");
+    if (req.base_path.empty() && !no_base_method)
+      throw MergeError(ErrorCode::RECIPE_INVALID,
+                       std::string("method ") + method_name(req.params.method) + " needs a base model (base_model)");
+    std::vector<ModelParams> mp;
+    for (const EngineModel& m : req.models) mp.push_back(m.params);
     MergeParams check = req.params;
     check.compute = req.compute == ComputeMode::F16 ? DType::F16
                     : req.compute == ComputeMode::BF16 ? DType::BF16 : DType::F32;
     // Storage mode: F32 stands in for the tensors' dtypes (a weight unrepresentable in F32 is in
     // F16/BF16 too); the dtype-dependent weight sum is left to the per-tensor check below.
     validate_params(mp.data(), uint32_t(mp.size()), check, req.compute != ComputeMode::Storage);
+  } else if (req.sweep) {
+    throw MergeError(ErrorCode::RECIPE_INVALID, "density sweep: not available with per-tensor parameters or slices");
   }
 
   EngineProgress prog;
   prog.phase = "plan";
   if (progress) progress(prog);
 
-  std::optional<ModelSource> base;
-  if (!req.base_path.empty()) base.emplace(ModelSource::open(req.base_path));
-  std::vector<ModelSource> models;
-  for (const EngineModel& m : req.models) models.push_back(ModelSource::open(m.path));
-
   EngineResult result;
-  std::vector<TensorPlan> plans = plan_tensors(req, base ? &*base : nullptr, models, &result.warnings);
+  std::optional<ModelSource> base;
+  std::vector<ModelSource> models;  // the request's models, or the plan's sources
+  std::vector<TensorPlan> plans;
+  if (req.has_plan) {
+    for (const std::string& p : req.plan.sources) models.push_back(ModelSource::open(p));
+    plans = plan_from_request(req, models, &result.warnings);
+  } else {
+    if (!req.base_path.empty()) base.emplace(ModelSource::open(req.base_path));
+    for (const EngineModel& m : req.models) models.push_back(ModelSource::open(m.path));
+    plans = plan_tensors(req, base ? &*base : nullptr, models, &result.warnings);
+  }
   for (TensorPlan& t : plans) {
     MergeParams p = req.params;
     p.compute = t.compute;
-    validate_params(mp.data(), uint32_t(mp.size()), p);  // e.g. weights must be representable in the dtype
+    p.lambda = t.lambda;
+    p.t = t.t;
+    try {
+      validate_params(t.mp.data(), uint32_t(t.mp.size()), p);  // e.g. weights must be representable in the dtype
+    } catch (const MergeError& e) {
+      if (!req.has_plan) throw;
+      throw MergeError(e.code(), "tensor '" + t.name + "': " + e.what());
+    }
   }
-
   const bool write = !req.out_dir.empty();
   const bool model_slack = req.params.method == Method::TiesSV && req.params.slack_scope == SlackScope::Model;
   uint64_t input_bytes = 0;
@@ -541,7 +633,7 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
       MergeParams tp = req.params;
       tp.compute = plans[i].compute;
       planner->add(plans[i].name, slack_summarize(lt.base_data(), lt.ptrs.data(), uint32_t(lt.ptrs.size()),
-                                                  plans[i].numel, mp.data(), tp, pool, cancel));
+                                                  plans[i].numel, plans[i].mp.data(), tp, pool, cancel));
     });
     if (!planner->finish()) {
       // F32 margins need a second, finer histogram of the one boundary bucket.
@@ -556,7 +648,7 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
           tp.compute = t.compute;
           SlackRefineRequest rr = planner->refine_request();
           planner->add_refinement(name, slack_summarize(lt.base_data(), lt.ptrs.data(), uint32_t(lt.ptrs.size()),
-                                                        t.numel, mp.data(), tp, pool, cancel, &rr));
+                                                        t.numel, t.mp.data(), tp, pool, cancel, &rr));
         }
       }
       planner->finish();
@@ -571,15 +663,16 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
     if (write) throw MergeError(ErrorCode::RECIPE_INVALID, "density sweep: statistics only (no output directory)");
     const uint64_t D = req.densities.size();
     uint64_t n_points = 1;
-    for (size_t i = 0; i < mp.size(); ++i) n_points = kern::mul_size(n_points, D, "sweep grid");
+    const size_t n_models = req.models.size();
+    for (size_t i = 0; i < n_models; ++i) n_points = kern::mul_size(n_points, D, "sweep grid");
     if (D == 0 || n_points > 4096)
       throw MergeError(ErrorCode::RECIPE_INVALID, "density sweep: " + std::to_string(D) + " densities over " +
-                                                      std::to_string(mp.size()) + " models give " +
+                                                      std::to_string(n_models) + " models give " +
                                                       std::to_string(n_points) + " grid points; at most 4096");
     result.has_sweep = true;
     result.sweep.resize(n_points);
     for (uint64_t q = 0; q < n_points; ++q) {
-      for (uint64_t rest = q, i = mp.size(); i-- > 0; rest /= D) result.sweep[q].densities.insert(
+      for (uint64_t rest = q, i = n_models; i-- > 0; rest /= D) result.sweep[q].densities.insert(
           result.sweep[q].densities.begin(), req.densities[rest % D]);
       result.sweep[q].tensors.resize(plans.size());
     }
@@ -604,7 +697,7 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
     const uint32_t n_models = uint32_t(lt.ptrs.size());
     if (req.sweep) {
       std::vector<TensorStats> points;
-      sweep_tensor(&points, base_ptr, lt.ptrs.data(), n_models, t.numel, mp.data(), tp, req.densities.data(),
+      sweep_tensor(&points, base_ptr, lt.ptrs.data(), n_models, t.numel, t.mp.data(), tp, req.densities.data(),
                    uint32_t(req.densities.size()), pool, cancel);
       for (size_t q = 0; q < points.size(); ++q) {
         EngineTensorReport pr = rep;
@@ -617,10 +710,10 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
       // array it wrote before: the loader refills that one with a later tensor.
       FloatBuf* out_buf = !alias ? &out_f32 : base_ptr ? &lt.base : &lt.models[0];
       float* out = out_buf->ensure(t.numel);
-      merge_tensor(out, &rep.stats, base_ptr, lt.ptrs.data(), n_models, t.numel, mp.data(), tp, pool, cancel, svp);
+      merge_tensor(out, &rep.stats, base_ptr, lt.ptrs.data(), n_models, t.numel, t.mp.data(), tp, pool, cancel, svp);
       async_writer->submit(out_buf, t.out, t.numel);
     } else {
-      analyze_tensor(&rep.stats, base_ptr, lt.ptrs.data(), n_models, t.numel, mp.data(), tp, pool, cancel, svp);
+      analyze_tensor(&rep.stats, base_ptr, lt.ptrs.data(), n_models, t.numel, t.mp.data(), tp, pool, cancel, svp);
     }
   });
 

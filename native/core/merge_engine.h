@@ -31,6 +31,30 @@ struct EngineModel {
   ModelParams params;
 };
 
+// An explicit tensor plan (gradients, filters, slices): every output tensor
+// with its inputs as (source, tensor name) and the parameter values resolved
+// for it. Without a plan the engine matches tensors by name across the models
+// and uses the request's parameters for every tensor.
+struct PlannedInput {
+  uint32_t source = 0;  // index into EnginePlan::sources
+  std::string tensor;   // tensor name in that source
+};
+
+struct PlannedTensor {
+  std::string name;  // output tensor name (unique)
+  bool has_base = false;
+  PlannedInput base;
+  std::vector<PlannedInput> models;
+  std::vector<ModelParams> params;  // one per model input
+  double lambda = 1;                // per-tensor global values
+  double t = 0.5;
+};
+
+struct EnginePlan {
+  std::vector<std::string> sources;    // model directories / .safetensors files, each opened once
+  std::vector<PlannedTensor> tensors;  // output order
+};
+
 struct EngineRequest {
   MergeParams params;  // params.compute is set per tensor from `compute`
   ComputeMode compute = ComputeMode::Storage;
@@ -45,6 +69,10 @@ struct EngineRequest {
   // `densities` across the models instead of one analysis (sweep.h).
   bool sweep = false;
   std::vector<double> densities;
+  // Explicit plan: base_path/models are then only the report's model list;
+  // inputs and per-tensor parameters come from the plan.
+  bool has_plan = false;
+  EnginePlan plan;
 };
 
 struct EngineTensorReport {

@@ -24,6 +24,7 @@ const char* method_name(Method m) {
     case Method::DareTies: return "dare_ties";
     case Method::Slerp: return "slerp";
     case Method::ModelStock: return "model_stock";
+    case Method::Passthrough: return "passthrough";
     case Method::kCount: break;
   }
   return "?";
@@ -98,6 +99,10 @@ void validate_params(const ModelParams* mp, uint32_t n_models, const MergeParams
     if (n_models != 1) invalid("slerp: interpolates the base model and exactly one other model; got " + std::to_string(n_models));
     if (!(p.t >= 0 && p.t <= 1)) invalid("slerp: t must be a number in [0, 1]");
   }
+  if (p.method == Method::Passthrough) {
+    if (n_models != 1) invalid("passthrough: copies exactly one input per tensor; got " + std::to_string(n_models));
+    if (mp[0].has_scale && !std::isfinite(mp[0].scale)) invalid("passthrough: scale must be a finite number");
+  }
   if (p.method == Method::ModelStock && n_models < 2)
     invalid("model_stock: needs at least two models besides the base; got " + std::to_string(n_models));
   if (p.method == Method::TiesSV) {
@@ -121,7 +126,7 @@ kern::Job make_job(float* out, TensorStats* stats, const float* base, const floa
       if (!models[i]) throw MergeError(ErrorCode::INTERNAL, "merge: null data for " + model_str(i));
     if (p.method == Method::ModelStock && p.filter_wise && (p.row_len == 0 || n % p.row_len != 0))
       throw MergeError(ErrorCode::INTERNAL, "model_stock filter_wise: row length does not divide the tensor");
-    if (!base && p.method != Method::Linear)
+    if (!base && p.method != Method::Linear && p.method != Method::Passthrough)
       throw MergeError(ErrorCode::INTERNAL, std::string(method_name(p.method)) + ": needs a base model tensor");
   }
   kern::Job job;
@@ -172,6 +177,7 @@ void run(const kern::Job& job, const SlackPlanForTensor* sv) {
     case Method::DareTies: kern::run_ties(job, sv); break;
     case Method::Slerp: kern::run_slerp(job); break;
     case Method::ModelStock: kern::run_model_stock(job); break;
+    case Method::Passthrough: kern::run_passthrough(job); break;
     case Method::kCount: throw MergeError(ErrorCode::INTERNAL, "merge_tensor: not a method");
   }
 }

@@ -115,6 +115,7 @@ enum class Method : uint8_t {
   Breadcrumbs, BreadcrumbsTies,  // magnitude-outlier trim, without / with sign election
   DareLinear, DareTies,          // random (Bernoulli) trim + L1 rescale, without / with sign election
   Slerp, ModelStock,             // interpolations between the base and the model(s)
+  Passthrough,                   // one input copied, optionally times a per-model `scale` (no base)
   kCount  // keep last: the number of methods (engine_info lists every method below it)
 };
 enum class Consensus : uint8_t { Sum, Count };
@@ -133,6 +134,8 @@ struct ModelParams {
   double density = 1;    // >= 0; >= 1 keeps the whole task vector (ignored by linear/task_arithmetic)
   bool favored = false;  // ties_sv: exactly one model must be favored
   double gamma = 0.01;   // breadcrumbs*: fraction of largest |delta| removed, in [0, 1]
+  bool has_scale = false;  // passthrough: out = x * float(scale) in the compute dtype; false = x unchanged
+  double scale = 1;
 };
 
 struct MergeParams {

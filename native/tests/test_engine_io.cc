@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -210,4 +211,133 @@ TEST(engine_writer_errors_and_cancel_propagate) {
     EXPECT_ERR(ms::run_engine(req, [&](const ms::EngineProgress& p) { if (p.tensors_done == 2) cancel = true; }, &cancel),
                CANCELLED, "cancelled");
   }
+}
+
+namespace {
+
+// Output tensor `name` of a finished merge, as bf16 bits.
+std::vector<uint16_t> read_out(const std::string& dir, const std::string& name) {
+  ms::ModelSource out = ms::ModelSource::open(dir);
+  const ms::ModelTensor* t = out.find(name);
+  if (!t) return {};
+  std::vector<uint16_t> h(t->info.numel);
+  out.read(h.data(), *t);
+  return h;
+}
+
+// The plan the engine builds itself by name matching, written out explicitly.
+ms::EnginePlan identity_plan(const ms::EngineRequest& req) {
+  ms::EnginePlan plan;
+  plan.sources = {req.base_path};
+  for (const auto& m : req.models) plan.sources.push_back(m.path);
+  for (const Spec& s : kSpecs) {
+    ms::PlannedTensor t;
+    t.name = s.name;
+    t.has_base = true;
+    t.base = {0, s.name};
+    for (uint32_t i = 0; i < req.models.size(); ++i) {
+      t.models.push_back({i + 1, s.name});
+      t.params.push_back(req.models[i].params);
+    }
+    t.lambda = req.params.lambda;
+    t.t = req.params.t;
+    plan.tensors.push_back(t);
+  }
+  return plan;
+}
+
+}  // namespace
+
+TEST(engine_plan_identity_equals_name_matching) {
+  TempDir d;
+  make_family(d);
+  ms::EngineRequest req = make_request(d, ms::Method::Ties);
+  req.threads = 2;
+  req.out_dir = d.sub("by-name");
+  ms::run_engine(req, nullptr, nullptr);
+  ms::EngineRequest planned = req;
+  planned.plan = identity_plan(req);
+  planned.has_plan = true;
+  planned.out_dir = d.sub("by-plan");
+  const ms::EngineResult res = ms::run_engine(planned, nullptr, nullptr);
+  CHECK_EQ(res.tensors.size(), kSpecs.size());
+  for (const Spec& s : kSpecs) CHECK(read_out(req.out_dir, s.name) == read_out(planned.out_dir, s.name));
+}
+
+TEST(engine_plan_per_tensor_parameters_and_renamed_inputs) {
+  TempDir d;
+  make_family(d);
+  ms::EngineRequest req = make_request(d, ms::Method::Ties);
+  req.plan = identity_plan(req);
+  req.has_plan = true;
+  // one tensor with its own densities and lambda (a gradient's value at this layer)
+  ms::PlannedTensor& mlp = req.plan.tensors[2];
+  mlp.params[0].density = 0.7;
+  mlp.params[1].density = 0.3;
+  mlp.lambda = 0.8;
+  req.out_dir = d.sub("out");
+  ms::run_engine(req, nullptr, nullptr);
+  // the same tensor through the per-tensor reference with those parameters
+  ms::EngineRequest one = make_request(d, ms::Method::Ties);
+  one.models[0].params.density = 0.7;
+  one.models[1].params.density = 0.3;
+  one.params.lambda = 0.8;
+  CHECK(read_out(req.out_dir, "model.layers.0.mlp.weight") == reference(one)[2]);
+  CHECK(read_out(req.out_dir, "lm_head.weight") == reference(make_request(d, ms::Method::Ties))[0]);
+
+  // passthrough: a renamed output from one input, scaled in the compute dtype
+  ms::EngineRequest pt;
+  pt.params.method = ms::Method::Passthrough;
+  pt.plan.sources = {d.path + "/sft", d.path + "/ct"};
+  ms::PlannedTensor a;
+  a.name = "model.layers.7.norm.weight";
+  a.models = {{1, "model.layers.0.norm.weight"}};
+  a.params.resize(1);
+  a.params[0].has_scale = true;
+  a.params[0].scale = 0.7;
+  ms::PlannedTensor b;
+  b.name = "model.norm.weight";
+  b.models = {{0, "model.norm.weight"}};
+  b.params.resize(1);
+  pt.plan.tensors = {a, b};
+  pt.has_plan = true;
+  pt.out_dir = d.sub("pt");
+  const ms::EngineResult res = ms::run_engine(pt, nullptr, nullptr);
+  CHECK_EQ(res.tensors.size(), size_t(2));
+  const ms::ModelSource ct = ms::ModelSource::open(d.path + "/ct");
+  std::vector<uint16_t> x(333);
+  ct.read(x.data(), *ct.find("model.layers.0.norm.weight"));
+  const std::vector<uint16_t> got = read_out(pt.out_dir, "model.layers.7.norm.weight");
+  CHECK_EQ(got.size(), size_t(333));
+  for (size_t i = 0; i < x.size() && i < got.size(); ++i) CHECK_EQ(got[i], ms::f32_to_bf16(ms::bf16_to_f32(x[i]) * 0.7f));
+  const ms::ModelSource sft = ms::ModelSource::open(d.path + "/sft");
+  std::vector<uint16_t> n(1);
+  sft.read(n.data(), *sft.find("model.norm.weight"));
+  CHECK(read_out(pt.out_dir, "model.norm.weight") == n);
+}
+
+TEST(engine_plan_errors_name_the_tensor) {
+  TempDir d;
+  make_family(d);
+  auto code_of = [&](const std::function<void(ms::EngineRequest&)>& edit) {
+    ms::EngineRequest req = make_request(d, ms::Method::Ties);
+    req.plan = identity_plan(req);
+    req.has_plan = true;
+    edit(req);
+    try {
+      ms::run_engine(req, nullptr, nullptr);
+    } catch (const ms::MergeError& e) {
+      return std::string(e.code_name());
+    }
+    return std::string("none");
+  };
+  CHECK(code_of([](ms::EngineRequest&) {}) == "none");
+  CHECK(code_of([](ms::EngineRequest& r) { r.plan.tensors[1].models[0].tensor = "nope"; }) == "MODEL_TENSOR_MISSING");
+  CHECK(code_of([](ms::EngineRequest& r) { r.plan.tensors[1].models[0].source = 9; }) == "RECIPE_INVALID");
+  CHECK(code_of([](ms::EngineRequest& r) { r.plan.tensors[1].name = r.plan.tensors[0].name; }) == "RECIPE_INVALID");
+  CHECK(code_of([](ms::EngineRequest& r) { r.plan.tensors[1].has_base = false; }) == "RECIPE_INVALID");
+  CHECK(code_of([](ms::EngineRequest& r) { r.plan.tensors[2].models[0].tensor = "model.layers.0.norm.weight"; }) ==
+        "MODEL_SHAPE_MISMATCH");
+  CHECK(code_of([](ms::EngineRequest& r) { r.plan.tensors[1].params[0].weight = 1e300; }) == "RECIPE_INVALID");
+  CHECK(code_of([](ms::EngineRequest& r) { r.plan.tensors.clear(); }) == "RECIPE_INVALID");
 }

@@ -186,7 +186,7 @@ CaseResult run_case(const std::string& id, bool native, ThreadPool& pool) {
   MergeParams p;
   bool found = false;
   for (Method m : {Method::Linear, Method::TaskArithmetic, Method::Ties, Method::Breadcrumbs, Method::BreadcrumbsTies,
-                   Method::Slerp, Method::ModelStock})
+                   Method::Slerp, Method::ModelStock, Method::Passthrough})
     if (method == method_name(m)) { p.method = m; found = true; }
   if (!found) throw std::runtime_error("unknown golden method " + method);
   const bool interp = p.method == Method::Slerp || p.method == Method::ModelStock;
@@ -207,6 +207,10 @@ CaseResult run_case(const std::string& id, bool native, ThreadPool& pool) {
     x.weight = m.has("weight") ? m["weight"].num : 1.0;
     x.density = m.has("density") ? m["density"].num : 1.0;
     if (m.has("gamma")) x.gamma = m["gamma"].num;
+    if (m.has("scale") && !m["scale"].is_null()) {
+      x.has_scale = true;
+      x.scale = m["scale"].num;
+    }
     mp.push_back(x);
     roles.push_back(m["role"].str);
     models.push_back(golden::load_safetensors(dir + "/" + m["file"].str));
@@ -287,6 +291,7 @@ void run_method(const std::string& method) {
   int n_cases = 0;
   for (const Json& e : index["cases"].arr) {
     if (e["method"].str != method) continue;
+    if (e.has("kind") && e["kind"].str != "tensor") continue;  // cli cases: engine_plan tests
     const std::string id = e["id"].str;
     const bool has_native = e["storage_dtype"].str != "F32";
     for (int native = 0; native <= (has_native ? 1 : 0); ++native) {
@@ -322,12 +327,14 @@ TEST(golden_breadcrumbs) { run_method("breadcrumbs"); }
 TEST(golden_breadcrumbs_ties) { run_method("breadcrumbs_ties"); }
 TEST(golden_slerp) { run_method("slerp"); }
 TEST(golden_model_stock) { run_method("model_stock"); }
+TEST(golden_passthrough) { run_method("passthrough"); }
 
 TEST(golden_every_method_covered) {
   const Json index = golden::parse_json_file(kDir + "/index.json");
   for (const Json& e : index["cases"].arr) {
     const std::string m = e["method"].str;
+    if (e.has("kind") && e["kind"].str != "tensor") continue;
     CHECK(m == "linear" || m == "task_arithmetic" || m == "ties" || m == "breadcrumbs" || m == "breadcrumbs_ties" ||
-          m == "slerp" || m == "model_stock");
+          m == "slerp" || m == "model_stock" || m == "passthrough");
   }
 }

@@ -9,6 +9,7 @@ import { cancelledError, EngineError, throwIfCancelled } from "./output/errors";
 import { finalizeOutput } from "./output/finalize";
 import { DEFAULT_SHARD_SIZE_BYTES } from "./output/shard-size";
 import { discardStaging, prepareStaging } from "./output/staging";
+import { buildMergePlan, needsPlan, type MergePlan } from "./plan/build";
 import { recipeToNativeRequest } from "./recipe/to-request";
 import { MERGE_METHODS, type Recipe } from "./recipe/types";
 import { buildStatsReport, type StatsReport, type StatsReportOptions } from "./stats/report";
@@ -101,13 +102,25 @@ function engineVersion(): string {
   }
 }
 
-function buildRequest(recipe: Recipe, outDir: string | null, opts: MergeOptions): NativeMergeRequest {
+/** The per-tensor plan when the recipe has slices, gradients or filters (else null: names match 1:1). */
+function planFor(recipe: Recipe): MergePlan | null {
+  if (!needsPlan(recipe)) return null;
+  const names = new Map<string, string[]>();
+  return buildMergePlan(recipe, (p) => {
+    let n = names.get(p);
+    if (!n) names.set(p, (n = inspectModel(p).tensors.map((t) => t.name)));
+    return n;
+  });
+}
+
+function buildRequest(recipe: Recipe, outDir: string | null, opts: MergeOptions, plan: MergePlan | null = null): NativeMergeRequest {
   return recipeToNativeRequest(recipe, {
     outDir,
     shardSizeBytes: opts.shardSizeBytes ?? DEFAULT_SHARD_SIZE_BYTES,
     threads: opts.threads ?? 0,
     computeDtypeOverride: opts.computeDtype,
     baseStorageDtype: storageDtypeFor(recipe, opts.computeDtype),
+    plan: plan?.plan ?? null,
   });
 }
 
@@ -133,7 +146,8 @@ export async function merge(recipe: Recipe, outDir: string, opts: MergeOptions =
   await checkInputsExist(recipe);
   throwIfCancelled(opts.signal, dest);
   // Built before staging exists so recipe problems leave nothing behind.
-  const request = buildRequest(recipe, dest, opts);
+  const plan = planFor(recipe);
+  const request = buildRequest(recipe, dest, opts, plan);
 
   const stagingDir = await prepareStaging(dest, { overwrite: opts.overwrite });
   try {
@@ -147,6 +161,7 @@ export async function merge(recipe: Recipe, outDir: string, opts: MergeOptions =
       recipe,
       result,
       outDtype: request.outDtype,
+      numHiddenLayers: plan && recipe.slices?.length ? plan.numHiddenLayers : null,
       stats,
       engineVersion: engineVersion(),
       overwrite: opts.overwrite,
@@ -200,6 +215,9 @@ export async function analyzeSweep(recipe: Recipe, densities: number[], opts: An
     throw new EngineError("RECIPE_INVALID", `density sweeps run on merge_method ties; this recipe uses ${recipe.method}`);
   }
   await checkInputsExist(recipe);
+  if (needsPlan(recipe)) {
+    throw new EngineError("RECIPE_INVALID", "density sweeps take one density per model; this recipe has slices or per-layer (gradient/filter) parameters");
+  }
   const request = { ...buildRequest(recipe, null, opts), densities };
   const result = await runNativeMerge(request, { onProgress: opts.onProgress, signal: opts.signal });
   if (!result.sweep) throw new Error("engine returned no sweep for a sweep request");
@@ -221,7 +239,7 @@ export async function analyze(recipe: Recipe, opts: AnalyzeOptions = {}): Promis
   validateRecipe(recipe);
   validateAnalyzeOptions(opts);
   await checkInputsExist(recipe);
-  const request = buildRequest(recipe, null, opts);
+  const request = buildRequest(recipe, null, opts, planFor(recipe));
   const result = await runNativeMerge(request, { onProgress: opts.onProgress, signal: opts.signal });
   return buildStatsReport(request, result, { roles: opts.roles });
 }

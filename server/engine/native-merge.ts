@@ -3,7 +3,14 @@
 // well-formed requests; AbortSignal maps to the engine's cancel flag.
 import path from "node:path";
 import { loadNative } from "./native";
-import { MERGE_METHODS, type NativeInspectResult, type NativeMergeRequest, type NativeMergeResult, type NativeProgress } from "./types";
+import {
+  MERGE_METHODS,
+  type NativeInspectResult,
+  type NativeMergeRequest,
+  type NativeMergeResult,
+  type NativePlan,
+  type NativeProgress,
+} from "./types";
 
 export class EngineArgumentError extends TypeError {
   readonly code = "INVALID_ARGUMENT";
@@ -44,18 +51,47 @@ export function validateNativeRequest(r: NativeMergeRequest): void {
     r.densities,
   );
   expect(r.basePath === null || (typeof r.basePath === "string" && path.isAbsolute(r.basePath)), "null or an absolute path", "basePath", r.basePath);
-  expect(r.basePath !== null || r.method === "linear", "a base model path (only linear works without one)", "basePath", r.basePath);
+  expect(r.basePath !== null || r.method === "linear" || r.method === "passthrough", "a base model path (only linear and passthrough work without one)", "basePath", r.basePath);
   expect(Array.isArray(r.models) && r.models.length > 0, "a non-empty array", "models", r.models);
   r.models.forEach((m, i) => {
     expect(typeof m.path === "string" && path.isAbsolute(m.path), "an absolute path", `models[${i}].path`, m.path);
-    expect(finite(m.weight), "a finite number", `models[${i}].weight`, m.weight);
-    expect(finite(m.density) && m.density >= 0, "a number >= 0", `models[${i}].density`, m.density);
-    expect(typeof m.favored === "boolean", "a boolean", `models[${i}].favored`, m.favored);
-    expect(finite(m.gamma) && m.gamma >= 0 && m.gamma <= 1, "a number in [0, 1]", `models[${i}].gamma`, m.gamma);
+    validateModelParams(m, `models[${i}]`);
   });
+  if (r.plan !== undefined && r.plan !== null) validatePlan(r.plan, r.models.length);
   expect(r.outDir === null || (typeof r.outDir === "string" && path.isAbsolute(r.outDir)), "null or an absolute path", "outDir", r.outDir);
   expect(Number.isSafeInteger(r.shardSizeBytes) && r.shardSizeBytes > 0, "a positive integer", "shardSizeBytes", r.shardSizeBytes);
   expect(Number.isInteger(r.threads) && r.threads >= 0 && r.threads <= 1024, "an integer in [0, 1024]", "threads", r.threads);
+}
+
+function validateModelParams(m: { weight: number; density: number; favored: boolean; gamma: number; scale?: number | null }, where: string): void {
+  expect(finite(m.weight), "a finite number", `${where}.weight`, m.weight);
+  expect(finite(m.density) && m.density >= 0, "a number >= 0", `${where}.density`, m.density);
+  expect(typeof m.favored === "boolean", "a boolean", `${where}.favored`, m.favored);
+  expect(finite(m.gamma) && m.gamma >= 0 && m.gamma <= 1, "a number in [0, 1]", `${where}.gamma`, m.gamma);
+  expect(m.scale === undefined || m.scale === null || finite(m.scale), "null or a finite number", `${where}.scale`, m.scale);
+}
+
+function validatePlan(plan: NativePlan, nModels: number): void {
+  expect(typeof plan === "object" && Array.isArray(plan.sources) && plan.sources.length > 0, "an object with a non-empty sources array", "plan", plan);
+  plan.sources.forEach((p, i) => expect(typeof p === "string" && path.isAbsolute(p), "an absolute path", `plan.sources[${i}]`, p));
+  expect(Array.isArray(plan.tensors) && plan.tensors.length > 0, "a non-empty array", "plan.tensors", plan.tensors);
+  const ref = (x: { source: number; tensor: string }, where: string) => {
+    expect(Number.isInteger(x.source) && x.source >= 0 && x.source < plan.sources.length, `an integer in [0, ${plan.sources.length})`, `${where}.source`, x.source);
+    expect(typeof x.tensor === "string" && x.tensor !== "", "a tensor name", `${where}.tensor`, x.tensor);
+  };
+  plan.tensors.forEach((t, i) => {
+    const where = `plan.tensors[${i}]`;
+    expect(typeof t.name === "string" && t.name !== "", "a tensor name", `${where}.name`, t.name);
+    if (t.base !== null) ref(t.base, `${where}.base`);
+    expect(Array.isArray(t.inputs) && t.inputs.length > 0, "a non-empty array", `${where}.inputs`, t.inputs);
+    t.inputs.forEach((x, j) => {
+      ref(x, `${where}.inputs[${j}]`);
+      validateModelParams(x, `${where}.inputs[${j}]`);
+      expect(Number.isInteger(x.slot) && x.slot >= 0 && x.slot < nModels, `an integer in [0, ${nModels})`, `${where}.inputs[${j}].slot`, x.slot);
+    });
+    expect(finite(t.lambda), "a finite number", `${where}.lambda`, t.lambda);
+    expect(finite(t.t), "a finite number", `${where}.t`, t.t);
+  });
 }
 
 export interface NativeRunOptions {

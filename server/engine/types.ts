@@ -14,6 +14,7 @@ export const MERGE_METHODS = [
   "dare_ties",
   "slerp",
   "model_stock",
+  "passthrough",
 ] as const;
 export type MergeMethod = (typeof MERGE_METHODS)[number];
 export type Consensus = "sum" | "count";
@@ -28,6 +29,40 @@ export interface NativeModelInput {
   density: number; // >= 1 keeps the whole task vector
   favored: boolean; // ties_sv: the SFT model
   gamma: number; // breadcrumbs*: fraction of largest-magnitude entries removed (mergekit default 0.01)
+  scale?: number | null; // passthrough: the tensor is multiplied by it (null/absent: copied unchanged)
+}
+
+/** One input of a planned tensor: a tensor of one of the plan's sources. */
+export interface NativePlanInputRef {
+  source: number; // index into NativePlan.sources
+  tensor: string; // tensor name in that source
+}
+
+/** A model input of a planned tensor, with the model's parameter values resolved for this tensor. */
+export interface NativePlanInput extends NativePlanInputRef, Omit<NativeModelInput, "path"> {
+  /** Index into NativeMergeRequest.models (the report's model list); not read by the engine. */
+  slot: number;
+}
+
+export interface NativePlanTensor {
+  /** Output tensor name. */
+  name: string;
+  base: NativePlanInputRef | null;
+  inputs: NativePlanInput[];
+  /** Global values resolved for this tensor. */
+  lambda: number;
+  t: number;
+}
+
+/**
+ * Explicit per-tensor plan (gradients, filters, slices; server/engine/plan): the engine reads
+ * each output tensor from the listed inputs with these parameters instead of matching names.
+ */
+export interface NativePlan {
+  /** Absolute paths of every model read (each opened once). */
+  sources: string[];
+  /** In output order (sorted by name). */
+  tensors: NativePlanTensor[];
 }
 
 export interface NativeMergeRequest {
@@ -66,6 +101,8 @@ export interface NativeMergeRequest {
   outDir: string | null;
   shardSizeBytes: number;
   threads: number; // 0 = all cores
+  /** null/absent: tensors matched by name, the parameters above for every tensor. */
+  plan?: NativePlan | null;
 }
 
 export interface NativeModelTensorStats {

@@ -52,3 +52,4 @@ export {
 export { tiesSvModel, type TiesSvOptions, type TiesSvResult, type TiesSvScope, type TiesSvTensorResult } from "./tiesSv";
 export { tiesStats, type TiesModelStats, type TiesStatsOptions, type TiesTensorStats } from "./tiesStats";
 export type { ComputeMode, Consensus, Precision, RefTensor } from "./types";
+export { passthrough } from "./passthrough";

@@ -54,6 +54,8 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
 // Interpolations (kernels/interp.cc).
 void run_slerp(const Job& job);
 void run_model_stock(const Job& job);
+// passthrough (kernels/passthrough.cc).
+void run_passthrough(const Job& job);
 SlackSummary run_slack_summarize(const Job& job, const SlackRefineRequest* refine);
 
 }  // namespace ms::kern

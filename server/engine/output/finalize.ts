@@ -23,6 +23,8 @@ export interface FinalizeOutputOptions {
   result: NativeMergeResult;
   /** The request's outDtype; null = whatever the engine wrote (read from the result). */
   outDtype: StorageDtype | null;
+  /** Slices: the output's layer count for config.json `num_hidden_layers` (null = the base's). */
+  numHiddenLayers?: number | null;
   /** Defaults to buildStatsReport(recipe, result). */
   stats?: StatsReport;
   engineVersion?: string;
@@ -57,7 +59,7 @@ export async function finalizeOutput(opts: FinalizeOutputOptions): Promise<Final
     const outDtype = opts.outDtype ?? dominantDtype(opts.result);
     const engineVersion = opts.engineVersion ?? "unknown";
 
-    await copyModelSideFiles(opts.baseModelPath, staging, outDtype);
+    await copyModelSideFiles(opts.baseModelPath, staging, outDtype, { numHiddenLayers: opts.numHiddenLayers ?? null });
     throwIfCancelled(opts.signal, dest);
     const stats = opts.stats ?? buildStatsReport(opts.recipe, opts.result);
     const card = buildModelCard({ title: path.basename(dest), recipe: opts.recipe, stats, engineVersion });

@@ -47,11 +47,21 @@ export function withTorchDtype(config: Record<string, unknown>, dtype: StorageDt
   return update(config, true);
 }
 
+/** Sets `num_hidden_layers` (slices change the layer count), where the config has it. */
+export function withNumHiddenLayers(config: Record<string, unknown>, n: number): Record<string, unknown> {
+  return "num_hidden_layers" in config ? { ...config, num_hidden_layers: n } : config;
+}
+
 /**
  * Copies config.json (dtype updated) and the tokenizer files from `sourceDir` into `destDir`.
  * A .safetensors file as source (no directory) has nothing to copy. Returns the names written.
  */
-export async function copyModelSideFiles(sourceDir: string | null, destDir: string, outDtype: StorageDtype | null): Promise<string[]> {
+export async function copyModelSideFiles(
+  sourceDir: string | null,
+  destDir: string,
+  outDtype: StorageDtype | null,
+  changes: { numHiddenLayers?: number | null } = {},
+): Promise<string[]> {
   if (sourceDir === null) return [];
   try {
     if (!(await stat(sourceDir)).isDirectory()) return [];
@@ -70,7 +80,8 @@ export async function copyModelSideFiles(sourceDir: string | null, destDir: stri
     if (config === null || typeof config !== "object" || Array.isArray(config)) {
       throw new EngineError("MODEL_CONFIG_INVALID", `${configPath} is not a JSON object; fix or remove it`);
     }
-    const updated = outDtype === null ? config : withTorchDtype(config as Record<string, unknown>, outDtype);
+    let updated = outDtype === null ? config : withTorchDtype(config as Record<string, unknown>, outDtype);
+    if (changes.numHiddenLayers != null) updated = withNumHiddenLayers(updated as Record<string, unknown>, changes.numHiddenLayers);
     await writeFileDurable(path.join(destDir, "config.json"), `${JSON.stringify(updated, null, 2)}\n`);
     written.push("config.json");
   }

@@ -17,6 +17,7 @@ const METHOD_TITLES: Record<Recipe["method"], string> = {
   dare_ties: "DARE with TIES sign election",
   slerp: "SLERP (spherical interpolation)",
   model_stock: "Model Stock",
+  passthrough: "passthrough (tensors copied, optionally scaled; layer slices)",
 };
 
 export interface ModelCardInput {

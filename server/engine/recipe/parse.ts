@@ -5,15 +5,19 @@ import path from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from "yaml";
 import type { MergeMethod } from "../types";
 import { RecipeError, describeValue, yamlPathString, type RecipeIssue } from "./errors";
+import { representativeValue } from "./param-spec";
 import { formatZodIssue, RecipeSchema, type RawRecipe } from "./schema";
 import {
   ELECTION_METHODS,
   MERGE_METHODS,
   TRIM_METHODS,
   WEIGHTED_METHODS,
+  type ParamSpec,
+  type ParamSpecs,
   type Recipe,
   type RecipeDtype,
   type RecipeModel,
+  type RecipeSlice,
 } from "./types";
 import {
   KNOWN_UNSUPPORTED_METHODS,
@@ -28,7 +32,7 @@ export interface ParseRecipeOptions {
 }
 
 /** Methods relative to a base model; the base model itself is never one of the merged models. */
-const BASED_METHODS: ReadonlySet<MergeMethod> = new Set(MERGE_METHODS.filter((m) => m !== "linear"));
+const BASED_METHODS: ReadonlySet<MergeMethod> = new Set(MERGE_METHODS.filter((m) => m !== "linear" && m !== "passthrough"));
 const BREADCRUMBS: ReadonlySet<MergeMethod> = new Set(["breadcrumbs", "breadcrumbs_ties"]);
 const DARE: ReadonlySet<MergeMethod> = new Set(["dare_linear", "dare_ties"]);
 /** mergekit's `normalize` default per method (generalized task arithmetic registry). */
@@ -125,6 +129,16 @@ function rejectUnsupported(raw: unknown, lineOf: (p: YamlPath) => number | null)
       if (ref !== null && typeof ref === "object") issues.push(issue(["models", i, "model"], MODEL_OBJECT_MESSAGE));
     });
   }
+  if (Array.isArray(r.slices)) {
+    r.slices.forEach((sl, i) => {
+      const sources = (sl as Record<string, unknown> | null)?.sources;
+      if (!Array.isArray(sources)) return;
+      sources.forEach((src, j) => {
+        const ref = (src as Record<string, unknown> | null)?.model;
+        if (ref !== null && typeof ref === "object") issues.push(issue(["slices", i, "sources", j, "model"], MODEL_OBJECT_MESSAGE));
+      });
+    });
+  }
   if (issues.length > 0) throw new RecipeError(issues);
 }
 
@@ -132,6 +146,85 @@ function resolveModelPath(ref: string, recipeDir: string): string {
   // Trailing separators would make the same directory compare unequal.
   const p = path.isAbsolute(ref) ? path.normalize(ref) : path.resolve(recipeDir, ref);
   return p.length > 1 ? p.replace(/[\\/]+$/, "") : p;
+}
+
+/** The numeric parameters of a `parameters:` block as written (specs); booleans are not specs. */
+const SPEC_KEYS = ["weight", "density", "gamma", "scale", "lambda", "t"] as const;
+function specsOf(p: Record<string, unknown> | null | undefined): ParamSpecs {
+  const out: ParamSpecs = {};
+  for (const k of SPEC_KEYS) if (p?.[k] !== undefined) out[k] = p[k] as ParamSpec;
+  return out;
+}
+
+const isList = (spec: ParamSpec | undefined) => spec !== undefined && typeof spec !== "number";
+
+/** A model's specs the plan needs beyond its scalar fields (see RecipeModel.parameters). */
+function modelSpecs(own: ParamSpecs, global: ParamSpecs): ParamSpecs {
+  return Object.fromEntries(Object.entries(own).filter(([k, v]) => isList(v) || isList(global[k])));
+}
+
+/** Top-level specs the plan needs: list values; with slices also the per-model fallbacks. */
+function globalSpecs(g: ParamSpecs, slices: boolean): { parameters?: ParamSpecs } {
+  const perModel = ["weight", "density", "gamma", "scale"];
+  const kept = Object.fromEntries(Object.entries(g).filter(([k, v]) => isList(v) || (slices && perModel.includes(k))));
+  return Object.keys(kept).length > 0 ? { parameters: kept } : {};
+}
+
+type RawModelParameters = NonNullable<NonNullable<RawRecipe["models"]>[number]["parameters"]>;
+type RawGlobalParameters = NonNullable<RawRecipe["parameters"]>;
+
+/** A model as the recipe names it: a `models:` entry, or the first slice source naming it. */
+interface ModelMention {
+  where: YamlPath;
+  ref: string;
+  p: RawModelParameters;
+  /** The slice's own `parameters:` (slices only). */
+  sliceP: RawGlobalParameters;
+}
+
+/** Checks `slices:` and lists each model once, at its first source (the base included). */
+function collectSlices(
+  raw: RawRecipe,
+  method: MergeMethod,
+  recipeDir: string,
+  basePath: string | null,
+  fail: (p: YamlPath, message: string) => void,
+): { mentions: ModelMention[]; slices: RecipeSlice[] } {
+  const mentions: ModelMention[] = [];
+  const seen = new Set<string>();
+  const slices: RecipeSlice[] = [];
+  raw.slices!.forEach((slice, i) => {
+    const sliceP = slice.parameters ?? {};
+    for (const key of Object.keys(sliceP)) {
+      if (!(SPEC_KEYS as readonly string[]).includes(key)) {
+        fail(["slices", i, "parameters", key], `only numeric parameters (${SPEC_KEYS.join(", ")}) can be set per slice; move \`${key}\` to the top-level \`parameters:\``);
+      }
+    }
+    const spans = slice.sources.map((src) => src.layer_range[1] - src.layer_range[0]);
+    if (new Set(spans).size > 1) {
+      fail(["slices", i, "sources"], `every source of a slice must span the same number of layers; got ${slice.sources.map((src) => `[${src.layer_range.join(", ")}]`).join(", ")}`);
+    }
+    if (method === "passthrough" && slice.sources.length !== 1) {
+      fail(["slices", i, "sources"], `passthrough copies one model's layers per slice; this slice has ${slice.sources.length} sources (give each model its own slice)`);
+    }
+    const inSlice = new Map<string, number>();
+    const sources = slice.sources.map((src, j) => {
+      const resolved = resolveModelPath(src.model, recipeDir);
+      const twice = inSlice.get(resolved);
+      if (twice !== undefined) fail(["slices", i, "sources", j, "model"], `same model as sources[${twice}] of this slice; list each model once per slice`);
+      inSlice.set(resolved, j);
+      if (!seen.has(resolved)) {
+        seen.add(resolved);
+        mentions.push({ where: ["slices", i, "sources", j], ref: src.model, p: src.parameters ?? {}, sliceP });
+      }
+      return { path: resolved, source: src.model, layerRange: [src.layer_range[0], src.layer_range[1]] as [number, number], parameters: specsOf(src.parameters) };
+    });
+    if (BASED_METHODS.has(method) && basePath !== null && !inSlice.has(basePath)) {
+      fail(["slices", i, "sources"], `${method} takes task vectors relative to base_model: list base_model (\`${raw.base_model}\`) among this slice's sources with the same layer_range`);
+    }
+    slices.push({ sources, parameters: specsOf(sliceP) });
+  });
+  return { mentions, slices };
 }
 
 function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPath) => number | null): Recipe {
@@ -144,12 +237,14 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
   const trims = TRIM_METHODS.includes(method);
   const elects = ELECTION_METHODS.includes(method);
   const weighted = WEIGHTED_METHODS.includes(method);
+  const rep = representativeValue;
 
-  for (const [p, ref] of [
-    [["base_model"], raw.base_model],
-    ...raw.models.map((m, i) => [["models", i, "model"], m.model] as const),
-  ] as [YamlPath, string | null | undefined][]) {
-    if (typeof ref === "string" && ref.includes("+")) fail(p, loraReferenceMessage(ref));
+  if ((raw.models == null) === (raw.slices == null)) {
+    throw new RecipeError([
+      raw.models == null
+        ? { path: "models", line: null, message: "required: `models:` (whole-model merges) or `slices:` (layer ranges from each model)" }
+        : { path: "slices", line: lineOf(["slices"]), message: "give either `models:` or `slices:`, not both" },
+    ]);
   }
 
   const baseSource = raw.base_model ?? null;
@@ -157,54 +252,89 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
   if (usesTaskVectors && basePath === null) {
     fail(["base_model"], `required for merge_method \`${method}\` (task vectors are taken relative to it); add \`base_model: PATH\``);
   }
+  const fromSlices = raw.slices != null ? collectSlices(raw, method, recipeDir, basePath, fail) : null;
+  const mentions: ModelMention[] =
+    fromSlices?.mentions ?? raw.models!.map((m, i) => ({ where: ["models", i], ref: m.model, p: m.parameters ?? {}, sliceP: {} }));
+
+  for (const [p, ref] of [
+    [["base_model"], raw.base_model],
+    ...mentions.map((m) => [[...m.where, "model"], m.ref] as const),
+  ] as [YamlPath, string | null | undefined][]) {
+    if (typeof ref === "string" && ref.includes("+")) fail(p, loraReferenceMessage(ref));
+  }
 
   const models: RecipeModel[] = [];
   const seen = new Map<string, number>();
   let baseListed = false;
-  raw.models.forEach((entry, i) => {
-    const p = entry.parameters ?? {};
-    const resolved = resolveModelPath(entry.model, recipeDir);
+  mentions.forEach(({ where, ref, p, sliceP }) => {
+    const at = yamlPathString(where);
+    const resolved = resolveModelPath(ref, recipeDir);
     if (usesTaskVectors && resolved === basePath) {
       baseListed = true;
-      notes.push(
-        `models[${i}] (\`${entry.model}\`) is the base model; it is left out of the task vectors, as mergekit does` +
-          (entry.parameters ? " (its parameters are not used)" : ""),
-      );
+      if (!fromSlices) {
+        notes.push(
+          `${at} (\`${ref}\`) is the base model; it is left out of the task vectors, as mergekit does` +
+            (Object.keys(p).length > 0 ? " (its parameters are not used)" : ""),
+        );
+      }
       return;
     }
-    if (method === "linear" && resolved === basePath) baseListed = true;
+    if ((method === "linear" || method === "passthrough") && resolved === basePath) baseListed = true;
     const first = seen.get(resolved);
     if (first !== undefined) {
-      fail(["models", i, "model"], `same model as models[${first}] (\`${resolved}\`); list each model once`);
+      fail([...where, "model"], `same model as models[${first}] (\`${resolved}\`); list each model once`);
       return;
     }
-    seen.set(resolved, i);
+    seen.set(resolved, where[1] as number);
 
-    let weight = p.weight ?? g.weight;
+    let weight = rep(p.weight) ?? rep(sliceP.weight) ?? rep(g.weight);
     if (!weighted) {
-      if (p.weight !== undefined) notes.push(`models[${i}]: \`weight\` has no effect on ${method}; ignored`);
+      if (p.weight !== undefined) notes.push(`${at}: \`weight\` has no effect on ${method}; ignored`);
       weight = 1;
     } else if (weight === undefined) {
       weight = 1;
-      notes.push(`models[${i}]: no \`weight\` given; using 1.0 (mergekit requires \`weight\` for ${method})`);
+      notes.push(`${at}: no \`weight\` given; using 1.0 (mergekit requires \`weight\` for ${method})`);
     }
-    let density = p.density ?? g.density ?? 1;
+    let density = rep(p.density) ?? rep(sliceP.density) ?? rep(g.density) ?? 1;
     if (!trims && density !== 1) {
-      notes.push(`models[${i}]: \`density\` has no effect on ${method} (only ${TRIM_METHODS.join(", ")} trim task vectors); ignored`);
+      notes.push(`${at}: \`density\` has no effect on ${method} (only ${TRIM_METHODS.join(", ")} trim task vectors); ignored`);
       density = 1;
     }
-    let gamma = p.gamma ?? g.gamma ?? 0.01;
+    let gamma = rep(p.gamma) ?? rep(sliceP.gamma) ?? rep(g.gamma) ?? 0.01;
     if (!BREADCRUMBS.has(method)) {
-      if (p.gamma !== undefined) notes.push(`models[${i}]: \`gamma\` is a breadcrumbs parameter; it has no effect on ${method}`);
+      if (p.gamma !== undefined) notes.push(`${at}: \`gamma\` is a breadcrumbs parameter; it has no effect on ${method}`);
       gamma = 0.01;
+    }
+    let scale = rep(p.scale) ?? rep(sliceP.scale) ?? rep(g.scale) ?? null;
+    if (method !== "passthrough") {
+      if (p.scale !== undefined) notes.push(`${at}: \`scale\` is a passthrough parameter; it has no effect on ${method}`);
+      scale = null;
     }
     const favored = p.favored ?? false;
     if (p.favored !== undefined && method !== "ties_sv") {
-      fail(["models", i, "parameters", "favored"], "`favored` is a ties_sv parameter; remove it or use `merge_method: ties_sv`");
+      fail([...where, "parameters", "favored"], "`favored` is a ties_sv parameter; remove it or use `merge_method: ties_sv`");
     }
-    models.push({ path: resolved, source: entry.model, weight, density, gamma, favored });
+    // Kept as specs: the model's list values, and its scalars where the top-level value is a
+    // list (they shadow it); everything else is in the scalar fields (plan/resolve.ts).
+    const specs = fromSlices ? {} : modelSpecs(specsOf(p), specsOf(g));
+    models.push({
+      path: resolved,
+      source: ref,
+      weight,
+      density,
+      gamma,
+      favored,
+      ...(method === "passthrough" ? { scale } : {}),
+      ...(Object.keys(specs).length > 0 ? { parameters: specs } : {}),
+    });
   });
 
+  if (issues.length === 0 && method === "passthrough" && !fromSlices && models.length !== 1) {
+    fail(["models"], `passthrough copies one model's tensors: give exactly one model under \`models:\` (found ${models.length}), or take layers from several models with \`slices:\``);
+  }
+  if (method === "passthrough" && basePath !== null) {
+    notes.push("passthrough: `base_model` takes no part in the arithmetic; config.json and the tokenizer are copied from it");
+  }
   if (method === "linear" && basePath !== null && !baseListed) {
     fail(
       ["base_model"],
@@ -221,14 +351,14 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     fail(["models"], `model_stock needs at least two models besides base_model; found ${models.length}`);
   }
 
-  const interpolates = method === "slerp" || method === "model_stock";
+  const interpolates = method === "slerp" || method === "model_stock" || method === "passthrough";
   if (interpolates) {
     for (const key of ["normalize", "lambda"] as const) {
       if (g[key] !== undefined) notes.push(`\`${key}\` has no effect on ${method}; ignored`);
     }
   }
   const normalize = g.normalize ?? NORMALIZE_DEFAULT.has(method);
-  let lambda = g.lambda ?? 1;
+  let lambda = rep(g.lambda) ?? 1;
   if (method === "linear" && g.lambda !== undefined) {
     if (g.lambda !== 1) notes.push("`lambda` has no effect on linear (mergekit's linear does not scale); ignored");
     lambda = 1;
@@ -255,7 +385,7 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     }
     const favored = models.filter((m) => m.favored);
     if (favored.length !== 1) {
-      const which = raw.models.flatMap((m, i) => (m.parameters?.favored ? [`models[${i}]`] : []));
+      const which = mentions.flatMap((m) => (m.p.favored ? [yamlPathString(m.where)] : []));
       fail(
         ["models"],
         `ties_sv needs exactly one model with \`favored: true\` (the SFT model whose lost sign elections may be rescued); found ${favored.length}${which.length > 0 ? ` (${which.join(", ")})` : ""}`,
@@ -305,7 +435,7 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     rescale,
     seed,
     keepIfNoOutliers: BREADCRUMBS.has(method) ? (g.keep_if_no_outliers ?? false) : false,
-    t: method === "slerp" ? g.t! : 0,
+    t: method === "slerp" ? rep(g.t)! : 0,
     filterWise: method === "model_stock" ? (g.filter_wise ?? false) : false,
     int8Mask,
     slack: method === "ties_sv" ? g.slack! : 0,
@@ -313,5 +443,7 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     dtype: (raw.dtype ?? null) as RecipeDtype | null,
     outDtype: (raw.out_dtype ?? null) as RecipeDtype | null,
     notes,
+    ...globalSpecs(specsOf(g), fromSlices !== null),
+    ...(fromSlices ? { slices: fromSlices.slices } : {}),
   };
 }

@@ -3,8 +3,8 @@
 // check types and ranges; which keys make sense for which method is decided in parse.ts.
 import { z } from "zod";
 import { describeValue, yamlPathString, type RecipeIssue } from "./errors";
-import { LIST_PARAMETER_MESSAGE, MAPPING_PARAMETER_MESSAGE, OTHER_METHOD_PARAMETERS } from "./unsupported";
-import { MERGE_METHODS, RECIPE_DTYPES } from "./types";
+import { OTHER_METHOD_PARAMETERS } from "./unsupported";
+import { MERGE_METHODS, RECIPE_DTYPES, type ParamCondition, type ParamSpec } from "./types";
 
 // Each schema's error text is the *expectation*; formatZodIssue adds ", got <value>".
 const expecting = (what: string) => ({ error: () => what });
@@ -17,7 +17,7 @@ const SEED = "an integer in [0, 2^53)";
 const seed = () => z.number(expecting(SEED)).int(expecting(SEED)).min(0, expecting(SEED)).max(Number.MAX_SAFE_INTEGER, expecting(SEED));
 const dtype = () => z.enum(RECIPE_DTYPES as [string, ...string[]], expecting(RECIPE_DTYPES.join(" | ")));
 
-export const MODEL_PARAMETER_KEYS = ["weight", "density", "gamma", "favored"] as const;
+export const MODEL_PARAMETER_KEYS = ["weight", "density", "gamma", "scale", "favored"] as const;
 export const GLOBAL_PARAMETER_KEYS = [
   "seed",
   "keep_if_no_outliers",
@@ -33,29 +33,100 @@ export const GLOBAL_PARAMETER_KEYS = [
   "slack_scope",
   "weight",
   "density",
+  "scale",
 ] as const;
+
+const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/**
+ * Why `v` is not a valid numeric parameter (a number, a gradient list of numbers, or a list of
+ * `{filter, value}` conditions whose value is a number or a gradient), or null when it is.
+ */
+function paramSpecProblem(v: unknown, inRange: (x: number) => boolean, what: string): string | null {
+  const gradient = (g: unknown[], where: string): string | null => {
+    if (g.length === 0) return `${where}is an empty list; give at least one value`;
+    const bad = g.findIndex((x) => !isNum(x) || !inRange(x));
+    return bad < 0 ? null : `${where}gradient value [${bad}] must be ${what}, got ${describeValue(g[bad])}`;
+  };
+  if (isNum(v)) return inRange(v) ? null : `expected ${what}, got ${describeValue(v)}`;
+  if (!Array.isArray(v)) return `expected ${what}, got ${describeValue(v)}`;
+  if (v.length === 0) return "an empty list; give a number, a gradient or `{filter, value}` conditions";
+  if (!v.some((x) => x !== null && typeof x === "object" && !Array.isArray(x))) return gradient(v, "");
+  for (const [i, c] of v.entries()) {
+    if (c === null || typeof c !== "object" || Array.isArray(c)) {
+      return `condition [${i}] must be a mapping \`{filter: NAME, value: V}\` (a list mixes conditions and plain values), got ${describeValue(c)}`;
+    }
+    const extra = Object.keys(c).filter((k) => k !== "filter" && k !== "value");
+    if (extra.length > 0) return `condition [${i}]: unknown key \`${extra[0]}\` (a condition has \`filter\` and \`value\`)`;
+    const { filter, value } = c as { filter?: unknown; value?: unknown };
+    if (filter !== undefined && filter !== null && typeof filter !== "string") {
+      return `condition [${i}]: \`filter\` must be a tensor-name substring, got ${describeValue(filter)}`;
+    }
+    if (Array.isArray(value)) {
+      const p = gradient(value, `condition [${i}]: \`value\` `);
+      if (p) return p;
+    } else if (!isNum(value) || !inRange(value)) {
+      return `condition [${i}]: \`value\` must be ${what} or a gradient list, got ${describeValue(value)}`;
+    }
+  }
+  return null;
+}
+
+/** The spec with conditions in canonical form (`filter` null when absent). */
+function normalizeSpec(v: unknown): ParamSpec {
+  if (isNum(v)) return v;
+  const list = v as unknown[];
+  if (!list.some((x) => x !== null && typeof x === "object" && !Array.isArray(x))) return [...(list as number[])];
+  return (list as { filter?: string | null; value: number | number[] }[]).map(
+    (c): ParamCondition => ({ filter: c.filter ?? null, value: Array.isArray(c.value) ? [...c.value] : c.value }),
+  );
+}
+
+/** A numeric parameter that accepts gradients and filter lists. */
+const spec = (inRange: (x: number) => boolean, what: string) =>
+  z
+    .unknown()
+    .superRefine((v, ctx) => {
+      const problem = paramSpecProblem(v, inRange, what);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .transform(normalizeSpec);
+const numberSpec = () => spec(() => true, "a finite number");
+const fractionSpec = () => spec((x) => x >= 0 && x <= 1, IN_0_1);
 
 const ModelParameters = z
   .strictObject({
-    weight: number().optional(),
-    density: fraction().optional(),
-    gamma: fraction().optional(),
+    weight: numberSpec().optional(),
+    density: fractionSpec().optional(),
+    gamma: fractionSpec().optional(),
+    scale: numberSpec().optional(),
     favored: boolean().optional(),
   })
   .nullish();
 
+const modelPath = () => z.string(expecting("a model path string")).min(1, expecting("a non-empty model path"));
+
 const ModelEntry = z.strictObject({
-  model: z.string(expecting("a model path string")).min(1, expecting("a non-empty model path")),
+  model: modelPath(),
+  parameters: ModelParameters,
+});
+
+const LAYER_RANGE = "[start, end]: two integers with 0 <= start < end (end exclusive)";
+const SliceSource = z.strictObject({
+  model: modelPath(),
+  layer_range: z
+    .tuple([z.number().int().min(0), z.number().int().min(0)], expecting(LAYER_RANGE))
+    .refine(([a, b]) => a < b, expecting(LAYER_RANGE)),
   parameters: ModelParameters,
 });
 
 const GlobalParameters = z
   .strictObject({
     normalize: boolean().optional(),
-    lambda: number().optional(),
+    lambda: numberSpec().optional(),
     rescale: boolean().optional(),
     int8_mask: boolean().optional(),
-    t: fraction().optional(),
+    t: fractionSpec().optional(),
     consensus: z.enum(["sum", "count"], expecting("sum | count")).optional(),
     slack: fraction().optional(),
     slack_scope: z.enum(["model", "tensor"], expecting("model | tensor")).optional(),
@@ -63,16 +134,23 @@ const GlobalParameters = z
     keep_if_no_outliers: boolean().optional(),
     filter_wise: boolean().optional(),
     // mergekit lets per-model parameters be given once for all models here.
-    weight: number().optional(),
-    density: fraction().optional(),
-    gamma: fraction().optional(),
+    weight: numberSpec().optional(),
+    density: fractionSpec().optional(),
+    gamma: fractionSpec().optional(),
+    scale: numberSpec().optional(),
   })
   .nullish();
+
+const Slice = z.strictObject({
+  sources: z.array(SliceSource, expecting("a list of `- model: PATH` + `layer_range: [start, end]` entries")).min(1, expecting("at least one source")),
+  parameters: GlobalParameters,
+});
 
 export const RecipeSchema = z.strictObject({
   merge_method: z.enum(MERGE_METHODS, expecting(MERGE_METHODS.join(" | "))),
   base_model: z.string(expecting("a model path string")).min(1, expecting("a non-empty model path")).nullish(),
-  models: z.array(ModelEntry, expecting("a list of `- model: PATH` entries")).min(1, expecting("at least one model")),
+  models: z.array(ModelEntry, expecting("a list of `- model: PATH` entries")).min(1, expecting("at least one model")).nullish(),
+  slices: z.array(Slice, expecting("a list of `- sources: [...]` entries")).min(1, expecting("at least one slice")).nullish(),
   parameters: GlobalParameters,
   dtype: dtype().nullish(),
   out_dtype: dtype().nullish(),
@@ -92,10 +170,14 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 const SUPPORTED_KEYS: Record<string, readonly string[]> = {
-  "": ["merge_method", "base_model", "models", "parameters", "dtype", "out_dtype", "seed"],
+  "": ["merge_method", "base_model", "models", "slices", "parameters", "dtype", "out_dtype", "seed"],
   parameters: GLOBAL_PARAMETER_KEYS,
   "models[]": ["model", "parameters"],
   "models[].parameters": MODEL_PARAMETER_KEYS,
+  "slices[]": ["sources", "parameters"],
+  "slices[].parameters": GLOBAL_PARAMETER_KEYS,
+  "slices[].sources[]": ["model", "layer_range", "parameters"],
+  "slices[].sources[].parameters": MODEL_PARAMETER_KEYS,
 };
 
 function unknownKeyMessage(path: readonly PropertyKey[], key: string): string {
@@ -117,10 +199,7 @@ export function formatZodIssue(issue: z.core.$ZodIssue, raw: unknown, lineOf: (p
     }));
   }
   const value = valueAt(raw, path);
-  const inParameters = path.includes("parameters");
-  let message: string;
-  if (inParameters && Array.isArray(value)) message = LIST_PARAMETER_MESSAGE;
-  else if (inParameters && value !== null && typeof value === "object") message = MAPPING_PARAMETER_MESSAGE;
-  else message = `expected ${issue.message}, got ${describeValue(value)}`;
+  // Parameter specs (gradients, filters) phrase their whole message themselves.
+  const message = issue.code === "custom" ? issue.message : `expected ${issue.message}, got ${describeValue(value)}`;
   return [{ path: yamlPathString(path), line: lineOf(path), message }];
 }

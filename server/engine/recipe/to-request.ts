@@ -1,6 +1,6 @@
 // Recipe → the plain request the native engine takes (server/engine/types.ts).
 import path from "node:path";
-import type { ComputeDtype, NativeMergeRequest, StorageDtype } from "../types";
+import type { ComputeDtype, NativeMergeRequest, NativePlan, StorageDtype } from "../types";
 import { RecipeError } from "./errors";
 import { computeDtypeOf, storageDtypeOf, type Recipe } from "./types";
 
@@ -20,6 +20,8 @@ export interface RecipeRequestOptions {
   baseStorageDtype?: StorageDtype;
   /** Density sweep (analysis only): every combination of these densities across the models. */
   densities?: number[] | null;
+  /** Explicit per-tensor plan (server/engine/plan) for slices, gradients and filters. */
+  plan?: NativePlan | null;
 }
 
 function expectFor(ok: boolean, what: string, field: string, got: unknown): void {
@@ -69,10 +71,18 @@ export function recipeToNativeRequest(recipe: Recipe, opts: RecipeRequestOptions
     t: recipe.t,
     filterWise: recipe.filterWise,
     densities: opts.densities ?? null,
-    // The engine's linear takes no base: the first model defines the tensor set. A linear
-    // recipe's base_model is one of its models (parse.ts) and only sources config/tokenizer.
-    basePath: recipe.method === "linear" ? null : recipe.basePath,
-    models: recipe.models.map((m) => ({ path: m.path, weight: m.weight, density: m.density, favored: m.favored, gamma: m.gamma })),
+    // The engine's linear and passthrough take no base: the first model defines the tensor set.
+    // Their base_model (one of the models for linear) only sources config/tokenizer.
+    basePath: recipe.method === "linear" || recipe.method === "passthrough" ? null : recipe.basePath,
+    models: recipe.models.map((m) => ({
+      path: m.path,
+      weight: m.weight,
+      density: m.density,
+      favored: m.favored,
+      gamma: m.gamma,
+      ...(recipe.method === "passthrough" ? { scale: m.scale ?? null } : {}),
+    })),
+    plan: opts.plan ?? null,
     outDir: opts.outDir === null ? null : path.resolve(opts.outDir),
     shardSizeBytes: opts.shardSizeBytes,
     threads: opts.threads,

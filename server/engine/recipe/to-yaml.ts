@@ -5,7 +5,7 @@
 // slack, keep_if_no_outliers) appear only when used.
 import { stringify } from "yaml";
 import type { MergeMethod } from "../types";
-import { ELECTION_METHODS, TRIM_METHODS, WEIGHTED_METHODS, type Recipe } from "./types";
+import { ELECTION_METHODS, TRIM_METHODS, WEIGHTED_METHODS, type ParamSpec, type ParamSpecs, type Recipe } from "./types";
 
 export interface RecipeYamlOptions {
   /** "resolved": absolute local paths (default); "as-written": the paths as the recipe gave them. */
@@ -14,7 +14,19 @@ export interface RecipeYamlOptions {
 
 const BREADCRUMBS: readonly MergeMethod[] = ["breadcrumbs", "breadcrumbs_ties"];
 const DARE: readonly MergeMethod[] = ["dare_linear", "dare_ties"];
-const INTERPOLATING: readonly MergeMethod[] = ["slerp", "model_stock"];
+const INTERPOLATING: readonly MergeMethod[] = ["slerp", "model_stock", "passthrough"];
+
+/** A spec as mergekit writes it: conditions without a filter have only `value`. */
+function specYaml(spec: ParamSpec): unknown {
+  if (typeof spec === "number" || typeof spec[0] === "number") return spec;
+  return (spec as Exclude<ParamSpec, number | number[]>).map((c) => (c.filter === null ? { value: c.value } : { filter: c.filter, value: c.value }));
+}
+
+function specsYaml(specs: ParamSpecs): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, specYaml(v)]));
+}
+
+const isList = (spec: ParamSpec | undefined) => spec !== undefined && typeof spec !== "number";
 
 export function recipeToYaml(recipe: Recipe, opts: RecipeYamlOptions = {}): string {
   const asWritten = opts.paths === "as-written";
@@ -26,20 +38,41 @@ export function recipeToYaml(recipe: Recipe, opts: RecipeYamlOptions = {}): stri
   const doc: Record<string, unknown> = { merge_method: method };
   const base = asWritten ? recipe.baseSource : recipe.basePath;
   if (base !== null) doc.base_model = base;
-  doc.models = recipe.models.map((m) => {
-    const parameters: Record<string, unknown> = {};
-    if (weighted) parameters.weight = m.weight;
-    if (trims) parameters.density = m.density;
-    if (breadcrumbs) parameters.gamma = m.gamma;
-    if (m.favored) parameters.favored = true;
-    const model = asWritten ? m.source : m.path;
-    return Object.keys(parameters).length > 0 ? { model, parameters } : { model };
-  });
+  const top = recipe.parameters ?? {};
+  if (recipe.slices?.length) {
+    doc.slices = recipe.slices.map((sl) => ({
+      sources: sl.sources.map((src) => ({
+        model: asWritten ? src.source : src.path,
+        layer_range: [...src.layerRange],
+        ...(Object.keys(src.parameters).length > 0 ? { parameters: specsYaml(src.parameters) } : {}),
+      })),
+      ...(Object.keys(sl.parameters).length > 0 ? { parameters: specsYaml(sl.parameters) } : {}),
+    }));
+  } else {
+    doc.models = recipe.models.map((m) => {
+      const parameters: Record<string, unknown> = {};
+      // A list value, the model's own value, or nothing where the model follows a top-level list.
+      const put = (key: string, used: boolean, scalar: number | null | undefined) => {
+        const own = m.parameters?.[key];
+        if (!used) return;
+        if (own !== undefined) parameters[key] = specYaml(own);
+        else if (!isList(top[key]) && scalar !== undefined && scalar !== null) parameters[key] = scalar;
+      };
+      put("weight", weighted, m.weight);
+      put("density", trims, m.density);
+      put("gamma", breadcrumbs, m.gamma);
+      put("scale", method === "passthrough", m.scale);
+      if (m.favored) parameters.favored = true;
+      const model = asWritten ? m.source : m.path;
+      return Object.keys(parameters).length > 0 ? { model, parameters } : { model };
+    });
+  }
   const parameters: Record<string, unknown> = {};
   if (!INTERPOLATING.includes(method)) {
     parameters.normalize = recipe.normalize;
-    if (method !== "linear") parameters.lambda = recipe.lambda;
+    if (method !== "linear") parameters.lambda = top.lambda !== undefined ? specYaml(top.lambda) : recipe.lambda;
   }
+  for (const key of ["weight", "density", "gamma", "scale"]) if (top[key] !== undefined) parameters[key] = specYaml(top[key]);
   if (ELECTION_METHODS.includes(method) && recipe.consensus !== "sum") parameters.consensus = recipe.consensus;
   if (method === "ties_sv") {
     parameters.slack = recipe.slack;
@@ -50,7 +83,7 @@ export function recipeToYaml(recipe: Recipe, opts: RecipeYamlOptions = {}): stri
     parameters.seed = recipe.seed;
   } else if (recipe.rescale) parameters.rescale = true;
   if (breadcrumbs && recipe.keepIfNoOutliers) parameters.keep_if_no_outliers = true;
-  if (method === "slerp") parameters.t = recipe.t;
+  if (method === "slerp") parameters.t = top.t !== undefined ? specYaml(top.t) : recipe.t;
   if (method === "model_stock") parameters.filter_wise = recipe.filterWise;
   if (recipe.int8Mask) parameters.int8_mask = true;
   if (Object.keys(parameters).length > 0) doc.parameters = parameters;

@@ -16,7 +16,42 @@ export const TRIM_METHODS: readonly MergeMethod[] = ["ties", "ties_sv", "breadcr
 /** Methods with a sign election (`consensus`). */
 export const ELECTION_METHODS: readonly MergeMethod[] = ["ties", "ties_sv", "breadcrumbs_ties", "dare_ties"];
 /** Methods whose models carry a `weight`. */
-export const WEIGHTED_METHODS: readonly MergeMethod[] = MERGE_METHODS.filter((m) => m !== "slerp" && m !== "model_stock");
+export const WEIGHTED_METHODS: readonly MergeMethod[] = MERGE_METHODS.filter((m) => m !== "slerp" && m !== "model_stock" && m !== "passthrough");
+
+/** Condition of a filtered parameter: the first whose filter is null, `*` or a substring of the tensor name wins. */
+export interface ParamCondition {
+  filter: string | null;
+  value: number | number[];
+}
+
+/**
+ * A numeric parameter as mergekit accepts it: a number, a gradient (one value per point,
+ * interpolated over the layers) or a list of `{filter, value}` conditions (server/engine/plan).
+ */
+export type ParamSpec = number | number[] | ParamCondition[];
+
+/** Numeric parameters as written in the recipe (scalars and list values), by mergekit name. */
+export type ParamSpecs = Record<string, ParamSpec>;
+
+/** Per-model numeric parameters that take gradients and filters. */
+export const MODEL_NUMERIC_PARAMETERS = ["weight", "density", "gamma", "scale"] as const;
+/** Global numeric parameters that take gradients and filters. */
+export const GLOBAL_NUMERIC_PARAMETERS = ["lambda", "t", "weight", "density", "gamma", "scale"] as const;
+
+export interface RecipeSliceSource {
+  /** Absolute path of the model. */
+  path: string;
+  source: string;
+  /** Source layers [start, end) (end exclusive). */
+  layerRange: [number, number];
+  parameters: ParamSpecs;
+}
+
+/** One entry of mergekit's `slices:`: output layers taken from the same layer span of each source. */
+export interface RecipeSlice {
+  sources: RecipeSliceSource[];
+  parameters: ParamSpecs;
+}
 
 export interface RecipeModel {
   /** Absolute path of the model directory or .safetensors file. */
@@ -30,6 +65,15 @@ export interface RecipeModel {
   gamma: number;
   /** ties_sv: the model whose lost sign elections may be rescued (the SFT model). */
   favored: boolean;
+  /** passthrough: the model's tensors are multiplied by it (null: copied unchanged). */
+  scale?: number | null;
+  /**
+   * Per-layer values (server/engine/plan): the model's gradient / filter-list parameters, and
+   * its plain numbers where the top-level value is a list (they take precedence over it).
+   * The scalar field of a list-valued parameter holds its value for a tensor no filter names,
+   * at the first layer (for display). Absent: the scalar fields apply to every tensor.
+   */
+  parameters?: ParamSpecs;
 }
 
 export interface Recipe {
@@ -62,6 +106,16 @@ export interface Recipe {
   outDtype: RecipeDtype | null;
   /** What the parser decided on the user's behalf (defaults, dropped entries, no-op keys). */
   notes: string[];
+  /**
+   * Top-level gradient / filter-list values (lambda, t, and per-model fallbacks); with
+   * `slices`, also the plain per-model fallbacks (weight, density, gamma, scale).
+   */
+  parameters?: ParamSpecs;
+  /**
+   * mergekit `slices:` (then `models` lists every model the slices use, base excluded for
+   * task-vector methods, in order of first appearance). null/absent: a `models:` recipe.
+   */
+  slices?: RecipeSlice[] | null;
 }
 
 const TO_STORAGE: Record<RecipeDtype, StorageDtype> = { float32: "F32", float16: "F16", bfloat16: "BF16" };

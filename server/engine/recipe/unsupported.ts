@@ -4,8 +4,7 @@
 
 /** Top-level mergekit keys that are valid for mergekit but not for MergeScope. */
 export const UNSUPPORTED_TOP_LEVEL_KEYS: Record<string, string> = {
-  slices: "mergekit key `slices` is not supported by MergeScope yet; use `models:` (whole-model merges only)",
-  modules: "mergekit key `modules` is not supported by MergeScope yet; use `models:` (whole-model merges only)",
+  modules: "mergekit key `modules` is not supported by MergeScope yet; use `models:` or `slices:`",
   tokenizer_source:
     "mergekit key `tokenizer_source` is not supported by MergeScope yet; remove it (the tokenizer files are copied from the base model, or from the first model for linear)",
   tokenizer:
@@ -23,7 +22,6 @@ export const KNOWN_UNSUPPORTED_METHODS = [
   "karcher",
   "della",
   "della_linear",
-  "passthrough",
   "sce",
   "nearswap",
   "arcee_fusion",
@@ -44,9 +42,3 @@ export function loraReferenceMessage(ref: string): string {
 
 export const MODEL_OBJECT_MESSAGE =
   "the object form of a model reference (with `lora`, `override_architecture`, ...) is not supported by MergeScope yet; give the model's path as a string";
-
-export const LIST_PARAMETER_MESSAGE =
-  "list-valued parameters (mergekit gradients or per-tensor `filter` lists) are not supported by MergeScope yet; give a single value";
-
-export const MAPPING_PARAMETER_MESSAGE =
-  "mapping-valued parameters (mergekit per-tensor `filter`/`value` entries) are not supported by MergeScope yet; give a single value";

@@ -1,7 +1,7 @@
 // The merge statistics report (CLI --stats, `analyze --json`, the UI): the engine's per-tensor
 // counts, tagged with layer/module, plus sums over the model, per layer and per module.
 // Field names are snake_case and stable: they are part of the product's JSON format.
-import type { MergeMethod, NativeMergeResult, NativeModelTensorStats, StorageDtype } from "../types";
+import type { MergeMethod, NativeMergeResult, NativeModelTensorStats, NativePlan, NativeTensorStats, StorageDtype } from "../types";
 import { TENSOR_MODULES, tagTensor, type TensorModule } from "./tag-tensor";
 
 /** Per-model counters; each array has one entry per model, in recipe order. */
@@ -55,6 +55,17 @@ export interface TensorStatsEntry extends PerModelCounts {
   sv_reserved: number;
   /** An embedding of some model was cut to the base's rows. */
   row_cut: boolean;
+  /** The parameter values this tensor was merged with (gradients and filters resolved). */
+  parameters?: TensorParameters;
+}
+
+/** Effective parameters of one output tensor. */
+export interface TensorParameters {
+  /** Global values (lambda; slerp's t, else null). */
+  lambda: number;
+  t: number | null;
+  /** Per model (recipe order); null when that model is not an input of this tensor (slices). */
+  models: ({ input: string; weight: number; density: number; gamma: number; scale: number | null } | null)[];
 }
 
 export interface StatsGroup extends PerModelCounts {
@@ -92,7 +103,62 @@ export interface StatsReport {
 /** What the report needs from the request (a NativeMergeRequest or a Recipe both fit). */
 export interface StatsReportSource {
   method: MergeMethod;
-  models: readonly { path: string; weight: number; density: number; favored: boolean }[];
+  models: readonly { path: string; weight: number; density: number; favored: boolean; gamma?: number; scale?: number | null }[];
+  lambda?: number;
+  t?: number;
+  /** The request's explicit plan: its tensors' inputs map the engine's per-input statistics to models. */
+  plan?: NativePlan | null;
+}
+
+/** Zero counters for a model that is not an input of a tensor. */
+const ABSENT_MODEL: NativeModelTensorStats = {
+  weight: 0,
+  density: 0,
+  trimmed: false,
+  k: 0,
+  threshold: null,
+  nGreaterThanThreshold: 0,
+  nEqualToThreshold: 0,
+  nKeptAtThreshold: 0,
+  nnzTrimmed: 0,
+  discarded: 0,
+  discardedL1: 0,
+  rescued: 0,
+  contributing: 0,
+  inConflict: 0,
+  conflictsWon: 0,
+  nTopRemoved: 0,
+  topThreshold: null,
+  rescaleFactor: null,
+};
+
+/** The engine's per-input statistics of tensor `i` laid out per model (recipe order), and its parameters. */
+function perModelLayout(source: StatsReportSource, t: NativeTensorStats, i: number): { models: NativeModelTensorStats[]; parameters: TensorParameters } {
+  const n = source.models.length;
+  const planned = source.plan?.tensors[i];
+  if (!planned) {
+    if (t.models.length !== n) {
+      throw new Error(`engine result for tensor "${t.name}" has statistics for ${t.models.length} models, but the request has ${n}`);
+    }
+    return {
+      models: t.models,
+      parameters: {
+        lambda: source.lambda ?? 1,
+        t: source.method === "slerp" ? (source.t ?? null) : null,
+        models: source.models.map((m) => ({ input: t.name, weight: m.weight, density: m.density, gamma: m.gamma ?? 0.01, scale: m.scale ?? null })),
+      },
+    };
+  }
+  if (planned.name !== t.name || planned.inputs.length !== t.models.length) {
+    throw new Error(`engine result for tensor "${t.name}" does not follow the plan (expected "${planned.name}" with ${planned.inputs.length} inputs)`);
+  }
+  const models = new Array<NativeModelTensorStats>(n).fill(ABSENT_MODEL);
+  const params: TensorParameters["models"] = new Array(n).fill(null);
+  planned.inputs.forEach((input, j) => {
+    models[input.slot] = t.models[j]!;
+    params[input.slot] = { input: input.tensor, weight: input.weight, density: input.density, gamma: input.gamma, scale: input.scale ?? null };
+  });
+  return { models, parameters: { lambda: planned.lambda, t: source.method === "slerp" ? planned.t : null, models: params } };
 }
 
 export interface StatsReportOptions {
@@ -137,10 +203,9 @@ function addInto(group: StatsGroup, t: TensorStatsEntry): void {
 
 export function buildStatsReport(source: StatsReportSource, result: NativeMergeResult, opts: StatsReportOptions = {}): StatsReport {
   const n = source.models.length;
-  const tensors: TensorStatsEntry[] = result.tensors.map((t) => {
-    if (t.models.length !== n) {
-      throw new Error(`engine result for tensor "${t.name}" has statistics for ${t.models.length} models, but the request has ${n}`);
-    }
+  const tensors: TensorStatsEntry[] = result.tensors.map((native, i) => {
+    const { models: perInput, parameters } = perModelLayout(source, native, i);
+    const t = { ...native, models: perInput };
     const perModel = (f: keyof PerModelCounts) => t.models.map((m) => m[FROM_NATIVE[f]] as number);
     const { layer, module } = tagTensor(t.name);
     return {
@@ -165,6 +230,7 @@ export function buildStatsReport(source: StatsReportSource, result: NativeMergeR
       sv_candidates: t.svCandidates,
       sv_reserved: t.svReserved,
       row_cut: t.rowCut,
+      parameters,
     };
   });
 

@@ -21,8 +21,8 @@ export const usesConsensus = (m: BuilderMethod) => has(ELECTION_METHODS, m);
 export const usesGamma = (m: BuilderMethod) => m === "breadcrumbs" || m === "breadcrumbs_ties";
 /** Global `seed` and `rescale`. */
 export const usesSeed = (m: BuilderMethod) => m === "dare_linear" || m === "dare_ties";
-/** slerp and model_stock interpolate: no normalize, no lambda. */
-export const interpolates = (m: BuilderMethod) => m === "slerp" || m === "model_stock";
+/** slerp and model_stock interpolate, passthrough copies: no normalize, no lambda. */
+export const interpolates = (m: BuilderMethod) => m === "slerp" || m === "model_stock" || m === "passthrough";
 export const usesNormalize = (m: BuilderMethod) => !interpolates(m);
 export const usesLambda = (m: BuilderMethod) => m !== "linear" && !interpolates(m);
 /** mergekit's `normalize` default (as the recipe parser applies it). */

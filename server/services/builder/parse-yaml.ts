@@ -61,7 +61,8 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
     };
   }
 
-  const wanted = [r.basePath, ...r.models.map((m) => m.path)].filter((x): x is string => x !== null);
+  const slicePaths = (r.slices ?? []).flatMap((sl) => sl.sources.map((src) => src.path));
+  const wanted = [r.basePath, ...r.models.map((m) => m.path), ...slicePaths].filter((x): x is string => x !== null);
   const canon = new Map<string, string>();
   for (const p of wanted) canon.set(p, await canonical(p));
   const client = await db();
@@ -86,9 +87,32 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
   for (const m of r.models) {
     const id = idOf(m.path);
     const rawIndex = rawModels.findIndex((raw) => raw === m.source || path.resolve(recipeDir, raw) === m.path);
-    if (!id) notRegistered(["models", rawIndex >= 0 ? rawIndex : 0, "model"], m.source, m.path);
-    else models.push({ modelId: id, weight: m.weight, density: m.density, gamma: m.gamma, favored: m.favored });
+    // (with slices, an unregistered model is reported at its slice sources below)
+    if (!id) {
+      if (!r.slices) notRegistered(["models", rawIndex >= 0 ? rawIndex : 0, "model"], m.source, m.path);
+    }
+    else {
+      models.push({
+        modelId: id,
+        weight: m.weight,
+        density: m.density,
+        gamma: m.gamma,
+        favored: m.favored,
+        ...(m.scale !== undefined && m.scale !== null ? { scale: m.scale } : {}),
+        ...(m.parameters ? { parameters: m.parameters } : {}),
+      });
+    }
   }
+  // Slices: every source by its registered model (the base too, for task-vector methods).
+  const slices: NonNullable<BuilderSettings["slices"]> = [];
+  (r.slices ?? []).forEach((sl, i) => {
+    const sources = sl.sources.map((src, j) => {
+      const id = idOf(src.path);
+      if (!id) notRegistered(["slices", i, "sources", j, "model"], src.source, src.path);
+      return { modelId: id ?? "", layerRange: [src.layerRange[0], src.layerRange[1]] as [number, number], parameters: src.parameters };
+    });
+    slices.push({ sources, parameters: sl.parameters });
+  });
   if (issues.length > 0) return { ok: false, issues, notes: r.notes, settings: null };
 
   // The experiment this recipe belongs to, when its base and models are all in one.
@@ -122,6 +146,8 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
       keepIfNoOutliers: r.keepIfNoOutliers,
       filterWise: r.filterWise,
       dtype: r.dtype,
+      ...(r.parameters ? { parameters: r.parameters } : {}),
+      ...(slices.length > 0 ? { slices } : {}),
     },
   };
 }

@@ -11,9 +11,11 @@ import type { BuilderSettings, PreviewResult } from "./schemas";
 export function mergeLabel(s: BuilderSettings, refs: Map<string, BuilderModelRef>): string {
   const last = s.models.at(-1);
   const name = last ? (refs.get(last.modelId)?.name ?? "model") : "model";
+  if (s.slices?.length) return `${METHOD_LABELS[s.method] ?? s.method} ${name} ${s.slices.length} slices`;
+  const layered = s.parameters || s.models.some((m) => m.parameters) ? " per-layer" : "";
   const dens = usesDensity(s.method) ? ` d=${s.models.map((m) => m.density).join("/")}` : "";
   const t = s.method === "slerp" ? ` t=${s.t}` : "";
-  return `${METHOD_LABELS[s.method] ?? s.method} ${name}${dens}${t}`;
+  return `${METHOD_LABELS[s.method] ?? s.method} ${name}${dens}${t}${layered}`;
 }
 
 function fileNameOf(label: string): string {
@@ -21,7 +23,7 @@ function fileNameOf(label: string): string {
 }
 
 export async function previewRecipe(s: BuilderSettings): Promise<PreviewResult> {
-  const refs = await loadModelRefs([s.baseModelId, ...s.models.map((m) => m.modelId)]);
+  const refs = await loadModelRefs([s.baseModelId, ...s.models.map((m) => m.modelId), ...(s.slices ?? []).flatMap((x) => x.sources.map((src) => src.modelId))]);
   const built = buildRecipeYaml(s, refs);
   const recipeDir = builderRecipeDir();
   const label = mergeLabel(s, refs);

@@ -52,20 +52,43 @@ export function buildRecipeYaml(s: BuilderSettings, refs: Map<string, BuilderMod
     if (base) doc.base_model = base.path;
     else missing("base_model", s.baseModelId);
   }
-  doc.models = s.models.map((entry, i) => {
-    const ref = refs.get(entry.modelId);
-    if (!ref) missing(`models[${i}].model`, entry.modelId);
-    const parameters: Record<string, unknown> = {};
-    if (usesWeight(m)) parameters.weight = entry.weight;
-    if (usesDensity(m)) parameters.density = entry.density;
-    if (usesGamma(m)) parameters.gamma = entry.gamma;
-    if (m === "ties_sv" && entry.favored) parameters.favored = true;
-    const model = ref?.path ?? `unknown-model-${entry.modelId}`;
-    return Object.keys(parameters).length > 0 ? { model, parameters } : { model };
-  });
+  const top = s.parameters ?? {};
+  const isList = (v: unknown) => v !== undefined && typeof v !== "number";
+  if (s.slices?.length) {
+    doc.slices = s.slices.map((slice, i) => ({
+      sources: slice.sources.map((src, j) => {
+        const ref = refs.get(src.modelId);
+        if (!ref) missing(`slices[${i}].sources[${j}].model`, src.modelId);
+        const parameters = specsYaml(src.parameters);
+        return { model: ref?.path ?? `unknown-model-${src.modelId}`, layer_range: [...src.layerRange], ...(parameters ? { parameters } : {}) };
+      }),
+      ...(specsYaml(slice.parameters) ? { parameters: specsYaml(slice.parameters) } : {}),
+    }));
+  } else {
+    doc.models = s.models.map((entry, i) => {
+      const ref = refs.get(entry.modelId);
+      if (!ref) missing(`models[${i}].model`, entry.modelId);
+      const parameters: Record<string, unknown> = {};
+      // a gradient / filter list, else the plain value unless the model follows a top-level list
+      const put = (key: keyof NonNullable<typeof entry.parameters>, used: boolean, plain: number | undefined) => {
+        const own = entry.parameters?.[key];
+        if (!used) return;
+        if (own !== undefined) parameters[key] = specYaml(own);
+        else if (!isList(top[key]) && plain !== undefined) parameters[key] = plain;
+      };
+      put("weight", usesWeight(m), entry.weight);
+      put("density", usesDensity(m), entry.density);
+      put("gamma", usesGamma(m), entry.gamma);
+      put("scale", m === "passthrough", entry.scale);
+      if (m === "ties_sv" && entry.favored) parameters.favored = true;
+      const model = ref?.path ?? `unknown-model-${entry.modelId}`;
+      return Object.keys(parameters).length > 0 ? { model, parameters } : { model };
+    });
+  }
   const parameters: Record<string, unknown> = {};
   if (usesNormalize(m)) parameters.normalize = s.normalize;
-  if (usesLambda(m)) parameters.lambda = s.lambda;
+  if (usesLambda(m)) parameters.lambda = top.lambda !== undefined ? specYaml(top.lambda) : s.lambda;
+  for (const key of ["weight", "density", "gamma", "scale"] as const) if (top[key] !== undefined) parameters[key] = specYaml(top[key]);
   if (usesConsensus(m)) parameters.consensus = s.consensus;
   if (m === "ties_sv") {
     parameters.slack = s.slack;
@@ -76,11 +99,24 @@ export function buildRecipeYaml(s: BuilderSettings, refs: Map<string, BuilderMod
     parameters.seed = s.seed;
   }
   if (usesGamma(m) && s.keepIfNoOutliers) parameters.keep_if_no_outliers = true;
-  if (m === "slerp") parameters.t = s.t;
+  if (m === "slerp") parameters.t = top.t !== undefined ? specYaml(top.t) : s.t;
   if (m === "model_stock") parameters.filter_wise = s.filterWise;
   if (Object.keys(parameters).length > 0) doc.parameters = parameters;
   if (s.dtype) doc.dtype = s.dtype;
   return { yaml: stringify(doc, { indent: 2, lineWidth: 0 }), issues };
+}
+
+type Spec = NonNullable<BuilderSettings["parameters"]>[keyof NonNullable<BuilderSettings["parameters"]>];
+
+/** mergekit's YAML form of a spec: conditions without a filter have only `value`. */
+function specYaml(spec: NonNullable<Spec>): unknown {
+  if (typeof spec === "number" || typeof spec[0] === "number") return spec;
+  return (spec as { filter: string | null; value: number | number[] }[]).map((c) => (c.filter === null ? { value: c.value } : { filter: c.filter, value: c.value }));
+}
+
+function specsYaml(specs: BuilderSettings["parameters"]): Record<string, unknown> | null {
+  const entries = Object.entries(specs ?? {}).filter(([, v]) => v !== undefined);
+  return entries.length > 0 ? Object.fromEntries(entries.map(([k, v]) => [k, specYaml(v!)])) : null;
 }
 
 export type Validated = { ok: true; recipe: Recipe; yaml: string } | { ok: false; issues: RecipeIssueOut[] };

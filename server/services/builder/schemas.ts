@@ -7,6 +7,35 @@ export { MERGE_METHOD_VALUES };
 export const mergeMethodSchema = z.enum(MERGE_METHOD_VALUES);
 export type BuilderMethod = z.infer<typeof mergeMethodSchema>;
 
+/** A numeric parameter: a number, a per-layer gradient, or `{filter, value}` conditions (mergekit). */
+const specNumber = z.number().finite();
+const gradientSchema = z.array(specNumber).min(1).max(1024);
+export const paramSpecSchema = z.union([
+  specNumber,
+  gradientSchema,
+  z.array(z.object({ filter: z.string().max(200).nullable(), value: z.union([specNumber, gradientSchema]) })).min(1).max(64),
+]);
+export const PARAM_SPEC_KEYS = ["weight", "density", "gamma", "scale", "lambda", "t"] as const;
+/** Per-layer values beyond the plain fields (the recipe layer's ParamSpecs). */
+export const paramSpecsSchema = z.partialRecord(z.enum(PARAM_SPEC_KEYS), paramSpecSchema);
+export type BuilderParamSpecs = z.infer<typeof paramSpecsSchema>;
+
+export const builderSliceSchema = z.object({
+  sources: z
+    .array(
+      z.object({
+        modelId: z.string().min(1),
+        /** [start, end): source layers, end exclusive. */
+        layerRange: z.tuple([z.number().int().min(0), z.number().int().min(1)]),
+        parameters: paramSpecsSchema,
+      }),
+    )
+    .min(1)
+    .max(16),
+  parameters: paramSpecsSchema,
+});
+export type BuilderSlice = z.infer<typeof builderSliceSchema>;
+
 export const builderModelSchema = z.object({
   modelId: z.string().min(1),
   weight: z.number().finite(),
@@ -14,6 +43,10 @@ export const builderModelSchema = z.object({
   /** breadcrumbs*: fraction of largest-magnitude entries removed as outliers. */
   gamma: z.number().min(0).max(1).default(0.01),
   favored: z.boolean(),
+  /** passthrough: the model's tensors are multiplied by it. */
+  scale: z.number().finite().optional(),
+  /** Gradients / filter lists (and plain values that shadow a top-level list). */
+  parameters: paramSpecsSchema.optional(),
 });
 export type BuilderModel = z.infer<typeof builderModelSchema>;
 
@@ -39,6 +72,10 @@ export const builderSettingsSchema = z.object({
   /** model_stock: one interpolation ratio per row. */
   filterWise: z.boolean().default(false),
   dtype: z.enum(["float32", "float16", "bfloat16"]).nullable(),
+  /** Top-level gradients / filter lists (lambda, t, per-model fallbacks); with slices also plain per-model fallbacks. */
+  parameters: paramSpecsSchema.optional(),
+  /** mergekit `slices:` (layer ranges per model: layer swaps, frankenmerges); the models then only label the recipe. */
+  slices: z.array(builderSliceSchema).min(1).max(256).optional(),
 });
 export type BuilderSettings = z.infer<typeof builderSettingsSchema>;
 

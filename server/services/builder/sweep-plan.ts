@@ -17,6 +17,10 @@ export async function planSweep(input: SweepPlanInput): Promise<SweepPlanResult>
   const s = input.settings;
   const refs = await loadModelRefs([s.baseModelId, ...s.models.map((m) => m.modelId), ...input.checkpointIds]);
   const issues: RecipeIssueOut[] = [];
+  if (s.slices?.length) {
+    // The sweep swaps the CT model of `models:`; a slices recipe names its models per slice.
+    return failed([{ path: "slices", line: null, message: "sweeps replace the CT model of a `models:` recipe; a recipe with slices (layer swap) is queued on its own with Queue merge" }]);
+  }
   const checkpoints = input.checkpointIds.map((id) => refs.get(id));
   input.checkpointIds.forEach((id, i) => {
     if (!checkpoints[i]) issues.push({ path: `checkpoints[${i}]`, line: null, message: `model ${id} is not registered (deleted?); untick it` });

@@ -37,6 +37,7 @@ export const METHOD_LABELS: Record<string, string> = {
   dare_ties: "DARE-TIES",
   slerp: "SLERP",
   model_stock: "Model Stock",
+  passthrough: "Passthrough",
 };
 const METHOD_ORDER = Object.keys(METHOD_LABELS);
 /** What Figure 1 shows for every CT checkpoint. */

@@ -79,6 +79,7 @@ const CASES: Record<BuilderMethod, () => BuilderSettings> = {
   dare_ties: () => settings("dare_ties", { models: [entry("sft", { density: 0.5 }), entry("ct-4B", { density: 0.7 })], seed: 7 }),
   slerp: () => settings("slerp", { models: [entry("ct-4B")], t: 0.3 }),
   model_stock: () => settings("model_stock", { models: [entry("sft"), entry("ct-2B"), entry("ct-4B")], filterWise: true, dtype: "bfloat16" }),
+  passthrough: () => settings("passthrough", { baseModelId: null, models: [entry("ct-4B", { scale: 0.7 })], normalize: false }),
 };
 
 describe("merge builder methods", () => {
@@ -93,7 +94,7 @@ describe("merge builder methods", () => {
 
   it("should default normalize per method as the recipe parser does", () => {
     for (const method of MERGE_METHOD_VALUES) {
-      const models = method === "slerp" ? "  - model: ./b\n" : "  - model: ./b\n  - model: ./c\n";
+      const models = method === "slerp" || method === "passthrough" ? "  - model: ./b\n" : "  - model: ./b\n  - model: ./c\n";
       const extra = method === "slerp" ? "parameters:\n  t: 0.5\n" : method === "ties_sv" ? "parameters:\n  slack: 0.04\n" : "";
       const yaml = `merge_method: ${method}\n${method === "linear" ? "" : "base_model: ./a\n"}models:\n${method === "ties_sv" ? models.replace("./b\n", "./b\n    parameters: { favored: true }\n") : models}${extra}`;
       assert.equal(parseRecipeYaml(yaml, { recipeDir: "/r" }).normalize, defaultNormalize(method), method);

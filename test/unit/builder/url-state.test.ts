@@ -31,6 +31,7 @@ describe("merge builder URL state", () => {
       keepIfNoOutliers: true,
       filterWise: true,
       dtype: "bfloat16",
+      layers: 24,
       sweepType: "analyze",
       sweepCts: ["c", "c2"],
       sweepMethods: ["ties", "ties_sv", "dare_ties", "model_stock"],
@@ -114,5 +115,33 @@ describe("merge builder URL state", () => {
     assert.deepEqual(back.models, state.models);
     assert.equal(back.keepIfNoOutliers, true);
     assert.equal(back.sweepCts, null, "a loaded recipe starts a new sweep");
+  });
+});
+
+describe("builder URL state with per-layer values and slices", () => {
+  it("should keep gradients, filters, scales and slices in a copied link", () => {
+    const state: BuilderState = {
+      ...DEFAULT_STATE,
+      method: "passthrough",
+      models: [
+        { id: "lm", weight: 1, density: 1, gamma: 0.01, favored: false, scale: 0.5, parameters: { scale: [{ filter: "o_proj", value: 0.5 }, { filter: null, value: 1 }] } },
+        { id: "task", weight: 1, density: 1, gamma: 0.01, favored: false },
+      ],
+      parameters: { weight: [0, 1] },
+      slices: [
+        { sources: [{ modelId: "lm", layerRange: [0, 2], parameters: {} }], parameters: {} },
+        { sources: [{ modelId: "task", layerRange: [2, 4], parameters: { scale: 0.5 } }], parameters: { lambda: [1, 0.5] } },
+      ],
+    };
+    const back = parseBuilderState(new URLSearchParams(serializeBuilderState(state).toString()));
+    assert.deepEqual(back, state);
+    assert.deepEqual(fromSettings(toSettings(back)!, DEFAULT_STATE), { ...back, sweepCts: null, sweepMethods: null, sweepDensities: null });
+  });
+
+  it("should ignore a malformed `lay` parameter instead of breaking the form", () => {
+    const p = new URLSearchParams("method=ties&m=a&lay=%7Bnot-json");
+    assert.equal(parseBuilderState(p).slices, undefined);
+    const bad = new URLSearchParams(`method=ties&m=a&lay=${encodeURIComponent(JSON.stringify({ s: [{ sources: [] }] }))}`);
+    assert.equal(parseBuilderState(bad).slices, undefined);
   });
 });

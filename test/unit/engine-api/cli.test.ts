@@ -50,11 +50,11 @@ describe("CLI usage and recipe errors (exit 2)", () => {
   it("reports recipe problems with file, YAML path and line, and writes nothing", (t) => {
     const dir = tempDir(t);
     const recipe = path.join(dir, "r.yml");
-    writeFileSync(recipe, "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters:\n      density: high\nslices: []\n");
+    writeFileSync(recipe, "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters:\n      density: high\nmodules: {}\n");
     const r = cli("merge", recipe, path.join(dir, "out"));
     assert.equal(r.status, 2);
     assert.match(r.stderr, new RegExp(`mergescope merge: ${recipe.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: `));
-    assert.match(r.stderr, /slices \(line 7\): mergekit key `slices` is not supported/);
+    assert.match(r.stderr, /modules \(line 7\): mergekit key `modules` is not supported/);
     const r2 = cli("analyze", path.join(dir, "missing.yml"));
     assert.equal(r2.status, 2);
     assert.match(r2.stderr, /cannot read recipe .*missing\.yml: no such file/);
@@ -79,7 +79,7 @@ describe("CLI usage and recipe errors (exit 2)", () => {
 const skip = nativeMergeSkipReason();
 
 describe("CLI merge on every golden case", { skip }, () => {
-  for (const id of goldenCaseIds(["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock"])) {
+  for (const id of goldenCaseIds(["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock", "passthrough"])) {
     const gc = loadCase(id) as GoldenCaseFull;
     for (const { field, file } of expectedFiles(gc)) {
       it(`${id} (${field} → ${file})`, (t) => {

@@ -172,28 +172,33 @@ describe("mergekit defaults", () => {
 
 describe("unsupported mergekit features fail by name", () => {
   const cases: [string, string, RegExp][] = [
-    ["slices", "merge_method: ties\nslices:\n  - sources: []\n", /slices.*mergekit key `slices` is not supported by MergeScope yet; use `models:`/],
     ["tokenizer_source", `${TIES}tokenizer_source: union\n`, /tokenizer_source.*not supported/],
     ["tokenizer", `${TIES}tokenizer:\n  source: union\n`, /mergekit key `tokenizer` is not supported/],
     ["chat_template", `${TIES}chat_template: chatml\n`, /mergekit key `chat_template` is not supported/],
     ["modules", `${TIES}modules: {}\n`, /mergekit key `modules` is not supported/],
     ["nuslerp", "merge_method: nuslerp\nbase_model: a\nmodels:\n  - model: b\nparameters:\n  t: 0.5\n", /merge_method.*`nuslerp` is not supported by MergeScope/],
     ["della", TIES.replace("ties", "della"), /`della` is not supported/],
-    ["unknown method", TIES.replace("ties", "frobnicate"), /merge_method \(line 1\): expected linear \| task_arithmetic \| ties \| ties_sv \| breadcrumbs .* model_stock, got 'frobnicate'/],
+    ["unknown method", TIES.replace("ties", "frobnicate"), /merge_method \(line 1\): expected linear \| task_arithmetic \| ties \| ties_sv \| breadcrumbs .* model_stock .*, got 'frobnicate'/],
     ["base_model object (LoRA)", "merge_method: ties\nbase_model:\n  model: {path: base}\n  lora: {path: l}\nmodels:\n  - model: a\n", /base_model.*object form of a model reference/],
     ["model object", "merge_method: ties\nbase_model: base\nmodels:\n  - model: {model: {path: a}, lora: {path: b}}\n", /models\[0\]\.model.*object form/],
     ["model+lora", "merge_method: ties\nbase_model: base\nmodels:\n  - model: org/model+org/lora\n    parameters: {weight: 1}\n", /models\[0\]\.model.*`model\+lora` syntax; LoRA adapters are not supported/],
-    ["gradient list", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters:\n      weight: [0, 0.5, 1]\n", /models\[0\]\.parameters\.weight.*list-valued parameters \(mergekit gradients/],
+    ["empty gradient", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters:\n      weight: []\n", /models\[0\]\.parameters\.weight.*an empty list/],
+    ["gradient out of range", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters:\n      density: [0.2, 1.5]\n", /models\[0\]\.parameters\.density.*gradient value \[1\] must be a number in \[0, 1\], got 1\.5/],
     [
-      "filter list",
-      "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters:\n      density:\n        - filter: self_attn\n          value: 0.5\n        - value: 1\n",
-      /models\[0\]\.parameters\.density.*list-valued parameters/,
+      "filter condition with an unknown key",
+      "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters:\n      density:\n        - filter: self_attn\n          valeu: 0.5\n",
+      /models\[0\]\.parameters\.density.*condition \[0\]: unknown key `valeu`/,
     ],
-    ["filter mapping", `${TIES}parameters:\n  normalize: {filter: mlp, value: true}\n`, /parameters\.normalize.*mapping-valued parameters \(mergekit per-tensor `filter`/],
+    [
+      "filter condition without a number",
+      "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters:\n      density:\n        - {filter: mlp, value: high}\n",
+      /condition \[0\]: `value` must be a number in \[0, 1\] or a gradient list, got 'high'/,
+    ],
+    ["filter mapping on a boolean", `${TIES}parameters:\n  normalize: {filter: mlp, value: true}\n`, /parameters\.normalize.*expected true or false, got a mapping with keys `filter`, `value`/],
     ["other method's parameter", `${TIES}parameters:\n  epsilon: 0.1\n`, /parameters\.epsilon.*belongs to mergekit's `della` method/],
     ["unknown top-level key", `${TIES}colour: blue\n`, /colour \(line \d+\): unknown key `colour` \(supported here: merge_method, base_model, models/],
     ["unknown model key", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    weight: 1\n", /models\[0\]\.weight \(line 5\): unknown key `weight` \(supported here: model, parameters\)/],
-    ["unknown model parameter", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters: {weigth: 1}\n", /models\[0\]\.parameters\.weigth.*unknown key `weigth` \(supported here: weight, density, gamma, favored\)/],
+    ["unknown model parameter", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters: {weigth: 1}\n", /models\[0\]\.parameters\.weigth.*unknown key `weigth` \(supported here: weight, density, gamma, scale, favored\)/],
     ["rescale with trimming", `${TIES}parameters:\n  rescale: true\n`, /parameters\.rescale.*`rescale: true`.*supported for dare_linear and dare_ties only/],
     ["several YAML documents", `${TIES}---\n${TIES}`, /2 YAML documents/],
   ];
@@ -202,8 +207,8 @@ describe("unsupported mergekit features fail by name", () => {
   }
 
   it("reports every rejected key of a recipe at once", () => {
-    const err = parseError(`${TIES}slices: []\ntokenizer_source: base\n`);
-    assert.deepEqual(err.issues.map((i) => i.path), ["slices", "tokenizer_source"]);
+    const err = parseError(`${TIES}modules: {}\ntokenizer_source: base\n`);
+    assert.deepEqual(err.issues.map((i) => i.path), ["modules", "tokenizer_source"]);
   });
 });
 
@@ -224,8 +229,8 @@ describe("error messages name the YAML path and line", () => {
     // YAML 1.2: `yes` is a string, not a boolean (mergekit's loader agrees).
     assert.equal(byPath["parameters.normalize"], "expected true or false, got 'yes'");
     assert.equal(byPath["dtype"], "expected float32 | float16 | bfloat16, got 'fp8'");
-    assert.match(parseError("merge_method: ties\nbase_model: b\n").message, /^models: expected a list of `- model: PATH` entries, got nothing$/);
-    assert.match(parseError("models:\n  - model: a\n").message, /^merge_method: expected linear \| task_arithmetic \| ties \| ties_sv \| .* \| model_stock, got nothing$/);
+    assert.match(parseError("merge_method: ties\nbase_model: b\n").message, /^models: required: `models:` \(whole-model merges\) or `slices:`/);
+    assert.match(parseError("models:\n  - model: a\n").message, /^merge_method: expected linear \| task_arithmetic \| ties \| ties_sv \| .* \| model_stock\b.*, got nothing$/);
   });
 
   it("YAML syntax errors give line and column", () => {
@@ -317,7 +322,9 @@ describe("the other mergekit methods", () => {
     assert.deepEqual(r.models.map((m) => m.source), ["./b"]);
     assert.match(parseError(slerp.replace("parameters:\n  t: 0.3\n", "")).message, /parameters\.t.*required for slerp/);
     assert.match(parseError(slerp.replace("  - model: ./b\n", "  - model: ./b\n  - model: ./c\n")).message, /exactly one other model; found 2/);
-    assert.match(parseError(slerp.replace("t: 0.3", "t: [0, 1]")).message, /list-valued parameters/);
+    // a gradient: the scalar field holds its first value, the plan the per-tensor ones
+    assert.deepEqual(parse(slerp.replace("t: 0.3", "t: [0.2, 1]")).parameters?.t, [0.2, 1]);
+    assert.equal(parse(slerp.replace("t: 0.3", "t: [0.2, 1]")).t, 0.2);
   });
 
   it("model_stock: at least two models, filter_wise, weights ignored", () => {
@@ -374,6 +381,7 @@ describe("recipeToNativeRequest", () => {
       outDir: path.resolve("out"),
       shardSizeBytes: 1000,
       threads: 4,
+      plan: null,
     });
   });
 

@@ -50,9 +50,12 @@ export interface GoldenCase {
   tensors: Record<string, { shape: number[]; is_embed: boolean; stats?: GoldenTensorStats; stats_native_compute?: GoldenTensorStats }>;
 }
 
-export function goldenCaseIds(methods: readonly string[]): string[] {
-  const index = JSON.parse(readFileSync(path.join(GOLDEN_DIR, "index.json"), "utf8")) as { cases: { id: string; method: string }[] };
-  return index.cases.filter((c) => methods.includes(c.method)).map((c) => c.id);
+/** Golden case kinds (README "Second batch"); cases without `kind` are per-tensor cases. */
+export type GoldenKind = "tensor" | "cli" | "tie_order";
+
+export function goldenCaseIds(methods: readonly string[], kind: GoldenKind = "tensor"): string[] {
+  const index = JSON.parse(readFileSync(path.join(GOLDEN_DIR, "index.json"), "utf8")) as { cases: { id: string; method: string; kind?: GoldenKind }[] };
+  return index.cases.filter((c) => methods.includes(c.method) && (c.kind ?? "tensor") === kind).map((c) => c.id);
 }
 
 export function loadCase(id: string): GoldenCase {
