@@ -469,9 +469,9 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
   if (progress) progress(prog);
 
   std::optional<ModelSource> base;
-  if (!req.base_path.empty()) base.emplace(ModelSource::open(req.base_path));
+  if (!req.base_path.empty()) base.emplace(ModelSource::open(req.base_path, &req.paths));
   std::vector<ModelSource> models;
-  for (const EngineModel& m : req.models) models.push_back(ModelSource::open(m.path));
+  for (const EngineModel& m : req.models) models.push_back(ModelSource::open(m.path, &req.paths));
 
   EngineResult result;
   std::vector<TensorPlan> plans = plan_tensors(req, base ? &*base : nullptr, models, &result.warnings);

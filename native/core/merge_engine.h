@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "merge_kernels.h"
+#include "path_policy.h"
 #include "shard_writer.h"
 
 namespace ms {
@@ -45,6 +46,8 @@ struct EngineRequest {
   // `densities` across the models instead of one analysis (sweep.h).
   bool sweep = false;
   std::vector<double> densities;
+  // Allowed input folders (disabled = every readable file; see path_policy.h).
+  PathPolicy paths;
 };
 
 struct EngineTensorReport {

@@ -56,6 +56,12 @@ export function validateNativeRequest(r: NativeMergeRequest): void {
   expect(r.outDir === null || (typeof r.outDir === "string" && path.isAbsolute(r.outDir)), "null or an absolute path", "outDir", r.outDir);
   expect(Number.isSafeInteger(r.shardSizeBytes) && r.shardSizeBytes > 0, "a positive integer", "shardSizeBytes", r.shardSizeBytes);
   expect(Number.isInteger(r.threads) && r.threads >= 0 && r.threads <= 1024, "an integer in [0, 1024]", "threads", r.threads);
+  expect(
+    r.allowedRoots === undefined || r.allowedRoots === null || (Array.isArray(r.allowedRoots) && r.allowedRoots.every((x) => typeof x === "string" && path.isAbsolute(x))),
+    "null or an array of absolute folder paths",
+    "allowedRoots",
+    r.allowedRoots,
+  );
 }
 
 export interface NativeRunOptions {
@@ -79,8 +85,12 @@ export async function runNativeMerge(request: NativeMergeRequest, opts: NativeRu
   }
 }
 
-/** Reads a model's headers (tensors, dtypes, shapes, parameter count). */
-export function inspectModel(modelPath: string): NativeInspectResult {
+/**
+ * Reads a model's headers (tensors, dtypes, shapes, parameter count). With allowedRoots, the
+ * engine opens only files inside them (the model path and every index/shard file, checked on
+ * the opened descriptor): PATH_NOT_ALLOWED otherwise.
+ */
+export function inspectModel(modelPath: string, opts: { allowedRoots?: readonly string[] | null } = {}): NativeInspectResult {
   expect(typeof modelPath === "string" && modelPath.length > 0, "a path string", "path", modelPath);
-  return loadNative().inspectModel(path.resolve(modelPath));
+  return loadNative().inspectModel(path.resolve(modelPath), opts.allowedRoots ? [...opts.allowedRoots] : null);
 }

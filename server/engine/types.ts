@@ -66,6 +66,11 @@ export interface NativeMergeRequest {
   outDir: string | null;
   shardSizeBytes: number;
   threads: number; // 0 = all cores
+  /**
+   * Folders the engine may read from (realpath containment checked on every file it opens,
+   * native/core/path_policy.h); null/absent = any readable file (the local CLI).
+   */
+  allowedRoots?: string[] | null;
 }
 
 export interface NativeModelTensorStats {

@@ -3,11 +3,13 @@
 // with a timeout (SIGTERM, then SIGKILL), its output in the job log, and the
 // results_<date>.json it writes under {out} imported into the Score table in
 // the same transaction that marks the job done.
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { defineJob, PermanentJobError } from "../definition";
-import { modelFingerprint } from "../idempotency";
+import { modelFingerprintAsync } from "../idempotency";
+import { LIMITS } from "../../limits";
+import { evaluateRoots, readRegularFileText, resolveInside } from "../../paths";
 import { buildEvalArgv, formatArgv, TemplateError, validateTemplate } from "../../services/scores/eval-command";
 import { findResultsFiles, runCommand } from "../../services/scores/eval-runner";
 import { saveParsedResults } from "../../services/scores/import";
@@ -59,14 +61,20 @@ function checkTemplate(template: string): string[] {
   }
 }
 
+/** The model an evaluation may run on: inside the model roots or the merge outputs (realpath). */
+function resolveEvaluatedModel(modelPath: string): Promise<string> {
+  return resolveInside(modelPath, { roots: evaluateRoots(), what: "model path", rootsLabel: "allowed model roots and merge outputs" });
+}
+
 export const evaluateJob = defineJob({
   type: "evaluate",
   version: 1,
   payload: evaluatePayloadSchema,
   result: evaluateResultSchema,
-  identity(p) {
+  async identity(p) {
     checkTemplate(p.commandTemplate); // a broken template is refused at enqueue
-    return { modelPath: p.modelPath, model: modelFingerprint(p.modelPath), modelId: p.modelId ?? null, tasks: p.tasks, commandTemplate: p.commandTemplate, split: p.split ?? null, timeoutSeconds: p.timeoutSeconds };
+    await resolveEvaluatedModel(p.modelPath);
+    return { modelPath: p.modelPath, model: await modelFingerprintAsync(p.modelPath), modelId: p.modelId ?? null, tasks: p.tasks, commandTemplate: p.commandTemplate, split: p.split ?? null, timeoutSeconds: p.timeoutSeconds };
   },
   async handler(p, ctx) {
     const warnings = checkTemplate(p.commandTemplate);
@@ -74,7 +82,9 @@ export const evaluateJob = defineJob({
     const outDir = path.join(ctx.dataDir, "evals", ctx.idempotencyKey.slice(0, 16), `attempt-${ctx.attempt}`);
     rmSync(outDir, { recursive: true, force: true });
     mkdirSync(outDir, { recursive: true });
-    const argv = buildEvalArgv(p.commandTemplate, { model: p.modelPath, tasks: p.tasks, out: outDir });
+    // Checked again where it is used: the command gets the realpath that passed.
+    const modelPath = await resolveEvaluatedModel(p.modelPath);
+    const argv = buildEvalArgv(p.commandTemplate, { model: modelPath, tasks: p.tasks, out: outDir });
     ctx.log("info", `$ ${formatArgv(argv)}`);
     ctx.reportProgress({ phase: `evaluating ${p.tasks.length} task(s)`, progress: 0.05 });
     let logged = 0;
@@ -102,12 +112,13 @@ export const evaluateJob = defineJob({
         `timed out after ${p.timeoutSeconds} s: stopped with ${r.killedWith === "SIGKILL" ? `SIGTERM, then SIGKILL after ${KILL_GRACE_MS / 1000} s` : "SIGTERM"}${tail}`,
       );
     if (r.exitCode !== 0) throw new EvaluateError("EVAL_EXIT_CODE", `the command exited with ${r.exitCode === null ? `signal ${r.signal}` : `code ${r.exitCode}`}${tail}`);
-    const files = findResultsFiles(outDir);
+    const files = await findResultsFiles(outDir);
     if (files.length === 0) throw new EvaluateError("EVAL_NO_RESULTS", `the command exited with code 0 but wrote no results*.json under ${outDir}${tail}`);
     const parsed: ParsedResultsFile[] = [];
     for (const f of files) {
       try {
-        parsed.push(parseLmEvalResults(path.relative(ctx.dataDir, f), readFileSync(f, "utf8"), { split: p.split ?? null }));
+        const { text } = await readRegularFileText(f, { roots: [outDir], maxBytes: LIMITS.resultsFileBytes, what: "results file" });
+        parsed.push(parseLmEvalResults(path.relative(ctx.dataDir, f), text, { split: p.split ?? null }));
       } catch (err) {
         if (err instanceof ResultsFileError) throw new EvaluateError("EVAL_RESULTS_INVALID", err.message);
         throw err;

@@ -8,7 +8,8 @@ import path from "node:path";
 import { z } from "zod";
 import { db, type DbTx } from "../../db/client";
 import { AppError } from "../../errors";
-import { parseLmEvalResults, ResultsFileError, SPLITS, type ParsedResultsFile, type Split } from "./lm-eval";
+import { offload } from "../../offload/pool";
+import { checkResultsFileSize, ResultsFileError, SPLITS, type ParsedResultsFile, type Split } from "./lm-eval";
 
 export const splitSchema = z.enum(SPLITS);
 
@@ -70,6 +71,8 @@ async function resolveModel(tx: DbTx, parsed: ParsedResultsFile, opts: SaveOptio
   return { model: null, matchedBy: null };
 }
 
+const CREATE_SLICE = 2000;
+
 const keyOf = (s: { modelName: string; task: string; metric: string; filter: string }) => `${s.modelName}\u0000${s.task}\u0000${s.metric}\u0000${s.filter}`;
 
 /** Files a parsed results file's scores (inside the caller's transaction; evaluate jobs call it from `persist`). */
@@ -115,10 +118,9 @@ export async function saveParsedResults(tx: DbTx, parsed: ParsedResultsFile, opt
       updated++;
     } else unchanged++;
   }
-  if (toCreate.length > 0) {
-    await tx.score.createMany({ data: toCreate });
-    created = toCreate.length;
-  }
+  // In slices: each statement is synchronous in SQLite, so the event loop gets a turn in between.
+  for (let i = 0; i < toCreate.length; i += CREATE_SLICE) await tx.score.createMany({ data: toCreate.slice(i, i + CREATE_SLICE) });
+  created = toCreate.length;
   const prior = await tx.scoreImport.findUnique({ where: { sourceHash: parsed.sourceHash } });
   const importRow = {
     sourceFile: parsed.fileName,
@@ -157,14 +159,23 @@ export async function saveParsedResults(tx: DbTx, parsed: ParsedResultsFile, opt
   };
 }
 
-/** Parses, validates and files one results file. Malformed files → AppError BAD_INPUT naming the line and field. */
+/**
+ * Parses, validates and files one results file. Malformed files → AppError BAD_INPUT naming the
+ * line and field; above the size limit → TOO_LARGE before parsing. The parse runs on an offload
+ * thread (a results file can be megabytes of JSON; the web server's event loop stays free).
+ */
 export async function importResultsText(
   input: { fileName: string; text: string; modelId?: string | null; split?: Split | null },
   opts: { jobId?: string | null; modelPath?: string | null } = {},
 ): Promise<ImportSummary> {
   let parsed: ParsedResultsFile;
   try {
-    parsed = parseLmEvalResults(input.fileName, input.text, { split: input.split ?? null });
+    checkResultsFileSize(input.fileName, Buffer.byteLength(input.text));
+  } catch (err) {
+    throw new AppError("TOO_LARGE", (err as Error).message, { cause: err });
+  }
+  try {
+    parsed = await offload("lmEval.parse", { fileName: input.fileName, text: input.text, split: input.split ?? null });
   } catch (err) {
     if (err instanceof ResultsFileError) throw new AppError("BAD_INPUT", err.message, { cause: err });
     throw err;
@@ -187,7 +198,7 @@ export async function importResultsFiles(input: { files: { fileName: string; tex
       const summary = await importResultsText({ fileName: f.fileName, text: f.text, modelId: input.modelId, split: input.split });
       out.push({ ok: true, fileName: f.fileName, summary });
     } catch (err) {
-      if (err instanceof AppError && (err.code === "BAD_INPUT" || err.code === "NOT_FOUND")) out.push({ ok: false, fileName: f.fileName, error: err.message });
+      if (err instanceof AppError && (err.code === "BAD_INPUT" || err.code === "NOT_FOUND" || err.code === "TOO_LARGE")) out.push({ ok: false, fileName: f.fileName, error: err.message });
       else throw err;
     }
   }
