@@ -42,9 +42,10 @@ let nextId = 1;
 
 function spawn(): Slot {
   const root = projectRoot();
-  const worker = new Worker(/* turbopackIgnore: true */ path.join(root, "server", "offload", "thread.mjs"), {
-    workerData: { tasksUrl: pathToFileURL(path.join(root, "server", "offload", "tasks.ts")).href },
-  });
+  // Loaded from the source tree at run time (with tsx), never bundled.
+  const entry = path.join(/* turbopackIgnore: true */ root, "server", "offload", "thread.mjs");
+  const tasks = path.join(/* turbopackIgnore: true */ root, "server", "offload", "tasks.ts");
+  const worker = new Worker(/* webpackIgnore: true */ /* turbopackIgnore: true */ entry, { workerData: { tasksUrl: pathToFileURL(tasks).href } });
   const slot: Slot = { worker, busy: null, timer: null };
   worker.unref(); // idle threads never keep a process alive
   worker.on("message", (m: Reply) => {
