@@ -1,6 +1,8 @@
-// `npm start`: the production dashboard (next start) on PORT (default 3000)
-// plus a pool of worker processes for the embedded job queue (one per core,
-// MERGESCOPE_WORKERS overrides; 0 = none, e.g. when workers run elsewhere).
+// `npm start`: the production dashboard (next start) on HOST:PORT (default
+// 127.0.0.1:3000: loopback only unless HOST says otherwise; server/env.ts
+// validates it) plus a pool of worker processes for the embedded job queue
+// (one per core, MERGESCOPE_WORKERS overrides; 0 = none, e.g. when workers run
+// elsewhere). Workers and the recorder never listen on a port.
 // A worker that dies is restarted; its job is re-queued by the lease reaper.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -11,13 +13,14 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 process.env.MERGESCOPE_ROOT ??= root;
 const port = process.env.PORT ?? "3000";
+const host = process.env.HOST ?? "127.0.0.1";
 
 if (!existsSync(path.join(root, process.env.MERGESCOPE_NEXT_DIST ?? ".next", "BUILD_ID"))) {
   console.error("[mergescope] no production build found: run `npm run build` first.");
   process.exit(1);
 }
 
-// Schema (and the demo on first start) before anything else opens the database.
+// Environment (HOST included), schema and the demo on first start, before anything else opens the database.
 {
   const { spawnSync } = await import("node:child_process");
   const prep = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "prepare-start.ts")], { cwd: root, stdio: "inherit", env: process.env });
@@ -48,8 +51,15 @@ function shutdown(code) {
 process.on("SIGINT", () => shutdown(0));
 process.on("SIGTERM", () => shutdown(0));
 
-launch("web server", [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", port]);
-console.log(`[mergescope] dashboard on http://localhost:${port}`);
+launch("web server", [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-H", host.replace(/^\[|\]$/g, ""), "-p", port]);
+const bare = host.replace(/^\[|\]$/g, "");
+const everywhere = bare === "0.0.0.0" || bare === "::";
+const shown = everywhere ? "localhost" : bare.includes(":") ? `[${bare}]` : bare;
+console.log(`[mergescope] dashboard on http://${shown}:${port}`);
+if (everywhere)
+  console.log(
+    `[mergescope] HOST=${host}: listening on every interface. Requests must name an allowed host: loopback names and MERGESCOPE_ALLOWED_HOSTS (${process.env.MERGESCOPE_ALLOWED_HOSTS || "not set"}).`,
+  );
 
 const workerCount = process.env.MERGESCOPE_WORKERS !== undefined ? Number(process.env.MERGESCOPE_WORKERS) : os.availableParallelism();
 if (!Number.isInteger(workerCount) || workerCount < 0) {

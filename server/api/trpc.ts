@@ -4,6 +4,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import { AppError, appErrorCodes } from "../errors";
+import { sanitizeErrorShape } from "./error-shape";
 
 export interface Context {
   headers: Headers;
@@ -17,15 +18,18 @@ const t = initTRPC.context<Context>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
     const cause = error.cause;
-    return {
-      ...shape,
-      data: {
-        ...shape.data,
-        appCode: cause instanceof AppError ? cause.code : null,
-        engineCode: cause instanceof AppError ? (cause.engineCode ?? null) : null,
-        zodIssues: cause instanceof ZodError ? cause.issues.map((i) => ({ path: i.path.join("."), message: i.message })) : null,
+    return sanitizeErrorShape(
+      {
+        ...shape,
+        data: {
+          ...shape.data,
+          appCode: cause instanceof AppError ? cause.code : null,
+          engineCode: cause instanceof AppError ? (cause.engineCode ?? null) : null,
+          zodIssues: cause instanceof ZodError ? cause.issues.map((i) => ({ path: i.path.join("."), message: i.message })) : null,
+        },
       },
-    };
+      error,
+    );
   },
 });
 

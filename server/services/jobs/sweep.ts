@@ -3,13 +3,14 @@
 // thread (sweep-expand.ts): up to 5000 points of YAML is too much work for the
 // web server's event loop; each enqueue then awaits the database.
 import { offload } from "../../offload/pool";
-import { enqueueJob } from "./queue";
+import { assertExperimentExists, enqueueJob } from "./queue";
 import type { JobSummary } from "./status";
 import type { SweepInput } from "./sweep-expand";
 
 export { expandSweep, sharedDensityList, type SweepInput } from "./sweep-expand";
 
 export async function enqueueSweep(input: SweepInput): Promise<{ jobs: JobSummary[]; created: number }> {
+  await assertExperimentExists(input.experimentId);
   const jobs: JobSummary[] = [];
   let created = 0;
   const plan = await offload("sweep.plan", input);
