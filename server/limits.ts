@@ -9,19 +9,19 @@ export const LIMITS = {
   /** Request body of a tRPC call without its own limit. */
   bodyBytes: 1 * MiB,
   /** Request body of the results-file uploads (one lm-eval file, JSON-escaped, plus the envelope). */
-  importBodyBytes: 12 * MiB,
+  importBodyBytes: 5 * MiB,
   /** A mergekit recipe (YAML text). Real ones are a few KiB. */
   recipeBytes: 256 * KiB,
   /** Entries of a recipe's `models:` list. */
   recipeModels: 256,
   /** YAML alias expansions in one document (the `yaml` package's maxAliasCount). */
   yamlAliases: 100,
-  /** One lm-evaluation-harness results file. */
-  resultsFileBytes: 8 * MiB,
+  /** One lm-evaluation-harness results file (real ones, configs included, are well under 1 MiB). */
+  resultsFileBytes: 4 * MiB,
   /** Tasks (results + groups) in one results file. */
   resultsTasks: 5_000,
   /** Score rows (task × metric × filter) from one results file. */
-  resultsScores: 50_000,
+  resultsScores: 20_000,
   /** JSON nesting depth of a results file. */
   resultsDepth: 64,
   /** Results files in one scores.importFiles call. */

@@ -12,7 +12,7 @@ import { LIMITS } from "../../limits";
 import { evaluateRoots, readRegularFileText, resolveInside } from "../../paths";
 import { buildEvalArgv, formatArgv, TemplateError, validateTemplate } from "../../services/scores/eval-command";
 import { findResultsFiles, runCommand } from "../../services/scores/eval-runner";
-import { saveParsedResults } from "../../services/scores/import";
+import { saveParsedResults, WORKER_ROWS_PER_STATEMENT } from "../../services/scores/import";
 import { parseLmEvalResults, ResultsFileError, SPLITS, type ParsedResultsFile } from "../../services/scores/lm-eval";
 
 export const evaluatePayloadSchema = z.object({
@@ -144,6 +144,6 @@ export const evaluateJob = defineJob({
   },
   async persist(tx, job, _result, details) {
     for (const parsed of details as ParsedResultsFile[])
-      await saveParsedResults(tx, parsed, { modelId: job.payload.modelId ?? null, modelPath: job.payload.modelPath, jobId: job.jobId });
+      await saveParsedResults(tx, parsed, { modelId: job.payload.modelId ?? null, modelPath: job.payload.modelPath, jobId: job.jobId, rowsPerStatement: WORKER_ROWS_PER_STATEMENT });
   },
 });

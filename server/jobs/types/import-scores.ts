@@ -13,7 +13,7 @@ import { defineJob, PermanentJobError } from "../definition";
 import { LIMITS } from "../../limits";
 import { formatBytes, importRoots, PathError, readRegularFileText, resolveInside, showPath } from "../../paths";
 import { findResultsFiles } from "../../services/scores/eval-runner";
-import { saveParsedResults } from "../../services/scores/import";
+import { saveParsedResults, WORKER_ROWS_PER_STATEMENT } from "../../services/scores/import";
 import { parseLmEvalResults, ResultsFileError, SPLITS, type ParsedResultsFile } from "../../services/scores/lm-eval";
 
 export const importScoresPayloadSchema = z.object({
@@ -91,6 +91,6 @@ export const importScoresJob = defineJob({
     };
   },
   async persist(tx, job, _result, details) {
-    for (const parsed of details as ParsedResultsFile[]) await saveParsedResults(tx, parsed, { modelId: job.payload.modelId ?? null, jobId: job.jobId });
+    for (const parsed of details as ParsedResultsFile[]) await saveParsedResults(tx, parsed, { modelId: job.payload.modelId ?? null, jobId: job.jobId, rowsPerStatement: WORKER_ROWS_PER_STATEMENT });
   },
 });
