@@ -88,8 +88,27 @@ void check_path_inside(const PathPolicy& policy, const std::string& path) {
   if (!policy.enabled) return;
   bool ok = false;
   const std::string real = real_path(path, &ok);
-  if (!ok) return;
-  if (!path_inside(policy, real)) refuse(policy, path, real);
+  if (ok) {
+    if (!path_inside(policy, real)) refuse(policy, path, real);
+    return;
+  }
+  // Missing (or a loop): judged by its deepest existing ancestor with the missing tail
+  // appended, so a refusal says nothing about what exists outside; inside, the caller's own
+  // open/stat error follows.
+  std::string cur = path;
+  while (true) {
+    const size_t s = cur.find_last_of('/');
+    if (s == std::string::npos) return;
+    cur = s == 0 ? "/" : cur.substr(0, s);
+    const std::string anc = real_path(cur, &ok);
+    if (ok) {
+      const std::string tail = path.substr(cur == "/" ? 0 : cur.size());
+      const std::string candidate = anc == "/" ? tail : anc + tail;
+      if (!path_inside(policy, candidate)) refuse(policy, path, "");
+      return;
+    }
+    if (cur == "/") return;
+  }
 }
 
 void check_fd_inside(const PathPolicy& policy, int fd, const std::string& path) {

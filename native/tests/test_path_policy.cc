@@ -170,3 +170,15 @@ TEST(policy_fifo_inside_a_root_does_not_block) {
   CHECK(::mkfifo(fifo2.c_str(), 0600) == 0);
   EXPECT_ERR(ms::ModelSource::open(t.root + "/m2", &policy), IDX_SHARD_MISSING, "not a regular file");
 }
+
+TEST(policy_missing_paths_are_judged_by_their_ancestor) {
+  Tree t;
+  const ms::PathPolicy policy = ms::make_path_policy({t.root});
+  // Outside: refused without saying whether it exists.
+  EXPECT_ERR(ms::ModelSource::open(t.outside + "/nope/model", &policy), PATH_NOT_ALLOWED, t.outside + "/nope/model");
+  EXPECT_ERR(ms::ModelSource::open("/definitely/not/here", &policy), PATH_NOT_ALLOWED, "/definitely/not/here");
+  std::filesystem::create_symlink(t.outside, t.root + "/out");
+  EXPECT_ERR(ms::ModelSource::open(t.root + "/out/missing", &policy), PATH_NOT_ALLOWED, t.root + "/out/missing");
+  // Inside: the ordinary "no such file" answer.
+  EXPECT_ERR(ms::ModelSource::open(t.root + "/missing/model", &policy), MODEL_NOT_FOUND, t.root + "/missing/model");
+}

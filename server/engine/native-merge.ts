@@ -2,6 +2,7 @@
 // validated here ("expected X for Y, got Z") so the addon only sees
 // well-formed requests; AbortSignal maps to the engine's cancel flag.
 import path from "node:path";
+import { normalizePath } from "../paths/normalize";
 import { loadNative } from "./native";
 import { MERGE_METHODS, type NativeInspectResult, type NativeMergeRequest, type NativeMergeResult, type NativeProgress } from "./types";
 
@@ -21,6 +22,15 @@ function expect(ok: boolean, what: string, field: string, got: unknown): void {
 }
 
 const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/** A model path as server/paths normalizes it: the engine opens exactly the string that was checked. */
+function isNormalizedPath(p: unknown): p is string {
+  try {
+    return typeof p === "string" && normalizePath(p) === p;
+  } catch {
+    return false;
+  }
+}
 
 export function validateNativeRequest(r: NativeMergeRequest): void {
   expect(typeof r === "object" && r !== null, "an object", "request", r);
@@ -43,11 +53,11 @@ export function validateNativeRequest(r: NativeMergeRequest): void {
     "densities",
     r.densities,
   );
-  expect(r.basePath === null || (typeof r.basePath === "string" && path.isAbsolute(r.basePath)), "null or an absolute path", "basePath", r.basePath);
+  expect(r.basePath === null || isNormalizedPath(r.basePath), "null or a normalized absolute path (server/paths)", "basePath", r.basePath);
   expect(r.basePath !== null || r.method === "linear", "a base model path (only linear works without one)", "basePath", r.basePath);
   expect(Array.isArray(r.models) && r.models.length > 0, "a non-empty array", "models", r.models);
   r.models.forEach((m, i) => {
-    expect(typeof m.path === "string" && path.isAbsolute(m.path), "an absolute path", `models[${i}].path`, m.path);
+    expect(isNormalizedPath(m.path), "a normalized absolute path (server/paths)", `models[${i}].path`, m.path);
     expect(finite(m.weight), "a finite number", `models[${i}].weight`, m.weight);
     expect(finite(m.density) && m.density >= 0, "a number >= 0", `models[${i}].density`, m.density);
     expect(typeof m.favored === "boolean", "a boolean", `models[${i}].favored`, m.favored);
@@ -92,5 +102,5 @@ export async function runNativeMerge(request: NativeMergeRequest, opts: NativeRu
  */
 export function inspectModel(modelPath: string, opts: { allowedRoots?: readonly string[] | null } = {}): NativeInspectResult {
   expect(typeof modelPath === "string" && modelPath.length > 0, "a path string", "path", modelPath);
-  return loadNative().inspectModel(path.resolve(modelPath), opts.allowedRoots ? [...opts.allowedRoots] : null);
+  return loadNative().inspectModel(normalizePath(modelPath, "model path"), opts.allowedRoots ? [...opts.allowedRoots] : null);
 }

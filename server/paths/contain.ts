@@ -1,7 +1,7 @@
 // Realpath containment: a path is allowed when, after every symlink is
 // resolved, it is one of the allowed folders or lies below one. Compared by
 // whole components, so /data/models-evil is not inside /data/models.
-import { realpath } from "node:fs/promises";
+import { readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { PathError, showPath } from "./errors";
 import { normalizePath } from "./normalize";
@@ -83,4 +83,24 @@ async function realpathOfExistingAncestor(p: string): Promise<string> {
 /** The containment refusal for a file whose opened descriptor resolved outside (open.ts, native). */
 export function outsideError(input: string, real: string, opts: ContainOptions): PathError {
   return outside(input, real, opts);
+}
+
+/**
+ * A checkpoint path about to be queued (already resolved inside the roots): a folder or a
+ * regular file, and no weight or JSON file of a folder is a symlink leading out of the roots.
+ * Only stats and readlinks — nothing is read; the engine checks every file again when it opens it
+ * (native/core/path_policy.h), so this early answer is a courtesy, not the guard.
+ */
+export async function checkModelFolder(real: string, opts: ContainOptions): Promise<void> {
+  const st = await stat(real);
+  if (st.isFile()) return;
+  if (!st.isDirectory())
+    throw new PathError("PATH_NOT_REGULAR", real, `${opts.what ?? "path"} ${showPath(real)} is not a folder or a regular file (a FIFO, device or socket is never read)`);
+  const roots = await realRoots(opts.roots);
+  for (const e of await readdir(real, { withFileTypes: true })) {
+    if (!e.isSymbolicLink() || !/\.(safetensors|json)$/.test(e.name)) continue;
+    const file = path.join(real, e.name);
+    const target = await realpath(file).catch(() => null);
+    if (target !== null && !roots.some((r) => isInside(r, target))) throw outside(file, target, { ...opts, what: "model file" });
+  }
 }

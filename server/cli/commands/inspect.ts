@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { normalizePath } from "../../paths/normalize";
 import { inspectModel } from "../../engine/native-merge";
 import type { NativeInspectResult } from "../../engine/types";
 import { CliUsageError, type CliCommand } from "../command";
@@ -38,7 +39,8 @@ export const inspectCommand: CliCommand = {
   async run(argv) {
     const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: "boolean" } } });
     if (positionals.length !== 1) throw new CliUsageError(`expected one PATH, got ${positionals.length} argument(s)`);
-    const info = inspectModel(positionals[0]!);
+    // Relative to the working directory, as a shell user expects (the engine takes absolute paths).
+    const info = inspectModel(normalizePath(positionals[0]!, "PATH", { relativeTo: process.cwd() }));
     if (values.json) console.log(JSON.stringify(info, null, 2));
     else for (const line of formatInspect(info)) console.log(line);
     return 0;

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { defineJob, PermanentJobError } from "../definition";
 import { modelFingerprintAsync } from "../idempotency";
 import { LIMITS } from "../../limits";
-import { evaluateRoots, readRegularFileText, resolveInside } from "../../paths";
+import { checkModelFolder, evaluateRoots, readRegularFileText, resolveInside } from "../../paths";
 import { buildEvalArgv, formatArgv, TemplateError, validateTemplate } from "../../services/scores/eval-command";
 import { findResultsFiles, runCommand } from "../../services/scores/eval-runner";
 import { saveParsedResults, WORKER_ROWS_PER_STATEMENT } from "../../services/scores/import";
@@ -61,9 +61,12 @@ function checkTemplate(template: string): string[] {
   }
 }
 
-/** The model an evaluation may run on: inside the model roots or the merge outputs (realpath). */
-function resolveEvaluatedModel(modelPath: string): Promise<string> {
-  return resolveInside(modelPath, { roots: evaluateRoots(), what: "model path", rootsLabel: "allowed model roots and merge outputs" });
+/** The model an evaluation may run on: a folder or regular file inside the model roots or the merge outputs (realpath), no file linking out. */
+async function resolveEvaluatedModel(modelPath: string): Promise<string> {
+  const contain = { roots: evaluateRoots(), what: "model path", rootsLabel: "allowed model roots and merge outputs" };
+  const real = await resolveInside(modelPath, contain);
+  await checkModelFolder(real, contain);
+  return real;
 }
 
 export const evaluateJob = defineJob({

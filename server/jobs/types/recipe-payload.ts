@@ -10,7 +10,8 @@ import { parseRecipeYaml, RecipeError } from "../../engine/recipe";
 import { env } from "../../env";
 import { LIMITS } from "../../limits";
 import { offload } from "../../offload/pool";
-import { resolveAllowedPath } from "../../services/models/roots";
+import { PathError } from "../../paths";
+import { resolveAllowedModel } from "../../services/models/roots";
 import type { Recipe } from "../../engine/recipe/types";
 
 export const recipePayloadSchema = z.object({
@@ -47,8 +48,20 @@ export function engineRoots(): string[] {
  */
 export async function recipeIdentity(p: RecipePayload): Promise<unknown> {
   const recipe = await offload("recipe.parse", { text: p.recipeYaml, recipeDir: p.recipeDir }).catch(recipeFailure);
-  const paths = [recipe.basePath, ...recipe.models.map((m) => m.path)].filter((x): x is string => typeof x === "string");
-  for (const x of paths) await resolveAllowedPath(x);
+  const refs = [
+    ...(recipe.basePath !== null ? [{ where: "base_model", source: recipe.baseSource ?? recipe.basePath, path: recipe.basePath }] : []),
+    ...recipe.models.map((m, i) => ({ where: `models[${i}]`, source: m.source, path: m.path })),
+  ];
+  for (const r of refs) {
+    try {
+      await resolveAllowedModel(r.path);
+    } catch (err) {
+      // Say which entry of the recipe, as written, was refused (relative ones resolve against recipeDir).
+      if (err instanceof PathError) throw new PathError(err.rule, err.path, `${r.where} (${JSON.stringify(r.source)}): ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+  const paths = refs.map((r) => r.path);
   const { notes: _notes, ...work } = recipe;
   const inputs: [string, string][] = [];
   for (const x of paths) inputs.push([x, await modelFingerprintAsync(x)]);

@@ -5,7 +5,7 @@
 // root /data/models) are refused.
 import { realpath } from "node:fs/promises";
 import { env } from "../../env";
-import { isInside, MODEL_ROOTS_HINT, resolveInside } from "../../paths";
+import { checkModelFolder, isInside, MODEL_ROOTS_HINT, resolveInside } from "../../paths";
 
 export { isInside };
 
@@ -29,4 +29,14 @@ export async function allowedRoots(): Promise<AllowedRoot[]> {
  */
 export async function resolveAllowedPath(input: string, what = "model path"): Promise<string> {
   return resolveInside(input, { roots: env().modelRoots, what, hint: MODEL_ROOTS_HINT, rootsLabel: "allowed model roots" });
+}
+
+/**
+ * resolveAllowedPath for a checkpoint about to be used: also a folder or regular file whose
+ * weight/JSON files do not link out of the roots (a shard symlink inside a model folder).
+ */
+export async function resolveAllowedModel(input: string, what = "model path"): Promise<string> {
+  const real = await resolveAllowedPath(input, what);
+  await checkModelFolder(real, { roots: env().modelRoots, what, hint: MODEL_ROOTS_HINT, rootsLabel: "allowed model roots" });
+  return real;
 }
