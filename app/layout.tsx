@@ -1,7 +1,9 @@
 import type { Metadata } from "next";
+import { headers } from "next/headers";
 import type { ReactNode } from "react";
-import { Nav } from "@/components/layout/nav";
+import { AppShell } from "@/components/auth/app-shell";
 import { AppProviders } from "@/components/providers/app-providers";
+import { currentUser } from "@/server/services/auth/current-user";
 import "./globals.css";
 
 // Rendered per request: each page carries its own CSP nonce (proxy.ts), which a prerendered page could not.
@@ -12,13 +14,13 @@ export const metadata: Metadata = {
   description: "Merge continually pre-trained and SFT LLMs for low-resource languages, and see why it works.",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const user = await currentUser(await headers());
   return (
     <html lang="en">
       <body>
         <AppProviders>
-          <Nav />
-          <main className="container">{children}</main>
+          <AppShell user={user}>{children}</AppShell>
         </AppProviders>
       </body>
     </html>

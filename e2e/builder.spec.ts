@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/fixtures";
 import { trpcQuery } from "./support/api";
 import { ctFamily, ensureExperiment, registerFamily, type RegisteredFamily } from "./support/checkpoints";
 import { watchConsoleErrors } from "./support/console";

@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { expect, test, type APIRequestContext, type Locator, type Page } from "@playwright/test";
+import { expect, test, type APIRequestContext, type Locator, type Page } from "./support/fixtures";
 import { trpcMutation, trpcQuery } from "./support/api";
 import { watchConsoleErrors } from "./support/console";
 import { e2eFamily, tiesRecipeYaml } from "./support/family";

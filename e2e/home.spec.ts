@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/fixtures";
 
 test.describe("Home", () => {
   test("should show the database, queue and native engine as healthy", async ({ page }) => {

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/fixtures";
 import { trpcMutation, trpcQuery } from "./support/api";
 import { e2eFamily, tiesRecipeYaml } from "./support/family";
 

@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Page } from "./support/fixtures";
 import { trpcMutation } from "./support/api";
 import { ctFamily, e2eDataDir } from "./support/checkpoints";
 import { watchConsoleErrors } from "./support/console";

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/fixtures";
 
 test.describe("Paper results", () => {
   test("should show Table 3 as published, with its chart", async ({ page }) => {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Page } from "./support/fixtures";
 
 const FIX = path.resolve("test/fixtures/lm-eval");
 const V042 = "results_2024-06-01T10-15-30.123456.json";

@@ -1,5 +1,6 @@
 // Runs after `npm install`: builds the native engine from source with node-gyp
-// (no prebuilt download) and generates the Prisma client. PRISMA_SCHEMA_ENGINE_BINARY
+// (no prebuilt download), compiles the Node entry points (the `mergescope` CLI,
+// workers) and generates the Prisma client. PRISMA_SCHEMA_ENGINE_BINARY
 // points at an existing file so `prisma generate` never tries to download the
 // schema engine it does not need; schema changes are applied by server/db/schema-push.ts.
 import { spawnSync } from "node:child_process";
@@ -20,6 +21,7 @@ function run(label, cmd, args, env = {}) {
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
 
 run("building the native merge engine (node-gyp)", bin("node-gyp"), ["rebuild", "-C", "native", "--jobs", "max"]);
+run("compiling the CLI and worker entry points (esbuild)", process.execPath, [path.join(root, "scripts", "build-node.mjs")]);
 run("generating the Prisma client", bin("prisma"), ["generate"], {
   PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? path.join(root, "prisma", "schema.prisma"),
   PRISMA_HIDE_UPDATE_MESSAGE: "1",

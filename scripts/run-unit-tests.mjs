@@ -19,5 +19,8 @@ if (files.length === 0) {
   console.error("no unit test files found");
   process.exit(1);
 }
+// Tests run the `mergescope` command, which executes the compiled entry points: compile them first.
+const build = spawnSync(process.execPath, ["scripts/build-node.mjs"], { stdio: "inherit" });
+if (build.status !== 0) process.exit(build.status ?? 1);
 const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...files], { stdio: "inherit" });
 process.exit(r.status ?? 1);

@@ -15,7 +15,9 @@ process.env.MERGESCOPE_ROOT ??= root;
 const port = process.env.PORT ?? "3000";
 const host = process.env.HOST ?? "127.0.0.1";
 
-if (!existsSync(path.join(root, process.env.MERGESCOPE_NEXT_DIST ?? ".next", "BUILD_ID"))) {
+// Node entry points compiled by `npm run build` (scripts/build-node.mjs): no TypeScript at run time.
+const compiled = (name) => path.join(root, "dist", "node", `${name}.mjs`);
+if (!existsSync(path.join(root, process.env.MERGESCOPE_NEXT_DIST ?? ".next", "BUILD_ID")) || !existsSync(compiled("worker"))) {
   console.error("[mergescope] no production build found: run `npm run build` first.");
   process.exit(1);
 }
@@ -23,7 +25,7 @@ if (!existsSync(path.join(root, process.env.MERGESCOPE_NEXT_DIST ?? ".next", "BU
 // Environment (HOST included), schema and the demo on first start, before anything else opens the database.
 {
   const { spawnSync } = await import("node:child_process");
-  const prep = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "prepare-start.ts")], { cwd: root, stdio: "inherit", env: process.env });
+  const prep = spawnSync(process.execPath, [compiled("prepare-start")], { cwd: root, stdio: "inherit", env: process.env });
   if (prep.status !== 0) {
     console.error("[mergescope] preparing the database failed; see the message above.");
     process.exit(prep.status ?? 1);
@@ -68,7 +70,7 @@ if (!Number.isInteger(workerCount) || workerCount < 0) {
 }
 function superviseWorker(slot) {
   if (stopping) return;
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "server", "worker", "main.ts")], {
+  const child = spawn(process.execPath, [compiled("worker")], {
     cwd: root,
     stdio: "inherit",
     env: { ...process.env, MERGESCOPE_WORKER_SLOT: String(slot) },
@@ -83,5 +85,5 @@ function superviseWorker(slot) {
 }
 for (let i = 0; i < workerCount; i++) superviseWorker(i);
 // Scale-out mode: a recorder turns the workers' BullMQ events into database writes.
-if (process.env.REDIS_URL) launch("queue recorder", ["--import", "tsx", path.join(root, "server", "queue", "redis", "recorder-main.ts")]);
+if (process.env.REDIS_URL) launch("queue recorder", [compiled("recorder")]);
 if (workerCount > 0) console.log(`[mergescope] ${workerCount} worker process(es) for the embedded queue`);

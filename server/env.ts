@@ -21,14 +21,33 @@ const envSchema = z.object({
   /** Comma-separated host names (optionally with :port) the server answers to, besides loopback and HOST. */
   MERGESCOPE_ALLOWED_HOSTS: z.string().optional(),
   REDIS_URL: z.string().url().optional(),
-  MERGESCOPE_WORKER_TOKEN: z.string().min(16).optional(),
   MERGESCOPE_SERVER: z.string().url().default("http://localhost:3000"),
   /** Where merged models are written (default <data dir>/merges); scale-out workers point it at the shared filesystem. */
   MERGESCOPE_OUTPUT_DIR: z.string().min(1).optional(),
+  /** The address people open (e.g. https://mergescope.lab.example behind a TLS proxy): printed links, cookies' Secure flag. */
+  MERGESCOPE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
+  /** Signs session cookies; default: a random secret kept in <data dir>/auth-secret (0600). */
+  MERGESCOPE_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /** A sign-in lasts this long without activity (refreshed daily while used). */
+  MERGESCOPE_SESSION_DAYS: z.coerce.number().min(0.01).max(365).default(7),
+  /** Optional OpenID Connect single sign-on: issuer, client id and secret together. */
+  MERGESCOPE_OIDC_ISSUER: z.url({ protocol: /^https?$/, error: "must be the provider's http(s) issuer URL" }).optional(),
+  MERGESCOPE_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  MERGESCOPE_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Label of the sign-in button, e.g. "Lab SSO". */
+  MERGESCOPE_OIDC_NAME: z.string().min(1).max(60).default("single sign-on"),
+  /** Role of an account created by a first single sign-on. */
+  MERGESCOPE_OIDC_ROLE: z.enum(["viewer", "researcher"]).default("viewer"),
+}).superRefine((e, ctx) => {
+  const oidc = { MERGESCOPE_OIDC_ISSUER: e.MERGESCOPE_OIDC_ISSUER, MERGESCOPE_OIDC_CLIENT_ID: e.MERGESCOPE_OIDC_CLIENT_ID, MERGESCOPE_OIDC_CLIENT_SECRET: e.MERGESCOPE_OIDC_CLIENT_SECRET };
+  const given = Object.entries(oidc).filter(([, v]) => v !== undefined);
+  if (given.length > 0 && given.length < 3)
+    for (const [k, v] of Object.entries(oidc))
+      if (v === undefined) ctx.addIssue({ code: "custom", path: [k], message: `single sign-on needs MERGESCOPE_OIDC_ISSUER, _CLIENT_ID and _CLIENT_SECRET together (${given.map(([g]) => g).join(", ")} set)` });
 });
 
 export type Env = z.infer<typeof envSchema> & {
-  /** Host header allowlist (DNS-rebinding defence): loopback names, HOST, MERGESCOPE_ALLOWED_HOSTS. */
+  /** Host header allowlist (DNS-rebinding defence): loopback names, HOST, MERGESCOPE_ALLOWED_HOSTS, MERGESCOPE_PUBLIC_URL's host. */
   allowedHosts: HostEntry[];
   /** True when the web server listens on loopback only. */
   bindsLoopback: boolean;
@@ -37,6 +56,8 @@ export type Env = z.infer<typeof envSchema> & {
   modelRoots: string[];
   workers: number;
   outputDir: string;
+  /** Single sign-on settings, when configured. */
+  oidc: { issuer: string; discoveryUrl: string; clientId: string; clientSecret: string; name: string; role: "viewer" | "researcher" } | null;
 };
 
 let cached: Env | undefined;
@@ -52,7 +73,9 @@ export function env(): Env {
   const dataDir = path.resolve(e.MERGESCOPE_DATA_DIR);
   let allowedHosts: HostEntry[];
   try {
-    allowedHosts = allowedHostEntries(e.HOST, e.MERGESCOPE_ALLOWED_HOSTS);
+    // The public address people open is allowed too (a TLS proxy forwarding Host, or its Origin).
+    const publicHost = e.MERGESCOPE_PUBLIC_URL ? new URL(e.MERGESCOPE_PUBLIC_URL).host : undefined;
+    allowedHosts = allowedHostEntries(e.HOST, [e.MERGESCOPE_ALLOWED_HOSTS, publicHost].filter(Boolean).join(","));
   } catch (err) {
     throw new Error(`invalid environment:\n  MERGESCOPE_ALLOWED_HOSTS: ${(err as Error).message}\nFix these variables and restart.`);
   }
@@ -68,6 +91,17 @@ export function env(): Env {
       .map((p) => path.resolve(p)),
     workers: e.MERGESCOPE_WORKERS ?? Math.max(1, os.availableParallelism()),
     outputDir: path.resolve(e.MERGESCOPE_OUTPUT_DIR ?? path.join(dataDir, "merges")),
+    oidc:
+      e.MERGESCOPE_OIDC_ISSUER && e.MERGESCOPE_OIDC_CLIENT_ID && e.MERGESCOPE_OIDC_CLIENT_SECRET
+        ? {
+            issuer: e.MERGESCOPE_OIDC_ISSUER,
+            discoveryUrl: `${e.MERGESCOPE_OIDC_ISSUER.replace(/\/+$/, "")}/.well-known/openid-configuration`,
+            clientId: e.MERGESCOPE_OIDC_CLIENT_ID,
+            clientSecret: e.MERGESCOPE_OIDC_CLIENT_SECRET,
+            name: e.MERGESCOPE_OIDC_NAME,
+            role: e.MERGESCOPE_OIDC_ROLE,
+          }
+        : null,
   };
   return cached;
 }

@@ -4,6 +4,12 @@ export const appErrorCodes = {
   NOT_FOUND: "NOT_FOUND",
   BAD_INPUT: "BAD_REQUEST",
   PATH_NOT_ALLOWED: "FORBIDDEN",
+  /** No session, token or valid public link. */
+  SIGN_IN_REQUIRED: "UNAUTHORIZED",
+  /** Signed in, but the procedure needs a higher role (or a public link asked for another view's data). */
+  ROLE_REQUIRED: "FORBIDDEN",
+  /** Only the owner of the thing (or an admin) may do this. */
+  NOT_OWNER: "FORBIDDEN",
   CONFLICT: "CONFLICT",
   ENGINE: "UNPROCESSABLE_CONTENT",
   UNAVAILABLE: "SERVICE_UNAVAILABLE",

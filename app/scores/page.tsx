@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { AveragesTable } from "@/components/scores/averages-table";
 import { CatalogueTable } from "@/components/scores/catalogue-table";
+import { EvalTemplatesPanel } from "@/components/scores/eval-templates-panel";
 import { EvaluatePanel } from "@/components/scores/evaluate-panel";
 import { GridSearchPanel } from "@/components/scores/grid-search-panel";
 import { ImportsTable } from "@/components/scores/imports-table";
@@ -25,6 +26,7 @@ export default function ScoresPage() {
       <ScoresTable />
       <GridSearchPanel />
       <EvaluatePanel />
+      <EvalTemplatesPanel />
       <CatalogueTable />
       <ImportsTable />
     </>

@@ -8,6 +8,7 @@ import { formatDate } from "@/components/common/format";
 import { SyntheticBadge } from "@/components/common/synthetic-badge";
 import { useTRPC } from "@/components/providers/trpc";
 import { DeleteExperiment } from "./delete-experiment";
+import { EvalTemplateSelect } from "./eval-template-select";
 import { ExperimentJobs } from "./experiment-jobs";
 import { ExperimentModels } from "./experiment-models";
 import { JobCounts } from "./job-counts";
@@ -58,8 +59,10 @@ export function ExperimentDetail({ id }: { id: string }) {
         <dd>{e.ctCount}{e.ctsftCount ? `, ${e.ctsftCount} CTSFT` : ""}{e.extraCount ? `, ${e.extraCount} extra` : ""}</dd>
         <dt>Jobs</dt>
         <dd><JobCounts counts={e.jobs} /></dd>
+        <dt>Evaluate merges with</dt>
+        <dd><EvalTemplateSelect experimentId={e.id} templateId={e.evalTemplateId} /></dd>
         <dt>Created</dt>
-        <dd>{formatDate(e.createdAt)}</dd>
+        <dd>{formatDate(e.createdAt)}{e.createdBy ? ` by ${e.createdBy}` : ""}</dd>
       </dl>
       <section className="card" aria-labelledby="lineage-title">
         <h2 id="lineage-title">Lineage</h2>

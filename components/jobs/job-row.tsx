@@ -29,6 +29,8 @@ export function JobRow({ job }: { job: JobSummary }) {
           <br />
           <small className="muted">
             {job.type} · <code>{job.id}</code>
+            {" · "}
+            <span data-testid="job-created-by">{job.createdBy ? `by ${job.createdBy}` : "by the server"}</span>
           </small>
         </td>
         <td>

@@ -1,4 +1,6 @@
 import Link from "next/link";
+import { AccountMenu } from "@/components/auth/account-menu";
+import type { UserSummary } from "@/server/services/auth/schemas";
 
 const links = [
   { href: "/", label: "Home" },
@@ -11,7 +13,7 @@ const links = [
   { href: "/paper", label: "Paper results" },
 ];
 
-export function Nav() {
+export function Nav({ user }: { user: UserSummary | null }) {
   return (
     <header className="topbar">
       <Link href="/" className="brand">MergeScope</Link>
@@ -20,6 +22,7 @@ export function Nav() {
           <Link key={l.href} href={l.href}>{l.label}</Link>
         ))}
       </nav>
+      {user ? <AccountMenu user={user} /> : null}
     </header>
   );
 }

@@ -5,15 +5,15 @@ import Link from "next/link";
 import { useId, useState } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
-import { EXAMPLE_EVAL_TEMPLATE } from "@/server/services/scores/languages";
 
-/** Queue an `evaluate` job: run an evaluation command (e.g. lm_eval) on a model; its results are imported when it finishes. */
+/** Queue an `evaluate` job: run an admin-configured evaluation template (e.g. lm_eval) on a model; its results are imported when it finishes. */
 export function EvaluatePanel() {
   const trpc = useTRPC();
   const models = useQuery(trpc.scores.models.queryOptions());
+  const templates = useQuery(trpc.scores.templates.list.queryOptions());
   const [modelId, setModelId] = useState("");
   const [tasks, setTasks] = useState("");
-  const [template, setTemplate] = useState(EXAMPLE_EVAL_TEMPLATE);
+  const [templateId, setTemplateId] = useState("");
   const [timeout, setTimeoutMinutes] = useState(360);
   const [split, setSplit] = useState<"" | "dev" | "test">("");
   const ids = { model: useId(), tasks: useId(), template: useId(), timeout: useId(), split: useId(), help: useId() };
@@ -22,9 +22,8 @@ export function EvaluatePanel() {
     <section className="card" aria-labelledby="eval-title">
       <h2 id="eval-title">Evaluate a model</h2>
       <p className="hint" id={ids.help}>
-        A worker runs the command without a shell: it is split into arguments (quotes respected, nothing expanded) and only <code>{"{model}"}</code>,{" "}
-        <code>{"{tasks}"}</code> (comma-joined) and <code>{"{out}"}</code> are replaced. The <code>results_*.json</code> it writes under {"{out}"} is imported when it
-        finishes. Experiments can hold their own template and evaluate every merge.
+        A worker runs one of the evaluation templates below (admins configure them) on the model; the <code>results_*.json</code> it writes under {"{out}"} is imported when
+        it finishes. Experiments can name a template and evaluate every merge.
       </p>
       <form
         className="stack"
@@ -33,7 +32,7 @@ export function EvaluatePanel() {
           evaluate.mutate({
             modelId: modelId || null,
             tasks: tasks.split(/[\s,]+/).filter(Boolean),
-            commandTemplate: template,
+            templateId: templateId || null,
             timeoutSeconds: Math.max(1, Math.round(timeout * 60)),
             split: split || null,
           });
@@ -70,11 +69,18 @@ export function EvaluatePanel() {
           </div>
         </div>
         <div className="field">
-          <label htmlFor={ids.template}>Command template</label>
-          <textarea id={ids.template} rows={2} value={template} onChange={(e) => setTemplate(e.target.value)} aria-describedby={ids.help} spellCheck={false} />
+          <label htmlFor={ids.template}>Evaluation template</label>
+          <select id={ids.template} value={templateId} onChange={(e) => setTemplateId(e.target.value)} aria-describedby={ids.help} required>
+            <option value="">{templates.data?.length === 0 ? "no template yet: an admin adds one below" : "choose a template…"}</option>
+            {templates.data?.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
+            ))}
+          </select>
         </div>
         <div className="btn-row">
-          <button type="submit" className="btn btn-primary" disabled={evaluate.isPending || !modelId}>
+          <button type="submit" className="btn btn-primary" disabled={evaluate.isPending || !modelId || !templateId}>
             Queue evaluation
           </button>
         </div>
@@ -82,7 +88,7 @@ export function EvaluatePanel() {
       {evaluate.isError && <ErrorAlert error={evaluate.error} testId="evaluate-error" />}
       {evaluate.data && (
         <p className="alert alert-ok" role="status">
-          {evaluate.data.created ? "Queued" : "Already queued or done"}: job <code>{evaluate.data.job.id}</code> ({evaluate.data.tasks.join(", ")}). Follow it on the{" "}
+          {evaluate.data.created ? "Queued" : "Already queued or done"}: job <code>{evaluate.data.job.id}</code> with &ldquo;{evaluate.data.template.name}&rdquo; ({evaluate.data.tasks.join(", ")}). Follow it on the{" "}
           <Link href="/jobs">Jobs</Link> page.
         </p>
       )}

@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include "merge_kernels.h"
+
 namespace ms {
 
 static constexpr const char* kEngineVersion = "0.1.0";
@@ -27,7 +29,7 @@ EngineInfo engine_info() {
 #elif defined(__aarch64__)
   info.cpu_features.push_back("neon");
 #endif
-  info.methods = {"linear", "task_arithmetic", "ties", "ties_sv"};
+  info.methods = all_method_names();
   info.dtypes = {"F32", "F16", "BF16"};
   return info;
 }

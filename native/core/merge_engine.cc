@@ -324,6 +324,7 @@ bool out_may_alias_input(Method m) {
     case Method::DareTies:
     case Method::Slerp:
     case Method::ModelStock: return true;
+    case Method::kCount: break;
   }
   return false;
 }

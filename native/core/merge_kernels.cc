@@ -24,8 +24,15 @@ const char* method_name(Method m) {
     case Method::DareTies: return "dare_ties";
     case Method::Slerp: return "slerp";
     case Method::ModelStock: return "model_stock";
+    case Method::kCount: break;
   }
   return "?";
+}
+
+std::vector<std::string> all_method_names() {
+  std::vector<std::string> names;
+  for (unsigned m = 0; m < static_cast<unsigned>(Method::kCount); ++m) names.emplace_back(method_name(static_cast<Method>(m)));
+  return names;
 }
 
 uint64_t dare_tensor_key(const std::string& tensor_name) { return kern::dare_fnv1a64(tensor_name); }
@@ -165,6 +172,7 @@ void run(const kern::Job& job, const SlackPlanForTensor* sv) {
     case Method::DareTies: kern::run_ties(job, sv); break;
     case Method::Slerp: kern::run_slerp(job); break;
     case Method::ModelStock: kern::run_model_stock(job); break;
+    case Method::kCount: throw MergeError(ErrorCode::INTERNAL, "merge_tensor: not a method");
   }
 }
 

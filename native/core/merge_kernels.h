@@ -115,11 +115,13 @@ enum class Method : uint8_t {
   Breadcrumbs, BreadcrumbsTies,  // magnitude-outlier trim, without / with sign election
   DareLinear, DareTies,          // random (Bernoulli) trim + L1 rescale, without / with sign election
   Slerp, ModelStock,             // interpolations between the base and the model(s)
+  kCount  // keep last: the number of methods (engine_info lists every method below it)
 };
 enum class Consensus : uint8_t { Sum, Count };
 enum class SlackScope : uint8_t { Model, Tensor };
 
 const char* method_name(Method m);  // mergekit's names: "linear", "task_arithmetic", "ties", "breadcrumbs_ties", ...
+std::vector<std::string> all_method_names();  // every method the engine runs, in enum order
 
 // Task-vector methods with a trim step (ties family: top-k / outliers / random).
 bool method_trims(Method m);

@@ -1,3 +1,6 @@
+import { accountRouter } from "./routers/account";
+import { adminRouter } from "./routers/admin";
+import { authRouter } from "./routers/auth";
 import { builderRouter } from "./routers/builder";
 import { chartsRouter } from "./routers/charts";
 import { viewsRouter } from "./routers/views";
@@ -17,6 +20,9 @@ export const appRouter = createTRPCRouter({
   builder: builderRouter,
   charts: chartsRouter,
   views: viewsRouter,
+  auth: authRouter,
+  account: accountRouter,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,18 +1,8 @@
 // Entry of the `mergescope` CLI: dispatches to one module per subcommand.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { CliUsageError, type CliCommand } from "./command";
-import { analyzeCommand } from "./commands/analyze";
-import { importScoresCommand } from "./commands/import-scores";
-import { infoCommand } from "./commands/info";
-import { inspectCommand } from "./commands/inspect";
-import { jobsCommand } from "./commands/jobs";
-import { mergeCommand } from "./commands/merge";
-import { scoresCommand } from "./commands/scores";
-import { submitCommand } from "./commands/submit";
-import { workerCommand } from "./commands/worker";
-
-const commands: CliCommand[] = [infoCommand, mergeCommand, analyzeCommand, inspectCommand, submitCommand, jobsCommand, workerCommand, importScoresCommand, scoresCommand];
+import { CliUsageError } from "./command";
+import { commands } from "./commands";
 
 function version(): string {
   const root = process.env.MERGESCOPE_ROOT ?? process.cwd();
@@ -57,7 +47,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    return await command.run(rest);
+    const { run } = await command.load();
+    return await run(rest);
   } catch (err) {
     const e = err as Error & { code?: string };
     if (err instanceof CliUsageError || e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" || e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" || e.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {

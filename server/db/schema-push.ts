@@ -58,9 +58,9 @@ export interface SchemaPushResult {
   warnings: string[];
 }
 
-export async function pushSchema(databaseFile: string): Promise<SchemaPushResult> {
+/** `schemaPath`: another schema file (tests apply an older version first). */
+export async function pushSchema(databaseFile: string, schemaPath = schemaFilePath()): Promise<SchemaPushResult> {
   const glue = await loadSchemaEngine();
-  const schemaPath = schemaFilePath();
   const content = await readFile(schemaPath, "utf8");
   // Keep the connections the engine opens so they can be closed: an open one
   // keeps the process alive long after the push.

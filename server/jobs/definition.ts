@@ -27,6 +27,8 @@ export interface JobContext {
   dataDir: string;
   /** Folder for published merge outputs (shared by all workers). */
   outputDir: string;
+  /** What the definition's `resolve` returned for this job (server-side configuration), else undefined. */
+  resolved: unknown;
   reportProgress(p: JobProgress): void;
   log(level: "info" | "warn" | "error", message: string): void;
 }
@@ -47,6 +49,12 @@ export interface JobDefinition<TPayload = unknown, TResult = unknown> {
   result: z.ZodType<TResult>;
   /** Stable identity of the work (inputs included) for idempotent enqueues. */
   identity(payload: TPayload): Promise<unknown> | unknown;
+  /**
+   * Server-side configuration the handler needs, looked up by what the payload names
+   * (an evaluation template by id): by the embedded worker before it runs the job, by
+   * the server when it hands the job to Redis (scale-out workers never open the database).
+   */
+  resolve?(payload: TPayload): Promise<unknown>;
   handler(payload: TPayload, ctx: JobContext): Promise<JobOutcome<TResult>>;
   /** Records derived rows (a service function) in the transaction that marks the job done. */
   persist?(tx: DbTx, job: { jobId: string; experimentId: string | null; payload: TPayload }, result: TResult, details: unknown): Promise<void>;

@@ -4,8 +4,8 @@
 // here, a 16 KiB recipe took 35–380 ms inline. Tasks are the pure functions in
 // tasks.ts; their errors come back as the same classes (errors.ts). A task that
 // runs past its deadline has its thread terminated and fails with a 4xx.
+import { existsSync } from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { AppError } from "../errors";
 import { deserializeError, type SerializedError } from "./errors";
@@ -29,7 +29,7 @@ interface Slot {
   timer: NodeJS.Timeout | null;
 }
 
-type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError } | { ready: true };
+type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
 
 function projectRoot(): string {
   // As server/engine/native.ts: the launcher sets MERGESCOPE_ROOT; otherwise the current directory.
@@ -41,15 +41,13 @@ const slots: Slot[] = [];
 let nextId = 1;
 
 function spawn(): Slot {
-  const root = projectRoot();
-  // Loaded from the source tree at run time (with tsx), never bundled.
-  const entry = path.join(/* turbopackIgnore: true */ root, "server", "offload", "thread.mjs");
-  const tasks = path.join(/* turbopackIgnore: true */ root, "server", "offload", "tasks.ts");
-  const worker = new Worker(/* webpackIgnore: true */ /* turbopackIgnore: true */ entry, { workerData: { tasksUrl: pathToFileURL(tasks).href } });
+  // thread.ts compiled with the other Node entry points (scripts/build-node.mjs); never bundled by Next.
+  const entry = path.join(/* turbopackIgnore: true */ projectRoot(), "dist", "node", "offload-thread.mjs");
+  if (!existsSync(entry)) throw new AppError("UNAVAILABLE", `${entry} is missing: run \`npm run build:node\` (npm install and npm run build do)`);
+  const worker = new Worker(/* webpackIgnore: true */ /* turbopackIgnore: true */ entry);
   const slot: Slot = { worker, busy: null, timer: null };
   worker.unref(); // idle threads never keep a process alive
   worker.on("message", (m: Reply) => {
-    if ("ready" in m) return;
     const job = slot.busy;
     if (!job || job.id !== m.id) return;
     finish(slot);
@@ -83,7 +81,13 @@ function finish(slot: Slot): void {
 
 function pump(): void {
   while (queue.length > 0) {
-    const slot = slots.find((s) => s.busy === null) ?? (slots.length < THREADS ? spawn() : null);
+    let slot: Slot | null;
+    try {
+      slot = slots.find((s) => s.busy === null) ?? (slots.length < THREADS ? spawn() : null);
+    } catch (err) {
+      for (const job of queue.splice(0)) job.reject(err);
+      return;
+    }
     if (!slot) return;
     const job = queue.shift()!;
     slot.busy = job;

@@ -72,6 +72,7 @@ export async function runClaimedJob(job: ClaimedJob, shutdown: AbortSignal): Pro
 
   await log("info", `attempt ${job.attempts} started`);
   try {
+    const resolved = def.resolve ? await def.resolve(parsed.data) : undefined;
     const outcome = await def.handler(parsed.data, {
       jobId: job.id,
       attempt: job.attempts,
@@ -80,6 +81,7 @@ export async function runClaimedJob(job: ClaimedJob, shutdown: AbortSignal): Pro
       signal: controller.signal,
       dataDir: env().dataDir,
       outputDir: env().outputDir,
+      resolved,
       reportProgress: (p) => {
         latest = p;
       },

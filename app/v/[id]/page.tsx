@@ -1,14 +1,17 @@
 import Link from "next/link";
+import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { AppError } from "@/server/errors";
+import { currentUser } from "@/server/services/auth/current-user";
 import { getView } from "@/server/services/views/store";
 
 export const metadata = { title: "Shared view — MergeScope" };
 export const dynamic = "force-dynamic";
 
-/** A short link: redirects to the saved view's full URL (the view's whole state is in it). */
+/** A short link: redirects to the saved view's full URL (the view's whole state is in it); signed-out visitors sign in first and come back. */
 export default async function ShortLinkPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
+  if (!(await currentUser(await headers()))) redirect(`/login?next=${encodeURIComponent(`/v/${id}`)}`);
   let url: string;
   try {
     url = (await getView(id)).url;

@@ -4,26 +4,27 @@ import { analysisHeatmap } from "../../services/charts/heatmap";
 import { compareSchema, figure2Schema, heatmapSchema, splitSchema, sweepStatsSchema } from "../../services/charts/schemas";
 import { figure2 } from "../../services/charts/scores";
 import { sweepStats } from "../../services/charts/sweep";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createTRPCRouter, sharedChartProcedure } from "../trpc";
 
 const experimentInput = z.object({ experimentId: z.string().min(1) });
 const density = z.number().min(0).max(1);
 
 export const chartsRouter = createTRPCRouter({
   /** Every TIES / TIES-SV analysis of the experiment's checkpoints, shaped once: Figures 3–4 and the density explorer. */
-  sweep: publicProcedure.input(experimentInput).output(sweepStatsSchema).query(({ input }) => sweepStats(input.experimentId)),
+  sweep: sharedChartProcedure.input(experimentInput).output(sweepStatsSchema).query(({ input }) => sweepStats(input.experimentId)),
   /** Figure 2: score vs CT tokens per model family, for a task or the language average. */
-  figure2: publicProcedure
+  figure2: sharedChartProcedure
     .input(experimentInput.extend({ split: splitSchema, task: z.string().min(1).max(200).nullish() }))
     .output(figure2Schema)
     .query(({ input }) => figure2(input)),
   /** Discard rate of the SFT model per layer × module for one analysis. */
-  heatmap: publicProcedure
+  heatmap: sharedChartProcedure
     .input(z.object({ analysisId: z.string().min(1), experimentId: z.string().min(1).nullish() }))
     .output(heatmapSchema)
-    .query(({ input }) => analysisHeatmap(input)),
+    // A public link reads only analyses of its own experiment.
+    .query(({ input, ctx }) => analysisHeatmap({ ...input, onlyOfExperiment: ctx.principal.kind === "share" })),
   /** TIES vs TIES-SV at one checkpoint and density pair. */
-  compare: publicProcedure
+  compare: sharedChartProcedure
     .input(
       experimentInput.extend({
         checkpointId: z.string().min(1),

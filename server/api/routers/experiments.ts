@@ -6,19 +6,19 @@ import {
   updateExperimentInput,
 } from "../../services/experiments/schemas";
 import { createExperiment, deleteExperiment, getExperiment, listExperiments, updateExperiment } from "../../services/experiments/store";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createTRPCRouter, researcherProcedure, viewerProcedure } from "../trpc";
 
 const idInput = z.object({ id: z.string().min(1) });
 
 export const experimentsRouter = createTRPCRouter({
-  list: publicProcedure
+  list: viewerProcedure
     .input(z.object({ language: z.string().max(64).optional() }).optional())
     .output(z.array(experimentSummarySchema))
     .query(({ input }) => listExperiments(input ?? {})),
-  get: publicProcedure.input(idInput).output(experimentDetailSchema).query(({ input }) => getExperiment(input.id)),
-  create: publicProcedure.input(createExperimentInput).output(experimentSummarySchema).mutation(({ input }) => createExperiment(input)),
-  update: publicProcedure.input(updateExperimentInput).output(experimentSummarySchema).mutation(({ input }) => updateExperiment(input)),
-  delete: publicProcedure
+  get: viewerProcedure.input(idInput).output(experimentDetailSchema).query(({ input }) => getExperiment(input.id)),
+  create: researcherProcedure.input(createExperimentInput).output(experimentSummarySchema).mutation(({ input, ctx }) => createExperiment(input, ctx.user.id)),
+  update: researcherProcedure.input(updateExperimentInput).output(experimentSummarySchema).mutation(({ input }) => updateExperiment(input)),
+  delete: researcherProcedure
     .input(idInput)
     .output(z.object({ ok: z.literal(true) }))
     .mutation(async ({ input }) => {

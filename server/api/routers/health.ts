@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { getHealthStatus, healthStatusSchema } from "../../services/health/status";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createTRPCRouter, unauthenticatedProcedure } from "../trpc";
 
 export const healthRouter = createTRPCRouter({
-  status: publicProcedure
+  status: unauthenticatedProcedure
     .input(z.object({}).strict().optional())
     .output(healthStatusSchema)
     .query(() => getHealthStatus()),

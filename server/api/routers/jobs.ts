@@ -2,14 +2,14 @@ import { z } from "zod";
 import { cancelJob, deleteJob, enqueueJob, getJob, listJobs, retryJob, setJobPriority } from "../../services/jobs/queue";
 import { jobStatusSchema, jobSummarySchema } from "../../services/jobs/status";
 import { enqueueSweep } from "../../services/jobs/sweep";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createTRPCRouter, researcherProcedure, viewerProcedure } from "../trpc";
 import { MERGE_METHODS } from "../../engine/recipe/types";
 
 const idInput = z.object({ id: z.string().min(1) });
 const methodSchema = z.enum(MERGE_METHODS);
 
 export const jobsRouter = createTRPCRouter({
-  list: publicProcedure
+  list: viewerProcedure
     .input(
       z
         .object({
@@ -23,7 +23,7 @@ export const jobsRouter = createTRPCRouter({
     .output(z.array(jobSummarySchema))
     .query(({ input }) => listJobs(input ?? {})),
 
-  get: publicProcedure
+  get: viewerProcedure
     .input(idInput)
     .output(
       z.object({
@@ -35,7 +35,7 @@ export const jobsRouter = createTRPCRouter({
     )
     .query(({ input }) => getJob(input.id)),
 
-  enqueue: publicProcedure
+  enqueue: researcherProcedure
     .input(
       z.object({
         type: z.string().min(1),
@@ -46,9 +46,9 @@ export const jobsRouter = createTRPCRouter({
       }),
     )
     .output(z.object({ job: jobSummarySchema, created: z.boolean() }))
-    .mutation(({ input }) => enqueueJob(input)),
+    .mutation(({ input, ctx }) => enqueueJob({ ...input, createdById: ctx.user.id })),
 
-  sweep: publicProcedure
+  sweep: researcherProcedure
     .input(
       z.object({
         type: z.enum(["merge", "analyze"]),
@@ -64,15 +64,15 @@ export const jobsRouter = createTRPCRouter({
       }),
     )
     .output(z.object({ jobs: z.array(jobSummarySchema), created: z.number() }))
-    .mutation(({ input }) => enqueueSweep(input)),
+    .mutation(({ input, ctx }) => enqueueSweep(input, ctx.user.id)),
 
-  cancel: publicProcedure.input(idInput).output(jobSummarySchema).mutation(({ input }) => cancelJob(input.id)),
-  retry: publicProcedure.input(idInput).output(jobSummarySchema).mutation(({ input }) => retryJob(input.id)),
-  delete: publicProcedure.input(idInput).output(z.object({ ok: z.literal(true) })).mutation(async ({ input }) => {
+  cancel: researcherProcedure.input(idInput).output(jobSummarySchema).mutation(({ input }) => cancelJob(input.id)),
+  retry: researcherProcedure.input(idInput).output(jobSummarySchema).mutation(({ input }) => retryJob(input.id)),
+  delete: researcherProcedure.input(idInput).output(z.object({ ok: z.literal(true) })).mutation(async ({ input }) => {
     await deleteJob(input.id);
     return { ok: true as const };
   }),
-  setPriority: publicProcedure
+  setPriority: researcherProcedure
     .input(z.object({ id: z.string().min(1), priority: z.number().int().min(-100).max(100) }))
     .output(jobSummarySchema)
     .mutation(({ input }) => setJobPriority(input.id, input.priority)),

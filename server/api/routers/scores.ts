@@ -32,32 +32,33 @@ import {
 } from "../../services/scores/import";
 import { checkConsistency, consistencyReportSchema, overlaySchema, PAPER_METHODS, paperData, paperDataSchema, paperOverlay } from "../../services/scores/paper";
 import { jobSummarySchema } from "../../services/jobs/status";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { evalTemplatesRouter } from "./eval-templates";
+import { adminProcedure, createTRPCRouter, researcherProcedure, viewerProcedure } from "../trpc";
 
 const MAX_FILE_CHARS = 50 * 1024 * 1024;
 const fileInput = z.object({ fileName: z.string().min(1).max(500), text: z.string().max(MAX_FILE_CHARS) });
 
 const catalogueRouter = createTRPCRouter({
-  list: publicProcedure.output(z.array(taskMappingRowSchema)).query(() => listMappings()),
-  upsert: publicProcedure
+  list: viewerProcedure.output(z.array(taskMappingRowSchema)).query(() => listMappings()),
+  upsert: researcherProcedure
     .input(taskMappingSchema.extend({ previousTask: z.string().optional() }))
     .output(taskMappingRowSchema)
     .mutation(({ input }) => upsertMapping(input)),
-  remove: publicProcedure.input(z.object({ task: z.string().min(1) })).output(z.object({ ok: z.literal(true) })).mutation(async ({ input }) => {
+  remove: researcherProcedure.input(z.object({ task: z.string().min(1) })).output(z.object({ ok: z.literal(true) })).mutation(async ({ input }) => {
     await deleteMapping(input.task);
     return { ok: true as const };
   }),
-  reset: publicProcedure.output(z.object({ restored: z.number() })).mutation(() => resetMappings()),
-  unmapped: publicProcedure
+  reset: adminProcedure.output(z.object({ restored: z.number() })).mutation(() => resetMappings()),
+  unmapped: viewerProcedure
     .output(z.array(z.object({ task: z.string(), scores: z.number(), suggestion: taskMappingSchema.nullable() })))
     .query(() => unmappedTasks()),
 });
 
 const paperRouter = createTRPCRouter({
-  tables: publicProcedure.output(paperDataSchema).query(() => paperData()),
-  consistency: publicProcedure.output(consistencyReportSchema).query(() => checkConsistency()),
+  tables: viewerProcedure.output(paperDataSchema).query(() => paperData()),
+  consistency: viewerProcedure.output(consistencyReportSchema).query(() => checkConsistency()),
   /** The paper's numbers for a language (or an experiment's language) as reference series, by method. */
-  overlay: publicProcedure
+  overlay: viewerProcedure
     .input(
       z
         .object({
@@ -78,16 +79,16 @@ const paperRouter = createTRPCRouter({
 
 export const scoresRouter = createTRPCRouter({
   /** One lm-eval results file (name + text). Malformed files are refused with the line and field at fault. */
-  importFile: publicProcedure
+  importFile: researcherProcedure
     .input(fileInput.extend({ modelId: z.string().min(1).nullish(), split: splitSchema.nullish() }))
     .output(importSummarySchema)
     .mutation(({ input }) => importResultsText(input)),
   /** Several files: each is imported or refused on its own. */
-  importFiles: publicProcedure
+  importFiles: researcherProcedure
     .input(z.object({ files: z.array(fileInput).min(1).max(200), modelId: z.string().min(1).nullish(), split: splitSchema.nullish() }))
     .output(z.array(importOutcomeSchema))
     .mutation(({ input }) => importResultsFiles(input)),
-  list: publicProcedure
+  list: viewerProcedure
     .input(
       z
         .object({
@@ -102,43 +103,44 @@ export const scoresRouter = createTRPCRouter({
     )
     .output(z.array(scoreRowSchema))
     .query(({ input }) => listScores(input ?? {})),
-  imports: publicProcedure.output(z.array(importRowSchema)).query(() => listImports()),
-  deleteImport: publicProcedure.input(z.object({ sourceHash: z.string().min(1) })).output(z.object({ deleted: z.number() })).mutation(({ input }) => deleteImport(input.sourceHash)),
-  models: publicProcedure.output(z.array(modelOptionSchema)).query(() => listModelOptions()),
-  unattached: publicProcedure.output(z.array(unattachedSchema)).query(() => listUnattached()),
+  imports: viewerProcedure.output(z.array(importRowSchema)).query(() => listImports()),
+  deleteImport: researcherProcedure.input(z.object({ sourceHash: z.string().min(1) })).output(z.object({ deleted: z.number() })).mutation(({ input }) => deleteImport(input.sourceHash)),
+  models: viewerProcedure.output(z.array(modelOptionSchema)).query(() => listModelOptions()),
+  unattached: viewerProcedure.output(z.array(unattachedSchema)).query(() => listUnattached()),
   /** Files the scores kept under a model name (no registered model matched) under a registered model. */
-  attachScores: publicProcedure
+  attachScores: researcherProcedure
     .input(z.object({ modelName: z.string().min(1), modelId: z.string().min(1) }))
     .output(z.object({ attached: z.number(), modelLabel: z.string() }))
     .mutation(({ input }) => attachScores(input.modelName, input.modelId)),
   /** Table-3-style averages: per model and language, the mean of the primary metrics (in %). */
-  averages: publicProcedure.input(averagesInputSchema).output(z.array(modelAveragesSchema)).query(({ input }) => languageAverages(input)),
+  averages: viewerProcedure.input(averagesInputSchema).output(z.array(modelAveragesSchema)).query(({ input }) => languageAverages(input)),
   catalogue: catalogueRouter,
   /** Appendix B: best densities by dev score among merges that differ only by densities, with their test score. */
-  gridSearch: publicProcedure
+  gridSearch: viewerProcedure
     .input(z.object({ experimentId: z.string().min(1).optional(), language: z.string().min(2).max(20).optional(), task: z.string().min(1).optional() }))
     .output(gridSearchResultSchema)
     .query(({ input }) => gridSearch(input)),
-  /** Queues an `evaluate` job for one model (template and tasks default to the experiment's). */
-  evaluate: publicProcedure
+  /** Queues an `evaluate` job for one model with an admin-configured template (template and tasks default to the experiment's). */
+  evaluate: researcherProcedure
     .input(
-      z.object({
+      z.strictObject({
         experimentId: z.string().min(1).nullish(),
         modelId: z.string().min(1).nullish(),
         modelPath: z.string().min(1).nullish(),
         tasks: z.array(z.string().min(1)).max(500).optional(),
-        commandTemplate: z.string().max(10_000).nullish(),
+        templateId: z.string().min(1).max(64).nullish(),
         timeoutSeconds: z.number().int().min(1).max(7 * 24 * 3600).optional(),
         split: splitSchema.nullish(),
         force: z.boolean().optional(),
       }),
     )
-    .output(z.object({ job: jobSummarySchema, created: z.boolean(), tasks: z.array(z.string()), commandTemplate: z.string(), modelPath: z.string() }))
-    .mutation(({ input }) => enqueueEvaluation(input)),
-  /** Queues an evaluation of every finished merge of an experiment. */
-  evaluateExperiment: publicProcedure
+    .output(z.object({ job: jobSummarySchema, created: z.boolean(), tasks: z.array(z.string()), template: z.object({ id: z.string(), name: z.string() }), modelPath: z.string() }))
+    .mutation(({ input, ctx }) => enqueueEvaluation({ ...input, createdById: ctx.user.id })),
+  /** Queues an evaluation of every finished merge of an experiment (with the experiment's template). */
+  evaluateExperiment: researcherProcedure
     .input(z.object({ experimentId: z.string().min(1), split: splitSchema.nullish(), timeoutSeconds: z.number().int().min(1).max(7 * 24 * 3600).optional() }))
     .output(z.object({ jobs: z.array(jobSummarySchema), created: z.number() }))
-    .mutation(({ input }) => enqueueExperimentEvaluations(input)),
+    .mutation(({ input, ctx }) => enqueueExperimentEvaluations(input, ctx.user.id)),
+  templates: evalTemplatesRouter,
   paper: paperRouter,
 });

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { analyze, analyzeSweep } from "../../engine/merge";
 import { formatStatsSummary } from "../../engine/stats/summary";
-import { CliUsageError, type CliCommand } from "../command";
+import { CliUsageError } from "../command";
 import { createProgressReporter } from "../progress-bar";
 import { parseComputeDtypeOption, parseDensitiesOption, parseSeedOption, parseThreadsOption, runRecipeCommand, withInterrupt } from "./merge";
 import type { SweepReport } from "../../engine/merge";
@@ -19,52 +19,40 @@ function formatSweepSummary(r: SweepReport): string[] {
   ];
 }
 
-export const analyzeCommand: CliCommand = {
-  name: "analyze",
-  summary: "Run a recipe without writing a model and print what the merge would do",
-  usage:
-    "mergescope analyze RECIPE.yml [--json] [--densities D1,D2,...] [--seed N] [--threads N] [--compute-dtype float32|storage]\n\n" +
-    "  --json                 the full statistics (per tensor, layer and module) as JSON on stdout\n" +
-    "  --densities D1,D2,...  ties: statistics at every combination of these densities across the models,\n" +
-    "                         from one pass (JSON `sweep[]` of {densities, totals, tensors, byLayer, byModule})\n" +
-    "  --seed N               dare_*: seed of the keep/drop masks (overrides the recipe's `seed`)\n" +
-    "  --threads N            engine threads (default 0 = all cores)\n" +
-    "  --compute-dtype D      float32 or storage (default: the recipe's `dtype`)",
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: "boolean" },
-        threads: { type: "string" },
-        "compute-dtype": { type: "string" },
-        densities: { type: "string" },
-        seed: { type: "string" },
-      },
-    });
-    if (positionals.length !== 1) throw new CliUsageError(`expected one RECIPE.yml, got ${positionals.length} argument(s)`);
-    const threads = parseThreadsOption(values.threads);
-    const computeDtype = parseComputeDtypeOption(values["compute-dtype"]);
-    const densities = parseDensitiesOption(values.densities);
-    const seed = parseSeedOption(values.seed);
-    return runRecipeCommand("analyze", positionals[0]!, async (parsed) => {
-      const recipe = seed === undefined ? parsed : { ...parsed, seed };
-      const progress = createProgressReporter(process.stderr);
-      if (densities) {
-        const sweep = await withInterrupt((signal) =>
-          analyzeSweep(recipe, densities, { threads, computeDtype, signal, onProgress: progress.update }).finally(() => progress.done()),
-        );
-        if (values.json) console.log(JSON.stringify(sweep, null, 2));
-        else for (const line of formatSweepSummary(sweep)) console.log(line);
-        return 0;
-      }
-      const report = await withInterrupt((signal) =>
-        analyze(recipe, { threads, computeDtype, signal, onProgress: progress.update }).finally(() => progress.done()),
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: "boolean" },
+      threads: { type: "string" },
+      "compute-dtype": { type: "string" },
+      densities: { type: "string" },
+      seed: { type: "string" },
+    },
+  });
+  if (positionals.length !== 1) throw new CliUsageError(`expected one RECIPE.yml, got ${positionals.length} argument(s)`);
+  const threads = parseThreadsOption(values.threads);
+  const computeDtype = parseComputeDtypeOption(values["compute-dtype"]);
+  const densities = parseDensitiesOption(values.densities);
+  const seed = parseSeedOption(values.seed);
+  return runRecipeCommand("analyze", positionals[0]!, async (parsed) => {
+    const recipe = seed === undefined ? parsed : { ...parsed, seed };
+    const progress = createProgressReporter(process.stderr);
+    if (densities) {
+      const sweep = await withInterrupt((signal) =>
+        analyzeSweep(recipe, densities, { threads, computeDtype, signal, onProgress: progress.update }).finally(() => progress.done()),
       );
-      if (values.json) console.log(JSON.stringify(report, null, 2));
-      else for (const line of formatStatsSummary(report, { detail: true })) console.log(line);
+      if (values.json) console.log(JSON.stringify(sweep, null, 2));
+      else for (const line of formatSweepSummary(sweep)) console.log(line);
       return 0;
-    });
-  },
-};
+    }
+    const report = await withInterrupt((signal) =>
+      analyze(recipe, { threads, computeDtype, signal, onProgress: progress.update }).finally(() => progress.done()),
+    );
+    if (values.json) console.log(JSON.stringify(report, null, 2));
+    else for (const line of formatStatsSummary(report, { detail: true })) console.log(line);
+    return 0;
+  });
+}

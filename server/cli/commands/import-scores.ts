@@ -6,9 +6,9 @@ import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { LIMITS } from "../../limits";
-import { formatBytes } from "../../paths";
+import { formatBytes } from "../../paths/format";
 import { apiClient, describeConnectionError, serverUrl } from "../api-client";
-import { CliUsageError, type CliCommand } from "../command";
+import { CliUsageError } from "../command";
 import { findResultsFiles } from "../../services/scores/eval-runner";
 import type { ImportOutcome } from "../../services/scores/import";
 
@@ -47,47 +47,36 @@ export function describeOutcome(o: ImportOutcome): string[] {
   return lines;
 }
 
-export const importScoresCommand: CliCommand = {
-  name: "import-scores",
-  summary: "Import lm-evaluation-harness results files into a running server",
-  usage: [
-    "mergescope import-scores FILE|FOLDER... [--model ID] [--split dev|test] [--json] [--server URL]",
-    "",
-    "  --model ID     file every score under this registered model (default: match the file's",
-    "                 model_args pretrained path; unmatched scores keep the file's model name)",
-    "  --split S      dev or test for every score (default: from each task's config, else test)",
-  ].join("\n"),
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { model: { type: "string" }, split: { type: "string" }, json: { type: "boolean" }, server: { type: "string" } },
-    });
-    if (positionals.length === 0) throw new CliUsageError("give at least one results file");
-    if (values.split !== undefined && values.split !== "dev" && values.split !== "test") throw new CliUsageError(`--split must be dev or test, got '${values.split}'`);
-    const files = await expand(positionals);
-    const url = serverUrl(values.server);
-    const client = apiClient(url);
-    const outcomes: ImportOutcome[] = [];
-    for (const f of files) {
-      // The server refuses larger files; say so before uploading them.
-      const size = statSync(f).size;
-      if (size > LIMITS.resultsFileBytes) {
-        outcomes.push({ ok: false, fileName: path.basename(f), error: `${f} is ${formatBytes(size)}, above the ${formatBytes(LIMITS.resultsFileBytes)} limit for a results file; not uploaded` });
-        continue;
-      }
-      const text = readFileSync(f, "utf8");
-      try {
-        const [o] = await client.scores.importFiles.mutate({ files: [{ fileName: path.basename(f), text }], modelId: values.model ?? null, split: (values.split as "dev" | "test" | undefined) ?? null });
-        if (o) outcomes.push(o);
-      } catch (err) {
-        throw describeConnectionError(err, url);
-      }
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { model: { type: "string" }, split: { type: "string" }, json: { type: "boolean" }, server: { type: "string" } },
+  });
+  if (positionals.length === 0) throw new CliUsageError("give at least one results file");
+  if (values.split !== undefined && values.split !== "dev" && values.split !== "test") throw new CliUsageError(`--split must be dev or test, got '${values.split}'`);
+  const files = await expand(positionals);
+  const url = serverUrl(values.server);
+  const client = apiClient(url);
+  const outcomes: ImportOutcome[] = [];
+  for (const f of files) {
+    // The server refuses larger files; say so before uploading them.
+    const size = statSync(f).size;
+    if (size > LIMITS.resultsFileBytes) {
+      outcomes.push({ ok: false, fileName: path.basename(f), error: `${f} is ${formatBytes(size)}, above the ${formatBytes(LIMITS.resultsFileBytes)} limit for a results file; not uploaded` });
+      continue;
     }
-    if (values.json) console.log(JSON.stringify(outcomes, null, 2));
-    else for (const o of outcomes) for (const line of describeOutcome(o)) (o.ok ? console.log : console.error)(line);
-    const failed = outcomes.filter((o) => !o.ok).length;
-    if (!values.json && files.length > 1) console.log(`${files.length - failed} of ${files.length} file(s) imported`);
-    return failed > 0 ? 1 : 0;
-  },
-};
+    const text = readFileSync(f, "utf8");
+    try {
+      const [o] = await client.scores.importFiles.mutate({ files: [{ fileName: path.basename(f), text }], modelId: values.model ?? null, split: (values.split as "dev" | "test" | undefined) ?? null });
+      if (o) outcomes.push(o);
+    } catch (err) {
+      throw describeConnectionError(err, url);
+    }
+  }
+  if (values.json) console.log(JSON.stringify(outcomes, null, 2));
+  else for (const o of outcomes) for (const line of describeOutcome(o)) (o.ok ? console.log : console.error)(line);
+  const failed = outcomes.filter((o) => !o.ok).length;
+  if (!values.json && files.length > 1) console.log(`${files.length - failed} of ${files.length} file(s) imported`);
+  return failed > 0 ? 1 : 0;
+}

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { normalizePath } from "../../paths/normalize";
 import { inspectModel } from "../../engine/native-merge";
 import type { NativeInspectResult } from "../../engine/types";
-import { CliUsageError, type CliCommand } from "../command";
+import { CliUsageError } from "../command";
 import { formatBytes } from "../progress-bar";
 
 function formatCount(n: number): string {
@@ -32,17 +32,12 @@ export function formatInspect(info: NativeInspectResult): string[] {
   ];
 }
 
-export const inspectCommand: CliCommand = {
-  name: "inspect",
-  summary: "List a checkpoint's tensors, dtypes, shapes, parameter count and shards",
-  usage: "mergescope inspect PATH [--json]   (PATH: a model directory or a .safetensors file)",
-  async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: "boolean" } } });
-    if (positionals.length !== 1) throw new CliUsageError(`expected one PATH, got ${positionals.length} argument(s)`);
-    // Relative to the working directory, as a shell user expects (the engine takes absolute paths).
-    const info = inspectModel(normalizePath(positionals[0]!, "PATH", { relativeTo: process.cwd() }));
-    if (values.json) console.log(JSON.stringify(info, null, 2));
-    else for (const line of formatInspect(info)) console.log(line);
-    return 0;
-  },
-};
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: "boolean" } } });
+  if (positionals.length !== 1) throw new CliUsageError(`expected one PATH, got ${positionals.length} argument(s)`);
+  // Relative to the working directory, as a shell user expects (the engine takes absolute paths).
+  const info = inspectModel(normalizePath(positionals[0]!, "PATH", { relativeTo: process.cwd() }));
+  if (values.json) console.log(JSON.stringify(info, null, 2));
+  else for (const line of formatInspect(info)) console.log(line);
+  return 0;
+}

@@ -6,7 +6,7 @@ import { DEFAULT_SHARD_SIZE_BYTES, parseByteSize } from "../../engine/output/sha
 import { loadRecipeFile } from "../../engine/recipe/load";
 import type { Recipe } from "../../engine/recipe/types";
 import { formatStatsSummary } from "../../engine/stats/summary";
-import { CliUsageError, type CliCommand } from "../command";
+import { CliUsageError } from "../command";
 import { createProgressReporter, formatBytes } from "../progress-bar";
 
 // ---- helpers shared by `merge` and `analyze` --------------------------------------------
@@ -88,65 +88,52 @@ export async function runRecipeCommand(name: string, recipeFile: string, body: (
 
 // ---- mergescope merge ---------------------------------------------------------------------
 
-export const mergeCommand: CliCommand = {
-  name: "merge",
-  summary: "Merge checkpoints as a mergekit-style recipe says",
-  usage:
-    "mergescope merge RECIPE.yml OUT_DIR [--threads N] [--shard-size SIZE] [--stats stats.json] [--compute-dtype float32|storage] [--seed N] [--overwrite]\n\n" +
-    "  --threads N            engine threads (default 0 = all cores)\n" +
-    "  --shard-size SIZE      maximum shard size: 5GB (default), 500MB, 2GiB or bytes\n" +
-    "  --stats FILE           also write the merge statistics (JSON) to FILE\n" +
-    "  --compute-dtype D      float32: arithmetic in float32; storage: in each tensor's dtype\n" +
-    "                         (default: the recipe's `dtype`; the output dtype is unchanged)\n" +
-    "  --seed N               dare_*: seed of the keep/drop masks (overrides the recipe's `seed`; default 0)\n" +
-    "  --overwrite            replace OUT_DIR if it is empty or an earlier MergeScope output",
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        threads: { type: "string" },
-        "shard-size": { type: "string" },
-        stats: { type: "string" },
-        "compute-dtype": { type: "string" },
-        seed: { type: "string" },
-        overwrite: { type: "boolean" },
-      },
-    });
-    if (positionals.length !== 2) throw new CliUsageError(`expected RECIPE.yml and OUT_DIR, got ${positionals.length} argument(s)`);
-    const [recipeFile, outDir] = positionals as [string, string];
-    const threads = parseThreadsOption(values.threads);
-    const computeDtype = parseComputeDtypeOption(values["compute-dtype"]);
-    let shardSizeBytes = DEFAULT_SHARD_SIZE_BYTES;
-    if (values["shard-size"] !== undefined) {
-      try {
-        shardSizeBytes = parseByteSize(values["shard-size"]);
-      } catch (err) {
-        throw new CliUsageError(`--shard-size: ${(err as Error).message}`);
-      }
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      threads: { type: "string" },
+      "shard-size": { type: "string" },
+      stats: { type: "string" },
+      "compute-dtype": { type: "string" },
+      seed: { type: "string" },
+      overwrite: { type: "boolean" },
+    },
+  });
+  if (positionals.length !== 2) throw new CliUsageError(`expected RECIPE.yml and OUT_DIR, got ${positionals.length} argument(s)`);
+  const [recipeFile, outDir] = positionals as [string, string];
+  const threads = parseThreadsOption(values.threads);
+  const computeDtype = parseComputeDtypeOption(values["compute-dtype"]);
+  let shardSizeBytes = DEFAULT_SHARD_SIZE_BYTES;
+  if (values["shard-size"] !== undefined) {
+    try {
+      shardSizeBytes = parseByteSize(values["shard-size"]);
+    } catch (err) {
+      throw new CliUsageError(`--shard-size: ${(err as Error).message}`);
     }
-    const statsFile = values.stats === undefined ? null : path.resolve(values.stats);
-    const seed = parseSeedOption(values.seed);
+  }
+  const statsFile = values.stats === undefined ? null : path.resolve(values.stats);
+  const seed = parseSeedOption(values.seed);
 
-    return runRecipeCommand("merge", recipeFile, async (parsed) => {
-      const recipe = seed === undefined ? parsed : { ...parsed, seed };
-      const progress = createProgressReporter(process.stderr);
-      const outcome = await withInterrupt((signal) =>
-        merge(recipe, outDir, { threads, shardSizeBytes, computeDtype, overwrite: values.overwrite ?? false, signal, onProgress: progress.update }).finally(
-          () => progress.done(),
-        ),
-      );
-      if (statsFile) await writeFile(statsFile, `${JSON.stringify(outcome.stats, null, 2)}\n`);
-      const r = outcome.result;
-      console.log(outcome.outDir);
-      console.log(
-        `${r.shards.length} shard(s), ${formatBytes(r.bytesWritten)} written, ${formatBytes(r.bytesRead)} read in ${r.seconds.toFixed(1)} s; sha256 ${outcome.manifestSha256}`,
-      );
-      console.log("");
-      for (const line of formatStatsSummary(outcome.stats)) console.log(line);
-      if (statsFile) console.log(`\nstatistics written to ${statsFile}`);
-      return 0;
-    });
-  },
-};
+  return runRecipeCommand("merge", recipeFile, async (parsed) => {
+    const recipe = seed === undefined ? parsed : { ...parsed, seed };
+    const progress = createProgressReporter(process.stderr);
+    const outcome = await withInterrupt((signal) =>
+      merge(recipe, outDir, { threads, shardSizeBytes, computeDtype, overwrite: values.overwrite ?? false, signal, onProgress: progress.update }).finally(
+        () => progress.done(),
+      ),
+    );
+    if (statsFile) await writeFile(statsFile, `${JSON.stringify(outcome.stats, null, 2)}\n`);
+    const r = outcome.result;
+    console.log(outcome.outDir);
+    console.log(
+      `${r.shards.length} shard(s), ${formatBytes(r.bytesWritten)} written, ${formatBytes(r.bytesRead)} read in ${r.seconds.toFixed(1)} s; sha256 ${outcome.manifestSha256}`,
+    );
+    console.log("");
+    for (const line of formatStatsSummary(outcome.stats)) console.log(line);
+    if (statsFile) console.log(`\nstatistics written to ${statsFile}`);
+    return 0;
+  });
+}

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { apiClient, describeConnectionError, serverUrl } from "../api-client";
-import { CliUsageError, type CliCommand } from "../command";
+import { CliUsageError } from "../command";
 import { MERGE_METHODS } from "../../engine/recipe/types";
 import type { MergeMethod } from "../../engine/types";
 
@@ -24,71 +24,57 @@ export function parseDensityGrid(value: string): number[][] {
   );
 }
 
-export const submitCommand: CliCommand = {
-  name: "submit",
-  summary: "Queue merges (or analyses) on a running server; prints the job ids",
-  usage: [
-    "mergescope submit RECIPE.yml... [--analyze] [--server URL] [--priority N] [--force] [--json]",
-    "                  [--sweep-checkpoints DIR,DIR,...] [--sweep-methods ties,ties_sv] [--sweep-densities 'D,D;D,D']",
-    "",
-    "  --analyze              queue statistics-only analyses instead of merges",
-    "  --sweep-checkpoints    replace the last model (the CT checkpoint) by each of these paths",
-    "  --sweep-methods        run each point with each of these merge methods",
-    "  --sweep-densities      per model (recipe order, ';'-separated) the densities to try; the grid is their product",
-    "  --force                re-run work that already finished (otherwise the existing job is returned)",
-  ].join("\n"),
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        analyze: { type: "boolean" },
-        server: { type: "string" },
-        priority: { type: "string" },
-        force: { type: "boolean" },
-        json: { type: "boolean" },
-        "sweep-checkpoints": { type: "string" },
-        "sweep-methods": { type: "string" },
-        "sweep-densities": { type: "string" },
-      },
-    });
-    if (positionals.length === 0) throw new CliUsageError("give at least one RECIPE.yml");
-    const priority = values.priority === undefined ? undefined : Number(values.priority);
-    if (priority !== undefined && (!Number.isInteger(priority) || Math.abs(priority) > 100)) throw new CliUsageError("--priority must be an integer in [-100, 100]");
-    const methods = list(values["sweep-methods"]);
-    for (const m of methods ?? []) if (!(METHODS as readonly string[]).includes(m)) throw new CliUsageError(`--sweep-methods: unknown method '${m}' (${METHODS.join(", ")})`);
-    const sweeping = values["sweep-checkpoints"] !== undefined || methods !== undefined || values["sweep-densities"] !== undefined;
-    const type = values.analyze ? "analyze" : "merge";
-    const url = serverUrl(values.server);
-    const api = apiClient(url);
-    const submitted: { id: string; label: string; created: boolean; status: string }[] = [];
-    try {
-      for (const file of positionals) {
-        const recipePath = path.resolve(file);
-        const recipeYaml = readFileSync(recipePath, "utf8");
-        const recipeDir = path.dirname(recipePath);
-        if (sweeping) {
-          const r = await api.jobs.sweep.mutate({
-            type,
-            recipeYaml,
-            recipeDir,
-            checkpoints: list(values["sweep-checkpoints"])?.map((p) => (path.isAbsolute(p) ? p : path.resolve(p))),
-            methods: methods as Method[] | undefined,
-            densities: values["sweep-densities"] ? parseDensityGrid(values["sweep-densities"]) : undefined,
-            priority,
-            labelPrefix: `${type} ${path.basename(file)}`,
-          });
-          for (const j of r.jobs) submitted.push({ id: j.id, label: j.label, created: true, status: j.status });
-        } else {
-          const r = await api.jobs.enqueue.mutate({ type, payload: { recipeYaml, recipeDir, label: `${type} ${path.basename(file)}` }, priority, force: values.force });
-          submitted.push({ id: r.job.id, label: r.job.label, created: r.created, status: r.job.status });
-        }
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      analyze: { type: "boolean" },
+      server: { type: "string" },
+      priority: { type: "string" },
+      force: { type: "boolean" },
+      json: { type: "boolean" },
+      "sweep-checkpoints": { type: "string" },
+      "sweep-methods": { type: "string" },
+      "sweep-densities": { type: "string" },
+    },
+  });
+  if (positionals.length === 0) throw new CliUsageError("give at least one RECIPE.yml");
+  const priority = values.priority === undefined ? undefined : Number(values.priority);
+  if (priority !== undefined && (!Number.isInteger(priority) || Math.abs(priority) > 100)) throw new CliUsageError("--priority must be an integer in [-100, 100]");
+  const methods = list(values["sweep-methods"]);
+  for (const m of methods ?? []) if (!(METHODS as readonly string[]).includes(m)) throw new CliUsageError(`--sweep-methods: unknown method '${m}' (${METHODS.join(", ")})`);
+  const sweeping = values["sweep-checkpoints"] !== undefined || methods !== undefined || values["sweep-densities"] !== undefined;
+  const type = values.analyze ? "analyze" : "merge";
+  const url = serverUrl(values.server);
+  const api = apiClient(url);
+  const submitted: { id: string; label: string; created: boolean; status: string }[] = [];
+  try {
+    for (const file of positionals) {
+      const recipePath = path.resolve(file);
+      const recipeYaml = readFileSync(recipePath, "utf8");
+      const recipeDir = path.dirname(recipePath);
+      if (sweeping) {
+        const r = await api.jobs.sweep.mutate({
+          type,
+          recipeYaml,
+          recipeDir,
+          checkpoints: list(values["sweep-checkpoints"])?.map((p) => (path.isAbsolute(p) ? p : path.resolve(p))),
+          methods: methods as Method[] | undefined,
+          densities: values["sweep-densities"] ? parseDensityGrid(values["sweep-densities"]) : undefined,
+          priority,
+          labelPrefix: `${type} ${path.basename(file)}`,
+        });
+        for (const j of r.jobs) submitted.push({ id: j.id, label: j.label, created: true, status: j.status });
+      } else {
+        const r = await api.jobs.enqueue.mutate({ type, payload: { recipeYaml, recipeDir, label: `${type} ${path.basename(file)}` }, priority, force: values.force });
+        submitted.push({ id: r.job.id, label: r.job.label, created: r.created, status: r.job.status });
       }
-    } catch (err) {
-      throw describeConnectionError(err, url);
     }
-    if (values.json) console.log(JSON.stringify(submitted, null, 2));
-    else for (const s of submitted) console.log(`${s.id}\t${s.status}${s.created ? "" : " (existing)"}\t${s.label}`);
-    return 0;
-  },
-};
+  } catch (err) {
+    throw describeConnectionError(err, url);
+  }
+  if (values.json) console.log(JSON.stringify(submitted, null, 2));
+  else for (const s of submitted) console.log(`${s.id}\t${s.status}${s.created ? "" : " (existing)"}\t${s.label}`);
+  return 0;
+}

@@ -1,5 +1,6 @@
-// `evaluate` job: runs an experiment's evaluation command (e.g. lm_eval) on one
-// model without a shell — {model} {tasks} {out} are the only substitutions —
+// `evaluate` job: runs an evaluation command template (admin configuration,
+// named by id: the payload cannot carry a command) on one model without a
+// shell — {model} {tasks} {out} are the only substitutions —
 // with a timeout (SIGTERM, then SIGKILL), its output in the job log, and the
 // results_<date>.json it writes under {out} imported into the Score table in
 // the same transaction that marks the job done.
@@ -12,14 +13,20 @@ import { LIMITS } from "../../limits";
 import { checkModelFolder, evaluateRoots, readRegularFileText, resolveInside } from "../../paths";
 import { buildEvalArgv, formatArgv, TemplateError, validateTemplate } from "../../services/scores/eval-command";
 import { findResultsFiles, runCommand } from "../../services/scores/eval-runner";
+import { evalTemplateCommand } from "../../services/scores/eval-templates";
 import { saveParsedResults, WORKER_ROWS_PER_STATEMENT } from "../../services/scores/import";
 import { parseLmEvalResults, ResultsFileError, SPLITS, type ParsedResultsFile } from "../../services/scores/lm-eval";
 
-export const evaluatePayloadSchema = z.object({
+export const evaluatePayloadSchema = z.strictObject({
   modelPath: z.string().min(1).refine((p) => path.isAbsolute(p), "must be an absolute path"),
   modelId: z.string().min(1).optional(),
   tasks: z.array(z.string().min(1).max(200).regex(/^[^,\s]+$/, "one task name, no commas or spaces")).min(1).max(500),
-  commandTemplate: z.string().min(1).max(10_000),
+  /** An EvalTemplate's id: what runs is what an admin configured. */
+  templateId: z.string().min(1).max(64),
+  /** Refused with a clear message: commands are configuration, never job input. */
+  commandTemplate: z
+    .never({ error: "an evaluate job cannot carry a command: evaluation commands are templates that admins configure; pass templateId" })
+    .optional(),
   timeoutSeconds: z.number().int().min(1).max(7 * 24 * 3600),
   split: z.enum(SPLITS).optional(),
   label: z.string().max(200).optional(),
@@ -52,6 +59,14 @@ const MAX_LOGGED_LINES = 2000;
 /** SIGTERM → SIGKILL grace after a timeout or a cancel. */
 export const KILL_GRACE_MS = 10_000;
 
+const resolvedSchema = z.object({ id: z.string(), name: z.string(), command: z.string() });
+
+async function templateOf(p: EvaluatePayload): Promise<z.infer<typeof resolvedSchema>> {
+  const t = await evalTemplateCommand(p.templateId);
+  if (!t) throw new PermanentJobError("EVAL_TEMPLATE_MISSING", `evaluation template ${p.templateId} no longer exists: ask an admin, then queue the evaluation again`);
+  return t;
+}
+
 function checkTemplate(template: string): string[] {
   try {
     return validateTemplate(template).warnings;
@@ -71,23 +86,30 @@ async function resolveEvaluatedModel(modelPath: string): Promise<string> {
 
 export const evaluateJob = defineJob({
   type: "evaluate",
-  version: 1,
+  // v2: templateId instead of a command in the payload (v1 jobs are refused by every worker).
+  version: 2,
   payload: evaluatePayloadSchema,
   result: evaluateResultSchema,
   async identity(p) {
-    checkTemplate(p.commandTemplate); // a broken template is refused at enqueue
+    const t = await templateOf(p);
+    checkTemplate(t.command); // a broken template is refused at enqueue
     await resolveEvaluatedModel(p.modelPath);
-    return { modelPath: p.modelPath, model: await modelFingerprintAsync(p.modelPath), modelId: p.modelId ?? null, tasks: p.tasks, commandTemplate: p.commandTemplate, split: p.split ?? null, timeoutSeconds: p.timeoutSeconds };
+    return { modelPath: p.modelPath, model: await modelFingerprintAsync(p.modelPath), modelId: p.modelId ?? null, tasks: p.tasks, templateId: t.id, command: t.command, split: p.split ?? null, timeoutSeconds: p.timeoutSeconds };
   },
+  resolve: templateOf,
   async handler(p, ctx) {
-    const warnings = checkTemplate(p.commandTemplate);
+    const parsedTemplate = resolvedSchema.safeParse(ctx.resolved);
+    if (!parsedTemplate.success) throw new PermanentJobError("EVAL_TEMPLATE_MISSING", `the evaluation template ${p.templateId} was not handed to this worker`);
+    const template = parsedTemplate.data;
+    const warnings = checkTemplate(template.command);
+    ctx.log("info", `evaluation template '${template.name}' (${template.id})`);
     for (const w of warnings) ctx.log("warn", w);
     const outDir = path.join(ctx.dataDir, "evals", ctx.idempotencyKey.slice(0, 16), `attempt-${ctx.attempt}`);
     rmSync(outDir, { recursive: true, force: true });
     mkdirSync(outDir, { recursive: true });
     // Checked again where it is used: the command gets the realpath that passed.
     const modelPath = await resolveEvaluatedModel(p.modelPath);
-    const argv = buildEvalArgv(p.commandTemplate, { model: modelPath, tasks: p.tasks, out: outDir });
+    const argv = buildEvalArgv(template.command, { model: modelPath, tasks: p.tasks, out: outDir });
     ctx.log("info", `$ ${formatArgv(argv)}`);
     ctx.reportProgress({ phase: `evaluating ${p.tasks.length} task(s)`, progress: 0.05 });
     let logged = 0;

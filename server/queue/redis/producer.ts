@@ -2,6 +2,7 @@
 // to the BullMQ queue (jobId = our job id, so adds are idempotent), and
 // cancellations are published for the worker that runs the job.
 import { Queue } from "bullmq";
+import { jobDefinition } from "../../jobs/registry";
 import { cancelKey, newRedis, QUEUE_NAME, redisOptions } from "./connection";
 
 export interface RedisJobData {
@@ -11,6 +12,8 @@ export interface RedisJobData {
   payload: unknown;
   experimentId: string | null;
   idempotencyKey: string;
+  /** The job definition's `resolve` result, looked up here (workers never open the database). */
+  resolved?: unknown;
 }
 
 let queue: Queue | undefined;
@@ -40,7 +43,9 @@ export async function addRedisJob(data: RedisJobData, opts: { priority: number; 
     else return; // already waiting or active
   }
   await control().del(cancelKey(data.id));
-  await q.add(data.type, data, {
+  const def = jobDefinition(data.type);
+  const resolved = def?.resolve ? await def.resolve(def.payload.parse(data.payload)) : undefined;
+  await q.add(data.type, { ...data, resolved }, {
     jobId: data.id,
     attempts: opts.maxAttempts,
     backoff: { type: "exponential", delay: 1000 },

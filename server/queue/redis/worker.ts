@@ -68,6 +68,7 @@ async function processJob(job: Job<RedisJobData>, signal: AbortSignal | undefine
       signal: controller.signal,
       dataDir: env().dataDir,
       outputDir: env().outputDir,
+      resolved: data.resolved,
       reportProgress: (p) => {
         latest = p;
       },

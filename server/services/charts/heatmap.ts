@@ -56,7 +56,11 @@ export function heatmapCells(tensors: readonly TensorRow[], sftIndex: number): P
   };
 }
 
-export async function analysisHeatmap(input: { analysisId: string; experimentId?: string | null }): Promise<Heatmap> {
+/**
+ * `onlyOfExperiment`: refuse an analysis that is not part of `experimentId`'s figures (its own, or
+ * one that names its SFT model — the rule of charts/sweep.ts), for callers limited to one experiment.
+ */
+export async function analysisHeatmap(input: { analysisId: string; experimentId?: string | null; onlyOfExperiment?: boolean }): Promise<Heatmap> {
   const client = await db();
   const row = await client.analysis.findUnique({
     where: { id: input.analysisId },
@@ -64,6 +68,11 @@ export async function analysisHeatmap(input: { analysisId: string; experimentId?
   });
   if (!row) throw new AppError("NOT_FOUND", `analysis ${input.analysisId} not found; it may have been deleted with its experiment`);
   const paths = parseJsonArray<string>(row.modelIds);
+  if (input.onlyOfExperiment) {
+    const own = input.experimentId ? await experimentContext(input.experimentId) : null;
+    if (!own || (row.experimentId !== own.experiment.id && !(own.sft && paths.includes(own.sft.path))))
+      throw new AppError("NOT_FOUND", `analysis ${input.analysisId} is not part of this view's experiment`);
+  }
   let sftIndex = 0;
   const experimentId = input.experimentId ?? row.experimentId;
   let favored: boolean[] | null = null;

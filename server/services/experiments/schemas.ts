@@ -18,6 +18,8 @@ export const createExperimentInput = z.object({
   ctModelIds: idList.min(1),
   ctsftModelIds: idList.optional(),
   extraModelIds: idList.optional(),
+  /** Evaluation command template (admin configuration) run on every finished merge. */
+  evalTemplateId: z.string().min(1).nullish(),
 });
 export type CreateExperimentInput = z.infer<typeof createExperimentInput>;
 
@@ -25,6 +27,8 @@ export const updateExperimentInput = z.object({
   id: z.string().min(1),
   name: z.string().trim().min(1).max(200).optional(),
   description: z.string().trim().max(2000).nullish(),
+  /** null: no automatic evaluation of merges. */
+  evalTemplateId: z.string().min(1).nullish(),
 });
 export type UpdateExperimentInput = z.infer<typeof updateExperimentInput>;
 
@@ -52,6 +56,9 @@ export const experimentSummarySchema = z.object({
   ctsftCount: z.number(),
   extraCount: z.number(),
   jobs: jobCountsSchema,
+  evalTemplateId: z.string().nullable(),
+  /** Name of the account that created it (null: the demo, or before accounts). */
+  createdBy: z.string().nullable(),
 });
 export type ExperimentSummary = z.infer<typeof experimentSummarySchema>;
 

@@ -2,6 +2,7 @@
 // shapes), list, get (with the lineage graph), update, delete.
 import { AppError } from "../../errors";
 import { db } from "../../db/client";
+import { userLabels } from "../auth/users";
 import { parseRecipeYaml } from "../../engine/recipe";
 import { toModelSummary } from "../models/registry";
 import type { ModelRole, ModelSummary } from "../models/schemas";
@@ -105,7 +106,13 @@ async function findExperiment(id: string) {
   return client.experiment.findUnique({ where: { id }, include: summaryInclude });
 }
 
-function toSummary(row: NonNullable<ExperimentRow>, jobs: JobCounts | undefined): ExperimentSummary {
+async function assertTemplate(id: string | null | undefined): Promise<void> {
+  if (!id) return;
+  if (!(await (await db()).evalTemplate.findUnique({ where: { id }, select: { id: true } })))
+    throw new AppError("NOT_FOUND", `evaluation template ${id} not found: pick one of the templates an admin configured (Scores page)`);
+}
+
+function toSummary(row: NonNullable<ExperimentRow>, jobs: JobCounts | undefined, creators: Map<string, string>): ExperimentSummary {
   const ref = (id: string | null) => {
     const m = row.models.find((em) => em.modelId === id)?.model;
     return m ? { id: m.id, name: m.name } : null;
@@ -124,11 +131,14 @@ function toSummary(row: NonNullable<ExperimentRow>, jobs: JobCounts | undefined)
     ctsftCount: count("CTSFT"),
     extraCount: count("EXTRA"),
     jobs: jobs ?? { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 },
+    evalTemplateId: row.evalTemplateId,
+    createdBy: row.createdById ? (creators.get(row.createdById) ?? null) : null,
   };
 }
 
-export async function createExperiment(input: CreateExperimentInput): Promise<ExperimentSummary> {
+export async function createExperiment(input: CreateExperimentInput, createdById: string | null = null): Promise<ExperimentSummary> {
   const { rows, models } = await validateModels(input);
+  await assertTemplate(input.evalTemplateId);
   const client = await db();
   const created = await client.experiment.create({
     data: {
@@ -138,11 +148,13 @@ export async function createExperiment(input: CreateExperimentInput): Promise<Ex
       baseModelId: input.baseModelId,
       sftModelId: input.sftModelId,
       synthetic: models.every((m) => m.synthetic),
+      evalTemplateId: input.evalTemplateId ?? null,
+      createdById,
       models: { create: rows },
     },
     include: summaryInclude,
   });
-  return toSummary(created, undefined);
+  return toSummary(created, undefined, await userLabels([createdById]));
 }
 
 export async function listExperiments(filter: { language?: string } = {}): Promise<ExperimentSummary[]> {
@@ -154,7 +166,8 @@ export async function listExperiments(filter: { language?: string } = {}): Promi
     take: 1000,
   });
   const counts = await jobCountsByExperiment(rows.map((r) => r.id));
-  return rows.map((r) => toSummary(r, counts.get(r.id)));
+  const creators = await userLabels(rows.map((r) => r.createdById));
+  return rows.map((r) => toSummary(r, counts.get(r.id), creators));
 }
 
 /** Merge jobs of the experiment, each attributed to the CT checkpoint it merges. */
@@ -197,23 +210,25 @@ export async function getExperiment(id: string): Promise<ExperimentDetail> {
     ctsfts: ofRole("CTSFT"),
     merges,
   });
-  return { ...toSummary(row, counts.get(id)), models, lineage };
+  return { ...toSummary(row, counts.get(id), await userLabels([row.createdById])), models, lineage };
 }
 
 export async function updateExperiment(input: UpdateExperimentInput): Promise<ExperimentSummary> {
   const client = await db();
   const exists = await client.experiment.findUnique({ where: { id: input.id }, select: { id: true } });
   if (!exists) throw new AppError("NOT_FOUND", `experiment ${input.id} not found; it may have been deleted`);
+  await assertTemplate(input.evalTemplateId);
   const row = await client.experiment.update({
     where: { id: input.id },
     data: {
       ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.description !== undefined ? { description: input.description || null } : {}),
+      ...(input.evalTemplateId !== undefined ? { evalTemplateId: input.evalTemplateId } : {}),
     },
     include: summaryInclude,
   });
   const counts = await jobCountsByExperiment([row.id]);
-  return toSummary(row, counts.get(row.id));
+  return toSummary(row, counts.get(row.id), await userLabels([row.createdById]));
 }
 
 /** Deletes the experiment (its jobs stay, unlinked; the models stay registered). */

@@ -6,6 +6,7 @@ import { AppError } from "../../errors";
 import { db } from "../../db/client";
 import { PermanentJobError } from "../../jobs/definition";
 import { idempotencyKey } from "../../jobs/idempotency";
+import { userLabels } from "../auth/users";
 import { jobDefinition } from "../../jobs/registry";
 import { JOB_STATUSES, type JobStatus, type JobSummary } from "./status";
 
@@ -17,6 +18,8 @@ export interface EnqueueInput {
   /** Re-run even when the same work already finished (a cached merge is otherwise reused). */
   force?: boolean;
   label?: string;
+  /** The account queueing it (recorded on a new job). */
+  createdById?: string | null;
 }
 
 type JobRow = Awaited<ReturnType<Awaited<ReturnType<typeof db>>["job"]["findUniqueOrThrow"]>>;
@@ -53,6 +56,8 @@ export function toJobSummary(row: JobRow): JobSummary {
     outputPath: row.outputPath,
     outputSha256: row.outputSha256,
     experimentId: row.experimentId,
+    createdById: row.createdById,
+    createdBy: null,
     label: labelOf(row),
     cancelRequested: row.cancelRequested,
     createdAt: row.createdAt,
@@ -84,6 +89,12 @@ export async function assertExperimentExists(id: string | null | undefined): Pro
   if (!id) return;
   const client = await db();
   if (!(await client.experiment.findUnique({ where: { id }, select: { id: true } }))) throw experimentMissing(id);
+}
+
+/** Fills in the creators' names. */
+export async function withCreators(jobs: JobSummary[]): Promise<JobSummary[]> {
+  const names = await userLabels(jobs.map((j) => j.createdById));
+  return jobs.map((j) => ({ ...j, createdBy: j.createdById ? (names.get(j.createdById) ?? null) : null }));
 }
 
 export async function enqueueJob(input: EnqueueInput): Promise<{ job: JobSummary; created: boolean }> {
@@ -127,6 +138,7 @@ export async function enqueueJob(input: EnqueueInput): Promise<{ job: JobSummary
         idempotencyKey: key,
         priority: input.priority ?? 0,
         experimentId: input.experimentId ?? null,
+        createdById: input.createdById ?? null,
       },
     });
     await client.jobLog.create({ data: { jobId: row.id, level: "info", message: "queued" } });
@@ -182,7 +194,7 @@ export async function listJobs(filter: JobFilter = {}): Promise<JobSummary[]> {
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: Math.min(filter.limit ?? 500, 5000),
   });
-  return rows.map(toJobSummary);
+  return withCreators(rows.map(toJobSummary));
 }
 
 export async function getJob(id: string): Promise<{ job: JobSummary; payload: unknown; result: unknown; logs: { ts: Date; level: string; message: string }[] }> {
@@ -191,7 +203,7 @@ export async function getJob(id: string): Promise<{ job: JobSummary; payload: un
   if (!row) throw new AppError("NOT_FOUND", `job ${id} not found`);
   const logs = await client.jobLog.findMany({ where: { jobId: id }, orderBy: { id: "asc" }, take: 2000 });
   return {
-    job: toJobSummary(row),
+    job: (await withCreators([toJobSummary(row)]))[0]!,
     payload: JSON.parse(row.payload) as unknown,
     result: row.result ? (JSON.parse(row.result) as unknown) : null,
     logs: logs.map((l) => ({ ts: l.ts, level: l.level, message: l.message })),

@@ -26,6 +26,9 @@ export const jobSummarySchema = z.object({
   outputPath: z.string().nullable(),
   outputSha256: z.string().nullable(),
   experimentId: z.string().nullable(),
+  /** The account that queued it, and its name (null: the demo, an automatic follow-up, or before accounts). */
+  createdById: z.string().nullable(),
+  createdBy: z.string().nullable(),
   label: z.string(),
   cancelRequested: z.boolean(),
   createdAt: z.date(),

@@ -9,17 +9,20 @@ import type { SweepInput } from "./sweep-expand";
 
 export { expandSweep, sharedDensityList, type SweepInput } from "./sweep-expand";
 
-export async function enqueueSweep(input: SweepInput): Promise<{ jobs: JobSummary[]; created: number }> {
+export async function enqueueSweep(input: SweepInput, createdById: string | null = null): Promise<{ jobs: JobSummary[]; created: number }> {
   await assertExperimentExists(input.experimentId);
   const jobs: JobSummary[] = [];
   let created = 0;
   const plan = await offload("sweep.plan", input);
+  // ties analyses over a shared density list: one analyze-sweep job per checkpoint
+  // (one pass over the checkpoints for the whole grid) instead of one job per point.
   for (const r of plan.engineSweeps) {
     const e = await enqueueJob({
       type: "analyze-sweep",
       payload: { recipeYaml: r.yaml, recipeDir: input.recipeDir, label: `${r.label} d=[${plan.shared!.join(",")}]^${input.densities!.length}`, densities: plan.shared },
       priority: input.priority,
       experimentId: input.experimentId,
+      createdById,
     });
     jobs.push(e.job);
     if (e.created) created++;
@@ -30,6 +33,7 @@ export async function enqueueSweep(input: SweepInput): Promise<{ jobs: JobSummar
       payload: { recipeYaml: r.yaml, recipeDir: input.recipeDir, label: r.label },
       priority: input.priority,
       experimentId: input.experimentId,
+      createdById,
     });
     jobs.push(e.job);
     if (e.created) created++;

@@ -1,6 +1,7 @@
 // Queues `evaluate` jobs: one model (on demand), every merged output of an
 // experiment, or — the hook for merges — a merge's output right after it is
-// published when its experiment has an evaluation command template. Also the
+// published when its experiment has an evaluation template. Commands come only
+// from admin-configured templates (eval-templates.ts), named by id. Also the
 // paper's numbers for an experiment's language, as reference series.
 import path from "node:path";
 import { db } from "../../db/client";
@@ -8,7 +9,7 @@ import { AppError } from "../../errors";
 import { enqueueJob } from "../jobs/queue";
 import type { JobSummary } from "../jobs/status";
 import { listMappings } from "./catalogue";
-import { TemplateError, validateTemplate } from "./eval-command";
+import { evalTemplateCommand } from "./eval-templates";
 import { EXAMPLE_EVAL_TEMPLATE } from "./languages";
 import type { Split } from "./lm-eval";
 import { paperOverlay, type PaperMethod, type PaperOverlay } from "./paper";
@@ -20,10 +21,12 @@ export interface EvaluateRequest {
   modelId?: string | null;
   modelPath?: string | null;
   tasks?: string[];
-  commandTemplate?: string | null;
+  /** An evaluation template's id; default: the experiment's. */
+  templateId?: string | null;
   timeoutSeconds?: number;
   split?: Split | null;
   force?: boolean;
+  createdById?: string | null;
 }
 
 /** The catalogue's tasks for a language: per benchmark the preferred (lowest priority) task. */
@@ -37,10 +40,12 @@ export async function defaultTasksFor(language: string): Promise<string[]> {
   return [...best.values()].map((m) => m.task).sort();
 }
 
-export async function enqueueEvaluation(req: EvaluateRequest): Promise<{ job: JobSummary; created: boolean; tasks: string[]; commandTemplate: string; modelPath: string }> {
+export async function enqueueEvaluation(
+  req: EvaluateRequest,
+): Promise<{ job: JobSummary; created: boolean; tasks: string[]; template: { id: string; name: string }; modelPath: string }> {
   const client = await db();
   const experiment = req.experimentId
-    ? await client.experiment.findUnique({ where: { id: req.experimentId }, select: { id: true, language: true, evalCommandTemplate: true } })
+    ? await client.experiment.findUnique({ where: { id: req.experimentId }, select: { id: true, language: true, evalTemplateId: true } })
     : null;
   if (req.experimentId && !experiment) throw new AppError("NOT_FOUND", `experiment ${req.experimentId} not found`);
   const model = req.modelId ? await client.model.findUnique({ where: { id: req.modelId }, select: { id: true, path: true, name: true, language: true } }) : null;
@@ -48,15 +53,11 @@ export async function enqueueEvaluation(req: EvaluateRequest): Promise<{ job: Jo
   const modelPath = model?.path ?? req.modelPath ?? null;
   if (!modelPath) throw new AppError("BAD_INPUT", "name the model to evaluate (a registered model or an absolute path)");
   if (!path.isAbsolute(modelPath)) throw new AppError("BAD_INPUT", `model path must be absolute: ${modelPath}`);
-  const commandTemplate = req.commandTemplate?.trim() || experiment?.evalCommandTemplate?.trim() || null;
-  if (!commandTemplate)
-    throw new AppError("BAD_INPUT", `no evaluation command: give a command template${experiment ? " or set the experiment's" : ""} (e.g. ${EXAMPLE_EVAL_TEMPLATE})`);
-  try {
-    validateTemplate(commandTemplate);
-  } catch (err) {
-    if (err instanceof TemplateError) throw new AppError("BAD_INPUT", `command template: ${err.message}`);
-    throw err;
-  }
+  const templateId = req.templateId || experiment?.evalTemplateId || null;
+  if (!templateId)
+    throw new AppError("BAD_INPUT", `no evaluation template: choose one${experiment ? " or set the experiment's" : ""} (admins configure templates on the Scores page, e.g. ${EXAMPLE_EVAL_TEMPLATE})`);
+  const template = await evalTemplateCommand(templateId);
+  if (!template) throw new AppError("NOT_FOUND", `evaluation template ${templateId} not found: pick one of the configured templates`);
   const language = experiment?.language ?? model?.language ?? null;
   const tasks = req.tasks?.length ? req.tasks : language ? await defaultTasksFor(language) : [];
   if (tasks.length === 0) throw new AppError("BAD_INPUT", `no tasks to evaluate: give tasks${language ? ` (the catalogue has none for '${language}')` : " or an experiment with a language"}`);
@@ -66,19 +67,23 @@ export async function enqueueEvaluation(req: EvaluateRequest): Promise<{ job: Jo
       modelPath,
       ...(model ? { modelId: model.id } : {}),
       tasks,
-      commandTemplate,
+      templateId: template.id,
       timeoutSeconds: req.timeoutSeconds ?? DEFAULT_EVAL_TIMEOUT_SECONDS,
       ...(req.split ? { split: req.split } : {}),
       label: `evaluate ${model?.name ?? path.basename(modelPath)}`,
     },
     experimentId: experiment?.id ?? null,
     force: req.force,
+    createdById: req.createdById ?? null,
   });
-  return { ...r, tasks, commandTemplate, modelPath };
+  return { ...r, tasks, template: { id: template.id, name: template.name }, modelPath };
 }
 
 /** Evaluates every published merge output of an experiment (already evaluated ones are not queued twice). */
-export async function enqueueExperimentEvaluations(input: { experimentId: string; split?: Split | null; timeoutSeconds?: number }): Promise<{ jobs: JobSummary[]; created: number }> {
+export async function enqueueExperimentEvaluations(
+  input: { experimentId: string; split?: Split | null; timeoutSeconds?: number },
+  createdById: string | null = null,
+): Promise<{ jobs: JobSummary[]; created: number }> {
   const client = await db();
   const merges = await client.job.findMany({ where: { experimentId: input.experimentId, type: "merge", status: "done", outputPath: { not: null } }, select: { outputPath: true }, orderBy: { finishedAt: "asc" } });
   const paths = [...new Set(merges.map((m) => m.outputPath!))];
@@ -87,7 +92,7 @@ export async function enqueueExperimentEvaluations(input: { experimentId: string
   let created = 0;
   for (const p of paths) {
     const registered = await client.model.findFirst({ where: { path: p }, select: { id: true } });
-    const r = await enqueueEvaluation({ experimentId: input.experimentId, modelId: registered?.id ?? null, modelPath: p, split: input.split, timeoutSeconds: input.timeoutSeconds });
+    const r = await enqueueEvaluation({ experimentId: input.experimentId, modelId: registered?.id ?? null, modelPath: p, split: input.split, timeoutSeconds: input.timeoutSeconds, createdById });
     jobs.push(r.job);
     if (r.created) created++;
   }
@@ -96,13 +101,13 @@ export async function enqueueExperimentEvaluations(input: { experimentId: string
 
 /**
  * For the merge pipeline: once a merge's output is published, queue its evaluation
- * when the experiment has a command template. Returns null when there is nothing to do.
+ * when the experiment has an evaluation template. Returns null when there is nothing to do.
  */
 export async function evaluateAfterMerge(input: { experimentId: string | null; outputPath: string }): Promise<JobSummary | null> {
   if (!input.experimentId) return null;
   const client = await db();
-  const exp = await client.experiment.findUnique({ where: { id: input.experimentId }, select: { evalCommandTemplate: true } });
-  if (!exp?.evalCommandTemplate?.trim()) return null;
+  const exp = await client.experiment.findUnique({ where: { id: input.experimentId }, select: { evalTemplateId: true } });
+  if (!exp?.evalTemplateId) return null;
   const registered = await client.model.findFirst({ where: { path: input.outputPath }, select: { id: true } });
   return (await enqueueEvaluation({ experimentId: input.experimentId, modelId: registered?.id ?? null, modelPath: input.outputPath })).job;
 }

@@ -41,17 +41,17 @@ function normalize(state: ViewState): ViewState {
   return { path: state.path, query: q.toString() };
 }
 
-/** Saves a view; the same state saved twice returns the same short link. */
-export async function createView(input: ViewState): Promise<SavedViewOut> {
+/** Saves a view for its creator; the same state saved twice by the same person returns the same short link. */
+export async function createView(input: ViewState, createdById: string | null = null): Promise<SavedViewOut> {
   const state = normalize(viewStateSchema.parse(input));
   const json = JSON.stringify(state);
   const client = await db();
-  const existing = await client.savedView.findFirst({ where: { state: json }, orderBy: { createdAt: "asc" } });
+  const existing = await client.savedView.findFirst({ where: { state: json, createdById }, orderBy: { createdAt: "asc" } });
   if (existing) return { id: existing.id, state, url: viewUrl(state), createdAt: existing.createdAt };
   for (let attempt = 0; attempt < 5; attempt++) {
     const id = newViewId();
     try {
-      const row = await client.savedView.create({ data: { id, state: json } });
+      const row = await client.savedView.create({ data: { id, state: json, createdById } });
       return { id: row.id, state, url: viewUrl(state), createdAt: row.createdAt };
     } catch (err) {
       if ((err as { code?: string }).code !== "P2002") throw err; // id collision: draw again

@@ -2,6 +2,7 @@
 // registered as a MERGED model → the experiment's evaluation command runs as an
 // `evaluate` job (a stand-in script that writes an lm-eval results file; it
 // evaluates nothing) → the scores are imported → Figure 2 shows them.
+import { createEvalTemplate } from "../../../server/services/scores/eval-templates";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -34,7 +35,10 @@ before(async () => {
   await client.experiment.update({
     where: { id: fx.experimentId },
     // Telugu ("tel" in the task catalogue): SIB-200, Belebele and MGSM tasks.
-    data: { language: "tel", evalCommandTemplate: `${process.execPath} ${fake} --model hf --model_args pretrained={model} --tasks {tasks} --output_path {out}` },
+    data: {
+      language: "tel",
+      evalTemplateId: (await createEvalTemplate({ name: "fake lm_eval", command: `${process.execPath} ${fake} --model hf --model_args pretrained={model} --tasks {tasks} --output_path {out}` }, null)).id,
+    },
   });
 });
 

@@ -8,7 +8,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { z } from "zod";
 import { INTERNAL_MESSAGE } from "../../../server/api/error-shape";
-import { createTRPCRouter, publicProcedure } from "../../../server/api/trpc";
+import { createContext, createTRPCRouter, unauthenticatedProcedure as publicProcedure } from "../../../server/api/trpc";
 import { env, resetEnvCache } from "../../../server/env";
 import { AppError } from "../../../server/errors";
 import { bodyLimitFor, PROCEDURE_BODY_LIMITS } from "../../../server/http/body-limit";
@@ -18,13 +18,16 @@ import { contentSecurityPolicy, securityHeaders } from "../../../server/http/sec
 import { LIMITS } from "../../../server/limits";
 import { closeOffloadThreads } from "../../../server/offload/pool";
 import { rawRequest, startApiServer, type ApiServer } from "../../support/http-harness";
-import { procedurePaths } from "../../support/trpc-caller";
+import { adminHeaders, procedurePaths } from "../../support/trpc-caller";
 import { freshModelEnv } from "../models/helpers";
 
 const fresh = freshModelEnv("ms-hygiene-");
 let server: ApiServer;
+/** An admin's session cookie: a mutation that passes the hygiene checks then runs. */
+let cookie = "";
 before(async () => {
   server = await startApiServer();
+  cookie = (await adminHeaders()).get("cookie")!;
 });
 after(async () => {
   await server.close();
@@ -84,7 +87,7 @@ describe("request hygiene (HTTP)", () => {
       assert.equal(r.status, 415, `content type ${JSON.stringify(type)}`);
       assert.match(r.body, /must be application\/json/);
     }
-    const ok = await rawRequest(server, { path: RESET, method: "POST", headers: { "content-type": "Application/JSON; charset=utf-8" }, body: "{}" });
+    const ok = await rawRequest(server, { path: RESET, method: "POST", headers: { "content-type": "Application/JSON; charset=utf-8", cookie }, body: "{}" });
     assert.equal(ok.status, 200, ok.body);
   });
 
@@ -99,16 +102,16 @@ describe("request hygiene (HTTP)", () => {
       const r = await rawRequest(server, { path: RESET, method: "POST", headers: { ...json, "sec-fetch-site": site }, body: "{}" });
       assert.equal(r.status, 403, `Sec-Fetch-Site ${site}`);
     }
-    const same = await rawRequest(server, { path: RESET, method: "POST", headers: { ...json, origin: `http://${host}`, "sec-fetch-site": "same-origin" }, body: "{}" });
+    const same = await rawRequest(server, { path: RESET, method: "POST", headers: { ...json, cookie, origin: `http://${host}`, "sec-fetch-site": "same-origin" }, body: "{}" });
     assert.equal(same.status, 200, same.body);
-    const cli = await rawRequest(server, { path: RESET, method: "POST", headers: json, body: "{}" });
+    const cli = await rawRequest(server, { path: RESET, method: "POST", headers: { ...json, cookie }, body: "{}" });
     assert.equal(cli.status, 200, "no Origin (the CLI, scripts) is allowed");
   });
 
   it("should let an explicitly allowed origin (a reverse proxy's public name) mutate, not a default loopback one", async () => {
     process.env.MERGESCOPE_ALLOWED_HOSTS = "lab.example.org";
     resetEnvCache();
-    const proxied = await rawRequest(server, { path: RESET, method: "POST", headers: { ...json, origin: "https://lab.example.org" }, body: "{}" });
+    const proxied = await rawRequest(server, { path: RESET, method: "POST", headers: { ...json, cookie, origin: "https://lab.example.org" }, body: "{}" });
     assert.equal(proxied.status, 200, proxied.body);
     const local = await rawRequest(server, { path: RESET, method: "POST", headers: { ...json, origin: "http://localhost:9999" }, body: "{}" });
     assert.equal(local.status, 403);
@@ -121,7 +124,7 @@ describe("request hygiene (HTTP)", () => {
     assert.equal(parsed.error.json.data.code, "PAYLOAD_TOO_LARGE");
     assert.match(parsed.error.json.message, new RegExp(`${LIMITS.bodyBytes}-byte limit`));
     // The upload procedures take more (one results file), and a batch gets its largest member's cap.
-    const upload = await rawRequest(server, { path: "/api/trpc/scores.importFile", method: "POST", headers: json, body: `{"json":{"fileName":"r.json","text":"${"x".repeat(2 * 1024 * 1024)}"}}` });
+    const upload = await rawRequest(server, { path: "/api/trpc/scores.importFile", method: "POST", headers: { ...json, cookie }, body: `{"json":{"fileName":"r.json","text":"${"x".repeat(2 * 1024 * 1024)}"}}` });
     assert.equal(upload.status, 400, "2 MiB reaches the procedure (which refuses it as JSON-less text)");
     const batch = await rawRequest(server, { path: "/api/trpc/experiments.create,scores.importFile?batch=1", method: "POST", headers: json, body: "x".repeat(LIMITS.importBodyBytes + 1) });
     assert.equal(batch.status, 413);
@@ -233,7 +236,7 @@ describe("error formatter", () => {
   });
   const call = async (path: string, input?: unknown) => {
     const qs = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
-    const res = await fetchRequestHandler({ endpoint: "/api/trpc", req: new Request(`http://127.0.0.1/api/trpc/${path}${qs}`), router, createContext: () => ({ headers: new Headers() }), onError: () => {} });
+    const res = await fetchRequestHandler({ endpoint: "/api/trpc", req: new Request(`http://127.0.0.1/api/trpc/${path}${qs}`), router, createContext: () => createContext({ headers: new Headers() }), onError: () => {} });
     return { status: res.status, body: JSON.parse(await res.text()) as { error: { json: { message: string; data: Record<string, unknown> } } } };
   };
 

@@ -2,32 +2,32 @@
 // tRPC router over HTTP, with a fresh database): files go through the API.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
-import { appRouter } from "../../../server/api/root";
-import { createContext } from "../../../server/api/trpc";
+import { startApiServer } from "../../support/api-server";
+import { callerAs } from "../../support/auth";
 import { FIXTURES, freshDataDir, registerModel } from "./helpers";
 
 const env = freshDataDir("ms-scores-cli-");
-let server: ReturnType<typeof createHTTPServer>;
+let server: Awaited<ReturnType<typeof startApiServer>>;
 let url = "";
+let token = "";
 
 before(async () => {
-  server = createHTTPServer({ basePath: "/api/trpc/", router: appRouter, createContext: ({ req }) => createContext({ headers: new Headers(req.headers as Record<string, string>) }) });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // The commands sign in with a researcher's personal API token.
+  token = (await (await callerAs("researcher")).account.tokens.create({ name: "cli", role: "researcher" })).token;
+  server = await startApiServer();
+  url = server.url;
 });
 after(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
   await env.cleanup();
 });
 
 /** The CLI in a child process (async: the server answers from this process). */
 function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/mergescope.mjs", ...args], { env: { ...process.env, MERGESCOPE_SERVER: "" } });
+    const child = spawn(process.execPath, ["bin/mergescope.mjs", ...args], { env: { ...process.env, MERGESCOPE_SERVER: "", MERGESCOPE_TOKEN: token } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

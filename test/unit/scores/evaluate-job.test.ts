@@ -7,15 +7,16 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { after, describe, it } from "node:test";
-import { createCaller } from "../../../server/api/root";
 import { db } from "../../../server/db/client";
 import { claimJob } from "../../../server/services/jobs/lease";
 import { cancelJob, enqueueJob, getJob } from "../../../server/services/jobs/queue";
 import { buildEvalArgv, tokenizeCommand, validateTemplate } from "../../../server/services/scores/eval-command";
 import { runCommand } from "../../../server/services/scores/eval-runner";
+import { createEvalTemplate, deleteEvalTemplate } from "../../../server/services/scores/eval-templates";
 import { enqueueEvaluation } from "../../../server/services/scores/evaluate";
 import { listScores } from "../../../server/services/scores/import";
 import { runClaimedJob } from "../../../server/worker/run-job";
+import { callerAs } from "../../support/auth";
 import { FAKE_LM_EVAL, freshDataDir, registerModel } from "./helpers";
 
 const env = freshDataDir("ms-scores-eval-");
@@ -24,6 +25,11 @@ const never = new AbortController().signal;
 
 const template = (mode = "ok", extra = "") =>
   `"${process.execPath}" "${FAKE_LM_EVAL}" --model hf --model_args "pretrained={model},dtype=bfloat16" --tasks {tasks} --output_path {out} --fake-mode ${mode} ${extra}`;
+
+/** An admin-configured template (the only way a command reaches an evaluate job). */
+let templates = 0;
+const tpl = async (mode = "ok", extra = "") => (await createEvalTemplate({ name: `fake ${mode} ${++templates}`, command: template(mode, extra) }, null)).id;
+const tplRaw = async (command: string) => (await createEvalTemplate({ name: `raw ${++templates}`, command }, null)).id;
 
 async function runNext(maxAttempts?: number) {
   const client = await db();
@@ -38,17 +44,18 @@ describe("evaluate job", () => {
   it("should run the command without a shell, log its output and import its results", async () => {
     const model = await registerModel(env.dir, "TIES ben flan"); // a space in the path stays one argument
     const marker = path.join(env.dir, "PWNED");
+    const templateId = await tpl("ok", `--note '$(touch ${marker}); echo {model}' "a\\"b"`);
     const { job, created } = await enqueueJob({
       type: "evaluate",
       payload: {
         modelPath: model.path,
         tasks: ["belebele_ben_Beng", "mgsm_direct_bn", "sib200_ben_Beng"],
-        commandTemplate: template("ok", `--note '$(touch ${marker}); echo {model}' "a\\"b"`),
+        templateId,
         timeoutSeconds: 60,
       },
     });
     assert.ok(created);
-    const again = await enqueueJob({ type: "evaluate", payload: { modelPath: model.path, tasks: ["belebele_ben_Beng", "mgsm_direct_bn", "sib200_ben_Beng"], commandTemplate: template("ok", `--note '$(touch ${marker}); echo {model}' "a\\"b"`), timeoutSeconds: 60 } });
+    const again = await enqueueJob({ type: "evaluate", payload: { modelPath: model.path, tasks: ["belebele_ben_Beng", "mgsm_direct_bn", "sib200_ben_Beng"], templateId, timeoutSeconds: 60 } });
     assert.equal(again.created, false);
     assert.equal(again.job.id, job.id);
 
@@ -81,7 +88,7 @@ describe("evaluate job", () => {
 
   it("should take the experiment's template and its language's tasks on demand", async () => {
     const client = await db();
-    const exp = await client.experiment.create({ data: { name: "ben", language: "ben", evalCommandTemplate: template("ok") } });
+    const exp = await client.experiment.create({ data: { name: "ben", language: "ben", evalTemplateId: await tpl("ok") } });
     const model = await registerModel(env.dir, "CT-ben");
     const r = await enqueueEvaluation({ experimentId: exp.id, modelId: model.id, split: "dev" });
     assert.deepEqual(r.tasks, ["belebele_ben_Beng", "mgsm_direct_bn", "sib200_ben_Beng"]);
@@ -91,9 +98,9 @@ describe("evaluate job", () => {
     const scores = await listScores({ modelId: model.id });
     assert.equal(scores.length, 3);
     assert.ok(scores.every((s) => s.split === "dev" && s.splitSource === "option"));
-    await assert.rejects(enqueueEvaluation({ modelId: model.id }), /no evaluation command/);
+    await assert.rejects(enqueueEvaluation({ modelId: model.id }), /no evaluation template/);
     // The experiment's charts get the paper's numbers for its language (through the API).
-    const caller = createCaller({ headers: new Headers() });
+    const caller = await callerAs("researcher");
     const overlay = await caller.scores.paper.overlay({ experimentId: exp.id, methods: ["TIES", "CTSFT-flan"] });
     assert.deepEqual(overlay.series.map((x) => [x.model, x.value, x.source]), [["CTSFT-ben-flan", 42.19, "Table 10"], ["TIES-ben-flan", 40.31, "Table 10"]]);
     await assert.rejects(caller.scores.paper.overlay({}), /give a language or an experimentId/);
@@ -101,7 +108,7 @@ describe("evaluate job", () => {
 
   it("should kill a command that runs past its timeout and say so", async () => {
     const model = await registerModel(env.dir, "slow");
-    await enqueueJob({ type: "evaluate", payload: { modelPath: model.path, tasks: ["belebele_ben_Beng"], commandTemplate: template("hang"), timeoutSeconds: 1 } });
+    await enqueueJob({ type: "evaluate", payload: { modelPath: model.path, tasks: ["belebele_ben_Beng"], templateId: await tpl("hang"), timeoutSeconds: 1 } });
     const started = Date.now();
     const { outcome, details } = await runNext(1);
     assert.equal(outcome, "failed");
@@ -113,7 +120,7 @@ describe("evaluate job", () => {
 
   it("should fail with the exit code and the last lines of output", async () => {
     const model = await registerModel(env.dir, "broken");
-    await enqueueJob({ type: "evaluate", payload: { modelPath: model.path, tasks: ["belebele_ben_Beng"], commandTemplate: template("fail"), timeoutSeconds: 60 } });
+    await enqueueJob({ type: "evaluate", payload: { modelPath: model.path, tasks: ["belebele_ben_Beng"], templateId: await tpl("fail"), timeoutSeconds: 60 } });
     const { outcome, details } = await runNext(1);
     assert.equal(outcome, "failed");
     assert.equal(details.job.errorCode, "EVAL_EXIT_CODE");
@@ -124,11 +131,11 @@ describe("evaluate job", () => {
 
   it("should fail when no results file was written, or it cannot be read", async () => {
     const model = await registerModel(env.dir, "silent");
-    await enqueueJob({ type: "evaluate", payload: { modelPath: model.path, tasks: ["belebele_ben_Beng"], commandTemplate: template("no-results"), timeoutSeconds: 60 } });
+    await enqueueJob({ type: "evaluate", payload: { modelPath: model.path, tasks: ["belebele_ben_Beng"], templateId: await tpl("no-results"), timeoutSeconds: 60 } });
     const a = await runNext(1);
     assert.equal(a.details.job.errorCode, "EVAL_NO_RESULTS");
     assert.match(a.details.job.errorMessage!, /^the command exited with code 0 but wrote no results\*\.json under .*attempt-1/);
-    await enqueueJob({ type: "evaluate", payload: { modelPath: model.path, tasks: ["belebele_ben_Beng"], commandTemplate: template("garbage"), timeoutSeconds: 60 } });
+    await enqueueJob({ type: "evaluate", payload: { modelPath: model.path, tasks: ["belebele_ben_Beng"], templateId: await tpl("garbage"), timeoutSeconds: 60 } });
     const b = await runNext(1);
     assert.equal(b.details.job.errorCode, "EVAL_RESULTS_INVALID");
     assert.match(b.details.job.errorMessage!, /results_.*\.json line 2: results: expected an object of task results, got an array$/);
@@ -136,7 +143,7 @@ describe("evaluate job", () => {
 
   it("should say when the program cannot be started", async () => {
     const model = await registerModel(env.dir, "nowhere");
-    await enqueueJob({ type: "evaluate", payload: { modelPath: model.path, tasks: ["x"], commandTemplate: "/nonexistent/lm_eval --model_args pretrained={model} --output_path {out}", timeoutSeconds: 60 } });
+    await enqueueJob({ type: "evaluate", payload: { modelPath: model.path, tasks: ["x"], templateId: await tplRaw("/nonexistent/lm_eval --model_args pretrained={model} --output_path {out}"), timeoutSeconds: 60 } });
     const { details } = await runNext(1);
     assert.equal(details.job.errorCode, "EVAL_SPAWN_FAILED");
     assert.equal(details.job.errorMessage, "cannot run '/nonexistent/lm_eval': not found (is it installed and on the worker's PATH?)");
@@ -144,7 +151,7 @@ describe("evaluate job", () => {
 
   it("should stop the command when the job is cancelled", async () => {
     const model = await registerModel(env.dir, "cancelled");
-    const { job } = await enqueueJob({ type: "evaluate", payload: { modelPath: model.path, tasks: ["x"], commandTemplate: template("hang"), timeoutSeconds: 600 } });
+    const { job } = await enqueueJob({ type: "evaluate", payload: { modelPath: model.path, tasks: ["x"], templateId: await tpl("hang"), timeoutSeconds: 600 } });
     const claimed = (await claimJob(`test/${process.pid}/c`))!;
     const running = runClaimedJob(claimed, never);
     await new Promise((r) => setTimeout(r, 300));
@@ -152,11 +159,47 @@ describe("evaluate job", () => {
     assert.equal(await running, "cancelled");
   });
 
-  it("should refuse a broken template when the job is queued", async () => {
-    const base = { modelPath: "/m", tasks: ["t"], timeoutSeconds: 5 };
-    await assert.rejects(enqueueJob({ type: "evaluate", payload: { ...base, commandTemplate: 'lm_eval --model_args "pretrained={model} --output_path {out}' } }), /command template: unterminated double quote/);
-    await assert.rejects(enqueueJob({ type: "evaluate", payload: { ...base, commandTemplate: "lm_eval --tasks {tasks}" } }), /must contain \{model\} and \{out\}/);
-    await assert.rejects(enqueueJob({ type: "evaluate", payload: { ...base, modelPath: "relative", commandTemplate: "x {model} {out}" } }), /modelPath: must be an absolute path/);
+  it("should refuse a broken template when it is configured, and a bad payload when the job is queued", async () => {
+    await assert.rejects(createEvalTemplate({ name: "broken", command: 'lm_eval --model_args "pretrained={model} --output_path {out}' }, null), /command template: unterminated double quote/);
+    await assert.rejects(createEvalTemplate({ name: "broken", command: "lm_eval --tasks {tasks}" }, null), /must contain \{model\} and \{out\}/);
+    const base = { modelPath: "/m", tasks: ["t"], timeoutSeconds: 5, templateId: await tplRaw("x {model} {out}") };
+    await assert.rejects(enqueueJob({ type: "evaluate", payload: { ...base, modelPath: "relative" } }), /modelPath: must be an absolute path/);
+    await assert.rejects(enqueueJob({ type: "evaluate", payload: { ...base, templateId: "no-such-template" } }), /evaluation template no-such-template no longer exists/);
+  });
+
+  it("should refuse an evaluate payload that carries a command, from any role", async () => {
+    const marker = path.join(env.dir, "proof-touched");
+    const payload = { modelPath: "/tmp", tasks: ["x"], commandTemplate: `/usr/bin/touch ${marker} {model} {out}`, timeoutSeconds: 30 };
+    await assert.rejects(enqueueJob({ type: "evaluate", payload }), /commandTemplate: an evaluate job cannot carry a command/);
+    await assert.rejects(enqueueJob({ type: "evaluate", payload: { ...payload, templateId: await tpl("ok") } }), /commandTemplate: an evaluate job cannot carry a command/);
+    for (const role of ["researcher", "admin"] as const) {
+      const caller = await callerAs(role);
+      await assert.rejects(caller.jobs.enqueue({ type: "evaluate", payload }), /an evaluate job cannot carry a command/);
+      await assert.rejects(caller.scores.evaluate({ modelPath: "/tmp", tasks: ["x"], commandTemplate: "x {model} {out}" } as never), /Unrecognized key/);
+    }
+    assert.equal(await (await db()).job.count({ where: { payload: { contains: "proof-touched" } } }), 0);
+    assert.equal(existsSync(marker), false);
+  });
+
+  it("should let only admins write templates, and fail a queued job whose template was deleted", async () => {
+    const researcher = await callerAs("researcher");
+    await assert.rejects(researcher.scores.templates.create({ name: "mine", command: "/usr/bin/touch {model} {out}" }), /needs the admin role/);
+    const admin = await callerAs("admin");
+    const t = await admin.scores.templates.create({ name: "lab lm_eval", command: template("ok") });
+    assert.deepEqual(t.warnings, []);
+    assert.ok((await researcher.scores.templates.list()).some((x) => x.id === t.id && x.command === template("ok").trim()));
+    const model = await registerModel(env.dir, "orphan");
+    const queued = await researcher.scores.evaluate({ modelId: model.id, tasks: ["belebele_ben_Beng"], templateId: t.id });
+    assert.deepEqual(queued.template, { id: t.id, name: "lab lm_eval" });
+    // Who queued it is recorded, and shown by the jobs API.
+    const me = await researcher.account.me();
+    assert.equal(queued.job.createdById, me.id);
+    assert.equal((await researcher.jobs.get({ id: queued.job.id })).job.createdBy, me.name);
+    assert.equal((await researcher.jobs.list({ type: ["evaluate"] })).find((j) => j.id === queued.job.id)?.createdBy, me.name);
+    await deleteEvalTemplate(t.id);
+    const { outcome, details } = await runNext(1);
+    assert.equal(outcome, "failed");
+    assert.equal(details.job.errorCode, "EVAL_TEMPLATE_MISSING");
   });
 });
 

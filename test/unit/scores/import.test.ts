@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { TRPCError } from "@trpc/server";
-import { createCaller } from "../../../server/api/root";
+import { callerAs } from "../../support/auth";
 import { db } from "../../../server/db/client";
 import { AppError } from "../../../server/errors";
 import { deleteMapping, languageAverages, listMappings, resetMappings, unmappedTasks, upsertMapping } from "../../../server/services/scores/catalogue";
@@ -115,7 +115,7 @@ describe("score import", () => {
     assert.equal(r.deleted, 1);
     assert.equal(await client.score.count(), before);
     // Through the API: a BAD_REQUEST carrying the same message.
-    const caller = createCaller({ headers: new Headers() });
+    const caller = await callerAs("researcher");
     await assert.rejects(caller.scores.importFile({ fileName: "results_2024.json", text: fixture("malformed/results_2024.json") }), (e: unknown) => {
       assert.ok(e instanceof TRPCError);
       assert.equal(e.code, "BAD_REQUEST");

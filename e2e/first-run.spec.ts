@@ -1,0 +1,93 @@
+// First run, as a new lab admin would do it: start a fresh server, open the
+// one-time link it prints, choose a password, land on the dashboard signed in;
+// sign out, sign back in. The server here is our own (fresh data directory),
+// started like `npm start` and read from its terminal output.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { expect, test } from "./support/fixtures";
+
+test.use({ signedInAs: null });
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+let server: ChildProcess | undefined;
+let dataDir = "";
+let output = "";
+
+test.afterAll(() => {
+  if (server?.pid) {
+    try {
+      process.kill(server.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test.describe("First run", () => {
+  test("should print a one-time link that makes its opener the first admin", async ({ page }) => {
+    test.setTimeout(180_000);
+    const port = await freePort();
+    dataDir = mkdtempSync(path.join(os.tmpdir(), "mergescope-first-run-"));
+    server = spawn(process.execPath, ["scripts/start.mjs"], {
+      env: { ...process.env, PORT: String(port), MERGESCOPE_DATA_DIR: dataDir, MERGESCOPE_WORKERS: "0", MERGESCOPE_DEMO: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    server.stdout!.on("data", (d) => (output += d));
+    server.stderr!.on("data", (d) => (output += d));
+    await expect.poll(() => /http:\/\/localhost:\d+\/setup\?token=[A-Za-z0-9_-]{43}/.exec(output)?.[0] ?? null, { timeout: 90_000 }).not.toBeNull();
+    const printed = /http:\/\/localhost:\d+\/setup\?token=[A-Za-z0-9_-]{43}/.exec(output)![0];
+    expect(printed).toContain(`localhost:${port}/setup`);
+    expect(output).toContain("No account yet. Open this one-time link to become the first admin");
+    const link = printed.replace("localhost", "127.0.0.1");
+    await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/api/trpc/health.status`).catch(() => null))?.status ?? 0, { timeout: 90_000 }).toBe(200);
+
+    // Signed out, the dashboard sends you to the sign-in page, which points at the printed link.
+    await page.goto(`http://127.0.0.1:${port}/experiments`);
+    await expect(page).toHaveURL(/\/login\?next=%2Fexperiments$/);
+    await expect(page.getByTestId("needs-first-admin")).toBeVisible();
+
+    await page.goto(link);
+    await expect(page.getByRole("heading", { name: "Set up MergeScope" })).toBeVisible();
+    await page.getByLabel("Name").fill("Ada Admin");
+    await page.getByLabel("Email").fill("ada@lab.example");
+    await page.getByLabel("Password (at least 10 characters)").fill("first admin password");
+    await page.getByLabel("Password again").fill("first admin password");
+    await page.getByRole("button", { name: "Create the admin account" }).click();
+    await expect(page).toHaveURL(`http://127.0.0.1:${port}/`);
+    await expect(page.getByTestId("account-menu")).toContainText("Ada Admin");
+    await expect(page.getByTestId("account-menu")).toContainText("admin");
+
+    // The link worked once.
+    await page.goto(link);
+    await expect(page.getByTestId("setup-error")).toContainText("already used");
+
+    // Sign out, and back in with the password.
+    await page.goto(`http://127.0.0.1:${port}/models`);
+    await page.getByTestId("account-menu").locator("summary").click();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    await page.goto(`http://127.0.0.1:${port}/models`);
+    await expect(page).toHaveURL(/\/login\?next=%2Fmodels$/);
+    await page.getByLabel("Email").fill("ada@lab.example");
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByTestId("signin-error")).toHaveText("wrong email or password");
+    await page.getByLabel("Password").fill("first admin password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(`http://127.0.0.1:${port}/models`);
+    await expect(page.getByRole("heading", { level: 1 })).toContainText("Models");
+  });
+});
