@@ -6,6 +6,9 @@ import { AppProviders } from "@/components/providers/app-providers";
 import { currentUser } from "@/server/services/auth/current-user";
 import "./globals.css";
 
+// Rendered per request: each page carries its own CSP nonce (proxy.ts), which a prerendered page could not.
+export const dynamic = "force-dynamic";
+
 export const metadata: Metadata = {
   title: "MergeScope",
   description: "Merge continually pre-trained and SFT LLMs for low-resource languages, and see why it works.",

@@ -16,6 +16,8 @@ export const NODE_ENTRIES = {
   worker: "server/worker/main.ts",
   recorder: "server/queue/redis/recorder-main.ts",
   "prepare-start": "scripts/prepare-start.ts",
+  // the web server's parse threads (server/offload/pool.ts)
+  "offload-thread": "server/offload/thread.ts",
 };
 
 export async function buildNode() {

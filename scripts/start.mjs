@@ -1,6 +1,8 @@
-// `npm start`: the production dashboard (next start) on PORT (default 3000)
-// plus a pool of worker processes for the embedded job queue (one per core,
-// MERGESCOPE_WORKERS overrides; 0 = none, e.g. when workers run elsewhere).
+// `npm start`: the production dashboard (next start) on HOST:PORT (default
+// 127.0.0.1:3000: loopback only unless HOST says otherwise; server/env.ts
+// validates it) plus a pool of worker processes for the embedded job queue
+// (one per core, MERGESCOPE_WORKERS overrides; 0 = none, e.g. when workers run
+// elsewhere). Workers and the recorder never listen on a port.
 // A worker that dies is restarted; its job is re-queued by the lease reaper.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -11,6 +13,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 process.env.MERGESCOPE_ROOT ??= root;
 const port = process.env.PORT ?? "3000";
+const host = process.env.HOST ?? "127.0.0.1";
 
 // Node entry points compiled by `npm run build` (scripts/build-node.mjs): no TypeScript at run time.
 const compiled = (name) => path.join(root, "dist", "node", `${name}.mjs`);
@@ -19,7 +22,7 @@ if (!existsSync(path.join(root, process.env.MERGESCOPE_NEXT_DIST ?? ".next", "BU
   process.exit(1);
 }
 
-// Schema (and the demo on first start) before anything else opens the database.
+// Environment (HOST included), schema and the demo on first start, before anything else opens the database.
 {
   const { spawnSync } = await import("node:child_process");
   const prep = spawnSync(process.execPath, [compiled("prepare-start")], { cwd: root, stdio: "inherit", env: process.env });
@@ -50,8 +53,15 @@ function shutdown(code) {
 process.on("SIGINT", () => shutdown(0));
 process.on("SIGTERM", () => shutdown(0));
 
-launch("web server", [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", port]);
-console.log(`[mergescope] dashboard on http://localhost:${port}`);
+launch("web server", [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-H", host.replace(/^\[|\]$/g, ""), "-p", port]);
+const bare = host.replace(/^\[|\]$/g, "");
+const everywhere = bare === "0.0.0.0" || bare === "::";
+const shown = everywhere ? "localhost" : bare.includes(":") ? `[${bare}]` : bare;
+console.log(`[mergescope] dashboard on http://${shown}:${port}`);
+if (everywhere)
+  console.log(
+    `[mergescope] HOST=${host}: listening on every interface. Requests must name an allowed host: loopback names and MERGESCOPE_ALLOWED_HOSTS (${process.env.MERGESCOPE_ALLOWED_HOSTS || "not set"}).`,
+  );
 
 const workerCount = process.env.MERGESCOPE_WORKERS !== undefined ? Number(process.env.MERGESCOPE_WORKERS) : os.availableParallelism();
 if (!Number.isInteger(workerCount) || workerCount < 0) {

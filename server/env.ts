@@ -2,6 +2,7 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { allowedHostEntries, isHostName, isLoopbackHost, type HostEntry } from "./http/hosts";
 
 const envSchema = z.object({
   MERGESCOPE_DATA_DIR: z.string().min(1).default("./data"),
@@ -12,6 +13,13 @@ const envSchema = z.object({
   /** Set to "0" to skip creating the demo experiment on first start. */
   MERGESCOPE_DEMO: z.enum(["0", "1"]).default("1"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** Interface the web server binds: loopback unless set (0.0.0.0 or :: for every interface). */
+  HOST: z
+    .string()
+    .default("127.0.0.1")
+    .refine((h) => isHostName(h.replace(/^\[|\]$/g, "")), "must be an IP address (127.0.0.1, 0.0.0.0, ::) or a host name, without spaces, scheme or port"),
+  /** Comma-separated host names (optionally with :port) the server answers to, besides loopback and HOST. */
+  MERGESCOPE_ALLOWED_HOSTS: z.string().optional(),
   REDIS_URL: z.string().url().optional(),
   MERGESCOPE_SERVER: z.string().url().default("http://localhost:3000"),
   /** Where merged models are written (default <data dir>/merges); scale-out workers point it at the shared filesystem. */
@@ -39,6 +47,10 @@ const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema> & {
+  /** Host header allowlist (DNS-rebinding defence): loopback names, HOST, MERGESCOPE_ALLOWED_HOSTS, MERGESCOPE_PUBLIC_URL's host. */
+  allowedHosts: HostEntry[];
+  /** True when the web server listens on loopback only. */
+  bindsLoopback: boolean;
   dataDir: string;
   databaseFile: string;
   modelRoots: string[];
@@ -59,8 +71,18 @@ export function env(): Env {
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.MERGESCOPE_DATA_DIR);
+  let allowedHosts: HostEntry[];
+  try {
+    // The public address people open is allowed too (a TLS proxy forwarding Host, or its Origin).
+    const publicHost = e.MERGESCOPE_PUBLIC_URL ? new URL(e.MERGESCOPE_PUBLIC_URL).host : undefined;
+    allowedHosts = allowedHostEntries(e.HOST, [e.MERGESCOPE_ALLOWED_HOSTS, publicHost].filter(Boolean).join(","));
+  } catch (err) {
+    throw new Error(`invalid environment:\n  MERGESCOPE_ALLOWED_HOSTS: ${(err as Error).message}\nFix these variables and restart.`);
+  }
   cached = {
     ...e,
+    allowedHosts,
+    bindsLoopback: isLoopbackHost(e.HOST.replace(/^\[|\]$/g, "").toLowerCase()),
     dataDir,
     databaseFile: path.join(dataDir, "mergescope.db"),
     modelRoots: (e.MERGESCOPE_MODEL_ROOTS ?? dataDir)

@@ -13,6 +13,8 @@ export const appErrorCodes = {
   CONFLICT: "CONFLICT",
   ENGINE: "UNPROCESSABLE_CONTENT",
   UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  /** Input above a documented size limit (request body, recipe, results file). */
+  TOO_LARGE: "PAYLOAD_TOO_LARGE",
   INTERNAL: "INTERNAL_SERVER_ERROR",
 } as const;
 

@@ -3,11 +3,14 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, type DragEvent } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
-import { useTRPC } from "@/components/providers/trpc";
+import { useTRPC, useTRPCClient } from "@/components/providers/trpc";
+import { formatBytes } from "@/server/paths/format";
+import { LIMITS } from "@/server/limits";
 import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
 import type { ImportOutcome } from "@/server/services/scores/import";
 
-const MAX_BYTES = 50 * 1024 * 1024;
+/** The server's limit for one results file (larger ones are refused before they are parsed). */
+const MAX_BYTES = LIMITS.resultsFileBytes;
 
 function OutcomeItem({ o }: { o: ImportOutcome }) {
   if (!o.ok)
@@ -59,6 +62,7 @@ function OutcomeItem({ o }: { o: ImportOutcome }) {
 /** Upload lm-eval results files: drag & drop several, or choose them with the file input. */
 export function UploadPanel() {
   const trpc = useTRPC();
+  const client = useTRPCClient();
   const refetchAfterWrite = useRefetchAfterWrite();
   const models = useQuery(trpc.scores.models.queryOptions());
   const [split, setSplit] = useState<"" | "dev" | "test">("");
@@ -71,14 +75,18 @@ export function UploadPanel() {
   useEffect(() => setReady(true), []);
   const inputRef = useRef<HTMLInputElement>(null);
   const ids = { input: useId(), split: useId(), model: useId(), help: useId() };
-  const mutation = useMutation(
-    trpc.scores.importFiles.mutationOptions({
-      onSuccess: (res) => {
-        setOutcomes(res);
-        void refetchAfterWrite(trpc.scores.pathKey());
-      },
-    }),
-  );
+  // One request per file: each stays under the server's upload limit.
+  const mutation = useMutation({
+    mutationFn: async (vars: { files: { fileName: string; text: string }[]; split: "dev" | "test" | null; modelId: string | null }) => {
+      const all: ImportOutcome[] = [];
+      for (const f of vars.files) all.push(...(await client.scores.importFiles.mutate({ files: [f], split: vars.split, modelId: vars.modelId })));
+      return all;
+    },
+    onSuccess: (res) => {
+      setOutcomes(res);
+      void refetchAfterWrite(trpc.scores.pathKey());
+    },
+  });
 
   async function upload(fileList: FileList | File[]) {
     const files = [...fileList];
@@ -86,7 +94,7 @@ export function UploadPanel() {
     const errors: string[] = [];
     const payload: { fileName: string; text: string }[] = [];
     for (const f of files) {
-      if (f.size > MAX_BYTES) errors.push(`${f.name}: larger than 50 MB, not a results file`);
+      if (f.size > MAX_BYTES) errors.push(`${f.name}: ${formatBytes(f.size)}, above the ${formatBytes(MAX_BYTES)} limit for a results file; not uploaded`);
       else payload.push({ fileName: f.name, text: await f.text() });
     }
     setReadErrors(errors);

@@ -139,6 +139,19 @@ Napi::Array U64Shape(Napi::Env env, const std::vector<uint64_t>& shape) {
 
 }  // namespace
 
+ms::PathPolicy PolicyFromJs(Napi::Env env, const Napi::Value& v) {
+  if (v.IsUndefined() || v.IsNull()) return {};
+  if (!v.IsArray()) throw Napi::TypeError::New(env, "'allowedRoots' must be null or an array of folder paths");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<std::string> roots;
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value r = a.Get(i);
+    if (!r.IsString()) throw Napi::TypeError::New(env, "'allowedRoots' entries must be strings");
+    roots.push_back(r.As<Napi::String>().Utf8Value());
+  }
+  return ms::make_path_policy(roots);
+}
+
 ms::EngineRequest RequestFromJs(const Napi::Object& obj) {
   Napi::Env env = obj.Env();
   ms::EngineRequest r;
@@ -193,6 +206,7 @@ ms::EngineRequest RequestFromJs(const Napi::Object& obj) {
   r.out_dir = String(obj, "outDir", true);
   r.shard_size = Count(Number(obj, "shardSizeBytes"));
   r.threads = unsigned(Count(Number(obj, "threads")));
+  r.paths = PolicyFromJs(env, obj.Get("allowedRoots"));
   Napi::Value models = Field(obj, "models");
   if (!models.IsArray()) throw Napi::TypeError::New(env, "merge request: 'models' must be an array");
   Napi::Array arr = models.As<Napi::Array>();

@@ -9,6 +9,8 @@
 namespace msbind {
 
 ms::EngineRequest RequestFromJs(const Napi::Object& obj);
+// null/undefined = no restriction; an array of folders = the engine opens only files inside them.
+ms::PathPolicy PolicyFromJs(Napi::Env env, const Napi::Value& v);
 Napi::Object ResultToJs(Napi::Env env, const ms::EngineResult& r);
 Napi::Object ProgressToJs(Napi::Env env, const ms::EngineProgress& p);
 // JS Error with `.code` = the engine's stable error code name.

@@ -1,4 +1,4 @@
-// startMerge(request, onProgress?) -> { promise, cancel() } and inspectModel(path).
+// startMerge(request, onProgress?) -> { promise, cancel() } and inspectModel(path, allowedRoots?).
 // The merge runs on a libuv worker thread (which then fans out to the engine's
 // own thread pool); that thread never touches N-API. Progress is queued back
 // to the JS thread; cancel() flips an atomic the kernels poll between chunks.
@@ -95,8 +95,9 @@ Napi::Value InspectModel(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsString())
     throw Napi::TypeError::New(env, "inspectModel: expected a path string");
   const std::string path = info[0].As<Napi::String>().Utf8Value();
+  const ms::PathPolicy policy = PolicyFromJs(env, info.Length() > 1 ? info[1] : env.Undefined());
   try {
-    const ms::ModelSource src = ms::ModelSource::open(path);
+    const ms::ModelSource src = ms::ModelSource::open(path, &policy);
     Napi::Object out = Napi::Object::New(env);
     out.Set("path", src.path());
     Napi::Array shards = Napi::Array::New(env, src.shard_paths().size());

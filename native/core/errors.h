@@ -49,6 +49,8 @@ enum class ErrorCode {
   // --- control
   CANCELLED,                // aborted by the caller
   INTERNAL,                 // a bug: invariant violated
+  // --- paths (after INTERNAL so no existing code is renumbered)
+  PATH_NOT_ALLOWED,         // a file the engine opened resolves outside the allowed roots (path_policy.h)
 };
 
 inline const char* error_code_name(ErrorCode c) {
@@ -67,6 +69,7 @@ inline const char* error_code_name(ErrorCode c) {
     MS_CASE(RECIPE_INVALID)
     MS_CASE(OUT_NO_SPACE) MS_CASE(OUT_EXISTS) MS_CASE(OUT_IO)
     MS_CASE(CANCELLED) MS_CASE(INTERNAL)
+    MS_CASE(PATH_NOT_ALLOWED)
 #undef MS_CASE
   }
   return "INTERNAL";

@@ -555,11 +555,11 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
   std::vector<ModelSource> models;  // the request's models, or the plan's sources
   std::vector<TensorPlan> plans;
   if (req.has_plan) {
-    for (const std::string& p : req.plan.sources) models.push_back(ModelSource::open(p));
+    for (const std::string& p : req.plan.sources) models.push_back(ModelSource::open(p, &req.paths));
     plans = plan_from_request(req, models, &result.warnings);
   } else {
-    if (!req.base_path.empty()) base.emplace(ModelSource::open(req.base_path));
-    for (const EngineModel& m : req.models) models.push_back(ModelSource::open(m.path));
+    if (!req.base_path.empty()) base.emplace(ModelSource::open(req.base_path, &req.paths));
+    for (const EngineModel& m : req.models) models.push_back(ModelSource::open(m.path, &req.paths));
     plans = plan_tensors(req, base ? &*base : nullptr, models, &result.warnings);
   }
   for (TensorPlan& t : plans) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "merge_kernels.h"
+#include "path_policy.h"
 #include "shard_writer.h"
 
 namespace ms {
@@ -73,6 +74,8 @@ struct EngineRequest {
   // inputs and per-tensor parameters come from the plan.
   bool has_plan = false;
   EnginePlan plan;
+  // Allowed input folders (disabled = every readable file; see path_policy.h).
+  PathPolicy paths;
 };
 
 struct EngineTensorReport {

@@ -162,7 +162,9 @@ void ModelSource::read_part(void* dst, const ModelTensor& t, uint64_t offset, ui
   files_[t.shard].read_tensor_part(dst, t.info, offset, len);
 }
 
-ModelSource ModelSource::open(const std::string& path) {
+ModelSource ModelSource::open(const std::string& path, const PathPolicy* policy) {
+  // Before anything is stat'ed or listed, so nothing outside the roots is described.
+  if (policy) check_path_inside(*policy, path);
   int err = 0;
   const Kind k = stat_kind(path, &err);
   if (k == Kind::Missing)
@@ -194,7 +196,7 @@ ModelSource ModelSource::open(const std::string& path) {
   std::vector<std::pair<std::string, std::string>> wmap;
   std::unordered_map<std::string, uint32_t> shard_ix;  // shard file name -> shard index
   if (!index_path.empty()) {
-    FileReader f(index_path);
+    FileReader f(index_path, policy);
     if (f.size() > kMaxIndexBytes)
       throw MergeError(ErrorCode::IDX_JSON_INVALID, index_path + ": the index is " + std::to_string(f.size()) +
                                                         " bytes, above the " + std::to_string(kMaxIndexBytes) +
@@ -228,7 +230,7 @@ ModelSource ModelSource::open(const std::string& path) {
   std::vector<SafetensorsHeader> headers;
   headers.reserve(ms.shard_paths_.size());
   for (const auto& p : ms.shard_paths_) {
-    ms.files_.emplace_back(p);
+    ms.files_.emplace_back(p, policy);
     headers.push_back(read_safetensors_header(ms.files_.back()));
   }
 

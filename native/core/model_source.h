@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "path_policy.h"
 #include "safetensors.h"
 
 namespace ms {
@@ -30,8 +31,10 @@ class ModelSource {
  public:
   // path: a directory or a file. A file ending in ".index.json" is read as an
   // index (shards resolved next to it); any other file as one safetensors
-  // file. Throws MergeError (MODEL_NOT_FOUND, IDX_*, ST_*).
-  static ModelSource open(const std::string& path);
+  // file. Throws MergeError (MODEL_NOT_FOUND, IDX_*, ST_*). With a policy,
+  // `path` and every file opened (index, shards) must lie inside its roots
+  // (PATH_NOT_ALLOWED otherwise; see path_policy.h).
+  static ModelSource open(const std::string& path, const PathPolicy* policy = nullptr);
 
   const std::string& path() const { return path_; }
   const std::vector<std::string>& shard_paths() const { return shard_paths_; }

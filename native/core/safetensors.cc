@@ -336,7 +336,7 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* buf, uint64_t buf_len,
 
 // ---------------------------------------------------------------- FileReader
 
-FileReader::FileReader(const std::string& path) : path_(path) {
+FileReader::FileReader(const std::string& path, const PathPolicy* policy) : path_(path) {
   int fd;
   // O_NONBLOCK so that a FIFO passed by mistake cannot hang open(); it is
   // rejected below and the flag is cleared for regular files.
@@ -352,6 +352,14 @@ FileReader::FileReader(const std::string& path) : path_(path) {
     ::close(fd);
     fail(ErrorCode::ST_IO, path, std::string("cannot stat the file: ") + std::strerror(e),
          "Check that the file is readable.");
+  }
+  if (policy) {
+    try {
+      check_fd_inside(*policy, fd, path);  // on the descriptor: what is read is what was checked
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);

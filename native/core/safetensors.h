@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "path_policy.h"
+
 namespace ms {
 
 // Every dtype tensor.rs knows. The first 15 keep their historical order;
@@ -66,8 +68,9 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* buf, uint64_t buf_len,
 // holds now throw ST_IO ("file changed or was truncated while reading").
 class FileReader {
  public:
-  // Throws ST_IO if the path cannot be opened or is not a regular file.
-  explicit FileReader(const std::string& path);
+  // Throws ST_IO if the path cannot be opened or is not a regular file, and
+  // PATH_NOT_ALLOWED if a policy is given and the opened file lies outside it.
+  explicit FileReader(const std::string& path, const PathPolicy* policy = nullptr);
   ~FileReader();
   FileReader(FileReader&& o) noexcept;
   FileReader& operator=(FileReader&& o) noexcept;

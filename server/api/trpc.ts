@@ -14,6 +14,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import { AppError, appErrorCodes } from "../errors";
+import { sanitizeErrorShape } from "./error-shape";
 import { resolvePrincipal, type Principal } from "../services/auth/principal";
 import { hasRole, type Role } from "../services/auth/roles";
 import type { UserSummary } from "../services/auth/schemas";
@@ -41,15 +42,19 @@ const t = initTRPC
     transformer: superjson,
     errorFormatter({ shape, error }) {
       const cause = error.cause;
-      return {
-        ...shape,
-        data: {
-          ...shape.data,
-          appCode: cause instanceof AppError ? cause.code : null,
-          engineCode: cause instanceof AppError ? (cause.engineCode ?? null) : null,
-          zodIssues: cause instanceof ZodError ? cause.issues.map((i) => ({ path: i.path.join("."), message: i.message })) : null,
+      // No Prisma text, stack or issues of an unexpected failure reach the client (error-shape.ts).
+      return sanitizeErrorShape(
+        {
+          ...shape,
+          data: {
+            ...shape.data,
+            appCode: cause instanceof AppError ? cause.code : null,
+            engineCode: cause instanceof AppError ? (cause.engineCode ?? null) : null,
+            zodIssues: cause instanceof ZodError ? cause.issues.map((i) => ({ path: i.path.join("."), message: i.message })) : null,
+          },
         },
-      };
+        error,
+      );
     },
   });
 

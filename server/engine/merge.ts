@@ -24,6 +24,12 @@ export interface AnalyzeOptions {
   computeDtype?: "float32" | "storage";
   /** Labels for the report's models (recipe order). */
   roles?: StatsReportOptions["roles"];
+  /**
+   * Read only files inside these folders: the engine checks every file it opens (model folders,
+   * index, shards) and so does the copy of config/tokenizer files (server jobs pass
+   * MERGESCOPE_MODEL_ROOTS). null/undefined = any readable file (the local CLI).
+   */
+  allowedRoots?: readonly string[] | null;
 }
 
 export interface MergeOptions extends AnalyzeOptions {
@@ -63,6 +69,12 @@ function validateAnalyzeOptions(opts: AnalyzeOptions): void {
   expectArg(opts.signal === undefined || opts.signal instanceof AbortSignal, "an AbortSignal", "signal", opts.signal);
   expectArg(opts.threads === undefined || (Number.isInteger(opts.threads) && opts.threads >= 0 && opts.threads <= 1024), "an integer in [0, 1024]", "threads", opts.threads);
   expectArg(opts.computeDtype === undefined || opts.computeDtype === "float32" || opts.computeDtype === "storage", "float32|storage", "computeDtype", opts.computeDtype);
+  expectArg(
+    opts.allowedRoots === undefined || opts.allowedRoots === null || (Array.isArray(opts.allowedRoots) && opts.allowedRoots.every((r) => typeof r === "string" && path.isAbsolute(r))),
+    "null or an array of absolute folder paths",
+    "allowedRoots",
+    opts.allowedRoots,
+  );
 }
 
 /** Fails early, with the recipe's own wording, when an input model path does not exist. */
@@ -87,9 +99,9 @@ async function checkInputsExist(recipe: Recipe): Promise<void> {
  * The storage dtype of the base (or first) model, when a float32 compute override needs it
  * to keep the recipe's output dtype (see recipeToNativeRequest). Null if the model mixes dtypes.
  */
-function storageDtypeFor(recipe: Recipe, computeDtype: AnalyzeOptions["computeDtype"]): StorageDtype | undefined {
-  if (computeDtype !== "float32" || recipe.dtype !== null || recipe.outDtype !== null) return undefined;
-  const info = inspectModel(recipe.basePath ?? recipe.models[0]!.path);
+function storageDtypeFor(recipe: Recipe, opts: AnalyzeOptions): StorageDtype | undefined {
+  if (opts.computeDtype !== "float32" || recipe.dtype !== null || recipe.outDtype !== null) return undefined;
+  const info = inspectModel(recipe.basePath ?? recipe.models[0]!.path, { allowedRoots: opts.allowedRoots });
   const dtypes = new Set(info.tensors.map((t) => t.dtype).filter((d): d is StorageDtype => d === "F32" || d === "F16" || d === "BF16"));
   return dtypes.size === 1 ? [...dtypes][0] : undefined;
 }
@@ -103,25 +115,26 @@ function engineVersion(): string {
 }
 
 /** The per-tensor plan when the recipe has slices, gradients or filters (else null: names match 1:1). */
-function planFor(recipe: Recipe): MergePlan | null {
+function planFor(recipe: Recipe, opts: AnalyzeOptions): MergePlan | null {
   if (!needsPlan(recipe)) return null;
   const names = new Map<string, string[]>();
   return buildMergePlan(recipe, (p) => {
     let n = names.get(p);
-    if (!n) names.set(p, (n = inspectModel(p).tensors.map((t) => t.name)));
+    if (!n) names.set(p, (n = inspectModel(p, { allowedRoots: opts.allowedRoots }).tensors.map((t) => t.name)));
     return n;
   });
 }
 
 function buildRequest(recipe: Recipe, outDir: string | null, opts: MergeOptions, plan: MergePlan | null = null): NativeMergeRequest {
-  return recipeToNativeRequest(recipe, {
+  const request = recipeToNativeRequest(recipe, {
     outDir,
     shardSizeBytes: opts.shardSizeBytes ?? DEFAULT_SHARD_SIZE_BYTES,
     threads: opts.threads ?? 0,
     computeDtypeOverride: opts.computeDtype,
-    baseStorageDtype: storageDtypeFor(recipe, opts.computeDtype),
+    baseStorageDtype: storageDtypeFor(recipe, opts),
     plan: plan?.plan ?? null,
   });
+  return opts.allowedRoots ? { ...request, allowedRoots: [...opts.allowedRoots] } : request;
 }
 
 /** Merges `recipe` into a new model directory `outDir` (created atomically). */
@@ -146,7 +159,7 @@ export async function merge(recipe: Recipe, outDir: string, opts: MergeOptions =
   await checkInputsExist(recipe);
   throwIfCancelled(opts.signal, dest);
   // Built before staging exists so recipe problems leave nothing behind.
-  const plan = planFor(recipe);
+  const plan = planFor(recipe, opts);
   const request = buildRequest(recipe, dest, opts, plan);
 
   const stagingDir = await prepareStaging(dest, { overwrite: opts.overwrite });
@@ -165,6 +178,7 @@ export async function merge(recipe: Recipe, outDir: string, opts: MergeOptions =
       stats,
       engineVersion: engineVersion(),
       overwrite: opts.overwrite,
+      allowedRoots: opts.allowedRoots ?? null,
       signal: opts.signal,
     });
     return { outDir: finished.outDir, manifestSha256: finished.outputSha256, stats, result };
@@ -239,7 +253,7 @@ export async function analyze(recipe: Recipe, opts: AnalyzeOptions = {}): Promis
   validateRecipe(recipe);
   validateAnalyzeOptions(opts);
   await checkInputsExist(recipe);
-  const request = buildRequest(recipe, null, opts, planFor(recipe));
+  const request = buildRequest(recipe, null, opts, planFor(recipe, opts));
   const result = await runNativeMerge(request, { onProgress: opts.onProgress, signal: opts.signal });
   return buildStatsReport(request, result, { roles: opts.roles });
 }

@@ -2,6 +2,7 @@
 // validated here ("expected X for Y, got Z") so the addon only sees
 // well-formed requests; AbortSignal maps to the engine's cancel flag.
 import path from "node:path";
+import { normalizePath } from "../paths/normalize";
 import { loadNative } from "./native";
 import {
   MERGE_METHODS,
@@ -29,6 +30,15 @@ function expect(ok: boolean, what: string, field: string, got: unknown): void {
 
 const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
+/** A model path as server/paths normalizes it: the engine opens exactly the string that was checked. */
+function isNormalizedPath(p: unknown): p is string {
+  try {
+    return typeof p === "string" && normalizePath(p) === p;
+  } catch {
+    return false;
+  }
+}
+
 export function validateNativeRequest(r: NativeMergeRequest): void {
   expect(typeof r === "object" && r !== null, "an object", "request", r);
   expect((MERGE_METHODS as readonly string[]).includes(r.method), MERGE_METHODS.join("|"), "method", r.method);
@@ -50,17 +60,23 @@ export function validateNativeRequest(r: NativeMergeRequest): void {
     "densities",
     r.densities,
   );
-  expect(r.basePath === null || (typeof r.basePath === "string" && path.isAbsolute(r.basePath)), "null or an absolute path", "basePath", r.basePath);
+  expect(r.basePath === null || isNormalizedPath(r.basePath), "null or a normalized absolute path (server/paths)", "basePath", r.basePath);
   expect(r.basePath !== null || r.method === "linear" || r.method === "passthrough", "a base model path (only linear and passthrough work without one)", "basePath", r.basePath);
   expect(Array.isArray(r.models) && r.models.length > 0, "a non-empty array", "models", r.models);
   r.models.forEach((m, i) => {
-    expect(typeof m.path === "string" && path.isAbsolute(m.path), "an absolute path", `models[${i}].path`, m.path);
+    expect(isNormalizedPath(m.path), "a normalized absolute path (server/paths)", `models[${i}].path`, m.path);
     validateModelParams(m, `models[${i}]`);
   });
   if (r.plan !== undefined && r.plan !== null) validatePlan(r.plan, r.models.length);
   expect(r.outDir === null || (typeof r.outDir === "string" && path.isAbsolute(r.outDir)), "null or an absolute path", "outDir", r.outDir);
   expect(Number.isSafeInteger(r.shardSizeBytes) && r.shardSizeBytes > 0, "a positive integer", "shardSizeBytes", r.shardSizeBytes);
   expect(Number.isInteger(r.threads) && r.threads >= 0 && r.threads <= 1024, "an integer in [0, 1024]", "threads", r.threads);
+  expect(
+    r.allowedRoots === undefined || r.allowedRoots === null || (Array.isArray(r.allowedRoots) && r.allowedRoots.every((x) => typeof x === "string" && path.isAbsolute(x))),
+    "null or an array of absolute folder paths",
+    "allowedRoots",
+    r.allowedRoots,
+  );
 }
 
 function validateModelParams(m: { weight: number; density: number; favored: boolean; gamma: number; scale?: number | null }, where: string): void {
@@ -73,7 +89,7 @@ function validateModelParams(m: { weight: number; density: number; favored: bool
 
 function validatePlan(plan: NativePlan, nModels: number): void {
   expect(typeof plan === "object" && Array.isArray(plan.sources) && plan.sources.length > 0, "an object with a non-empty sources array", "plan", plan);
-  plan.sources.forEach((p, i) => expect(typeof p === "string" && path.isAbsolute(p), "an absolute path", `plan.sources[${i}]`, p));
+  plan.sources.forEach((p, i) => expect(isNormalizedPath(p), "a normalized absolute path (server/paths)", `plan.sources[${i}]`, p));
   expect(Array.isArray(plan.tensors) && plan.tensors.length > 0, "a non-empty array", "plan.tensors", plan.tensors);
   const ref = (x: { source: number; tensor: string }, where: string) => {
     expect(Number.isInteger(x.source) && x.source >= 0 && x.source < plan.sources.length, `an integer in [0, ${plan.sources.length})`, `${where}.source`, x.source);
@@ -115,8 +131,12 @@ export async function runNativeMerge(request: NativeMergeRequest, opts: NativeRu
   }
 }
 
-/** Reads a model's headers (tensors, dtypes, shapes, parameter count). */
-export function inspectModel(modelPath: string): NativeInspectResult {
+/**
+ * Reads a model's headers (tensors, dtypes, shapes, parameter count). With allowedRoots, the
+ * engine opens only files inside them (the model path and every index/shard file, checked on
+ * the opened descriptor): PATH_NOT_ALLOWED otherwise.
+ */
+export function inspectModel(modelPath: string, opts: { allowedRoots?: readonly string[] | null } = {}): NativeInspectResult {
   expect(typeof modelPath === "string" && modelPath.length > 0, "a path string", "path", modelPath);
-  return loadNative().inspectModel(path.resolve(modelPath));
+  return loadNative().inspectModel(normalizePath(modelPath, "model path"), opts.allowedRoots ? [...opts.allowedRoots] : null);
 }

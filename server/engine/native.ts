@@ -22,7 +22,7 @@ export interface NativeAddon {
     request: NativeMergeRequest,
     onProgress?: (p: NativeProgress) => void,
   ): { promise: Promise<NativeMergeResult>; cancel(): void };
-  inspectModel(path: string): NativeInspectResult;
+  inspectModel(path: string, allowedRoots?: string[] | null): NativeInspectResult;
 }
 
 export class NativeAddonMissingError extends Error {

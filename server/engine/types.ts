@@ -103,6 +103,11 @@ export interface NativeMergeRequest {
   threads: number; // 0 = all cores
   /** null/absent: tensors matched by name, the parameters above for every tensor. */
   plan?: NativePlan | null;
+  /**
+   * Folders the engine may read from (realpath containment checked on every file it opens,
+   * native/core/path_policy.h); null/absent = any readable file (the local CLI).
+   */
+  allowedRoots?: string[] | null;
 }
 
 export interface NativeModelTensorStats {

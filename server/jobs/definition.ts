@@ -4,6 +4,7 @@
 // with JOB_PAYLOAD_INVALID instead of running on bad input).
 import type { z } from "zod";
 import type { DbTx } from "../db/client";
+import { AppError } from "../errors";
 
 export interface JobProgress {
   phase: string;
@@ -71,4 +72,13 @@ export class PermanentJobError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The code a failed job is recorded with (decides, with isPermanentErrorCode, whether it retries). */
+export function jobErrorCode(err: unknown): string {
+  if (err instanceof PermanentJobError) return err.code;
+  // A refused path or file says which rule refused it (PATH_NOT_ALLOWED, FILE_TOO_LARGE, …).
+  if (err instanceof AppError && err.engineCode) return err.engineCode;
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" && code ? code : "JOB_FAILED";
 }

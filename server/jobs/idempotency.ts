@@ -3,6 +3,7 @@
 // file of each model), so the same recipe on changed checkpoints is new work.
 import { createHash } from "node:crypto";
 import { readdirSync, statSync } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 
 /** JSON with sorted object keys: equal values give equal strings. */
@@ -37,4 +38,21 @@ export function modelFingerprint(modelPath: string): string {
 
 export function idempotencyKey(type: string, version: number, identity: unknown): string {
   return createHash("sha256").update(`${type}@${version}\n${canonicalJson(identity)}`).digest("hex");
+}
+
+/** modelFingerprint without blocking the event loop (enqueue runs in the web server). */
+export async function modelFingerprintAsync(modelPath: string): Promise<string> {
+  try {
+    const st = await stat(modelPath);
+    if (st.isFile()) return `${st.size}:${st.mtimeMs}`;
+    const names = (await readdir(modelPath)).filter((f) => f.endsWith(".safetensors") || f.endsWith(".json")).sort();
+    const parts: string[] = [];
+    for (const f of names) {
+      const s = await stat(path.join(modelPath, f));
+      parts.push(`${f}:${s.size}:${s.mtimeMs}`);
+    }
+    return parts.join("|");
+  } catch {
+    return "missing";
+  }
 }

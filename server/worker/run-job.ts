@@ -2,7 +2,7 @@
 // alive with a heartbeat that also carries progress and notices cancellation,
 // and records the outcome with fenced writes.
 import { env } from "../env";
-import { PermanentJobError, type JobProgress } from "../jobs/definition";
+import { jobErrorCode, type JobProgress } from "../jobs/definition";
 import { jobDefinition } from "../jobs/registry";
 import { onJobCompleted } from "../services/jobs/after-complete";
 import { appendJobLog, completeJob, failJob, heartbeat, LeaseLostError, markCancelled, releaseJob, type ClaimedJob } from "../services/jobs/lease";
@@ -10,12 +10,6 @@ import { appendJobLog, completeJob, failJob, heartbeat, LeaseLostError, markCanc
 const HEARTBEAT_MS = 1000;
 
 export type RunOutcome = "done" | "failed" | "queued" | "cancelled" | "lease-lost" | "released";
-
-function errorCode(err: unknown): string {
-  if (err instanceof PermanentJobError) return err.code;
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === "string" && code ? code : "JOB_FAILED";
-}
 
 export async function runClaimedJob(job: ClaimedJob, shutdown: AbortSignal): Promise<RunOutcome> {
   const token = job.leaseToken;
@@ -120,7 +114,7 @@ export async function runClaimedJob(job: ClaimedJob, shutdown: AbortSignal): Pro
       await appendJobLog(job.id, null, "warn", "worker stopped; job handed back to the queue");
       return "released";
     }
-    const code = errorCode(err);
+    const code = jobErrorCode(err);
     const message = err instanceof Error ? err.message : String(err);
     await log("error", `[${code}] ${message}`);
     return await failJob(job.id, token, code, message);

@@ -5,12 +5,14 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { LIMITS } from "../../limits";
+import { formatBytes } from "../../paths/format";
 import { apiClient, describeConnectionError, serverUrl } from "../api-client";
 import { CliUsageError } from "../command";
 import { findResultsFiles } from "../../services/scores/eval-runner";
 import type { ImportOutcome } from "../../services/scores/import";
 
-function expand(inputs: string[]): string[] {
+async function expand(inputs: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const p of inputs) {
     let st;
@@ -20,7 +22,7 @@ function expand(inputs: string[]): string[] {
       throw new CliUsageError(`${p}: no such file or folder`);
     }
     if (st.isDirectory()) {
-      const found = findResultsFiles(p, 6);
+      const found = await findResultsFiles(p, 6);
       if (found.length === 0) throw new CliUsageError(`${p}: no results*.json file in this folder`);
       out.push(...found);
     } else out.push(p);
@@ -53,11 +55,17 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (positionals.length === 0) throw new CliUsageError("give at least one results file");
   if (values.split !== undefined && values.split !== "dev" && values.split !== "test") throw new CliUsageError(`--split must be dev or test, got '${values.split}'`);
-  const files = expand(positionals);
+  const files = await expand(positionals);
   const url = serverUrl(values.server);
   const client = apiClient(url);
   const outcomes: ImportOutcome[] = [];
   for (const f of files) {
+    // The server refuses larger files; say so before uploading them.
+    const size = statSync(f).size;
+    if (size > LIMITS.resultsFileBytes) {
+      outcomes.push({ ok: false, fileName: path.basename(f), error: `${f} is ${formatBytes(size)}, above the ${formatBytes(LIMITS.resultsFileBytes)} limit for a results file; not uploaded` });
+      continue;
+    }
     const text = readFileSync(f, "utf8");
     try {
       const [o] = await client.scores.importFiles.mutate({ files: [{ fileName: path.basename(f), text }], modelId: values.model ?? null, split: (values.split as "dev" | "test" | undefined) ?? null });

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { normalizePath } from "../../paths/normalize";
 import { inspectModel } from "../../engine/native-merge";
 import type { NativeInspectResult } from "../../engine/types";
 import { CliUsageError } from "../command";
@@ -34,7 +35,8 @@ export function formatInspect(info: NativeInspectResult): string[] {
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: "boolean" } } });
   if (positionals.length !== 1) throw new CliUsageError(`expected one PATH, got ${positionals.length} argument(s)`);
-  const info = inspectModel(positionals[0]!);
+  // Relative to the working directory, as a shell user expects (the engine takes absolute paths).
+  const info = inspectModel(normalizePath(positionals[0]!, "PATH", { relativeTo: process.cwd() }));
   if (values.json) console.log(JSON.stringify(info, null, 2));
   else for (const line of formatInspect(info)) console.log(line);
   return 0;

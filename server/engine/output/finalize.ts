@@ -19,6 +19,8 @@ export interface FinalizeOutputOptions {
   outDir: string;
   /** Where config.json and the tokenizer come from (the base model; the first model for linear). */
   baseModelPath: string | null;
+  /** Folders config/tokenizer files may be copied from (null = any; see AnalyzeOptions.allowedRoots). */
+  allowedRoots?: readonly string[] | null;
   recipe: Recipe;
   result: NativeMergeResult;
   /** The request's outDtype; null = whatever the engine wrote (read from the result). */
@@ -59,7 +61,7 @@ export async function finalizeOutput(opts: FinalizeOutputOptions): Promise<Final
     const outDtype = opts.outDtype ?? dominantDtype(opts.result);
     const engineVersion = opts.engineVersion ?? "unknown";
 
-    await copyModelSideFiles(opts.baseModelPath, staging, outDtype, { numHiddenLayers: opts.numHiddenLayers ?? null });
+    await copyModelSideFiles(opts.baseModelPath, staging, outDtype, { numHiddenLayers: opts.numHiddenLayers ?? null, allowedRoots: opts.allowedRoots ?? null });
     throwIfCancelled(opts.signal, dest);
     const stats = opts.stats ?? buildStatsReport(opts.recipe, opts.result);
     const card = buildModelCard({ title: path.basename(dest), recipe: opts.recipe, stats, engineVersion });

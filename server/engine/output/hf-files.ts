@@ -1,8 +1,10 @@
 // The non-weight files that make the output loadable with transformers: config.json (with
 // torch_dtype set to what the engine wrote) and the tokenizer/generation files, copied from
-// the base model directory.
-import { copyFile, readFile, stat } from "node:fs/promises";
+// the base model directory. Read through server/paths (regular files only, containment
+// re-checked on the opened descriptor when the server's workers pass allowed roots).
+import { lstat, stat } from "node:fs/promises";
 import path from "node:path";
+import { copyRegularFile, PathError, readRegularFileText } from "../../paths";
 import { torchDtypeName } from "../recipe/types";
 import type { StorageDtype } from "../types";
 import { EngineError } from "./errors";
@@ -20,9 +22,24 @@ export const TOKENIZER_FILES = [
   "chat_template.jinja",
 ] as const;
 
-async function isFile(p: string): Promise<boolean> {
+/** config.json above this is not a model config (real ones are a few KiB). */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/** A dangling symlink is skipped as a missing file was before; every other refusal fails the merge. */
+async function skipDangling<T>(p: Promise<T>): Promise<T | null> {
   try {
-    return (await stat(p)).isFile();
+    return await p;
+  } catch (err) {
+    if (err instanceof PathError && err.rule === "PATH_NOT_FOUND") return null;
+    throw err;
+  }
+}
+
+/** Present as a directory entry (a file, or a symlink: the copy then decides whether its target may be read). */
+async function present(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
   } catch {
     return false;
   }
@@ -36,10 +53,12 @@ export function withTorchDtype(config: Record<string, unknown>, dtype: StorageDt
   const name = torchDtypeName(dtype);
   const update = (obj: Record<string, unknown>, top: boolean): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
+    // defineProperty: a `__proto__` key in config.json is copied as data, not as the prototype.
+    const set = (k: string, v: unknown) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
     for (const [k, v] of Object.entries(obj)) {
-      if (k === "torch_dtype" || k === "dtype") out[k] = name;
-      else if (top && v !== null && typeof v === "object" && !Array.isArray(v)) out[k] = update(v as Record<string, unknown>, false);
-      else out[k] = v;
+      if (k === "torch_dtype" || k === "dtype") set(k, name);
+      else if (top && v !== null && typeof v === "object" && !Array.isArray(v)) set(k, update(v as Record<string, unknown>, false));
+      else set(k, v);
     }
     if (top) out.torch_dtype = name;
     return out;
@@ -60,7 +79,7 @@ export async function copyModelSideFiles(
   sourceDir: string | null,
   destDir: string,
   outDtype: StorageDtype | null,
-  changes: { numHiddenLayers?: number | null } = {},
+  options: { numHiddenLayers?: number | null; allowedRoots?: readonly string[] | null } = {},
 ): Promise<string[]> {
   if (sourceDir === null) return [];
   try {
@@ -70,10 +89,12 @@ export async function copyModelSideFiles(
   }
   const written: string[] = [];
   const configPath = path.join(sourceDir, "config.json");
-  if (await isFile(configPath)) {
+  const open = { roots: options.allowedRoots ?? null, what: "model file" };
+  const text = (await present(configPath)) ? await skipDangling(readRegularFileText(configPath, { ...open, maxBytes: MAX_CONFIG_BYTES })) : null;
+  if (text !== null) {
     let config: unknown;
     try {
-      config = JSON.parse(await readFile(configPath, "utf8"));
+      config = JSON.parse(text.text);
     } catch (err) {
       throw new EngineError("MODEL_CONFIG_INVALID", `${configPath} is not valid JSON (${(err as Error).message}); fix or remove it`, { cause: err });
     }
@@ -81,16 +102,17 @@ export async function copyModelSideFiles(
       throw new EngineError("MODEL_CONFIG_INVALID", `${configPath} is not a JSON object; fix or remove it`);
     }
     let updated = outDtype === null ? config : withTorchDtype(config as Record<string, unknown>, outDtype);
-    if (changes.numHiddenLayers != null) updated = withNumHiddenLayers(updated as Record<string, unknown>, changes.numHiddenLayers);
+    if (options.numHiddenLayers != null) updated = withNumHiddenLayers(updated as Record<string, unknown>, options.numHiddenLayers);
     await writeFileDurable(path.join(destDir, "config.json"), `${JSON.stringify(updated, null, 2)}\n`);
     written.push("config.json");
   }
   for (const name of TOKENIZER_FILES) {
     const src = path.join(sourceDir, name);
-    if (!(await isFile(src))) continue;
+    if (!(await present(src))) continue;
     const dest = path.join(destDir, name);
-    // copyFile follows symlinks (Hugging Face cache snapshots are symlinks to blobs).
-    await copyFile(src, dest);
+    // Symlinks are followed (Hugging Face cache snapshots link to ../../blobs) when their
+    // target is allowed; a FIFO or a link out of the roots fails the merge with its path.
+    if ((await skipDangling(copyRegularFile(src, dest, open))) === null) continue;
     await fsyncPath(dest);
     written.push(name);
   }

@@ -1,8 +1,10 @@
 // mergekit YAML → Recipe. Three passes: (1) YAML syntax, (2) mergekit features MergeScope
 // rejects by name, (3) zod types and ranges, then (4) per-method rules and mergekit's
 // defaults. Every problem found in a pass is reported together, each with its YAML path.
-import path from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from "yaml";
+import { LIMITS } from "../../limits";
+import { PathError } from "../../paths/errors";
+import { normalizePath } from "../../paths/normalize";
 import type { MergeMethod } from "../types";
 import { RecipeError, describeValue, yamlPathString, type RecipeIssue } from "./errors";
 import { representativeValue } from "./param-spec";
@@ -45,14 +47,46 @@ export function parseRecipeYaml(text: string, opts: ParseRecipeOptions): Recipe 
   if (typeof opts?.recipeDir !== "string" || opts.recipeDir === "") {
     throw new TypeError(`expected a directory path for recipeDir, got ${describeValue(opts?.recipeDir)}`);
   }
+  // Refused before parsing: the YAML parser's time and memory grow with the text.
+  const bytes = Buffer.byteLength(text);
+  if (bytes > LIMITS.recipeBytes) {
+    throw new RecipeError([
+      { path: "", line: null, message: `the recipe is ${bytes} bytes, above the ${LIMITS.recipeBytes}-byte limit for a recipe (a mergekit recipe is a few KiB); it was not parsed` },
+    ]);
+  }
+  let recipeDir: string;
+  try {
+    recipeDir = normalizePath(opts.recipeDir, "recipe folder");
+  } catch (err) {
+    if (err instanceof PathError) throw new RecipeError([{ path: "", line: null, message: err.message }]);
+    throw err;
+  }
   const { doc, lineOf } = parseYaml(text);
-  const raw: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const raw = toJs(doc);
   rejectUnsupported(raw, lineOf);
   const parsed = RecipeSchema.safeParse(raw);
   if (!parsed.success) {
     throw new RecipeError(parsed.error.issues.flatMap((i) => formatZodIssue(i, raw, lineOf)));
   }
-  return applyMethodRules(parsed.data, path.resolve(opts.recipeDir), lineOf);
+  return applyMethodRules(parsed.data, recipeDir, lineOf);
+}
+
+/** The document as plain data; alias expansion is capped (an alias bomb is a recipe error, not a crash). */
+function toJs(doc: Document): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: LIMITS.yamlAliases });
+  } catch (err) {
+    if (err instanceof ReferenceError) {
+      throw new RecipeError([
+        {
+          path: "",
+          line: null,
+          message: `the recipe's YAML aliases (*name) expand to more than ${LIMITS.yamlAliases} copies (a "billion laughs" document?); write the values out instead of aliasing them`,
+        },
+      ]);
+    }
+    throw err;
+  }
 }
 
 function parseYaml(text: string): { doc: Document; lineOf: (p: YamlPath) => number | null } {
@@ -113,7 +147,8 @@ function rejectUnsupported(raw: unknown, lineOf: (p: YamlPath) => number | null)
   const r = raw as Record<string, unknown>;
   const issues: RecipeIssue[] = [];
   for (const key of Object.keys(r)) {
-    const why = UNSUPPORTED_TOP_LEVEL_KEYS[key];
+    // Own keys only: `constructor` or `__proto__` in a recipe are unknown keys, not Object's.
+    const why = Object.hasOwn(UNSUPPORTED_TOP_LEVEL_KEYS, key) ? UNSUPPORTED_TOP_LEVEL_KEYS[key] : undefined;
     if (why) issues.push(issue([key], why));
   }
   const method = r.merge_method;
@@ -123,7 +158,9 @@ function rejectUnsupported(raw: unknown, lineOf: (p: YamlPath) => number | null)
     );
   }
   if (r.base_model !== null && typeof r.base_model === "object") issues.push(issue(["base_model"], MODEL_OBJECT_MESSAGE));
-  if (Array.isArray(r.models)) {
+  if (Array.isArray(r.models) && r.models.length > LIMITS.recipeModels) {
+    issues.push(issue(["models"], `the recipe lists ${r.models.length} models, above the limit of ${LIMITS.recipeModels} per recipe; split the merge`));
+  } else if (Array.isArray(r.models)) {
     r.models.forEach((m, i) => {
       const ref = (m as Record<string, unknown> | null)?.model;
       if (ref !== null && typeof ref === "object") issues.push(issue(["models", i, "model"], MODEL_OBJECT_MESSAGE));
@@ -142,10 +179,13 @@ function rejectUnsupported(raw: unknown, lineOf: (p: YamlPath) => number | null)
   if (issues.length > 0) throw new RecipeError(issues);
 }
 
+/**
+ * A model reference → the absolute path every later step uses verbatim (server/paths: the
+ * containment check and the engine open the same string). Trailing separators are collapsed
+ * so the same directory compares equal; whitespace or control characters are refused.
+ */
 function resolveModelPath(ref: string, recipeDir: string): string {
-  // Trailing separators would make the same directory compare unequal.
-  const p = path.isAbsolute(ref) ? path.normalize(ref) : path.resolve(recipeDir, ref);
-  return p.length > 1 ? p.replace(/[\\/]+$/, "") : p;
+  return normalizePath(ref, "model path", { relativeTo: recipeDir });
 }
 
 /** The numeric parameters of a `parameters:` block as written (specs); booleans are not specs. */
@@ -186,7 +226,7 @@ interface ModelMention {
 function collectSlices(
   raw: RawRecipe,
   method: MergeMethod,
-  recipeDir: string,
+  resolveAt: (p: YamlPath, ref: string) => string | null,
   basePath: string | null,
   fail: (p: YamlPath, message: string) => void,
 ): { mentions: ModelMention[]; slices: RecipeSlice[] } {
@@ -209,7 +249,8 @@ function collectSlices(
     }
     const inSlice = new Map<string, number>();
     const sources = slice.sources.map((src, j) => {
-      const resolved = resolveModelPath(src.model, recipeDir);
+      // A refused path is already reported (fail); the recipe is refused, the entry kept as written.
+      const resolved = resolveAt(["slices", i, "sources", j, "model"], src.model) ?? src.model;
       const twice = inSlice.get(resolved);
       if (twice !== undefined) fail(["slices", i, "sources", j, "model"], `same model as sources[${twice}] of this slice; list each model once per slice`);
       inSlice.set(resolved, j);
@@ -247,12 +288,22 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     ]);
   }
 
+  // A path refused by server/paths is reported at its YAML path; the entry is left out.
+  const resolveAt = (p: YamlPath, ref: string): string | null => {
+    try {
+      return resolveModelPath(ref, recipeDir);
+    } catch (err) {
+      if (!(err instanceof PathError)) throw err;
+      fail(p, err.message);
+      return null;
+    }
+  };
   const baseSource = raw.base_model ?? null;
-  const basePath = baseSource === null ? null : resolveModelPath(baseSource, recipeDir);
-  if (usesTaskVectors && basePath === null) {
+  const basePath = baseSource === null ? null : resolveAt(["base_model"], baseSource);
+  if (usesTaskVectors && baseSource === null) {
     fail(["base_model"], `required for merge_method \`${method}\` (task vectors are taken relative to it); add \`base_model: PATH\``);
   }
-  const fromSlices = raw.slices != null ? collectSlices(raw, method, recipeDir, basePath, fail) : null;
+  const fromSlices = raw.slices != null ? collectSlices(raw, method, resolveAt, basePath, fail) : null;
   const mentions: ModelMention[] =
     fromSlices?.mentions ?? raw.models!.map((m, i) => ({ where: ["models", i], ref: m.model, p: m.parameters ?? {}, sliceP: {} }));
 
@@ -268,7 +319,8 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
   let baseListed = false;
   mentions.forEach(({ where, ref, p, sliceP }) => {
     const at = yamlPathString(where);
-    const resolved = resolveModelPath(ref, recipeDir);
+    const resolved = resolveAt([...where, "model"], ref);
+    if (resolved === null) return;
     if (usesTaskVectors && resolved === basePath) {
       baseListed = true;
       if (!fromSlices) {

@@ -181,7 +181,7 @@ const SUPPORTED_KEYS: Record<string, readonly string[]> = {
 };
 
 function unknownKeyMessage(path: readonly PropertyKey[], key: string): string {
-  const method = OTHER_METHOD_PARAMETERS[key];
+  const method = Object.hasOwn(OTHER_METHOD_PARAMETERS, key) ? OTHER_METHOD_PARAMETERS[key] : undefined;
   if (method) return `parameter \`${key}\` belongs to mergekit's \`${method}\` method, which MergeScope does not support; remove it`;
   // "models[3].parameters" -> "models[].parameters"
   const supported = SUPPORTED_KEYS[yamlPathString(path).replace(/\[\d+\]/g, "[]")];

@@ -7,7 +7,7 @@ import { defineJob, PermanentJobError } from "../definition";
 import { analyzeSweep, type SweepReport } from "../../engine/merge";
 import type { StatsReport } from "../../engine/stats";
 import { saveAnalysis } from "../../services/analyses/store";
-import { parsePayloadRecipe, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
+import { engineRoots, parsePayloadRecipe, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
 import { engineProgressToJob, engineThreadsPerWorker } from "./progress";
 
 const payloadSchema = recipePayloadSchema.extend({
@@ -48,6 +48,7 @@ export const analyzeSweepJob = defineJob({
     const sweep = await analyzeSweep(recipe, p.densities, {
       signal: ctx.signal,
       threads: engineThreadsPerWorker(),
+      allowedRoots: engineRoots(),
       computeDtype: p.computeDtype,
       onProgress: (np) => ctx.reportProgress(engineProgressToJob(np, started)),
     });

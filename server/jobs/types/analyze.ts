@@ -5,7 +5,7 @@ import { defineJob } from "../definition";
 import { analyze } from "../../engine/merge";
 import type { StatsReport } from "../../engine/stats";
 import { saveAnalysis } from "../../services/analyses/store";
-import { parsePayloadRecipe, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
+import { engineRoots, parsePayloadRecipe, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
 import { engineProgressToJob, engineThreadsPerWorker } from "./progress";
 
 const analyzeResultSchema = z.object({
@@ -27,6 +27,7 @@ export const analyzeJob = defineJob({
     const report = await analyze(recipe, {
       signal: ctx.signal,
       threads: engineThreadsPerWorker(),
+      allowedRoots: engineRoots(),
       computeDtype: p.computeDtype,
       onProgress: (np) => ctx.reportProgress(engineProgressToJob(np, started)),
     });

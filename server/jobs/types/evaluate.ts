@@ -4,15 +4,17 @@
 // with a timeout (SIGTERM, then SIGKILL), its output in the job log, and the
 // results_<date>.json it writes under {out} imported into the Score table in
 // the same transaction that marks the job done.
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { defineJob, PermanentJobError } from "../definition";
-import { modelFingerprint } from "../idempotency";
+import { modelFingerprintAsync } from "../idempotency";
+import { LIMITS } from "../../limits";
+import { checkModelFolder, evaluateRoots, readRegularFileText, resolveInside } from "../../paths";
 import { buildEvalArgv, formatArgv, TemplateError, validateTemplate } from "../../services/scores/eval-command";
 import { findResultsFiles, runCommand } from "../../services/scores/eval-runner";
 import { evalTemplateCommand } from "../../services/scores/eval-templates";
-import { saveParsedResults } from "../../services/scores/import";
+import { saveParsedResults, WORKER_ROWS_PER_STATEMENT } from "../../services/scores/import";
 import { parseLmEvalResults, ResultsFileError, SPLITS, type ParsedResultsFile } from "../../services/scores/lm-eval";
 
 export const evaluatePayloadSchema = z.strictObject({
@@ -74,6 +76,14 @@ function checkTemplate(template: string): string[] {
   }
 }
 
+/** The model an evaluation may run on: a folder or regular file inside the model roots or the merge outputs (realpath), no file linking out. */
+async function resolveEvaluatedModel(modelPath: string): Promise<string> {
+  const contain = { roots: evaluateRoots(), what: "model path", rootsLabel: "allowed model roots and merge outputs" };
+  const real = await resolveInside(modelPath, contain);
+  await checkModelFolder(real, contain);
+  return real;
+}
+
 export const evaluateJob = defineJob({
   type: "evaluate",
   // v2: templateId instead of a command in the payload (v1 jobs are refused by every worker).
@@ -83,7 +93,8 @@ export const evaluateJob = defineJob({
   async identity(p) {
     const t = await templateOf(p);
     checkTemplate(t.command); // a broken template is refused at enqueue
-    return { modelPath: p.modelPath, model: modelFingerprint(p.modelPath), modelId: p.modelId ?? null, tasks: p.tasks, templateId: t.id, command: t.command, split: p.split ?? null, timeoutSeconds: p.timeoutSeconds };
+    await resolveEvaluatedModel(p.modelPath);
+    return { modelPath: p.modelPath, model: await modelFingerprintAsync(p.modelPath), modelId: p.modelId ?? null, tasks: p.tasks, templateId: t.id, command: t.command, split: p.split ?? null, timeoutSeconds: p.timeoutSeconds };
   },
   resolve: templateOf,
   async handler(p, ctx) {
@@ -96,7 +107,9 @@ export const evaluateJob = defineJob({
     const outDir = path.join(ctx.dataDir, "evals", ctx.idempotencyKey.slice(0, 16), `attempt-${ctx.attempt}`);
     rmSync(outDir, { recursive: true, force: true });
     mkdirSync(outDir, { recursive: true });
-    const argv = buildEvalArgv(template.command, { model: p.modelPath, tasks: p.tasks, out: outDir });
+    // Checked again where it is used: the command gets the realpath that passed.
+    const modelPath = await resolveEvaluatedModel(p.modelPath);
+    const argv = buildEvalArgv(template.command, { model: modelPath, tasks: p.tasks, out: outDir });
     ctx.log("info", `$ ${formatArgv(argv)}`);
     ctx.reportProgress({ phase: `evaluating ${p.tasks.length} task(s)`, progress: 0.05 });
     let logged = 0;
@@ -124,12 +137,13 @@ export const evaluateJob = defineJob({
         `timed out after ${p.timeoutSeconds} s: stopped with ${r.killedWith === "SIGKILL" ? `SIGTERM, then SIGKILL after ${KILL_GRACE_MS / 1000} s` : "SIGTERM"}${tail}`,
       );
     if (r.exitCode !== 0) throw new EvaluateError("EVAL_EXIT_CODE", `the command exited with ${r.exitCode === null ? `signal ${r.signal}` : `code ${r.exitCode}`}${tail}`);
-    const files = findResultsFiles(outDir);
+    const files = await findResultsFiles(outDir);
     if (files.length === 0) throw new EvaluateError("EVAL_NO_RESULTS", `the command exited with code 0 but wrote no results*.json under ${outDir}${tail}`);
     const parsed: ParsedResultsFile[] = [];
     for (const f of files) {
       try {
-        parsed.push(parseLmEvalResults(path.relative(ctx.dataDir, f), readFileSync(f, "utf8"), { split: p.split ?? null }));
+        const { text } = await readRegularFileText(f, { roots: [outDir], maxBytes: LIMITS.resultsFileBytes, what: "results file" });
+        parsed.push(parseLmEvalResults(path.relative(ctx.dataDir, f), text, { split: p.split ?? null }));
       } catch (err) {
         if (err instanceof ResultsFileError) throw new EvaluateError("EVAL_RESULTS_INVALID", err.message);
         throw err;
@@ -155,6 +169,6 @@ export const evaluateJob = defineJob({
   },
   async persist(tx, job, _result, details) {
     for (const parsed of details as ParsedResultsFile[])
-      await saveParsedResults(tx, parsed, { modelId: job.payload.modelId ?? null, modelPath: job.payload.modelPath, jobId: job.jobId });
+      await saveParsedResults(tx, parsed, { modelId: job.payload.modelId ?? null, modelPath: job.payload.modelPath, jobId: job.jobId, rowsPerStatement: WORKER_ROWS_PER_STATEMENT });
   },
 });

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { defineJob } from "../definition";
 import { merge } from "../../engine/merge";
 import { verifyOutput } from "../../engine/output";
-import { parsePayloadRecipe, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
+import { engineRoots, parsePayloadRecipe, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
 import { engineProgressToJob, engineThreadsPerWorker } from "./progress";
 
 export const mergePayloadSchema = recipePayloadSchema.extend({
@@ -56,6 +56,7 @@ export const mergeJob = defineJob({
     const r = await merge(recipe, outDir, {
       signal: ctx.signal,
       threads: engineThreadsPerWorker(),
+      allowedRoots: engineRoots(),
       computeDtype: p.computeDtype,
       shardSizeBytes: p.shardSizeBytes,
       onProgress: (np) => ctx.reportProgress(engineProgressToJob(np, started)),

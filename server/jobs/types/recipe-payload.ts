@@ -1,37 +1,69 @@
 // Payload fields shared by the recipe-driven jobs (merge, analyze): the
 // recipe as mergekit YAML plus the folder its relative paths resolve against.
+// Paths are checked twice: at enqueue (realpath inside MERGESCOPE_MODEL_ROOTS)
+// and by the engine in the worker on every file it opens (engineRoots()), so a
+// folder swapped for a symlink in between is refused too.
 import { z } from "zod";
 import { PermanentJobError } from "../definition";
-import { modelFingerprint } from "../idempotency";
+import { modelFingerprintAsync } from "../idempotency";
 import { parseRecipeYaml, RecipeError } from "../../engine/recipe";
-import { resolveAllowedPath } from "../../services/models/roots";
+import { env } from "../../env";
+import { LIMITS } from "../../limits";
+import { offload } from "../../offload/pool";
+import { PathError } from "../../paths";
+import { resolveAllowedModel } from "../../services/models/roots";
 import type { Recipe } from "../../engine/recipe/types";
 
 export const recipePayloadSchema = z.object({
-  recipeYaml: z.string().min(1).max(500_000),
+  recipeYaml: z.string().min(1).max(LIMITS.recipeBytes),
   recipeDir: z.string().min(1).refine((p) => p.startsWith("/"), "must be an absolute path"),
   label: z.string().max(200).optional(),
   computeDtype: z.enum(["float32", "storage"]).optional(),
 });
 export type RecipePayload = z.infer<typeof recipePayloadSchema>;
 
+function recipeFailure(err: unknown): never {
+  if (err instanceof RecipeError) throw new PermanentJobError("RECIPE_INVALID", err.message);
+  throw err;
+}
+
+/** In the worker (it may block: a worker runs one job). */
 export function parsePayloadRecipe(p: RecipePayload): Recipe {
   try {
     return parseRecipeYaml(p.recipeYaml, { recipeDir: p.recipeDir });
   } catch (err) {
-    if (err instanceof RecipeError) throw new PermanentJobError("RECIPE_INVALID", err.message);
-    throw err;
+    recipeFailure(err);
   }
+}
+
+/** The folders the engine may read in a worker: every file it opens is checked against them. */
+export function engineRoots(): string[] {
+  return env().modelRoots;
 }
 
 /**
  * What the work is: the resolved recipe plus what its checkpoints are on disk.
- * Checked at enqueue: every checkpoint must lie inside the allowed model roots.
+ * Checked at enqueue (in the web server, so the recipe is parsed on an offload
+ * thread): every checkpoint must lie inside the allowed model roots.
  */
 export async function recipeIdentity(p: RecipePayload): Promise<unknown> {
-  const recipe = parsePayloadRecipe(p);
-  const paths = [recipe.basePath, ...recipe.models.map((m) => m.path)].filter((x): x is string => typeof x === "string");
-  for (const x of paths) await resolveAllowedPath(x);
+  const recipe = await offload("recipe.parse", { text: p.recipeYaml, recipeDir: p.recipeDir }).catch(recipeFailure);
+  const refs = [
+    ...(recipe.basePath !== null ? [{ where: "base_model", source: recipe.baseSource ?? recipe.basePath, path: recipe.basePath }] : []),
+    ...recipe.models.map((m, i) => ({ where: `models[${i}]`, source: m.source, path: m.path })),
+  ];
+  for (const r of refs) {
+    try {
+      await resolveAllowedModel(r.path);
+    } catch (err) {
+      // Say which entry of the recipe, as written, was refused (relative ones resolve against recipeDir).
+      if (err instanceof PathError) throw new PathError(err.rule, err.path, `${r.where} (${JSON.stringify(r.source)}): ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+  const paths = refs.map((r) => r.path);
   const { notes: _notes, ...work } = recipe;
-  return { recipe: work, computeDtype: p.computeDtype ?? null, inputs: paths.map((x) => [x, modelFingerprint(x)]) };
+  const inputs: [string, string][] = [];
+  for (const x of paths) inputs.push([x, await modelFingerprintAsync(x)]);
+  return { recipe: work, computeDtype: p.computeDtype ?? null, inputs };
 }

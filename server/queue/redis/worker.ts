@@ -8,7 +8,7 @@ import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { sweepStaleStaging } from "../../engine/output";
 import { env } from "../../env";
 import type { JobProgress } from "../../jobs/definition";
-import { PermanentJobError } from "../../jobs/definition";
+import { jobErrorCode } from "../../jobs/definition";
 import { jobDefinition } from "../../jobs/registry";
 import { isPermanentErrorCode } from "../../services/jobs/status";
 import { cancelKey, newRedis, QUEUE_NAME, redisOptions } from "./connection";
@@ -31,11 +31,7 @@ export function decodeFailure(reason: string): { code: string; message: string }
   return m ? { code: m[1]!, message: m[2]! } : { code: "JOB_FAILED", message: reason };
 }
 
-function codeOf(err: unknown): string {
-  if (err instanceof PermanentJobError) return err.code;
-  const c = (err as { code?: unknown })?.code;
-  return typeof c === "string" && c ? c : "JOB_FAILED";
-}
+const codeOf = jobErrorCode;
 
 async function processJob(job: Job<RedisJobData>, signal: AbortSignal | undefined, redis: ReturnType<typeof newRedis>): Promise<RedisJobReturn> {
   const data = job.data;

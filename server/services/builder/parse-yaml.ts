@@ -1,14 +1,14 @@
 // builder.parseYaml: a pasted mergekit recipe → the builder's settings.
 // Syntax and recipe errors come back with their YAML path and line; models
-// that are not registered are reported at the entry that names them.
+// that are not registered are reported at the entry that names them. The YAML
+// work runs on an offload thread (pasted-recipe.ts); lookups here use maps, so
+// the whole request is linear in the number of models.
 import { realpath } from "node:fs/promises";
-import path from "node:path";
-import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { db } from "../../db/client";
 import { env } from "../../env";
+import { offload } from "../../offload/pool";
 import { DEFAULT_T, usesSeed } from "./method-rules";
-import { validateRecipeYaml } from "./recipe-build";
-import { MERGE_METHOD_VALUES, type BuilderMethod, type BuilderSettings, type ParseYamlResult, type RecipeIssueOut } from "./schemas";
+import { MAX_BUILDER_MODELS, MERGE_METHOD_VALUES, type BuilderMethod, type BuilderSettings, type ParseYamlResult, type RecipeIssueOut } from "./schemas";
 
 const isBuilderMethod = (m: string): m is BuilderMethod => (MERGE_METHOD_VALUES as readonly string[]).includes(m);
 
@@ -21,30 +21,16 @@ async function canonical(p: string): Promise<string> {
   return realpath(p).catch(() => p);
 }
 
-/** Line and raw index of the `models:` entries, to point issues at the right entry. */
-function locateModels(text: string): { lineOf: (p: (string | number)[]) => number | null; rawModels: string[] } {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc });
-  const lineOf = (p: (string | number)[]) => {
-    const node = doc.getIn(p, true) as { range?: [number, number, number] } | undefined;
-    return node?.range ? lc.linePos(node.range[0]).line : null;
-  };
-  const models = doc.get("models", true);
-  const rawModels = isSeq(models)
-    ? models.items.map((it) => (isMap(it) ? String(it.get("model") ?? "") : ""))
-    : [];
-  return { lineOf, rawModels };
-}
-
 export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
   if (text.trim() === "") {
     return { ok: false, issues: [{ path: "", line: null, message: "paste a mergekit recipe (YAML with `merge_method:` and `models:`)" }], notes: [], settings: null };
   }
   const recipeDir = pastedRecipeDir();
-  const v = validateRecipeYaml(text, recipeDir);
+  // Parsing runs off the event loop (YAML is slow to parse; see server/offload).
+  const pasted = await offload("builder.pasted", { text, recipeDir });
+  const v = pasted.validated;
   if (!v.ok) return { ok: false, issues: v.issues, notes: [], settings: null };
   const r = v.recipe;
-  const { lineOf, rawModels } = locateModels(text);
   const method = r.method;
   if (!isBuilderMethod(method)) {
     return {
@@ -52,7 +38,7 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
       issues: [
         {
           path: "merge_method",
-          line: lineOf(["merge_method"]),
+          line: pasted.lines.mergeMethod,
           message: `the builder edits ${MERGE_METHOD_VALUES.join(", ")}; queue a ${method} recipe with \`mergescope submit RECIPE.yml\` (the engine runs it)`,
         },
       ],
@@ -62,18 +48,19 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
   }
 
   const slicePaths = (r.slices ?? []).flatMap((sl) => sl.sources.map((src) => src.path));
-  const wanted = [r.basePath, ...r.models.map((m) => m.path), ...slicePaths].filter((x): x is string => x !== null);
+  const wanted = [...new Set([r.basePath, ...r.models.map((m) => m.path), ...slicePaths].filter((x): x is string => x !== null))];
   const canon = new Map<string, string>();
   for (const p of wanted) canon.set(p, await canonical(p));
   const client = await db();
   const rows = await client.model.findMany({ where: { path: { in: [...new Set([...canon.values(), ...wanted])] } }, select: { id: true, path: true } });
-  const idOf = (p: string) => rows.find((row) => row.path === canon.get(p) || row.path === p)?.id ?? null;
+  const idByPath = new Map(rows.map((row) => [row.path, row.id]));
+  const idOf = (p: string) => idByPath.get(canon.get(p) ?? p) ?? idByPath.get(p) ?? null;
 
   const issues: RecipeIssueOut[] = [];
-  const notRegistered = (where: (string | number)[], shown: string, p: string) =>
+  const notRegistered = (where: string, line: number | null, shown: string, p: string) =>
     issues.push({
-      path: where.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join(""),
-      line: lineOf(where),
+      path: where,
+      line,
       message: `${shown}${shown !== p ? ` (${p})` : ""} is not a registered model; register it on the Models page first (it must be under an allowed model root)`,
     });
 
@@ -81,17 +68,16 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
   let baseModelId: string | null = null;
   if (r.basePath !== null && r.method !== "linear") {
     baseModelId = idOf(r.basePath);
-    if (!baseModelId) notRegistered(["base_model"], r.baseSource ?? r.basePath, r.basePath);
+    if (!baseModelId) notRegistered("base_model", pasted.lines.baseModel, r.baseSource ?? r.basePath, r.basePath);
   }
   const models: BuilderSettings["models"] = [];
-  for (const m of r.models) {
+  r.models.forEach((m, j) => {
     const id = idOf(m.path);
-    const rawIndex = rawModels.findIndex((raw) => raw === m.source || path.resolve(recipeDir, raw) === m.path);
+    const at = pasted.models[j] ?? { rawIndex: 0, line: null };
     // (with slices, an unregistered model is reported at its slice sources below)
     if (!id) {
-      if (!r.slices) notRegistered(["models", rawIndex >= 0 ? rawIndex : 0, "model"], m.source, m.path);
-    }
-    else {
+      if (!r.slices) notRegistered(`models[${at.rawIndex}].model`, at.line, m.source, m.path);
+    } else {
       models.push({
         modelId: id,
         weight: m.weight,
@@ -102,13 +88,20 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
         ...(m.parameters ? { parameters: m.parameters } : {}),
       });
     }
+  });
+  if (issues.length === 0 && models.length > MAX_BUILDER_MODELS) {
+    issues.push({
+      path: "models",
+      line: null,
+      message: `the builder edits up to ${MAX_BUILDER_MODELS} models and this recipe merges ${models.length}; queue it with \`mergescope submit RECIPE.yml\` instead`,
+    });
   }
   // Slices: every source by its registered model (the base too, for task-vector methods).
   const slices: NonNullable<BuilderSettings["slices"]> = [];
   (r.slices ?? []).forEach((sl, i) => {
     const sources = sl.sources.map((src, j) => {
       const id = idOf(src.path);
-      if (!id) notRegistered(["slices", i, "sources", j, "model"], src.source, src.path);
+      if (!id) notRegistered(`slices[${i}].sources[${j}].model`, pasted.sliceSourceLines[i]?.[j] ?? null, src.source, src.path);
       return { modelId: id ?? "", layerRange: [src.layerRange[0], src.layerRange[1]] as [number, number], parameters: src.parameters };
     });
     slices.push({ sources, parameters: sl.parameters });

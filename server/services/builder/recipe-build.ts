@@ -4,7 +4,6 @@
 import { stringify } from "yaml";
 import { db } from "../../db/client";
 import { env } from "../../env";
-import { parseRecipeYaml, RecipeError, recipeToYaml, type Recipe } from "../../engine/recipe";
 import {
   usesBaseModel,
   usesConsensus,
@@ -119,15 +118,4 @@ function specsYaml(specs: BuilderSettings["parameters"]): Record<string, unknown
   return entries.length > 0 ? Object.fromEntries(entries.map(([k, v]) => [k, specYaml(v!)])) : null;
 }
 
-export type Validated = { ok: true; recipe: Recipe; yaml: string } | { ok: false; issues: RecipeIssueOut[] };
-
-/** Parses `yaml` with the engine's recipe module; the canonical YAML when valid. */
-export function validateRecipeYaml(yaml: string, recipeDir: string): Validated {
-  try {
-    const recipe = parseRecipeYaml(yaml, { recipeDir });
-    return { ok: true, recipe, yaml: recipeToYaml(recipe) };
-  } catch (err) {
-    if (err instanceof RecipeError) return { ok: false, issues: err.issues.map((i) => ({ path: i.path, line: i.line, message: i.message })) };
-    throw err;
-  }
-}
+export { validateRecipeYaml, type Validated } from "./validate";

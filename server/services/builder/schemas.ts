@@ -4,6 +4,9 @@ import { z } from "zod";
 import { MERGE_METHOD_VALUES } from "./method-rules";
 
 export { MERGE_METHOD_VALUES };
+/** Models one builder recipe edits (the form lists each with its sliders). */
+export const MAX_BUILDER_MODELS = 16;
+
 export const mergeMethodSchema = z.enum(MERGE_METHOD_VALUES);
 export type BuilderMethod = z.infer<typeof mergeMethodSchema>;
 
@@ -55,7 +58,7 @@ export const builderSettingsSchema = z.object({
   method: mergeMethodSchema,
   /** Task vectors are taken relative to it (not used by linear). */
   baseModelId: z.string().min(1).nullable(),
-  models: z.array(builderModelSchema).min(1).max(16),
+  models: z.array(builderModelSchema).min(1).max(MAX_BUILDER_MODELS),
   lambda: z.number().finite(),
   normalize: z.boolean(),
   consensus: z.enum(["sum", "count"]),

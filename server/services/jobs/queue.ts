@@ -80,6 +80,17 @@ function isUniqueViolation(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { code?: string }).code === "P2002";
 }
 
+function experimentMissing(id: string): AppError {
+  return new AppError("NOT_FOUND", `experiment ${id} not found; it may have been deleted (queue the job without an experiment, or pick another one)`);
+}
+
+/** A job's experiment must exist (a foreign-key failure would otherwise surface as a database error). */
+export async function assertExperimentExists(id: string | null | undefined): Promise<void> {
+  if (!id) return;
+  const client = await db();
+  if (!(await client.experiment.findUnique({ where: { id }, select: { id: true } }))) throw experimentMissing(id);
+}
+
 /** Fills in the creators' names. */
 export async function withCreators(jobs: JobSummary[]): Promise<JobSummary[]> {
   const names = await userLabels(jobs.map((j) => j.createdById));
@@ -89,6 +100,7 @@ export async function withCreators(jobs: JobSummary[]): Promise<JobSummary[]> {
 export async function enqueueJob(input: EnqueueInput): Promise<{ job: JobSummary; created: boolean }> {
   const def = jobDefinition(input.type);
   if (!def) throw new AppError("BAD_INPUT", `unknown job type '${input.type}'`);
+  await assertExperimentExists(input.experimentId);
   const parsed = def.payload.safeParse(input.payload);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; ");
@@ -133,6 +145,8 @@ export async function enqueueJob(input: EnqueueInput): Promise<{ job: JobSummary
     await forwardToRedis(row);
     return { job: toJobSummary(row), created: true };
   } catch (err) {
+    // The experiment was deleted between the check and the insert.
+    if ((err as { code?: string }).code === "P2003" && input.experimentId) throw experimentMissing(input.experimentId);
     // A concurrent identical enqueue won the unique key: return its job.
     if (!isUniqueViolation(err)) throw err;
     const row = await client.job.findUniqueOrThrow({ where: { idempotencyKey: key } });

@@ -41,7 +41,8 @@ export type JobSummary = z.infer<typeof jobSummarySchema>;
 export function isPermanentErrorCode(code: string): boolean {
   return (
     // EVAL_*: an evaluation command that timed out or failed would fail the same way again.
-    /^(ST|IDX|MODEL|RECIPE|EVAL)_/.test(code) ||
-    ["OUT_NO_SPACE", "OUT_EXISTS", "JOB_PAYLOAD_INVALID", "JOB_TYPE_UNKNOWN", "INVALID_ARGUMENT", "CANCELLED"].includes(code)
+    // PATH_* / FILE_TOO_LARGE: a refused path is refused again (server/paths, native path_policy.h).
+    /^(ST|IDX|MODEL|RECIPE|EVAL|PATH)_/.test(code) ||
+    ["OUT_NO_SPACE", "OUT_EXISTS", "JOB_PAYLOAD_INVALID", "JOB_TYPE_UNKNOWN", "INVALID_ARGUMENT", "CANCELLED", "FILE_TOO_LARGE"].includes(code)
   );
 }

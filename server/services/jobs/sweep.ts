@@ -1,137 +1,33 @@
-// Expands a sweep — CT checkpoints × methods × per-model density grids — into
-// one recipe per grid point, each enqueued as its own (idempotent) job.
-import { parse, stringify } from "yaml";
-import { AppError } from "../../errors";
-import { enqueueJob } from "./queue";
+// Enqueues a sweep — CT checkpoints × methods × per-model density grids — as
+// one (idempotent) job per grid point. The recipes are expanded on an offload
+// thread (sweep-expand.ts): up to 5000 points of YAML is too much work for the
+// web server's event loop; each enqueue then awaits the database.
+import { offload } from "../../offload/pool";
+import { assertExperimentExists, enqueueJob } from "./queue";
 import type { JobSummary } from "./status";
-import { ELECTION_METHODS } from "../../engine/recipe/types";
-import type { MergeMethod } from "../../engine/types";
+import type { SweepInput } from "./sweep-expand";
 
-export interface SweepInput {
-  type: "merge" | "analyze";
-  recipeYaml: string;
-  recipeDir: string;
-  /** Model paths that replace models[ctIndex].model one after another (default: the recipe's own). */
-  checkpoints?: string[];
-  /** Which entry of `models` is the CT model (default: the last one). */
-  ctIndex?: number;
-  methods?: MergeMethod[];
-  /** Per model (recipe order) the densities to try; the cartesian product is swept. */
-  densities?: number[][];
-  experimentId?: string | null;
-  priority?: number;
-  labelPrefix?: string;
-}
-
-interface RecipeDoc {
-  merge_method?: string;
-  models?: { model?: string; parameters?: Record<string, unknown> }[];
-  [key: string]: unknown;
-}
-
-function cartesian(lists: number[][]): number[][] {
-  return lists.reduce<number[][]>((acc, list) => acc.flatMap((prefix) => list.map((v) => [...prefix, v])), [[]]);
-}
-
-/**
- * Switching a recipe's method keeps it valid: ties_sv gets the paper's defaults
- * when the recipe has none (the first non-CT model is favored, slack 0.04);
- * other methods drop the ties_sv-only keys; methods without an election drop
- * `consensus`, and slerp gets t = 0.5 when the recipe has none.
- */
-function adaptToMethod(d: RecipeDoc, method: string, ctIndex: number): void {
-  const models = d.models ?? [];
-  const params = (d.parameters ?? {}) as Record<string, unknown>;
-  if (method === "ties_sv") {
-    if (!models.some((m) => m.parameters?.favored === true)) {
-      const favored = models.findIndex((_, i) => i !== ctIndex);
-      const target = models[favored >= 0 ? favored : 0];
-      if (target) target.parameters = { ...(target.parameters ?? {}), favored: true };
-    }
-    if (params.slack === undefined) params.slack = 0.04;
-  } else {
-    for (const m of models) if (m.parameters) delete m.parameters.favored;
-    delete params.slack;
-    delete params.slack_scope;
-  }
-  if (!(ELECTION_METHODS as readonly string[]).includes(method)) delete params.consensus;
-  if (method === "slerp" && params.t === undefined) params.t = 0.5;
-  if (Object.keys(params).length > 0) d.parameters = params;
-}
-
-export function expandSweep(input: SweepInput): { yaml: string; label: string }[] {
-  let doc: RecipeDoc;
-  try {
-    doc = parse(input.recipeYaml) as RecipeDoc;
-  } catch (err) {
-    throw new AppError("BAD_INPUT", `sweep recipe is not valid YAML: ${(err as Error).message}`);
-  }
-  if (!doc || !Array.isArray(doc.models) || doc.models.length === 0) throw new AppError("BAD_INPUT", "sweep recipe needs a non-empty `models:` list");
-  const models = doc.models;
-  const ctIndex = input.ctIndex ?? models.length - 1;
-  if (ctIndex < 0 || ctIndex >= models.length) throw new AppError("BAD_INPUT", `ctIndex ${ctIndex} is outside models[0..${models.length - 1}]`);
-  const checkpoints = input.checkpoints?.length ? input.checkpoints : [String(models[ctIndex]?.model ?? "")];
-  const methods = input.methods?.length ? input.methods : [String(doc.merge_method ?? "ties")];
-  if (input.densities && input.densities.length !== models.length)
-    throw new AppError("BAD_INPUT", `densities must list one array per model (${models.length}), got ${input.densities.length}`);
-  const grid = input.densities ? cartesian(input.densities) : [null];
-  const points = checkpoints.length * methods.length * grid.length;
-  if (points > 5000) throw new AppError("BAD_INPUT", `sweep of ${points} jobs is over the limit of 5000; split it`);
-
-  const out: { yaml: string; label: string }[] = [];
-  for (const ckpt of checkpoints)
-    for (const method of methods)
-      for (const dens of grid) {
-        const d = structuredClone(doc);
-        d.merge_method = method;
-        d.models = models.map((m, i) => ({
-          ...m,
-          model: i === ctIndex ? ckpt : m.model,
-          parameters: { ...(m.parameters ?? {}), ...(dens ? { density: dens[i] } : {}) },
-        }));
-        adaptToMethod(d, method, ctIndex);
-        const label = `${input.labelPrefix ?? input.type} ${method} ${ckpt.split("/").pop()}${dens ? ` d=${dens.join("/")}` : ""}`;
-        out.push({ yaml: stringify(d), label });
-      }
-  return out;
-}
-
-/**
- * The density list of an analysis sweep that one engine pass can cover: every model
- * sweeps the same densities (the paper's grid). Null otherwise.
- */
-export function sharedDensityList(input: Pick<SweepInput, "type" | "densities">): number[] | null {
-  if (input.type !== "analyze" || !input.densities || input.densities.length === 0) return null;
-  const first = input.densities[0]!;
-  const same = input.densities.every((l) => l.length === first.length && l.every((v, i) => v === first[i]));
-  return same && first.length > 1 ? first : null;
-}
+export { expandSweep, sharedDensityList, type SweepInput } from "./sweep-expand";
 
 export async function enqueueSweep(input: SweepInput, createdById: string | null = null): Promise<{ jobs: JobSummary[]; created: number }> {
+  await assertExperimentExists(input.experimentId);
   const jobs: JobSummary[] = [];
   let created = 0;
+  const plan = await offload("sweep.plan", input);
   // ties analyses over a shared density list: one analyze-sweep job per checkpoint
   // (one pass over the checkpoints for the whole grid) instead of one job per point.
-  const shared = sharedDensityList(input);
-  const methods = input.methods?.length ? input.methods : null;
-  const doc = shared ? (parse(input.recipeYaml) as RecipeDoc | null) : null;
-  const sweepsTies = shared !== null && (methods ? methods.includes("ties") : String(doc?.merge_method ?? "ties") === "ties");
-  if (sweepsTies) {
-    for (const r of expandSweep({ ...input, methods: ["ties"], densities: undefined })) {
-      const e = await enqueueJob({
-        type: "analyze-sweep",
-        payload: { recipeYaml: r.yaml, recipeDir: input.recipeDir, label: `${r.label} d=[${shared.join(",")}]^${input.densities!.length}`, densities: shared },
-        priority: input.priority,
-        experimentId: input.experimentId,
-        createdById,
-      });
-      jobs.push(e.job);
-      if (e.created) created++;
-    }
+  for (const r of plan.engineSweeps) {
+    const e = await enqueueJob({
+      type: "analyze-sweep",
+      payload: { recipeYaml: r.yaml, recipeDir: input.recipeDir, label: `${r.label} d=[${plan.shared!.join(",")}]^${input.densities!.length}`, densities: plan.shared },
+      priority: input.priority,
+      experimentId: input.experimentId,
+      createdById,
+    });
+    jobs.push(e.job);
+    if (e.created) created++;
   }
-  const rest = sweepsTies ? (methods ?? []).filter((m) => m !== "ties") : null;
-  const recipes = rest === null ? expandSweep(input) : rest.length > 0 ? expandSweep({ ...input, methods: rest }) : [];
-  for (const r of recipes) {
+  for (const r of plan.recipes) {
     const e = await enqueueJob({
       type: input.type,
       payload: { recipeYaml: r.yaml, recipeDir: input.recipeDir, label: r.label },

@@ -1,10 +1,15 @@
 // What a checkpoint directory is: architecture (config.json), parameter count,
 // dtype, shards and size (the native engine reads the safetensors headers),
 // the synthetic-family marker and the continual-training tokens it has seen.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+// Every file is opened through server/paths (regular files only, size-capped,
+// containment checked on the descriptor); the engine checks its own files the
+// same way. Runs on an offload thread (server/offload): a checkpoint's headers
+// can be tens of MB of JSON.
+import { lstatSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { AppError } from "../../errors";
 import { inspectModel } from "../../engine/native-merge";
+import { PathError, readRegularFileText } from "../../paths";
 import { tokensFromDirName, tokensFromTrainerState } from "./tokens";
 
 export const SYNTHETIC_MARKER = "mergescope-synthetic.json";
@@ -24,9 +29,33 @@ export interface DetectedModel {
   warnings: string[];
 }
 
-function readJson(file: string): unknown {
+const MAX_SIDE_FILE_BYTES = { config: 4 << 20, marker: 64 << 10, trainerState: 64 << 20 } as const;
+
+/**
+ * A JSON side file, or undefined when it is absent or not valid JSON (the model still
+ * registers). A FIFO, a device, a link out of the roots or an oversized file is refused
+ * with its path: those are never read.
+ */
+function present(file: string): boolean {
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as unknown;
+    lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readJson(file: string, maxBytes: number, roots: readonly string[] | null): Promise<unknown> {
+  if (!present(file)) return undefined;
+  let text: string;
+  try {
+    text = (await readRegularFileText(file, { roots, maxBytes, what: "model file", rootsLabel: "allowed model roots" })).text;
+  } catch (err) {
+    if (err instanceof PathError && err.rule === "PATH_NOT_FOUND") return undefined; // a dangling link
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as unknown;
   } catch {
     return undefined;
   }
@@ -55,19 +84,28 @@ function engineError(modelPath: string, err: unknown): AppError {
   });
 }
 
+export interface DetectOptions {
+  tokensPerStep?: number | null;
+  /** Folders every file read must lie in (the engine's files and the side files); null = any. */
+  allowedRoots?: readonly string[] | null;
+}
+
 /** Detects everything about the model at `realPath` (already resolved and allowed). */
-export function detectModel(realPath: string, opts: { tokensPerStep?: number | null } = {}): DetectedModel {
+export async function detectModel(realPath: string, opts: DetectOptions = {}): Promise<DetectedModel> {
+  const roots = opts.allowedRoots ?? null;
   let info;
   try {
-    info = inspectModel(realPath);
+    info = inspectModel(realPath, { allowedRoots: roots });
   } catch (err) {
+    if ((err as { code?: unknown }).code === "PATH_NOT_ALLOWED")
+      throw new PathError("PATH_NOT_ALLOWED", realPath, err instanceof Error ? err.message : String(err), { cause: err });
     throw engineError(realPath, err);
   }
   const isDir = statSync(realPath).isDirectory();
   const dir = isDir ? realPath : path.dirname(realPath);
   const warnings: string[] = [];
 
-  const config = isDir ? asRecord(readJson(path.join(dir, "config.json"))) : null;
+  const config = isDir ? asRecord(await readJson(path.join(dir, "config.json"), MAX_SIDE_FILE_BYTES.config, roots)) : null;
   if (isDir && !config) warnings.push("no readable config.json: architecture unknown");
   const archs = config?.architectures;
   const architecture =
@@ -91,14 +129,15 @@ export function detectModel(realPath: string, opts: { tokensPerStep?: number | n
     }
   }
 
-  const marker = isDir ? asRecord(readJson(path.join(dir, SYNTHETIC_MARKER))) : null;
+  const marker = isDir ? asRecord(await readJson(path.join(dir, SYNTHETIC_MARKER), MAX_SIDE_FILE_BYTES.marker, roots)) : null;
   const synthetic = marker?.synthetic === true;
   const syntheticRole = synthetic && typeof marker?.role === "string" ? marker.role : null;
 
   let tokens: DetectedModel["tokens"] = null;
   const statePath = path.join(dir, "trainer_state.json");
-  if (isDir && existsSync(statePath)) {
-    const fromState = tokensFromTrainerState(readJson(statePath), opts.tokensPerStep);
+  if (isDir && present(statePath)) {
+    const state = await readJson(statePath, MAX_SIDE_FILE_BYTES.trainerState, roots);
+    const fromState = tokensFromTrainerState(state, opts.tokensPerStep);
     if (fromState) tokens = { value: fromState.tokens, source: `trainer_state.json (${fromState.how})` };
     else warnings.push("trainer_state.json has no num_input_tokens_seen; give tokens per step to derive tokens from global_step");
   }

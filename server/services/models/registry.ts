@@ -5,7 +5,9 @@ import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { AppError } from "../../errors";
 import { db } from "../../db/client";
-import { detectModel, holdsWeights } from "./detect";
+import { env } from "../../env";
+import { offload } from "../../offload/pool";
+import { holdsWeights } from "./detect";
 import { resolveAllowedPath, allowedRoots } from "./roots";
 import {
   TOKEN_ROLES,
@@ -89,7 +91,8 @@ export async function registerModel(input: RegisterModelInput): Promise<Register
       `${real} is already registered as '${existing.name}' (${existing.role}); edit or delete it in the models list instead of registering it again`,
     );
   }
-  const detected = detectModel(real, { tokensPerStep: input.tokensPerStep });
+  // Headers and side files are read on an offload thread, inside the roots only.
+  const detected = await offload("models.detect", { realPath: real, tokensPerStep: input.tokensPerStep ?? null, allowedRoots: env().modelRoots });
   const role = input.role ?? inferRole(detected.syntheticRole, path.basename(real));
   const warnings = [...detected.warnings];
   const entered = tokenInput(input.ctTokens);

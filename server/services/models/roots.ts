@@ -1,11 +1,13 @@
 // Where checkpoints may be registered from: only inside MERGESCOPE_MODEL_ROOTS
-// (default: the data directory). Paths are compared after fs.realpath, so `..`,
-// symlinks that lead outside and sibling-prefix tricks (/data/models-evil next
-// to the root /data/models) are refused.
+// (default: the data directory). The checks themselves live in server/paths:
+// one normalization (nothing trimmed), realpath containment, so `..`, symlinks
+// that lead outside and sibling-prefix tricks (/data/models-evil next to the
+// root /data/models) are refused.
 import { realpath } from "node:fs/promises";
-import path from "node:path";
-import { AppError } from "../../errors";
 import { env } from "../../env";
+import { checkModelFolder, isInside, MODEL_ROOTS_HINT, resolveInside } from "../../paths";
+
+export { isInside };
 
 export interface AllowedRoot {
   /** As configured (absolute). */
@@ -20,68 +22,21 @@ export async function allowedRoots(): Promise<AllowedRoot[]> {
   );
 }
 
-/** True when `p` is `root` or lies below it (both already resolved). */
-export function isInside(root: string, p: string): boolean {
-  if (p === root) return true;
-  const prefix = root.endsWith(path.sep) ? root : root + path.sep;
-  return p.startsWith(prefix);
-}
-
-function rootsList(roots: AllowedRoot[]): string {
-  return roots.map((r) => r.configured).join(", ");
-}
-
-function notAllowed(input: string, real: string | null, roots: AllowedRoot[]): AppError {
-  const resolved = real !== null && real !== input ? ` (resolves to ${real})` : "";
-  return new AppError(
-    "PATH_NOT_ALLOWED",
-    `${input}${resolved} is outside the allowed model roots (${rootsList(roots)}). ` +
-      "Move or copy the checkpoint under one of them, or add its folder to MERGESCOPE_MODEL_ROOTS (colon-separated) and restart.",
-  );
+/**
+ * The realpath of `input` when it exists and lies inside an allowed root;
+ * PathError (an AppError) PATH_NOT_ALLOWED when it is outside, NOT_FOUND when
+ * it does not exist, BAD_INPUT when the text is not a usable absolute path.
+ */
+export async function resolveAllowedPath(input: string, what = "model path"): Promise<string> {
+  return resolveInside(input, { roots: env().modelRoots, what, hint: MODEL_ROOTS_HINT, rootsLabel: "allowed model roots" });
 }
 
 /**
- * The realpath of `input` when it exists and lies inside an allowed root;
- * AppError PATH_NOT_ALLOWED when it is outside, NOT_FOUND when it does not exist.
+ * resolveAllowedPath for a checkpoint about to be used: also a folder or regular file whose
+ * weight/JSON files do not link out of the roots (a shard symlink inside a model folder).
  */
-export async function resolveAllowedPath(input: string): Promise<string> {
-  const trimmed = input.trim();
-  if (trimmed === "") throw new AppError("BAD_INPUT", "the path is empty; give the absolute path of a model directory");
-  if (!path.isAbsolute(trimmed)) {
-    throw new AppError("BAD_INPUT", `'${trimmed}' is not an absolute path; give the full path of the model directory (it starts with /)`);
-  }
-  if (trimmed.includes("\0")) throw new AppError("BAD_INPUT", "the path contains a NUL byte");
-  const roots = await allowedRoots();
-  let real: string;
-  try {
-    real = await realpath(trimmed);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    // Refuse paths outside the roots before saying whether they exist: the
-    // deepest existing ancestor is resolved (it may be a symlink leading out).
-    const lexical = await realpathOfExistingAncestor(path.resolve(trimmed));
-    if (!roots.some((r) => r.real !== null && isInside(r.real, lexical))) throw notAllowed(trimmed, null, roots);
-    if (code === "ENOENT" || code === "ENOTDIR") {
-      throw new AppError("NOT_FOUND", `${trimmed} does not exist; check the path (it must be a model directory under ${rootsList(roots)})`);
-    }
-    throw new AppError("BAD_INPUT", `cannot read ${trimmed}: ${(err as Error).message}`);
-  }
-  if (!roots.some((r) => r.real !== null && isInside(r.real, real))) throw notAllowed(trimmed, real, roots);
+export async function resolveAllowedModel(input: string, what = "model path"): Promise<string> {
+  const real = await resolveAllowedPath(input, what);
+  await checkModelFolder(real, { roots: env().modelRoots, what, hint: MODEL_ROOTS_HINT, rootsLabel: "allowed model roots" });
   return real;
-}
-
-/** realpath of the deepest existing ancestor of `p`, with the missing tail appended. */
-async function realpathOfExistingAncestor(p: string): Promise<string> {
-  const tail: string[] = [];
-  let cur = p;
-  for (;;) {
-    try {
-      return path.join(await realpath(cur), ...tail.reverse());
-    } catch {
-      const parent = path.dirname(cur);
-      if (parent === cur) return p;
-      tail.push(path.basename(cur));
-      cur = parent;
-    }
-  }
 }

@@ -3,8 +3,9 @@
 // SIGTERM to the whole group, then SIGKILL after a grace period. Also finds
 // the results files lm-eval wrote under the output folder.
 import { spawn } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
+import { AppError } from "../../errors";
 
 export interface RunOptions {
   argv: string[];
@@ -128,22 +129,33 @@ export function runCommand(opts: RunOptions): Promise<RunResult> {
   });
 }
 
-/** results*.json files lm-eval wrote under `dir` (it nests them in a folder named after the model), newest first. */
-export function findResultsFiles(dir: string, maxDepth = 4): string[] {
+/** Directory entries a search for results files looks at before giving up (a whole disk is not a results folder). */
+export const MAX_SEARCHED_ENTRIES = 100_000;
+
+/**
+ * results*.json files lm-eval wrote under `dir` (it nests them in a folder named after the
+ * model), newest first. Symlinks are not followed (what is found lies physically under
+ * `dir`) and only regular files count; asynchronous, and capped at MAX_SEARCHED_ENTRIES.
+ */
+export async function findResultsFiles(dir: string, maxDepth = 4): Promise<string[]> {
   const found: { p: string; mtime: number }[] = [];
-  const walk = (d: string, depth: number) => {
+  let seen = 0;
+  const walk = async (d: string, depth: number): Promise<void> => {
     let entries;
     try {
-      entries = readdirSync(d, { withFileTypes: true });
+      entries = await readdir(d, { withFileTypes: true });
     } catch {
       return;
     }
+    seen += entries.length;
+    if (seen > MAX_SEARCHED_ENTRIES)
+      throw new AppError("BAD_INPUT", `${dir} holds more than ${MAX_SEARCHED_ENTRIES} files and folders; give the folder lm-eval wrote its results to`);
     for (const e of entries) {
       const p = path.join(d, e.name);
-      if (e.isDirectory() && depth < maxDepth) walk(p, depth + 1);
-      else if (e.isFile() && /^results.*\.json$/.test(e.name)) found.push({ p, mtime: statSync(p).mtimeMs });
+      if (e.isDirectory() && depth < maxDepth) await walk(p, depth + 1);
+      else if (e.isFile() && /^results.*\.json$/.test(e.name)) found.push({ p, mtime: (await stat(p)).mtimeMs });
     }
   };
-  walk(dir, 0);
+  await walk(dir, 0);
   return found.sort((a, b) => b.mtime - a.mtime || a.p.localeCompare(b.p)).map((f) => f.p);
 }

@@ -2,6 +2,8 @@
 // column), so a results file can be rejected with the line of the field at
 // fault, and syntax errors carry line and column. Accepts what Python's
 // json.dump writes by default: NaN, Infinity and -Infinity as numbers.
+// Objects have no prototype, so member names like `__proto__` or
+// `constructor` are plain data; nesting is capped (no stack overflow).
 
 export interface JsonLocation {
   line: number; // 1-based
@@ -36,8 +38,11 @@ function describeChar(ch: string | undefined): string {
   return `'${ch}'`;
 }
 
+/** Nesting depth refused as a syntax error (deeper JSON would overflow the parser's stack). */
+export const MAX_NESTING = 64;
+
 /** Parses `text` as JSON, recording value positions down to `maxDepth` levels. */
-export function parseJsonWithLocations(text: string, maxDepth = 4): LocatedJson {
+export function parseJsonWithLocations(text: string, maxDepth = 4, maxNesting = MAX_NESTING): LocatedJson {
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
   const toLocation = (offset: number): JsonLocation => {
@@ -160,10 +165,11 @@ export function parseJsonWithLocations(text: string, maxDepth = 4): LocatedJson 
     skipWs();
     if (path.length <= maxDepth) offsets.set(path.join(KEY_SEP), pos);
     const ch = text[pos];
+    if ((ch === "{" || ch === "[") && path.length >= maxNesting) fail(`nested deeper than ${maxNesting} levels`);
     switch (ch) {
       case "{": {
         pos++;
-        const obj: Record<string, unknown> = {};
+        const obj: Record<string, unknown> = Object.create(null);
         skipWs();
         if (text[pos] === "}") {
           pos++;

@@ -6,6 +6,7 @@
 // and the older 0.3 layout (plain "acc" / "acc_stderr" keys). Anything that
 // does not fit is rejected with the file, line and field at fault.
 import { createHash } from "node:crypto";
+import { LIMITS } from "../../limits";
 import { describeJsonType, formatJsonPath, JsonSyntaxError, parseJsonWithLocations, type JsonPath, type LocatedJson } from "./json-locate";
 
 export const SPLITS = ["dev", "test"] as const;
@@ -178,11 +179,24 @@ export interface ParseOptions {
   split?: Split | null;
 }
 
+/** Refuses a results file above LIMITS.resultsFileBytes before anything parses it. */
+export function checkResultsFileSize(fileName: string, bytes: number): void {
+  if (bytes > LIMITS.resultsFileBytes)
+    throw new ResultsFileError(
+      fileName,
+      1,
+      null,
+      null,
+      `the file is ${bytes} bytes, above the ${LIMITS.resultsFileBytes}-byte limit for an lm-evaluation-harness results file (real ones are well under 1 MB; per-sample logs belong in samples_*.jsonl); it was not parsed`,
+    );
+}
+
 /** Parses and validates one results file. Throws ResultsFileError (with line and field) when it cannot be imported. */
 export function parseLmEvalResults(fileName: string, text: string, opts: ParseOptions = {}): ParsedResultsFile {
+  checkResultsFileSize(fileName, Buffer.byteLength(text));
   let doc: LocatedJson;
   try {
-    doc = parseJsonWithLocations(text);
+    doc = parseJsonWithLocations(text, 4, LIMITS.resultsDepth);
   } catch (err) {
     if (err instanceof JsonSyntaxError) throw new ResultsFileError(fileName, err.line, err.column, null, `not valid JSON: ${err.detail}`);
     throw err;
@@ -242,6 +256,9 @@ export function parseLmEvalResults(fileName: string, text: string, opts: ParseOp
       .filter(([, subs]) => Array.isArray(subs) && subs.length > 0)
       .map(([g]) => g),
   ]);
+  const taskCount = Object.keys(results).length + (groups ? Object.keys(groups).length : 0);
+  if (taskCount > LIMITS.resultsTasks)
+    reject(ctx, ["results"], `the file lists ${taskCount} tasks (results + groups), above the limit of ${LIMITS.resultsTasks} per file; split the evaluation into several runs`);
   const entries: { task: string; section: string; entry: unknown }[] = [];
   for (const [task, entry] of Object.entries(results)) entries.push({ task, section: "results", entry });
   for (const [task, entry] of Object.entries(groups ?? {})) if (!(task in results)) entries.push({ task, section: "groups", entry });
@@ -271,6 +288,8 @@ export function parseLmEvalResults(fileName: string, text: string, opts: ParseOp
   const tasks: ParsedResultsFile["tasks"] = [];
   for (const { task, section, entry } of entries) {
     const { metrics } = readTaskEntry(ctx, section, task, entry, warnings);
+    if (scores.length + metrics.length > LIMITS.resultsScores)
+      reject(ctx, [section, task], `the file holds more than ${LIMITS.resultsScores} scores (task × metric × filter), the limit per file; split the evaluation into several runs`);
     const isGroup = groupNames.has(task) || section === "groups";
     const chosen = isGroup ? groupSplit(task) : (taskSplits.get(task) ?? { split: "test" as Split, source: "default" });
     for (const m of metrics)

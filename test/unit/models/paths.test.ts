@@ -4,6 +4,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { AppError } from "../../../server/errors";
 import { resetEnvCache } from "../../../server/env";
+import { normalizePath } from "../../../server/paths";
 import { isInside, resolveAllowedPath } from "../../../server/services/models/roots";
 import { freshModelEnv } from "./helpers";
 
@@ -44,7 +45,7 @@ describe("model path containment", () => {
   });
 
   it("should refuse a symlink inside the root that points outside", async () => {
-    await assert.rejects(resolveAllowedPath(path.join(env.root, "link-out")), refused("PATH_NOT_ALLOWED", `resolves to ${outside}`));
+    await assert.rejects(resolveAllowedPath(path.join(env.root, "link-out")), refused("PATH_NOT_ALLOWED", `resolves to "${outside}"`));
   });
 
   it("should refuse a sibling directory that shares the root's prefix", async () => {
@@ -61,6 +62,29 @@ describe("model path containment", () => {
   it("should refuse relative and empty paths", async () => {
     await assert.rejects(resolveAllowedPath("models/family/base"), refused("BAD_INPUT", "absolute"));
     await assert.rejects(resolveAllowedPath("  "), refused("BAD_INPUT"));
+  });
+
+  it("should refuse edge whitespace and control characters instead of trimming them (the check and the open use one string)", async () => {
+    for (const [p, rule] of [
+      [`${inside} `, "whitespace"],
+      [`${inside}\t`, "control character"],
+      [`${inside}\n`, "control character"],
+      [` ${inside}`, "whitespace"],
+      [`${inside}\u00a0`, "whitespace"],
+      [`${inside}\u0000`, "NUL"],
+      [`${env.root}/${"a".repeat(256)}`, "longer than 255 bytes"],
+      [`${env.root}/\ud800`, "not valid Unicode"],
+    ] as const) {
+      await assert.rejects(resolveAllowedPath(p), refused("BAD_INPUT", JSON.stringify(p).slice(1, 40), rule));
+    }
+  });
+
+  it("should normalize once: `.`, `..`, `//` and a trailing slash collapse; relative paths only against a given folder", () => {
+    assert.equal(normalizePath("/a//b/./c/../d/"), "/a/b/d");
+    assert.equal(normalizePath("x/../y", "p", { relativeTo: "/base" }), "/base/y");
+    assert.throws(() => normalizePath("x"), /is not an absolute path/);
+    assert.throws(() => normalizePath("x ", "p", { relativeTo: "/base" }), /whitespace/);
+    assert.throws(() => normalizePath("x", "p", { relativeTo: "/base\n" }), /folder of p "\/base\\n" contains a control character/);
   });
 
   it("should allow several colon-separated roots", async () => {

@@ -44,7 +44,7 @@ describe("import-scores job", () => {
   });
 
   it("should refuse paths outside the allowed folders, and fail on a malformed file with its line", async () => {
-    await assert.rejects(enqueueJob({ type: "import-scores", payload: { paths: ["/etc/passwd"] } }), /\/etc\/passwd is outside the allowed folders/);
+    await assert.rejects(enqueueJob({ type: "import-scores", payload: { paths: ["/etc/passwd"] } }), /"\/etc\/passwd" is outside the allowed folders/);
     await assert.rejects(enqueueJob({ type: "import-scores", payload: { paths: [path.join(env.dir, "missing.json")] } }), /does not exist/);
     const bad = path.join(env.dir, "results_bad.json");
     copyFileSync(path.join(FIXTURES, "malformed/results_2024.json"), bad);
