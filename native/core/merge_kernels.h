@@ -35,9 +35,13 @@
 //
 // Trim (ties family): density >= 1 keeps everything; else k = int(d * n)
 // (float64 product truncated) and the k entries of largest |d_i| are kept
-// (O(n) radix select on IEEE bits, no sort). Ties at the threshold: LOWEST
-// FLAT INDEX FIRST. k == 0 keeps nothing (mergekit asserts k > 0). NaN
-// magnitudes rank above +inf (torch's argsort order); NaN is never rejected.
+// (O(n) radix select on IEEE bits, no sort). Ties at the threshold
+// (MergeParams::tie_order): mergekit's order by default -- the entries
+// torch.argsort places first, i.e. libstdc++ std::sort's order, resolved in
+// expected O(n) by kernels/tie_order.h (docs/tie-order.md) -- or the lowest
+// flat index first. k == 0 keeps nothing (mergekit asserts k > 0). NaN
+// magnitudes rank above +inf and equal each other (torch's argsort order);
+// NaN is never rejected.
 //
 // Determinism: results (outputs and statistics) are bit-identical for any
 // number of threads: work is split into fixed 64Ki-element chunks and
@@ -104,6 +108,7 @@
 #include <vector>
 
 #include "dtype.h"
+#include "grow_buffer.h"
 #include "thread_pool.h"
 
 namespace ms {
@@ -117,6 +122,10 @@ enum class Method : uint8_t {
   Slerp, ModelStock,             // interpolations between the base and the model(s)
 };
 enum class Consensus : uint8_t { Sum, Count };
+// Which of several entries with the threshold magnitude a top-k cut keeps
+// (ties, ties_sv, breadcrumbs*, the density sweep): mergekit's (torch's sort
+// order; byte-identical output) or the lowest flat index first.
+enum class TieOrder : uint8_t { Mergekit, Index };
 enum class SlackScope : uint8_t { Model, Tensor };
 
 const char* method_name(Method m);  // mergekit's names: "linear", "task_arithmetic", "ties", "breadcrumbs_ties", ...
@@ -133,6 +142,13 @@ struct ModelParams {
   double gamma = 0.01;   // breadcrumbs*: fraction of largest |delta| removed, in [0, 1]
 };
 
+// Reusable scratch memory of the kernels. Optional (merge_tensor allocates per
+// call without it); an engine run passes one so that per-tensor temporaries
+// (tie-order codes, random keep masks) are allocated and page-faulted once.
+struct KernelScratch {
+  GrowBuffer tie_codes;
+};
+
 struct MergeParams {
   Method method = Method::Ties;
   Consensus consensus = Consensus::Sum;  // ties / ties_sv (ties_sv requires Sum)
@@ -146,11 +162,13 @@ struct MergeParams {
   bool rescale = true;                    // dare_*: L1 rescale of each sparsified task vector
   uint64_t seed = 0;                      // dare_*: generator seed
   bool keep_if_no_outliers = false;       // breadcrumbs*: see docs/merge-methods.md (false = mergekit)
+  TieOrder tie_order = TieOrder::Mergekit;  // threshold ties of top-k cuts (docs/tie-order.md)
   double t = 0.5;                         // slerp: in [0, 1]
   bool filter_wise = false;               // model_stock: one ratio per row of `row_len`
   // Per tensor (the engine sets them for each call):
   uint64_t tensor_key = 0;                // dare_*: dare_tensor_key(name)
   uint64_t row_len = 0;                   // model_stock filter_wise: last dimension (0 = whole tensor)
+  KernelScratch* scratch = nullptr;       // optional reusable memory (not a parameter of the merge)
 };
 
 // DARE's counter-based generator (docs/merge-methods.md): FNV-1a 64 of the

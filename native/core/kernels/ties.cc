@@ -97,6 +97,7 @@ struct Bufs {
 Ctx make_ctx(const Job& job) {
   Ctx ctx;
   ctx.job = &job;
+  ctx.rule = job.p->tie_order == TieOrder::Index ? TieRule::Index : TieRule::Mergekit;
   ctx.r = job.p->compute;
   ctx.M = job.n_models;
   ctx.n = job.n;
@@ -104,7 +105,10 @@ Ctx make_ctx(const Job& job) {
   ctx.sum = job.p->consensus == Consensus::Sum;
   ctx.elect = method_elects(job.p->method);
   switch (job.p->method) {
-    case Method::Breadcrumbs: case Method::BreadcrumbsTies: ctx.kind = Sparsify::Outliers; break;
+    case Method::Breadcrumbs: case Method::BreadcrumbsTies:
+      ctx.kind = Sparsify::Outliers;
+      ctx.ascending = true;  // mergekit: sort(|delta|) ascending, keep [n_bot, n - n_top)
+      break;
     case Method::DareLinear: case Method::DareTies: ctx.kind = Sparsify::Random; break;
     default: ctx.kind = Sparsify::Magnitude; break;
   }
@@ -169,28 +173,21 @@ void plan_trim(Ctx& ctx) {
 }
 
 
-// Chunk-level trim parameters: keep iff key >= tc[i]; plus budget[i]
-// threshold ties (key == T) to keep in flat order when only some are kept.
-void chunk_trim(const Ctx& ctx, uint64_t c, uint32_t* tc, uint64_t* budget) {
-  for (uint32_t i = 0; i < ctx.M; ++i) chunk_cut(ctx.trim[i], c, &tc[i], &budget[i]);
-}
-
 // Removes model i's top outliers from dt (breadcrumbs): entries in the
-// top-n_top cut become 0 (tu / budget from chunk_cut of that cut).
-void cut_top_tile(const Ctx& ctx, uint32_t i, float* dt, const float* x, const float* b, uint64_t m, uint32_t tu,
-                  uint64_t* budget) {
-  t_cut_top(dt, m, tu);
-  const uint32_t T = ctx.top[i].cut.T;
-  for (uint64_t j = 0; j < m && *budget > 0; ++j)
-    if (mag_key(round_to(ctx.r, x[j] - b[j])) == T) { dt[j] = 0.f; --*budget; }
+// top-n_top cut become 0 (`top`: chunk_cut of that cut).
+void cut_top_tile(const Ctx& ctx, float* dt, const float* x, const float* b, uint64_t m, ChunkCut& top) {
+  t_cut_top(dt, m, top.tc);
+  if (!top.partial()) return;
+  for (uint64_t j = 0; j < m; ++j)
+    if (mag_key(round_to(ctx.r, x[j] - b[j])) == top.T && top.take_tie()) dt[j] = 0.f;
 }
 
 // One tile up to the election: dt_i, wd_i, acc (sum / count; the plain sum of
 // wd when there is no election), maj, and the ties_sv margin keys if want_mk.
-// tc/budget: chunk_cut of the kept set; tu/budget_up: of the top outliers.
-// kept: per model, adds the number of DARE-kept positions.
-void election_tile(const Ctx& ctx, Bufs& B, uint64_t t0, uint64_t m, const uint32_t* tc, uint64_t* budget,
-                   const uint32_t* tu, uint64_t* budget_up, uint64_t* kept, bool want_mk) {
+// cut / top: chunk_cut of each model's kept set / top outliers (advanced
+// through the tile). kept: per model, adds the number of DARE-kept positions.
+void election_tile(const Ctx& ctx, Bufs& B, uint64_t t0, uint64_t m, ChunkCut* cut, ChunkCut* top, uint64_t* kept,
+                   bool want_mk) {
   const Job& job = *ctx.job;
   const float* b = job.base + t0;
   float* acc = B.acc();
@@ -199,21 +196,21 @@ void election_tile(const Ctx& ctx, Bufs& B, uint64_t t0, uint64_t m, const uint3
   for (uint32_t i = 0; i < ctx.M; ++i) {
     const float* x = job.models[i] + t0;
     float* dt = B.dt(i);
-    const bool top = ctx.kind == Sparsify::Outliers && ctx.top[i].active;
     const bool dare = ctx.kind == Sparsify::Random && ctx.dare[i].active;
-    if (budget[i] == 0 && !top && !dare) {  // common case: one fused loop
-      t_trim_weigh(dt, B.wd(i), acc, x, b, m, ctx.r, tc[i], job.wr[i], count);
+    const bool cut_top = ctx.kind == Sparsify::Outliers && ctx.top[i].active;
+    if (!cut[i].partial() && !cut_top && !dare) {  // common case: one fused loop
+      t_trim_weigh(dt, B.wd(i), acc, x, b, m, ctx.r, cut[i].tc, job.wr[i], count);
       continue;
     }
-    t_delta_trim(dt, x, b, m, ctx.r, tc[i]);
-    if (budget[i] > 0) {  // the one chunk per model where the threshold-tie budget runs out
-      const uint32_t T = ctx.trim[i].T;
-      for (uint64_t j = 0; j < m && budget[i] > 0; ++j) {
+    t_delta_trim(dt, x, b, m, ctx.r, cut[i].tc);
+    if (cut[i].partial()) {  // chunks where only some threshold ties are kept
+      ChunkCut& k = cut[i];
+      for (uint64_t j = 0; j < m && k.partial(); ++j) {
         const float d = round_to(ctx.r, x[j] - b[j]);
-        if (mag_key(d) == T) { dt[j] = d; --budget[i]; }
+        if (mag_key(d) == k.T && k.take_tie()) dt[j] = d;
       }
     }
-    if (top) cut_top_tile(ctx, i, dt, x, b, m, tu[i], &budget_up[i]);
+    if (cut_top) cut_top_tile(ctx, dt, x, b, m, top[i]);
     if (dare) {
       const DareModel& dm = ctx.dare[i];
       kept[i] += t_dare_mask(dt, dm.stream, t0, m, dm.thr, dm.scale, dm.ratio, ctx.r);
@@ -233,12 +230,12 @@ std::vector<Bufs> make_bufs(const Ctx& ctx) {
 
 // Per-chunk trim state of every model (see election_tile).
 struct ChunkTrim {
-  std::vector<uint32_t> tc, tu;
-  std::vector<uint64_t> budget, budget_up, kept;
-  ChunkTrim(const Ctx& ctx, uint64_t c) : tc(ctx.M), tu(ctx.M), budget(ctx.M), budget_up(ctx.M), kept(ctx.M, 0) {
-    chunk_trim(ctx, c, tc.data(), budget.data());
+  std::vector<ChunkCut> cut, top;
+  std::vector<uint64_t> kept;
+  ChunkTrim(const Ctx& ctx, uint64_t c) : cut(ctx.M), top(ctx.M), kept(ctx.M, 0) {
+    for (uint32_t i = 0; i < ctx.M; ++i) cut[i] = chunk_cut(ctx.trim[i], c);
     if (ctx.kind == Sparsify::Outliers)
-      for (uint32_t i = 0; i < ctx.M; ++i) chunk_cut(ctx.top[i].cut, c, &tu[i], &budget_up[i]);
+      for (uint32_t i = 0; i < ctx.M; ++i) top[i] = chunk_cut(ctx.top[i].cut, c);
   }
 };
 
@@ -255,8 +252,7 @@ void election_pass(const Ctx& ctx, bool want_mk, Fn fn, Done done) {
     const uint64_t j1 = std::min(ctx.n, (c + 1) * kChunk);
     for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
       const uint64_t m = std::min(kTile, j1 - t0);
-      election_tile(ctx, B, t0, m, ct.tc.data(), ct.budget.data(), ct.tu.data(), ct.budget_up.data(), ct.kept.data(),
-                    want_mk);
+      election_tile(ctx, B, t0, m, ct.cut.data(), ct.top.data(), ct.kept.data(), want_mk);
       fn(c, B, t0, m);
     }
     done(c, ct);
@@ -293,8 +289,7 @@ SlackSummary summarize(const Ctx& ctx, const SlackRefineRequest* refine) {
       const uint64_t j1 = std::min(ctx.n, (c + 1) * kChunk);
       for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
         const uint64_t m = std::min(kTile, j1 - t0);
-        election_tile(ctx, B, t0, m, ct.tc.data(), ct.budget.data(), ct.tu.data(), ct.budget_up.data(),
-                      ct.kept.data(), true);
+        election_tile(ctx, B, t0, m, ct.cut.data(), ct.top.data(), ct.kept.data(), true);
         nnz[c] += t_nnz(B.dt(fav), m);
         const uint32_t* mk = B.mk();
         uint64_t cand = 0;

@@ -1,0 +1,449 @@
+// See tie_order.h.
+#include "kernels/tie_order.h"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "errors.h"
+#include "grow_buffer.h"
+#include "merge_kernels.h"
+#include "kernels/common.h"
+#include "kernels/introsort.h"
+#include "kernels/kernels.h"
+#include "kernels/tile_ops.h"
+#include "thread_pool.h"
+#include "topk.h"
+
+namespace ms::kern {
+
+uint64_t g_tie_parallel_min = uint64_t(1) << 20;
+uint64_t g_tie_parallel_block = uint64_t(1) << 16;
+std::atomic<uint64_t> g_tie_heap_fallbacks{0}, g_tie_parallel_partitions{0};
+
+namespace {
+
+constexpr uint32_t kTieFlag = 0x80000000u;  // mag keys are < 2^31 (sign bit cleared)
+constexpr uint32_t kMaxGroups = 64;
+
+// Distinct thresholds being resolved; group g's ties carry the ordinals
+// [lo[g], lo[g + 1]).
+struct Groups {
+  uint32_t G = 0;
+  uint32_t T[kMaxGroups] = {};
+  uint64_t lo[kMaxGroups + 1] = {};
+};
+
+// Code -> key. One threshold (the common case) or several (sweeps, breadcrumbs).
+struct OneGroup {
+  uint32_t T;
+  MS_ALWAYS_INLINE uint32_t key(uint32_t c) const { return c < kTieFlag ? c : T; }
+};
+struct ManyGroups {
+  const Groups* g;
+  MS_ALWAYS_INLINE uint32_t key(uint32_t c) const {
+    if (c < kTieFlag) return c;
+    const uint64_t o = c & ~kTieFlag;
+    uint32_t i = 0;
+    while (i + 1 < g->G && o >= g->lo[i + 1]) ++i;
+    return g->T[i];
+  }
+};
+
+// torch's comparators on keys (NaN is one key above +inf, see topk.h):
+// descending `a > b`, ascending `a < b`.
+template <class D, bool kAsc>
+struct Before {
+  D d;
+  MS_ALWAYS_INLINE bool operator()(uint32_t a, uint32_t b) const {
+    return kAsc ? d.key(a) < d.key(b) : d.key(a) > d.key(b);
+  }
+};
+
+// Hoare stoppers for pivot key P: the left scanner stops at !before(x, P),
+// the right one at !before(P, x).
+template <class D, bool kAsc>
+struct Stops {
+  D d;
+  uint32_t P;
+  MS_ALWAYS_INLINE bool left(uint32_t c) const { return kAsc ? d.key(c) >= P : d.key(c) <= P; }
+  MS_ALWAYS_INLINE bool right(uint32_t c) const { return kAsc ? d.key(c) <= P : d.key(c) >= P; }
+};
+
+// unguarded_partition(A + f + 1, A + l, A + f) for a pivot already at A[f],
+// in blocks: the stopper offsets of a left block and of a right block are
+// collected branch-free and paired in order (the t-th left stopper swaps
+// with the t-th right one, as in the Hoare loop), then the last < 2B
+// elements go through the scalar loop from the exact loop state.
+template <class D, bool kAsc>
+int64_t block_partition(uint32_t* A, int64_t f, int64_t l, const Stops<D, kAsc>& st, const Before<D, kAsc>& before) {
+  constexpr int64_t B = 128;
+  uint32_t offL[B], offR[B];
+  int64_t numL = 0, startL = 0, numR = 0, startR = 0;
+  int64_t i = f + 1, j = l;           // unscanned: [i, j)
+  int64_t baseL = i, baseR = j;
+  int64_t lastL = -1, lastR = -1;     // last swapped pair
+  while (j - i >= 2 * B) {
+    if (numL == 0) {
+      startL = 0;
+      baseL = i;
+      for (int64_t p = 0; p < B; ++p) {
+        offL[numL] = uint32_t(p);
+        numL += st.left(A[i + p]);
+      }
+      i += B;
+    }
+    if (numR == 0) {
+      startR = 0;
+      baseR = j;
+      for (int64_t p = 0; p < B; ++p) {
+        offR[numR] = uint32_t(p);
+        numR += st.right(A[j - 1 - p]);
+      }
+      j -= B;
+    }
+    const int64_t m = std::min(numL, numR);
+    for (int64_t q = 0; q < m; ++q) std::swap(A[baseL + offL[startL + q]], A[baseR - 1 - offR[startR + q]]);
+    if (m) {
+      lastL = baseL + offL[startL + m - 1];
+      lastR = baseR - 1 - int64_t(offR[startR + m - 1]);
+    }
+    numL -= m;
+    startL += m;
+    numR -= m;
+    startR += m;
+  }
+  // The Hoare loop after the swaps so far: first = last left stopper + 1, last = last right stopper.
+  uint32_t* first = A + (lastL >= 0 ? lastL + 1 : f + 1);
+  uint32_t* last = A + (lastR >= 0 ? lastR : l);
+  uint32_t* pivot = A + f;
+  for (;;) {
+    while (before(*first, *pivot)) ++first;
+    --last;
+    while (before(*pivot, *last)) --last;
+    if (!(first < last)) return first - A;
+    std::swap(*first, *last);
+    ++first;
+  }
+}
+
+// The same partition in parallel (same result): count the stoppers per
+// block, derive the number of swaps s = max over x of min(#left stoppers in
+// [f+1, x), #right stoppers in [x, l)) and the cut, then swap the pairs
+// (L_t, R_t), t < s, in independent pieces.
+template <class D, bool kAsc>
+int64_t parallel_partition(uint32_t* A, int64_t f, int64_t l, const Stops<D, kAsc>& st, ThreadPool& pool) {
+  const int64_t BS = std::max<int64_t>(1, int64_t(g_tie_parallel_block));
+  ++g_tie_parallel_partitions;
+  const int64_t s0 = f + 1;  // stoppers are counted over [f + 1, l): the pivot never pairs
+  const int64_t nb = (l - s0 + BS - 1) / BS;
+  std::vector<int64_t> cl(nb), cr(nb);
+  pool.parallel_for(uint64_t(nb), [&](uint64_t b) {
+    const int64_t b0 = s0 + int64_t(b) * BS, b1 = std::min(l, b0 + BS);
+    int64_t a = 0, c = 0;
+    for (int64_t q = b0; q < b1; ++q) {
+      a += st.left(A[q]);
+      c += st.right(A[q]);
+    }
+    cl[b] = a;
+    cr[b] = c;
+  });
+  std::vector<int64_t> pl(nb + 1, 0), sr(nb + 1, 0);  // left stoppers before block b; right stoppers from block b on
+  for (int64_t b = 0; b < nb; ++b) pl[b + 1] = pl[b] + cl[b];
+  for (int64_t b = nb; b-- > 0;) sr[b] = sr[b + 1] + cr[b];
+  // D(x) = CL(x) - CR(x) is nondecreasing: the max of min(CL, CR) is where it crosses 0.
+  int64_t bb = 0;
+  while (bb + 1 < nb && pl[bb + 1] < sr[bb + 1]) ++bb;
+  int64_t s = 0;
+  {
+    int64_t CL = pl[bb], CR = sr[bb];
+    const int64_t b0 = s0 + bb * BS, b1 = std::min(l, b0 + BS);
+    s = std::min(CL, CR);
+    for (int64_t x = b0; x < b1; ++x) {
+      CL += st.left(A[x]);
+      CR -= st.right(A[x]);
+      s = std::max(s, std::min(CL, CR));
+    }
+  }
+  // Position of the t-th left stopper (l if none) / t-th right stopper from the right.
+  auto left_at = [&](int64_t t) -> int64_t {
+    if (t >= pl[nb]) return l;
+    const int64_t b = int64_t(std::upper_bound(pl.begin(), pl.end(), t) - pl.begin()) - 1;
+    int64_t r = t - pl[b];
+    for (int64_t q = s0 + b * BS;; ++q)
+      if (st.left(A[q]) && r-- == 0) return q;
+  };
+  auto right_at = [&](int64_t t) -> int64_t {
+    // block b holds the right stoppers ranked [sr[b + 1], sr[b]) from the right
+    int64_t b = nb - 1;
+    while (sr[b] <= t) --b;
+    int64_t r = t - sr[b + 1];
+    for (int64_t q = std::min(l, s0 + (b + 1) * BS) - 1;; --q)
+      if (st.right(A[q]) && r-- == 0) return q;
+  };
+  int64_t cut;
+  if (s == 0) cut = left_at(0);
+  else cut = std::min(left_at(s), right_at(s - 1));
+  if (s > 0) {
+    // Each piece's first pair is located before any swap: locating scans a
+    // block from its start, which may hold other pieces' stoppers.
+    const int64_t pieces = std::min<int64_t>(s, int64_t(pool.size()) * 4);
+    std::vector<int64_t> lp0(pieces), rp0(pieces);
+    pool.parallel_for(uint64_t(pieces), [&](uint64_t w) {
+      const int64_t t0 = s * int64_t(w) / pieces;
+      lp0[w] = left_at(t0);
+      rp0[w] = right_at(t0);
+    });
+    pool.parallel_for(uint64_t(pieces), [&](uint64_t w) {
+      const int64_t t0 = s * int64_t(w) / pieces, t1 = s * int64_t(w + 1) / pieces;
+      if (t0 == t1) return;
+      int64_t lp = lp0[w], rp = rp0[w];
+      for (int64_t t = t0;;) {
+        std::swap(A[lp], A[rp]);
+        if (++t == t1) break;
+        do ++lp; while (!st.left(A[lp]));
+        do --rp; while (!st.right(A[rp]));
+      }
+    });
+  }
+  return cut;
+}
+
+struct Range {
+  int64_t f, l, depth;
+  uint32_t klo, khi;  // every key in the range lies in [klo, khi]
+};
+struct Block {       // a sub-range the chain does not enter again
+  int64_t f, l;
+  uint32_t klo, khi;
+};
+
+// The chain: follows std::sort on A[0, n) into every sub-range holding a cut
+// position strictly inside; returns the sub-ranges where it stops (settled
+// as a set, or fully sorted when it was a leaf or a heap-sort fallback).
+template <class D, bool kAsc>
+std::vector<Block> follow_chain(uint32_t* A, int64_t n, const std::vector<int64_t>& pos, D d, ThreadPool& pool,
+                                const std::atomic<bool>* cancel) {
+  const Before<D, kAsc> before{d};
+  std::vector<Block> blocks;
+  std::vector<Range> stack;
+  auto holds_cut = [&](int64_t f, int64_t l) {
+    auto it = std::upper_bound(pos.begin(), pos.end(), f);
+    return it != pos.end() && *it < l;
+  };
+  if (n > 0) {
+    if (holds_cut(0, n)) stack.push_back({0, n, introsort::lg(n) * 2, 0u, 0xffffffffu});
+    else blocks.push_back({0, n, 0u, 0xffffffffu});
+  }
+  while (!stack.empty()) {
+    const Range r = stack.back();
+    stack.pop_back();
+    check_cancel(cancel);
+    uint32_t* first = A + r.f;
+    uint32_t* last = A + r.l;
+    if (r.l - r.f <= introsort::kThreshold) {  // final_insertion_sort's work on this leaf
+      introsort::insertion_sort(first, last, before);
+      blocks.push_back({r.f, r.l, r.klo, r.khi});
+      continue;
+    }
+    if (r.depth == 0) {
+      ++g_tie_heap_fallbacks;
+      introsort::heap_sort(first, last, before);
+      blocks.push_back({r.f, r.l, r.klo, r.khi});
+      continue;
+    }
+    introsort::move_median_to_first(first, first + 1, first + (last - first) / 2, last - 1, before);
+    const Stops<D, kAsc> st{d, d.key(*first)};
+    const int64_t cut = (r.l - r.f >= int64_t(g_tie_parallel_min) && pool.size() > 1)
+                            ? parallel_partition(A, r.f, r.l, st, pool)
+                            : block_partition(A, r.f, r.l, st, before);
+    const uint32_t P = st.P;
+    // Before-side keys: >= P (descending) or <= P (ascending).
+    Range left{r.f, cut, r.depth - 1, r.klo, r.khi}, right{cut, r.l, r.depth - 1, r.klo, r.khi};
+    if (kAsc) {
+      left.khi = std::min(left.khi, P);
+      right.klo = std::max(right.klo, P);
+    } else {
+      left.klo = std::max(left.klo, P);
+      right.khi = std::min(right.khi, P);
+    }
+    for (const Range& c : {left, right}) {
+      if (holds_cut(c.f, c.l)) stack.push_back(c);
+      else blocks.push_back({c.f, c.l, c.klo, c.khi});
+    }
+  }
+  return blocks;
+}
+
+struct ResolveCut {
+  uint64_t k;
+  uint32_t group;
+  std::vector<uint64_t>* bits;
+  uint64_t n_equal;
+};
+
+// Sets the bits of the ties of each cut that lie in its top set.
+template <class D, bool kAsc>
+void collect(const uint32_t* A, int64_t n, const std::vector<Block>& blocks, const Groups& g,
+             std::vector<ResolveCut>& cuts) {
+  for (ResolveCut& c : cuts) {
+    c.bits->assign((c.n_equal + 63) / 64, 0);
+    const int64_t s0 = kAsc ? n - int64_t(c.k) : 0, s1 = kAsc ? n : int64_t(c.k);
+    const uint32_t T = g.T[c.group];
+    const uint64_t o0 = g.lo[c.group], o1 = g.lo[c.group + 1];
+    uint64_t* bits = c.bits->data();
+    for (const Block& b : blocks) {
+      if (T < b.klo || T > b.khi) continue;
+      const int64_t p0 = std::max(b.f, s0), p1 = std::min(b.l, s1);
+      for (int64_t p = p0; p < p1; ++p) {
+        const uint32_t code = A[p];
+        if (code < kTieFlag) continue;
+        const uint64_t o = code & ~kTieFlag;
+        if (o >= o0 && o < o1) bits[(o - o0) >> 6] |= uint64_t(1) << ((o - o0) & 63);
+      }
+    }
+  }
+}
+
+std::vector<int64_t> cut_positions(const std::vector<ResolveCut>& cuts, int64_t n, bool ascending) {
+  std::vector<int64_t> pos;
+  for (const ResolveCut& c : cuts) pos.push_back(ascending ? n - int64_t(c.k) : int64_t(c.k));
+  std::sort(pos.begin(), pos.end());
+  return pos;
+}
+
+template <class D, bool kAsc>
+void run_chain(uint32_t* A, int64_t n, const Groups& g, D d, std::vector<ResolveCut>& cuts, ThreadPool& pool,
+               const std::atomic<bool>* cancel) {
+  const std::vector<Block> blocks = follow_chain<D, kAsc>(A, n, cut_positions(cuts, n, kAsc), d, pool, cancel);
+  collect<D, kAsc>(A, n, blocks, g, cuts);
+}
+
+void resolve(uint32_t* A, int64_t n, bool ascending, const Groups& g, std::vector<ResolveCut>& cuts, ThreadPool& pool,
+             const std::atomic<bool>* cancel) {
+  if (g.G == 1) {
+    const OneGroup d{g.T[0]};
+    if (ascending) run_chain<OneGroup, true>(A, n, g, d, cuts, pool, cancel);
+    else run_chain<OneGroup, false>(A, n, g, d, cuts, pool, cancel);
+  } else {
+    const ManyGroups d{&g};
+    if (ascending) run_chain<ManyGroups, true>(A, n, g, d, cuts, pool, cancel);
+    else run_chain<ManyGroups, false>(A, n, g, d, cuts, pool, cancel);
+  }
+}
+
+// Groups of the cuts' thresholds (in first-seen order) and each cut's group.
+Groups make_groups(const std::vector<uint32_t>& thresholds, const std::vector<uint64_t>& n_equal,
+                   std::vector<uint32_t>* group_of) {
+  Groups g;
+  group_of->clear();
+  for (size_t c = 0; c < thresholds.size(); ++c) {
+    uint32_t i = 0;
+    while (i < g.G && g.T[i] != thresholds[c]) ++i;
+    if (i == g.G) {
+      if (g.G == kMaxGroups)
+        throw MergeError(ErrorCode::RECIPE_INVALID, "mergekit tie order: more than " + std::to_string(kMaxGroups) +
+                                                        " distinct thresholds in one tensor; use fewer densities");
+      g.T[g.G] = thresholds[c];
+      g.lo[g.G + 1] = g.lo[g.G] + n_equal[c];
+      ++g.G;
+    }
+    group_of->push_back(i);
+  }
+  if (g.lo[g.G] >= kTieFlag)
+    throw MergeError(ErrorCode::RECIPE_INVALID,
+                     "mergekit tie order: more than 2^31 entries share a threshold in one tensor; use tie_order: index");
+  return g;
+}
+
+// Code of one key: the key, or the flag and the next ordinal of its group.
+MS_ALWAYS_INLINE uint32_t code_of(uint32_t key, const Groups& g, uint64_t* next) {
+  for (uint32_t i = 0; i < g.G; ++i)
+    if (key == g.T[i]) return kTieFlag | uint32_t(next[i]++);
+  return key;
+}
+
+// n elements from `scratch` when given, else owned here (not value-initialized).
+struct CodeArray {
+  std::unique_ptr<uint32_t[]> own;
+  uint32_t* p;
+  CodeArray(GrowBuffer* scratch, uint64_t n)
+      : own(scratch ? nullptr : new uint32_t[n ? n : 1]), p(scratch ? scratch->ensure_n<uint32_t>(n) : own.get()) {}
+};
+
+}  // namespace
+
+void resolve_mergekit_ties(const SelCtx& ctx, uint32_t model, const std::vector<TrimModel*>& cuts) {
+  if (cuts.empty()) return;
+  const Job& job = *ctx.job;
+  const uint64_t n = ctx.n, nc = ctx.nc;
+  if (n >= (uint64_t(1) << 62)) throw MergeError(ErrorCode::INTERNAL, "tensor too large");
+  std::vector<uint32_t> th, group_of;
+  std::vector<uint64_t> ne;
+  for (TrimModel* t : cuts) {
+    th.push_back(t->T);
+    ne.push_back(t->n_equal);
+    t->eq_before.assign(nc, 0);
+    for (uint64_t c = 1; c < nc; ++c) t->eq_before[c] = t->eq_before[c - 1] + t->eq_chunk[c - 1];
+  }
+  const Groups g = make_groups(th, ne, &group_of);
+  // Per group: the cut whose eq_before gives each chunk's first ordinal.
+  std::vector<const TrimModel*> rep(g.G, nullptr);
+  for (size_t c = 0; c < cuts.size(); ++c)
+    if (!rep[group_of[c]]) rep[group_of[c]] = cuts[c];
+
+  CodeArray codes(job.p->scratch ? &job.p->scratch->tie_codes : nullptr, n);  // every element is written below
+  uint32_t* const A = codes.p;
+  const unsigned nw = job.pool->size();
+  std::vector<uint32_t> keys(uint64_t(nw) * kTile);
+  job.pool->parallel_for_worker(nc, [&](uint64_t c, unsigned w) {
+    check_cancel(job.cancel);
+    uint64_t next[kMaxGroups];
+    for (uint32_t i = 0; i < g.G; ++i) next[i] = g.lo[i] + rep[i]->eq_before[c];
+    uint32_t* kb = keys.data() + uint64_t(w) * kTile;
+    const uint64_t j1 = std::min(n, (c + 1) * kChunk);
+    for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
+      const uint64_t m = std::min(kTile, j1 - t0);
+      t_delta_keys(kb, job.models[model] + t0, job.base + t0, m, ctx.r);
+      uint32_t* out = A + t0;
+      if (g.G == 1) {
+        const uint32_t T = g.T[0];
+        uint64_t o = next[0];
+        for (uint64_t j = 0; j < m; ++j) {
+          const bool tie = kb[j] == T;
+          out[j] = tie ? kTieFlag | uint32_t(o) : kb[j];
+          o += tie;
+        }
+        next[0] = o;
+      } else {
+        for (uint64_t j = 0; j < m; ++j) out[j] = code_of(kb[j], g, next);
+      }
+    }
+  });
+  std::vector<ResolveCut> rc;
+  for (size_t c = 0; c < cuts.size(); ++c) rc.push_back({cuts[c]->k, group_of[c], &cuts[c]->tie_bits, cuts[c]->n_equal});
+  resolve(A, int64_t(n), ctx.ascending, g, rc, *job.pool, job.cancel);
+}
+
+void mergekit_tie_bits(const uint32_t* keys, uint64_t n, bool ascending, std::vector<KeyCut>& cuts, ThreadPool& pool,
+                       GrowBuffer* scratch) {
+  std::vector<uint32_t> th, group_of;
+  std::vector<uint64_t> ne;
+  for (const KeyCut& c : cuts) {
+    if (c.k == 0 || c.k > n) throw MergeError(ErrorCode::INTERNAL, "mergekit_tie_bits: cut outside the array");
+    uint64_t e = 0;
+    for (uint64_t j = 0; j < n; ++j) e += keys[j] == c.T;
+    th.push_back(c.T);
+    ne.push_back(e);
+  }
+  const Groups g = make_groups(th, ne, &group_of);
+  CodeArray codes(scratch, n);
+  uint32_t* const A = codes.p;
+  std::vector<uint64_t> next(g.lo, g.lo + g.G);
+  for (uint64_t j = 0; j < n; ++j) A[j] = code_of(keys[j], g, next.data());
+  std::vector<ResolveCut> rc;
+  for (size_t c = 0; c < cuts.size(); ++c) rc.push_back({cuts[c].k, group_of[c], &cuts[c].bits, ne[c]});
+  resolve(A, int64_t(n), ascending, g, rc, pool, nullptr);
+}
+
+}  // namespace ms::kern
