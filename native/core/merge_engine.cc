@@ -14,6 +14,7 @@
 #include "errors.h"
 #include "grow_buffer.h"
 #include "kernels/common.h"
+#include "kernels/mt19937.h"
 #include "model_source.h"
 
 namespace ms {
@@ -253,6 +254,8 @@ bool out_may_alias_input(Method m) {
     case Method::BreadcrumbsTies:
     case Method::DareLinear:
     case Method::DareTies:
+    case Method::Della:
+    case Method::DellaLinear:
     case Method::Slerp:
     case Method::ModelStock: return true;
   }
@@ -410,6 +413,9 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
     MergeParams p = req.params;
     p.compute = t.compute;
     validate_params(mp.data(), uint32_t(mp.size()), p);  // e.g. weights must be representable in the dtype
+    if ((p.method == Method::Della || p.method == Method::DellaLinear) && t.shape.size() > 2)
+      throw MergeError(ErrorCode::RECIPE_INVALID, "della: tensor '" + t.name + "' has " + std::to_string(t.shape.size()) +
+                                                      " dimensions; DELLA ranks rows of 1-D and 2-D tensors only");
   }
 
   const bool write = !req.out_dir.empty();
@@ -516,11 +522,16 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
   }
   FloatBuf out_f32;  // only for methods whose output cannot reuse an input array
   KernelScratch scratch;  // the kernels' per-tensor temporaries, reused
+  // mergekit's random stream: torch.manual_seed(seed) once, then the tensors
+  // draw in mergekit's execution order -- tensor name order, which is the
+  // order of `plans` (ModelSource sorts by name) -- docs/merge-methods.md.
+  kern::Mt19937 mt(req.params.seed);
   const bool alias = out_may_alias_input(req.params.method);
   stream(write ? "merge" : "analyze", [&](size_t i, Slot& lt) {
     const TensorPlan& t = plans[i];
     MergeParams tp = tensor_params(req.params, t);
     tp.scratch = &scratch;
+    tp.mt = &mt;
     EngineTensorReport& rep = result.tensors[i];
     rep.name = t.name;
     rep.shape = t.shape;

@@ -18,6 +18,10 @@
 // "..._unambiguous_positions" counts exactly (computed by the scalar
 // reference restricted to ambiguous_mask == 0, after checking that the
 // kernel's full statistics equal the reference's).
+// della cases (exact given the seed): bit-exact outputs, the kept counts,
+// stream positions and keep-probability range of every model, the election
+// counts, and each model's keep mask (della_keep_mask*.safetensors) against
+// the stream the kernel draws (seeded before each tensor, models in order).
 // tie_order cases (exact including the tie order): the expected files byte
 // for byte, k / threshold / tie counts, and trim_mask.safetensors (the kept
 // set of each trim) against the tie-order selection itself.
@@ -34,6 +38,9 @@
 #include "errors.h"
 #include "golden_util.h"
 #include "kernel_ref.h"
+#include "kernels/kernels.h"
+#include "kernels/mt19937.h"
+#include "kernels/random_trim.h"
 #include "kernels/tie_order.h"
 #include "merge_kernels.h"
 #include "test_main.h"
@@ -244,6 +251,73 @@ void check_tie_order_trims(CaseResult* r, const std::string& id, const std::stri
   }
 }
 
+void check_della_stats(CaseResult* r, const std::string& tname, const Json& gs, const TensorStats& st,
+                       const std::vector<std::string>& roles, DType compute) {
+  const std::string pre = tname + ".";
+  expect_count(r, pre + "sign_conflicts", st.sign_conflicts, gs["sign_conflicts"], 0);
+  expect_count(r, pre + "n_positions_no_contributor", st.n_positions_no_contributor, gs["n_positions_no_contributor"], 0);
+  for (size_t i = 0; i < roles.size(); ++i) {
+    const Json& gm = gs["models"][roles[i]];
+    const ModelTensorStats& m = st.models[i];
+    const std::string mp = pre + roles[i] + ".";
+    expect_count(r, mp + "nnz_after_pruning", m.nnz_trimmed, gm["nnz_after_pruning"], 0);
+    expect_count(r, mp + "n_discarded_by_sign_election", m.n_discarded_by_sign_election, gm["n_discarded_by_sign_election"], 0);
+    expect_count(r, mp + "n_contributing", m.n_contributing, gm["n_contributing"], 0);
+    if (!gm.has("n_kept")) {  // density >= 1: no mask, no draws
+      if (m.has_random_draws) { std::fprintf(stderr, "    stat %s: drew a mask for an untrimmed model\n", mp.c_str()); ++r->stat_failures; }
+      continue;
+    }
+    // the golden count is mask.sum() in the work dtype: rounded to BF16 for BF16 task vectors
+    const DType work = compute == DType::BF16 ? DType::BF16 : DType::F32;
+    expect_count(r, mp + "n_kept", uint64_t(round_to(work, float(m.k))), gm["n_kept"], 0);
+    expect_count(r, mp + "random_draws_first_index", m.random_first_draw, gm["random_draws_first_index"], 0);
+    expect_count(r, mp + "random_draws", m.random_draws, gm["random_draws"], 0);
+    if (!m.has_random_draws || m.keep_probability_min != float(gm["prob_min"].num) ||
+        m.keep_probability_max != float(gm["prob_max"].num)) {
+      std::fprintf(stderr, "    stat %skeep probabilities: got [%a, %a], golden [%a, %a]\n", mp.c_str(), m.keep_probability_min,
+                   m.keep_probability_max, float(gm["prob_min"].num), float(gm["prob_max"].num));
+      ++r->stat_failures;
+    }
+  }
+}
+
+// The keep masks the kernels draw for one tensor (models in order, one stream
+// seeded before the tensor) against della_keep_mask*.safetensors.
+void check_della_masks(CaseResult* r, const std::string& id, const std::string& tname, const ref::Tensor& t,
+                       const std::vector<ModelParams>& mp, const std::vector<std::string>& roles, const MergeParams& p,
+                       const std::map<std::string, golden::StTensor>& masks, ThreadPool& pool) {
+  kern::Job job;
+  job.base = t.base.data();
+  std::vector<const float*> ptr;
+  for (const auto& m : t.models) ptr.push_back(m.data());
+  job.models = ptr.data();
+  job.n_models = uint32_t(ptr.size());
+  job.n = t.base.size();
+  job.mp = mp.data();
+  job.p = &p;
+  job.pool = &pool;
+  kern::Mt19937 mt(p.seed);
+  for (size_t i = 0; i < mp.size(); ++i) {
+    if (!(mp[i].density > 0 && mp[i].density < 1)) continue;
+    kern::StreamMask sm;
+    kern::stream_della(job, uint32_t(i), mp[i].density, mp[i].epsilon, mt, nullptr, nullptr, &sm);
+    const std::string& role = roles[i];
+    const auto it = masks.find(role + "/" + tname);
+    if (it == masks.end()) {
+      std::fprintf(stderr, "    %s: no keep mask for %s/%s\n", id.c_str(), role.c_str(), tname.c_str());
+      ++r->stat_failures;
+      continue;
+    }
+    uint64_t differ = 0;
+    for (uint64_t j = 0; j < job.n; ++j) differ += uint8_t((sm.bits[j >> 6] >> (j & 63)) & 1) != it->second.u8[j];
+    if (differ) {
+      std::fprintf(stderr, "    %s %s/%s: keep mask differs at %llu positions\n", id.c_str(), role.c_str(), tname.c_str(),
+                   (unsigned long long)differ);
+      ++r->stat_failures;
+    }
+  }
+}
+
 // Runs one case in one compute mode. native: compute in the storage dtype.
 CaseResult run_case(const std::string& id, bool native, TieOrder rule, ThreadPool& pool) {
   CaseResult res;
@@ -259,10 +333,15 @@ CaseResult run_case(const std::string& id, bool native, TieOrder rule, ThreadPoo
   const bool tie_case = c.has("kind") && c["kind"].str == "tie_order";
   bool found = false;
   for (Method m : {Method::Linear, Method::TaskArithmetic, Method::Ties, Method::Breadcrumbs, Method::BreadcrumbsTies,
-                   Method::Slerp, Method::ModelStock})
+                   Method::Slerp, Method::ModelStock, Method::Della, Method::DellaLinear})
     if (method == method_name(m)) { p.method = m; found = true; }
   if (!found) throw std::runtime_error("unknown golden method " + method);
   const bool interp = p.method == Method::Slerp || p.method == Method::ModelStock;
+  const bool della = p.method == Method::Della || p.method == Method::DellaLinear;
+  if (della) {
+    p.rescale = !pe.has("rescale") || pe["rescale"].b;
+    p.seed = c["randomness"]["seed"].u64();
+  }
   const bool crumbs = p.method == Method::Breadcrumbs || p.method == Method::BreadcrumbsTies;
   if (pe.has("t")) p.t = pe["t"].num;
   p.filter_wise = pe.has("filter_wise") && pe["filter_wise"].b;
@@ -280,6 +359,7 @@ CaseResult run_case(const std::string& id, bool native, TieOrder rule, ThreadPoo
     x.weight = m.has("weight") ? m["weight"].num : 1.0;
     x.density = m.has("density") ? m["density"].num : 1.0;
     if (m.has("gamma")) x.gamma = m["gamma"].num;
+    if (m.has("epsilon")) x.epsilon = m["epsilon"].num;
     mp.push_back(x);
     roles.push_back(m["role"].str);
     models.push_back(golden::load_safetensors(dir + "/" + m["file"].str));
@@ -294,6 +374,9 @@ CaseResult run_case(const std::string& id, bool native, TieOrder rule, ThreadPoo
   std::map<std::string, golden::StTensor> amb, trim_masks;
   if (golden::file_exists(dir + "/ambiguous_mask.safetensors")) amb = golden::load_safetensors(dir + "/ambiguous_mask.safetensors");
   if (golden::file_exists(dir + "/trim_mask.safetensors")) trim_masks = golden::load_safetensors(dir + "/trim_mask.safetensors");
+  std::map<std::string, golden::StTensor> keep_masks;
+  const std::string keep_file = dir + (native ? "/della_keep_mask_native.safetensors" : "/della_keep_mask.safetensors");
+  if (della && golden::file_exists(keep_file)) keep_masks = golden::load_safetensors(keep_file);
 
   for (const auto& [tname, tj] : c["tensors"].obj) {
     std::vector<uint64_t> shape;
@@ -339,7 +422,10 @@ CaseResult run_case(const std::string& id, bool native, TieOrder rule, ThreadPoo
     }
 
     const char* key = native ? "stats_native_compute" : "stats";
-    if (tie_case) {
+    if (della) {
+      if (tj.has(key)) check_della_stats(&res, id + "/" + tname, tj[key], st, roles, p.compute);
+      check_della_masks(&res, id, tname, t, mp, roles, p, keep_masks, pool);
+    } else if (tie_case) {
       check_tie_order_trims(&res, id, tname, tj, st, roles, t, p, trim_masks, pool);
     } else if (crumbs && tj.has(key)) {
       check_breadcrumbs_stats(&res, id + "/" + tname, tj[key], st, roles, exact_ties);
@@ -371,10 +457,12 @@ void run_method(const std::string& method) {
     if (e["method"].str != method) continue;
     const std::string id = e["id"].str;
     const bool has_native = e["storage_dtype"].str != "F32";
-    const bool tie_case = e.has("kind") && e["kind"].str == "tie_order";
+    const std::string kind = e.has("kind") ? e["kind"].str : "tensor";
+    if (kind == "cli") continue;  // whole models through the engine (test_engine_io.cc, the Node tests)
+    const bool pinned = kind == "tie_order" || method.rfind("della", 0) == 0;  // exact only in mergekit's order
     for (int native = 0; native <= (has_native ? 1 : 0); ++native)
     for (TieOrder rule : {TieOrder::Mergekit, TieOrder::Index}) {
-      if (rule == TieOrder::Index && tie_case) continue;  // these cases pin mergekit's order
+      if (rule == TieOrder::Index && pinned) continue;
       CaseResult r;
       try {
         r = run_case(id, native != 0, rule, pool);
@@ -408,12 +496,15 @@ TEST(golden_breadcrumbs) { run_method("breadcrumbs"); }
 TEST(golden_breadcrumbs_ties) { run_method("breadcrumbs_ties"); }
 TEST(golden_slerp) { run_method("slerp"); }
 TEST(golden_model_stock) { run_method("model_stock"); }
+TEST(golden_della) { run_method("della"); }
+TEST(golden_della_linear) { run_method("della_linear"); }
 
 TEST(golden_every_method_covered) {
   const Json index = golden::parse_json_file(kDir + "/index.json");
   for (const Json& e : index["cases"].arr) {
     const std::string m = e["method"].str;
-    CHECK(m == "linear" || m == "task_arithmetic" || m == "ties" || m == "breadcrumbs" || m == "breadcrumbs_ties" ||
-          m == "slerp" || m == "model_stock");
+    const bool cli = e.has("kind") && e["kind"].str == "cli";  // whole-model cases: the engine tests run them
+    CHECK(cli || m == "linear" || m == "task_arithmetic" || m == "ties" || m == "breadcrumbs" || m == "breadcrumbs_ties" ||
+          m == "slerp" || m == "model_stock" || m == "della" || m == "della_linear");
   }
 }
