@@ -66,6 +66,8 @@ struct Elected {
   uint64_t favored_nnz = 0;
 };
 
+inline Elected weigh_and_elect(const Tensor& t, Elected e, const std::vector<ms::ModelParams>& mp, const ms::MergeParams& p);
+
 inline Elected elect(const Tensor& t, const std::vector<ms::ModelParams>& mp, const ms::MergeParams& p) {
   const DType r = p.compute;
   const size_t M = t.models.size(), n = t.base.size();
@@ -98,6 +100,15 @@ inline Elected elect(const Tensor& t, const std::vector<ms::ModelParams>& mp, co
       s.n_kept_at_threshold = s.k - s.n_greater_than_threshold;
     }
   }
+  return weigh_and_elect(t, std::move(e), mp, p);
+}
+
+// The election part of elect() for trimmed deltas e.dt given by the caller
+// (random trims: their references build e.dt and e.trim themselves).
+inline Elected weigh_and_elect(const Tensor& t, Elected e, const std::vector<ms::ModelParams>& mp, const ms::MergeParams& p) {
+  const DType r = p.compute;
+  const size_t M = t.models.size(), n = t.base.size();
+  e.wd.assign(M, std::vector<float>(n, 0.f));
   std::vector<float> wr(M);
   for (size_t i = 0; i < M; ++i) wr[i] = R(r, float(mp[i].weight));
   e.acc.assign(n, 0.f);
