@@ -41,8 +41,8 @@ interface Family {
 /** A neutral request (every field of the contract), overridden per workload. */
 function request(f: Family, outDir: string | null, over: Partial<NativeMergeRequest> = {}, models?: Partial<NativeModelInput>[]): NativeMergeRequest {
   const base: NativeModelInput[] = [
-    { path: f.sft, weight: 1, density: 0.2, favored: true, gamma: 0.01 },
-    { path: f.ct, weight: 1, density: 1, favored: false, gamma: 0.01 },
+    { path: f.sft, weight: 1, density: 0.2, favored: true, gamma: 0.01, epsilon: 0.15 },
+    { path: f.ct, weight: 1, density: 1, favored: false, gamma: 0.01, epsilon: 0.15 },
   ];
   return {
     method: "ties",
@@ -55,6 +55,8 @@ function request(f: Family, outDir: string | null, over: Partial<NativeMergeRequ
     slackScope: "model",
     rescale: false,
     seed: 0,
+    randomStream: "counter",
+    tieOrder: "mergekit",
     keepIfNoOutliers: false,
     t: 0.5,
     filterWise: false,

@@ -2,14 +2,14 @@
 
 import { useId } from "react";
 import type { ModelSummary } from "@/server/services/models/schemas";
-import { PAPER_GRID, PARAM_HELP, type Method, usesDensity, usesGamma, usesWeight } from "./methods";
+import { PAPER_GRID, PARAM_HELP, type Method, usesDensity, usesEpsilon, usesGamma, usesWeight } from "./methods";
 import { ModelOptions } from "./model-options";
 import { NumberField } from "./number-field";
 import type { BuilderModelState } from "./url-state";
 
 /**
  * One merged model: which one and the parameters its method uses — weight,
- * density (slider), gamma for Model Breadcrumbs, favored for TIES-SV.
+ * density (slider), gamma for Model Breadcrumbs, epsilon for DELLA, favored for TIES-SV.
  */
 export function ModelParamsRow({
   index,
@@ -75,6 +75,12 @@ export function ModelParamsRow({
           <div className="field">
             <label htmlFor={`${id}-g`} title={PARAM_HELP.gamma}>Gamma</label>
             <NumberField id={`${id}-g`} value={value.gamma} onChange={(gamma) => onChange({ gamma })} min={0} max={1} step={0.01} width="5rem" />
+          </div>
+        ) : null}
+        {usesEpsilon(method) ? (
+          <div className="field">
+            <label htmlFor={`${id}-e`} title={PARAM_HELP.epsilon}>Epsilon</label>
+            <NumberField id={`${id}-e`} value={value.epsilon} onChange={(epsilon) => onChange({ epsilon })} min={0} max={1} step={0.01} width="5rem" />
           </div>
         ) : null}
         {method === "ties_sv" ? (

@@ -3,7 +3,15 @@
 // well-formed requests; AbortSignal maps to the engine's cancel flag.
 import path from "node:path";
 import { loadNative } from "./native";
-import { MERGE_METHODS, type NativeInspectResult, type NativeMergeRequest, type NativeMergeResult, type NativeProgress } from "./types";
+import {
+  MERGE_METHODS,
+  RANDOM_STREAMS,
+  TIE_ORDERS,
+  type NativeInspectResult,
+  type NativeMergeRequest,
+  type NativeMergeResult,
+  type NativeProgress,
+} from "./types";
 
 export class EngineArgumentError extends TypeError {
   readonly code = "INVALID_ARGUMENT";
@@ -34,6 +42,8 @@ export function validateNativeRequest(r: NativeMergeRequest): void {
   expect(r.slackScope === "model" || r.slackScope === "tensor", "model|tensor", "slackScope", r.slackScope);
   expect(typeof r.rescale === "boolean", "a boolean", "rescale", r.rescale);
   expect(Number.isSafeInteger(r.seed) && r.seed >= 0, "an integer in [0, 2^53)", "seed", r.seed);
+  expect(RANDOM_STREAMS.includes(r.randomStream), RANDOM_STREAMS.join("|"), "randomStream", r.randomStream);
+  expect(TIE_ORDERS.includes(r.tieOrder), TIE_ORDERS.join("|"), "tieOrder", r.tieOrder);
   expect(typeof r.keepIfNoOutliers === "boolean", "a boolean", "keepIfNoOutliers", r.keepIfNoOutliers);
   expect(finite(r.t) && r.t >= 0 && r.t <= 1, "a number in [0, 1]", "t", r.t);
   expect(typeof r.filterWise === "boolean", "a boolean", "filterWise", r.filterWise);
@@ -52,6 +62,7 @@ export function validateNativeRequest(r: NativeMergeRequest): void {
     expect(finite(m.density) && m.density >= 0, "a number >= 0", `models[${i}].density`, m.density);
     expect(typeof m.favored === "boolean", "a boolean", `models[${i}].favored`, m.favored);
     expect(finite(m.gamma) && m.gamma >= 0 && m.gamma <= 1, "a number in [0, 1]", `models[${i}].gamma`, m.gamma);
+    expect(finite(m.epsilon) && m.epsilon >= 0 && m.epsilon <= 1, "a number in [0, 1]", `models[${i}].epsilon`, m.epsilon);
   });
   expect(r.outDir === null || (typeof r.outDir === "string" && path.isAbsolute(r.outDir)), "null or an absolute path", "outDir", r.outDir);
   expect(Number.isSafeInteger(r.shardSizeBytes) && r.shardSizeBytes > 0, "a positive integer", "shardSizeBytes", r.shardSizeBytes);

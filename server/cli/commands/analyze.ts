@@ -3,7 +3,16 @@ import { analyze, analyzeSweep } from "../../engine/merge";
 import { formatStatsSummary } from "../../engine/stats/summary";
 import { CliUsageError, type CliCommand } from "../command";
 import { createProgressReporter } from "../progress-bar";
-import { parseComputeDtypeOption, parseDensitiesOption, parseSeedOption, parseThreadsOption, runRecipeCommand, withInterrupt } from "./merge";
+import {
+  parseComputeDtypeOption,
+  parseDensitiesOption,
+  parseRecipeOverrides,
+  parseThreadsOption,
+  RECIPE_OVERRIDE_OPTIONS,
+  RECIPE_OVERRIDE_USAGE,
+  runRecipeCommand,
+  withInterrupt,
+} from "./merge";
 import type { SweepReport } from "../../engine/merge";
 
 /** One line per grid point: densities, sign conflicts and each model's discarded share. */
@@ -23,11 +32,12 @@ export const analyzeCommand: CliCommand = {
   name: "analyze",
   summary: "Run a recipe without writing a model and print what the merge would do",
   usage:
-    "mergescope analyze RECIPE.yml [--json] [--densities D1,D2,...] [--seed N] [--threads N] [--compute-dtype float32|storage]\n\n" +
+    "mergescope analyze RECIPE.yml [--json] [--densities D1,D2,...] [--seed N] [--tie-order mergekit|index] [--random counter|mergekit] [--threads N] [--compute-dtype float32|storage]\n\n" +
     "  --json                 the full statistics (per tensor, layer and module) as JSON on stdout\n" +
     "  --densities D1,D2,...  ties: statistics at every combination of these densities across the models,\n" +
     "                         from one pass (JSON `sweep[]` of {densities, totals, tensors, byLayer, byModule})\n" +
-    "  --seed N               dare_*: seed of the keep/drop masks (overrides the recipe's `seed`)\n" +
+    RECIPE_OVERRIDE_USAGE +
+    "\n" +
     "  --threads N            engine threads (default 0 = all cores)\n" +
     "  --compute-dtype D      float32 or storage (default: the recipe's `dtype`)",
   async run(argv) {
@@ -40,16 +50,15 @@ export const analyzeCommand: CliCommand = {
         threads: { type: "string" },
         "compute-dtype": { type: "string" },
         densities: { type: "string" },
-        seed: { type: "string" },
+        ...RECIPE_OVERRIDE_OPTIONS,
       },
     });
     if (positionals.length !== 1) throw new CliUsageError(`expected one RECIPE.yml, got ${positionals.length} argument(s)`);
     const threads = parseThreadsOption(values.threads);
     const computeDtype = parseComputeDtypeOption(values["compute-dtype"]);
     const densities = parseDensitiesOption(values.densities);
-    const seed = parseSeedOption(values.seed);
-    return runRecipeCommand("analyze", positionals[0]!, async (parsed) => {
-      const recipe = seed === undefined ? parsed : { ...parsed, seed };
+    const overrides = parseRecipeOverrides(values);
+    return runRecipeCommand("analyze", positionals[0]!, overrides, async (recipe) => {
       const progress = createProgressReporter(process.stderr);
       if (densities) {
         const sweep = await withInterrupt((signal) =>

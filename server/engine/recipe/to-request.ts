@@ -65,6 +65,8 @@ export function recipeToNativeRequest(recipe: Recipe, opts: RecipeRequestOptions
     slackScope: recipe.slackScope,
     rescale: recipe.rescale,
     seed: recipe.seed,
+    randomStream: recipe.randomStream,
+    tieOrder: recipe.tieOrder,
     keepIfNoOutliers: recipe.keepIfNoOutliers,
     t: recipe.t,
     filterWise: recipe.filterWise,
@@ -72,7 +74,7 @@ export function recipeToNativeRequest(recipe: Recipe, opts: RecipeRequestOptions
     // The engine's linear takes no base: the first model defines the tensor set. A linear
     // recipe's base_model is one of its models (parse.ts) and only sources config/tokenizer.
     basePath: recipe.method === "linear" ? null : recipe.basePath,
-    models: recipe.models.map((m) => ({ path: m.path, weight: m.weight, density: m.density, favored: m.favored, gamma: m.gamma })),
+    models: recipe.models.map((m) => ({ path: m.path, weight: m.weight, density: m.density, favored: m.favored, gamma: m.gamma, epsilon: m.epsilon })),
     outDir: opts.outDir === null ? null : path.resolve(opts.outDir),
     shardSizeBytes: opts.shardSizeBytes,
     threads: opts.threads,

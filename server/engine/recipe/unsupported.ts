@@ -21,8 +21,6 @@ export const KNOWN_UNSUPPORTED_METHODS = [
   "nuslerp",
   "multislerp",
   "karcher",
-  "della",
-  "della_linear",
   "passthrough",
   "sce",
   "nearswap",
@@ -32,7 +30,6 @@ export const KNOWN_UNSUPPORTED_METHODS = [
 
 /** Per-model / global parameters of other mergekit methods: named so the error can say why. */
 export const OTHER_METHOD_PARAMETERS: Record<string, string> = {
-  epsilon: "della",
   select_topk: "sce",
   embed_slerp: "slerp",
 };

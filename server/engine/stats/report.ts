@@ -1,7 +1,8 @@
 // The merge statistics report (CLI --stats, `analyze --json`, the UI): the engine's per-tensor
 // counts, tagged with layer/module, plus sums over the model, per layer and per module.
 // Field names are snake_case and stable: they are part of the product's JSON format.
-import type { MergeMethod, NativeMergeResult, NativeModelTensorStats, StorageDtype } from "../types";
+import { RANDOM_METHODS, RANKING_METHODS } from "../recipe/types";
+import type { MergeMethod, NativeMergeResult, NativeModelTensorStats, RandomStream, StorageDtype, TieOrder } from "../types";
 import { TENSOR_MODULES, tagTensor, type TensorModule } from "./tag-tensor";
 
 /** Per-model counters; each array has one entry per model, in recipe order. */
@@ -47,6 +48,11 @@ export interface TensorStatsEntry extends PerModelCounts {
   dtype: StorageDtype;
   /** Per model: the k-th largest |delta| (null when that model is not trimmed). */
   threshold: (number | null)[];
+  /** Per model: entries equal to the threshold, and how many of them the cut kept (by the report's tie_order). */
+  n_equal_to_threshold: number[];
+  n_kept_at_threshold: number[];
+  /** Per model, random trims drawn from mergekit's stream: position of the first draw (null otherwise). */
+  random_first_draw: (number | null)[];
   sign_conflicts: number;
   n_positions_no_contributor: number;
   n_majority_negative: number;
@@ -77,6 +83,10 @@ export interface StatsReportModel {
 
 export interface StatsReport {
   method: MergeMethod;
+  /** Which threshold ties the magnitude cuts kept (null: the method ranks nothing). */
+  tie_order: TieOrder | null;
+  /** The random draws' generator and seed (null: the method draws nothing). */
+  random: { stream: RandomStream; seed: number } | null;
   models: StatsReportModel[];
   tensors: TensorStatsEntry[];
   totals: StatsGroup;
@@ -93,6 +103,10 @@ export interface StatsReport {
 export interface StatsReportSource {
   method: MergeMethod;
   models: readonly { path: string; weight: number; density: number; favored: boolean }[];
+  /** Absent: the defaults (mergekit's tie order; the counter generator, seed 0). */
+  tieOrder?: TieOrder;
+  randomStream?: RandomStream;
+  seed?: number;
 }
 
 export interface StatsReportOptions {
@@ -152,6 +166,9 @@ export function buildStatsReport(source: StatsReportSource, result: NativeMergeR
       dtype: t.dtype,
       k: perModel("k"),
       threshold: t.models.map((m) => m.threshold),
+      n_equal_to_threshold: t.models.map((m) => (m.threshold === null ? 0 : m.nEqualToThreshold)),
+      n_kept_at_threshold: t.models.map((m) => (m.threshold === null ? 0 : m.nKeptAtThreshold)),
+      random_first_draw: t.models.map((m) => m.randomFirstDraw),
       nnz_trimmed: perModel("nnz_trimmed"),
       discarded: perModel("discarded"),
       discarded_l1: perModel("discarded_l1"),
@@ -180,8 +197,13 @@ export function buildStatsReport(source: StatsReportSource, result: NativeMergeR
   }
   const layerOrder = [...layers.keys()].sort((a, b) => (a === null ? 1 : b === null ? -1 : a - b));
 
+  const ranks = RANKING_METHODS.includes(source.method);
+  const draws = RANDOM_METHODS.includes(source.method);
+  const della = source.method === "della" || source.method === "della_linear";
   return {
     method: source.method,
+    tie_order: ranks ? (source.tieOrder ?? "mergekit") : null,
+    random: draws ? { stream: della ? "mergekit" : (source.randomStream ?? "counter"), seed: source.seed ?? 0 } : null,
     models: source.models.map((m, i) => {
       const role = opts.roles?.[i];
       return { path: m.path, ...(role !== undefined ? { role } : {}), weight: m.weight, density: m.density, favored: m.favored };

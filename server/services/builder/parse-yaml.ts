@@ -6,7 +6,7 @@ import path from "node:path";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { db } from "../../db/client";
 import { env } from "../../env";
-import { DEFAULT_T, usesSeed } from "./method-rules";
+import { DEFAULT_EPSILON, DEFAULT_T, usesEpsilon, usesRandomStream, usesSeed, usesTieOrder } from "./method-rules";
 import { validateRecipeYaml } from "./recipe-build";
 import { MERGE_METHOD_VALUES, type BuilderMethod, type BuilderSettings, type ParseYamlResult, type RecipeIssueOut } from "./schemas";
 
@@ -87,7 +87,7 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
     const id = idOf(m.path);
     const rawIndex = rawModels.findIndex((raw) => raw === m.source || path.resolve(recipeDir, raw) === m.path);
     if (!id) notRegistered(["models", rawIndex >= 0 ? rawIndex : 0, "model"], m.source, m.path);
-    else models.push({ modelId: id, weight: m.weight, density: m.density, gamma: m.gamma, favored: m.favored });
+    else models.push({ modelId: id, weight: m.weight, density: m.density, gamma: m.gamma, epsilon: usesEpsilon(method) ? m.epsilon : DEFAULT_EPSILON, favored: m.favored });
   }
   if (issues.length > 0) return { ok: false, issues, notes: r.notes, settings: null };
 
@@ -119,6 +119,8 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
       t: r.method === "slerp" ? r.t : DEFAULT_T,
       seed: r.seed,
       rescale: usesSeed(method) ? r.rescale : true,
+      randomStream: usesRandomStream(method) ? r.randomStream : "counter",
+      tieOrder: usesTieOrder(method) ? r.tieOrder : "mergekit",
       keepIfNoOutliers: r.keepIfNoOutliers,
       filterWise: r.filterWise,
       dtype: r.dtype,

@@ -9,10 +9,13 @@ import {
   usesBaseModel,
   usesConsensus,
   usesDensity,
+  usesEpsilon,
   usesGamma,
   usesLambda,
   usesNormalize,
+  usesRandomStream,
   usesSeed,
+  usesTieOrder,
   usesWeight,
 } from "./method-rules";
 import type { BuilderSettings, RecipeIssueOut } from "./schemas";
@@ -59,6 +62,7 @@ export function buildRecipeYaml(s: BuilderSettings, refs: Map<string, BuilderMod
     if (usesWeight(m)) parameters.weight = entry.weight;
     if (usesDensity(m)) parameters.density = entry.density;
     if (usesGamma(m)) parameters.gamma = entry.gamma;
+    if (usesEpsilon(m)) parameters.epsilon = entry.epsilon;
     if (m === "ties_sv" && entry.favored) parameters.favored = true;
     const model = ref?.path ?? `unknown-model-${entry.modelId}`;
     return Object.keys(parameters).length > 0 ? { model, parameters } : { model };
@@ -75,6 +79,8 @@ export function buildRecipeYaml(s: BuilderSettings, refs: Map<string, BuilderMod
     parameters.rescale = s.rescale;
     parameters.seed = s.seed;
   }
+  if (usesRandomStream(m) && s.randomStream !== "counter") parameters.random = s.randomStream;
+  if (usesTieOrder(m) && s.tieOrder !== "mergekit") parameters.tie_order = s.tieOrder;
   if (usesGamma(m) && s.keepIfNoOutliers) parameters.keep_if_no_outliers = true;
   if (m === "slerp") parameters.t = s.t;
   if (m === "model_stock") parameters.filter_wise = s.filterWise;

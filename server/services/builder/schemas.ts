@@ -13,6 +13,8 @@ export const builderModelSchema = z.object({
   density: z.number().min(0).max(1),
   /** breadcrumbs*: fraction of largest-magnitude entries removed as outliers. */
   gamma: z.number().min(0).max(1).default(0.01),
+  /** della*: keep probabilities span density -+ epsilon. */
+  epsilon: z.number().min(0).max(1).default(0.15),
   favored: z.boolean(),
 });
 export type BuilderModel = z.infer<typeof builderModelSchema>;
@@ -30,10 +32,14 @@ export const builderSettingsSchema = z.object({
   slackScope: z.enum(["model", "tensor"]),
   /** slerp: interpolation factor from the base (0) to the model (1). */
   t: z.number().min(0).max(1).default(0.5),
-  /** dare*: seed of the keep/drop generator. */
+  /** dare*, della*: seed of the random keep masks. */
   seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
-  /** dare*: L1 rescale of the sparsified task vectors. */
+  /** dare*, della*: L1 rescale of the sparsified task vectors. */
   rescale: z.boolean().default(true),
+  /** dare*: the counter-based generator or mergekit's stream (della* always the latter). */
+  randomStream: z.enum(["counter", "mergekit"]).default("counter"),
+  /** Magnitude-ranking methods: which threshold ties a cut keeps. */
+  tieOrder: z.enum(["mergekit", "index"]).default("mergekit"),
   /** breadcrumbs*: keep the density fraction when int(gamma × numel) is 0 (mergekit drops the tensor's task vector). */
   keepIfNoOutliers: z.boolean().default(false),
   /** model_stock: one interpolation ratio per row. */

@@ -21,7 +21,7 @@ function modelStats(seed: number, trimmed: boolean): NativeModelTensorStats {
     rescued: seed % 2,
     contributing: 9 * seed,
     inConflict: 2 * seed,
-    conflictsWon: seed + 1, nTopRemoved: 0, topThreshold: null, rescaleFactor: null,
+    conflictsWon: seed + 1, nTopRemoved: 0, topThreshold: null, rescaleFactor: null, randomFirstDraw: null, randomDraws: 0, keepProbabilityMin: null, keepProbabilityMax: null,
   };
 }
 
@@ -63,8 +63,8 @@ const result: NativeMergeResult = {
 const source = {
   method: "ties_sv" as const,
   models: [
-    { path: "/m/sft", weight: 1, density: 0.2, favored: true, gamma: 0.01 },
-    { path: "/m/ct", weight: 0.5, density: 1, favored: false, gamma: 0.01 },
+    { path: "/m/sft", weight: 1, density: 0.2, favored: true, gamma: 0.01, epsilon: 0.15 },
+    { path: "/m/ct", weight: 0.5, density: 1, favored: false, gamma: 0.01, epsilon: 0.15 },
   ],
 };
 
