@@ -59,7 +59,7 @@ export function dellaTrim(
     rescaleFactor: null, randomFirstDraw: null, randomDraws: 0, keepProbabilityMin: null, keepProbabilityMax: null, keep: null,
   };
   if (density >= 1) return { trimmed: delta.slice(), info };
-  if (density <= 0) return { trimmed: new Float32Array(n), info: { ...info, k: 0 } };
+  if (density <= 0 || n === 0) return { trimmed: new Float32Array(n), info: { ...info, k: 0 } }; // zeros, no draws
   if (!(density + epsilon < 1 && density - epsilon > 0)) throw new Error(`della: density ${density} -+ epsilon ${epsilon} outside (0, 1)`);
   const W: FloatDType = options.mode === "native" && options.dtype === "BF16" ? "BF16" : "F32";
   const rw = (x: number) => (W === "BF16" ? roundTo("BF16", Math.fround(x)) : Math.fround(x));

@@ -92,6 +92,9 @@ void stream_della(const Job& job, uint32_t model, double density, double epsilon
   const uint64_t n = job.n;
   const DType c = job.p->compute, W = work_dtype(c);
   const uint64_t R = (job.p->row_len > 0 && n % job.p->row_len == 0) ? job.p->row_len : n;
+  if (n == 0) throw MergeError(ErrorCode::INTERNAL, "della: empty tensors are handled by the caller (nothing to draw)");
+  if (R > 0xffffffffu)
+    throw MergeError(ErrorCode::RECIPE_INVALID, "della: rows longer than 2^32 elements are not supported");
   if (n > 0 && R < 2)
     throw MergeError(ErrorCode::RECIPE_INVALID,
                      "della: the tensor's rows have one element, so mergekit's rank normalisation divides by zero; "

@@ -152,8 +152,8 @@ void plan_stream(Ctx& ctx) {
     GrowBuffer* bits = sc ? &sc->keep_bits[i] : nullptr;
     if (ctx.kind == Sparsify::Random) {
       stream_bernoulli(job, i, d, mt, bits, &ctx.stream[i]);
-    } else if (d <= 0.0) {
-      ctx.trim[i].all = false;  // della_magprune returns zeros before drawing
+    } else if (d <= 0.0 || ctx.n == 0) {
+      ctx.trim[i].all = false;  // della_magprune returns zeros before drawing (an empty tensor: nothing to draw)
       ctx.trim[i].none = true;
       ctx.trim[i].k = 0;
     } else {

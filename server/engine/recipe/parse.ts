@@ -280,6 +280,7 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     }
   }
 
+  if (g.epsilon !== undefined && !DELLA.has(method)) notes.push(`\`epsilon\` is a della parameter; it has no effect on ${method}`);
   const rescale = g.rescale ?? RANDOM.has(method);
   if (g.rescale === true && !RANDOM.has(method)) {
     if (trims && models.some((m) => m.density < 1)) {

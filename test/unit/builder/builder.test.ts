@@ -116,8 +116,8 @@ describe("merge builder", () => {
       method: "ties",
       baseModelId: m.base!.id,
       models: [
-        { modelId: m.sft!.id, weight: 0.7, density: 0.4, gamma: 0.01, favored: false },
-        { modelId: m["ct-2B"]!.id, weight: 0.3, density: 0.6, gamma: 0.01, favored: false },
+        { modelId: m.sft!.id, weight: 0.7, density: 0.4, gamma: 0.01, epsilon: 0.15, favored: false },
+        { modelId: m["ct-2B"]!.id, weight: 0.3, density: 0.6, gamma: 0.01, epsilon: 0.15, favored: false },
       ],
       lambda: 1.5,
       normalize: false,

@@ -88,7 +88,7 @@ describe("merge builder URL state", () => {
 
   it("should fall back to defaults for malformed values", () => {
     const s = parseBuilderState(
-      new URLSearchParams("method=della&m=a,b&w=x,2&d=7,0.5&g=-1,0.2&slack=3&dtype=int8&cons=max&sd=a;0.5,9&t=2&seed=1.5&rescale=maybe&kino=yes&fw=2"),
+      new URLSearchParams("method=karcher&m=a,b&w=x,2&d=7,0.5&g=-1,0.2&slack=3&dtype=int8&cons=max&sd=a;0.5,9&t=2&seed=1.5&rescale=maybe&kino=yes&fw=2"),
     );
     assert.equal(s.method, "ties");
     assert.deepEqual(s.models.map((m) => [m.weight, m.density, m.gamma]), [[1, 1, 0.01], [2, 0.5, 0.2]]);

@@ -72,7 +72,8 @@ describe("buildStatsReport", () => {
   const report = buildStatsReport(source, result, { roles: ["sft", undefined] });
 
   it("keeps the product's field names", () => {
-    assert.deepEqual(Object.keys(report), ["method", "models", "tensors", "totals", "byLayer", "byModule", "warnings", "slack_budget"]);
+    assert.deepEqual(Object.keys(report), ["method", "tie_order", "random", "models", "tensors", "totals", "byLayer", "byModule", "warnings", "slack_budget"]);
+    assert.deepEqual([report.tie_order, report.random], ["mergekit", null], "ties_sv ranks by magnitude and draws nothing");
     const t = report.tensors[2]!;
     for (const key of [
       "name",
@@ -82,6 +83,9 @@ describe("buildStatsReport", () => {
       "shape",
       "k",
       "threshold",
+      "n_equal_to_threshold",
+      "n_kept_at_threshold",
+      "random_first_draw",
       "nnz_trimmed",
       "discarded",
       "discarded_l1",

@@ -16,11 +16,11 @@ import {
 import type { TieOrder } from "@/server/engine/types";
 import { countBitDifferences, goldenCaseIds, loadCase, loadMask, loadTensors, type GoldenCase, type GoldenTensorStats } from "./golden-fixtures";
 
-test("outlierTrim removes the n_top largest and keeps the next `target` (ties: lowest flat index ranks higher)", () => {
+test("outlierTrim removes the n_top largest and keeps the next `target` (index tie order: lowest flat index ranks higher)", () => {
   // numel 10, density 0.5 -> target 5; gamma 0.2 -> n_top 2; n_bot 3.
   const delta = new Float32Array([5, -5, 4, 1, -3, 2, 0.5, 3, 0.25, -5]);
   // Descending ranking: 5(0), -5(1), -5(9), 4(2), -3(4), 3(7), 2(5), 1(3), 0.5(6), 0.25(8).
-  const { trimmed, info } = outlierTrim(delta, 0.5, 0.2, false);
+  const { trimmed, info } = outlierTrim(delta, 0.5, 0.2, false, "index");
   assert.deepEqual([...trimmed], [0, 0, 4, 0, -3, 2, 0, 3, 0, -5]);
   assert.equal(info.k, 5);
   assert.equal(info.nTopRemoved, 2);
@@ -28,6 +28,17 @@ test("outlierTrim removes the n_top largest and keeps the next `target` (ties: l
   assert.equal(info.threshold, 2);
   assert.deepEqual([info.nGreaterThanThreshold, info.nEqualToThreshold, info.nKeptAtThreshold], [6, 1, 1]);
   assert.equal(info.droppedWhole, false);
+});
+
+test("outlierTrim, mergekit's tie order: the ascending sort's tail is removed (n <= 16: a stable insertion sort)", () => {
+  // torch.sort ascending keeps equal keys in index order for n <= 16: 0.25(8), 0.5(6), 1(3),
+  // 2(5), -3(4), 3(7), 4(2), 5(0), -5(1), -5(9); kept ranks [n_bot, n - n_top) = [3, 8):
+  // 2, -3, 3, 4, 5(0) -- the removed outliers are -5 at 1 and 9, not 0 and 1.
+  const delta = new Float32Array([5, -5, 4, 1, -3, 2, 0.5, 3, 0.25, -5]);
+  const { trimmed, info } = outlierTrim(delta, 0.5, 0.2, false, "mergekit");
+  assert.deepEqual([...trimmed], [5, 0, 4, 0, -3, 2, 0, 3, 0, 0]);
+  assert.equal(info.topThreshold, 5);
+  assert.deepEqual([info.threshold, info.nKeptAtThreshold], [2, 1]);
 });
 
 test("outlierTrim: n_bot < 0 removes fewer outliers; density >= 1 keeps everything", () => {
