@@ -8,6 +8,7 @@
 // mirrors the libstdc++ function of the same name, including the order in
 // which elements are moved.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
@@ -171,6 +172,103 @@ void sort(T* first, T* last, Comp comp) {
   if (first == last) return;
   introsort_loop(first, last, lg(last - first) * 2, comp);
   final_insertion_sort(first, last, comp);
+}
+
+// ---- The same results with fewer mispredicted branches.
+//
+// unguarded_partition pairs the t-th element its left scanner stops at
+// (!comp(x, pivot)) with the t-th one its right scanner stops at
+// (!comp(pivot, x)) while they have not crossed. So the stoppers can be found
+// a block at a time without branches (the blocks of the two sides never
+// overlap, and a block is scanned before any of its elements moves), swapped
+// pairwise, and the plain loop resumes from the exact state the Hoare loop
+// would have (first = last swapped left stopper + 1, last = last swapped right
+// one) for the final stretch.
+
+// Stopper positions (ascending offsets) in p[0, len); out has room for len + 16.
+template <class T, class Comp>
+struct ScalarStoppers {
+  Comp comp;
+  uint32_t left(uint32_t* out, const T* p, uint32_t len, const T& pivot) const {
+    uint32_t n = 0;
+    for (uint32_t q = 0; q < len; ++q) {
+      out[n] = q;
+      n += !comp(p[q], pivot);
+    }
+    return n;
+  }
+  uint32_t right(uint32_t* out, const T* p, uint32_t len, const T& pivot) const {
+    uint32_t n = 0;
+    for (uint32_t q = 0; q < len; ++q) {
+      out[n] = q;
+      n += !comp(pivot, p[q]);
+    }
+    return n;
+  }
+};
+
+// unguarded_partition(first, last, pivot), pivot outside [first, last).
+template <class T, class Comp, class Stoppers>
+T* block_unguarded_partition(T* first, T* last, T* pivot, Comp comp, const Stoppers& stops) {
+  constexpr int64_t B = 16;
+  uint32_t offL[B + 16], offR[B + 16];
+  const T pv = *pivot;
+  int64_t nl = 0, il = 0, nr = 0;
+  T* i = first;  // unscanned: [i, j)
+  T* j = last;
+  T* baseL = i;
+  T* baseR = j;
+  T* lastL = nullptr;  // last swapped pair
+  T* lastR = nullptr;
+  while (j - i >= 2 * B) {
+    if (il == nl) {
+      baseL = i;
+      nl = stops.left(offL, i, uint32_t(B), pv);
+      il = 0;
+      i += B;
+    }
+    if (nr == 0) {
+      baseR = j - B;
+      nr = stops.right(offR, baseR, uint32_t(B), pv);
+      j -= B;
+    }
+    const int64_t m = std::min(nl - il, nr);
+    for (int64_t q = 0; q < m; ++q) std::swap(baseL[offL[il + q]], baseR[offR[nr - 1 - q]]);
+    if (m) {
+      lastL = baseL + offL[il + m - 1];
+      lastR = baseR + offR[nr - m];
+    }
+    il += m;
+    nr -= m;
+  }
+  return unguarded_partition(lastL ? lastL + 1 : first, lastR ? lastR : last, pivot, comp);
+}
+
+template <class T, class Comp, class Stoppers>
+void block_introsort_loop(T* first, T* last, int64_t depth_limit, Comp comp, const Stoppers& stops) {
+  while (last - first > kThreshold) {
+    if (depth_limit == 0) {
+      heap_sort(first, last, comp);
+      return;
+    }
+    --depth_limit;
+    move_median_to_first(first, first + 1, first + (last - first) / 2, last - 1, comp);
+    T* cut = block_unguarded_partition(first + 1, last, first, comp, stops);
+    block_introsort_loop(cut, last, depth_limit, comp, stops);
+    last = cut;
+  }
+}
+
+// std::sort(first, last, comp), element for element, with block partitions.
+template <class T, class Comp, class Stoppers>
+void block_sort(T* first, T* last, Comp comp, const Stoppers& stops) {
+  if (first == last) return;
+  block_introsort_loop(first, last, lg(last - first) * 2, comp, stops);
+  final_insertion_sort(first, last, comp);
+}
+template <class T, class Comp>
+void block_sort(T* first, T* last, Comp comp) {
+  block_sort(first, last, comp, ScalarStoppers<T, Comp>{comp});
 }
 
 }  // namespace ms::kern::introsort

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "errors.h"
 #include "grow_buffer.h"
@@ -14,6 +15,10 @@
 #include "kernels/tile_ops.h"
 #include "thread_pool.h"
 #include "topk.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(MS_NO_CLONES)
+#include <immintrin.h>
+#endif
 
 namespace ms::kern {
 
@@ -70,48 +75,180 @@ struct Stops {
   MS_ALWAYS_INLINE bool right(uint32_t c) const { return kAsc ? d.key(c) <= P : d.key(c) >= P; }
 };
 
-// unguarded_partition(A + f + 1, A + l, A + f) for a pivot already at A[f],
-// in blocks: the stopper offsets of a left block and of a right block are
-// collected branch-free and paired in order (the t-th left stopper swaps
-// with the t-th right one, as in the Hoare loop), then the last < 2B
-// elements go through the scalar loop from the exact loop state.
+// ---- stopper scans: positions (offsets from `a`, ascending) or counts of the
+// left / right stoppers in A[a, a + len). With one threshold a stopper test is
+// a range test on the code: "key <= P" is code <= P, plus every tie code when
+// T <= P; "key >= P" is P <= code < flag, plus the tie codes when T >= P. That
+// runs 16 codes at a time with AVX-512 (compress in a register, then a plain
+// store: compress-to-memory is slow on some CPUs); otherwise a branch-free loop.
+
+struct RangeTest {
+  uint32_t P;
+  bool ge;    // key >= P (else key <= P)
+  bool ties;  // the tie codes pass too
+  MS_ALWAYS_INLINE bool operator()(uint32_t c) const {
+    if (c >= kTieFlag) return ties;
+    return ge ? c >= P : c <= P;
+  }
+};
+
+template <class D, bool kAsc>
+RangeTest range_test(const Stops<D, kAsc>& st, bool left) {
+  const bool ge = kAsc ? left : !left;  // descending: left stops at key <= P
+  const uint32_t T = st.d.key(kTieFlag);  // the one threshold (OneGroup)
+  return RangeTest{st.P, ge, ge ? T >= st.P : T <= st.P};
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(MS_NO_CLONES)
+#define MS_TIE_AVX512 1
+__attribute__((target("avx512f"))) MS_ALWAYS_INLINE __mmask16 range_mask(__m512i c, __m512i vP, __m512i vF, const RangeTest& t) {
+  const __mmask16 tie = _mm512_cmpge_epu32_mask(c, vF);
+  const __mmask16 in = t.ge ? _mm512_cmpge_epu32_mask(c, vP) & ~tie : _mm512_cmple_epu32_mask(c, vP);
+  return t.ties ? __mmask16(in | tie) : in;
+}
+// out needs room for len + 16 entries.
+__attribute__((target("avx512f"))) uint32_t positions_avx512(uint32_t* out, const uint32_t* A, uint32_t len, RangeTest t) {
+  const __m512i vP = _mm512_set1_epi32(int(t.P)), vF = _mm512_set1_epi32(int(kTieFlag)), step = _mm512_set1_epi32(16);
+  __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  uint32_t n = 0, p = 0;
+  for (; p + 16 <= len; p += 16) {
+    const __mmask16 m = range_mask(_mm512_loadu_si512(A + p), vP, vF, t);
+    _mm512_storeu_si512(out + n, _mm512_maskz_compress_epi32(m, idx));
+    n += uint32_t(__builtin_popcount(m));
+    idx = _mm512_add_epi32(idx, step);
+  }
+  for (; p < len; ++p) {
+    out[n] = p;
+    n += t(A[p]);
+  }
+  return n;
+}
+__attribute__((target("avx512f"))) uint64_t count_avx512(const uint32_t* A, uint64_t len, RangeTest t) {
+  const __m512i vP = _mm512_set1_epi32(int(t.P)), vF = _mm512_set1_epi32(int(kTieFlag));
+  uint64_t n = 0, p = 0;
+  for (; p + 16 <= len; p += 16) n += uint64_t(__builtin_popcount(range_mask(_mm512_loadu_si512(A + p), vP, vF, t)));
+  for (; p < len; ++p) n += t(A[p]);
+  return n;
+}
+bool have_avx512() {
+  static const bool yes = __builtin_cpu_supports("avx512f");
+  return yes;
+}
+#endif
+
+template <class Test>
+uint32_t positions_scalar(uint32_t* out, const uint32_t* A, uint32_t len, const Test& t) {
+  uint32_t n = 0;
+  for (uint32_t p = 0; p < len; ++p) {
+    out[n] = p;
+    n += t(A[p]);
+  }
+  return n;
+}
+
+// Positions (offsets, ascending) of the left / right stoppers in A[0, len).
+template <class D, bool kAsc>
+uint32_t stopper_positions(uint32_t* out, const uint32_t* A, uint32_t len, const Stops<D, kAsc>& st, bool left) {
+  if constexpr (std::is_same_v<D, OneGroup>) {
+#ifdef MS_TIE_AVX512
+    if (have_avx512()) return positions_avx512(out, A, len, range_test(st, left));
+#endif
+    return positions_scalar(out, A, len, range_test(st, left));
+  } else {
+    if (left) return positions_scalar(out, A, len, [&](uint32_t c) { return st.left(c); });
+    return positions_scalar(out, A, len, [&](uint32_t c) { return st.right(c); });
+  }
+}
+
+template <class D, bool kAsc>
+uint64_t count_stoppers(const uint32_t* A, uint64_t len, const Stops<D, kAsc>& st, bool left) {
+  if constexpr (std::is_same_v<D, OneGroup>) {
+#ifdef MS_TIE_AVX512
+    if (have_avx512()) return count_avx512(A, len, range_test(st, left));
+#endif
+    const RangeTest t = range_test(st, left);
+    uint64_t n = 0;
+    for (uint64_t p = 0; p < len; ++p) n += t(A[p]);
+    return n;
+  } else {
+    uint64_t n = 0;
+    for (uint64_t p = 0; p < len; ++p) n += left ? st.left(A[p]) : st.right(A[p]);
+    return n;
+  }
+}
+
+// Pairs stoppers the way the Hoare loop does: left stoppers from `lp` up (never
+// at or beyond `lend`), right stoppers from `rp` down (never at or below
+// `rend`), swapping the t-th of each for `m` pairs. Stoppers are found a block
+// at a time; a block's tests all happen before its swaps, and neither side's
+// block reaches the other side's unswapped stoppers, so every test sees the
+// original content. Returns the last pair swapped via *last_l / *last_r.
+template <class D, bool kAsc>
+void swap_pairs(uint32_t* A, int64_t lp, int64_t lend, int64_t rp, int64_t rend, int64_t m, const Stops<D, kAsc>& st,
+                int64_t* last_l, int64_t* last_r) {
+  constexpr int64_t B = 256;
+  uint32_t offL[B + 16], offR[B + 16];
+  int64_t nl = 0, il = 0, nr = 0;  // buffered stoppers: left [il, nl), right [0, nr) consumed from nr down
+  int64_t baseL = lp, baseR = rp + 1;      // the current left / right block start
+  int64_t next_l = lp, next_r = rp + 1;    // unscanned: [next_l, lend) and (rend, next_r)
+  while (m > 0) {
+    if (il == nl) {
+      const int64_t len = std::min<int64_t>(B, lend - next_l);
+      baseL = next_l;
+      nl = stopper_positions(offL, A + baseL, uint32_t(len), st, true);
+      il = 0;
+      next_l += len;
+    }
+    if (nr == 0) {
+      const int64_t len = std::min<int64_t>(B, next_r - rend - 1);
+      baseR = next_r - len;
+      nr = stopper_positions(offR, A + baseR, uint32_t(len), st, false);
+      next_r = baseR;
+    }
+    const int64_t k = std::min({m, nl - il, nr});
+    for (int64_t q = 0; q < k; ++q) std::swap(A[baseL + offL[il + q]], A[baseR + offR[nr - 1 - q]]);
+    if (k > 0) {
+      *last_l = baseL + offL[il + k - 1];
+      *last_r = baseR + offR[nr - k];
+    }
+    il += k;
+    nr -= k;
+    m -= k;
+  }
+}
+
+// unguarded_partition(A + f + 1, A + l, A + f) for a pivot already at A[f]:
+// block-wise swaps while the unscanned middle is large (the t-th left stopper
+// swaps with the t-th right one, as in the Hoare loop), then the scalar loop
+// from the exact loop state for the last stretch.
 template <class D, bool kAsc>
 int64_t block_partition(uint32_t* A, int64_t f, int64_t l, const Stops<D, kAsc>& st, const Before<D, kAsc>& before) {
   constexpr int64_t B = 128;
-  uint32_t offL[B], offR[B];
-  int64_t numL = 0, startL = 0, numR = 0, startR = 0;
-  int64_t i = f + 1, j = l;           // unscanned: [i, j)
+  uint32_t offL[B + 16], offR[B + 16];
+  int64_t nl = 0, il = 0, nr = 0;
+  int64_t i = f + 1, j = l;  // unscanned: [i, j)
   int64_t baseL = i, baseR = j;
-  int64_t lastL = -1, lastR = -1;     // last swapped pair
+  int64_t lastL = -1, lastR = -1;  // last swapped pair
   while (j - i >= 2 * B) {
-    if (numL == 0) {
-      startL = 0;
+    if (il == nl) {
       baseL = i;
-      for (int64_t p = 0; p < B; ++p) {
-        offL[numL] = uint32_t(p);
-        numL += st.left(A[i + p]);
-      }
+      nl = stopper_positions(offL, A + i, uint32_t(B), st, true);
+      il = 0;
       i += B;
     }
-    if (numR == 0) {
-      startR = 0;
-      baseR = j;
-      for (int64_t p = 0; p < B; ++p) {
-        offR[numR] = uint32_t(p);
-        numR += st.right(A[j - 1 - p]);
-      }
+    if (nr == 0) {
+      baseR = j - B;
+      nr = stopper_positions(offR, A + baseR, uint32_t(B), st, false);
       j -= B;
     }
-    const int64_t m = std::min(numL, numR);
-    for (int64_t q = 0; q < m; ++q) std::swap(A[baseL + offL[startL + q]], A[baseR - 1 - offR[startR + q]]);
+    const int64_t m = std::min(nl - il, nr);
+    for (int64_t q = 0; q < m; ++q) std::swap(A[baseL + offL[il + q]], A[baseR + offR[nr - 1 - q]]);
     if (m) {
-      lastL = baseL + offL[startL + m - 1];
-      lastR = baseR - 1 - int64_t(offR[startR + m - 1]);
+      lastL = baseL + offL[il + m - 1];
+      lastR = baseR + offR[nr - m];
     }
-    numL -= m;
-    startL += m;
-    numR -= m;
-    startR += m;
+    il += m;
+    nr -= m;
   }
   // The Hoare loop after the swaps so far: first = last left stopper + 1, last = last right stopper.
   uint32_t* first = A + (lastL >= 0 ? lastL + 1 : f + 1);
@@ -131,6 +268,8 @@ int64_t block_partition(uint32_t* A, int64_t f, int64_t l, const Stops<D, kAsc>&
 // block, derive the number of swaps s = max over x of min(#left stoppers in
 // [f+1, x), #right stoppers in [x, l)) and the cut, then swap the pairs
 // (L_t, R_t), t < s, in independent pieces.
+constexpr int64_t kSub = 1024;  // sub-block of the searches inside a counted block
+
 template <class D, bool kAsc>
 int64_t parallel_partition(uint32_t* A, int64_t f, int64_t l, const Stops<D, kAsc>& st, ThreadPool& pool) {
   const int64_t BS = std::max<int64_t>(1, int64_t(g_tie_parallel_block));
@@ -140,70 +279,89 @@ int64_t parallel_partition(uint32_t* A, int64_t f, int64_t l, const Stops<D, kAs
   std::vector<int64_t> cl(nb), cr(nb);
   pool.parallel_for(uint64_t(nb), [&](uint64_t b) {
     const int64_t b0 = s0 + int64_t(b) * BS, b1 = std::min(l, b0 + BS);
-    int64_t a = 0, c = 0;
-    for (int64_t q = b0; q < b1; ++q) {
-      a += st.left(A[q]);
-      c += st.right(A[q]);
-    }
-    cl[b] = a;
-    cr[b] = c;
+    cl[b] = int64_t(count_stoppers(A + b0, uint64_t(b1 - b0), st, true));
+    cr[b] = int64_t(count_stoppers(A + b0, uint64_t(b1 - b0), st, false));
   });
   std::vector<int64_t> pl(nb + 1, 0), sr(nb + 1, 0);  // left stoppers before block b; right stoppers from block b on
   for (int64_t b = 0; b < nb; ++b) pl[b + 1] = pl[b] + cl[b];
   for (int64_t b = nb; b-- > 0;) sr[b] = sr[b + 1] + cr[b];
-  // D(x) = CL(x) - CR(x) is nondecreasing: the max of min(CL, CR) is where it crosses 0.
+  // D(x) = CL(x) - CR(x) is nondecreasing: the max of min(CL, CR) is where it
+  // crosses 0. Find the block, then the sub-block, where it does; scan that.
   int64_t bb = 0;
   while (bb + 1 < nb && pl[bb + 1] < sr[bb + 1]) ++bb;
   int64_t s = 0;
   {
     int64_t CL = pl[bb], CR = sr[bb];
-    const int64_t b0 = s0 + bb * BS, b1 = std::min(l, b0 + BS);
+    int64_t x = s0 + bb * BS;
+    const int64_t b1 = std::min(l, x + BS);
     s = std::min(CL, CR);
-    for (int64_t x = b0; x < b1; ++x) {
+    for (int64_t len; x < b1 && (len = std::min<int64_t>(kSub, b1 - x)) > 0;) {
+      const int64_t cl1 = int64_t(count_stoppers(A + x, uint64_t(len), st, true));
+      const int64_t cr1 = int64_t(count_stoppers(A + x, uint64_t(len), st, false));
+      if (CL + cl1 >= CR - cr1 || x + len == b1) break;  // the crossing lies in [x, x + len)
+      CL += cl1;
+      CR -= cr1;
+      s = std::max(s, std::min(CL, CR));
+      x += len;
+    }
+    for (; x < b1; ++x) {
       CL += st.left(A[x]);
       CR -= st.right(A[x]);
       s = std::max(s, std::min(CL, CR));
+      if (CL >= CR) break;  // min(CL, CR) only falls from here on
     }
   }
-  // Position of the t-th left stopper (l if none) / t-th right stopper from the right.
-  auto left_at = [&](int64_t t) -> int64_t {
+  // Position of the t-th left stopper (l if none) / t-th right stopper from the right:
+  // the block from the prefix counts, the sub-block by vector counts, then the positions.
+  uint32_t off[kSub + 16];
+  auto left_at = [&](int64_t t, uint32_t* buf) -> int64_t {
     if (t >= pl[nb]) return l;
     const int64_t b = int64_t(std::upper_bound(pl.begin(), pl.end(), t) - pl.begin()) - 1;
     int64_t r = t - pl[b];
-    for (int64_t q = s0 + b * BS;; ++q)
-      if (st.left(A[q]) && r-- == 0) return q;
+    for (int64_t x = s0 + b * BS;; x += kSub) {
+      const uint32_t len = uint32_t(std::min<int64_t>(kSub, l - x));
+      const uint32_t c = stopper_positions(buf, A + x, len, st, true);
+      if (r < int64_t(c)) return x + buf[r];
+      r -= c;
+    }
   };
-  auto right_at = [&](int64_t t) -> int64_t {
+  auto right_at = [&](int64_t t, uint32_t* buf) -> int64_t {
     // block b holds the right stoppers ranked [sr[b + 1], sr[b]) from the right
     int64_t b = nb - 1;
     while (sr[b] <= t) --b;
     int64_t r = t - sr[b + 1];
-    for (int64_t q = std::min(l, s0 + (b + 1) * BS) - 1;; --q)
-      if (st.right(A[q]) && r-- == 0) return q;
+    const int64_t b0 = s0 + b * BS;
+    for (int64_t x1 = std::min(l, b0 + BS);; x1 -= kSub) {
+      const int64_t x = std::max(b0, x1 - kSub);
+      const uint32_t c = stopper_positions(buf, A + x, uint32_t(x1 - x), st, false);
+      if (r < int64_t(c)) return x + buf[c - 1 - r];
+      r -= c;
+    }
   };
   int64_t cut;
-  if (s == 0) cut = left_at(0);
-  else cut = std::min(left_at(s), right_at(s - 1));
+  if (s == 0) cut = left_at(0, off);
+  else cut = std::min(left_at(s, off), right_at(s - 1, off));
   if (s > 0) {
-    // Each piece's first pair is located before any swap: locating scans a
-    // block from its start, which may hold other pieces' stoppers.
+    // Each piece's first pair is located before any swap (locating scans a
+    // block from its start, which may hold other pieces' stoppers). A piece
+    // scans only its own stretch: left [L_t0, next piece's L), right
+    // (next piece's R, R_t0]; the last piece stops at R_{s-1} / L_{s-1}'s side.
     const int64_t pieces = std::min<int64_t>(s, int64_t(pool.size()) * 4);
-    std::vector<int64_t> lp0(pieces), rp0(pieces);
+    std::vector<int64_t> lp0(pieces + 1), rp0(pieces + 1);
     pool.parallel_for(uint64_t(pieces), [&](uint64_t w) {
       const int64_t t0 = s * int64_t(w) / pieces;
-      lp0[w] = left_at(t0);
-      rp0[w] = right_at(t0);
+      uint32_t buf[kSub + 16];
+      lp0[w] = left_at(t0, buf);
+      rp0[w] = right_at(t0, buf);
     });
+    const int64_t last_r = right_at(s - 1, off);
+    lp0[pieces] = last_r;                 // no left stopper in use reaches R_{s-1}
+    rp0[pieces] = lp0[pieces - 1];        // ... nor a right one the last piece's first L
     pool.parallel_for(uint64_t(pieces), [&](uint64_t w) {
       const int64_t t0 = s * int64_t(w) / pieces, t1 = s * int64_t(w + 1) / pieces;
       if (t0 == t1) return;
-      int64_t lp = lp0[w], rp = rp0[w];
-      for (int64_t t = t0;;) {
-        std::swap(A[lp], A[rp]);
-        if (++t == t1) break;
-        do ++lp; while (!st.left(A[lp]));
-        do --rp; while (!st.right(A[rp]));
-      }
+      int64_t ll = -1, lr = -1;
+      swap_pairs(A, lp0[w], lp0[w + 1], rp0[w], rp0[w + 1], t1 - t0, st, &ll, &lr);
     });
   }
   return cut;
