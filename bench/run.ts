@@ -1,4 +1,4 @@
-// `npm run bench [-- --preset 0.25b,1.1b] [--repeat N]`: whole-model merge
+// `npm run bench [-- --preset 0.25b,1.1b] [--repeat N] [--rows della,sweep]`: whole-model merge
 // speed and memory against the I/O floor, measured in the same run (ratios,
 // not absolute times, are what compare across noisy machines). Each model
 // family is generated once under bench/.cache. Every round runs each workload
@@ -24,6 +24,8 @@ const { values } = parseArgs({
   options: {
     preset: { type: "string", default: "0.25b,1.1b" },
     repeat: { type: "string", default: "3" },
+    // comma-separated substrings of row names: run only those rows (plus the floor and compared rows)
+    rows: { type: "string" },
   },
 });
 const presetNames = values.preset!.split(",").map((s) => s.trim()).filter(Boolean);
@@ -45,8 +47,8 @@ interface Family {
 /** A neutral request (every field of the contract), overridden per workload. */
 function request(f: Family, outDir: string | null, over: Partial<NativeMergeRequest> = {}, models?: Partial<NativeModelInput>[]): NativeMergeRequest {
   const base: NativeModelInput[] = [
-    { path: f.sft, weight: 1, density: 0.2, favored: true, gamma: 0.01 },
-    { path: f.ct, weight: 1, density: 1, favored: false, gamma: 0.01 },
+    { path: f.sft, weight: 1, density: 0.2, favored: true, gamma: 0.01, epsilon: 0.15 },
+    { path: f.ct, weight: 1, density: 1, favored: false, gamma: 0.01, epsilon: 0.15 },
   ];
   return {
     method: "ties",
@@ -59,6 +61,8 @@ function request(f: Family, outDir: string | null, over: Partial<NativeMergeRequ
     slackScope: "model",
     rescale: false,
     seed: 0,
+    randomStream: "counter",
+    tieOrder: "mergekit",
     keepIfNoOutliers: false,
     t: 0.5,
     filterWise: false,
@@ -78,7 +82,8 @@ interface Workload {
   request: ((f: Family, outDir: string | null) => NativeMergeRequest) | null;
   writes: boolean; // the request writes a merged model (outDir set)
   target?: number; // × floor
-  perAnalysisTarget?: number; // × the single analysis of the same round
+  /** Also report the median per-round ratio to another row (by name), with an optional target. */
+  versus?: { row: string; target?: number };
 }
 
 /**
@@ -102,18 +107,42 @@ function layerSwapRequest(f: Family, outDir: string | null): NativeMergeRequest 
   return recipeToNativeRequest(recipe, { outDir, shardSizeBytes: 5e9, threads: 0, plan });
 }
 
-const WORKLOADS: Workload[] = [
+const ALL_WORKLOADS: Workload[] = [
   { name: "floor (read 3 + write 1)", request: null, writes: true },
-  { name: "ties (sft 0.2, ct 1.0)", request: (f, out) => request(f, out), writes: true, target: 2 },
+  {
+    name: "ties (sft 0.2, ct 1.0)",
+    request: (f, out) => request(f, out),
+    writes: true,
+    target: 2,
+    // mergekit's tie order (the default) costs at most 1.3x the lowest-index rule
+    versus: { row: "ties, index tie order", target: 1.3 },
+  },
+  { name: "ties, index tie order", request: (f, out) => request(f, out, { tieOrder: "index" }), writes: true },
   { name: "ties_sv (slack 0.04)", request: (f, out) => request(f, out, { method: "ties_sv", slack: 0.04 }), writes: true, target: 2.5 },
   { name: "analysis only (ties stats)", request: (f) => request(f, null), writes: false },
   { name: "dare_ties (sft 0.2, ct 1.0)", request: (f, out) => request(f, out, { method: "dare_ties", rescale: true, seed: 1 }), writes: true },
+  {
+    name: "della (sft 0.2 ε 0.1, ct 1.0)",
+    request: (f, out) => request(f, out, { method: "della", randomStream: "mergekit", seed: 1 }, [{ epsilon: 0.1 }]),
+    writes: true,
+  },
   // The paper's grid for both models: 36 analyses from one pass (target: <= 1.5x one analysis).
-  { name: "6×6 density sweep (ties stats)", request: (f) => request(f, null, { densities: [0.01, 0.2, 0.4, 0.6, 0.8, 1.0] }), writes: false, perAnalysisTarget: 1.5 },
+  {
+    name: "6×6 density sweep (ties stats)",
+    request: (f) => request(f, null, { densities: [0.01, 0.2, 0.4, 0.6, 0.8, 1.0] }),
+    writes: false,
+    versus: { row: "analysis only (ties stats)", target: 1.5 },
+  },
   { name: "passthrough layer swap (2 models, 3 slices)", request: layerSwapRequest, writes: true },
 ];
-const ANALYSIS_ROW = WORKLOADS.findIndex((w) => w.name.startsWith("analysis only"));
+for (const w of ALL_WORKLOADS)
+  if (w.versus && !ALL_WORKLOADS.some((x) => x.name === w.versus!.row)) throw new Error(`bench row "${w.name}" compares with a missing row "${w.versus.row}"`);
+const rowFilter = values.rows?.split(",").map((s) => s.trim()).filter(Boolean);
+const picked = new Set(ALL_WORKLOADS.filter((w) => !w.request || !rowFilter || rowFilter.some((f) => w.name.includes(f))).map((w) => w.name));
+for (const w of ALL_WORKLOADS) if (picked.has(w.name) && w.versus) picked.add(w.versus.row);
+const WORKLOADS = ALL_WORKLOADS.filter((w) => picked.has(w.name));
 const RSS_TARGET_BYTES = 2.5e9;
+const rowIndex = (name: string) => WORKLOADS.findIndex((w) => w.name === name);
 
 // ---------------------------------------------------------------- helpers
 
@@ -202,7 +231,7 @@ interface PresetResult {
   params: number;
   fileBytes: number;
   largest: [string, number];
-  rows: { w: Workload; seconds: number; ratio: number; rss: number; perAnalysis: number }[];
+  rows: { w: Workload; seconds: number; ratio: number; rss: number; versus: number }[];
   resident: number | null; // min over rounds, before each round
 }
 
@@ -249,7 +278,7 @@ function benchPreset(preset: string): PresetResult {
       seconds: median(runs[i]!.map((x) => x.seconds)),
       ratio: median(runs[i]!.map((x, r) => x.seconds / floorRuns[r]!.seconds)),
       rss: Math.max(...runs[i]!.map((x) => x.rss)),
-      perAnalysis: median(runs[i]!.map((x, r) => x.seconds / runs[ANALYSIS_ROW]![r]!.seconds)),
+      versus: w.versus ? median(runs[i]!.map((x, r) => x.seconds / runs[rowIndex(w.versus!.row)]![r]!.seconds)) : NaN,
     }));
     const shape = BENCH_PRESETS[preset]!;
     return {
@@ -280,7 +309,7 @@ lines.push(`- machine: ${cpus[0]?.model.trim() ?? "?"}, ${cpus.length} cores, ${
 lines.push(`- page cache: ${cache}`);
 lines.push(`- ${repeat} round(s), workloads interleaved in each round; seconds = median; × floor = median of the per-round ratios; peak RSS = max over rounds (whole process, Node included)`);
 lines.push(`- floor = read the 3 input files + write and fsync one file of the same size; merges write and fsync the merged model and hash it (SHA-256)`);
-lines.push(`- targets: ties ≤ 2× floor, ties_sv ≤ 2.5× floor, peak RSS ≤ ${RSS_TARGET_BYTES / 1e9} GB (${gib(RSS_TARGET_BYTES)})`, "");
+lines.push(`- targets: ties ≤ 2× floor and ≤ 1.3× the same merge with the index tie order, ties_sv ≤ 2.5× floor, sweep ≤ 1.5× one analysis, peak RSS ≤ ${RSS_TARGET_BYTES / 1e9} GB (${gib(RSS_TARGET_BYTES)})`, "");
 for (const r of results) {
   const [lname, lnumel] = r.largest;
   lines.push(`#### ${r.preset}: Llama-shaped bf16, ${(r.params / 1e9).toFixed(2)}B params/model (${(r.fileBytes / 1e9).toFixed(2)} GB/file), 3 models; largest tensor ${lname} (${(lnumel / 1e6).toFixed(1)}M elements, ${gib(lnumel * 4)} as f32)`, "");
@@ -290,11 +319,13 @@ for (const r of results) {
     const target =
       row.w.target !== undefined
         ? `≤ ${row.w.target}× ${row.ratio <= row.w.target ? "✓" : "✗"}`
-        : row.w.perAnalysisTarget !== undefined
-          ? `${row.perAnalysis.toFixed(2)}× analysis (≤ ${row.w.perAnalysisTarget}× ${row.perAnalysis <= row.w.perAnalysisTarget ? "✓" : "✗"})`
-          : "";
+        : "";
+    const vs = row.w.versus;
+    const versus = vs
+      ? `${row.versus.toFixed(2)}× "${vs.row}"${vs.target !== undefined ? ` (≤ ${vs.target}× ${row.versus <= vs.target ? "✓" : "✗"})` : ""}`
+      : "";
     const rssOk = row.w.request ? (row.rss <= RSS_TARGET_BYTES ? " ✓" : " ✗") : "";
-    lines.push(`| ${row.w.name} | ${row.seconds.toFixed(2)} | ${row.ratio.toFixed(2)} | ${target} | ${gib(row.rss)}${rssOk} |`);
+    lines.push(`| ${row.w.name} | ${row.seconds.toFixed(2)} | ${row.ratio.toFixed(2)} | ${[target, versus].filter(Boolean).join("; ")} | ${gib(row.rss)}${rssOk} |`);
   }
   lines.push("");
 }

@@ -4,15 +4,19 @@ import { useId } from "react";
 import type { ParamSpec } from "@/server/engine/recipe/types";
 import { CheckboxField } from "./checkbox-field";
 import { GradientField } from "./gradient-field";
-import { PARAM_HELP, type Method, usesGamma, usesSeed } from "./methods";
+import { PARAM_HELP, type Method, usesGamma, usesRandomStream, usesSeed, usesTieOrder } from "./methods";
 import { NumberField } from "./number-field";
 import type { BuilderState } from "./url-state";
 
-export type MethodParamValues = Pick<BuilderState, "slack" | "scope" | "t" | "seed" | "rescale" | "keepIfNoOutliers" | "filterWise" | "parameters" | "layers">;
+export type MethodParamValues = Pick<
+  BuilderState,
+  "slack" | "scope" | "t" | "seed" | "rescale" | "randomStream" | "tieOrder" | "keepIfNoOutliers" | "filterWise" | "parameters" | "layers"
+>;
 
 /**
  * The parameters only one method family has: TIES-SV's slack and scope,
- * SLERP's t, DARE's seed and rescale, Model Breadcrumbs' edge-case flag and
+ * SLERP's t, the random methods' seed and rescale (DARE's generator), the
+ * magnitude-ranking methods' tie order, Model Breadcrumbs' edge-case flag and
  * Model Stock's filter_wise.
  */
 export function MethodParams({ method, value, onChange }: { method: Method; value: MethodParamValues; onChange: (patch: Partial<MethodParamValues>) => void }) {
@@ -66,6 +70,26 @@ export function MethodParams({ method, value, onChange }: { method: Method; valu
           </div>
           <CheckboxField label="Rescale" checked={value.rescale} onChange={(rescale) => onChange({ rescale })} hint={PARAM_HELP.rescale} />
         </>
+      ) : null}
+      {usesRandomStream(method) ? (
+        <div className="field">
+          <label htmlFor={`${id}-rnd`}>Random stream</label>
+          <select id={`${id}-rnd`} value={value.randomStream} onChange={(e) => onChange({ randomStream: e.target.value as "counter" | "mergekit" })} aria-describedby={`${id}-rnd-hint`}>
+            <option value="counter">counter (MergeScope)</option>
+            <option value="mergekit">mergekit (torch MT19937)</option>
+          </select>
+          <p className="hint" id={`${id}-rnd-hint`}>{PARAM_HELP.randomStream}</p>
+        </div>
+      ) : null}
+      {usesTieOrder(method) ? (
+        <div className="field">
+          <label htmlFor={`${id}-tie`}>Tie order</label>
+          <select id={`${id}-tie`} value={value.tieOrder} onChange={(e) => onChange({ tieOrder: e.target.value as "mergekit" | "index" })} aria-describedby={`${id}-tie-hint`}>
+            <option value="mergekit">mergekit</option>
+            <option value="index">lowest index first</option>
+          </select>
+          <p className="hint" id={`${id}-tie-hint`}>{PARAM_HELP.tieOrder}</p>
+        </div>
       ) : null}
       {usesGamma(method) ? (
         <CheckboxField

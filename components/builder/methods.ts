@@ -29,6 +29,11 @@ export const METHOD_INFO: Record<Method, { label: string; description: string }>
     label: "Passthrough (layer swap)",
     description: "Copies each layer from one model (optionally times a scale): frankenmerges, depth up-scaling and layer swapping with slices.",
   },
+  della: {
+    label: "DELLA",
+    description: "Drops task-vector entries at random, keeping larger ones more often (density ± epsilon by magnitude rank), rescales, then TIES' sign election.",
+  },
+  della_linear: { label: "DELLA (linear)", description: "DELLA's magnitude-ranked random drop and rescale; no sign election." },
 };
 
 export const PARAM_HELP = {
@@ -43,7 +48,12 @@ export const PARAM_HELP = {
   slack: "Share of the favored model's kept entries whose lost elections may be rescued (the paper uses 0.04).",
   scope: "Where the slack budget is counted: over the whole model or per tensor.",
   t: "Interpolation factor: 0 gives the base model, 1 the other model.",
-  seed: "Seed of DARE's random keep/drop draws: the same seed gives the same merge on any machine.",
+  seed: "Seed of the random keep/drop draws: the same seed gives the same merge on any machine (DELLA, and DARE with mergekit's stream: mergekit-yaml --random-seed).",
+  epsilon: "DELLA: keep probabilities run from density − epsilon (smallest entries) to density + epsilon (largest); both must stay inside (0, 1).",
+  randomStream:
+    "Which generator draws DARE's masks: MergeScope's counter-based one (independent of threads and tensor order) or mergekit's stream (torch's MT19937: byte-identical to mergekit-yaml --random-seed).",
+  tieOrder:
+    "Which of several entries with the same magnitude at the trim threshold are kept: mergekit's order (byte-identical to mergekit) or the lowest index first.",
   rescale: "Rescale the kept entries so each task vector keeps its L1 norm (mergekit's default).",
   keepIfNoOutliers:
     "mergekit's edge case: when int(gamma × numel) is 0 (e.g. a small bias tensor), mergekit drops that tensor's whole task vector. Tick to keep the density fraction of it instead (no outliers removed).",
@@ -69,6 +79,10 @@ export type Dtype = (typeof DTYPES)[number];
 
 export {
   defaultNormalize,
+  usesEpsilon,
+  usesRandomStream,
+  usesTieOrder,
+  DEFAULT_EPSILON,
   interpolates,
   normalizeAfterSwitch,
   usesBaseModel,

@@ -2,7 +2,7 @@
 
 import { useId } from "react";
 import type { ModelSummary } from "@/server/services/models/schemas";
-import { PAPER_GRID, PARAM_HELP, type Method, usesDensity, usesGamma, usesWeight } from "./methods";
+import { PAPER_GRID, PARAM_HELP, type Method, usesDensity, usesEpsilon, usesGamma, usesWeight } from "./methods";
 import type { ParamSpec } from "@/server/engine/recipe/types";
 import { GradientField } from "./gradient-field";
 import { ModelOptions } from "./model-options";
@@ -11,7 +11,7 @@ import type { BuilderModelState } from "./url-state";
 
 /**
  * One merged model: which one and the parameters its method uses — weight,
- * density (slider), gamma for Model Breadcrumbs, favored for TIES-SV.
+ * density (slider), gamma for Model Breadcrumbs, epsilon for DELLA, favored for TIES-SV.
  */
 export function ModelParamsRow({
   index,
@@ -100,6 +100,12 @@ export function ModelParamsRow({
             <GradientField label={`Scale of ${name}`} value={value.scale ?? 1} spec={value.parameters?.scale} layers={layers} onSpec={setSpec("scale")}>
               <NumberField id={`${id}-s`} value={value.scale ?? 1} onChange={(scale) => onChange({ scale })} step={0.1} width="5.5rem" />
             </GradientField>
+          </div>
+        ) : null}
+        {usesEpsilon(method) ? (
+          <div className="field">
+            <label htmlFor={`${id}-e`} title={PARAM_HELP.epsilon}>Epsilon</label>
+            <NumberField id={`${id}-e`} value={value.epsilon} onChange={(epsilon) => onChange({ epsilon })} min={0} max={1} step={0.01} width="5rem" />
           </div>
         ) : null}
         {method === "ties_sv" ? (

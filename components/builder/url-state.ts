@@ -3,7 +3,7 @@
 // fall back to the defaults.
 import { z } from "zod";
 import { builderSliceSchema, paramSpecsSchema, type BuilderParamSpecs, type BuilderSettings, type BuilderSlice } from "@/server/services/builder/schemas";
-import { DEFAULT_GAMMA, DEFAULT_T, DTYPES, METHODS, defaultNormalize, normalizeAfterSwitch, type Dtype, type Method } from "./methods";
+import { DEFAULT_EPSILON, DEFAULT_GAMMA, DEFAULT_T, DTYPES, METHODS, defaultNormalize, normalizeAfterSwitch, type Dtype, type Method } from "./methods";
 
 export interface BuilderModelState {
   id: string;
@@ -11,6 +11,8 @@ export interface BuilderModelState {
   density: number;
   /** breadcrumbs*: outlier fraction removed. */
   gamma: number;
+  /** della*: keep probabilities span density -+ epsilon. */
+  epsilon: number;
   favored: boolean;
   /** passthrough */
   scale?: number;
@@ -31,9 +33,13 @@ export interface BuilderState {
   scope: "model" | "tensor";
   /** slerp */
   t: number;
-  /** dare* */
+  /** dare*, della* */
   seed: number;
   rescale: boolean;
+  /** dare*: "counter" or mergekit's stream */
+  randomStream: "counter" | "mergekit";
+  /** magnitude-ranking methods */
+  tieOrder: "mergekit" | "index";
   /** breadcrumbs* */
   keepIfNoOutliers: boolean;
   /** model_stock */
@@ -56,7 +62,7 @@ export interface BuilderState {
 
 /** A model added to the recipe, with every parameter at its default. */
 export function newModelEntry(id: string): BuilderModelState {
-  return { id, weight: 1, density: 1, gamma: DEFAULT_GAMMA, favored: false };
+  return { id, weight: 1, density: 1, gamma: DEFAULT_GAMMA, epsilon: DEFAULT_EPSILON, favored: false };
 }
 
 export const DEFAULT_STATE: BuilderState = {
@@ -72,6 +78,8 @@ export const DEFAULT_STATE: BuilderState = {
   t: DEFAULT_T,
   seed: 0,
   rescale: true,
+  randomStream: "counter",
+  tieOrder: "mergekit",
   keepIfNoOutliers: false,
   filterWise: false,
   dtype: null,
@@ -114,6 +122,7 @@ export function parseBuilderState(p: URLSearchParams): BuilderState {
   const weights = (p.get("w") ?? "").split(",");
   const densities = (p.get("d") ?? "").split(",");
   const gammas = (p.get("g") ?? "").split(",");
+  const epsilons = (p.get("e") ?? "").split(",");
   const fav = num(p.get("fav"), -1);
   const method = p.get("method") ?? "";
   const dtype = p.get("dtype") ?? "";
@@ -132,6 +141,7 @@ export function parseBuilderState(p: URLSearchParams): BuilderState {
       weight: num(weights[i], 1),
       density: num(densities[i], 1, 0, 1),
       gamma: num(gammas[i], DEFAULT_GAMMA, 0, 1),
+      epsilon: num(epsilons[i], DEFAULT_EPSILON, 0, 1),
       favored: i === fav,
       ...(typeof lay.sc?.[i] === "number" ? { scale: lay.sc[i]! } : {}),
       ...(lay.m?.[i] ? { parameters: lay.m[i]! } : {}),
@@ -144,6 +154,8 @@ export function parseBuilderState(p: URLSearchParams): BuilderState {
     t: num(p.get("t"), DEFAULT_T, 0, 1),
     seed: Number.isInteger(seed) ? seed : 0,
     rescale: p.get("rescale") !== "0",
+    randomStream: p.get("rnd") === "mergekit" ? "mergekit" : "counter",
+    tieOrder: p.get("tie") === "index" ? "index" : "mergekit",
     keepIfNoOutliers: p.get("kino") === "1",
     filterWise: p.get("fw") === "1",
     dtype: (DTYPES as readonly string[]).includes(dtype) ? (dtype as Dtype) : null,
@@ -169,6 +181,7 @@ export function serializeBuilderState(s: BuilderState): URLSearchParams {
     p.set("w", s.models.map((m) => m.weight).join(","));
     p.set("d", s.models.map((m) => m.density).join(","));
     if (s.models.some((m) => m.gamma !== DEFAULT_GAMMA)) p.set("g", s.models.map((m) => m.gamma).join(","));
+    if (s.models.some((m) => m.epsilon !== DEFAULT_EPSILON)) p.set("e", s.models.map((m) => m.epsilon).join(","));
     const fav = s.models.findIndex((m) => m.favored);
     if (fav >= 0) p.set("fav", String(fav));
   }
@@ -180,6 +193,8 @@ export function serializeBuilderState(s: BuilderState): URLSearchParams {
   if (s.t !== DEFAULT_T) p.set("t", String(s.t));
   if (s.seed !== 0) p.set("seed", String(s.seed));
   if (!s.rescale) p.set("rescale", "0");
+  if (s.randomStream !== "counter") p.set("rnd", s.randomStream);
+  if (s.tieOrder !== "mergekit") p.set("tie", s.tieOrder);
   if (s.keepIfNoOutliers) p.set("kino", "1");
   if (s.filterWise) p.set("fw", "1");
   if (s.dtype) p.set("dtype", s.dtype);
@@ -223,6 +238,7 @@ export function toSettings(s: BuilderState): BuilderSettings | null {
       weight: m.weight,
       density: m.density,
       gamma: m.gamma,
+      epsilon: m.epsilon,
       favored: m.favored,
       ...(m.scale !== undefined ? { scale: m.scale } : {}),
       ...(m.parameters ? { parameters: m.parameters } : {}),
@@ -235,6 +251,8 @@ export function toSettings(s: BuilderState): BuilderSettings | null {
     t: s.t,
     seed: s.seed,
     rescale: s.rescale,
+    randomStream: s.randomStream,
+    tieOrder: s.tieOrder,
     keepIfNoOutliers: s.keepIfNoOutliers,
     filterWise: s.filterWise,
     dtype: s.dtype,
@@ -256,6 +274,7 @@ export function fromSettings(x: BuilderSettings, previous: BuilderState): Builde
       weight: m.weight,
       density: m.density,
       gamma: m.gamma,
+      epsilon: m.epsilon,
       favored: m.favored,
       ...(m.scale !== undefined ? { scale: m.scale } : {}),
       ...(m.parameters ? { parameters: m.parameters } : {}),
@@ -268,6 +287,8 @@ export function fromSettings(x: BuilderSettings, previous: BuilderState): Builde
     t: x.t,
     seed: x.seed,
     rescale: x.rescale,
+    randomStream: x.randomStream,
+    tieOrder: x.tieOrder,
     keepIfNoOutliers: x.keepIfNoOutliers,
     filterWise: x.filterWise,
     dtype: x.dtype,

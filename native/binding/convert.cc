@@ -54,6 +54,7 @@ ms::ModelParams ModelParamsFromJs(const Napi::Object& m, const std::string& wher
   p.density = finite("density");
   p.favored = Bool(m, "favored");
   p.gamma = finite("gamma");
+  p.epsilon = finite("epsilon");
   // Optional: absent or null = no scale.
   Napi::Value scale = m.Has("scale") ? m.Get("scale") : m.Env().Null();
   if (!scale.IsNull() && !scale.IsUndefined()) {
@@ -157,11 +158,8 @@ ms::EngineRequest RequestFromJs(const Napi::Object& obj) {
   ms::EngineRequest r;
   const std::string method = String(obj, "method", false);
   bool known = false;
-  for (ms::Method m : {ms::Method::Linear, ms::Method::TaskArithmetic, ms::Method::Ties, ms::Method::TiesSV,
-                       ms::Method::Breadcrumbs, ms::Method::BreadcrumbsTies, ms::Method::DareLinear,
-                       ms::Method::DareTies, ms::Method::Slerp, ms::Method::ModelStock,
-                       ms::Method::Passthrough})
-    if (method == ms::method_name(m)) {
+  for (uint8_t i = 0; i < uint8_t(ms::Method::kCount); ++i)  // every method the engine has
+    if (const ms::Method m = ms::Method(i); method == ms::method_name(m)) {
       r.params.method = m;
       known = true;
     }
@@ -177,6 +175,14 @@ ms::EngineRequest RequestFromJs(const Napi::Object& obj) {
   if (!(seed >= 0 && seed <= 9007199254740991.0 && std::floor(seed) == seed))
     throw Napi::TypeError::New(env, "merge request: 'seed' must be an integer in [0, 2^53)");
   r.params.seed = uint64_t(seed);
+  const std::string random = String(obj, "randomStream", false);
+  if (random != "counter" && random != "mergekit")
+    throw Napi::TypeError::New(env, "merge request: 'randomStream' must be counter or mergekit, got " + random);
+  r.params.random = random == "mergekit" ? ms::RandomStream::Mergekit : ms::RandomStream::Counter;
+  const std::string ties = String(obj, "tieOrder", false);
+  if (ties != "mergekit" && ties != "index")
+    throw Napi::TypeError::New(env, "merge request: 'tieOrder' must be mergekit or index, got " + ties);
+  r.params.tie_order = ties == "index" ? ms::TieOrder::Index : ms::TieOrder::Mergekit;
   r.params.keep_if_no_outliers = Bool(obj, "keepIfNoOutliers");
   r.params.t = Number(obj, "t");
   r.params.filter_wise = Bool(obj, "filterWise");
@@ -273,6 +279,10 @@ static Napi::Array TensorsToJs(Napi::Env env, const std::vector<ms::EngineTensor
       mo.Set("nTopRemoved", double(m.n_top_removed));
       mo.Set("topThreshold", NullableFloat(env, m.top_threshold_valid, m.top_threshold));
       mo.Set("rescaleFactor", NullableFloat(env, m.rescaled, m.rescale_factor));
+      mo.Set("randomFirstDraw", NullableFloat(env, m.has_random_draws, double(m.random_first_draw)));
+      mo.Set("randomDraws", double(m.random_draws));
+      mo.Set("keepProbabilityMin", NullableFloat(env, m.has_random_draws, m.keep_probability_min));
+      mo.Set("keepProbabilityMax", NullableFloat(env, m.has_random_draws, m.keep_probability_max));
       models.Set(uint32_t(j), mo);
     }
     o.Set("models", models);

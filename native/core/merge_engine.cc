@@ -1,9 +1,5 @@
 #include "merge_engine.h"
 
-#ifdef __linux__
-#include <sys/mman.h>
-#endif
-
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -16,7 +12,9 @@
 #include <thread>
 
 #include "errors.h"
+#include "grow_buffer.h"
 #include "kernels/common.h"
+#include "kernels/mt19937.h"
 #include "model_source.h"
 
 namespace ms {
@@ -74,81 +72,15 @@ struct TensorPlan {
   uint64_t input_bytes = 0;
 };
 
-// Grow-only float array, never value-initialized: one allocation serves every
-// tensor, so its pages are faulted in (and zeroed by the kernel) once per run
-// instead of once per tensor, and no zero fill precedes the overwrite. On
-// Linux the block is a 2 MiB-aligned anonymous mapping that asks for
-// transparent huge pages: 512x fewer page faults on first touch.
+// Grow-only float array (grow_buffer.h): one allocation serves every tensor.
 class FloatBuf {
  public:
-  FloatBuf() = default;
-  FloatBuf(FloatBuf&& o) noexcept { swap(o); }
-  FloatBuf& operator=(FloatBuf&& o) noexcept {
-    if (this != &o) {
-      release();
-      swap(o);
-    }
-    return *this;
-  }
-  FloatBuf(const FloatBuf&) = delete;
-  FloatBuf& operator=(const FloatBuf&) = delete;
-  ~FloatBuf() { release(); }
-
-  float* ensure(uint64_t n) {
-    if (n == 0) n = 1;  // never a null array, even for an empty tensor
-    if (n > cap_) {
-      release();  // free first: never hold the old and the new block at once
-      allocate(n);
-    }
-    return p_;
-  }
-  float* data() const { return p_; }
-  void swap(FloatBuf& o) noexcept {
-    std::swap(p_, o.p_);
-    std::swap(cap_, o.cap_);
-    std::swap(map_, o.map_);
-    std::swap(map_len_, o.map_len_);
-  }
+  float* ensure(uint64_t n) { return buf_.ensure_n<float>(n); }
+  float* data() const { return static_cast<float*>(buf_.data()); }
+  void swap(FloatBuf& o) noexcept { buf_.swap(o.buf_); }
 
  private:
-  static constexpr uint64_t kHuge = uint64_t(2) << 20;
-  void allocate(uint64_t n) {
-    if (n > (UINT64_MAX - 2 * kHuge) / sizeof(float)) throw std::bad_alloc();
-#ifdef __linux__
-    if (n * sizeof(float) >= kHuge) {
-      const uint64_t bytes = (n * sizeof(float) + kHuge - 1) / kHuge * kHuge;
-      const uint64_t len = bytes + kHuge;  // room to align the start to 2 MiB
-      void* m = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (m == MAP_FAILED) throw std::bad_alloc();
-      const uintptr_t a = (reinterpret_cast<uintptr_t>(m) + kHuge - 1) & ~uintptr_t(kHuge - 1);
-      (void)::madvise(reinterpret_cast<void*>(a), bytes, MADV_HUGEPAGE);  // advisory
-      map_ = m;
-      map_len_ = len;
-      p_ = reinterpret_cast<float*>(a);
-      cap_ = bytes / sizeof(float);
-      return;
-    }
-#endif
-    p_ = new float[n];
-    cap_ = n;
-  }
-  void release() noexcept {
-    if (map_) {
-#ifdef __linux__
-      ::munmap(map_, map_len_);
-#endif
-    } else {
-      delete[] p_;
-    }
-    p_ = nullptr;
-    cap_ = 0;
-    map_ = nullptr;
-    map_len_ = 0;
-  }
-  float* p_ = nullptr;
-  uint64_t cap_ = 0;
-  void* map_ = nullptr;  // non-null: p_ lies in this mapping
-  uint64_t map_len_ = 0;
+  GrowBuffer buf_;
 };
 
 // One tensor's inputs widened to f32 (and cast to the compute dtype), cut to
@@ -324,6 +256,8 @@ bool out_may_alias_input(Method m) {
     case Method::BreadcrumbsTies:
     case Method::DareLinear:
     case Method::DareTies:
+    case Method::Della:
+    case Method::DellaLinear:
     case Method::Slerp:
     case Method::ModelStock:
     case Method::Passthrough: return true;
@@ -573,6 +507,9 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
       if (!req.has_plan) throw;
       throw MergeError(e.code(), "tensor '" + t.name + "': " + e.what());
     }
+    if ((p.method == Method::Della || p.method == Method::DellaLinear) && t.shape.size() > 2)
+      throw MergeError(ErrorCode::RECIPE_INVALID, "della: tensor '" + t.name + "' has " + std::to_string(t.shape.size()) +
+                                                      " dimensions; DELLA ranks rows of 1-D and 2-D tensors only");
   }
   const bool write = !req.out_dir.empty();
   const bool model_slack = req.params.method == Method::TiesSV && req.params.slack_scope == SlackScope::Model;
@@ -678,10 +615,17 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
     }
   }
   FloatBuf out_f32;  // only for methods whose output cannot reuse an input array
+  KernelScratch scratch;  // the kernels' per-tensor temporaries, reused
+  // mergekit's random stream: torch.manual_seed(seed) once, then the tensors
+  // draw in mergekit's execution order -- tensor name order, which is the
+  // order of `plans` (ModelSource sorts by name) -- docs/merge-methods.md.
+  kern::Mt19937 mt(req.params.seed);
   const bool alias = out_may_alias_input(req.params.method);
   stream(write ? "merge" : "analyze", [&](size_t i, Slot& lt) {
     const TensorPlan& t = plans[i];
-    const MergeParams tp = tensor_params(req.params, t);
+    MergeParams tp = tensor_params(req.params, t);
+    tp.scratch = &scratch;
+    tp.mt = &mt;
     EngineTensorReport& rep = result.tensors[i];
     rep.name = t.name;
     rep.shape = t.shape;

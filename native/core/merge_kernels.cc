@@ -24,6 +24,8 @@ const char* method_name(Method m) {
     case Method::DareTies: return "dare_ties";
     case Method::Slerp: return "slerp";
     case Method::ModelStock: return "model_stock";
+    case Method::Della: return "della";
+    case Method::DellaLinear: return "della_linear";
     case Method::Passthrough: return "passthrough";
     case Method::kCount: break;
   }
@@ -46,13 +48,14 @@ uint64_t dare_keep_threshold(double density) { return kern::dare_threshold_of(de
 bool method_trims(Method m) {
   switch (m) {
     case Method::Ties: case Method::TiesSV: case Method::Breadcrumbs: case Method::BreadcrumbsTies:
-    case Method::DareLinear: case Method::DareTies: return true;
+    case Method::DareLinear: case Method::DareTies: case Method::Della: case Method::DellaLinear: return true;
     default: return false;
   }
 }
 
 bool method_elects(Method m) {
-  return m == Method::Ties || m == Method::TiesSV || m == Method::BreadcrumbsTies || m == Method::DareTies;
+  return m == Method::Ties || m == Method::TiesSV || m == Method::BreadcrumbsTies || m == Method::DareTies ||
+         m == Method::Della;
 }
 
 namespace {
@@ -95,6 +98,14 @@ void validate_params(const ModelParams* mp, uint32_t n_models, const MergeParams
     for (uint32_t i = 0; i < n_models; ++i)
       if (!(mp[i].gamma >= 0 && mp[i].gamma <= 1))
         invalid(model_str(i) + ": gamma must be a number in [0, 1] (fraction of largest-magnitude entries removed)");
+  if (p.method == Method::Della || p.method == Method::DellaLinear)
+    for (uint32_t i = 0; i < n_models; ++i) {
+      const double d = mp[i].density, e = mp[i].epsilon;
+      if (!std::isfinite(e) || e < 0) invalid(model_str(i) + ": epsilon must be a finite number >= 0");
+      if (d > 0 && d < 1 && !(d + e < 1 && d - e > 0))
+        invalid(model_str(i) + ": density " + std::to_string(d) + " -+ epsilon " + std::to_string(e) +
+                " must lie inside (0, 1) (mergekit raises the same error); lower epsilon");
+    }
   if (p.method == Method::Slerp) {
     if (n_models != 1) invalid("slerp: interpolates the base model and exactly one other model; got " + std::to_string(n_models));
     if (!(p.t >= 0 && p.t <= 1)) invalid("slerp: t must be a number in [0, 1]");
@@ -174,7 +185,9 @@ void run(const kern::Job& job, const SlackPlanForTensor* sv) {
     case Method::Breadcrumbs:
     case Method::BreadcrumbsTies:
     case Method::DareLinear:
-    case Method::DareTies: kern::run_ties(job, sv); break;
+    case Method::DareTies:
+    case Method::Della:
+    case Method::DellaLinear: kern::run_ties(job, sv); break;
     case Method::Slerp: kern::run_slerp(job); break;
     case Method::ModelStock: kern::run_model_stock(job); break;
     case Method::Passthrough: kern::run_passthrough(job); break;

@@ -1,6 +1,6 @@
 // Per-tensor merge kernels: linear, task_arithmetic, ties (sum/count
 // election), ties_sv (TIES with a slack variable), breadcrumbs(_ties),
-// dare_linear / dare_ties, slerp and model_stock. They reproduce mergekit's
+// dare_linear / dare_ties, della / della_linear, slerp and model_stock. They reproduce mergekit's
 // numbers (test/fixtures/golden/README.md is the spec; docs/merge-methods.md
 // pins down breadcrumbs' ranking, DARE's generator, slerp and model_stock).
 //
@@ -35,9 +35,13 @@
 //
 // Trim (ties family): density >= 1 keeps everything; else k = int(d * n)
 // (float64 product truncated) and the k entries of largest |d_i| are kept
-// (O(n) radix select on IEEE bits, no sort). Ties at the threshold: LOWEST
-// FLAT INDEX FIRST. k == 0 keeps nothing (mergekit asserts k > 0). NaN
-// magnitudes rank above +inf (torch's argsort order); NaN is never rejected.
+// (O(n) radix select on IEEE bits, no sort). Ties at the threshold
+// (MergeParams::tie_order): mergekit's order by default -- the entries
+// torch.argsort places first, i.e. libstdc++ std::sort's order, resolved in
+// expected O(n) by kernels/tie_order.h (docs/tie-order.md) -- or the lowest
+// flat index first. k == 0 keeps nothing (mergekit asserts k > 0). NaN
+// magnitudes rank above +inf and equal each other (torch's argsort order);
+// NaN is never rejected.
 //
 // Determinism: results (outputs and statistics) are bit-identical for any
 // number of threads: work is split into fixed 64Ki-element chunks and
@@ -104,6 +108,7 @@
 #include <vector>
 
 #include "dtype.h"
+#include "grow_buffer.h"
 #include "thread_pool.h"
 
 namespace ms {
@@ -115,10 +120,20 @@ enum class Method : uint8_t {
   Breadcrumbs, BreadcrumbsTies,  // magnitude-outlier trim, without / with sign election
   DareLinear, DareTies,          // random (Bernoulli) trim + L1 rescale, without / with sign election
   Slerp, ModelStock,             // interpolations between the base and the model(s)
+  Della, DellaLinear,            // magnitude-ranked random trim (DELLA) + L1 rescale, with / without sign election
   Passthrough,                   // one input copied, optionally times a per-model `scale` (no base)
   kCount  // keep last: the number of methods (engine_info lists every method below it)
 };
 enum class Consensus : uint8_t { Sum, Count };
+// Which of several entries with the threshold magnitude a top-k cut keeps
+// (ties, ties_sv, breadcrumbs*, the density sweep): mergekit's (torch's sort
+// order; byte-identical output) or the lowest flat index first.
+enum class TieOrder : uint8_t { Mergekit, Index };
+// Where DARE's keep/drop draws come from: MergeScope's counter-based
+// generator (thread- and tensor-order-independent, the default) or
+// mergekit's stream (torch's MT19937 after --random-seed; DELLA always uses
+// it). docs/merge-methods.md, "Random streams".
+enum class RandomStream : uint8_t { Counter, Mergekit };
 enum class SlackScope : uint8_t { Model, Tensor };
 
 const char* method_name(Method m);  // mergekit's names: "linear", "task_arithmetic", "ties", "breadcrumbs_ties", ...
@@ -136,7 +151,21 @@ struct ModelParams {
   double gamma = 0.01;   // breadcrumbs*: fraction of largest |delta| removed, in [0, 1]
   bool has_scale = false;  // passthrough: out = x * float(scale) in the compute dtype; false = x unchanged
   double scale = 1;
+  double epsilon = 0.15; // della*: keep probabilities span density -+ epsilon
 };
+
+// Reusable scratch memory of the kernels. Optional (merge_tensor allocates per
+// call without it); an engine run passes one so that per-tensor temporaries
+// (tie-order codes, random keep masks) are allocated and page-faulted once.
+struct KernelScratch {
+  GrowBuffer tie_codes;
+  std::vector<GrowBuffer> keep_bits;  // per model: mergekit-stream keep masks
+  GrowBuffer keep_limits;             // DELLA: per-element keep thresholds
+};
+
+namespace kern {
+class Mt19937;
+}
 
 struct MergeParams {
   Method method = Method::Ties;
@@ -148,14 +177,20 @@ struct MergeParams {
   DType compute = DType::F32;             // F32, or the storage dtype for native compute
   double slack = 0;                       // ties_sv: >= 0
   SlackScope slack_scope = SlackScope::Model;
-  bool rescale = true;                    // dare_*: L1 rescale of each sparsified task vector
-  uint64_t seed = 0;                      // dare_*: generator seed
+  bool rescale = true;                    // dare_*, della*: L1 rescale of each sparsified task vector
+  uint64_t seed = 0;                      // dare_*: counter generator seed; mergekit stream without `mt`: the seed
+  RandomStream random = RandomStream::Counter;  // dare_*: which generator (della* always mergekit's)
   bool keep_if_no_outliers = false;       // breadcrumbs*: see docs/merge-methods.md (false = mergekit)
+  TieOrder tie_order = TieOrder::Mergekit;  // threshold ties of top-k cuts (docs/tie-order.md)
   double t = 0.5;                         // slerp: in [0, 1]
   bool filter_wise = false;               // model_stock: one ratio per row of `row_len`
   // Per tensor (the engine sets them for each call):
   uint64_t tensor_key = 0;                // dare_*: dare_tensor_key(name)
   uint64_t row_len = 0;                   // model_stock filter_wise: last dimension (0 = whole tensor)
+  KernelScratch* scratch = nullptr;       // optional reusable memory (not a parameter of the merge)
+  // mergekit stream: the run's generator, advanced by this tensor's draws
+  // (null: one seeded with `seed` for this tensor alone, like the golden cases).
+  kern::Mt19937* mt = nullptr;
 };
 
 // DARE's counter-based generator (docs/merge-methods.md): FNV-1a 64 of the
@@ -188,9 +223,14 @@ struct ModelTensorStats {
   bool top_threshold_valid = false;
   float top_threshold = 0;         // smallest removed |delta|
   bool dropped_no_outliers = false;  // mergekit's edge case: int(gamma * numel) == 0 dropped the whole task vector
-  // dare_*: k counts the kept positions.
+  // dare_*, della*: k counts the kept positions.
   bool rescaled = false;
   float rescale_factor = 1;        // the L1 ratio applied to the kept entries
+  // mergekit stream (dare_* with RandomStream::Mergekit, della*): draws taken and the stream
+  // position of the first one (0 = the first draw after the seed).
+  bool has_random_draws = false;
+  uint64_t random_first_draw = 0, random_draws = 0;
+  float keep_probability_min = 0, keep_probability_max = 0;
 };
 
 struct TensorStats {

@@ -1,15 +1,16 @@
 // O(n) top-k / bottom-k selection by radix histograms over IEEE bits (no sort).
 //
 // Keys: `mag_key(x)` = bits of |x|. Non-negative floats order exactly like
-// their bit patterns, so comparing keys compares magnitudes. NaN magnitudes
-// (bits above 0x7f800000) rank ABOVE +inf, ordered by payload; this matches
-// torch.sort/argsort, which also treats NaN as the largest value, so a NaN
-// task-vector entry is kept first by magnitude trimming, like mergekit.
+// their bit patterns, so comparing keys compares magnitudes. Every NaN
+// magnitude gets one key, 0x7fc00000, above +inf: torch.sort/argsort treat NaN
+// as the largest value and all NaNs as equal, so a NaN task-vector entry is
+// kept first by magnitude trimming, like mergekit. (0x7fc00000 has 16 zero low
+// bits, like every BF16 key.)
 //
-// Tie-break (documented contract, everywhere in the engine): when several
-// items share the k-th key, the ones with the LOWEST flat index are kept.
-// mergekit's argsort order among equal magnitudes is unspecified; golden tests
-// mark such positions as ambiguous.
+// Tie-break: which of several items sharing the k-th key are kept is the
+// caller's rule (selection.h TieRule): mergekit's (torch's introsort order,
+// kernels/tie_order.h, the default) or the lowest flat index first (these
+// helpers and distribute_ties implement the latter).
 //
 // Selection is two-level: level 1 histograms key >> 15 (65536 bins), level 2
 // histograms key & 0x7fff inside the one level-1 bin holding the k-th item.
@@ -23,7 +24,11 @@ namespace ms {
 
 class ThreadPool;
 
-MS_ALWAYS_INLINE uint32_t mag_key(float x) { return f32_bits(x) & 0x7fffffffu; }
+constexpr uint32_t kNaNKey = 0x7fc00000u;
+MS_ALWAYS_INLINE uint32_t mag_key(float x) {
+  const uint32_t k = f32_bits(x) & 0x7fffffffu;
+  return k > 0x7f800000u ? kNaNKey : k;
+}
 
 constexpr uint32_t kTopkHiBins = 1u << 16;  // level-1 bins: key >> 15
 constexpr uint32_t kTopkLoBins = 1u << 15;  // level-2 bins: key & 0x7fff

@@ -1,5 +1,7 @@
 // Obviously-correct scalar reference of the merge kernels for the tests:
-// plain loops, std::sort-based top-k with lowest-index tie-break, one
+// plain loops, a complete sort for the top-k (ties broken as MergeParams::
+// tie_order says: mergekit's = the order a full std::sort of (key, index)
+// pairs by key leaves them in, see sort_ref.h; or lowest index first), one
 // position at a time, following the operation order documented in
 // merge_kernels.h literally. Slow; only for small test tensors.
 #pragma once
@@ -12,13 +14,40 @@
 
 #include "dtype.h"
 #include "merge_kernels.h"
+#include "sort_ref.h"
+#include "topk.h"
 
 namespace ref {
 
 using ms::DType;
 
 inline float R(DType r, float x) { return ms::round_to(r, x); }
-inline uint32_t key(float x) { return ms::f32_bits(x) & 0x7fffffffu; }
+inline uint32_t key(float x) { return ms::mag_key(x); }  // every NaN one key, above +inf
+
+// Flat indices in the order a magnitude trim ranks them: descending |d|
+// (ascending for breadcrumbs' sort), ties as p.tie_order says.
+inline std::vector<size_t> magnitude_order(const std::vector<float>& d, bool ascending, ms::TieOrder rule) {
+  const size_t n = d.size();
+  std::vector<size_t> order(n);
+  if (rule == ms::TieOrder::Mergekit) {
+    std::vector<uint32_t> keys(n);
+    for (size_t j = 0; j < n; ++j) keys[j] = key(d[j]);
+#if defined(__GLIBCXX__)
+    const bool use_std = true;  // the algorithm itself (torch's CPU sort is libstdc++'s std::sort)
+#else
+    const bool use_std = false;
+#endif
+    const std::vector<sortref::Pair> sorted = sortref::full_sort(keys, ascending, use_std);
+    for (size_t p = 0; p < n; ++p) order[p] = sorted[p].idx;
+    return order;
+  }
+  for (size_t j = 0; j < n; ++j) order[j] = j;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (key(d[a]) != key(d[b])) return ascending ? key(d[a]) < key(d[b]) : key(d[a]) > key(d[b]);
+    return a < b;
+  });
+  return order;
+}
 inline float sgn(float x) { return x > 0 ? 1.f : (x < 0 ? -1.f : 0.f); }
 constexpr uint32_t kNoCand = 0xffffffffu;
 
@@ -36,6 +65,8 @@ struct Elected {
   std::vector<ms::ModelTensorStats> trim;  // k / threshold fields
   uint64_t favored_nnz = 0;
 };
+
+inline Elected weigh_and_elect(const Tensor& t, Elected e, const std::vector<ms::ModelParams>& mp, const ms::MergeParams& p);
 
 inline Elected elect(const Tensor& t, const std::vector<ms::ModelParams>& mp, const ms::MergeParams& p) {
   const DType r = p.compute;
@@ -56,12 +87,7 @@ inline Elected elect(const Tensor& t, const std::vector<ms::ModelParams>& mp, co
     }
     s.trimmed = true;
     s.k = uint64_t(mp[i].density * double(n));
-    std::vector<size_t> order(n);
-    for (size_t j = 0; j < n; ++j) order[j] = j;
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      if (key(d[a]) != key(d[b])) return key(d[a]) > key(d[b]);
-      return a < b;
-    });
+    const std::vector<size_t> order = magnitude_order(d, /*ascending=*/false, p.tie_order);
     for (size_t q = 0; q < s.k; ++q) e.dt[i][order[q]] = d[order[q]];
     if (s.k > 0) {
       const uint32_t T = key(d[order[s.k - 1]]);
@@ -74,6 +100,15 @@ inline Elected elect(const Tensor& t, const std::vector<ms::ModelParams>& mp, co
       s.n_kept_at_threshold = s.k - s.n_greater_than_threshold;
     }
   }
+  return weigh_and_elect(t, std::move(e), mp, p);
+}
+
+// The election part of elect() for trimmed deltas e.dt given by the caller
+// (random trims: their references build e.dt and e.trim themselves).
+inline Elected weigh_and_elect(const Tensor& t, Elected e, const std::vector<ms::ModelParams>& mp, const ms::MergeParams& p) {
+  const DType r = p.compute;
+  const size_t M = t.models.size(), n = t.base.size();
+  e.wd.assign(M, std::vector<float>(n, 0.f));
   std::vector<float> wr(M);
   for (size_t i = 0; i < M; ++i) wr[i] = R(r, float(mp[i].weight));
   e.acc.assign(n, 0.f);

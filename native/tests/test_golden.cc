@@ -3,20 +3,33 @@
 // compute vs expected_native.safetensors, plus the per-tensor statistics of
 // case.json.
 //
-// Values: bit-exact at every position whose ambiguous_mask is 0 (the README
-// allows 1 ULP / 4 ULP; this engine follows the operation order exactly),
-// except slerp and model_stock, whose float64 coefficients may differ from
-// mergekit's float32 ones in the last bit: within the README tolerance
-// (16-bit outputs 1 ULP, F32 outputs 4 ULP or 1e-7 absolute).
+// Values, with mergekit's tie order (the default): bit-exact at every
+// position, ambiguous_mask included -- torch's sort order decides those
+// positions and the engine reproduces it (the README allows 1 ULP / 4 ULP;
+// this engine follows the operation order exactly) -- except slerp and
+// model_stock, whose float64 coefficients may differ from mergekit's float32
+// ones in the last bit: within the README tolerance (16-bit outputs 1 ULP,
+// F32 outputs 4 ULP or 1e-7 absolute). With the index tie rule the
+// ambiguous positions are skipped (the README's tolerance for them).
 // Breadcrumbs statistics: kept count, the cut values and n_top exactly.
 // Statistics: k, threshold, n_greater/equal/kept_at_threshold and
-// nnz_trimmed exactly; the other counts within n_ambiguous_positions of the
-// full golden counts (our tie-break is lowest-index-first, mergekit's is
-// arbitrary); "..._unambiguous_positions" counts exactly (computed by the
-// scalar reference restricted to ambiguous_mask == 0, after checking that the
+// nnz_trimmed exactly; the other counts exactly under mergekit's rule, within
+// n_ambiguous_positions of the golden counts under the index rule;
+// "..._unambiguous_positions" counts exactly (computed by the scalar
+// reference restricted to ambiguous_mask == 0, after checking that the
 // kernel's full statistics equal the reference's).
+// della cases (exact given the seed): bit-exact outputs, the kept counts,
+// stream positions and keep-probability range of every model, the election
+// counts, and each model's keep mask (della_keep_mask*.safetensors) against
+// the stream the kernel draws (seeded before each tensor, models in order).
+// tie_order cases (exact including the tie order): the expected files byte
+// for byte, k / threshold / tie counts, and trim_mask.safetensors (the kept
+// set of each trim) against the tie-order selection itself.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <map>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -25,9 +38,14 @@
 #include "errors.h"
 #include "golden_util.h"
 #include "kernel_ref.h"
+#include "kernels/kernels.h"
+#include "kernels/mt19937.h"
+#include "kernels/random_trim.h"
+#include "kernels/tie_order.h"
 #include "merge_kernels.h"
 #include "test_main.h"
 #include "thread_pool.h"
+#include "topk.h"
 
 using namespace ms;
 using golden::Json;
@@ -84,8 +102,8 @@ void expect_count(CaseResult* r, const std::string& what, uint64_t got, const Js
 }
 
 void check_stats(CaseResult* r, const std::string& tname, const Json& gs, const TensorStats& st,
-                 const TensorStats& unamb, const std::vector<std::string>& roles) {
-  const uint64_t amb = gs["n_ambiguous_positions"].u64();
+                 const TensorStats& unamb, const std::vector<std::string>& roles, bool exact_ties) {
+  const uint64_t amb = exact_ties ? 0 : gs["n_ambiguous_positions"].u64();
   const std::string pre = tname + ".";
   expect_count(r, pre + "numel", st.numel, gs["numel"], 0);
   expect_count(r, pre + "sign_conflicts", st.sign_conflicts, gs["sign_conflicts"], amb);
@@ -133,8 +151,8 @@ void check_stats(CaseResult* r, const std::string& tname, const Json& gs, const 
 // Breadcrumbs: cut positions and values exactly; election counts within the
 // ambiguous positions (the golden tie-break is arbitrary, ours lowest index first).
 void check_breadcrumbs_stats(CaseResult* r, const std::string& tname, const Json& gs, const TensorStats& st,
-                             const std::vector<std::string>& roles) {
-  const uint64_t amb = gs["n_ambiguous_positions"].u64();
+                             const std::vector<std::string>& roles, bool exact_ties) {
+  const uint64_t amb = exact_ties ? 0 : gs["n_ambiguous_positions"].u64();
   const std::string pre = tname + ".";
   expect_count(r, pre + "sign_conflicts", st.sign_conflicts, gs["sign_conflicts"], amb);
   expect_count(r, pre + "n_positions_no_contributor", st.n_positions_no_contributor, gs["n_positions_no_contributor"], amb);
@@ -174,8 +192,134 @@ bool same_full_stats(const TensorStats& a, const TensorStats& b) {
   return true;
 }
 
+// tie_order cases: per model, k / threshold / tie counts / nnz of the trim, and
+// the kept set of trim_mask.safetensors (where present) against the
+// tie-order selection run on the same |delta| keys.
+void check_tie_order_trims(CaseResult* r, const std::string& id, const std::string& tname, const Json& tj,
+                           const TensorStats& st, const std::vector<std::string>& roles, const ref::Tensor& t,
+                           const MergeParams& p, const std::map<std::string, golden::StTensor>& masks, ThreadPool& pool) {
+  for (size_t i = 0; i < roles.size(); ++i) {
+    const Json& gm = tj["models"][roles[i]];
+    const ModelTensorStats& m = st.models[i];
+    const std::string mp = id + "/" + tname + "." + roles[i] + ".";
+    expect_count(r, mp + "nnz_trimmed", m.nnz_trimmed, gm["nnz_trimmed"], 0);
+    const uint64_t n = t.base.size();
+    std::vector<uint32_t> keys(n);
+    for (uint64_t j = 0; j < n; ++j) keys[j] = mag_key(round_to(p.compute, t.models[i][j] - t.base[j]));
+    std::vector<kern::KeyCut> cuts;  // the top sets whose difference is the kept set
+    bool ascending = false;
+    if (gm.has("kept_rank_range")) {  // breadcrumbs: kept ascending ranks [lo, hi)
+      ascending = true;
+      const uint64_t lo = gm["kept_rank_range"][0].u64(), hi = gm["kept_rank_range"][1].u64();
+      expect_count(r, mp + "kept", m.k, Json::number(double(hi - lo)), 0);
+      cuts.push_back({n - lo, 0, {}});
+      if (hi < n) cuts.push_back({n - hi, 0, {}});
+    } else {
+      expect_count(r, mp + "k", m.k, gm["k"], 0);
+      expect_count(r, mp + "n_greater_than_threshold", m.n_greater_than_threshold, gm["n_greater_than_threshold"], 0);
+      expect_count(r, mp + "n_equal_to_threshold", m.n_equal_to_threshold, gm["n_equal_to_threshold"], 0);
+      expect_count(r, mp + "n_kept_at_threshold", m.n_kept_at_threshold, gm["n_kept_at_threshold"], 0);
+      const uint32_t want_hex = uint32_t(std::stoul(gm["threshold_f32_hex"].str, nullptr, 16));
+      if (f32_bits(m.threshold) != want_hex) {
+        std::fprintf(stderr, "    %sthreshold: got %08x, golden %08x\n", mp.c_str(), f32_bits(m.threshold), want_hex);
+        ++r->stat_failures;
+      }
+      cuts.push_back({gm["k"].u64(), 0, {}});
+    }
+    const auto mk = masks.find(roles[i] + "/" + tname);
+    if (mk == masks.end()) continue;
+    // each cut's threshold: the k-th key of the ranking (a sort of the keys alone)
+    std::vector<uint32_t> sorted = keys;
+    std::sort(sorted.begin(), sorted.end(), std::greater<uint32_t>());
+    for (kern::KeyCut& c : cuts) c.T = sorted[c.k - 1];
+    kern::mergekit_tie_bits(keys.data(), n, ascending, cuts, pool);
+    std::vector<uint8_t> in(n, 0);  // top set of cut 0 minus top set of cut 1
+    for (size_t c = 0; c < cuts.size(); ++c) {
+      uint64_t o = 0;
+      for (uint64_t j = 0; j < n; ++j) {
+        bool top = keys[j] > cuts[c].T;
+        if (keys[j] == cuts[c].T) { top = (cuts[c].bits[o >> 6] >> (o & 63)) & 1; ++o; }
+        if (top) in[j] = c == 0 ? 1 : 0;
+      }
+    }
+    uint64_t differ = 0;
+    for (uint64_t j = 0; j < n; ++j) differ += in[j] != mk->second.u8[j];
+    if (differ) {
+      std::fprintf(stderr, "    %strim_mask: %llu positions differ\n", mp.c_str(), (unsigned long long)differ);
+      ++r->stat_failures;
+    }
+  }
+}
+
+void check_della_stats(CaseResult* r, const std::string& tname, const Json& gs, const TensorStats& st,
+                       const std::vector<std::string>& roles, DType compute) {
+  const std::string pre = tname + ".";
+  expect_count(r, pre + "sign_conflicts", st.sign_conflicts, gs["sign_conflicts"], 0);
+  expect_count(r, pre + "n_positions_no_contributor", st.n_positions_no_contributor, gs["n_positions_no_contributor"], 0);
+  for (size_t i = 0; i < roles.size(); ++i) {
+    const Json& gm = gs["models"][roles[i]];
+    const ModelTensorStats& m = st.models[i];
+    const std::string mp = pre + roles[i] + ".";
+    expect_count(r, mp + "nnz_after_pruning", m.nnz_trimmed, gm["nnz_after_pruning"], 0);
+    expect_count(r, mp + "n_discarded_by_sign_election", m.n_discarded_by_sign_election, gm["n_discarded_by_sign_election"], 0);
+    expect_count(r, mp + "n_contributing", m.n_contributing, gm["n_contributing"], 0);
+    if (!gm.has("n_kept")) {  // density >= 1: no mask, no draws
+      if (m.has_random_draws) { std::fprintf(stderr, "    stat %s: drew a mask for an untrimmed model\n", mp.c_str()); ++r->stat_failures; }
+      continue;
+    }
+    // the golden count is mask.sum() in the work dtype: rounded to BF16 for BF16 task vectors
+    const DType work = compute == DType::BF16 ? DType::BF16 : DType::F32;
+    expect_count(r, mp + "n_kept", uint64_t(round_to(work, float(m.k))), gm["n_kept"], 0);
+    expect_count(r, mp + "random_draws_first_index", m.random_first_draw, gm["random_draws_first_index"], 0);
+    expect_count(r, mp + "random_draws", m.random_draws, gm["random_draws"], 0);
+    if (!m.has_random_draws || m.keep_probability_min != float(gm["prob_min"].num) ||
+        m.keep_probability_max != float(gm["prob_max"].num)) {
+      std::fprintf(stderr, "    stat %skeep probabilities: got [%a, %a], golden [%a, %a]\n", mp.c_str(), m.keep_probability_min,
+                   m.keep_probability_max, float(gm["prob_min"].num), float(gm["prob_max"].num));
+      ++r->stat_failures;
+    }
+  }
+}
+
+// The keep masks the kernels draw for one tensor (models in order, one stream
+// seeded before the tensor) against della_keep_mask*.safetensors.
+void check_della_masks(CaseResult* r, const std::string& id, const std::string& tname, const ref::Tensor& t,
+                       const std::vector<ModelParams>& mp, const std::vector<std::string>& roles, const MergeParams& p,
+                       const std::map<std::string, golden::StTensor>& masks, ThreadPool& pool) {
+  kern::Job job;
+  job.base = t.base.data();
+  std::vector<const float*> ptr;
+  for (const auto& m : t.models) ptr.push_back(m.data());
+  job.models = ptr.data();
+  job.n_models = uint32_t(ptr.size());
+  job.n = t.base.size();
+  job.mp = mp.data();
+  job.p = &p;
+  job.pool = &pool;
+  kern::Mt19937 mt(p.seed);
+  for (size_t i = 0; i < mp.size(); ++i) {
+    if (!(mp[i].density > 0 && mp[i].density < 1)) continue;
+    kern::StreamMask sm;
+    kern::stream_della(job, uint32_t(i), mp[i].density, mp[i].epsilon, mt, nullptr, nullptr, &sm);
+    const std::string& role = roles[i];
+    const auto it = masks.find(role + "/" + tname);
+    if (it == masks.end()) {
+      std::fprintf(stderr, "    %s: no keep mask for %s/%s\n", id.c_str(), role.c_str(), tname.c_str());
+      ++r->stat_failures;
+      continue;
+    }
+    uint64_t differ = 0;
+    for (uint64_t j = 0; j < job.n; ++j) differ += uint8_t((sm.bits[j >> 6] >> (j & 63)) & 1) != it->second.u8[j];
+    if (differ) {
+      std::fprintf(stderr, "    %s %s/%s: keep mask differs at %llu positions\n", id.c_str(), role.c_str(), tname.c_str(),
+                   (unsigned long long)differ);
+      ++r->stat_failures;
+    }
+  }
+}
+
 // Runs one case in one compute mode. native: compute in the storage dtype.
-CaseResult run_case(const std::string& id, bool native, ThreadPool& pool) {
+CaseResult run_case(const std::string& id, bool native, TieOrder rule, ThreadPool& pool) {
   CaseResult res;
   const std::string dir = kDir + "/" + id;
   const Json c = golden::parse_json_file(dir + "/case.json");
@@ -184,12 +328,20 @@ CaseResult run_case(const std::string& id, bool native, ThreadPool& pool) {
   const Json& pe = c["parameters_effective"];
 
   MergeParams p;
+  p.tie_order = rule;
+  const bool exact_ties = rule == TieOrder::Mergekit;
+  const bool tie_case = c.has("kind") && c["kind"].str == "tie_order";
   bool found = false;
   for (Method m : {Method::Linear, Method::TaskArithmetic, Method::Ties, Method::Breadcrumbs, Method::BreadcrumbsTies,
-                   Method::Slerp, Method::ModelStock, Method::Passthrough})
+                    Method::Slerp, Method::ModelStock, Method::Passthrough, Method::Della, Method::DellaLinear})
     if (method == method_name(m)) { p.method = m; found = true; }
   if (!found) throw std::runtime_error("unknown golden method " + method);
   const bool interp = p.method == Method::Slerp || p.method == Method::ModelStock;
+  const bool della = p.method == Method::Della || p.method == Method::DellaLinear;
+  if (della) {
+    p.rescale = !pe.has("rescale") || pe["rescale"].b;
+    p.seed = c["randomness"]["seed"].u64();
+  }
   const bool crumbs = p.method == Method::Breadcrumbs || p.method == Method::BreadcrumbsTies;
   if (pe.has("t")) p.t = pe["t"].num;
   p.filter_wise = pe.has("filter_wise") && pe["filter_wise"].b;
@@ -211,15 +363,24 @@ CaseResult run_case(const std::string& id, bool native, ThreadPool& pool) {
       x.has_scale = true;
       x.scale = m["scale"].num;
     }
+    if (m.has("epsilon")) x.epsilon = m["epsilon"].num;
     mp.push_back(x);
     roles.push_back(m["role"].str);
     models.push_back(golden::load_safetensors(dir + "/" + m["file"].str));
   }
   std::map<std::string, golden::StTensor> base;
   if (!c["base"].is_null()) base = golden::load_safetensors(dir + "/" + c["base"].str);
-  const auto expected = golden::load_safetensors(dir + (native ? "/expected_native.safetensors" : "/expected.safetensors"));
-  std::map<std::string, golden::StTensor> amb;
+  // The largest tie_order cases store one file: the F32-compute result is identical.
+  const bool f32_is_native = c.has("float32_vs_native_identical") && c["float32_vs_native_identical"].b &&
+                             !golden::file_exists(dir + "/expected.safetensors");
+  const auto expected =
+      golden::load_safetensors(dir + (native || f32_is_native ? "/expected_native.safetensors" : "/expected.safetensors"));
+  std::map<std::string, golden::StTensor> amb, trim_masks;
   if (golden::file_exists(dir + "/ambiguous_mask.safetensors")) amb = golden::load_safetensors(dir + "/ambiguous_mask.safetensors");
+  if (golden::file_exists(dir + "/trim_mask.safetensors")) trim_masks = golden::load_safetensors(dir + "/trim_mask.safetensors");
+  std::map<std::string, golden::StTensor> keep_masks;
+  const std::string keep_file = dir + (native ? "/della_keep_mask_native.safetensors" : "/della_keep_mask.safetensors");
+  if (della && golden::file_exists(keep_file)) keep_masks = golden::load_safetensors(keep_file);
 
   for (const auto& [tname, tj] : c["tensors"].obj) {
     std::vector<uint64_t> shape;
@@ -239,7 +400,7 @@ CaseResult run_case(const std::string& id, bool native, ThreadPool& pool) {
     merge_tensor(out.data(), &st, base.empty() ? nullptr : t.base.data(), ptr.data(), uint32_t(ptr.size()), n, mp.data(), p,
                  pool);
     std::vector<uint8_t> skip(n, 0);
-    if (amb.count(tname)) skip = amb.at(tname).u8;
+    if (amb.count(tname) && !exact_ties) skip = amb.at(tname).u8;
 
     const std::vector<float>& want = expected.at(tname).f;
     res.positions += n;
@@ -265,20 +426,27 @@ CaseResult run_case(const std::string& id, bool native, ThreadPool& pool) {
     }
 
     const char* key = native ? "stats_native_compute" : "stats";
-    if (crumbs && tj.has(key)) {
-      check_breadcrumbs_stats(&res, id + "/" + tname, tj[key], st, roles);
+    if (della) {
+      if (tj.has(key)) check_della_stats(&res, id + "/" + tname, tj[key], st, roles, p.compute);
+      check_della_masks(&res, id, tname, t, mp, roles, p, keep_masks, pool);
+    } else if (tie_case) {
+      check_tie_order_trims(&res, id, tname, tj, st, roles, t, p, trim_masks, pool);
+    } else if (crumbs && tj.has(key)) {
+      check_breadcrumbs_stats(&res, id + "/" + tname, tj[key], st, roles, exact_ties);
     } else if (tj.has(key)) {
       // kernel == reference on the full statistics, then the reference's
       // counts over unambiguous positions vs the golden "_unambiguous" counts
       std::vector<float> rout;
       TensorStats rst, unamb;
       ref::merge(&rout, &rst, t, mp, p);
-      ref::merge(&rout, &unamb, t, mp, p, &skip);
+      std::vector<uint8_t> amb_mask(n, 0);  // the "_unambiguous" counts are over ambiguous_mask == 0
+      if (amb.count(tname)) amb_mask = amb.at(tname).u8;
+      ref::merge(&rout, &unamb, t, mp, p, &amb_mask);
       if (!same_full_stats(st, rst)) {
         std::fprintf(stderr, "    %s %s: kernel stats differ from the scalar reference\n", id.c_str(), tname.c_str());
         ++res.stat_failures;
       }
-      check_stats(&res, id + "/" + tname, tj[key], st, unamb, roles);
+      check_stats(&res, id + "/" + tname, tj[key], st, unamb, roles, exact_ties);
     }
   }
   res.ran = true;
@@ -294,18 +462,24 @@ void run_method(const std::string& method) {
     if (e.has("kind") && e["kind"].str != "tensor") continue;  // cli cases: engine_plan tests
     const std::string id = e["id"].str;
     const bool has_native = e["storage_dtype"].str != "F32";
-    for (int native = 0; native <= (has_native ? 1 : 0); ++native) {
+    const std::string kind = e.has("kind") ? e["kind"].str : "tensor";
+    if (kind == "cli") continue;  // whole models through the engine (test_engine_io.cc, the Node tests)
+    const bool pinned = kind == "tie_order" || method.rfind("della", 0) == 0;  // exact only in mergekit's order
+    for (int native = 0; native <= (has_native ? 1 : 0); ++native)
+    for (TieOrder rule : {TieOrder::Mergekit, TieOrder::Index}) {
+      if (rule == TieOrder::Index && pinned) continue;
       CaseResult r;
       try {
-        r = run_case(id, native != 0, pool);
+        r = run_case(id, native != 0, rule, pool);
       } catch (const std::exception& ex) {
         std::fprintf(stderr, "    %s: exception %s\n", id.c_str(), ex.what());
         CHECK(false);
         continue;
       }
-      std::printf("  golden %-45s %-6s %s: %llu/%llu positions compared (%llu ambiguous skipped), %llu mismatched, "
+      std::printf("  golden %-45s %-6s %-8s %s: %llu/%llu positions compared (%llu ambiguous skipped), %llu mismatched, "
                   "%llu stat failures, max %.2g ULP\n",
-                  id.c_str(), native ? "native" : "f32", (r.mismatched || r.stat_failures) ? "FAIL" : "ok",
+                  id.c_str(), native ? "native" : "f32", rule == TieOrder::Mergekit ? "mergekit" : "index",
+                  (r.mismatched || r.stat_failures) ? "FAIL" : "ok",
                   (unsigned long long)r.compared, (unsigned long long)r.positions,
                   (unsigned long long)(r.positions - r.compared), (unsigned long long)r.mismatched,
                   (unsigned long long)r.stat_failures, r.max_ulps);
@@ -328,13 +502,15 @@ TEST(golden_breadcrumbs_ties) { run_method("breadcrumbs_ties"); }
 TEST(golden_slerp) { run_method("slerp"); }
 TEST(golden_model_stock) { run_method("model_stock"); }
 TEST(golden_passthrough) { run_method("passthrough"); }
+TEST(golden_della) { run_method("della"); }
+TEST(golden_della_linear) { run_method("della_linear"); }
 
 TEST(golden_every_method_covered) {
   const Json index = golden::parse_json_file(kDir + "/index.json");
   for (const Json& e : index["cases"].arr) {
     const std::string m = e["method"].str;
-    if (e.has("kind") && e["kind"].str != "tensor") continue;
-    CHECK(m == "linear" || m == "task_arithmetic" || m == "ties" || m == "breadcrumbs" || m == "breadcrumbs_ties" ||
-          m == "slerp" || m == "model_stock" || m == "passthrough");
+    const bool cli = e.has("kind") && e["kind"].str == "cli";  // whole-model cases: the engine tests run them
+    CHECK(cli || m == "linear" || m == "task_arithmetic" || m == "ties" || m == "breadcrumbs" || m == "breadcrumbs_ties" ||
+          m == "slerp" || m == "model_stock" || m == "passthrough" || m == "della" || m == "della_linear");
   }
 }

@@ -339,9 +339,11 @@ static void kernels_vs_reference(int topk_mode) {
         if (n == 200000 && !(cb.method == Method::Ties)) continue;
         // below the sampling size every mode runs the histogram path (same as mode 0)
         if (topk_mode != 0 && (n < 4 * kern::kTopkSample || cb.method != Method::Ties)) continue;
-        for (int kind = 0; kind < 2; ++kind) {
+        for (int kind = 0; kind < 2; ++kind)
+        for (TieOrder rule : {TieOrder::Mergekit, TieOrder::Index}) {
           ref::Tensor t = make_tensor(rng, n, cb.mp.size(), kind, dt);
           MergeParams p;
+          p.tie_order = rule;
           p.method = cb.method;
           p.consensus = cb.cons;
           p.normalize = cb.normalize;
@@ -362,8 +364,8 @@ static void kernels_vs_reference(int topk_mode) {
             const bool ok_st = same_stats(st, wst, 1e-9, &why);
             if (!ok_out || !ok_st) {
               const size_t j = first_diff(got, want);
-              std::fprintf(stderr, "  %s %s cons=%d n=%zu kind=%d th=%u: out %s (first diff %zu: %a vs %a) stats %s %s\n",
-                           method_name(cb.method), dt_name(dt), int(cb.cons), n, kind, th, ok_out ? "ok" : "DIFF", j,
+              std::fprintf(stderr, "  %s %s cons=%d n=%zu kind=%d rule=%d th=%u: out %s (first diff %zu: %a vs %a) stats %s %s\n",
+                           method_name(cb.method), dt_name(dt), int(cb.cons), n, kind, int(rule), th, ok_out ? "ok" : "DIFF", j,
                            j < got.size() ? got[j] : 0.f, j < want.size() ? want[j] : 0.f, ok_st ? "ok" : "DIFF", why.c_str());
             }
             CHECK(ok_out);
@@ -379,7 +381,7 @@ static void kernels_vs_reference(int topk_mode) {
       }
     }
   }
-  CHECK(cases > (topk_mode == 0 ? 300 : 40));
+  CHECK(cases > (topk_mode == 0 ? 600 : 80));
 }
 
 TEST(kernels_match_reference_topk_auto) { kernels_vs_reference(0); }
@@ -482,17 +484,46 @@ TEST(ties_hand_checked) {
 
 TEST(ties_threshold_ties_keep_lowest_index) {
   // |delta| = [1,2,2,2,1,2], density 0.5 -> k = 3: 2 at idx 1,2,3 kept; idx 5 dropped.
+  // (Up to 16 elements std::sort is an insertion sort, which is stable: mergekit's rule agrees.)
   ref::Tensor t{"t", {0, 0, 0, 0, 0, 0}, {{1, -2, 2, -2, 1, 2}}};
   std::vector<ModelParams> mp = {{1, 0.5, false}};
+  for (TieOrder rule : {TieOrder::Index, TieOrder::Mergekit}) {
+    MergeParams p;
+    p.normalize = false;
+    p.tie_order = rule;
+    std::vector<float> out;
+    TensorStats st;
+    run_kernel(&out, &st, t, mp, p, 3);
+    CHECK((out == std::vector<float>{0, -2, 2, -2, 0, 0}));
+    CHECK_EQ(st.models[0].n_greater_than_threshold, uint64_t(0));
+    CHECK_EQ(st.models[0].n_equal_to_threshold, uint64_t(4));
+    CHECK_EQ(st.models[0].n_kept_at_threshold, uint64_t(3));
+  }
+}
+
+TEST(ties_threshold_ties_mergekit_order_hand_checked) {
+  // 17 entries, |delta| = 1 at idx 0..15 and 3 at idx 16; k = 8. std::sort (descending):
+  // depth 8; median of (idx 1, idx 8, idx 16) = an equal 1 ... worked through by the port in
+  // sort_ref.h: the kept ties are not the 7 lowest indices.
+  ref::Tensor t{"t", std::vector<float>(17, 0.f), {std::vector<float>(17, 1.f)}};
+  t.models[0][16] = 3.f;
+  std::vector<ModelParams> mp = {{1, 8.0 / 17.0 + 1e-9, false}};
   MergeParams p;
   p.normalize = false;
+  std::vector<uint32_t> keys(17);
+  for (size_t j = 0; j < 17; ++j) keys[j] = mag_key(t.models[0][j]);
+  const auto sorted = sortref::full_sort(keys, false, true);
+  std::vector<float> want(17, 0.f);
+  for (size_t q = 0; q < 8; ++q) want[sorted[q].idx] = t.models[0][sorted[q].idx];
   std::vector<float> out;
   TensorStats st;
-  run_kernel(&out, &st, t, mp, p, 3);
-  CHECK((out == std::vector<float>{0, -2, 2, -2, 0, 0}));
-  CHECK_EQ(st.models[0].n_greater_than_threshold, uint64_t(0));
-  CHECK_EQ(st.models[0].n_equal_to_threshold, uint64_t(4));
-  CHECK_EQ(st.models[0].n_kept_at_threshold, uint64_t(3));
+  run_kernel(&out, &st, t, mp, p, 2);
+  CHECK(out == want);
+  CHECK_EQ(st.models[0].n_kept_at_threshold, uint64_t(7));
+  std::vector<float> lowest(17, 0.f);
+  for (size_t j = 0; j < 7; ++j) lowest[j] = 1.f;
+  lowest[16] = 3.f;
+  CHECK(want != lowest);  // the case is informative: mergekit's rule is not the index rule here
 }
 
 TEST(ties_sv_tensor_scope_hand_checked) {

@@ -13,7 +13,7 @@ import { buildMergePlan, needsPlan, type MergePlan } from "./plan/build";
 import { recipeToNativeRequest } from "./recipe/to-request";
 import { MERGE_METHODS, type Recipe } from "./recipe/types";
 import { buildStatsReport, type StatsReport, type StatsReportOptions } from "./stats/report";
-import type { NativeMergeRequest, NativeMergeResult, NativeProgress, StorageDtype } from "./types";
+import type { NativeMergeRequest, NativeMergeResult, NativeProgress, StorageDtype, TieOrder } from "./types";
 
 export interface AnalyzeOptions {
   onProgress?: (p: NativeProgress) => void;
@@ -201,6 +201,8 @@ export interface SweepPointReport {
 
 export interface SweepReport {
   method: StatsReport["method"];
+  /** Which threshold ties every point's cuts kept. */
+  tie_order: TieOrder;
   /** The recipe's models without a density (each point has its own). */
   models: Omit<StatsReport["models"][number], "density">[];
   /** The listed densities, as given. */
@@ -245,7 +247,7 @@ export async function analyzeSweep(recipe: Recipe, densities: number[], opts: An
     const role = opts.roles?.[i];
     return { path: m.path, ...(role !== undefined ? { role } : {}), weight: m.weight, favored: m.favored };
   });
-  return { method: recipe.method, models, densities: [...densities], sweep, warnings: [...result.warnings] };
+  return { method: recipe.method, tie_order: request.tieOrder, models, densities: [...densities], sweep, warnings: [...result.warnings] };
 }
 
 /** Runs the merge arithmetic without writing anything and returns the statistics. */

@@ -6,6 +6,8 @@ import { normalizePath } from "../paths/normalize";
 import { loadNative } from "./native";
 import {
   MERGE_METHODS,
+  RANDOM_STREAMS,
+  TIE_ORDERS,
   type NativeInspectResult,
   type NativeMergeRequest,
   type NativeMergeResult,
@@ -51,6 +53,8 @@ export function validateNativeRequest(r: NativeMergeRequest): void {
   expect(r.slackScope === "model" || r.slackScope === "tensor", "model|tensor", "slackScope", r.slackScope);
   expect(typeof r.rescale === "boolean", "a boolean", "rescale", r.rescale);
   expect(Number.isSafeInteger(r.seed) && r.seed >= 0, "an integer in [0, 2^53)", "seed", r.seed);
+  expect(RANDOM_STREAMS.includes(r.randomStream), RANDOM_STREAMS.join("|"), "randomStream", r.randomStream);
+  expect(TIE_ORDERS.includes(r.tieOrder), TIE_ORDERS.join("|"), "tieOrder", r.tieOrder);
   expect(typeof r.keepIfNoOutliers === "boolean", "a boolean", "keepIfNoOutliers", r.keepIfNoOutliers);
   expect(finite(r.t) && r.t >= 0 && r.t <= 1, "a number in [0, 1]", "t", r.t);
   expect(typeof r.filterWise === "boolean", "a boolean", "filterWise", r.filterWise);
@@ -79,11 +83,12 @@ export function validateNativeRequest(r: NativeMergeRequest): void {
   );
 }
 
-function validateModelParams(m: { weight: number; density: number; favored: boolean; gamma: number; scale?: number | null }, where: string): void {
+function validateModelParams(m: { weight: number; density: number; favored: boolean; gamma: number; epsilon: number; scale?: number | null }, where: string): void {
   expect(finite(m.weight), "a finite number", `${where}.weight`, m.weight);
   expect(finite(m.density) && m.density >= 0, "a number >= 0", `${where}.density`, m.density);
   expect(typeof m.favored === "boolean", "a boolean", `${where}.favored`, m.favored);
   expect(finite(m.gamma) && m.gamma >= 0 && m.gamma <= 1, "a number in [0, 1]", `${where}.gamma`, m.gamma);
+  expect(finite(m.epsilon) && m.epsilon >= 0 && m.epsilon <= 1, "a number in [0, 1]", `${where}.epsilon`, m.epsilon);
   expect(m.scale === undefined || m.scale === null || finite(m.scale), "null or a finite number", `${where}.scale`, m.scale);
 }
 

@@ -15,6 +15,8 @@ export const MERGE_METHODS = [
   "slerp",
   "model_stock",
   "passthrough",
+  "della",
+  "della_linear",
 ] as const;
 export type MergeMethod = (typeof MERGE_METHODS)[number];
 export type Consensus = "sum" | "count";
@@ -22,6 +24,15 @@ export type SlackScope = "model" | "tensor";
 export type StorageDtype = "F32" | "F16" | "BF16";
 /** `storage`: arithmetic in each tensor's storage dtype (mergekit without `dtype`). */
 export type ComputeDtype = "storage" | StorageDtype;
+/**
+ * Which of several entries with the threshold magnitude a top-k cut keeps: `mergekit` = those
+ * torch's sort places first (byte-identical to mergekit), `index` = the lowest flat indices.
+ */
+export type TieOrder = "mergekit" | "index";
+export const TIE_ORDERS: readonly TieOrder[] = ["mergekit", "index"];
+/** DARE's keep/drop draws: MergeScope's counter-based generator, or mergekit's stream (torch's MT19937 after `--random-seed`). */
+export type RandomStream = "counter" | "mergekit";
+export const RANDOM_STREAMS: readonly RandomStream[] = ["counter", "mergekit"];
 
 export interface NativeModelInput {
   path: string; // model directory or .safetensors file (absolute)
@@ -29,6 +40,7 @@ export interface NativeModelInput {
   density: number; // >= 1 keeps the whole task vector
   favored: boolean; // ties_sv: the SFT model
   gamma: number; // breadcrumbs*: fraction of largest-magnitude entries removed (mergekit default 0.01)
+  epsilon: number; // della*: keep probabilities span density -+ epsilon (mergekit default 0.15)
   scale?: number | null; // passthrough: the tensor is multiplied by it (null/absent: copied unchanged)
 }
 
@@ -77,8 +89,15 @@ export interface NativeMergeRequest {
   slackScope: SlackScope;
   /** dare_*: rescale each sparsified task vector to its original L1 norm (mergekit default true for dare). */
   rescale: boolean;
-  /** dare_*: seed of the counter-based keep/drop generator (integer in [0, 2^53)); see docs/merge-methods.md. */
+  /**
+   * dare_*, della*: seed of the random draws (integer in [0, 2^53)): the counter-based generator's, or
+   * mergekit's stream's (`--random-seed`; torch.manual_seed uses seed mod 2^32); see docs/merge-methods.md.
+   */
   seed: number;
+  /** dare_*: which generator draws the keep masks (della* always uses mergekit's stream). */
+  randomStream: RandomStream;
+  /** Threshold ties of top-k cuts (ties, ties_sv, breadcrumbs*, della*'s ranks, density sweeps). */
+  tieOrder: TieOrder;
   /**
    * breadcrumbs*: when int(gamma * numel) is 0, mergekit's slice `[n_bot:-0]` is empty and the
    * whole task vector is dropped. false reproduces that; true keeps the int(density * numel)
@@ -128,7 +147,13 @@ export interface NativeModelTensorStats {
   conflictsWon: number; // conflict positions where this model's sign is elected
   nTopRemoved: number; // breadcrumbs*: largest-magnitude entries removed (0 otherwise)
   topThreshold: number | null; // breadcrumbs*: smallest removed |delta| among them (null when none)
-  rescaleFactor: number | null; // dare_* with rescale: the L1 factor applied (null: not rescaled)
+  rescaleFactor: number | null; // dare_*, della* with rescale: the L1 factor applied (null: not rescaled)
+  /** mergekit stream: position of the model's first draw in the run's stream (null: no draws). */
+  randomFirstDraw: number | null;
+  randomDraws: number;
+  /** mergekit stream: smallest / largest keep probability (della: the rank-dependent range; null: no draws). */
+  keepProbabilityMin: number | null;
+  keepProbabilityMax: number | null;
 }
 
 export interface NativeTensorStats {

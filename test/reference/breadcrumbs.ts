@@ -2,15 +2,18 @@
 // step also removes the largest-magnitude outliers of each task vector (fraction `gamma`).
 //
 //   target = int(density * numel), n_top = int(gamma * numel), n_bot = numel - target - n_top
-//   (if n_bot < 0: n_top += n_bot, n_bot = 0); keep descending ranks n_top .. n_top + target - 1,
-//   ranking as top-k (|d| descending, ties lowest flat index first).
+//   (if n_bot < 0: n_top += n_bot, n_bot = 0); keep ascending ranks [n_bot, numel - n_top) of
+//   mergekit's torch.sort(|d|) (tie order "mergekit": introsort's order of equal magnitudes),
+//   or, with tie order "index", descending ranks n_top .. n_top + target - 1 of the ranking
+//   |d| descending, lowest flat index first.
 // mergekit keeps `sorted_ascending[n_bot:-n_top]`, which is empty when n_top == 0: the whole
 // task vector is dropped. We reproduce that unless `keepIfNoOutliers` (then: the top `target`).
 // breadcrumbs: no election; breadcrumbs_ties: sign election as ties. normalize defaults to false.
 import { isEmbedTensorName } from "./embed";
 import { disjointMerge, elect, weighTaskVectors, type TiesModel, type TiesOptions, type TiesTensorInput, type WeightedTaskVectors } from "./ties";
 import { tiesStats, type TiesTensorStats } from "./tiesStats";
-import { magnitudeOrder, trimCount, type TrimInfo } from "./trim";
+import type { TieOrder } from "@/server/engine/types";
+import { magnitudeKey, magnitudeOrder, trimCount, type TrimInfo } from "./trim";
 
 export const DEFAULT_GAMMA = 0.01;
 
@@ -31,6 +34,7 @@ export function outlierTrim(
   density: number,
   gamma: number,
   keepIfNoOutliers: boolean,
+  tieOrder: TieOrder = "mergekit",
 ): { trimmed: Float32Array; info: OutlierTrimInfo } {
   const numel = delta.length;
   const none = { nGreaterThanThreshold: null, nEqualToThreshold: null, nKeptAtThreshold: null, threshold: null };
@@ -49,7 +53,9 @@ export function outlierTrim(
     return { trimmed, info: { density, numel, gamma, k: 0, ...none, nTopRemoved: 0, topThreshold: null, droppedWhole: true } };
   }
 
-  const order = magnitudeOrder(delta);
+  // `order` descending: the kept entries are ranks [nTop, nTop + target), the removed outliers [0, nTop)
+  const order =
+    tieOrder === "mergekit" ? magnitudeOrder(delta, "mergekit", true).reverse() : magnitudeOrder(delta, "index");
   const kept = new Uint8Array(numel); // explicit, since a kept 0 looks like a dropped one in `trimmed`
   for (let r = nTop; r < nTop + target; r++) {
     kept[order[r]!] = 1;
@@ -59,13 +65,14 @@ export function outlierTrim(
   if (target === 0) return { trimmed, info: { density, numel, gamma, k: 0, ...none, nTopRemoved: nTop, topThreshold, droppedWhole: false } };
 
   const threshold = Math.abs(delta[order[nTop + target - 1]!]!);
+  const tk = magnitudeKey(threshold);
   let nGreater = 0;
   let nEqual = 0;
   let nKeptAtThreshold = 0;
   for (let j = 0; j < numel; j++) {
-    const m = Math.abs(delta[j]!);
-    if (m > threshold) nGreater++;
-    else if (m === threshold) {
+    const m = magnitudeKey(delta[j]!);
+    if (m > tk) nGreater++;
+    else if (m === tk) {
       nEqual++;
       nKeptAtThreshold += kept[j]!;
     }
@@ -95,7 +102,7 @@ export interface BreadcrumbsTensorResult {
 
 function breadcrumbsVectors(input: TiesTensorInput<BreadcrumbsModel>, options: BreadcrumbsOptions): WeightedTaskVectors<OutlierTrimInfo> {
   const keep = options.keepIfNoOutliers ?? false;
-  return weighTaskVectors(input, options, (delta, m) => outlierTrim(delta, m.density, m.gamma ?? DEFAULT_GAMMA, keep));
+  return weighTaskVectors(input, options, (delta, m) => outlierTrim(delta, m.density, m.gamma ?? DEFAULT_GAMMA, keep, options.tieOrder));
 }
 
 /** `election`: false = breadcrumbs (every entry contributes), true = breadcrumbs_ties. */

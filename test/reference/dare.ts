@@ -1,11 +1,17 @@
 // DARE (Yu et al. 2023; mergekit `dare_linear`, `dare_ties`): drop each task-vector entry at
 // random with probability 1 - density, then rescale the survivors to the original L1 norm.
-// mergekit draws the mask from torch's global RNG; we use the counter-based generator of
-// docs/merge-methods.md, so a draw depends only on (seed, tensor name, model index, flat index).
+// Two generators (RandomStream): "counter" (default) -- the counter-based generator of
+// docs/merge-methods.md, a draw depends only on (seed, tensor name, model index, flat index) --
+// or "mergekit" -- torch's MT19937 stream as mergekit's --random-seed leaves it: one draw per
+// element, models in recipe order, tensors in name order (mt19937.ts), sums in torch's order.
 // dare_linear: no election; dare_ties: sign election as ties. normalize defaults to false.
 import { roundTo } from "@/server/engine/dtype";
 import { makeArith } from "./arith";
+import type { RandomStream } from "@/server/engine/types";
+import { executionOrder } from "./della";
 import { isEmbedTensorName } from "./embed";
+import { bernoulliKeeps, MT19937 } from "./mt19937";
+import { torchSum } from "./torchSum";
 import { tiledSum } from "./sum64";
 import { disjointMerge, elect, weighTaskVectors, type TiesModel, type TiesOptions, type TiesTensorInput, type WeightedTaskVectors } from "./ties";
 import { tiesStats, type TiesTensorStats } from "./tiesStats";
@@ -105,9 +111,35 @@ export function randomTrim(delta: Float32Array, density: number, options: Random
 
 // ---------- the methods ----------
 
+/** mergekit's bernoulli trim: keep iff the next draw u < float32(W(density)); rescale with torch's sums. */
+export function streamTrim(delta: Float32Array, density: number, rng: MT19937, options: Precision & { rescale: boolean }): { trimmed: Float32Array; info: DareTrimInfo } {
+  const numel = delta.length;
+  const info: DareTrimInfo = { density, numel, k: null, threshold: null, nGreaterThanThreshold: null, nEqualToThreshold: null, nKeptAtThreshold: null, rescaleFactor: null };
+  if (density >= 1) return { trimmed: delta.slice(), info };
+  const bf16 = options.mode === "native" && options.dtype === "BF16";
+  const rw = (x: number) => (bf16 ? roundTo("BF16", Math.fround(x)) : Math.fround(x));
+  const p = rw(density);
+  const keep = new Uint8Array(numel);
+  for (let j = 0; j < numel; j++) keep[j] = bernoulliKeeps(rng.next(), p) ? 1 : 0;
+  info.k = keep.reduce((n, b) => n + b, 0);
+  let ratio: number | null = null;
+  if (options.rescale) {
+    const abs = Float32Array.from(delta, Math.abs);
+    const sb = rw(torchSum(abs, bf16));
+    const sa = rw(torchSum(abs.map((v, j) => (keep[j] ? v : 0)), bf16));
+    if (!(sb < rw(1e-7) || sa < rw(1e-7))) ratio = rw(sb / sa);
+  }
+  const arith = makeArith(options);
+  const trimmed = new Float32Array(numel);
+  for (let j = 0; j < numel; j++) if (keep[j]) trimmed[j] = ratio === null ? delta[j]! : arith.mul(delta[j]!, ratio);
+  info.rescaleFactor = ratio;
+  return { trimmed, info };
+}
+
 export interface DareOptions extends TiesOptions {
   seed?: number; // default 0
   rescale?: boolean; // default true
+  random?: RandomStream; // default "counter"
 }
 
 export interface DareTensorResult {
@@ -118,11 +150,23 @@ export interface DareTensorResult {
   stats: TiesTensorStats;
 }
 
-/** `election`: false = dare_linear (every entry contributes), true = dare_ties. */
-export function dareTensor(tensorName: string, input: TiesTensorInput<TiesModel>, options: DareOptions, election: boolean): DareTensorResult {
+/**
+ * `election`: false = dare_linear (every entry contributes), true = dare_ties. `stream`: the
+ * merge's MT19937 when options.random is "mergekit" (dareModel passes it).
+ */
+export function dareTensor(
+  tensorName: string,
+  input: TiesTensorInput<TiesModel>,
+  options: DareOptions,
+  election: boolean,
+  stream: MT19937 | null = null,
+): DareTensorResult {
   const opts = { ...options, normalize: options.normalize ?? false };
   const rng = { seed: options.seed ?? 0, tensorName, rescale: options.rescale ?? true, dtype: options.dtype, mode: options.mode };
-  const vectors = weighTaskVectors(input, opts, (delta, m, modelIndex) => randomTrim(delta, m.density, { ...rng, modelIndex }));
+  const mk = options.random === "mergekit" ? (stream ?? new MT19937(rng.seed)) : null;
+  const vectors = weighTaskVectors(input, opts, (delta, m, modelIndex) =>
+    mk ? streamTrim(delta, m.density, mk, rng) : randomTrim(delta, m.density, { ...rng, modelIndex }),
+  );
   const elected = election ? elect(vectors, opts).elected : null;
   const merged = disjointMerge(input.base.data, vectors, elected, opts);
   return { merged, vectors, elected, stats: tiesStats(vectors, elected) };
@@ -130,6 +174,10 @@ export function dareTensor(tensorName: string, input: TiesTensorInput<TiesModel>
 
 export function dareModel(tensors: ReadonlyMap<string, TiesTensorInput<TiesModel>>, options: DareOptions, election: boolean): Map<string, DareTensorResult> {
   const out = new Map<string, DareTensorResult>();
-  for (const [name, input] of tensors) out.set(name, dareTensor(name, { ...input, isEmbed: input.isEmbed ?? isEmbedTensorName(name) }, options, election));
+  const stream = options.random === "mergekit" ? new MT19937(options.seed ?? 0) : null; // one stream, tensors in name order
+  for (const name of executionOrder(tensors.keys())) {
+    const input = tensors.get(name)!;
+    out.set(name, dareTensor(name, { ...input, isEmbed: input.isEmbed ?? isEmbedTensorName(name) }, options, election, stream));
+  }
   return out;
 }

@@ -19,19 +19,34 @@ export {
   fnv1a64,
   mix64,
   randomTrim,
+  streamTrim,
   type DareOptions,
   type DareRngKey,
   type DareTensorResult,
   type DareTrimInfo,
   type RandomTrimOptions,
 } from "./dare";
+export {
+  DEFAULT_EPSILON,
+  dellaModel,
+  dellaTensor,
+  dellaTrim,
+  executionOrder,
+  type DellaModel,
+  type DellaOptions,
+  type DellaTensorResult,
+  type DellaTrimInfo,
+} from "./della";
 export { alignToBase, isEmbedTensorName } from "./embed";
+export { introsort } from "./introsort";
+export { bernoulliKeeps, MT19937 } from "./mt19937";
+export { torchSum } from "./torchSum";
 export { linear, type LinearModel, type LinearOptions } from "./linear";
 export { modelStock, type ModelStockOptions, type ModelStockResult } from "./modelStock";
 export { slerp, SLERP_DOT_THRESHOLD, type SlerpOptions, type SlerpResult } from "./slerp";
 export { tiledSum, SUM_TILE } from "./sum64";
 export { taskArithmetic, type TaskArithmeticModel, type TaskArithmeticOptions } from "./taskArithmetic";
-export { magnitudeOrder, magnitudeTrim, trimCount, type TrimInfo } from "./trim";
+export { magnitudeKey, magnitudeOrder, magnitudeTrim, trimCount, type TrimInfo } from "./trim";
 export {
   disjointMerge,
   elect,

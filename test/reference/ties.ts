@@ -6,6 +6,7 @@ import { DIVISOR_EPSILON, makeArith, type Arith } from "./arith";
 import { alignToBase, isEmbedTensorName } from "./embed";
 import { tiesStats, type TiesTensorStats } from "./tiesStats";
 import { magnitudeTrim, type TrimInfo } from "./trim";
+import type { TieOrder } from "@/server/engine/types";
 import type { Consensus, Precision, RefTensor } from "./types";
 
 export interface TiesModel {
@@ -25,6 +26,7 @@ export interface TiesOptions extends Precision {
   consensus?: Consensus; // default "sum"
   normalize?: boolean; // default true
   lambda?: number; // default 1
+  tieOrder?: TieOrder; // default "mergekit": which threshold ties a magnitude cut keeps
 }
 
 /**
@@ -38,7 +40,10 @@ export type TrimStep<M extends TiesModel, I extends TrimInfo> = (
   arith: Arith,
 ) => { trimmed: Float32Array; info: I };
 
-export const magnitudeTrimStep: TrimStep<TiesModel, TrimInfo> = (delta, m) => magnitudeTrim(delta, m.density);
+export const magnitudeTrimStep =
+  (tieOrder: TieOrder = "mergekit"): TrimStep<TiesModel, TrimInfo> =>
+  (delta, m) =>
+    magnitudeTrim(delta, m.density, tieOrder);
 
 /** Sparsified, weighted task vectors of one tensor: everything before the sign election. */
 export interface WeightedTaskVectors<I extends TrimInfo = TrimInfo> {
@@ -108,7 +113,7 @@ export function elect<I extends TrimInfo>(vectors: WeightedTaskVectors<I>, optio
 }
 
 export function electTies(input: TiesTensorInput, options: TiesOptions): TiesElection {
-  return elect(weighTaskVectors(input, options, magnitudeTrimStep), options);
+  return elect(weighTaskVectors(input, options, magnitudeTrimStep(options.tieOrder)), options);
 }
 
 /**

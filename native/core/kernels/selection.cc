@@ -5,9 +5,11 @@
 #include <atomic>
 #include <cmath>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "kernels/common.h"
+#include "kernels/tie_order.h"
 #include "kernels/tile_ops.h"
 #include "topk.h"
 
@@ -19,6 +21,19 @@ std::atomic<uint64_t> g_topk_fallbacks{0};
 std::atomic<uint64_t> g_tie_window_hits{0}, g_tie_window_misses{0};
 
 namespace {
+
+// Set bits of bitmap positions [a, b).
+uint64_t count_bits(const uint64_t* bits, uint64_t a, uint64_t b) {
+  uint64_t n = 0;
+  for (uint64_t i = a; i < b;) {
+    const uint64_t w = i >> 6, lo = i & 63, hi = std::min<uint64_t>(64, lo + (b - i));
+    uint64_t word = bits[w] >> lo;
+    if (hi - lo < 64) word &= (uint64_t(1) << (hi - lo)) - 1;
+    n += uint64_t(__builtin_popcountll(word));
+    i += hi - lo;
+  }
+  return n;
+}
 
 // Histogram pass over |delta| keys of the requested selections: bin_of(key, l)
 // returns a bin in [0, n_bins) or -1. hist: reqs.size() * n_bins, u64. Keys
@@ -400,11 +415,33 @@ void run_selections(const SelCtx& ctx, std::vector<SelReq>& reqs) {
       for (uint64_t c = 0; c < ctx.nc; ++c) t.eq_chunk[c] = eq[c * P + q];
     }
   }
+  if (ctx.rule == TieRule::Mergekit) {
+    // One introsort chain per model resolves all its partial cuts (they share the ranking).
+    for (size_t a = 0; a < reqs.size();) {
+      size_t b = a;
+      std::vector<TrimModel*> cuts;
+      for (; b < reqs.size() && reqs[b].model == reqs[a].model; ++b)
+        if (reqs[b].t->partial) cuts.push_back(reqs[b].t);
+      resolve_mergekit_ties(ctx, reqs[a].model, cuts);
+      a = b;
+    }
+  }
   for (SelReq& q : reqs) {
     TrimModel& t = *q.t;
     if (!t.partial) continue;
     t.keep_chunk.resize(ctx.nc);
-    distribute_ties(t.keep_chunk.data(), t.eq_chunk.data(), ctx.nc, t.kept_at);
+    if (ctx.rule == TieRule::Index) {
+      distribute_ties(t.keep_chunk.data(), t.eq_chunk.data(), ctx.nc, t.kept_at);
+      continue;
+    }
+    uint64_t total = 0;
+    for (uint64_t c = 0; c < ctx.nc; ++c) {
+      t.keep_chunk[c] = count_bits(t.tie_bits.data(), t.eq_before[c], t.eq_before[c] + t.eq_chunk[c]);
+      total += t.keep_chunk[c];
+    }
+    if (total != t.kept_at)
+      throw MergeError(ErrorCode::INTERNAL, "mergekit tie order: kept " + std::to_string(total) + " threshold ties, expected " +
+                                                std::to_string(t.kept_at));
   }
 }
 

@@ -3,7 +3,7 @@
 // selections, all in one pass S). docs/merge-methods.md explains the idea:
 //
 // For one model, the kept sets at ascending densities are nested (prefixes of
-// one ranking: |delta| descending, lowest flat index first), so an element
+// one ranking: |delta| descending, threshold ties in the tie rule's order), so an element
 // is described by f_i = the first listed density level at which it is kept
 // (U if never). Whether it counts as a sign conflict, contributes, is
 // discarded, ... at a grid point depends only on which models keep it there
@@ -86,6 +86,7 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
   const bool sum = job.p->consensus == Consensus::Sum;
   SelCtx ctx;
   ctx.job = &job;
+  ctx.rule = job.p->tie_order == TieOrder::Index ? TieRule::Index : TieRule::Mergekit;
   ctx.r = r;
   ctx.n = n;
   ctx.nc = n_chunks(n);
@@ -162,9 +163,12 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
       W.cell.resize(kTile);
       W.part.resize(kTile);
     }
+    std::vector<ChunkCut> cc(uint64_t(M) * U);
     std::vector<uint32_t> tc(uint64_t(M) * U);
-    std::vector<uint64_t> budget(uint64_t(M) * U);
-    for (uint64_t x = 0; x < uint64_t(M) * U; ++x) chunk_cut(cut[x], c, &tc[x], &budget[x]);
+    for (uint64_t x = 0; x < uint64_t(M) * U; ++x) {
+      cc[x] = chunk_cut(cut[x], c);
+      tc[x] = cc[x].tc;
+    }
     const uint64_t j1 = std::min(n, (c + 1) * kChunk);
     for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
       const uint64_t m = std::min(kTile, j1 - t0);
@@ -181,12 +185,10 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
         t_weigh_sum(wd, acc, d, wr[i], m, r);
         // f = number of levels at which the element is not kept = first kept level
         t_sweep_levels(f, d, m, tc.data() + uint64_t(i) * U, U);
-        for (uint32_t u = 0; u < U; ++u) {  // threshold ties kept in this chunk, lowest index first
-          uint64_t& bu = budget[i * U + u];
-          if (bu == 0) continue;
-          const uint32_t T = cut[i * U + u].T;
-          for (uint64_t j = 0; j < m && bu > 0; ++j)
-            if (mag_key(d[j]) == T) { --f[j]; --bu; }
+        for (uint32_t u = 0; u < U; ++u) {  // threshold ties kept in this chunk (tie rule)
+          ChunkCut& k = cc[i * U + u];
+          for (uint64_t j = 0; j < m && k.partial(); ++j)
+            if (mag_key(d[j]) == k.T && k.take_tie()) --f[j];
         }
         t_sweep_state(sig, d, wd, m, kStateBits * i);
       }

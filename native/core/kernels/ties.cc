@@ -1,8 +1,11 @@
 // The trim / election family: ties and ties_sv (magnitude top-k), breadcrumbs
 // and breadcrumbs_ties (magnitude outliers: a second top-k cut removes the
-// largest entries), dare_linear and dare_ties (counter-based random mask with
-// L1 rescale). *_ties / ties* elect a sign; breadcrumbs and dare_linear do not
-// (every entry contributes, the divisor is the sum of all weights).
+// largest entries), dare_linear and dare_ties (random mask with L1 rescale:
+// counter-based, or mergekit's MT19937 stream), della and della_linear
+// (magnitude-ranked random mask from mergekit's stream, L1 rescale).
+// *_ties / ties* / della elect a sign; breadcrumbs, dare_linear and
+// della_linear do not (every entry contributes, the divisor is the sum of
+// all weights).
 //
 // Passes (each over fixed 64Ki-element chunks, tiles of kTile inside):
 //   S   top-k threshold for every trimmed model in one pass: a deterministic
@@ -19,6 +22,9 @@
 //   A3  per-chunk count of keys == threshold, only when some but not all
 //       threshold ties are kept (lowest flat index first needs chunk offsets)
 //   L1  dare with rescale: per-tile sums of |delta| (all / kept) for the ratio
+//   R   mergekit stream (della*, dare* with RandomStream::Mergekit): each
+//       trimmed model's keep bits from the run's MT19937 (models in recipe
+//       order) and its L1 ratio from torch-ordered sums (random_trim.h)
 //   SV  ties_sv only: margin histograms / per-chunk cutoff counts
 //   M   fused merge: delta, trim, weigh, elect, (reserve), mix, finish, stats
 // Deltas are recomputed from base and models in every pass instead of being
@@ -33,6 +39,8 @@
 #include "kernels/common.h"
 #include "kernels/dare_rng.h"
 #include "kernels/kernels.h"
+#include "kernels/mt19937.h"
+#include "kernels/random_trim.h"
 #include "kernels/selection.h"
 #include "kernels/tile_ops.h"
 #include "topk.h"
@@ -41,7 +49,7 @@ namespace ms::kern {
 
 namespace {
 
-enum class Sparsify : uint8_t { Magnitude, Outliers, Random };
+enum class Sparsify : uint8_t { Magnitude, Outliers, Random, Della };
 
 // breadcrumbs: the removed outliers of one model (a top-k cut of its own).
 struct TopCut {
@@ -66,7 +74,9 @@ struct Ctx : SelCtx {
   int fav = -1;            // favored model (ties_sv)
   std::vector<TrimModel> trim;   // kept set (Magnitude, Outliers); all = true for Random
   std::vector<TopCut> top;       // Outliers
-  std::vector<DareModel> dare;   // Random
+  std::vector<DareModel> dare;   // Random (counter generator)
+  std::vector<StreamMask> stream;  // Della, Random with the mergekit stream
+  bool from_stream = false;        // masks come from `stream`
 };
 
 // Per-worker tile scratch.
@@ -97,6 +107,7 @@ struct Bufs {
 Ctx make_ctx(const Job& job) {
   Ctx ctx;
   ctx.job = &job;
+  ctx.rule = job.p->tie_order == TieOrder::Index ? TieRule::Index : TieRule::Mergekit;
   ctx.r = job.p->compute;
   ctx.M = job.n_models;
   ctx.n = job.n;
@@ -104,10 +115,15 @@ Ctx make_ctx(const Job& job) {
   ctx.sum = job.p->consensus == Consensus::Sum;
   ctx.elect = method_elects(job.p->method);
   switch (job.p->method) {
-    case Method::Breadcrumbs: case Method::BreadcrumbsTies: ctx.kind = Sparsify::Outliers; break;
+    case Method::Breadcrumbs: case Method::BreadcrumbsTies:
+      ctx.kind = Sparsify::Outliers;
+      ctx.ascending = true;  // mergekit: sort(|delta|) ascending, keep [n_bot, n - n_top)
+      break;
     case Method::DareLinear: case Method::DareTies: ctx.kind = Sparsify::Random; break;
+    case Method::Della: case Method::DellaLinear: ctx.kind = Sparsify::Della; break;
     default: ctx.kind = Sparsify::Magnitude; break;
   }
+  ctx.from_stream = ctx.kind == Sparsify::Della || (ctx.kind == Sparsify::Random && job.p->random == RandomStream::Mergekit);
   if (job.p->method == Method::TiesSV)
     for (uint32_t i = 0; i < ctx.M; ++i)
       if (job.mp[i].favored) ctx.fav = int(i);
@@ -121,11 +137,41 @@ uint64_t k_of(double density, uint64_t n) {
   return k > n ? n : k;  // cannot happen for density < 1; defensive
 }
 
+// Draws the stream masks of the trimmed models, in recipe order (mergekit
+// sparsifies the task vectors in that order, one draw per element each).
+void plan_stream(Ctx& ctx) {
+  const Job& job = *ctx.job;
+  ctx.stream.assign(ctx.M, StreamMask{});
+  Mt19937 local(job.p->seed);  // without the run's generator: seeded for this tensor alone
+  Mt19937& mt = job.p->mt ? *job.p->mt : local;
+  KernelScratch* sc = job.p->scratch;
+  if (sc && sc->keep_bits.size() < ctx.M) sc->keep_bits.resize(ctx.M);
+  for (uint32_t i = 0; i < ctx.M; ++i) {
+    const double d = job.mp[i].density;
+    if (d >= 1.0) continue;  // mergekit returns the task vector untouched: no draws
+    GrowBuffer* bits = sc ? &sc->keep_bits[i] : nullptr;
+    if (ctx.kind == Sparsify::Random) {
+      stream_bernoulli(job, i, d, mt, bits, &ctx.stream[i]);
+    } else if (d <= 0.0 || ctx.n == 0) {
+      ctx.trim[i].all = false;  // della_magprune returns zeros before drawing (an empty tensor: nothing to draw)
+      ctx.trim[i].none = true;
+      ctx.trim[i].k = 0;
+    } else {
+      stream_della(job, i, d, job.mp[i].epsilon, mt, bits, sc ? &sc->keep_limits : nullptr, &ctx.stream[i]);
+    }
+  }
+}
+
 void plan_trim(Ctx& ctx) {
   const Job& job = *ctx.job;
   ctx.trim.assign(ctx.M, TrimModel{});
   ctx.top.assign(ctx.M, TopCut{});
   ctx.dare.assign(ctx.M, DareModel{});
+  if (ctx.from_stream) {
+    for (TrimModel& t : ctx.trim) t.k = ctx.n;
+    plan_stream(ctx);
+    return;
+  }
   std::vector<SelReq> reqs;
   for (uint32_t i = 0; i < ctx.M; ++i) {
     TrimModel& t = ctx.trim[i];
@@ -169,28 +215,21 @@ void plan_trim(Ctx& ctx) {
 }
 
 
-// Chunk-level trim parameters: keep iff key >= tc[i]; plus budget[i]
-// threshold ties (key == T) to keep in flat order when only some are kept.
-void chunk_trim(const Ctx& ctx, uint64_t c, uint32_t* tc, uint64_t* budget) {
-  for (uint32_t i = 0; i < ctx.M; ++i) chunk_cut(ctx.trim[i], c, &tc[i], &budget[i]);
-}
-
 // Removes model i's top outliers from dt (breadcrumbs): entries in the
-// top-n_top cut become 0 (tu / budget from chunk_cut of that cut).
-void cut_top_tile(const Ctx& ctx, uint32_t i, float* dt, const float* x, const float* b, uint64_t m, uint32_t tu,
-                  uint64_t* budget) {
-  t_cut_top(dt, m, tu);
-  const uint32_t T = ctx.top[i].cut.T;
-  for (uint64_t j = 0; j < m && *budget > 0; ++j)
-    if (mag_key(round_to(ctx.r, x[j] - b[j])) == T) { dt[j] = 0.f; --*budget; }
+// top-n_top cut become 0 (`top`: chunk_cut of that cut).
+void cut_top_tile(const Ctx& ctx, float* dt, const float* x, const float* b, uint64_t m, ChunkCut& top) {
+  t_cut_top(dt, m, top.tc);
+  if (!top.partial()) return;
+  for (uint64_t j = 0; j < m; ++j)
+    if (mag_key(round_to(ctx.r, x[j] - b[j])) == top.T && top.take_tie()) dt[j] = 0.f;
 }
 
 // One tile up to the election: dt_i, wd_i, acc (sum / count; the plain sum of
 // wd when there is no election), maj, and the ties_sv margin keys if want_mk.
-// tc/budget: chunk_cut of the kept set; tu/budget_up: of the top outliers.
-// kept: per model, adds the number of DARE-kept positions.
-void election_tile(const Ctx& ctx, Bufs& B, uint64_t t0, uint64_t m, const uint32_t* tc, uint64_t* budget,
-                   const uint32_t* tu, uint64_t* budget_up, uint64_t* kept, bool want_mk) {
+// cut / top: chunk_cut of each model's kept set / top outliers (advanced
+// through the tile). kept: per model, adds the number of DARE-kept positions.
+void election_tile(const Ctx& ctx, Bufs& B, uint64_t t0, uint64_t m, ChunkCut* cut, ChunkCut* top, uint64_t* kept,
+                   bool want_mk) {
   const Job& job = *ctx.job;
   const float* b = job.base + t0;
   float* acc = B.acc();
@@ -199,24 +238,29 @@ void election_tile(const Ctx& ctx, Bufs& B, uint64_t t0, uint64_t m, const uint3
   for (uint32_t i = 0; i < ctx.M; ++i) {
     const float* x = job.models[i] + t0;
     float* dt = B.dt(i);
-    const bool top = ctx.kind == Sparsify::Outliers && ctx.top[i].active;
-    const bool dare = ctx.kind == Sparsify::Random && ctx.dare[i].active;
-    if (budget[i] == 0 && !top && !dare) {  // common case: one fused loop
-      t_trim_weigh(dt, B.wd(i), acc, x, b, m, ctx.r, tc[i], job.wr[i], count);
+    const bool dare = !ctx.from_stream && ctx.kind == Sparsify::Random && ctx.dare[i].active;
+    const bool masked = ctx.from_stream && ctx.stream[i].active;
+    const bool cut_top = ctx.kind == Sparsify::Outliers && ctx.top[i].active;
+    if (!cut[i].partial() && !cut_top && !dare && !masked) {  // common case: one fused loop
+      t_trim_weigh(dt, B.wd(i), acc, x, b, m, ctx.r, cut[i].tc, job.wr[i], count);
       continue;
     }
-    t_delta_trim(dt, x, b, m, ctx.r, tc[i]);
-    if (budget[i] > 0) {  // the one chunk per model where the threshold-tie budget runs out
-      const uint32_t T = ctx.trim[i].T;
-      for (uint64_t j = 0; j < m && budget[i] > 0; ++j) {
+    t_delta_trim(dt, x, b, m, ctx.r, cut[i].tc);
+    if (cut[i].partial()) {  // chunks where only some threshold ties are kept
+      ChunkCut& k = cut[i];
+      for (uint64_t j = 0; j < m && k.partial(); ++j) {
         const float d = round_to(ctx.r, x[j] - b[j]);
-        if (mag_key(d) == T) { dt[j] = d; --budget[i]; }
+        if (mag_key(d) == k.T && k.take_tie()) dt[j] = d;
       }
     }
-    if (top) cut_top_tile(ctx, i, dt, x, b, m, tu[i], &budget_up[i]);
+    if (cut_top) cut_top_tile(ctx, dt, x, b, m, top[i]);
     if (dare) {
       const DareModel& dm = ctx.dare[i];
       kept[i] += t_dare_mask(dt, dm.stream, t0, m, dm.thr, dm.scale, dm.ratio, ctx.r);
+    }
+    if (masked) {
+      const StreamMask& sm = ctx.stream[i];
+      t_keep_bits(dt, sm.bits, t0, m, sm.scale, sm.ratio, ctx.r);
     }
     if (count) t_weigh_count(B.wd(i), acc, dt, job.wr[i], m, ctx.r);
     else t_weigh_sum(B.wd(i), acc, dt, job.wr[i], m, ctx.r);
@@ -233,12 +277,12 @@ std::vector<Bufs> make_bufs(const Ctx& ctx) {
 
 // Per-chunk trim state of every model (see election_tile).
 struct ChunkTrim {
-  std::vector<uint32_t> tc, tu;
-  std::vector<uint64_t> budget, budget_up, kept;
-  ChunkTrim(const Ctx& ctx, uint64_t c) : tc(ctx.M), tu(ctx.M), budget(ctx.M), budget_up(ctx.M), kept(ctx.M, 0) {
-    chunk_trim(ctx, c, tc.data(), budget.data());
+  std::vector<ChunkCut> cut, top;
+  std::vector<uint64_t> kept;
+  ChunkTrim(const Ctx& ctx, uint64_t c) : cut(ctx.M), top(ctx.M), kept(ctx.M, 0) {
+    for (uint32_t i = 0; i < ctx.M; ++i) cut[i] = chunk_cut(ctx.trim[i], c);
     if (ctx.kind == Sparsify::Outliers)
-      for (uint32_t i = 0; i < ctx.M; ++i) chunk_cut(ctx.top[i].cut, c, &tu[i], &budget_up[i]);
+      for (uint32_t i = 0; i < ctx.M; ++i) top[i] = chunk_cut(ctx.top[i].cut, c);
   }
 };
 
@@ -255,8 +299,7 @@ void election_pass(const Ctx& ctx, bool want_mk, Fn fn, Done done) {
     const uint64_t j1 = std::min(ctx.n, (c + 1) * kChunk);
     for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
       const uint64_t m = std::min(kTile, j1 - t0);
-      election_tile(ctx, B, t0, m, ct.tc.data(), ct.budget.data(), ct.tu.data(), ct.budget_up.data(), ct.kept.data(),
-                    want_mk);
+      election_tile(ctx, B, t0, m, ct.cut.data(), ct.top.data(), ct.kept.data(), want_mk);
       fn(c, B, t0, m);
     }
     done(c, ct);
@@ -293,8 +336,7 @@ SlackSummary summarize(const Ctx& ctx, const SlackRefineRequest* refine) {
       const uint64_t j1 = std::min(ctx.n, (c + 1) * kChunk);
       for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
         const uint64_t m = std::min(kTile, j1 - t0);
-        election_tile(ctx, B, t0, m, ct.tc.data(), ct.budget.data(), ct.tu.data(), ct.budget_up.data(),
-                      ct.kept.data(), true);
+        election_tile(ctx, B, t0, m, ct.cut.data(), ct.top.data(), ct.kept.data(), true);
         nnz[c] += t_nnz(B.dt(fav), m);
         const uint32_t* mk = B.mk();
         uint64_t cand = 0;
@@ -448,7 +490,23 @@ void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
         s.threshold_valid = s.k > 0;
       }
     }
-    if (ctx.kind == Sparsify::Random && ctx.dare[i].active) {
+    if (ctx.from_stream && ctx.stream[i].active) {
+      const StreamMask& sm = ctx.stream[i];
+      s.trimmed = true;
+      s.k = sm.kept;
+      s.rescaled = sm.scale;
+      s.rescale_factor = sm.ratio;
+      s.has_random_draws = true;
+      s.random_first_draw = sm.first_draw;
+      s.random_draws = sm.draws;
+      s.keep_probability_min = sm.p_min;
+      s.keep_probability_max = sm.p_max;
+    }
+    if (ctx.from_stream && t.none) {  // della with density <= 0: zeros, no draws
+      s.trimmed = true;
+      s.k = 0;
+    }
+    if (!ctx.from_stream && ctx.kind == Sparsify::Random && ctx.dare[i].active) {
       const DareModel& dm = ctx.dare[i];
       s.trimmed = true;
       s.k = 0;
@@ -499,6 +557,7 @@ void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
 // kept positions per tile, added in tile order, then the ratio in W.
 void dare_rescale_pass(Ctx& ctx) {
   const Job& job = *ctx.job;
+  if (ctx.from_stream) return;  // stream masks carry their ratio (random_trim.h)
   std::vector<uint32_t> sel;
   for (uint32_t i = 0; i < ctx.M; ++i)
     if (ctx.dare[i].active) sel.push_back(i);

@@ -312,6 +312,27 @@ MS_CLONES uint64_t t_dare_mask(float* dt, uint64_t stream, uint64_t j0, uint64_t
   return kept;
 }
 
+namespace {
+template <class R>
+MS_INLINE uint64_t keep_bits(float* __restrict dt, const uint64_t* __restrict bits, uint64_t j0, uint64_t m, bool scale,
+                             float ratio) {
+  uint64_t kept = 0;
+  for (uint64_t j = 0; j < m; ++j) {
+    const bool keep = (bits[(j0 + j) >> 6] >> ((j0 + j) & 63)) & 1;
+    dt[j] = keep ? (scale ? R::r(dt[j] * ratio) : dt[j]) : 0.f;
+    kept += keep;
+  }
+  return kept;
+}
+}  // namespace
+
+MS_CLONES uint64_t t_keep_bits(float* dt, const uint64_t* bits, uint64_t j0, uint64_t m, bool scale, float ratio,
+                               DType r) {
+  uint64_t kept = 0;
+  MS_DISPATCH_R(r, kept = keep_bits<R>(dt, bits, j0, m, scale, ratio));
+  return kept;
+}
+
 MS_CLONES void t_dare_l1(double* all, double* kept, const float* __restrict dt, uint64_t stream, uint64_t j0,
                          uint64_t m, uint64_t thr) {
   float a[kTileMax], k[kTileMax];

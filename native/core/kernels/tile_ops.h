@@ -31,6 +31,9 @@ void t_cut_top(float* dt, uint64_t m, uint32_t tu);
 // dt[j] = keep_j ? (scale ? R(dt[j] * ratio) : dt[j]) : 0. Returns the number kept.
 uint64_t t_dare_mask(float* dt, uint64_t stream, uint64_t j0, uint64_t m, uint64_t thr, bool scale, float ratio,
                      DType r);
+// mergekit-stream masks (kernels/random_trim.h): keep_j = bit (j0 + j) of `bits`;
+// dt[j] = keep_j ? (scale ? R(dt[j] * ratio) : dt[j]) : 0. Returns the number kept.
+uint64_t t_keep_bits(float* dt, const uint64_t* bits, uint64_t j0, uint64_t m, bool scale, float ratio, DType r);
 // DARE rescale sums of one tile: *all = sum |dt[j]|, *kept = sum over kept j, each in
 // 8 interleaved float64 lanes (lane = j mod 8) added in lane order (docs/merge-methods.md).
 void t_dare_l1(double* all, double* kept, const float* dt, uint64_t stream, uint64_t j0, uint64_t m, uint64_t thr);

@@ -3,7 +3,15 @@ import { analyze, analyzeSweep } from "../../engine/merge";
 import { formatStatsSummary } from "../../engine/stats/summary";
 import { CliUsageError } from "../command";
 import { createProgressReporter } from "../progress-bar";
-import { parseComputeDtypeOption, parseDensitiesOption, parseSeedOption, parseThreadsOption, runRecipeCommand, withInterrupt } from "./merge";
+import {
+  parseComputeDtypeOption,
+  parseDensitiesOption,
+  parseRecipeOverrides,
+  parseThreadsOption,
+  RECIPE_OVERRIDE_OPTIONS,
+  runRecipeCommand,
+  withInterrupt,
+} from "./merge";
 import type { SweepReport } from "../../engine/merge";
 
 /** One line per grid point: densities, sign conflicts and each model's discarded share. */
@@ -29,16 +37,15 @@ export async function run(argv: string[]): Promise<number> {
       threads: { type: "string" },
       "compute-dtype": { type: "string" },
       densities: { type: "string" },
-      seed: { type: "string" },
+      ...RECIPE_OVERRIDE_OPTIONS,
     },
   });
   if (positionals.length !== 1) throw new CliUsageError(`expected one RECIPE.yml, got ${positionals.length} argument(s)`);
   const threads = parseThreadsOption(values.threads);
   const computeDtype = parseComputeDtypeOption(values["compute-dtype"]);
   const densities = parseDensitiesOption(values.densities);
-  const seed = parseSeedOption(values.seed);
-  return runRecipeCommand("analyze", positionals[0]!, async (parsed) => {
-    const recipe = seed === undefined ? parsed : { ...parsed, seed };
+  const overrides = parseRecipeOverrides(values);
+  return runRecipeCommand("analyze", positionals[0]!, overrides, async (recipe) => {
     const progress = createProgressReporter(process.stderr);
     if (densities) {
       const sweep = await withInterrupt((signal) =>

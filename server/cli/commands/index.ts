@@ -3,6 +3,14 @@
 // and `--version` start without the engine, zod, YAML, Prisma or BullMQ.
 import type { CliCommand } from "../command";
 
+/** Options of `merge` and `analyze` that override recipe keys. */
+const RECIPE_OVERRIDE_USAGE =
+  "  --seed N               dare_*, della*: seed of the random keep masks (overrides the recipe's `seed`; default 0)\n" +
+  "  --tie-order T          mergekit (default: threshold ties kept as mergekit keeps them, byte-identical)\n" +
+  "                         or index (lowest flat index first); overrides the recipe's `tie_order`\n" +
+  "  --random R             dare_*: counter (default; MergeScope's generator) or mergekit (torch's MT19937\n" +
+  "                         stream: with --seed S the masks of `mergekit-yaml --random-seed S`); della* always mergekit";
+
 export const commands: CliCommand[] = [
   {
     name: "info",
@@ -14,13 +22,14 @@ export const commands: CliCommand[] = [
     name: "merge",
     summary: "Merge checkpoints as a mergekit-style recipe says",
     usage:
-      "mergescope merge RECIPE.yml OUT_DIR [--threads N] [--shard-size SIZE] [--stats stats.json] [--compute-dtype float32|storage] [--seed N] [--overwrite]\n\n" +
+      "mergescope merge RECIPE.yml OUT_DIR [--threads N] [--shard-size SIZE] [--stats stats.json] [--compute-dtype float32|storage] [--seed N] [--tie-order mergekit|index] [--random counter|mergekit] [--overwrite]\n\n" +
       "  --threads N            engine threads (default 0 = all cores)\n" +
       "  --shard-size SIZE      maximum shard size: 5GB (default), 500MB, 2GiB or bytes\n" +
       "  --stats FILE           also write the merge statistics (JSON) to FILE\n" +
       "  --compute-dtype D      float32: arithmetic in float32; storage: in each tensor's dtype\n" +
       "                         (default: the recipe's `dtype`; the output dtype is unchanged)\n" +
-      "  --seed N               dare_*: seed of the keep/drop masks (overrides the recipe's `seed`; default 0)\n" +
+      RECIPE_OVERRIDE_USAGE +
+      "\n" +
       "  --overwrite            replace OUT_DIR if it is empty or an earlier MergeScope output",
     load: () => import("./merge"),
   },
@@ -28,11 +37,12 @@ export const commands: CliCommand[] = [
     name: "analyze",
     summary: "Run a recipe without writing a model and print what the merge would do",
     usage:
-      "mergescope analyze RECIPE.yml [--json] [--densities D1,D2,...] [--seed N] [--threads N] [--compute-dtype float32|storage]\n\n" +
+      "mergescope analyze RECIPE.yml [--json] [--densities D1,D2,...] [--seed N] [--tie-order mergekit|index] [--random counter|mergekit] [--threads N] [--compute-dtype float32|storage]\n\n" +
       "  --json                 the full statistics (per tensor, layer and module) as JSON on stdout\n" +
       "  --densities D1,D2,...  ties: statistics at every combination of these densities across the models,\n" +
       "                         from one pass (JSON `sweep[]` of {densities, totals, tensors, byLayer, byModule})\n" +
-      "  --seed N               dare_*: seed of the keep/drop masks (overrides the recipe's `seed`)\n" +
+      RECIPE_OVERRIDE_USAGE +
+      "\n" +
       "  --threads N            engine threads (default 0 = all cores)\n" +
       "  --compute-dtype D      float32 or storage (default: the recipe's `dtype`)",
     load: () => import("./analyze"),

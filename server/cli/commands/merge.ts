@@ -4,7 +4,9 @@ import { parseArgs } from "node:util";
 import { merge } from "../../engine/merge";
 import { DEFAULT_SHARD_SIZE_BYTES, parseByteSize } from "../../engine/output/shard-size";
 import { loadRecipeFile } from "../../engine/recipe/load";
+import { applyRecipeOverrides, type RecipeOverrides } from "../../engine/recipe/overrides";
 import type { Recipe } from "../../engine/recipe/types";
+import { RANDOM_STREAMS, TIE_ORDERS, type RandomStream, type TieOrder } from "../../engine/types";
 import { formatStatsSummary } from "../../engine/stats/summary";
 import { CliUsageError } from "../command";
 import { createProgressReporter, formatBytes } from "../progress-bar";
@@ -33,6 +35,29 @@ export function parseSeedOption(value: string | undefined): number | undefined {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new CliUsageError(`--seed expects an integer in [0, 2^53), got "${value}"`);
   return n;
+}
+
+/** `--tie-order mergekit|index`. */
+export function parseTieOrderOption(value: string | undefined): TieOrder | undefined {
+  if (value === undefined || (TIE_ORDERS as readonly string[]).includes(value)) return value as TieOrder | undefined;
+  throw new CliUsageError(`--tie-order: expected ${TIE_ORDERS.join(" or ")}, got '${value}'`);
+}
+
+/** `--random counter|mergekit`. */
+export function parseRandomOption(value: string | undefined): RandomStream | undefined {
+  if (value === undefined || (RANDOM_STREAMS as readonly string[]).includes(value)) return value as RandomStream | undefined;
+  throw new CliUsageError(`--random: expected ${RANDOM_STREAMS.join(" or ")}, got '${value}'`);
+}
+
+/** The options of `merge` and `analyze` that override recipe settings. */
+export const RECIPE_OVERRIDE_OPTIONS = {
+  seed: { type: "string" },
+  "tie-order": { type: "string" },
+  random: { type: "string" },
+} as const;
+
+export function parseRecipeOverrides(values: { seed?: string; "tie-order"?: string; random?: string }): RecipeOverrides {
+  return { seed: parseSeedOption(values.seed), tieOrder: parseTieOrderOption(values["tie-order"]), randomStream: parseRandomOption(values.random) };
 }
 
 export function parseComputeDtypeOption(value: string | undefined): "float32" | "storage" | undefined {
@@ -67,9 +92,14 @@ export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>):
  * Loads the recipe and prints its notes; recipe problems and cancellation become exit codes
  * (2 and 130). Other errors propagate to main(), which prints `[CODE] message` and exits 1.
  */
-export async function runRecipeCommand(name: string, recipeFile: string, body: (recipe: Recipe) => Promise<number>): Promise<number> {
+export async function runRecipeCommand(
+  name: string,
+  recipeFile: string,
+  overrides: RecipeOverrides,
+  body: (recipe: Recipe) => Promise<number>,
+): Promise<number> {
   try {
-    const recipe = await loadRecipeFile(recipeFile);
+    const recipe = applyRecipeOverrides(await loadRecipeFile(recipeFile), overrides);
     for (const note of recipe.notes) process.stderr.write(`note: ${note}\n`);
     return await body(recipe);
   } catch (err) {
@@ -98,7 +128,7 @@ export async function run(argv: string[]): Promise<number> {
       "shard-size": { type: "string" },
       stats: { type: "string" },
       "compute-dtype": { type: "string" },
-      seed: { type: "string" },
+      ...RECIPE_OVERRIDE_OPTIONS,
       overwrite: { type: "boolean" },
     },
   });
@@ -115,10 +145,9 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const statsFile = values.stats === undefined ? null : path.resolve(values.stats);
-  const seed = parseSeedOption(values.seed);
+  const overrides = parseRecipeOverrides(values);
 
-  return runRecipeCommand("merge", recipeFile, async (parsed) => {
-    const recipe = seed === undefined ? parsed : { ...parsed, seed };
+  return runRecipeCommand("merge", recipeFile, overrides, async (recipe) => {
     const progress = createProgressReporter(process.stderr);
     const outcome = await withInterrupt((signal) =>
       merge(recipe, outDir, { threads, shardSizeBytes, computeDtype, overwrite: values.overwrite ?? false, signal, onProgress: progress.update }).finally(

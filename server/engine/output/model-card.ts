@@ -18,6 +18,8 @@ const METHOD_TITLES: Record<Recipe["method"], string> = {
   slerp: "SLERP (spherical interpolation)",
   model_stock: "Model Stock",
   passthrough: "passthrough (tensors copied, optionally scaled; layer slices)",
+  della: "DELLA (magnitude-ranked random drop and L1 rescale, TIES sign election)",
+  della_linear: "DELLA (magnitude-ranked random drop and L1 rescale, task arithmetic)",
 };
 
 export interface ModelCardInput {
@@ -25,6 +27,28 @@ export interface ModelCardInput {
   recipe: Recipe;
   stats: StatsReport;
   engineVersion: string;
+}
+
+/** How the merge resolved what mergekit leaves to its sort order and its random generator. */
+function reproducibility(stats: StatsReport): string[] {
+  const lines: string[] = [];
+  if (stats.tie_order === "mergekit") {
+    lines.push("- Magnitude ties at a trim threshold: mergekit's order (the entries torch's sort places first), as mergekit keeps them.");
+  } else if (stats.tie_order === "index") {
+    lines.push(
+      "- Magnitude ties at a trim threshold: lowest flat index first (`tie_order: index`); mergekit keeps the entries its sort places first, so values at tied positions can differ from mergekit's output.",
+    );
+  }
+  if (stats.random?.stream === "mergekit") {
+    lines.push(
+      `- Random keep masks: mergekit's stream, torch's MT19937 seeded with ${stats.random.seed} as by \`mergekit-yaml --random-seed ${stats.random.seed}\` (one draw per element, tensors in name order).`,
+    );
+  } else if (stats.random?.stream === "counter") {
+    lines.push(
+      `- Random keep masks: MergeScope's counter-based generator, seed ${stats.random.seed} (each draw depends only on the seed, tensor name, model and element; not mergekit's stream).`,
+    );
+  }
+  return lines.length > 0 ? ["## Reproducibility", "", ...lines, ""] : [];
 }
 
 export function buildModelCard({ title, recipe, stats, engineVersion }: ModelCardInput): string {
@@ -45,6 +69,7 @@ export function buildModelCard({ title, recipe, stats, engineVersion }: ModelCar
     recipeToYaml(recipe, { paths: "as-written" }).trimEnd(),
     "```",
     "",
+    ...reproducibility(stats),
     "## Merge statistics",
     "",
     ...markdownTable(modelTotalsTable(stats)),

@@ -8,7 +8,7 @@ import { RecipeError } from "../recipe/errors";
 import { TRIM_METHODS, WEIGHTED_METHODS } from "../recipe/types";
 import type { MergeMethod } from "../types";
 
-export type ModelKey = "weight" | "density" | "gamma" | "scale";
+export type ModelKey = "weight" | "density" | "gamma" | "epsilon" | "scale";
 export type GlobalKey = "lambda" | "t";
 
 /** The per-model parameters a method reads; the others keep the parser's fixed values. */
@@ -17,6 +17,7 @@ export function modelKeysOf(method: MergeMethod): ModelKey[] {
   if (WEIGHTED_METHODS.includes(method)) keys.push("weight");
   if (TRIM_METHODS.includes(method)) keys.push("density");
   if (method === "breadcrumbs" || method === "breadcrumbs_ties") keys.push("gamma");
+  if (method === "della" || method === "della_linear") keys.push("epsilon");
   if (method === "passthrough") keys.push("scale");
   return keys;
 }
@@ -43,6 +44,7 @@ export interface ResolvedModelParams {
   weight: number;
   density: number;
   gamma: number;
+  epsilon: number;
   scale: number | null;
   favored: boolean;
 }
@@ -56,7 +58,7 @@ const isList = (spec: unknown) => spec !== undefined && typeof spec !== "number"
  */
 export function ownSpecs(m: RecipeModel, recipe: Recipe): ParamSpecs {
   const out: ParamSpecs = {};
-  const scalars: [ModelKey, number | null | undefined][] = [["weight", m.weight], ["density", m.density], ["gamma", m.gamma], ["scale", m.scale]];
+  const scalars: [ModelKey, number | null | undefined][] = [["weight", m.weight], ["density", m.density], ["gamma", m.gamma], ["epsilon", m.epsilon], ["scale", m.scale]];
   for (const [key, v] of scalars) if (v !== undefined && v !== null && !isList(recipe.parameters?.[key])) out[key] = v;
   return { ...out, ...m.parameters };
 }
@@ -76,6 +78,7 @@ export function resolveModel(
     weight: get("weight", keys.includes("weight") ? 1 : model.weight),
     density: get("density", keys.includes("density") ? 1 : model.density),
     gamma: get("gamma", keys.includes("gamma") ? 0.01 : model.gamma),
+    epsilon: get("epsilon", keys.includes("epsilon") ? 0.15 : model.epsilon),
     scale,
     favored: model.favored,
   };

@@ -1,5 +1,6 @@
 export { RecipeError, formatIssue, type RecipeIssue } from "./errors";
 export { loadRecipeFile } from "./load";
+export { applyRecipeOverrides, type RecipeOverrides } from "./overrides";
 export { parseRecipeYaml, type ParseRecipeOptions } from "./parse";
 export { recipeToNativeRequest, type RecipeRequestOptions } from "./to-request";
 export { recipeToYaml, type RecipeYamlOptions } from "./to-yaml";

@@ -5,13 +5,16 @@ import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document }
 import { LIMITS } from "../../limits";
 import { PathError } from "../../paths/errors";
 import { normalizePath } from "../../paths/normalize";
-import type { MergeMethod } from "../types";
+import type { MergeMethod, RandomStream, TieOrder } from "../types";
 import { RecipeError, describeValue, yamlPathString, type RecipeIssue } from "./errors";
 import { representativeValue } from "./param-spec";
 import { formatZodIssue, RecipeSchema, type RawRecipe } from "./schema";
 import {
+  DELLA_METHODS,
   ELECTION_METHODS,
   MERGE_METHODS,
+  RANDOM_METHODS,
+  RANKING_METHODS,
   TRIM_METHODS,
   WEIGHTED_METHODS,
   type ParamSpec,
@@ -37,8 +40,12 @@ export interface ParseRecipeOptions {
 const BASED_METHODS: ReadonlySet<MergeMethod> = new Set(MERGE_METHODS.filter((m) => m !== "linear" && m !== "passthrough"));
 const BREADCRUMBS: ReadonlySet<MergeMethod> = new Set(["breadcrumbs", "breadcrumbs_ties"]);
 const DARE: ReadonlySet<MergeMethod> = new Set(["dare_linear", "dare_ties"]);
+const DELLA: ReadonlySet<MergeMethod> = new Set(DELLA_METHODS);
+const RANDOM: ReadonlySet<MergeMethod> = new Set(RANDOM_METHODS);
 /** mergekit's `normalize` default per method (generalized task arithmetic registry). */
-const NORMALIZE_DEFAULT: ReadonlySet<MergeMethod> = new Set(["linear", "ties", "ties_sv"]);
+const NORMALIZE_DEFAULT: ReadonlySet<MergeMethod> = new Set(["linear", "ties", "ties_sv", "della"]);
+/** mergekit's della_magprune default. */
+const DEFAULT_EPSILON = 0.15;
 
 type YamlPath = PropertyKey[];
 
@@ -189,7 +196,7 @@ function resolveModelPath(ref: string, recipeDir: string): string {
 }
 
 /** The numeric parameters of a `parameters:` block as written (specs); booleans are not specs. */
-const SPEC_KEYS = ["weight", "density", "gamma", "scale", "lambda", "t"] as const;
+const SPEC_KEYS = ["weight", "density", "gamma", "epsilon", "scale", "lambda", "t"] as const;
 function specsOf(p: Record<string, unknown> | null | undefined): ParamSpecs {
   const out: ParamSpecs = {};
   for (const k of SPEC_KEYS) if (p?.[k] !== undefined) out[k] = p[k] as ParamSpec;
@@ -366,6 +373,16 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     if (p.favored !== undefined && method !== "ties_sv") {
       fail([...where, "parameters", "favored"], "`favored` is a ties_sv parameter; remove it or use `merge_method: ties_sv`");
     }
+    let epsilon = rep(p.epsilon) ?? rep(sliceP.epsilon) ?? rep(g.epsilon) ?? DEFAULT_EPSILON;
+    if (!DELLA.has(method)) {
+      if (p.epsilon !== undefined) notes.push(`${at}: \`epsilon\` is a della parameter; it has no effect on ${method}`);
+      epsilon = DEFAULT_EPSILON;
+    } else if (density > 0 && density < 1 && !(density + epsilon < 1 && density - epsilon > 0)) {
+      fail(
+        [...where, "parameters", p.epsilon !== undefined ? "epsilon" : "density"],
+        `della keeps entries with probabilities from density - epsilon to density + epsilon, which must lie inside (0, 1); density ${density} with epsilon ${epsilon} does not (mergekit raises the same error). Lower epsilon below ${Math.min(density, 1 - density)}`,
+      );
+    }
     // Kept as specs: the model's list values, and its scalars where the top-level value is a
     // list (they shadow it); everything else is in the scalar fields (plan/resolve.ts).
     const specs = fromSlices ? {} : modelSpecs(specsOf(p), specsOf(g));
@@ -375,6 +392,7 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
       weight,
       density,
       gamma,
+      epsilon,
       favored,
       ...(method === "passthrough" ? { scale } : {}),
       ...(Object.keys(specs).length > 0 ? { parameters: specs } : {}),
@@ -445,12 +463,13 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     }
   }
 
-  const rescale = g.rescale ?? DARE.has(method);
-  if (g.rescale === true && !DARE.has(method)) {
+  if (g.epsilon !== undefined && !DELLA.has(method)) notes.push(`\`epsilon\` is a della parameter; it has no effect on ${method}`);
+  const rescale = g.rescale ?? RANDOM.has(method);
+  if (g.rescale === true && !RANDOM.has(method)) {
     if (trims && models.some((m) => m.density < 1)) {
       fail(
         ["parameters", "rescale"],
-        `\`rescale: true\` (mergekit then rescales each trimmed task vector to keep its L1 norm) is supported for dare_linear and dare_ties only; remove it or set it to false`,
+        `\`rescale: true\` (mergekit then rescales each trimmed task vector to keep its L1 norm) is supported for ${RANDOM_METHODS.join(", ")} only; remove it or set it to false`,
       );
     } else {
       notes.push("`rescale: true` has no effect here (no task vector is trimmed)");
@@ -460,7 +479,34 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     fail(["seed"], `given twice with different values (${raw.seed} here, ${g.seed} under parameters); keep one`);
   }
   const seed = raw.seed ?? g.seed ?? 0;
-  if ((raw.seed != null || g.seed !== undefined) && !DARE.has(method)) notes.push(`\`seed\` only affects dare_linear and dare_ties; it has no effect on ${method}`);
+  if ((raw.seed != null || g.seed !== undefined) && !RANDOM.has(method)) {
+    notes.push(`\`seed\` only affects ${RANDOM_METHODS.join(", ")}; it has no effect on ${method}`);
+  }
+  if (raw.random != null && g.random !== undefined && raw.random !== g.random) {
+    fail(["random"], `given twice with different values (${raw.random} here, ${g.random} under parameters); keep one`);
+  }
+  const randomGiven = (raw.random ?? g.random) as RandomStream | undefined;
+  let randomStream: RandomStream = randomGiven ?? "counter";
+  if (DELLA.has(method)) {
+    if (randomGiven === "counter") {
+      fail(
+        [raw.random != null ? "random" : "parameters"],
+        `${method} draws its keep masks from mergekit's random stream only (torch's MT19937 seeded with \`seed\`); remove \`random: counter\``,
+      );
+    }
+    randomStream = "mergekit";
+  } else if (!DARE.has(method)) {
+    if (randomGiven !== undefined) notes.push(`\`random\` only affects dare_linear and dare_ties; it has no effect on ${method}`);
+    randomStream = "counter";
+  }
+  if (raw.tie_order != null && g.tie_order !== undefined && raw.tie_order !== g.tie_order) {
+    fail(["tie_order"], `given twice with different values (${raw.tie_order} here, ${g.tie_order} under parameters); keep one`);
+  }
+  const tieGiven = (raw.tie_order ?? g.tie_order) as TieOrder | undefined;
+  if (tieGiven !== undefined && !RANKING_METHODS.includes(method)) {
+    notes.push(`\`tie_order\` only affects methods that rank entries by magnitude (${RANKING_METHODS.join(", ")}); it has no effect on ${method}`);
+  }
+  const tieOrder: TieOrder = tieGiven ?? "mergekit";
   if (g.keep_if_no_outliers !== undefined && !BREADCRUMBS.has(method)) {
     notes.push(`\`keep_if_no_outliers\` is a breadcrumbs parameter; it has no effect on ${method}`);
   }
@@ -486,6 +532,8 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     consensus: elects ? (g.consensus ?? "sum") : "sum",
     rescale,
     seed,
+    randomStream,
+    tieOrder,
     keepIfNoOutliers: BREADCRUMBS.has(method) ? (g.keep_if_no_outliers ?? false) : false,
     t: method === "slerp" ? rep(g.t)! : 0,
     filterWise: method === "model_stock" ? (g.filter_wise ?? false) : false,

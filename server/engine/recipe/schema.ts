@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { describeValue, yamlPathString, type RecipeIssue } from "./errors";
 import { OTHER_METHOD_PARAMETERS } from "./unsupported";
+import { RANDOM_STREAMS, TIE_ORDERS } from "../types";
 import { MERGE_METHODS, RECIPE_DTYPES, type ParamCondition, type ParamSpec } from "./types";
 
 // Each schema's error text is the *expectation*; formatZodIssue adds ", got <value>".
@@ -16,10 +17,14 @@ const boolean = () => z.boolean(expecting("true or false"));
 const SEED = "an integer in [0, 2^53)";
 const seed = () => z.number(expecting(SEED)).int(expecting(SEED)).min(0, expecting(SEED)).max(Number.MAX_SAFE_INTEGER, expecting(SEED));
 const dtype = () => z.enum(RECIPE_DTYPES as [string, ...string[]], expecting(RECIPE_DTYPES.join(" | ")));
+const tieOrder = () => z.enum(TIE_ORDERS as [string, ...string[]], expecting(TIE_ORDERS.join(" | ")));
+const randomStream = () => z.enum(RANDOM_STREAMS as [string, ...string[]], expecting(RANDOM_STREAMS.join(" | ")));
 
-export const MODEL_PARAMETER_KEYS = ["weight", "density", "gamma", "scale", "favored"] as const;
+export const MODEL_PARAMETER_KEYS = ["weight", "density", "gamma", "epsilon", "scale", "favored"] as const;
 export const GLOBAL_PARAMETER_KEYS = [
   "seed",
+  "random",
+  "tie_order",
   "keep_if_no_outliers",
   "filter_wise",
   "gamma",
@@ -33,6 +38,7 @@ export const GLOBAL_PARAMETER_KEYS = [
   "slack_scope",
   "weight",
   "density",
+  "epsilon",
   "scale",
 ] as const;
 
@@ -99,6 +105,7 @@ const ModelParameters = z
     weight: numberSpec().optional(),
     density: fractionSpec().optional(),
     gamma: fractionSpec().optional(),
+    epsilon: fractionSpec().optional(),
     scale: numberSpec().optional(),
     favored: boolean().optional(),
   })
@@ -131,12 +138,15 @@ const GlobalParameters = z
     slack: fraction().optional(),
     slack_scope: z.enum(["model", "tensor"], expecting("model | tensor")).optional(),
     seed: seed().optional(),
+    random: randomStream().optional(),
+    tie_order: tieOrder().optional(),
     keep_if_no_outliers: boolean().optional(),
     filter_wise: boolean().optional(),
     // mergekit lets per-model parameters be given once for all models here.
     weight: numberSpec().optional(),
     density: fractionSpec().optional(),
     gamma: fractionSpec().optional(),
+    epsilon: fractionSpec().optional(),
     scale: numberSpec().optional(),
   })
   .nullish();
@@ -154,8 +164,10 @@ export const RecipeSchema = z.strictObject({
   parameters: GlobalParameters,
   dtype: dtype().nullish(),
   out_dtype: dtype().nullish(),
-  /** dare_*: also accepted under `parameters:` */
+  /** dare_*, della*: also accepted under `parameters:` (as are `random` and `tie_order`) */
   seed: seed().nullish(),
+  random: randomStream().nullish(),
+  tie_order: tieOrder().nullish(),
 });
 
 export type RawRecipe = z.infer<typeof RecipeSchema>;
@@ -170,7 +182,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 const SUPPORTED_KEYS: Record<string, readonly string[]> = {
-  "": ["merge_method", "base_model", "models", "slices", "parameters", "dtype", "out_dtype", "seed"],
+  "": ["merge_method", "base_model", "models", "slices", "parameters", "dtype", "out_dtype", "seed", "random", "tie_order"],
   parameters: GLOBAL_PARAMETER_KEYS,
   "models[]": ["model", "parameters"],
   "models[].parameters": MODEL_PARAMETER_KEYS,

@@ -1,11 +1,11 @@
 // Recipe → mergekit YAML (model cards, the UI, manifests). Every effective value is written
 // out, so the YAML reproduces the merge without relying on either tool's defaults: a key
-// appears for exactly the methods it affects (weight, density, gamma, normalize, lambda,
-// rescale, seed, t, filter_wise). MergeScope extensions (consensus: count, ties_sv, favored,
-// slack, keep_if_no_outliers) appear only when used.
+// appears for exactly the methods it affects (weight, density, gamma, epsilon, normalize,
+// lambda, rescale, seed, t, filter_wise). MergeScope extensions (consensus: count, ties_sv,
+// favored, slack, keep_if_no_outliers, tie_order: index, random: mergekit) appear only when used.
 import { stringify } from "yaml";
 import type { MergeMethod } from "../types";
-import { ELECTION_METHODS, TRIM_METHODS, WEIGHTED_METHODS, type ParamSpec, type ParamSpecs, type Recipe } from "./types";
+import { DELLA_METHODS, ELECTION_METHODS, RANDOM_METHODS, RANKING_METHODS, TRIM_METHODS, WEIGHTED_METHODS, type ParamSpec, type ParamSpecs, type Recipe } from "./types";
 
 export interface RecipeYamlOptions {
   /** "resolved": absolute local paths (default); "as-written": the paths as the recipe gave them. */
@@ -35,6 +35,7 @@ export function recipeToYaml(recipe: Recipe, opts: RecipeYamlOptions = {}): stri
   const weighted = WEIGHTED_METHODS.includes(method);
   const breadcrumbs = BREADCRUMBS.includes(method);
   const dare = DARE.includes(method);
+  const della = DELLA_METHODS.includes(method);
   const doc: Record<string, unknown> = { merge_method: method };
   const base = asWritten ? recipe.baseSource : recipe.basePath;
   if (base !== null) doc.base_model = base;
@@ -61,6 +62,7 @@ export function recipeToYaml(recipe: Recipe, opts: RecipeYamlOptions = {}): stri
       put("weight", weighted, m.weight);
       put("density", trims, m.density);
       put("gamma", breadcrumbs, m.gamma);
+      put("epsilon", della, m.epsilon);
       put("scale", method === "passthrough", m.scale);
       if (m.favored) parameters.favored = true;
       const model = asWritten ? m.source : m.path;
@@ -72,16 +74,18 @@ export function recipeToYaml(recipe: Recipe, opts: RecipeYamlOptions = {}): stri
     parameters.normalize = recipe.normalize;
     if (method !== "linear") parameters.lambda = top.lambda !== undefined ? specYaml(top.lambda) : recipe.lambda;
   }
-  for (const key of ["weight", "density", "gamma", "scale"]) if (top[key] !== undefined) parameters[key] = specYaml(top[key]);
+  for (const key of ["weight", "density", "gamma", "epsilon", "scale"]) if (top[key] !== undefined) parameters[key] = specYaml(top[key]);
   if (ELECTION_METHODS.includes(method) && recipe.consensus !== "sum") parameters.consensus = recipe.consensus;
   if (method === "ties_sv") {
     parameters.slack = recipe.slack;
     parameters.slack_scope = recipe.slackScope;
   }
-  if (dare) {
+  if (RANDOM_METHODS.includes(method)) {
     parameters.rescale = recipe.rescale;
     parameters.seed = recipe.seed;
   } else if (recipe.rescale) parameters.rescale = true;
+  if (dare && recipe.randomStream !== "counter") parameters.random = recipe.randomStream;
+  if (RANKING_METHODS.includes(method) && recipe.tieOrder !== "mergekit") parameters.tie_order = recipe.tieOrder;
   if (breadcrumbs && recipe.keepIfNoOutliers) parameters.keep_if_no_outliers = true;
   if (method === "slerp") parameters.t = top.t !== undefined ? specYaml(top.t) : recipe.t;
   if (method === "model_stock") parameters.filter_wise = recipe.filterWise;

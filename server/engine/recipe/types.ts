@@ -1,7 +1,7 @@
 // A parsed, validated merge recipe: mergekit's YAML vocabulary with every default filled in
 // and every model path resolved to an absolute path. Plain data (JSON-serialisable), so it
 // can be stored in the output manifest and sent to the UI as is.
-import type { ComputeDtype, Consensus, MergeMethod, SlackScope, StorageDtype } from "../types";
+import type { ComputeDtype, Consensus, MergeMethod, RandomStream, SlackScope, StorageDtype, TieOrder } from "../types";
 
 /** The torch dtype names mergekit accepts for `dtype` / `out_dtype`. */
 export type RecipeDtype = "float32" | "float16" | "bfloat16";
@@ -12,9 +12,24 @@ import { MERGE_METHODS } from "../types";
 export { MERGE_METHODS };
 
 /** Methods that trim task vectors (per-model `density`). */
-export const TRIM_METHODS: readonly MergeMethod[] = ["ties", "ties_sv", "breadcrumbs", "breadcrumbs_ties", "dare_linear", "dare_ties"];
+export const TRIM_METHODS: readonly MergeMethod[] = [
+  "ties",
+  "ties_sv",
+  "breadcrumbs",
+  "breadcrumbs_ties",
+  "dare_linear",
+  "dare_ties",
+  "della",
+  "della_linear",
+];
 /** Methods with a sign election (`consensus`). */
-export const ELECTION_METHODS: readonly MergeMethod[] = ["ties", "ties_sv", "breadcrumbs_ties", "dare_ties"];
+export const ELECTION_METHODS: readonly MergeMethod[] = ["ties", "ties_sv", "breadcrumbs_ties", "dare_ties", "della"];
+/** Methods that rank entries by magnitude, so ties at a threshold matter (`tie_order`). */
+export const RANKING_METHODS: readonly MergeMethod[] = ["ties", "ties_sv", "breadcrumbs", "breadcrumbs_ties", "della", "della_linear"];
+/** Methods that draw random keep masks (`seed`; DARE also `random`). */
+export const RANDOM_METHODS: readonly MergeMethod[] = ["dare_linear", "dare_ties", "della", "della_linear"];
+/** DELLA (per-model `epsilon`; always mergekit's random stream). */
+export const DELLA_METHODS: readonly MergeMethod[] = ["della", "della_linear"];
 /** Methods whose models carry a `weight`. */
 export const WEIGHTED_METHODS: readonly MergeMethod[] = MERGE_METHODS.filter((m) => m !== "slerp" && m !== "model_stock" && m !== "passthrough");
 
@@ -34,9 +49,9 @@ export type ParamSpec = number | number[] | ParamCondition[];
 export type ParamSpecs = Record<string, ParamSpec>;
 
 /** Per-model numeric parameters that take gradients and filters. */
-export const MODEL_NUMERIC_PARAMETERS = ["weight", "density", "gamma", "scale"] as const;
+export const MODEL_NUMERIC_PARAMETERS = ["weight", "density", "gamma", "epsilon", "scale"] as const;
 /** Global numeric parameters that take gradients and filters. */
-export const GLOBAL_NUMERIC_PARAMETERS = ["lambda", "t", "weight", "density", "gamma", "scale"] as const;
+export const GLOBAL_NUMERIC_PARAMETERS = ["lambda", "t", "weight", "density", "gamma", "epsilon", "scale"] as const;
 
 export interface RecipeSliceSource {
   /** Absolute path of the model. */
@@ -63,6 +78,8 @@ export interface RecipeModel {
   density: number;
   /** breadcrumbs*: fraction of largest-magnitude entries removed (mergekit default 0.01). */
   gamma: number;
+  /** della*: keep probabilities span density -+ epsilon (mergekit default 0.15). */
+  epsilon: number;
   /** ties_sv: the model whose lost sign elections may be rescued (the SFT model). */
   favored: boolean;
   /** passthrough: the model's tensors are multiplied by it (null: copied unchanged). */
@@ -86,10 +103,14 @@ export interface Recipe {
   normalize: boolean;
   lambda: number;
   consensus: Consensus;
-  /** dare_*: L1 rescale of the sparsified task vectors (default true for dare, false otherwise). */
+  /** dare_*, della*: L1 rescale of the sparsified task vectors (default true for them, false otherwise). */
   rescale: boolean;
-  /** dare_*: seed of the keep/drop generator (docs/merge-methods.md); 0 by default. */
+  /** dare_*, della*: seed of the random draws (docs/merge-methods.md); 0 by default. */
   seed: number;
+  /** dare_*: keep/drop draws from the counter-based generator (default) or mergekit's stream; della*: always mergekit's. */
+  randomStream: RandomStream;
+  /** Threshold ties of magnitude cuts: mergekit's order (default, byte-identical) or lowest flat index first. */
+  tieOrder: TieOrder;
   /** breadcrumbs*: keep the density fraction when int(gamma * numel) is 0 (mergekit drops the tensor's task vector). */
   keepIfNoOutliers: boolean;
   /** slerp: interpolation factor (required for slerp; 0 otherwise). */

@@ -20,8 +20,6 @@ export const KNOWN_UNSUPPORTED_METHODS = [
   "nuslerp",
   "multislerp",
   "karcher",
-  "della",
-  "della_linear",
   "sce",
   "nearswap",
   "arcee_fusion",
@@ -30,7 +28,6 @@ export const KNOWN_UNSUPPORTED_METHODS = [
 
 /** Per-model / global parameters of other mergekit methods: named so the error can say why. */
 export const OTHER_METHOD_PARAMETERS: Record<string, string> = {
-  epsilon: "della",
   select_topk: "sce",
   embed_slerp: "slerp",
 };

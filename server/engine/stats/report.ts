@@ -1,7 +1,8 @@
 // The merge statistics report (CLI --stats, `analyze --json`, the UI): the engine's per-tensor
 // counts, tagged with layer/module, plus sums over the model, per layer and per module.
 // Field names are snake_case and stable: they are part of the product's JSON format.
-import type { MergeMethod, NativeMergeResult, NativeModelTensorStats, NativePlan, NativeTensorStats, StorageDtype } from "../types";
+import { RANDOM_METHODS, RANKING_METHODS } from "../recipe/types";
+import type { MergeMethod, NativeMergeResult, NativeModelTensorStats, NativePlan, NativeTensorStats, RandomStream, StorageDtype, TieOrder } from "../types";
 import { TENSOR_MODULES, tagTensor, type TensorModule } from "./tag-tensor";
 
 /** Per-model counters; each array has one entry per model, in recipe order. */
@@ -47,6 +48,11 @@ export interface TensorStatsEntry extends PerModelCounts {
   dtype: StorageDtype;
   /** Per model: the k-th largest |delta| (null when that model is not trimmed). */
   threshold: (number | null)[];
+  /** Per model: entries equal to the threshold, and how many of them the cut kept (by the report's tie_order). */
+  n_equal_to_threshold: number[];
+  n_kept_at_threshold: number[];
+  /** Per model, random trims drawn from mergekit's stream: position of the first draw (null otherwise). */
+  random_first_draw: (number | null)[];
   sign_conflicts: number;
   n_positions_no_contributor: number;
   n_majority_negative: number;
@@ -65,7 +71,7 @@ export interface TensorParameters {
   lambda: number;
   t: number | null;
   /** Per model (recipe order); null when that model is not an input of this tensor (slices). */
-  models: ({ input: string; weight: number; density: number; gamma: number; scale: number | null } | null)[];
+  models: ({ input: string; weight: number; density: number; gamma: number; epsilon: number; scale: number | null } | null)[];
 }
 
 export interface StatsGroup extends PerModelCounts {
@@ -88,6 +94,10 @@ export interface StatsReportModel {
 
 export interface StatsReport {
   method: MergeMethod;
+  /** Which threshold ties the magnitude cuts kept (null: the method ranks nothing). */
+  tie_order: TieOrder | null;
+  /** The random draws' generator and seed (null: the method draws nothing). */
+  random: { stream: RandomStream; seed: number } | null;
   models: StatsReportModel[];
   tensors: TensorStatsEntry[];
   totals: StatsGroup;
@@ -103,11 +113,15 @@ export interface StatsReport {
 /** What the report needs from the request (a NativeMergeRequest or a Recipe both fit). */
 export interface StatsReportSource {
   method: MergeMethod;
-  models: readonly { path: string; weight: number; density: number; favored: boolean; gamma?: number; scale?: number | null }[];
+  models: readonly { path: string; weight: number; density: number; favored: boolean; gamma?: number; epsilon?: number; scale?: number | null }[];
   lambda?: number;
   t?: number;
   /** The request's explicit plan: its tensors' inputs map the engine's per-input statistics to models. */
   plan?: NativePlan | null;
+  /** Absent: the defaults (mergekit's tie order; the counter generator, seed 0). */
+  tieOrder?: TieOrder;
+  randomStream?: RandomStream;
+  seed?: number;
 }
 
 /** Zero counters for a model that is not an input of a tensor. */
@@ -130,6 +144,10 @@ const ABSENT_MODEL: NativeModelTensorStats = {
   nTopRemoved: 0,
   topThreshold: null,
   rescaleFactor: null,
+  randomFirstDraw: null,
+  randomDraws: 0,
+  keepProbabilityMin: null,
+  keepProbabilityMax: null,
 };
 
 /** The engine's per-input statistics of tensor `i` laid out per model (recipe order), and its parameters. */
@@ -145,7 +163,7 @@ function perModelLayout(source: StatsReportSource, t: NativeTensorStats, i: numb
       parameters: {
         lambda: source.lambda ?? 1,
         t: source.method === "slerp" ? (source.t ?? null) : null,
-        models: source.models.map((m) => ({ input: t.name, weight: m.weight, density: m.density, gamma: m.gamma ?? 0.01, scale: m.scale ?? null })),
+        models: source.models.map((m) => ({ input: t.name, weight: m.weight, density: m.density, gamma: m.gamma ?? 0.01, epsilon: m.epsilon ?? 0.15, scale: m.scale ?? null })),
       },
     };
   }
@@ -156,7 +174,7 @@ function perModelLayout(source: StatsReportSource, t: NativeTensorStats, i: numb
   const params: TensorParameters["models"] = new Array(n).fill(null);
   planned.inputs.forEach((input, j) => {
     models[input.slot] = t.models[j]!;
-    params[input.slot] = { input: input.tensor, weight: input.weight, density: input.density, gamma: input.gamma, scale: input.scale ?? null };
+    params[input.slot] = { input: input.tensor, weight: input.weight, density: input.density, gamma: input.gamma, epsilon: input.epsilon, scale: input.scale ?? null };
   });
   return { models, parameters: { lambda: planned.lambda, t: source.method === "slerp" ? planned.t : null, models: params } };
 }
@@ -217,6 +235,9 @@ export function buildStatsReport(source: StatsReportSource, result: NativeMergeR
       dtype: t.dtype,
       k: perModel("k"),
       threshold: t.models.map((m) => m.threshold),
+      n_equal_to_threshold: t.models.map((m) => (m.threshold === null ? 0 : m.nEqualToThreshold)),
+      n_kept_at_threshold: t.models.map((m) => (m.threshold === null ? 0 : m.nKeptAtThreshold)),
+      random_first_draw: t.models.map((m) => m.randomFirstDraw),
       nnz_trimmed: perModel("nnz_trimmed"),
       discarded: perModel("discarded"),
       discarded_l1: perModel("discarded_l1"),
@@ -246,8 +267,13 @@ export function buildStatsReport(source: StatsReportSource, result: NativeMergeR
   }
   const layerOrder = [...layers.keys()].sort((a, b) => (a === null ? 1 : b === null ? -1 : a - b));
 
+  const ranks = RANKING_METHODS.includes(source.method);
+  const draws = RANDOM_METHODS.includes(source.method);
+  const della = source.method === "della" || source.method === "della_linear";
   return {
     method: source.method,
+    tie_order: ranks ? (source.tieOrder ?? "mergekit") : null,
+    random: draws ? { stream: della ? "mergekit" : (source.randomStream ?? "counter"), seed: source.seed ?? 0 } : null,
     models: source.models.map((m, i) => {
       const role = opts.roles?.[i];
       return { path: m.path, ...(role !== undefined ? { role } : {}), weight: m.weight, density: m.density, favored: m.favored };

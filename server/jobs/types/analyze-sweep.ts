@@ -25,6 +25,8 @@ export function pointReport(sweep: SweepReport, index: number): StatsReport {
   const point = sweep.sweep[index]!;
   return {
     method: sweep.method,
+    tie_order: sweep.tie_order,
+    random: null,
     models: sweep.models.map((m, i) => ({ ...m, density: point.densities[i]! })),
     tensors: point.tensors,
     totals: point.totals,

@@ -1,7 +1,15 @@
 // Which builder settings each merge method uses — the recipe layer's method
 // sets (types.ts) plus the few rules parse.ts applies per method. Pure data and
 // functions (no zod): the form (client) and the recipe builder (server) share them.
-import { ELECTION_METHODS, MERGE_METHODS, TRIM_METHODS, WEIGHTED_METHODS } from "../../engine/recipe/types";
+import {
+  DELLA_METHODS,
+  ELECTION_METHODS,
+  MERGE_METHODS,
+  RANDOM_METHODS,
+  RANKING_METHODS,
+  TRIM_METHODS,
+  WEIGHTED_METHODS,
+} from "../../engine/recipe/types";
 
 /** Every engine method (a tuple, for zod). */
 export const MERGE_METHOD_VALUES = MERGE_METHODS;
@@ -19,17 +27,25 @@ export const usesDensity = (m: BuilderMethod) => has(TRIM_METHODS, m);
 export const usesConsensus = (m: BuilderMethod) => has(ELECTION_METHODS, m);
 /** Per-model `gamma` and the global `keep_if_no_outliers`. */
 export const usesGamma = (m: BuilderMethod) => m === "breadcrumbs" || m === "breadcrumbs_ties";
-/** Global `seed` and `rescale`. */
-export const usesSeed = (m: BuilderMethod) => m === "dare_linear" || m === "dare_ties";
+/** Global `seed` and `rescale`: the methods that draw random keep masks (dare*, della*). */
+export const usesSeed = (m: BuilderMethod) => has(RANDOM_METHODS, m);
+/** Per-model `epsilon` (della*). */
+export const usesEpsilon = (m: BuilderMethod) => has(DELLA_METHODS, m);
+/** Global `random` (which generator draws the masks): dare* (della* always uses mergekit's stream). */
+export const usesRandomStream = (m: BuilderMethod) => m === "dare_linear" || m === "dare_ties";
+/** Global `tie_order`: the methods that rank entries by magnitude. */
+export const usesTieOrder = (m: BuilderMethod) => has(RANKING_METHODS, m);
 /** slerp and model_stock interpolate, passthrough copies: no normalize, no lambda. */
 export const interpolates = (m: BuilderMethod) => m === "slerp" || m === "model_stock" || m === "passthrough";
 export const usesNormalize = (m: BuilderMethod) => !interpolates(m);
 export const usesLambda = (m: BuilderMethod) => m !== "linear" && !interpolates(m);
 /** mergekit's `normalize` default (as the recipe parser applies it). */
-export const defaultNormalize = (m: BuilderMethod) => m === "linear" || m === "ties" || m === "ties_sv";
+export const defaultNormalize = (m: BuilderMethod) => m === "linear" || m === "ties" || m === "ties_sv" || m === "della";
 
 /** mergekit's gamma default for breadcrumbs. */
 export const DEFAULT_GAMMA = 0.01;
+/** mergekit's epsilon default for della. */
+export const DEFAULT_EPSILON = 0.15;
 /** slerp's t when none was chosen yet: halfway. */
 export const DEFAULT_T = 0.5;
 

@@ -7,7 +7,7 @@ import { realpath } from "node:fs/promises";
 import { db } from "../../db/client";
 import { env } from "../../env";
 import { offload } from "../../offload/pool";
-import { DEFAULT_T, usesSeed } from "./method-rules";
+import { DEFAULT_EPSILON, DEFAULT_T, usesEpsilon, usesRandomStream, usesSeed, usesTieOrder } from "./method-rules";
 import { MAX_BUILDER_MODELS, MERGE_METHOD_VALUES, type BuilderMethod, type BuilderSettings, type ParseYamlResult, type RecipeIssueOut } from "./schemas";
 
 const isBuilderMethod = (m: string): m is BuilderMethod => (MERGE_METHOD_VALUES as readonly string[]).includes(m);
@@ -83,6 +83,7 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
         weight: m.weight,
         density: m.density,
         gamma: m.gamma,
+        epsilon: usesEpsilon(method) ? m.epsilon : DEFAULT_EPSILON,
         favored: m.favored,
         ...(m.scale !== undefined && m.scale !== null ? { scale: m.scale } : {}),
         ...(m.parameters ? { parameters: m.parameters } : {}),
@@ -136,6 +137,8 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
       t: r.method === "slerp" ? r.t : DEFAULT_T,
       seed: r.seed,
       rescale: usesSeed(method) ? r.rescale : true,
+      randomStream: usesRandomStream(method) ? r.randomStream : "counter",
+      tieOrder: usesTieOrder(method) ? r.tieOrder : "mergekit",
       keepIfNoOutliers: r.keepIfNoOutliers,
       filterWise: r.filterWise,
       dtype: r.dtype,

@@ -8,10 +8,13 @@ import {
   usesBaseModel,
   usesConsensus,
   usesDensity,
+  usesEpsilon,
   usesGamma,
   usesLambda,
   usesNormalize,
+  usesRandomStream,
   usesSeed,
+  usesTieOrder,
   usesWeight,
 } from "./method-rules";
 import type { BuilderSettings, RecipeIssueOut } from "./schemas";
@@ -78,6 +81,7 @@ export function buildRecipeYaml(s: BuilderSettings, refs: Map<string, BuilderMod
       put("weight", usesWeight(m), entry.weight);
       put("density", usesDensity(m), entry.density);
       put("gamma", usesGamma(m), entry.gamma);
+      put("epsilon", usesEpsilon(m), entry.epsilon);
       put("scale", m === "passthrough", entry.scale);
       if (m === "ties_sv" && entry.favored) parameters.favored = true;
       const model = ref?.path ?? `unknown-model-${entry.modelId}`;
@@ -97,6 +101,8 @@ export function buildRecipeYaml(s: BuilderSettings, refs: Map<string, BuilderMod
     parameters.rescale = s.rescale;
     parameters.seed = s.seed;
   }
+  if (usesRandomStream(m) && s.randomStream !== "counter") parameters.random = s.randomStream;
+  if (usesTieOrder(m) && s.tieOrder !== "mergekit") parameters.tie_order = s.tieOrder;
   if (usesGamma(m) && s.keepIfNoOutliers) parameters.keep_if_no_outliers = true;
   if (m === "slerp") parameters.t = top.t !== undefined ? specYaml(top.t) : s.t;
   if (m === "model_stock") parameters.filter_wise = s.filterWise;

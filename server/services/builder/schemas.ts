@@ -18,7 +18,7 @@ export const paramSpecSchema = z.union([
   gradientSchema,
   z.array(z.object({ filter: z.string().max(200).nullable(), value: z.union([specNumber, gradientSchema]) })).min(1).max(64),
 ]);
-export const PARAM_SPEC_KEYS = ["weight", "density", "gamma", "scale", "lambda", "t"] as const;
+export const PARAM_SPEC_KEYS = ["weight", "density", "gamma", "epsilon", "scale", "lambda", "t"] as const;
 /** Per-layer values beyond the plain fields (the recipe layer's ParamSpecs). */
 export const paramSpecsSchema = z.partialRecord(z.enum(PARAM_SPEC_KEYS), paramSpecSchema);
 export type BuilderParamSpecs = z.infer<typeof paramSpecsSchema>;
@@ -45,6 +45,8 @@ export const builderModelSchema = z.object({
   density: z.number().min(0).max(1),
   /** breadcrumbs*: fraction of largest-magnitude entries removed as outliers. */
   gamma: z.number().min(0).max(1).default(0.01),
+  /** della*: keep probabilities span density -+ epsilon. */
+  epsilon: z.number().min(0).max(1).default(0.15),
   favored: z.boolean(),
   /** passthrough: the model's tensors are multiplied by it. */
   scale: z.number().finite().optional(),
@@ -66,10 +68,14 @@ export const builderSettingsSchema = z.object({
   slackScope: z.enum(["model", "tensor"]),
   /** slerp: interpolation factor from the base (0) to the model (1). */
   t: z.number().min(0).max(1).default(0.5),
-  /** dare*: seed of the keep/drop generator. */
+  /** dare*, della*: seed of the random keep masks. */
   seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
-  /** dare*: L1 rescale of the sparsified task vectors. */
+  /** dare*, della*: L1 rescale of the sparsified task vectors. */
   rescale: z.boolean().default(true),
+  /** dare*: the counter-based generator or mergekit's stream (della* always the latter). */
+  randomStream: z.enum(["counter", "mergekit"]).default("counter"),
+  /** Magnitude-ranking methods: which threshold ties a cut keeps. */
+  tieOrder: z.enum(["mergekit", "index"]).default("mergekit"),
   /** breadcrumbs*: keep the density fraction when int(gamma × numel) is 0 (mergekit drops the tensor's task vector). */
   keepIfNoOutliers: z.boolean().default(false),
   /** model_stock: one interpolation ratio per row. */

@@ -32,7 +32,7 @@ before(async () => {
 });
 
 /** The form's defaults for the parameters only some methods use. */
-const UNUSED = { t: 0.5, seed: 0, rescale: true, keepIfNoOutliers: false, filterWise: false } as const;
+const UNUSED = { t: 0.5, seed: 0, rescale: true, randomStream: "counter", tieOrder: "mergekit", keepIfNoOutliers: false, filterWise: false } as const;
 
 function settings(over: Partial<BuilderSettings> = {}): BuilderSettings {
   return {
@@ -40,8 +40,8 @@ function settings(over: Partial<BuilderSettings> = {}): BuilderSettings {
     method: "ties_sv",
     baseModelId: m.base!.id,
     models: [
-      { modelId: m.sft!.id, weight: 1, density: 0.2, gamma: 0.01, favored: true },
-      { modelId: m["ct-4B"]!.id, weight: 1, density: 1, gamma: 0.01, favored: false },
+      { modelId: m.sft!.id, weight: 1, density: 0.2, gamma: 0.01, epsilon: 0.15, favored: true },
+      { modelId: m["ct-4B"]!.id, weight: 1, density: 1, gamma: 0.01, epsilon: 0.15, favored: false },
     ],
     lambda: 1,
     normalize: true,
@@ -116,8 +116,8 @@ describe("merge builder", () => {
       method: "ties",
       baseModelId: m.base!.id,
       models: [
-        { modelId: m.sft!.id, weight: 0.7, density: 0.4, gamma: 0.01, favored: false },
-        { modelId: m["ct-2B"]!.id, weight: 0.3, density: 0.6, gamma: 0.01, favored: false },
+        { modelId: m.sft!.id, weight: 0.7, density: 0.4, gamma: 0.01, epsilon: 0.15, favored: false },
+        { modelId: m["ct-2B"]!.id, weight: 0.3, density: 0.6, gamma: 0.01, epsilon: 0.15, favored: false },
       ],
       lambda: 1.5,
       normalize: false,
@@ -187,7 +187,7 @@ describe("merge builder", () => {
 
   it("should refuse a sweep without a CT checkpoint to replace", async () => {
     const plan = await planSweep({
-      settings: settings({ models: [{ modelId: m.sft!.id, weight: 1, density: 1, gamma: 0.01, favored: true }] }),
+      settings: settings({ models: [{ modelId: m.sft!.id, weight: 1, density: 1, gamma: 0.01, epsilon: 0.15, favored: true }] }),
       type: "merge",
       checkpointIds: [m.base!.id],
       methods: ["ties"],

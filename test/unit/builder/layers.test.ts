@@ -26,7 +26,7 @@ before(async () => {
   m.sft = await updateModel({ id: m.sft!.id, role: "SFT" });
 });
 
-const entry = (name: string, over: Partial<BuilderSettings["models"][number]> = {}) => ({ modelId: m[name]!.id, weight: 1, density: 1, gamma: 0.01, favored: false, ...over });
+const entry = (name: string, over: Partial<BuilderSettings["models"][number]> = {}) => ({ modelId: m[name]!.id, weight: 1, density: 1, gamma: 0.01, epsilon: 0.15, favored: false, ...over });
 
 function settings(method: BuilderSettings["method"], over: Partial<BuilderSettings> = {}): BuilderSettings {
   return {
@@ -42,6 +42,8 @@ function settings(method: BuilderSettings["method"], over: Partial<BuilderSettin
     t: 0.5,
     seed: 0,
     rescale: true,
+    randomStream: "counter",
+    tieOrder: "mergekit",
     keepIfNoOutliers: false,
     filterWise: false,
     dtype: null,

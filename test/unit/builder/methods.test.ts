@@ -36,6 +36,7 @@ const entry = (name: string, over: Partial<BuilderSettings["models"][number]> = 
   weight: 1,
   density: 1,
   gamma: 0.01,
+  epsilon: 0.15,
   favored: false,
   ...over,
 });
@@ -55,6 +56,8 @@ function settings(method: BuilderMethod, over: Partial<BuilderSettings> = {}): B
     t: 0.5,
     seed: 0,
     rescale: true,
+    randomStream: "counter",
+    tieOrder: "mergekit",
     keepIfNoOutliers: false,
     filterWise: false,
     dtype: null,
@@ -80,6 +83,14 @@ const CASES: Record<BuilderMethod, () => BuilderSettings> = {
   slerp: () => settings("slerp", { models: [entry("ct-4B")], t: 0.3 }),
   model_stock: () => settings("model_stock", { models: [entry("sft"), entry("ct-2B"), entry("ct-4B")], filterWise: true, dtype: "bfloat16" }),
   passthrough: () => settings("passthrough", { baseModelId: null, models: [entry("ct-4B", { scale: 0.7 })], normalize: false }),
+  della: () =>
+    settings("della", {
+      models: [entry("sft", { density: 0.5, epsilon: 0.1 }), entry("ct-4B", { weight: 0.8, density: 0.4 })],
+      lambda: 0.9,
+      seed: 42,
+      tieOrder: "index",
+    }),
+  della_linear: () => settings("della_linear", { models: [entry("sft", { density: 0.3, epsilon: 0.2 }), entry("ct-4B")], rescale: false, seed: 3 }),
 };
 
 describe("merge builder methods", () => {
@@ -99,7 +110,7 @@ describe("merge builder methods", () => {
       const yaml = `merge_method: ${method}\n${method === "linear" ? "" : "base_model: ./a\n"}models:\n${method === "ties_sv" ? models.replace("./b\n", "./b\n    parameters: { favored: true }\n") : models}${extra}`;
       assert.equal(parseRecipeYaml(yaml, { recipeDir: "/r" }).normalize, defaultNormalize(method), method);
     }
-    assert.deepEqual(MERGE_METHOD_VALUES.filter(defaultNormalize), ["linear", "ties", "ties_sv"]);
+    assert.deepEqual(MERGE_METHOD_VALUES.filter(defaultNormalize), ["linear", "ties", "ties_sv", "della"]);
   });
 
   for (const method of MERGE_METHOD_VALUES) {
@@ -130,6 +141,12 @@ describe("merge builder methods", () => {
     assert.equal(slerp.label, "SLERP ct-4B t=0.25");
     const stock = parse((await previewRecipe(CASES.model_stock())).yaml);
     assert.deepEqual(stock.parameters, { filter_wise: true });
+    const della = parse((await previewRecipe(CASES.della())).yaml);
+    assert.deepEqual(della.parameters, { normalize: true, lambda: 0.9, rescale: true, seed: 42, tie_order: "index" });
+    assert.deepEqual(della.models[0].parameters, { weight: 1, density: 0.5, epsilon: 0.1 });
+    const mkDare = parse((await previewRecipe(settings("dare_ties", { models: [entry("sft", { density: 0.5 })], randomStream: "mergekit" }))).yaml);
+    assert.equal(mkDare.parameters.random, "mergekit");
+    assert.equal(mkDare.parameters.tie_order, undefined, "DARE ranks nothing: no tie_order");
     assert.equal((await previewRecipe(CASES.dare_linear())).label, "DARE ct-4B d=0.5/0.9");
   });
 

@@ -17,8 +17,8 @@ describe("merge builder URL state", () => {
       method: "ties_sv",
       base: "b",
       models: [
-        { id: "s", weight: 0.7, density: 0.2, gamma: 0.05, favored: true },
-        { id: "c", weight: 0.3, density: 1, gamma: 0, favored: false },
+        { id: "s", weight: 0.7, density: 0.2, gamma: 0.05, epsilon: 0.15, favored: true },
+        { id: "c", weight: 0.3, density: 1, gamma: 0, epsilon: 0.15, favored: false },
       ],
       lambda: 1.5,
       normalize: false,
@@ -28,6 +28,8 @@ describe("merge builder URL state", () => {
       t: 0.3,
       seed: 42,
       rescale: false,
+      randomStream: "mergekit",
+      tieOrder: "index",
       keepIfNoOutliers: true,
       filterWise: true,
       dtype: "bfloat16",
@@ -40,17 +42,19 @@ describe("merge builder URL state", () => {
     const params = serializeBuilderState(state);
     assert.equal(params.get("d"), "0.2,1");
     assert.equal(params.get("g"), "0.05,0");
+    assert.equal(params.get("tie"), "index");
+    assert.equal(params.get("rnd"), "mergekit");
     assert.equal(params.get("sd"), "0.01,0.2,0.4,0.6,0.8,1;1");
     assert.deepEqual(parseBuilderState(new URLSearchParams(params.toString())), state);
   });
 
   it("should round-trip the new methods' settings", () => {
-    for (const method of ["breadcrumbs", "breadcrumbs_ties", "dare_linear", "dare_ties", "slerp", "model_stock"] as const) {
+    for (const method of ["breadcrumbs", "breadcrumbs_ties", "dare_linear", "dare_ties", "slerp", "model_stock", "della", "della_linear"] as const) {
       const state: BuilderState = {
         ...DEFAULT_STATE,
         method,
         base: "b",
-        models: [{ id: "s", weight: 1, density: 0.4, gamma: 0.02, favored: false }],
+        models: [{ id: "s", weight: 1, density: 0.4, gamma: 0.02, epsilon: 0.1, favored: false }],
         normalize: true,
         t: 0.25,
         seed: 9,
@@ -58,7 +62,8 @@ describe("merge builder URL state", () => {
         filterWise: true,
       };
       const params = serializeBuilderState(state);
-      assert.equal(params.get("norm"), "1", `${method}: normalize on is not its default`);
+      if (method !== "della") assert.equal(params.get("norm"), "1", `${method}: normalize on is not its default`);
+      assert.equal(params.get("e"), "0.1");
       assert.deepEqual(parseBuilderState(new URLSearchParams(params.toString())), state, method);
     }
   });
@@ -67,7 +72,7 @@ describe("merge builder URL state", () => {
     assert.equal(serializeBuilderState(DEFAULT_STATE).toString(), "method=ties");
     assert.deepEqual(parseBuilderState(new URLSearchParams("")), DEFAULT_STATE);
     assert.equal(serializeBuilderState({ ...DEFAULT_STATE, method: "dare_ties", normalize: false }).toString(), "method=dare_ties");
-    const m = serializeBuilderState({ ...DEFAULT_STATE, models: [{ id: "a", weight: 1, density: 1, gamma: 0.01, favored: false }] });
+    const m = serializeBuilderState({ ...DEFAULT_STATE, models: [{ id: "a", weight: 1, density: 1, gamma: 0.01, epsilon: 0.15, favored: false }] });
     assert.equal(m.get("g"), null, "default gammas are left out");
   });
 
@@ -84,7 +89,7 @@ describe("merge builder URL state", () => {
 
   it("should fall back to defaults for malformed values", () => {
     const s = parseBuilderState(
-      new URLSearchParams("method=della&m=a,b&w=x,2&d=7,0.5&g=-1,0.2&slack=3&dtype=int8&cons=max&sd=a;0.5,9&t=2&seed=1.5&rescale=maybe&kino=yes&fw=2"),
+      new URLSearchParams("method=karcher&m=a,b&w=x,2&d=7,0.5&g=-1,0.2&slack=3&dtype=int8&cons=max&sd=a;0.5,9&t=2&seed=1.5&rescale=maybe&kino=yes&fw=2"),
     );
     assert.equal(s.method, "ties");
     assert.deepEqual(s.models.map((m) => [m.weight, m.density, m.gamma]), [[1, 1, 0.01], [2, 0.5, 0.2]]);
@@ -97,7 +102,7 @@ describe("merge builder URL state", () => {
   });
 
   it("should switch methods keeping a changed normalize and favoring a model for TIES-SV", () => {
-    const ties: BuilderState = { ...DEFAULT_STATE, models: [{ id: "s", weight: 1, density: 1, gamma: 0.01, favored: false }] };
+    const ties: BuilderState = { ...DEFAULT_STATE, models: [{ id: "s", weight: 1, density: 1, gamma: 0.01, epsilon: 0.15, favored: false }] };
     assert.equal(switchMethod(ties, "dare_ties").normalize, false, "ties' default follows to dare_ties' default");
     assert.equal(switchMethod(switchMethod(ties, "dare_ties"), "linear").normalize, true);
     assert.equal(switchMethod({ ...ties, normalize: false }, "ties_sv").normalize, false, "a changed value is kept");
@@ -109,7 +114,7 @@ describe("merge builder URL state", () => {
     assert.equal(toSettings(DEFAULT_STATE), null, "no models: nothing to preview");
     const state = parseBuilderState(new URLSearchParams("exp=e&method=breadcrumbs_ties&base=b&m=s,c&w=1,1&d=0.2,1&g=0.05,0.01&kino=1&sct=c"));
     const settings = toSettings(state)!;
-    assert.deepEqual(settings.models[0], { modelId: "s", weight: 1, density: 0.2, gamma: 0.05, favored: false });
+    assert.deepEqual(settings.models[0], { modelId: "s", weight: 1, density: 0.2, gamma: 0.05, epsilon: 0.15, favored: false });
     assert.equal(settings.keepIfNoOutliers, true);
     const back = fromSettings(settings, state);
     assert.deepEqual(back.models, state.models);
@@ -124,8 +129,8 @@ describe("builder URL state with per-layer values and slices", () => {
       ...DEFAULT_STATE,
       method: "passthrough",
       models: [
-        { id: "lm", weight: 1, density: 1, gamma: 0.01, favored: false, scale: 0.5, parameters: { scale: [{ filter: "o_proj", value: 0.5 }, { filter: null, value: 1 }] } },
-        { id: "task", weight: 1, density: 1, gamma: 0.01, favored: false },
+        { id: "lm", weight: 1, density: 1, gamma: 0.01, epsilon: 0.15, favored: false, scale: 0.5, parameters: { scale: [{ filter: "o_proj", value: 0.5 }, { filter: null, value: 1 }] } },
+        { id: "task", weight: 1, density: 1, gamma: 0.01, epsilon: 0.15, favored: false },
       ],
       parameters: { weight: [0, 1] },
       slices: [

@@ -8,8 +8,9 @@ import { describe, it } from "node:test";
 import { verifyOutput } from "@/server/engine/output";
 import type { StatsReport } from "@/server/engine/stats";
 import type { NativeInspectResult } from "@/server/engine/types";
+import { openCheckpoint, readSafetensors } from "@/test/support/safetensors";
 import { goldenCaseIds, loadCase } from "../engine/golden-fixtures";
-import { assertMatchesExpected, expectedFiles } from "./golden-compare";
+import { assertMatchesExpected, expectedFiles, perTensorInputs } from "./golden-compare";
 import { caseDir, nativeMergeSkipReason, runnableGoldenYaml, tempDir, type GoldenCaseFull } from "./helpers";
 
 function cli(...args: string[]) {
@@ -79,12 +80,40 @@ describe("CLI usage and recipe errors (exit 2)", () => {
 const skip = nativeMergeSkipReason();
 
 describe("CLI merge on every golden case", { skip }, () => {
-  for (const id of goldenCaseIds(["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock", "passthrough"])) {
+  for (const id of goldenCaseIds(["della", "della_linear"])) {
     const gc = loadCase(id) as GoldenCaseFull;
-    for (const { field, file } of expectedFiles(gc)) {
-      it(`${id} (${field} → ${file})`, (t) => {
+    for (const { yaml, file, label } of expectedFiles(gc)) {
+      it(`${id} (${label} → ${file}; --seed ${gc.randomness!.seed} before each tensor)`, (t) => {
         const dir = tempDir(t);
-        const yaml = runnableGoldenYaml(gc, gc[field]!).replace(/\.\/(\w+\.safetensors)/g, (_, f: string) => path.join(caseDir(gc.id), f));
+        for (const [name, inputs] of perTensorInputs(gc, path.join(dir, "inputs"))) {
+          const recipe = path.join(inputs, "recipe.yml");
+          writeFileSync(recipe, runnableGoldenYaml(gc, yaml));
+          const out = path.join(dir, `merged-${name}`);
+          const r = cli("merge", recipe, out, "--seed", String(gc.randomness!.seed), "--threads", "2");
+          assert.equal(r.status, 0, r.stderr);
+          assertMatchesExpected(gc, out, file, "mergekit", name);
+        }
+      });
+    }
+  }
+  it("cli_della_seeded_bf16 (mergekit-yaml --random-seed 42 = mergescope merge --seed 42), both recipes", (t) => {
+    const dir = tempDir(t);
+    const caseFolder = caseDir("cli_della_seeded_bf16");
+    for (const [recipe, expected] of [["recipe.yml", "expected.safetensors"], ["recipe_native.yml", "expected_native.safetensors"]] as const) {
+      const out = path.join(dir, recipe);
+      const r = cli("merge", path.join(caseFolder, recipe), out, "--seed", "42");
+      assert.equal(r.status, 0, r.stderr);
+      const want = readSafetensors(path.join(caseFolder, expected));
+      const got = openCheckpoint(out);
+      for (const name of want.tensorNames()) assert.deepEqual(got.readTensor(name).bytes, want.readTensor(name).bytes, `${recipe} ${name}`);
+    }
+  });
+  for (const id of goldenCaseIds(["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock", "passthrough"], ["tensor", "tie_order"])) {
+    const gc = loadCase(id) as GoldenCaseFull;
+    for (const { yaml: caseYaml, file, label } of expectedFiles(gc)) {
+      it(`${id} (${label} → ${file})`, (t) => {
+        const dir = tempDir(t);
+        const yaml = runnableGoldenYaml(gc, caseYaml).replace(/\.\/(\w+\.safetensors)/g, (_, f: string) => path.join(caseDir(gc.id), f));
         writeFileSync(path.join(dir, "recipe.yml"), yaml);
         const out = path.join(dir, "merged");
         const r = cli("merge", path.join(dir, "recipe.yml"), out, "--threads", "2");

@@ -1,8 +1,13 @@
 // Comparing a merged model with a golden expected file, with the tolerances of
-// test/fixtures/golden/README.md ("Tolerances"), skipping positions marked ambiguous.
+// test/fixtures/golden/README.md ("Tolerances"). Merges in mergekit's tie order (the default)
+// must match at every position, ambiguous_mask included, and their counts exactly; with the
+// index tie order the ambiguous positions are skipped and counts may differ by
+// n_ambiguous_positions.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
+import { writeSafetensors } from "@/server/engine/safetensors";
+import type { TieOrder } from "@/server/engine/types";
 import { openCheckpoint, readSafetensors, type RawTensor } from "@/test/support/safetensors";
 import type { StatsReport } from "@/server/engine/stats";
 import { loadMask, type GoldenTensorStats } from "../engine/golden-fixtures";
@@ -30,14 +35,15 @@ export function toleranceFor(storage: string, expectedFile: string): Tolerance {
   return storage === "F32" ? { ulp: 4, abs: 1e-7 } : { ulp: 1, abs: 0 };
 }
 
-/** Asserts every tensor of the output matches the expected file (dtype, shape, values). */
-export function assertMatchesExpected(c: GoldenCaseFull, outDir: string, expectedFile: string): void {
+/** Asserts every tensor of the output (or just `only`) matches the expected file (dtype, shape, values). */
+export function assertMatchesExpected(c: GoldenCaseFull, outDir: string, expectedFile: string, tieOrder: TieOrder = "mergekit", only?: string): void {
   const expected = readSafetensors(path.join(caseDir(c.id), expectedFile));
   const actual = openCheckpoint(outDir);
-  const mask = loadMask(c.id);
+  const mask = tieOrder === "mergekit" ? null : loadMask(c.id);
   const tol = toleranceFor(c.storage_dtype, expectedFile);
-  assert.deepEqual(actual.tensorNames().sort(), expected.tensorNames().sort(), `${c.id}: tensor names`);
-  for (const name of expected.tensorNames()) {
+  const names = only ? [only] : expected.tensorNames();
+  assert.deepEqual(actual.tensorNames().sort(), [...names].sort(), `${c.id}: tensor names`);
+  for (const name of names) {
     const e = expected.readTensor(name);
     const a = actual.readTensor(name);
     const where = `${c.id} ${expectedFile} ${name}`;
@@ -63,14 +69,14 @@ export function assertMatchesExpected(c: GoldenCaseFull, outDir: string, expecte
 }
 
 /** The engine's statistics against the golden ones (README "Tolerances": ties cases). */
-export function assertStatsMatchGolden(c: GoldenCaseFull, report: StatsReport, key: "stats" | "stats_native_compute"): void {
+export function assertStatsMatchGolden(c: GoldenCaseFull, report: StatsReport, key: "stats" | "stats_native_compute", tieOrder: TieOrder = "mergekit"): void {
   for (const [name, meta] of Object.entries(c.tensors)) {
     const golden: GoldenTensorStats | undefined = meta[key] ?? meta.stats;
     if (!golden) continue;
     const t = report.tensors.find((x) => x.name === name);
     assert.ok(t, `${c.id}: no statistics for ${name}`);
     const where = `${c.id} ${key} ${name}`;
-    const slack = golden.n_ambiguous_positions;
+    const slack = tieOrder === "mergekit" ? 0 : golden.n_ambiguous_positions;
     const near = (actual: number, expected: number, what: string) =>
       assert.ok(Math.abs(actual - expected) <= slack, `${where} ${what}: ${actual} vs golden ${expected} (±${slack})`);
     assert.equal(t.numel, golden.numel, `${where} numel`);
@@ -96,11 +102,48 @@ export function assertStatsMatchGolden(c: GoldenCaseFull, report: StatsReport, k
   }
 }
 
-export function expectedFiles(c: GoldenCaseFull): { field: "mergekit_yaml_expected" | "mergekit_yaml_native"; file: string; statsKey: "stats" | "stats_native_compute" }[] {
-  const out: ReturnType<typeof expectedFiles> = [];
-  if (c.mergekit_yaml_expected) out.push({ field: "mergekit_yaml_expected", file: "expected.safetensors", statsKey: "stats" });
-  if (c.mergekit_yaml_native && existsSync(path.join(caseDir(c.id), "expected_native.safetensors"))) {
-    out.push({ field: "mergekit_yaml_native", file: "expected_native.safetensors", statsKey: "stats_native_compute" });
+export interface ExpectedRun {
+  /** The recipe: the case's YAML, or for tie_order cases the native YAML with `dtype: float32` added. */
+  yaml: string;
+  file: string;
+  statsKey: "stats" | "stats_native_compute";
+  label: string;
+}
+
+export function expectedFiles(c: GoldenCaseFull): ExpectedRun[] {
+  const out: ExpectedRun[] = [];
+  const has = (f: string) => existsSync(path.join(caseDir(c.id), f));
+  if (c.mergekit_yaml_expected) out.push({ yaml: c.mergekit_yaml_expected, file: "expected.safetensors", statsKey: "stats", label: "mergekit_yaml_expected" });
+  if (c.mergekit_yaml_native && has("expected_native.safetensors")) {
+    out.push({ yaml: c.mergekit_yaml_native, file: "expected_native.safetensors", statsKey: "stats_native_compute", label: "mergekit_yaml_native" });
   }
+  if (c.kind === "tie_order" && c.mergekit_yaml_native) {
+    // Only the storage-dtype YAML is stored; F32 compute (written back as BF16) gives
+    // expected.safetensors, or the native file when the case says both are identical.
+    const file = has("expected.safetensors") ? "expected.safetensors" : c.float32_vs_native_identical ? "expected_native.safetensors" : null;
+    const yaml = `${c.mergekit_yaml_native.trimEnd()}\ndtype: float32\nout_dtype: ${c.storage_dtype === "BF16" ? "bfloat16" : "float16"}\n`;
+    if (file) out.push({ yaml, file, statsKey: "stats", label: "native YAML + dtype: float32" });
+  }
+  return out;
+}
+
+/**
+ * The per-tensor DELLA cases reseed the stream before each tensor (case.json `randomness`): one
+ * merge per tensor, each over copies of the inputs holding only that tensor. Returns the folder
+ * (with base.safetensors, model_*.safetensors) of each tensor.
+ */
+export function perTensorInputs(c: GoldenCaseFull, root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const files = [c.base!, ...c.models.map((m) => m.file)];
+  Object.keys(c.tensors).forEach((name, i) => {
+    const dir = path.join(root, `tensor-${i}`);
+    mkdirSync(dir, { recursive: true });
+    for (const f of files) {
+      const st = readSafetensors(path.join(caseDir(c.id), f));
+      const t = st.readTensor(name);
+      writeSafetensors(path.join(dir, f), [{ name, dtype: t.dtype as "F32" | "F16" | "BF16", shape: t.shape, data: st.readFloat32(name) }]);
+    }
+    out.set(name, dir);
+  });
   return out;
 }

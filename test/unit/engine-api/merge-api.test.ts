@@ -9,9 +9,9 @@ import { analyze, merge } from "@/server/engine/merge";
 import { MANIFEST_FILE, verifyOutput } from "@/server/engine/output";
 import { parseRecipeYaml, type Recipe } from "@/server/engine/recipe";
 import { tiesSvModel, type RefTensor } from "@/test/reference";
-import { openCheckpoint } from "@/test/support/safetensors";
+import { openCheckpoint, readSafetensors } from "@/test/support/safetensors";
 import { goldenCaseIds, loadCase, loadTensors } from "../engine/golden-fixtures";
-import { assertMatchesExpected, assertStatsMatchGolden, expectedFiles } from "./golden-compare";
+import { assertMatchesExpected, assertStatsMatchGolden, expectedFiles, perTensorInputs } from "./golden-compare";
 import { caseDir, nativeMergeSkipReason, runnableGoldenYaml, tempDir, type GoldenCaseFull } from "./helpers";
 
 const skip = nativeMergeSkipReason();
@@ -71,24 +71,61 @@ describe("merge() checks its arguments before doing anything", () => {
 });
 
 describe("merge() end to end on the golden cases", { skip }, () => {
-  const methods = ["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock", "passthrough"];
-  it("covers every per-tensor golden case", () => {
-    const cases = JSON.parse(readFileSync(path.join(caseDir(""), "index.json"), "utf8")).cases as { kind?: string }[];
-    assert.equal(goldenCaseIds(methods).length, cases.filter((c) => (c.kind ?? "tensor") === "tensor").length);
+  const methods = ["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock", "passthrough", "della", "della_linear"];
+  it("covers every golden case", () => {
+    const all = goldenCaseIds(methods, ["tensor", "tie_order", "cli"]).length;
+    assert.equal(all, JSON.parse(readFileSync(path.join(caseDir(""), "index.json"), "utf8")).cases.length);
   });
-  for (const id of goldenCaseIds(methods)) {
+  for (const id of goldenCaseIds(["della", "della_linear"])) {
     const c = loadCase(id) as GoldenCaseFull;
-    for (const { field, file, statsKey } of expectedFiles(c)) {
-      it(`${id} (${field} → ${file})`, async (t) => {
+    for (const { yaml, file, label } of expectedFiles(c)) {
+      it(`${id} (${label} → ${file}; seed ${c.randomness!.seed} before each tensor)`, async (t) => {
         const root = tempDir(t);
-        const recipe = parseRecipeYaml(runnableGoldenYaml(c, c[field]!), { recipeDir: caseDir(id) });
+        for (const [name, dir] of perTensorInputs(c, path.join(root, "inputs"))) {
+          const recipe = { ...parseRecipeYaml(runnableGoldenYaml(c, yaml), { recipeDir: dir }), seed: c.randomness!.seed };
+          const out = path.join(root, `merged-${name}`);
+          const outcome = await merge(recipe, out, { threads: 2 });
+          assertMatchesExpected(c, out, file, "mergekit", name);
+          assert.deepEqual(outcome.stats.random, { stream: "mergekit", seed: c.randomness!.seed });
+        }
+      });
+    }
+  }
+  it("cli_della_seeded_bf16: one stream across the model (mergekit-yaml --random-seed 42), both recipes", async (t) => {
+    const root = tempDir(t);
+    const dir = caseDir("cli_della_seeded_bf16");
+    for (const [recipeFile, expected] of [["recipe.yml", "expected.safetensors"], ["recipe_native.yml", "expected_native.safetensors"]] as const) {
+      const recipe = { ...parseRecipeYaml(readFileSync(path.join(dir, recipeFile), "utf8"), { recipeDir: dir }), seed: 42 };
+      const out = path.join(root, recipeFile);
+      const outcome = await merge(recipe, out, { threads: 2 });
+      const want = readSafetensors(path.join(dir, expected));
+      const got = openCheckpoint(out);
+      assert.deepEqual(got.tensorNames().sort(), want.tensorNames().sort());
+      for (const name of want.tensorNames()) assert.deepEqual(got.readTensor(name).bytes, want.readTensor(name).bytes, `${recipeFile} ${name}`);
+      // the stream position each tensor started at: the sum of the earlier tensors' draws (name order)
+      let draws = 0;
+      for (const tn of [...outcome.stats.tensors].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))) {
+        assert.deepEqual(tn.random_first_draw, [draws, draws + tn.numel], tn.name);
+        draws += 2 * tn.numel;
+      }
+      const card = readFileSync(path.join(out, "README.md"), "utf8");
+      assert.match(card, /Random keep masks: mergekit's stream, torch's MT19937 seeded with 42/);
+    }
+  });
+  for (const id of goldenCaseIds(methods.filter((m) => !m.startsWith("della")), ["tensor", "tie_order"])) {
+    const c = loadCase(id) as GoldenCaseFull;
+    for (const { yaml, file, statsKey, label } of expectedFiles(c)) {
+      it(`${id} (${label} → ${file})`, async (t) => {
+        const root = tempDir(t);
+        const recipe = parseRecipeYaml(runnableGoldenYaml(c, yaml), { recipeDir: caseDir(id) });
         const outDir = path.join(root, "merged");
         const progress: string[] = [];
         const outcome = await merge(recipe, outDir, { threads: 2, onProgress: (p) => progress.push(p.phase) });
         assert.equal(outcome.outDir, outDir);
         assert.ok(progress.length > 0, "progress was reported");
         assertMatchesExpected(c, outDir, file);
-        if (c.method === "ties" || c.method.startsWith("breadcrumbs")) assertStatsMatchGolden(c, outcome.stats, statsKey);
+        if ((c.method === "ties" || c.method.startsWith("breadcrumbs")) && c.kind !== "tie_order") assertStatsMatchGolden(c, outcome.stats, statsKey);
+        if (c.kind === "tie_order") assert.equal(outcome.stats.tie_order, "mergekit");
         const verified = await verifyOutput(outDir);
         assert.equal(verified.ok, true, JSON.stringify(verified.problems));
         assert.equal(verified.outputSha256, outcome.manifestSha256);

@@ -62,7 +62,7 @@ function fakeEngineOutput(stagingDir: string, shards = ["model-00001-of-00002.sa
   });
   const indexFile = shards.length > 1 ? "model.safetensors.index.json" : null;
   if (indexFile) writeFileSync(path.join(stagingDir, indexFile), JSON.stringify({ weight_map: { a: shards[0], b: shards[1] } }));
-  const modelStats = { weight: 1, density: 1, trimmed: false, k: 4, threshold: null, nGreaterThanThreshold: 0, nEqualToThreshold: 0, nKeptAtThreshold: 0, nnzTrimmed: 4, discarded: 1, discardedL1: 0.5, rescued: 0, contributing: 3, inConflict: 1, conflictsWon: 0, nTopRemoved: 0, topThreshold: null, rescaleFactor: null };
+  const modelStats = { weight: 1, density: 1, trimmed: false, k: 4, threshold: null, nGreaterThanThreshold: 0, nEqualToThreshold: 0, nKeptAtThreshold: 0, nnzTrimmed: 4, discarded: 1, discardedL1: 0.5, rescued: 0, contributing: 3, inConflict: 1, conflictsWon: 0, nTopRemoved: 0, topThreshold: null, rescaleFactor: null, randomFirstDraw: null, randomDraws: 0, keepProbabilityMin: null, keepProbabilityMax: null };
   return {
     tensors: [
       { name: "model.layers.0.self_attn.q_proj.weight", shape: [2, 2], dtype: "BF16", numel: 4, rowCut: false, signConflicts: 1, noContributor: 0, majorityNegative: 2, svCandidates: 0, svReserved: 0, interpolationT: null, models: [modelStats, modelStats] },

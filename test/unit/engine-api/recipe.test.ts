@@ -6,6 +6,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import {
   RecipeError,
+  applyRecipeOverrides,
   loadRecipeFile,
   parseRecipeYaml,
   recipeToNativeRequest,
@@ -58,11 +59,11 @@ const request = (r: Recipe, extra: Partial<Parameters<typeof recipeToNativeReque
   recipeToNativeRequest(r, { outDir: null, shardSizeBytes: 5e9, threads: 0, ...extra });
 
 describe("golden recipes", () => {
-  for (const id of goldenCaseIds(["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock"])) {
+  for (const id of goldenCaseIds(["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock", "della", "della_linear"], ["tensor", "tie_order"])) {
     const c = loadCase(id) as GoldenCaseFull;
     for (const field of ["mergekit_yaml_expected", "mergekit_yaml_native"] as const) {
       const yaml = c[field];
-      if (yaml === null) continue;
+      if (!yaml) continue; // tie_order cases store the storage-dtype YAML only
       it(`${id} ${field}`, () => {
         const r = parse(yaml);
         assert.equal(r.method, c.method);
@@ -71,7 +72,15 @@ describe("golden recipes", () => {
           r.models.map((m) => [m.path, m.weight]),
           c.models.map((m) => [path.join(DIR, m.role), m.weight ?? 1]), // slerp / model_stock: no weights (1)
         );
-        if (c.method === "ties" || c.method.startsWith("breadcrumbs")) assert.deepEqual(r.models.map((m) => m.density), c.models.map((m) => m.density));
+        if (c.method === "ties" || c.method.startsWith("breadcrumbs") || c.method.startsWith("della")) {
+          assert.deepEqual(r.models.map((m) => m.density), c.models.map((m) => m.density ?? 1));
+        }
+        if (c.method.startsWith("della")) {
+          assert.deepEqual(r.models.map((m) => m.epsilon), c.models.map((m) => m.epsilon ?? 0.15));
+          assert.equal(r.rescale, c.parameters_effective.rescale);
+          assert.equal(r.randomStream, "mergekit");
+        }
+        assert.equal(r.tieOrder, "mergekit");
         if (c.method.startsWith("breadcrumbs")) assert.deepEqual(r.models.map((m) => m.gamma), c.models.map((m) => m.gamma));
         if (c.method === "slerp") assert.equal(r.t, c.parameters_effective.t);
         if (c.method === "model_stock") assert.equal(r.filterWise, c.parameters_effective.filter_wise);
@@ -177,8 +186,8 @@ describe("unsupported mergekit features fail by name", () => {
     ["chat_template", `${TIES}chat_template: chatml\n`, /mergekit key `chat_template` is not supported/],
     ["modules", `${TIES}modules: {}\n`, /mergekit key `modules` is not supported/],
     ["nuslerp", "merge_method: nuslerp\nbase_model: a\nmodels:\n  - model: b\nparameters:\n  t: 0.5\n", /merge_method.*`nuslerp` is not supported by MergeScope/],
-    ["della", TIES.replace("ties", "della"), /`della` is not supported/],
-    ["unknown method", TIES.replace("ties", "frobnicate"), /merge_method \(line 1\): expected linear \| task_arithmetic \| ties \| ties_sv \| breadcrumbs .* model_stock .*, got 'frobnicate'/],
+    ["karcher", TIES.replace("ties", "karcher"), /`karcher` is not supported/],
+    ["unknown method", TIES.replace("ties", "frobnicate"), /merge_method \(line 1\): expected linear \| task_arithmetic \| ties \| ties_sv \| breadcrumbs .* model_stock .*della_linear.*, got 'frobnicate'/],
     ["base_model object (LoRA)", "merge_method: ties\nbase_model:\n  model: {path: base}\n  lora: {path: l}\nmodels:\n  - model: a\n", /base_model.*object form of a model reference/],
     ["model object", "merge_method: ties\nbase_model: base\nmodels:\n  - model: {model: {path: a}, lora: {path: b}}\n", /models\[0\]\.model.*object form/],
     ["model+lora", "merge_method: ties\nbase_model: base\nmodels:\n  - model: org/model+org/lora\n    parameters: {weight: 1}\n", /models\[0\]\.model.*`model\+lora` syntax; LoRA adapters are not supported/],
@@ -195,11 +204,11 @@ describe("unsupported mergekit features fail by name", () => {
       /condition \[0\]: `value` must be a number in \[0, 1\] or a gradient list, got 'high'/,
     ],
     ["filter mapping on a boolean", `${TIES}parameters:\n  normalize: {filter: mlp, value: true}\n`, /parameters\.normalize.*expected true or false, got a mapping with keys `filter`, `value`/],
-    ["other method's parameter", `${TIES}parameters:\n  epsilon: 0.1\n`, /parameters\.epsilon.*belongs to mergekit's `della` method/],
+    ["other method's parameter", `${TIES}parameters:\n  select_topk: 0.1\n`, /parameters\.select_topk.*belongs to mergekit's `sce` method/],
     ["unknown top-level key", `${TIES}colour: blue\n`, /colour \(line \d+\): unknown key `colour` \(supported here: merge_method, base_model, models/],
     ["unknown model key", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    weight: 1\n", /models\[0\]\.weight \(line 5\): unknown key `weight` \(supported here: model, parameters\)/],
-    ["unknown model parameter", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters: {weigth: 1}\n", /models\[0\]\.parameters\.weigth.*unknown key `weigth` \(supported here: weight, density, gamma, scale, favored\)/],
-    ["rescale with trimming", `${TIES}parameters:\n  rescale: true\n`, /parameters\.rescale.*`rescale: true`.*supported for dare_linear and dare_ties only/],
+    ["unknown model parameter", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters: {weigth: 1}\n", /models\[0\]\.parameters\.weigth.*unknown key `weigth` \(supported here: weight, density, gamma, epsilon, scale, favored\)/],
+    ["rescale with trimming", `${TIES}parameters:\n  rescale: true\n`, /parameters\.rescale.*`rescale: true`.*supported for dare_linear, dare_ties, della, della_linear only/],
     ["several YAML documents", `${TIES}---\n${TIES}`, /2 YAML documents/],
   ];
   for (const [name, text, re] of cases) {
@@ -230,7 +239,7 @@ describe("error messages name the YAML path and line", () => {
     assert.equal(byPath["parameters.normalize"], "expected true or false, got 'yes'");
     assert.equal(byPath["dtype"], "expected float32 | float16 | bfloat16, got 'fp8'");
     assert.match(parseError("merge_method: ties\nbase_model: b\n").message, /^models: required: `models:` \(whole-model merges\) or `slices:`/);
-    assert.match(parseError("models:\n  - model: a\n").message, /^merge_method: expected linear \| task_arithmetic \| ties \| ties_sv \| .* \| model_stock\b.*, got nothing$/);
+    assert.match(parseError("models:\n  - model: a\n").message, /^merge_method: expected linear \| task_arithmetic \| ties \| ties_sv \| .* \| della_linear\b.*, got nothing$/);
   });
 
   it("YAML syntax errors give line and column", () => {
@@ -251,6 +260,58 @@ describe("error messages name the YAML path and line", () => {
     );
     assert.match(parseError("merge_method: linear\nbase_model: c\nmodels:\n  - model: a\n    parameters: {weight: 1}\n").message, /linear` does not use a base model/);
     assert.match(parseError("merge_method: ties\nbase_model: base\nmodels:\n  - model: base\n").message, /no models left to merge/);
+  });
+});
+
+describe("della, tie order and random streams", () => {
+  const DELLA = "merge_method: della\nbase_model: ./base\nmodels:\n  - model: ./sft\n    parameters: {weight: 1.0, density: 0.5, epsilon: 0.1}\n  - model: ./ct\n    parameters: {weight: 0.8, density: 0.4}\n";
+
+  it("della takes mergekit's defaults: normalize (della true, della_linear false), rescale, epsilon 0.15, mergekit's stream", () => {
+    const r = parse(DELLA);
+    assert.equal(r.method, "della");
+    assert.deepEqual(r.models.map((m) => [m.density, m.epsilon]), [[0.5, 0.1], [0.4, 0.15]]);
+    assert.deepEqual([r.normalize, r.rescale, r.randomStream, r.tieOrder, r.seed], [true, true, "mergekit", "mergekit", 0]);
+    assert.deepEqual(r.notes, []);
+    const lin = parse(DELLA.replace("della", "della_linear"));
+    assert.deepEqual([lin.normalize, lin.rescale, lin.consensus], [false, true, "sum"]);
+    assert.match(recipeToYaml(r), /epsilon: 0\.1/);
+    assert.deepEqual(request(r).models.map((m) => m.epsilon), [0.1, 0.15]);
+    assert.equal(request(r).randomStream, "mergekit");
+  });
+
+  it("della refuses density -+ epsilon outside (0, 1) at the model that says so, and random: counter", () => {
+    const err = parseError(DELLA.replace("epsilon: 0.1", "epsilon: 0.5"));
+    assert.equal(err.issues[0]!.path, "models[0].parameters.epsilon");
+    assert.match(err.message, /density 0\.5 with epsilon 0\.5 does not .*Lower epsilon below 0\.5/);
+    assert.match(parseError(`${DELLA}parameters:\n  epsilon: 0.45\n`).message, /models\[1\]\.parameters\.density.*density 0\.4 with epsilon 0\.45/);
+    assert.match(parseError(`${DELLA}random: counter\n`).message, /della draws its keep masks from mergekit's random stream only/);
+    // density 1 (no draws) and 0 (zeros) take any epsilon, as mergekit's della_magprune returns early
+    assert.doesNotThrow(() => parse(DELLA.replace("density: 0.5, epsilon: 0.1", "density: 1, epsilon: 0.9")));
+  });
+
+  it("tie_order and random: at the top level or under parameters, validated, written back only when not the default", () => {
+    const ties = parse(`${TIES}tie_order: index\n`);
+    assert.equal(ties.tieOrder, "index");
+    assert.equal(request(ties).tieOrder, "index");
+    assert.match(recipeToYaml(ties), /tie_order: index/);
+    assert.doesNotMatch(recipeToYaml(parse(TIES)), /tie_order/);
+    assert.equal(parse(`${TIES}parameters:\n  tie_order: index\n`).tieOrder, "index");
+    assert.match(parseError(`${TIES}tie_order: lowest\n`).message, /tie_order \(line \d+\): expected mergekit \| index, got 'lowest'/);
+    assert.match(parseError(`${TIES}tie_order: index\nparameters:\n  tie_order: mergekit\n`).message, /tie_order.*given twice/);
+    const dare = parse(`${TIES.replace("ties", "dare_ties")}random: mergekit\nseed: 42\n`);
+    assert.deepEqual([dare.randomStream, dare.seed], ["mergekit", 42]);
+    assert.match(recipeToYaml(dare), /random: mergekit/);
+    assert.equal(parse(TIES.replace("ties", "dare_ties")).randomStream, "counter");
+    assert.match(parse(`${TIES}random: mergekit\n`).notes.join("\n"), /`random` only affects dare_linear and dare_ties; it has no effect on ties/);
+    assert.match(parse(`merge_method: linear\nmodels:\n  - model: a\n    parameters: {weight: 1}\ntie_order: index\n`).notes.join("\n"), /`tie_order` only affects/);
+  });
+
+  it("CLI overrides follow the same rules", () => {
+    const r = applyRecipeOverrides(parse(TIES.replace("ties", "dare_linear")), { seed: 7, tieOrder: "index", randomStream: "mergekit" });
+    assert.deepEqual([r.seed, r.randomStream, r.tieOrder], [7, "mergekit", "mergekit"]);
+    assert.match(r.notes.join("\n"), /--tie-order only affects/);
+    assert.equal(applyRecipeOverrides(parse(TIES), { tieOrder: "index" }).tieOrder, "index");
+    assert.throws(() => applyRecipeOverrides(parse(DELLA), { randomStream: "counter" }), /della draws its keep masks from mergekit's random stream only/);
   });
 });
 
@@ -372,11 +433,11 @@ describe("recipeToNativeRequest", () => {
       computeDtype: "storage",
       outDtype: null,
       slack: 0,
-      slackScope: "model", rescale: false, seed: 0, keepIfNoOutliers: false, t: 0, filterWise: false, densities: null,
+      slackScope: "model", rescale: false, seed: 0, randomStream: "counter", tieOrder: "mergekit", keepIfNoOutliers: false, t: 0, filterWise: false, densities: null,
       basePath: "/data/recipes/base",
       models: [
-        { path: "/data/recipes/sft", weight: 1, density: 0.2, favored: false, gamma: 0.01 },
-        { path: "/data/recipes/ct", weight: 0.5, density: 1, favored: false, gamma: 0.01 },
+        { path: "/data/recipes/sft", weight: 1, density: 0.2, favored: false, gamma: 0.01, epsilon: 0.15 },
+        { path: "/data/recipes/ct", weight: 0.5, density: 1, favored: false, gamma: 0.01, epsilon: 0.15 },
       ],
       outDir: path.resolve("out"),
       shardSizeBytes: 1000,

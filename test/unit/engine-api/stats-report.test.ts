@@ -21,7 +21,7 @@ function modelStats(seed: number, trimmed: boolean): NativeModelTensorStats {
     rescued: seed % 2,
     contributing: 9 * seed,
     inConflict: 2 * seed,
-    conflictsWon: seed + 1, nTopRemoved: 0, topThreshold: null, rescaleFactor: null,
+    conflictsWon: seed + 1, nTopRemoved: 0, topThreshold: null, rescaleFactor: null, randomFirstDraw: null, randomDraws: 0, keepProbabilityMin: null, keepProbabilityMax: null,
   };
 }
 
@@ -63,8 +63,8 @@ const result: NativeMergeResult = {
 const source = {
   method: "ties_sv" as const,
   models: [
-    { path: "/m/sft", weight: 1, density: 0.2, favored: true, gamma: 0.01 },
-    { path: "/m/ct", weight: 0.5, density: 1, favored: false, gamma: 0.01 },
+    { path: "/m/sft", weight: 1, density: 0.2, favored: true, gamma: 0.01, epsilon: 0.15 },
+    { path: "/m/ct", weight: 0.5, density: 1, favored: false, gamma: 0.01, epsilon: 0.15 },
   ],
 };
 
@@ -72,7 +72,8 @@ describe("buildStatsReport", () => {
   const report = buildStatsReport(source, result, { roles: ["sft", undefined] });
 
   it("keeps the product's field names", () => {
-    assert.deepEqual(Object.keys(report), ["method", "models", "tensors", "totals", "byLayer", "byModule", "warnings", "slack_budget"]);
+    assert.deepEqual(Object.keys(report), ["method", "tie_order", "random", "models", "tensors", "totals", "byLayer", "byModule", "warnings", "slack_budget"]);
+    assert.deepEqual([report.tie_order, report.random], ["mergekit", null], "ties_sv ranks by magnitude and draws nothing");
     const t = report.tensors[2]!;
     for (const key of [
       "name",
@@ -82,6 +83,9 @@ describe("buildStatsReport", () => {
       "shape",
       "k",
       "threshold",
+      "n_equal_to_threshold",
+      "n_kept_at_threshold",
+      "random_first_draw",
       "nnz_trimmed",
       "discarded",
       "discarded_l1",

@@ -41,21 +41,29 @@ export interface GoldenTensorStats {
 
 export interface GoldenCase {
   id: string;
+  kind?: GoldenKind;
   method: string;
   consensus: "sum" | "count" | null;
   storage_dtype: FloatDType;
   base: string | null;
-  models: { role: string; file: string; weight: number; density?: number; gamma?: number }[];
-  parameters_effective: { normalize?: boolean; lambda?: number; t?: number; filter_wise?: boolean };
+  models: { role: string; file: string; weight: number; density?: number; gamma?: number; epsilon?: number }[];
+  parameters_effective: { normalize?: boolean; lambda?: number; t?: number; filter_wise?: boolean; rescale?: boolean };
+  /** della: the seed drawn before each tensor. */
+  randomness?: { seed: number };
+  /** tie_order cases whose F32-compute result equals the storage-dtype one (only expected_native is stored). */
+  float32_vs_native_identical?: boolean;
   tensors: Record<string, { shape: number[]; is_embed: boolean; stats?: GoldenTensorStats; stats_native_compute?: GoldenTensorStats }>;
 }
 
-/** Golden case kinds (README "Second batch"); cases without `kind` are per-tensor cases. */
-export type GoldenKind = "tensor" | "cli" | "tie_order";
+/**
+ * Case kinds (index.json `kind`): "tensor" (per-tensor cases; the first batch has no `kind`),
+ * "tie_order" (exact including the top-k tie order) and "cli" (whole models with recipes).
+ */
+export type GoldenKind = "tensor" | "tie_order" | "cli";
 
-export function goldenCaseIds(methods: readonly string[], kind: GoldenKind = "tensor"): string[] {
+export function goldenCaseIds(methods: readonly string[], kinds: readonly GoldenKind[] = ["tensor"]): string[] {
   const index = JSON.parse(readFileSync(path.join(GOLDEN_DIR, "index.json"), "utf8")) as { cases: { id: string; method: string; kind?: GoldenKind }[] };
-  return index.cases.filter((c) => methods.includes(c.method) && (c.kind ?? "tensor") === kind).map((c) => c.id);
+  return index.cases.filter((c) => methods.includes(c.method) && kinds.includes(c.kind ?? "tensor")).map((c) => c.id);
 }
 
 export function loadCase(id: string): GoldenCase {
@@ -72,8 +80,8 @@ export function loadTensors(id: string, file: string): Map<string, RefTensor> | 
   return new Map(st.tensorNames().map((n) => [n, { shape: st.info(n).shape, data: st.readFloat32(n) }]));
 }
 
-export function loadMask(id: string): Map<string, Uint8Array> | null {
-  const p = path.join(GOLDEN_DIR, id, "ambiguous_mask.safetensors");
+export function loadMask(id: string, file = "ambiguous_mask.safetensors"): Map<string, Uint8Array> | null {
+  const p = path.join(GOLDEN_DIR, id, file);
   if (!existsSync(p)) return null;
   const st = readSafetensors(p);
   return new Map(st.tensorNames().map((n) => [n, st.readTensor(n).bytes]));

@@ -13,13 +13,14 @@ import {
   type Precision,
   type RefTensor,
 } from "@/test/reference";
+import type { TieOrder } from "@/server/engine/types";
 import { countBitDifferences, goldenCaseIds, loadCase, loadMask, loadTensors, type GoldenCase, type GoldenTensorStats } from "./golden-fixtures";
 
-test("outlierTrim removes the n_top largest and keeps the next `target` (ties: lowest flat index ranks higher)", () => {
+test("outlierTrim removes the n_top largest and keeps the next `target` (index tie order: lowest flat index ranks higher)", () => {
   // numel 10, density 0.5 -> target 5; gamma 0.2 -> n_top 2; n_bot 3.
   const delta = new Float32Array([5, -5, 4, 1, -3, 2, 0.5, 3, 0.25, -5]);
   // Descending ranking: 5(0), -5(1), -5(9), 4(2), -3(4), 3(7), 2(5), 1(3), 0.5(6), 0.25(8).
-  const { trimmed, info } = outlierTrim(delta, 0.5, 0.2, false);
+  const { trimmed, info } = outlierTrim(delta, 0.5, 0.2, false, "index");
   assert.deepEqual([...trimmed], [0, 0, 4, 0, -3, 2, 0, 3, 0, -5]);
   assert.equal(info.k, 5);
   assert.equal(info.nTopRemoved, 2);
@@ -27,6 +28,17 @@ test("outlierTrim removes the n_top largest and keeps the next `target` (ties: l
   assert.equal(info.threshold, 2);
   assert.deepEqual([info.nGreaterThanThreshold, info.nEqualToThreshold, info.nKeptAtThreshold], [6, 1, 1]);
   assert.equal(info.droppedWhole, false);
+});
+
+test("outlierTrim, mergekit's tie order: the ascending sort's tail is removed (n <= 16: a stable insertion sort)", () => {
+  // torch.sort ascending keeps equal keys in index order for n <= 16: 0.25(8), 0.5(6), 1(3),
+  // 2(5), -3(4), 3(7), 4(2), 5(0), -5(1), -5(9); kept ranks [n_bot, n - n_top) = [3, 8):
+  // 2, -3, 3, 4, 5(0) -- the removed outliers are -5 at 1 and 9, not 0 and 1.
+  const delta = new Float32Array([5, -5, 4, 1, -3, 2, 0.5, 3, 0.25, -5]);
+  const { trimmed, info } = outlierTrim(delta, 0.5, 0.2, false, "mergekit");
+  assert.deepEqual([...trimmed], [5, 0, 4, 0, -3, 2, 0, 3, 0, 0]);
+  assert.equal(info.topThreshold, 5);
+  assert.deepEqual([info.threshold, info.nKeptAtThreshold], [2, 1]);
 });
 
 test("outlierTrim: n_bot < 0 removes fewer outliers; density >= 1 keeps everything", () => {
@@ -97,10 +109,17 @@ const MODES: { mode: ComputeMode; file: string; statsKey: "stats" | "stats_nativ
   { mode: "native", file: "expected_native.safetensors", statsKey: "stats_native_compute" },
 ];
 
-function checkStats(where: string, c: GoldenCase, golden: GoldenTensorStats, r: BreadcrumbsTensorResult, mask: Uint8Array | undefined): void {
+function checkStats(
+  where: string,
+  c: GoldenCase,
+  golden: GoldenTensorStats,
+  r: BreadcrumbsTensorResult,
+  mask: Uint8Array | undefined,
+  tieOrder: TieOrder,
+): void {
   const full = r.stats;
   const unambiguous = tiesStats(r.vectors, r.elected, { skip: mask });
-  const slack = golden.n_ambiguous_positions;
+  const slack = tieOrder === "mergekit" ? 0 : golden.n_ambiguous_positions;
   const near = (actual: number, expected: number, what: string) =>
     assert.ok(Math.abs(actual - expected) <= slack, `${where} ${what}: ${actual} vs golden ${expected} (allowed ±${slack})`);
   assert.equal(full.numel, golden.numel);
@@ -150,8 +169,9 @@ function checkCutRule(where: string, g: GoldenTensorStats["models"][string], del
   }
 }
 
-for (const id of goldenCaseIds(["breadcrumbs", "breadcrumbs_ties"])) {
-  test(`golden ${id}`, () => {
+for (const id of goldenCaseIds(["breadcrumbs", "breadcrumbs_ties"]))
+for (const tieOrder of ["mergekit", "index"] as const) {
+  test(`golden ${id} (tie order ${tieOrder})`, () => {
     const c = loadCase(id);
     const base = loadTensors(id, c.base!)!;
     const models = c.models.map((m) => loadTensors(id, m.file)!);
@@ -170,15 +190,20 @@ for (const id of goldenCaseIds(["breadcrumbs", "breadcrumbs_ties"])) {
           isEmbed: meta.is_embed,
           models: c.models.map((m, i) => ({ tensor: models[i]!.get(name)!, weight: m.weight, density: m.density!, gamma: m.gamma! })),
         };
-        const r = breadcrumbsTensor(input, { ...precision, consensus: c.consensus ?? undefined, normalize: params.normalize, lambda: params.lambda }, c.method === "breadcrumbs_ties");
+        const r = breadcrumbsTensor(
+          input,
+          { ...precision, consensus: c.consensus ?? undefined, normalize: params.normalize, lambda: params.lambda, tieOrder },
+          c.method === "breadcrumbs_ties",
+        );
         const golden = meta[f32Storage ? "stats" : statsKey]!;
-        checkStats(where, c, golden, r, mask);
+        checkStats(where, c, golden, r, mask, tieOrder);
         const arith = makeArith(precision);
         c.models.forEach((m, i) => {
           const delta = input.base.data.map((b, j) => arith.sub(input.models[i]!.tensor.data[j]!, b));
           checkCutRule(`${where} ${m.role}`, golden.models[m.role]!, delta, r.vectors.trimmed[i]!);
         });
-        assert.equal(countBitDifferences(r.merged, expected.get(name)!.data, mask), 0, `${where}: values differ from the expected file`);
+        const skip = tieOrder === "mergekit" ? undefined : mask; // mergekit's order decides the ambiguous positions
+        assert.equal(countBitDifferences(r.merged, expected.get(name)!.data, skip), 0, `${where}: values differ from the expected file`);
       }
     }
   });

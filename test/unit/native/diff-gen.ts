@@ -7,7 +7,7 @@
 import { roundTo, type FloatDType } from "@/server/engine/dtype";
 import type { ComputeMode } from "@/test/reference";
 import { fillLaplace, fillNormal, Rng } from "@/server/engine/synthetic/prng";
-import type { Consensus, MergeMethod, SlackScope, StorageDtype } from "@/server/engine/types";
+import type { Consensus, MergeMethod, RandomStream, SlackScope, StorageDtype, TieOrder } from "@/server/engine/types";
 
 export interface DiffTensor {
   name: string;
@@ -43,6 +43,12 @@ export interface DiffCase {
   t: number;
   /** model_stock. */
   filterWise: boolean;
+  /** Threshold ties of magnitude cuts (ties, ties_sv, breadcrumbs*, della*'s ranks). */
+  tieOrder: TieOrder;
+  /** dare_*: the generator (della* always "mergekit"). */
+  randomStream: RandomStream;
+  /** della*: per model, inside (0, min(density, 1 - density)). */
+  epsilons: number[];
   tensors: DiffTensor[];
 }
 
@@ -72,6 +78,9 @@ export const NAME_POOL: readonly string[] = [
   "x\uFFFD.w", // U+FFFD (3 UTF-8 bytes)
   "x\u{1F600}.w", // U+1F600 (4 UTF-8 bytes, a surrogate pair in UTF-16)
 ];
+
+/** DELLA ranks rows of 1-D / 2-D tensors with at least 2 elements (mergekit divides by max - min rank). */
+const DELLA_SHAPES: readonly number[][] = [[2], [7], [64], [100], [257], [1000], [1025], [2500], [3, 5], [33, 31], [48, 64], [0], [0, 4], [2, 2]];
 
 /** Shapes of small tensors: 1-element and empty ones included on purpose. */
 const SHAPES: readonly number[][] = [
@@ -212,6 +221,9 @@ export interface CaseOptions {
   /** Force the storage dtype / compute mode (drawn anyway, so the rest of the case does not shift). */
   dtype?: StorageDtype;
   mode?: ComputeMode;
+  /** Force the tie order / DARE's generator (drawn anyway). */
+  tieOrder?: TieOrder;
+  randomStream?: RandomStream;
 }
 
 /** Weight value as the compute dtype sees it (f32 first, like both engines). */
@@ -252,7 +264,7 @@ export function makeCase(id: string, opts: CaseOptions): DiffCase {
   const nTensors = d.int(2, 6);
   const names = d.shuffle(NAME_POOL).slice(0, nTensors);
   const tensors: DiffTensor[] = names.map((name) => {
-    const shape = d.pick(SHAPES);
+    const shape = method === "della" || method === "della_linear" ? d.pick(DELLA_SHAPES) : d.pick(SHAPES);
     // ties_sv: half the tensors quantized, so equal margins meet at the budget's cutoff,
     // often in several tensors (the name / flat index tie-break decides).
     const kind = method === "ties_sv" && d.bool() ? "quant" : d.pick(VALUE_KINDS);
@@ -263,6 +275,15 @@ export function makeCase(id: string, opts: CaseOptions): DiffCase {
     const kind = d.pick<ValueKind>(["quant", "gauss", "sparse", "signedZero"]);
     tensors.push({ name: "big.weight", shape, kind, ...genValues(d, kind, numelOf(shape), nModels, dtype) });
   }
+  // Drawn after everything else, so cases made before these settings existed keep their draws.
+  const tieOrder = opts.tieOrder ?? d.pick<TieOrder>(["mergekit", "mergekit", "index"]);
+  const drawnStream = d.pick<RandomStream>(["counter", "mergekit"]);
+  const randomStream = method === "della" || method === "della_linear" ? "mergekit" : (opts.randomStream ?? drawnStream);
+  const epsilons = densities.map((dens) => {
+    const e = d.pick([0.15, 0.05, 0.01, 0.3]);
+    const room = Math.min(dens, 1 - dens); // della needs density -+ epsilon inside (0, 1)
+    return dens > 0 && dens < 1 && e >= room ? room / 2 : e;
+  });
   return {
     id,
     method,
@@ -282,6 +303,9 @@ export function makeCase(id: string, opts: CaseOptions): DiffCase {
     rescale,
     t,
     filterWise,
+    tieOrder,
+    randomStream,
+    epsilons,
     tensors,
   };
 }

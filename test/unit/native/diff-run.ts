@@ -16,11 +16,12 @@
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { encodeFloats, f32Bits, type FloatDType } from "@/server/engine/dtype";
+import { encodeFloats, f32Bits, roundTo, type FloatDType } from "@/server/engine/dtype";
 import { runNativeMerge } from "@/server/engine/native-merge";
 import {
   breadcrumbsModel,
   dareModel,
+  dellaModel,
   linear,
   makeArith,
   modelStock,
@@ -91,12 +92,21 @@ export function nativeRequest(c: DiffCase, files: CaseFiles, outDir: string | nu
     slackScope: c.scope,
     rescale: c.rescale,
     seed: c.seed,
+    randomStream: c.randomStream,
+    tieOrder: c.tieOrder,
     keepIfNoOutliers: c.keepIfNoOutliers,
     t: c.t,
     filterWise: c.filterWise,
     densities: null,
     basePath: files.base,
-    models: files.models.map((p, i) => ({ path: p, weight: c.weights[i]!, density: c.densities[i]!, favored: method === "ties_sv" && i === c.favored, gamma: c.gammas[i]! })),
+    models: files.models.map((p, i) => ({
+      path: p,
+      weight: c.weights[i]!,
+      density: c.densities[i]!,
+      favored: method === "ties_sv" && i === c.favored,
+      gamma: c.gammas[i]!,
+      epsilon: c.epsilons[i]!,
+    })),
     outDir,
     shardSizeBytes: 1e12,
     threads,
@@ -119,12 +129,20 @@ function untouchedModel(c: DiffCase, i: number, numel: number): NativeModelTenso
     rescued: 0,
     contributing: 0,
     inConflict: 0,
-    conflictsWon: 0, nTopRemoved: 0, topThreshold: null, rescaleFactor: null,
+    conflictsWon: 0, nTopRemoved: 0, topThreshold: null, rescaleFactor: null, randomFirstDraw: null, randomDraws: 0, keepProbabilityMin: null, keepProbabilityMax: null,
   };
 }
 
 /** The reference's ties statistics in the engine's shape (null "not trimmed" fields -> the engine's 0 / numel). */
-type TrimExtras = { nTopRemoved?: number; topThreshold?: number | null; rescaleFactor?: number | null };
+type TrimExtras = {
+  nTopRemoved?: number;
+  topThreshold?: number | null;
+  rescaleFactor?: number | null;
+  randomFirstDraw?: number | null;
+  randomDraws?: number;
+  keepProbabilityMin?: number | null;
+  keepProbabilityMax?: number | null;
+};
 
 function fromTiesStats(
   c: DiffCase,
@@ -164,6 +182,10 @@ function fromTiesStats(
       nTopRemoved: extras[i]?.nTopRemoved ?? 0,
       topThreshold: extras[i]?.topThreshold ?? null,
       rescaleFactor: extras[i]?.rescaleFactor ?? null,
+      randomFirstDraw: extras[i]?.randomFirstDraw ?? null,
+      randomDraws: extras[i]?.randomDraws ?? 0,
+      keepProbabilityMin: extras[i]?.keepProbabilityMin ?? null,
+      keepProbabilityMax: extras[i]?.keepProbabilityMax ?? null,
     })),
   };
 }
@@ -221,7 +243,7 @@ export function runReference(c: DiffCase, files: CaseFiles): RefResult {
         },
       ]),
     );
-    const options = { ...precision, consensus: c.consensus, normalize: c.normalize, lambda: c.lambda, keepIfNoOutliers: c.keepIfNoOutliers };
+    const options = { ...precision, consensus: c.consensus, normalize: c.normalize, lambda: c.lambda, keepIfNoOutliers: c.keepIfNoOutliers, tieOrder: c.tieOrder };
     for (const [name, r] of breadcrumbsModel(inputs, options, c.method === "breadcrumbs_ties")) {
       outputs.set(name, r.merged);
       const extras = r.vectors.trims.map((info) => ({ nTopRemoved: info.nTopRemoved, topThreshold: info.topThreshold }));
@@ -234,11 +256,47 @@ export function runReference(c: DiffCase, files: CaseFiles): RefResult {
     const inputs = new Map<string, TiesTensorInput>(
       names.map((name) => [name, { base: base.get(name)!, models: models.map((m, i) => ({ tensor: m.get(name)!, weight: c.weights[i]!, density: c.densities[i]! })) }]),
     );
-    const options = { ...precision, consensus: c.consensus, normalize: c.normalize, lambda: c.lambda, seed: c.seed, rescale: c.rescale };
-    for (const [name, r] of dareModel(inputs, options, c.method === "dare_ties")) {
+    const options = { ...precision, consensus: c.consensus, normalize: c.normalize, lambda: c.lambda, seed: c.seed, rescale: c.rescale, random: c.randomStream };
+    let draws = 0; // the mergekit stream's position, tensors in name order
+    const results = dareModel(inputs, options, c.method === "dare_ties");
+    for (const [name, r] of results) {
       outputs.set(name, r.merged);
-      const extras = r.vectors.trims.map((info) => ({ rescaleFactor: info.rescaleFactor ?? null }));
+      const extras = r.vectors.trims.map((info) => {
+        const drew = c.randomStream === "mergekit" && info.k !== null;
+        const e = {
+          rescaleFactor: info.rescaleFactor ?? null,
+          randomFirstDraw: drew ? draws : null,
+          randomDraws: drew ? info.numel : 0,
+          keepProbabilityMin: drew ? keepP(c, info.density) : null,
+          keepProbabilityMax: drew ? keepP(c, info.density) : null,
+        };
+        if (drew) draws += info.numel;
+        return e;
+      });
       if (r.vectors.trims.some((info) => info.rescaleFactor !== null && info.rescaleFactor !== undefined)) flags.add("dare rescaled");
+      stats.set(name, fromTiesStats(c, r.stats, name, base.get(name)!.shape, null, extras));
+    }
+  } else if (c.method === "della" || c.method === "della_linear") {
+    const inputs = new Map(
+      names.map((name) => [
+        name,
+        {
+          base: base.get(name)!,
+          models: models.map((m, i) => ({ tensor: m.get(name)!, weight: c.weights[i]!, density: c.densities[i]!, epsilon: c.epsilons[i]! })),
+        },
+      ]),
+    );
+    const options = { ...precision, consensus: c.consensus, normalize: c.normalize, lambda: c.lambda, seed: c.seed, rescale: c.rescale, tieOrder: c.tieOrder };
+    for (const [name, r] of dellaModel(inputs, options, c.method === "della")) {
+      outputs.set(name, r.merged);
+      const extras = r.vectors.trims.map((info) => ({
+        rescaleFactor: info.rescaleFactor,
+        randomFirstDraw: info.randomFirstDraw,
+        randomDraws: info.randomDraws,
+        keepProbabilityMin: info.keepProbabilityMin,
+        keepProbabilityMax: info.keepProbabilityMax,
+      }));
+      if (r.vectors.trims.some((info) => info.rescaleFactor !== null)) flags.add("della rescaled");
       stats.set(name, fromTiesStats(c, r.stats, name, base.get(name)!.shape, null, extras));
     }
   } else if (c.method === "slerp" || c.method === "model_stock") {
@@ -262,7 +320,7 @@ export function runReference(c: DiffCase, files: CaseFiles): RefResult {
         { base: base.get(name)!, models: models.map((m, i) => ({ tensor: m.get(name)!, weight: c.weights[i]!, density: c.densities[i]! })) },
       ]),
     );
-    const options: TiesOptions = { ...precision, consensus: c.consensus, normalize: c.normalize, lambda: c.lambda };
+    const options: TiesOptions = { ...precision, consensus: c.consensus, normalize: c.normalize, lambda: c.lambda, tieOrder: c.tieOrder };
     if (c.method === "ties") {
       for (const [name, r] of tiesModel(inputs, options)) {
         outputs.set(name, r.merged);
@@ -284,6 +342,11 @@ export function runReference(c: DiffCase, files: CaseFiles): RefResult {
   return { outputs, stats, slackBudget, reserved, flags, droppedNoOutliers };
 }
 
+/** DARE's keep probability in the work dtype (BF16 for native BF16 compute, else float32). */
+function keepP(c: DiffCase, density: number): number {
+  return c.mode === "native" && c.dtype === "BF16" ? roundTo("BF16", Math.fround(density)) : Math.fround(density);
+}
+
 function caseFlags(c: DiffCase): Set<string> {
   const flags = new Set<string>([`method:${c.method}`, `dtype:${c.dtype}/${c.mode}`, `models:${c.weights.length}`]);
   if (c.weights.some((w) => w < 0)) flags.add("negative weight");
@@ -301,13 +364,20 @@ function caseFlags(c: DiffCase): Set<string> {
 }
 
 function statFlags(c: DiffCase, t: NativeTensorStats, flags: Set<string>): void {
+  if (c.method === "breadcrumbs" || c.method === "breadcrumbs_ties") {
+    for (const m of t.models)
+      if (m.nKeptAtThreshold > 0 && m.nKeptAtThreshold < m.nEqualToThreshold) flags.add(`breadcrumbs threshold ties split (${c.tieOrder})`);
+  }
+  if (c.method === "della" || c.method === "della_linear") {
+    for (const m of t.models) if (m.randomFirstDraw !== null && m.randomFirstDraw > 0) flags.add("della stream position > 0");
+  }
   if (c.method !== "ties" && c.method !== "ties_sv") return;
   for (const m of t.models) {
     if (m.trimmed && m.k === 0) flags.add("trimmed with k = 0");
     if (m.threshold === 0) flags.add("threshold 0 (k > nnz)");
     if (m.nKeptAtThreshold > 0 && m.nKeptAtThreshold < m.nEqualToThreshold) {
-      flags.add("some threshold ties kept (lowest index first)");
-      if (t.numel > 65536) flags.add("some threshold ties kept, tensor > one chunk");
+      flags.add(`some threshold ties kept (${c.tieOrder} order)`);
+      if (t.numel > 65536) flags.add(`some threshold ties kept, tensor > one chunk (${c.tieOrder} order)`);
     }
     if (m.discardedL1 > 0) flags.add("discardedL1 > 0");
   }

@@ -93,15 +93,20 @@ describe("native engine vs TypeScript reference, random cases", () => {
   test("dare_linear", (t) => runCases(t, "dare_linear", N, () => ({ method: "dare_linear" })));
   test("dare_ties (every dtype / compute pair)", (t) =>
     runCases(t, "dare_ties", N, (i) => ({ method: "dare_ties", ...DTYPE_MODES[i % DTYPE_MODES.length]! })));
+  test("dare_ties, mergekit's stream (every dtype / compute pair)", (t) =>
+    runCases(t, "dare_ties-mk", N, (i) => ({ method: "dare_ties", randomStream: "mergekit", ...DTYPE_MODES[i % DTYPE_MODES.length]! })));
+  test("della (every dtype / compute pair)", (t) => runCases(t, "della", N, (i) => ({ method: "della", ...DTYPE_MODES[i % DTYPE_MODES.length]! })));
+  test("della_linear", (t) => runCases(t, "della_linear", N, () => ({ method: "della_linear" })));
   test("slerp", (t) => runCases(t, "slerp", N, () => ({ method: "slerp" })));
   test("model_stock", (t) => runCases(t, "model_stock", N, () => ({ method: "model_stock" })));
   // One extra tensor of 70000 / 153600 / 140001 elements: 2-3 chunks of 64Ki, so threshold
   // ties and ties_sv cutoff ties are split across chunks (and threads).
   test("tensors spanning several 64Ki chunks", (t) => {
     const methods: CaseOptions[] = [
-      { method: "ties", consensus: "sum" },
-      { method: "ties", consensus: "count" },
-      { method: "ties_sv", scope: "tensor" },
+      { method: "ties", consensus: "sum", tieOrder: "mergekit" },
+      { method: "ties", consensus: "count", tieOrder: "index" },
+      { method: "ties", consensus: "sum", tieOrder: "mergekit", dtype: "BF16", mode: "native" },
+      { method: "ties_sv", scope: "tensor", tieOrder: "mergekit" },
       { method: "ties_sv", scope: "model", dtype: "BF16" },
       { method: "ties_sv", scope: "model", dtype: "F32" },
       { method: "ties_sv", scope: "model", dtype: "F16", mode: "f32" },
@@ -112,6 +117,10 @@ describe("native engine vs TypeScript reference, random cases", () => {
       { method: "breadcrumbs", dtype: "F32" },
       { method: "dare_ties", dtype: "BF16", mode: "native" },
       { method: "dare_linear", dtype: "F16", mode: "f32" },
+      { method: "dare_linear", dtype: "BF16", mode: "native", randomStream: "mergekit" },
+      { method: "della", dtype: "BF16", mode: "native" },
+      { method: "della_linear", dtype: "F32", mode: "f32" },
+      { method: "breadcrumbs_ties", dtype: "BF16", mode: "native", tieOrder: "mergekit" },
       { method: "slerp" },
       { method: "model_stock", dtype: "BF16", mode: "native" },
     ];
@@ -122,14 +131,24 @@ describe("native engine vs TypeScript reference, random cases", () => {
 // ---------------------------------------------------------------------------------------
 // Hand-made cases.
 
-type NewMethodFields = "gammas" | "keepIfNoOutliers" | "seed" | "rescale" | "t" | "filterWise";
+type NewMethodFields = "gammas" | "keepIfNoOutliers" | "seed" | "rescale" | "t" | "filterWise" | "tieOrder" | "randomStream" | "epsilons";
 
 function fixedCase(
   id: string,
   c: Omit<DiffCase, "id" | "tensors" | NewMethodFields> & Partial<Pick<DiffCase, NewMethodFields>>,
   tensors: Omit<DiffTensor, "kind">[],
 ): DiffCase {
-  const defaults = { gammas: c.weights.map(() => 0.01), keepIfNoOutliers: false, seed: 0, rescale: true, t: 0.5, filterWise: false };
+  const defaults = {
+    gammas: c.weights.map(() => 0.01),
+    keepIfNoOutliers: false,
+    seed: 0,
+    rescale: true,
+    t: 0.5,
+    filterWise: false,
+    tieOrder: "mergekit" as const,
+    randomStream: "counter" as const,
+    epsilons: c.weights.map(() => 0.15),
+  };
   return { id, ...defaults, ...c, tensors: tensors.map((t) => ({ ...t, kind: "quant" })) };
 }
 
@@ -183,7 +202,7 @@ describe("native engine vs TypeScript reference, edge cases", () => {
       ]);
       const { problems, flags } = await runCase(c, root);
       assert.deepEqual(problems, [], c.id);
-      assert.ok(flags.has("some threshold ties kept, tensor > one chunk"), `${c.id}: ${[...flags].join(", ")}`);
+      assert.ok(flags.has("some threshold ties kept, tensor > one chunk (mergekit order)"), `${c.id}: ${[...flags].join(", ")}`);
       if (method === "ties_sv") assert.ok(flags.has(`ties_sv cutoff tie split (${scope} scope)`), `${c.id}: ${[...flags].join(", ")}`);
     }
   });
@@ -210,8 +229,8 @@ describe("native engine vs TypeScript reference, edge cases", () => {
     const outDir = path.join(dir, "out");
     mkdirSync(outDir);
     return {
-      method: "ties_sv", consensus: "sum", normalize: true, lambda: 1, computeDtype: "storage", outDtype: null, slack: 0.3, slackScope: "model", rescale: false, seed: 0, keepIfNoOutliers: false, t: 0, filterWise: false, densities: null,
-      basePath: base, models: [{ path: sft, weight: 1, density: 1, favored: true, gamma: 0.01 }, { path: ct, weight: 1, density: 1, favored: false, gamma: 0.01 }],
+      method: "ties_sv", consensus: "sum", normalize: true, lambda: 1, computeDtype: "storage", outDtype: null, slack: 0.3, slackScope: "model", rescale: false, seed: 0, randomStream: "counter", tieOrder: "mergekit", keepIfNoOutliers: false, t: 0, filterWise: false, densities: null,
+      basePath: base, models: [{ path: sft, weight: 1, density: 1, favored: true, gamma: 0.01, epsilon: 0.15 }, { path: ct, weight: 1, density: 1, favored: false, gamma: 0.01, epsilon: 0.15 }],
       outDir, shardSizeBytes: 1e12, threads: 1, ...extra,
     };
   };
@@ -248,7 +267,7 @@ describe("native engine vs TypeScript reference, edge cases", () => {
     const outDir = path.join(dir, "out");
     mkdirSync(outDir);
     const native = await nativeOutput(
-      { method: "task_arithmetic", consensus: "sum", normalize: true, lambda: 1, computeDtype: "F32", outDtype: "F32", slack: 0, slackScope: "model", rescale: false, seed: 0, keepIfNoOutliers: false, t: 0, filterWise: false, densities: null, basePath: base, models: [{ path: m, weight: 1e-8, density: 1, favored: false, gamma: 0.01 }], outDir, shardSizeBytes: 1e12, threads: 1 },
+      { method: "task_arithmetic", consensus: "sum", normalize: true, lambda: 1, computeDtype: "F32", outDtype: "F32", slack: 0, slackScope: "model", rescale: false, seed: 0, randomStream: "counter", tieOrder: "mergekit", keepIfNoOutliers: false, t: 0, filterWise: false, densities: null, basePath: base, models: [{ path: m, weight: 1e-8, density: 1, favored: false, gamma: 0.01, epsilon: 0.15 }], outDir, shardSizeBytes: 1e12, threads: 1 },
       ["w"],
     );
     const reference = [...taskArithmetic(vec([1, 2]), [{ tensor: vec([1.5, 1]), weight: 1e-8 }], { dtype: "F32", mode: "f32", normalize: true })];
@@ -272,7 +291,7 @@ describe("native engine vs TypeScript reference, edge cases", () => {
     mkdirSync(outDir);
     const reference = linear(values.map((v, i) => ({ tensor: vec(v.map((x) => roundTo("F16", x))), weight: weights[i]! })), { dtype: "F16", mode: "native", normalize: true });
     const native = await nativeOutput(
-      { method: "linear", consensus: "sum", normalize: true, lambda: 1, computeDtype: "storage", outDtype: null, slack: 0, slackScope: "model", rescale: false, seed: 0, keepIfNoOutliers: false, t: 0, filterWise: false, densities: null, basePath: null, models: files.map((p, i) => ({ path: p, weight: weights[i]!, density: 1, favored: false, gamma: 0.01 })), outDir, shardSizeBytes: 1e12, threads: 1 },
+      { method: "linear", consensus: "sum", normalize: true, lambda: 1, computeDtype: "storage", outDtype: null, slack: 0, slackScope: "model", rescale: false, seed: 0, randomStream: "counter", tieOrder: "mergekit", keepIfNoOutliers: false, t: 0, filterWise: false, densities: null, basePath: null, models: files.map((p, i) => ({ path: p, weight: weights[i]!, density: 1, favored: false, gamma: 0.01, epsilon: 0.15 })), outDir, shardSizeBytes: 1e12, threads: 1 },
       ["w"],
     );
     assert.deepEqual(native.w, [...reference]);
@@ -306,15 +325,18 @@ describe("native engine vs TypeScript reference, edge cases", () => {
 const MUST_COVER = [
   "method:linear", "method:task_arithmetic", "method:ties", "method:ties_sv",
   "method:breadcrumbs", "method:breadcrumbs_ties", "method:dare_linear", "method:dare_ties", "method:slerp", "method:model_stock",
+  "method:della", "method:della_linear", "della rescaled", "della stream position > 0",
   "breadcrumbs dropped a task vector (n_top == 0)", "breadcrumbs kept nothing below the outliers", "dare rescaled",
+  "breadcrumbs threshold ties split (mergekit)", "breadcrumbs threshold ties split (index)",
   "consensus:sum", "consensus:count",
   "dtype:F32/native", "dtype:F32/f32", "dtype:F16/native", "dtype:F16/f32", "dtype:BF16/native", "dtype:BF16/f32",
   "models:2", "models:3", "negative weight", "lambda != 1", "normalize:true", "normalize:false",
   "density:0.01", "density:0.2", "density:0.5", "density:1", "density:0",
   "ties_sv:model slack=0", "ties_sv:tensor slack=0", "ties_sv:model slack=0.05", "ties_sv:tensor slack=0.3",
   "empty tensor [0]", "empty tensor [0,4]", "1-element tensor", "tensor > one 64Ki chunk",
-  "trimmed with k = 0", "threshold 0 (k > nnz)", "some threshold ties kept (lowest index first)",
-  "some threshold ties kept, tensor > one chunk", "discardedL1 > 0", "sign conflicts",
+  "trimmed with k = 0", "threshold 0 (k > nnz)", "some threshold ties kept (mergekit order)", "some threshold ties kept (index order)",
+  "some threshold ties kept, tensor > one chunk (mergekit order)", "some threshold ties kept, tensor > one chunk (index order)",
+  "discardedL1 > 0", "sign conflicts",
   "positions without contributor", "negative majority",
   "ties_sv reserved > 0", "ties_sv budget < candidates", "ties_sv cutoff tie split (model scope)",
   "ties_sv cutoff tie split (tensor scope)", "ties_sv cutoff tie split across tensors (name order)",

@@ -68,13 +68,13 @@ describe("malformed safetensors through the Node API", () => {
     const bad = file("bad.safetensors", st({ w: one }, f32(3)));
     const request: NativeMergeRequest = {
       method: "ties", consensus: "sum", normalize: true, lambda: 1, computeDtype: "storage", outDtype: null,
-      slack: 0, slackScope: "model", rescale: false, seed: 0, keepIfNoOutliers: false, t: 0, filterWise: false, densities: null, basePath: good,
-      models: [{ path: bad, weight: 1, density: 1, favored: false, gamma: 0.01 }],
+      slack: 0, slackScope: "model", rescale: false, seed: 0, randomStream: "counter", tieOrder: "mergekit", keepIfNoOutliers: false, t: 0, filterWise: false, densities: null, basePath: good,
+      models: [{ path: bad, weight: 1, density: 1, favored: false, gamma: 0.01, epsilon: 0.15 }],
       outDir: null, shardSizeBytes: 1e9, threads: 1,
     };
     await assert.rejects(runNativeMerge(request), (err: Error & { code?: string }) => err.code === "ST_TRAILING_BYTES");
     // The process is alive and the engine still works.
-    const ok = await runNativeMerge({ ...request, models: [{ path: good, weight: 1, density: 1, favored: false, gamma: 0.01 }] });
+    const ok = await runNativeMerge({ ...request, models: [{ path: good, weight: 1, density: 1, favored: false, gamma: 0.01, epsilon: 0.15 }] });
     assert.equal(ok.tensors.length, 1);
   });
 
