@@ -323,7 +323,14 @@ bool out_may_alias_input(Method m) {
     case Method::DareLinear:
     case Method::DareTies:
     case Method::Slerp:
-    case Method::ModelStock: return true;
+    case Method::ModelStock:
+    // the reducing methods write `out` only in their last, elementwise pass (kernels/reduce.h)
+    case Method::Sce:
+    case Method::Nuslerp:
+    case Method::Multislerp:
+    case Method::Karcher:
+    case Method::ArceeFusion:
+    case Method::Nearswap: return true;
   }
   return false;
 }
@@ -405,6 +412,12 @@ std::vector<TensorPlan> plan_tensors(const EngineRequest& req, const ModelSource
     // slerp always runs in float32 (mergekit converts to numpy float32).
     if (req.params.method == Method::Slerp && req.compute == ComputeMode::Storage) t.compute = DType::F32;
     t.out = req.has_out_dtype ? req.out_dtype : (req.compute != ComputeMode::Storage ? t.compute : ref_st);
+    // arcee_fusion returns float32 (its mask is a float32 tensor); without out_dtype mergekit saves that.
+    if (req.params.method == Method::ArceeFusion && !req.has_out_dtype) t.out = DType::F32;
+    if (req.params.method == Method::Karcher && t.row_cut)
+      throw MergeError(ErrorCode::MODEL_SHAPE_MISMATCH,
+                       "tensor '" + t.name + "' has different shapes in the models; karcher cannot merge embeddings of "
+                       "different sizes (mergekit 0.1.4 fails on them too)");
     plans.push_back(std::move(t));
   }
   return plans;
@@ -416,6 +429,7 @@ MergeParams tensor_params(const MergeParams& p, const TensorPlan& t) {
   tp.compute = t.compute;
   tp.tensor_key = dare_tensor_key(t.name);
   tp.row_len = t.shape.empty() ? t.numel : t.shape.back();
+  tp.dim0_len = t.shape.empty() ? t.numel : t.shape.front();
   return tp;
 }
 
@@ -435,6 +449,19 @@ void warn_dropped_no_outliers(EngineResult* result) {
       "density fraction instead (docs/merge-methods.md)");
 }
 
+// mergekit estimates arcee_fusion's quantiles from a random sample for large tensors.
+void warn_arcee_sampling(const std::vector<TensorPlan>& plans, EngineResult* result) {
+  uint64_t n = 0;
+  std::string first;
+  for (const TensorPlan& t : plans)
+    if (t.numel > 1000000 && n++ == 0) first = t.name;
+  if (n == 0) return;
+  result->warnings.push_back(
+      "arcee_fusion: " + std::to_string(n) + " tensor(s) have more than 1e6 elements (first: '" + first +
+      "'); mergekit takes their importance quantiles from a random sample of 1e6 elements (a different result on "
+      "every run), MergeScope from every element (docs/merge-methods.md)");
+}
+
 }  // namespace
 
 bool is_embedding_tensor(const std::string& name) {
@@ -450,7 +477,7 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
                         const std::atomic<bool>* cancel) {
   const auto t0 = std::chrono::steady_clock::now();
   if (req.models.empty()) throw MergeError(ErrorCode::RECIPE_INVALID, "a merge needs at least one model");
-  if (req.base_path.empty() && req.params.method != Method::Linear)
+  if (req.base_path.empty() && !method_base_optional(req.params.method))
     throw MergeError(ErrorCode::RECIPE_INVALID,
                      std::string("method ") + method_name(req.params.method) + " needs a base model (base_model)");
   std::vector<ModelParams> mp;
@@ -624,6 +651,7 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
   });
 
   warn_dropped_no_outliers(&result);
+  if (req.params.method == Method::ArceeFusion) warn_arcee_sampling(plans, &result);
 
   if (writer) {
     async_writer->drain();

@@ -24,6 +24,12 @@ const char* method_name(Method m) {
     case Method::DareTies: return "dare_ties";
     case Method::Slerp: return "slerp";
     case Method::ModelStock: return "model_stock";
+    case Method::Sce: return "sce";
+    case Method::Nuslerp: return "nuslerp";
+    case Method::Multislerp: return "multislerp";
+    case Method::Karcher: return "karcher";
+    case Method::ArceeFusion: return "arcee_fusion";
+    case Method::Nearswap: return "nearswap";
   }
   return "?";
 }
@@ -38,13 +44,18 @@ uint64_t dare_keep_threshold(double density) { return kern::dare_threshold_of(de
 bool method_trims(Method m) {
   switch (m) {
     case Method::Ties: case Method::TiesSV: case Method::Breadcrumbs: case Method::BreadcrumbsTies:
-    case Method::DareLinear: case Method::DareTies: return true;
+    case Method::DareLinear: case Method::DareTies: case Method::Sce: return true;
     default: return false;
   }
 }
 
 bool method_elects(Method m) {
-  return m == Method::Ties || m == Method::TiesSV || m == Method::BreadcrumbsTies || m == Method::DareTies;
+  return m == Method::Ties || m == Method::TiesSV || m == Method::BreadcrumbsTies || m == Method::DareTies ||
+         m == Method::Sce;
+}
+
+bool method_base_optional(Method m) {
+  return m == Method::Linear || m == Method::Nuslerp || m == Method::Multislerp || m == Method::Karcher;
 }
 
 namespace {
@@ -56,6 +67,39 @@ std::string model_str(uint32_t i) { return "model " + std::to_string(i); }
 // Weight as the kernels use it: double -> float (RNE) -> compute dtype.
 // (torch.tensor(weights, dtype=dt) converts each Python float through float.)
 float weight_value(double w, DType compute) { return round_to(compute, float(w)); }
+
+// Parameters of sce, nuslerp, multislerp, karcher, arcee_fusion and nearswap,
+// with mergekit 0.1.4's rules (messages name mergekit's keys).
+void validate_newer_methods(uint32_t n_models, const MergeParams& p) {
+  constexpr uint32_t kMaxModels = 64;  // sce / multislerp keep per-model values of one position on the stack
+  switch (p.method) {
+    case Method::Sce:
+      if (std::isnan(p.select_topk) || std::isinf(p.select_topk)) invalid("sce: select_topk must be a finite number");
+      if (n_models > kMaxModels) invalid("sce: at most 64 models");
+      break;
+    case Method::Nuslerp:
+      if (n_models != 2)
+        invalid("nuslerp: merges exactly two models (plus an optional base_model that is not one of them); got " +
+                std::to_string(n_models));
+      break;
+    case Method::Multislerp:
+      if (!std::isfinite(p.eps) || p.eps < 0) invalid("multislerp: eps must be a finite number >= 0");
+      if (n_models > kMaxModels) invalid("multislerp: at most 64 models");
+      break;
+    case Method::Karcher:
+      if (p.max_iter > 100000) invalid("karcher: max_iter must be an integer in [0, 100000]");
+      if (!std::isfinite(p.tol) || p.tol < 0) invalid("karcher: tol must be a finite number >= 0");
+      break;
+    case Method::ArceeFusion:
+      if (n_models != 1) invalid("arcee_fusion: merges base_model with exactly one other model; got " + std::to_string(n_models));
+      break;
+    case Method::Nearswap:
+      if (n_models != 1) invalid("nearswap: merges base_model with exactly one other model; got " + std::to_string(n_models));
+      if (!std::isfinite(p.t)) invalid("nearswap: t must be a finite number (the distance below which the model's value is taken)");
+      break;
+    default: break;
+  }
+}
 
 }  // namespace
 
@@ -93,6 +137,7 @@ void validate_params(const ModelParams* mp, uint32_t n_models, const MergeParams
   }
   if (p.method == Method::ModelStock && n_models < 2)
     invalid("model_stock: needs at least two models besides the base; got " + std::to_string(n_models));
+  validate_newer_methods(n_models, p);
   if (p.method == Method::TiesSV) {
     if (p.consensus != Consensus::Sum) invalid("ties_sv: requires the sum sign election (consensus: sum)");
     if (!std::isfinite(p.slack) || p.slack < 0) invalid("ties_sv: slack must be a finite number >= 0");
@@ -114,8 +159,13 @@ kern::Job make_job(float* out, TensorStats* stats, const float* base, const floa
       if (!models[i]) throw MergeError(ErrorCode::INTERNAL, "merge: null data for " + model_str(i));
     if (p.method == Method::ModelStock && p.filter_wise && (p.row_len == 0 || n % p.row_len != 0))
       throw MergeError(ErrorCode::INTERNAL, "model_stock filter_wise: row length does not divide the tensor");
-    if (!base && p.method != Method::Linear)
+    if (!base && !method_base_optional(p.method))
       throw MergeError(ErrorCode::INTERNAL, std::string(method_name(p.method)) + ": needs a base model tensor");
+    if (p.method == Method::Nuslerp && !p.nuslerp_flatten &&
+        ((p.nuslerp_row_wise && p.dim0_len && n % p.dim0_len != 0) || (!p.nuslerp_row_wise && p.row_len && n % p.row_len != 0)))
+      throw MergeError(ErrorCode::INTERNAL, "nuslerp: the vector length does not divide the tensor");
+    if (p.method == Method::ArceeFusion && p.row_len && n % p.row_len != 0)
+      throw MergeError(ErrorCode::INTERNAL, "arcee_fusion: the row length does not divide the tensor");
   }
   kern::Job job;
   job.out = out;
@@ -165,6 +215,12 @@ void run(const kern::Job& job, const SlackPlanForTensor* sv) {
     case Method::DareTies: kern::run_ties(job, sv); break;
     case Method::Slerp: kern::run_slerp(job); break;
     case Method::ModelStock: kern::run_model_stock(job); break;
+    case Method::Sce: kern::run_sce(job); break;
+    case Method::Nuslerp: kern::run_nuslerp(job); break;
+    case Method::Multislerp: kern::run_multislerp(job); break;
+    case Method::Karcher: kern::run_karcher(job); break;
+    case Method::ArceeFusion: kern::run_arcee_fusion(job); break;
+    case Method::Nearswap: kern::run_nearswap(job); break;
   }
 }
 

@@ -1,8 +1,10 @@
 // Per-tensor merge kernels: linear, task_arithmetic, ties (sum/count
 // election), ties_sv (TIES with a slack variable), breadcrumbs(_ties),
-// dare_linear / dare_ties, slerp and model_stock. They reproduce mergekit's
-// numbers (test/fixtures/golden/README.md is the spec; docs/merge-methods.md
-// pins down breadcrumbs' ranking, DARE's generator, slerp and model_stock).
+// dare_linear / dare_ties, slerp and model_stock; sce, nuslerp, multislerp,
+// karcher, arcee_fusion and nearswap (kernels/sce.cc, spherical.cc,
+// fusion.cc). They reproduce mergekit's numbers (test/fixtures/golden/README.md
+// is the spec; docs/merge-methods.md pins down breadcrumbs' ranking, DARE's
+// generator, slerp, model_stock and the reductions of the newer methods).
 //
 // ---------------------------------------------------------------------------
 // Inputs. Every tensor arrives as float arrays of n elements, already widened
@@ -115,6 +117,9 @@ enum class Method : uint8_t {
   Breadcrumbs, BreadcrumbsTies,  // magnitude-outlier trim, without / with sign election
   DareLinear, DareTies,          // random (Bernoulli) trim + L1 rescale, without / with sign election
   Slerp, ModelStock,             // interpolations between the base and the model(s)
+  Sce,                           // variance top-k trim + sum election + tv-energy weights
+  Nuslerp, Multislerp, Karcher,  // spherical interpolations (base optional)
+  ArceeFusion, Nearswap,         // base + one model, elementwise selection
 };
 enum class Consensus : uint8_t { Sum, Count };
 enum class SlackScope : uint8_t { Model, Tensor };
@@ -125,6 +130,8 @@ const char* method_name(Method m);  // mergekit's names: "linear", "task_arithme
 bool method_trims(Method m);
 // Task-vector methods with a sign election (ties, ties_sv, breadcrumbs_ties, dare_ties).
 bool method_elects(Method m);
+// Methods that run without a base model (linear, nuslerp, multislerp, karcher).
+bool method_base_optional(Method m);
 
 struct ModelParams {
   double weight = 1;     // finite; applied before the election (a negative weight flips the vote)
@@ -148,9 +155,18 @@ struct MergeParams {
   bool keep_if_no_outliers = false;       // breadcrumbs*: see docs/merge-methods.md (false = mergekit)
   double t = 0.5;                         // slerp: in [0, 1]
   bool filter_wise = false;               // model_stock: one ratio per row of `row_len`
+  double select_topk = 1;                 // sce: fraction of positions kept by variance (>= 1 keeps all)
+  bool nuslerp_flatten = true;            // nuslerp: the whole tensor is one vector
+  bool nuslerp_row_wise = false;          // nuslerp (not flattened): vectors along dim 0 instead of the last dim
+  bool normalize_weights = true;          // multislerp: weights / sum(weights)
+  double eps = 1e-8;                      // multislerp: norm offset
+  uint32_t max_iter = 10;                 // karcher
+  double tol = 1e-5;                      // karcher
+  // nearswap uses `t` (> 0, no upper bound) as its distance scale.
   // Per tensor (the engine sets them for each call):
   uint64_t tensor_key = 0;                // dare_*: dare_tensor_key(name)
-  uint64_t row_len = 0;                   // model_stock filter_wise: last dimension (0 = whole tensor)
+  uint64_t row_len = 0;                   // model_stock filter_wise, nuslerp, arcee_fusion: last dimension (0 = whole tensor)
+  uint64_t dim0_len = 0;                  // nuslerp row_wise: first dimension (0 = whole tensor)
 };
 
 // DARE's counter-based generator (docs/merge-methods.md): FNV-1a 64 of the
@@ -196,7 +212,15 @@ struct TensorStats {
   uint64_t sv_candidates = 0;               // ties_sv: candidate positions in this tensor
   uint64_t sv_reserved = 0;                 // ties_sv: reserved positions (== favored model's rescued)
   bool has_interpolation_t = false;
-  double interpolation_t = 0;               // model_stock: t (mean over rows if filter_wise); slerp: the recipe t
+  double interpolation_t = 0;               // model_stock: t (mean over rows if filter_wise); slerp: the recipe t;
+                                            // nuslerp: w_2 / (w_1 + w_2)
+  // nearswap: positions whose output is the model's value (|base - model| <= t);
+  // arcee_fusion: positions kept by the importance mask.
+  bool has_selected = false;
+  uint64_t n_selected = 0;
+  // nuslerp: vectors interpolated linearly (colinear); karcher: iterations run.
+  uint64_t n_fallback = 0;
+  uint64_t iterations = 0;
   std::vector<ModelTensorStats> models;
 };
 
@@ -241,7 +265,8 @@ struct SlackRefineRequest {
 void validate_params(const ModelParams* mp, uint32_t n_models, const MergeParams& p, bool compute_dtype_known = true);
 
 // Merges one tensor. out: n floats. stats: may be null (skips the counting).
-// base may be null only for Linear. models: n_models arrays of n floats.
+// base may be null only for the method_base_optional methods (karcher then
+// averages only the models; with a base it averages the base too, as mergekit). models: n_models arrays of n floats.
 // sv: required for TiesSV with SlackScope::Model (pass 2), null otherwise.
 void merge_tensor(float* out, TensorStats* stats, const float* base, const float* const* models, uint32_t n_models,
                   uint64_t n, const ModelParams* mp, const MergeParams& p, ThreadPool& pool,

@@ -328,6 +328,8 @@ TEST(golden_every_method_covered) {
   for (const Json& e : index["cases"].arr) {
     const std::string m = e["method"].str;
     CHECK(m == "linear" || m == "task_arithmetic" || m == "ties" || m == "breadcrumbs" || m == "breadcrumbs_ties" ||
-          m == "slerp" || m == "model_stock");
+          m == "slerp" || m == "model_stock" ||
+          // second batch: test_golden_methods.cc
+          m == "sce" || m == "nuslerp" || m == "multislerp" || m == "karcher" || m == "arcee_fusion" || m == "nearswap");
   }
 }

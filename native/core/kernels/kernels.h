@@ -54,6 +54,14 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
 // Interpolations (kernels/interp.cc).
 void run_slerp(const Job& job);
 void run_model_stock(const Job& job);
+// Newer mergekit methods: sce (kernels/sce.cc), nuslerp / multislerp / karcher
+// (kernels/spherical.cc), arcee_fusion / nearswap (kernels/fusion.cc).
+void run_sce(const Job& job);
+void run_nuslerp(const Job& job);
+void run_multislerp(const Job& job);
+void run_karcher(const Job& job);
+void run_arcee_fusion(const Job& job);
+void run_nearswap(const Job& job);
 SlackSummary run_slack_summarize(const Job& job, const SlackRefineRequest* refine);
 
 }  // namespace ms::kern
