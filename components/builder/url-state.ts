@@ -2,7 +2,8 @@
 // copied link reproduces the recipe and the sweep. Unknown or malformed values
 // fall back to the defaults.
 import type { BuilderSettings } from "@/server/services/builder/schemas";
-import { DEFAULT_GAMMA, DEFAULT_T, DTYPES, METHODS, defaultNormalize, normalizeAfterSwitch, type Dtype, type Method } from "./methods";
+import { NEWER_METHOD_DEFAULTS } from "@/server/engine/types";
+import { DEFAULT_GAMMA, DEFAULT_T, DTYPES, METHODS, NEARSWAP_SUGGESTED_T, defaultNormalize, normalizeAfterSwitch, type Dtype, type Method } from "./methods";
 
 export interface BuilderModelState {
   id: string;
@@ -33,6 +34,17 @@ export interface BuilderState {
   keepIfNoOutliers: boolean;
   /** model_stock */
   filterWise: boolean;
+  /** sce */
+  selectTopk: number;
+  /** nuslerp */
+  nuslerpFlatten: boolean;
+  nuslerpRowWise: boolean;
+  /** multislerp */
+  normalizeWeights: boolean;
+  eps: number;
+  /** karcher */
+  maxIter: number;
+  tol: number;
   dtype: Dtype | null;
   sweepType: "merge" | "analyze";
   /** null: every CT checkpoint of the experiment. */
@@ -63,6 +75,7 @@ export const DEFAULT_STATE: BuilderState = {
   rescale: true,
   keepIfNoOutliers: false,
   filterWise: false,
+  ...NEWER_METHOD_DEFAULTS,
   dtype: null,
   sweepType: "merge",
   sweepCts: null,
@@ -91,6 +104,7 @@ export function parseBuilderState(p: URLSearchParams): BuilderState {
   const m = isMethod(method) ? method : DEFAULT_STATE.method;
   const norm = p.get("norm");
   const seed = num(p.get("seed"), 0, 0, Number.MAX_SAFE_INTEGER);
+  const maxIter = num(p.get("miter"), NEWER_METHOD_DEFAULTS.maxIter, 0, 100_000);
   return {
     exp: p.get("exp") || null,
     method: m,
@@ -112,6 +126,13 @@ export function parseBuilderState(p: URLSearchParams): BuilderState {
     rescale: p.get("rescale") !== "0",
     keepIfNoOutliers: p.get("kino") === "1",
     filterWise: p.get("fw") === "1",
+    selectTopk: num(p.get("topk"), NEWER_METHOD_DEFAULTS.selectTopk, 0, 1),
+    nuslerpFlatten: p.get("nflat") !== "0",
+    nuslerpRowWise: p.get("nrow") === "1",
+    normalizeWeights: p.get("nw") !== "0",
+    eps: num(p.get("eps"), NEWER_METHOD_DEFAULTS.eps, 0, 1),
+    maxIter: Number.isInteger(maxIter) ? maxIter : NEWER_METHOD_DEFAULTS.maxIter,
+    tol: num(p.get("tol"), NEWER_METHOD_DEFAULTS.tol, 0, 1),
     dtype: (DTYPES as readonly string[]).includes(dtype) ? (dtype as Dtype) : null,
     sweepType: p.get("stype") === "analyze" ? "analyze" : "merge",
     sweepCts: p.has("sct") ? list(p.get("sct")) : null,
@@ -145,6 +166,13 @@ export function serializeBuilderState(s: BuilderState): URLSearchParams {
   if (!s.rescale) p.set("rescale", "0");
   if (s.keepIfNoOutliers) p.set("kino", "1");
   if (s.filterWise) p.set("fw", "1");
+  if (s.selectTopk !== NEWER_METHOD_DEFAULTS.selectTopk) p.set("topk", String(s.selectTopk));
+  if (!s.nuslerpFlatten) p.set("nflat", "0");
+  if (s.nuslerpRowWise) p.set("nrow", "1");
+  if (!s.normalizeWeights) p.set("nw", "0");
+  if (s.eps !== NEWER_METHOD_DEFAULTS.eps) p.set("eps", String(s.eps));
+  if (s.maxIter !== NEWER_METHOD_DEFAULTS.maxIter) p.set("miter", String(s.maxIter));
+  if (s.tol !== NEWER_METHOD_DEFAULTS.tol) p.set("tol", String(s.tol));
   if (s.dtype) p.set("dtype", s.dtype);
   if (s.sweepType !== "merge") p.set("stype", s.sweepType);
   if (s.sweepCts) p.set("sct", s.sweepCts.join(","));
@@ -156,12 +184,18 @@ export function serializeBuilderState(s: BuilderState): URLSearchParams {
 /**
  * The form after picking another method: `normalize` follows the method's
  * default unless the user changed it, and TIES-SV gets its favored model (the
- * first, SFT, one unless chosen). Other values are kept for switching back.
+ * first, SFT, one unless chosen). `t` moves between slerp's default and
+ * nearswap's suggestion unless the user changed it. Other values are kept for
+ * switching back.
  */
 export function switchMethod(s: BuilderState, method: Method): BuilderState {
+  let t = s.t;
+  if (method === "nearswap" && t === DEFAULT_T) t = NEARSWAP_SUGGESTED_T;
+  else if (method !== "nearswap" && s.method === "nearswap" && t === NEARSWAP_SUGGESTED_T) t = DEFAULT_T;
   return {
     ...s,
     method,
+    t,
     normalize: normalizeAfterSwitch(s.method, method, s.normalize),
     models: method === "ties_sv" && !s.models.some((m) => m.favored) ? s.models.map((m, i) => ({ ...m, favored: i === 0 })) : s.models,
   };
@@ -185,6 +219,13 @@ export function toSettings(s: BuilderState): BuilderSettings | null {
     rescale: s.rescale,
     keepIfNoOutliers: s.keepIfNoOutliers,
     filterWise: s.filterWise,
+    selectTopk: s.selectTopk,
+    nuslerpFlatten: s.nuslerpFlatten,
+    nuslerpRowWise: s.nuslerpRowWise,
+    normalizeWeights: s.normalizeWeights,
+    eps: s.eps,
+    maxIter: s.maxIter,
+    tol: s.tol,
     dtype: s.dtype,
   };
 }
@@ -207,6 +248,13 @@ export function fromSettings(x: BuilderSettings, previous: BuilderState): Builde
     rescale: x.rescale,
     keepIfNoOutliers: x.keepIfNoOutliers,
     filterWise: x.filterWise,
+    selectTopk: x.selectTopk,
+    nuslerpFlatten: x.nuslerpFlatten,
+    nuslerpRowWise: x.nuslerpRowWise,
+    normalizeWeights: x.normalizeWeights,
+    eps: x.eps,
+    maxIter: x.maxIter,
+    tol: x.tol,
     dtype: x.dtype,
     sweepCts: null,
     sweepMethods: null,

@@ -480,6 +480,11 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
   if (req.base_path.empty() && !method_base_optional(req.params.method))
     throw MergeError(ErrorCode::RECIPE_INVALID,
                      std::string("method ") + method_name(req.params.method) + " needs a base model (base_model)");
+  if (req.params.method == Method::Nuslerp)
+    for (const EngineModel& m : req.models)
+      if (m.path == req.base_path)
+        throw MergeError(ErrorCode::RECIPE_INVALID,
+                         "nuslerp: base_model must not be one of the two merged models (" + m.path + ")");
   std::vector<ModelParams> mp;
   for (const EngineModel& m : req.models) mp.push_back(m.params);
   {

@@ -34,6 +34,16 @@ const char* method_name(Method m) {
   return "?";
 }
 
+bool method_from_name(const std::string& name, Method* out) {
+  // Enumerators are contiguous from 0; method_name answers "?" past the last one.
+  for (unsigned m = 0; m < 256 && std::string(method_name(Method(m))) != "?"; ++m)
+    if (name == method_name(Method(m))) {
+      *out = Method(m);
+      return true;
+    }
+  return false;
+}
+
 uint64_t dare_tensor_key(const std::string& tensor_name) { return kern::dare_fnv1a64(tensor_name); }
 uint64_t dare_stream(uint64_t seed, uint64_t tensor_key, uint32_t model_index) {
   return kern::dare_stream_of(seed, tensor_key, model_index);

@@ -125,6 +125,8 @@ enum class Consensus : uint8_t { Sum, Count };
 enum class SlackScope : uint8_t { Model, Tensor };
 
 const char* method_name(Method m);  // mergekit's names: "linear", "task_arithmetic", "ties", "breadcrumbs_ties", ...
+// The method named `name` (method_name's spelling); false if there is none.
+bool method_from_name(const std::string& name, Method* out);
 
 // Task-vector methods with a trim step (ties family: top-k / outliers / random).
 bool method_trims(Method m);

@@ -88,9 +88,9 @@ struct CaseResult {
 };
 
 Method method_of(const std::string& m) {
-  for (Method x : {Method::Sce, Method::Nuslerp, Method::Multislerp, Method::Karcher, Method::ArceeFusion, Method::Nearswap})
-    if (m == method_name(x)) return x;
-  throw std::runtime_error("not a second-batch method: " + m);
+  Method x;
+  if (!method_from_name(m, &x)) throw std::runtime_error("unknown method " + m);
+  return x;
 }
 
 void expect_stat(CaseResult* r, const std::string& what, double got, const Json& want) {

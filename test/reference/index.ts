@@ -52,3 +52,7 @@ export {
 export { tiesSvModel, type TiesSvOptions, type TiesSvResult, type TiesSvScope, type TiesSvTensorResult } from "./tiesSv";
 export { tiesStats, type TiesModelStats, type TiesStatsOptions, type TiesTensorStats } from "./tiesStats";
 export type { ComputeMode, Consensus, Precision, RefTensor } from "./types";
+export { sce, type SceModelStats, type SceOptions, type SceResult } from "./sce";
+export { karcher, multislerp, nuslerp, type KarcherOptions, type KarcherResult, type MultislerpOptions, type NuslerpOptions, type NuslerpResult } from "./spherical";
+export { arceeFusion, arceeImportance64, nearswap, type ArceeFusionResult, type NearswapResult } from "./fusion";
+export { torchTopkIndices } from "./torchTopk";

@@ -70,7 +70,7 @@ void softmax_row(const A& a, float* out, const float* x, uint64_t L, float eps_a
   for (uint64_t j = 1; j < L; ++j) mx = std::max(mx, x[j]);
   double s = 0;
   for (uint64_t j = 0; j < L; ++j) {
-    out[j] = std::exp(x[j] - mx);
+    out[j] = fexp(x[j] - mx);
     s += out[j];
   }
   const float inv = 1.f / float(s);
@@ -95,7 +95,7 @@ void arcee_impl(const Job& job, const A& a) {
       softmax_row(a, p.data(), x + r * L, L, eps_add);
       softmax_row(a, q.data(), b + r * L, L, eps_add);
       double lanes[4] = {0, 0, 0, 0};
-      for (uint64_t j = 0; j < L; ++j) lanes[j & 3] += double(a.r(p[j] * a.r(std::log(a.r(p[j] / q[j])))));
+      for (uint64_t j = 0; j < L; ++j) lanes[j & 3] += double(a.r(p[j] * a.r(flog(a.r(p[j] / q[j])))));
       kl[r] = a.sum((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]));
     }
   });

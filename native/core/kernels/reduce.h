@@ -103,6 +103,16 @@ void for_elements(const Job& job, const VecLayout& lay, const Fn& fn) {
   });
 }
 
+// float32 elementary functions, evaluated in float64 and rounded once: the
+// correctly rounded float32 value in all but ~2^-29 of cases, so the results do
+// not depend on the platform's float32 libm (torch's own SLEEF/AVX versions
+// differ from every libm by up to 1 ULP anyway).
+inline float facos(float x) { return float(std::acos(double(x))); }
+inline float fsin(float x) { return float(std::sin(double(x))); }
+inline float fcos(float x) { return float(std::cos(double(x))); }
+inline float fexp(float x) { return float(std::exp(double(x))); }
+inline float flog(float x) { return float(std::log(double(x))); }
+
 // ---- Arithmetic policies. T is the type intermediate values live in.
 //
 // F64: float32 compute. Every operation in float64, rounded to float32 once

@@ -76,10 +76,10 @@ void nuslerp_f64(const Job& job, const VecLayout& lay, double t) {
     const double cos = std::min(1.0, std::max(-1.0, s[k * 3 + 2] / (n0 * n1)));
     // Colinear as torch decides it in float32 (its cosine must round to exactly 1),
     // or where the float64 sine vanishes too.
-    const float thf = std::acos(std::min(1.f, std::max(-1.f, float(cos))));
+    const float thf = facos(std::min(1.f, std::max(-1.f, float(cos))));
     const double th = std::acos(cos), st = std::sin(th);
     NuCoef& c = coef[k];
-    c.lerp = std::fabs(std::sin(thf)) < 1e-8f || std::fabs(st) < 1e-8;
+    c.lerp = std::fabs(fsin(thf)) < 1e-8f || std::fabs(st) < 1e-8;
     if (c.lerp) {
       c.c0 = 1.0 - t;
       c.c1 = t;
@@ -126,8 +126,8 @@ void nuslerp_mirror(const Job& job, const VecLayout& lay, double t, const A& a) 
   const float eps = a.scalar_add(1e-8);
   for (uint64_t k = 0; k < lay.count; ++k) {
     const float cos = std::min(1.f, std::max(-1.f, a.sum(dot[k])));
-    const float th = a.r(std::acos(cos));
-    const float st = a.r(std::sin(th));
+    const float th = a.r(facos(cos));
+    const float st = a.r(fsin(th));
     NuCoef& c = coef[k];
     c.lerp = std::fabs(st) < eps;
     if (c.lerp) {
@@ -135,8 +135,8 @@ void nuslerp_mirror(const Job& job, const VecLayout& lay, double t, const A& a) 
       c.f1 = a.scalar_mul(t);
       ++n_lerp;
     } else {
-      c.f0 = a.r(std::sin(a.r(a.scalar_mul(1.0 - t) * th)));
-      c.f1 = a.r(std::sin(a.r(a.scalar_mul(t) * th)));
+      c.f0 = a.r(fsin(a.r(a.scalar_mul(1.0 - t) * th)));
+      c.f1 = a.r(fsin(a.r(a.scalar_mul(t) * th)));
       c.fdiv = st;
     }
   }
@@ -296,8 +296,8 @@ void multislerp_mirror(const Job& job, const A& a) {
     acc[0] += double(tr[e]) * tr[e];
   })[0];
   const float L = a.r(a.sum(std::sqrt(tr2)) + eps_add);
-  const float cl = a.r(std::cos(L));
-  const float sl = a.r(a.r(std::sin(L)) / L);
+  const float cl = a.r(fcos(L));
+  const float sl = a.r(a.r(fsin(L)) / L);
   float avg = 0.f;
   for (uint32_t i = 0; i < N; ++i) avg += a.r(norm[i] * w[i]);
   avg = a.r(avg);
@@ -395,11 +395,11 @@ void karcher_impl(const Job& job, const A& a) {
     bool any = false;
     for (uint32_t j = 0; j < V; ++j) {
       dot[j] = std::min(T(1), std::max(T(-1), a.sum(ds[j])));
-      const T th = a.r(std::acos(dot[j]));
+      const T th = a.r(T(std::acos(double(dot[j]))));
       use[j] = !(double(th) < tol);
       if (!use[j]) continue;
       any = true;
-      coef[j] = a.r(a.scalar_mul(na[j]) * a.r(th / a.r(std::sin(th))));
+      coef[j] = a.r(a.scalar_mul(na[j]) * a.r(th / a.r(T(std::sin(double(th))))));
     }
     // T_e, accumulated over the inputs in order (mirror: rounded after each op)
     auto tangent = [&](uint64_t e) {
@@ -417,8 +417,8 @@ void karcher_impl(const Job& job, const A& a) {
     const double nT = mirror ? double(float(std::sqrt(t2))) : std::sqrt(t2);
     if (nT < tol) break;
     ++iterations;
-    const T c = mirror ? a.scalar_op0(std::cos(float(nT))) : T(std::cos(nT));
-    const T s = mirror ? a.scalar_op0(std::sin(float(nT))) : T(std::sin(nT));
+    const T c = mirror ? a.scalar_op0(fcos(float(nT))) : T(std::cos(nT));
+    const T s = mirror ? a.scalar_op0(fsin(float(nT))) : T(std::sin(nT));
     const T divT = a.scalar_mul(nT);
     const double un2 = vector_sums(job, whole, 1, [&](uint64_t e, uint64_t, double* acc) {
       const T nu = a.r(a.r(c * u[e]) + a.r(s * a.r(tangent(e) / divT)));

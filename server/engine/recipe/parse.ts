@@ -3,7 +3,7 @@
 // defaults. Every problem found in a pass is reported together, each with its YAML path.
 import path from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from "yaml";
-import type { MergeMethod } from "../types";
+import { BASE_OPTIONAL_METHODS, type MergeMethod } from "../types";
 import { RecipeError, describeValue, yamlPathString, type RecipeIssue } from "./errors";
 import { formatZodIssue, RecipeSchema, type RawRecipe } from "./schema";
 import {
@@ -15,6 +15,7 @@ import {
   type RecipeDtype,
   type RecipeModel,
 } from "./types";
+import { baseEntryRule, isNewerMethod, newerMethodCountProblem, newerMethodNotes, newerMethodValues } from "./newer-methods";
 import {
   KNOWN_UNSUPPORTED_METHODS,
   loraReferenceMessage,
@@ -29,6 +30,8 @@ export interface ParseRecipeOptions {
 
 /** Methods relative to a base model; the base model itself is never one of the merged models. */
 const BASED_METHODS: ReadonlySet<MergeMethod> = new Set(MERGE_METHODS.filter((m) => m !== "linear"));
+/** Methods that also run without a base model. */
+const BASE_OPTIONAL: ReadonlySet<MergeMethod> = new Set(BASE_OPTIONAL_METHODS);
 const BREADCRUMBS: ReadonlySet<MergeMethod> = new Set(["breadcrumbs", "breadcrumbs_ties"]);
 const DARE: ReadonlySet<MergeMethod> = new Set(["dare_linear", "dare_ties"]);
 /** mergekit's `normalize` default per method (generalized task arithmetic registry). */
@@ -154,7 +157,7 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
 
   const baseSource = raw.base_model ?? null;
   const basePath = baseSource === null ? null : resolveModelPath(baseSource, recipeDir);
-  if (usesTaskVectors && basePath === null) {
+  if (usesTaskVectors && !BASE_OPTIONAL.has(method) && basePath === null) {
     fail(["base_model"], `required for merge_method \`${method}\` (task vectors are taken relative to it); add \`base_model: PATH\``);
   }
 
@@ -166,8 +169,13 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     const resolved = resolveModelPath(entry.model, recipeDir);
     if (usesTaskVectors && resolved === basePath) {
       baseListed = true;
+      const rule = baseEntryRule(method);
+      if (rule?.kind === "error") {
+        fail(["models", i, "model"], rule.message);
+        return;
+      }
       notes.push(
-        `models[${i}] (\`${entry.model}\`) is the base model; it is left out of the task vectors, as mergekit does` +
+        `models[${i}] (\`${entry.model}\`) is the base model; ${rule?.message ?? "it is left out of the task vectors, as mergekit does"}` +
           (entry.parameters ? " (its parameters are not used)" : ""),
       );
       return;
@@ -220,8 +228,12 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
   if (issues.length === 0 && method === "model_stock" && models.length < 2) {
     fail(["models"], `model_stock needs at least two models besides base_model; found ${models.length}`);
   }
+  const countProblem = issues.length === 0 ? newerMethodCountProblem(method, models.length, basePath !== null) : null;
+  if (countProblem) fail(["models"], countProblem);
+  notes.push(...newerMethodNotes(method, models.length, basePath !== null));
 
-  const interpolates = method === "slerp" || method === "model_stock";
+  // Methods without normalize / lambda: the interpolations and the newer mergekit methods.
+  const interpolates = method === "slerp" || method === "model_stock" || isNewerMethod(method);
   if (interpolates) {
     for (const key of ["normalize", "lambda"] as const) {
       if (g[key] !== undefined) notes.push(`\`${key}\` has no effect on ${method}; ignored`);
@@ -286,9 +298,10 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
   if (method === "slerp" && g.t === undefined) {
     fail(["parameters", "t"], "required for slerp: the interpolation factor in [0, 1] from base_model (0) to the other model (1)");
   }
+  const newer = newerMethodValues(method, g, fail, notes);
   const int8Mask = g.int8_mask ?? false;
   if (int8Mask) notes.push("`int8_mask` only changes mergekit's memory use; results are identical, so it is ignored");
-  if (g.t !== undefined && method !== "slerp") notes.push(`\`t\` is a slerp parameter; it has no effect on ${method}`);
+  if (g.t !== undefined && method !== "slerp" && method !== "nearswap") notes.push(`\`t\` is a slerp / nearswap parameter; it has no effect on ${method}`);
   if (method === "linear" && basePath !== null) {
     notes.push("linear: `base_model` is one of the averaged models; config.json and the tokenizer are copied from it");
   }
@@ -305,8 +318,9 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     rescale,
     seed,
     keepIfNoOutliers: BREADCRUMBS.has(method) ? (g.keep_if_no_outliers ?? false) : false,
-    t: method === "slerp" ? g.t! : 0,
+    t: method === "slerp" || method === "nearswap" ? g.t! : 0,
     filterWise: method === "model_stock" ? (g.filter_wise ?? false) : false,
+    ...newer,
     int8Mask,
     slack: method === "ties_sv" ? g.slack! : 0,
     slackScope: method === "ties_sv" ? (g.slack_scope ?? "model") : "model",

@@ -15,6 +15,10 @@ const fraction = () => z.number(expecting(IN_0_1)).min(0, expecting(IN_0_1)).max
 const boolean = () => z.boolean(expecting("true or false"));
 const SEED = "an integer in [0, 2^53)";
 const seed = () => z.number(expecting(SEED)).int(expecting(SEED)).min(0, expecting(SEED)).max(Number.MAX_SAFE_INTEGER, expecting(SEED));
+const NON_NEGATIVE = "a number >= 0";
+const nonNegative = () => z.number(expecting(NON_NEGATIVE)).min(0, expecting(NON_NEGATIVE));
+const COUNT = "an integer in [0, 100000]";
+const count = () => z.number(expecting(COUNT)).int(expecting(COUNT)).min(0, expecting(COUNT)).max(100_000, expecting(COUNT));
 const dtype = () => z.enum(RECIPE_DTYPES as [string, ...string[]], expecting(RECIPE_DTYPES.join(" | ")));
 
 export const MODEL_PARAMETER_KEYS = ["weight", "density", "gamma", "favored"] as const;
@@ -33,6 +37,14 @@ export const GLOBAL_PARAMETER_KEYS = [
   "slack_scope",
   "weight",
   "density",
+  // sce, nuslerp, multislerp, karcher (newer-methods.ts)
+  "select_topk",
+  "nuslerp_flatten",
+  "nuslerp_row_wise",
+  "normalize_weights",
+  "eps",
+  "max_iter",
+  "tol",
 ] as const;
 
 const ModelParameters = z
@@ -66,6 +78,13 @@ const GlobalParameters = z
     weight: number().optional(),
     density: fraction().optional(),
     gamma: fraction().optional(),
+    select_topk: fraction().optional(),
+    nuslerp_flatten: boolean().optional(),
+    nuslerp_row_wise: boolean().optional(),
+    normalize_weights: boolean().optional(),
+    eps: nonNegative().optional(),
+    max_iter: count().optional(),
+    tol: nonNegative().optional(),
   })
   .nullish();
 

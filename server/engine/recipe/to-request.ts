@@ -2,6 +2,7 @@
 import path from "node:path";
 import type { ComputeDtype, NativeMergeRequest, StorageDtype } from "../types";
 import { RecipeError } from "./errors";
+import { isNewerMethod } from "./newer-methods";
 import { computeDtypeOf, storageDtypeOf, type Recipe } from "./types";
 
 export interface RecipeRequestOptions {
@@ -68,6 +69,18 @@ export function recipeToNativeRequest(recipe: Recipe, opts: RecipeRequestOptions
     keepIfNoOutliers: recipe.keepIfNoOutliers,
     t: recipe.t,
     filterWise: recipe.filterWise,
+    // optional in the contract: only the methods that read them carry them
+    ...(isNewerMethod(recipe.method)
+      ? {
+          selectTopk: recipe.selectTopk,
+          nuslerpFlatten: recipe.nuslerpFlatten,
+          nuslerpRowWise: recipe.nuslerpRowWise,
+          normalizeWeights: recipe.normalizeWeights,
+          eps: recipe.eps,
+          maxIter: recipe.maxIter,
+          tol: recipe.tol,
+        }
+      : {}),
     densities: opts.densities ?? null,
     // The engine's linear takes no base: the first model defines the tensor set. A linear
     // recipe's base_model is one of its models (parse.ts) and only sources config/tokenizer.

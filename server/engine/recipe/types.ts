@@ -16,7 +16,9 @@ export const TRIM_METHODS: readonly MergeMethod[] = ["ties", "ties_sv", "breadcr
 /** Methods with a sign election (`consensus`). */
 export const ELECTION_METHODS: readonly MergeMethod[] = ["ties", "ties_sv", "breadcrumbs_ties", "dare_ties"];
 /** Methods whose models carry a `weight`. */
-export const WEIGHTED_METHODS: readonly MergeMethod[] = MERGE_METHODS.filter((m) => m !== "slerp" && m !== "model_stock");
+export const WEIGHTED_METHODS: readonly MergeMethod[] = MERGE_METHODS.filter(
+  (m) => !(["slerp", "model_stock", "sce", "karcher", "arcee_fusion", "nearswap"] as MergeMethod[]).includes(m),
+);
 
 export interface RecipeModel {
   /** Absolute path of the model directory or .safetensors file. */
@@ -34,7 +36,7 @@ export interface RecipeModel {
 
 export interface Recipe {
   method: MergeMethod;
-  /** Absolute path of the base model; null only for `linear` without `base_model`. */
+  /** Absolute path of the base model; null only for linear, nuslerp, multislerp, karcher without `base_model`. */
   basePath: string | null;
   baseSource: string | null;
   /** Models that are merged (a `models:` entry naming the base model is dropped for task-vector methods). */
@@ -48,10 +50,18 @@ export interface Recipe {
   seed: number;
   /** breadcrumbs*: keep the density fraction when int(gamma * numel) is 0 (mergekit drops the tensor's task vector). */
   keepIfNoOutliers: boolean;
-  /** slerp: interpolation factor (required for slerp; 0 otherwise). */
+  /** slerp: interpolation factor; nearswap: distance scale (required for both; 0 otherwise). */
   t: number;
   /** model_stock: one interpolation ratio per row. */
   filterWise: boolean;
+  /** sce, nuslerp, multislerp, karcher (newer-methods.ts): mergekit's defaults unless the method sets them. */
+  selectTopk: number;
+  nuslerpFlatten: boolean;
+  nuslerpRowWise: boolean;
+  normalizeWeights: boolean;
+  eps: number;
+  maxIter: number;
+  tol: number;
   /** Memory optimisation in mergekit (int8 sign masks); numerically irrelevant. */
   int8Mask: boolean;
   slack: number;

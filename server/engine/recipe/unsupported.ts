@@ -18,22 +18,17 @@ export const UNSUPPORTED_TOP_LEVEL_KEYS: Record<string, string> = {
 
 /** mergekit merge methods MergeScope does not implement (others are reported as unknown). */
 export const KNOWN_UNSUPPORTED_METHODS = [
-  "nuslerp",
-  "multislerp",
-  "karcher",
   "della",
   "della_linear",
   "passthrough",
-  "sce",
-  "nearswap",
-  "arcee_fusion",
+  "ram",
+  "ramplus_tl",
   "task_arithmetic_sv",
 ] as const;
 
 /** Per-model / global parameters of other mergekit methods: named so the error can say why. */
 export const OTHER_METHOD_PARAMETERS: Record<string, string> = {
   epsilon: "della",
-  select_topk: "sce",
   embed_slerp: "slerp",
 };
 

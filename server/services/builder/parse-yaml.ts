@@ -116,11 +116,19 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
       slackScope: r.slackScope,
       // Values of parameters the method does not use stay at the form's defaults,
       // so switching to a method that uses them starts from mergekit's default.
-      t: r.method === "slerp" ? r.t : DEFAULT_T,
+      t: r.method === "slerp" || r.method === "nearswap" ? r.t : DEFAULT_T,
       seed: r.seed,
       rescale: usesSeed(method) ? r.rescale : true,
       keepIfNoOutliers: r.keepIfNoOutliers,
       filterWise: r.filterWise,
+      // the recipe layer gives mergekit's defaults for the methods that do not use them
+      selectTopk: r.selectTopk,
+      nuslerpFlatten: r.nuslerpFlatten,
+      nuslerpRowWise: r.nuslerpRowWise,
+      normalizeWeights: r.normalizeWeights,
+      eps: r.eps,
+      maxIter: r.maxIter,
+      tol: r.tol,
       dtype: r.dtype,
     },
   };

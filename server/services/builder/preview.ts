@@ -12,7 +12,7 @@ export function mergeLabel(s: BuilderSettings, refs: Map<string, BuilderModelRef
   const last = s.models.at(-1);
   const name = last ? (refs.get(last.modelId)?.name ?? "model") : "model";
   const dens = usesDensity(s.method) ? ` d=${s.models.map((m) => m.density).join("/")}` : "";
-  const t = s.method === "slerp" ? ` t=${s.t}` : "";
+  const t = s.method === "slerp" || s.method === "nearswap" ? ` t=${s.t}` : s.method === "sce" ? ` topk=${s.selectTopk}` : "";
   return `${METHOD_LABELS[s.method] ?? s.method} ${name}${dens}${t}`;
 }
 

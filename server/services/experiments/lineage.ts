@@ -37,6 +37,12 @@ export const METHOD_LABELS: Record<string, string> = {
   dare_ties: "DARE-TIES",
   slerp: "SLERP",
   model_stock: "Model Stock",
+  sce: "SCE",
+  nuslerp: "NuSLERP",
+  multislerp: "Multi-SLERP",
+  karcher: "Karcher",
+  arcee_fusion: "Arcee Fusion",
+  nearswap: "NearSwap",
 };
 const METHOD_ORDER = Object.keys(METHOD_LABELS);
 /** What Figure 1 shows for every CT checkpoint. */

@@ -30,6 +30,13 @@ describe("merge builder URL state", () => {
       rescale: false,
       keepIfNoOutliers: true,
       filterWise: true,
+      selectTopk: 0.3,
+      nuslerpFlatten: false,
+      nuslerpRowWise: true,
+      normalizeWeights: false,
+      eps: 1e-6,
+      maxIter: 4,
+      tol: 0.001,
       dtype: "bfloat16",
       sweepType: "analyze",
       sweepCts: ["c", "c2"],
@@ -60,6 +67,29 @@ describe("merge builder URL state", () => {
       assert.equal(params.get("norm"), "1", `${method}: normalize on is not its default`);
       assert.deepEqual(parseBuilderState(new URLSearchParams(params.toString())), state, method);
     }
+  });
+
+  it("should round-trip sce, nuslerp, multislerp, karcher, arcee_fusion and nearswap settings", () => {
+    const cases: Partial<BuilderState>[] = [
+      { method: "sce", selectTopk: 0.25 },
+      { method: "nuslerp", nuslerpFlatten: false, nuslerpRowWise: true },
+      { method: "multislerp", normalizeWeights: false, eps: 1e-5 },
+      { method: "karcher", maxIter: 20, tol: 1e-4 },
+      { method: "arcee_fusion" },
+      { method: "nearswap", t: 0.001 },
+    ];
+    for (const over of cases) {
+      const state: BuilderState = { ...DEFAULT_STATE, base: "b", models: [{ id: "s", weight: 0.5, density: 1, gamma: 0.01, favored: false }], ...over };
+      assert.deepEqual(parseBuilderState(new URLSearchParams(serializeBuilderState(state).toString())), state, over.method);
+    }
+    assert.equal(serializeBuilderState({ ...DEFAULT_STATE, method: "karcher", normalize: false }).toString(), "method=karcher", "mergekit's defaults stay out of the URL");
+  });
+
+  it("should suggest nearswap's t when switching from slerp's default, and give slerp its default back", () => {
+    const near = switchMethod({ ...DEFAULT_STATE, method: "slerp" }, "nearswap");
+    assert.equal(near.t, 0.001);
+    assert.equal(switchMethod(near, "slerp").t, 0.5);
+    assert.equal(switchMethod({ ...DEFAULT_STATE, method: "slerp", t: 0.3 }, "nearswap").t, 0.3, "a chosen t is kept");
   });
 
   it("should keep the URL short by leaving defaults out", () => {

@@ -9,7 +9,7 @@ import { verifyOutput } from "@/server/engine/output";
 import type { StatsReport } from "@/server/engine/stats";
 import type { NativeInspectResult } from "@/server/engine/types";
 import { goldenCaseIds, loadCase } from "../engine/golden-fixtures";
-import { assertMatchesExpected, expectedFiles } from "./golden-compare";
+import { assertMatchesExpected, expectedFiles, NEWER_GOLDEN_METHODS } from "./golden-compare";
 import { caseDir, nativeMergeSkipReason, runnableGoldenYaml, tempDir, type GoldenCaseFull } from "./helpers";
 
 function cli(...args: string[]) {
@@ -79,7 +79,7 @@ describe("CLI usage and recipe errors (exit 2)", () => {
 const skip = nativeMergeSkipReason();
 
 describe("CLI merge on every golden case", { skip }, () => {
-  for (const id of goldenCaseIds(["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock"])) {
+  for (const id of goldenCaseIds(["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock", ...NEWER_GOLDEN_METHODS])) {
     const gc = loadCase(id) as GoldenCaseFull;
     for (const { field, file } of expectedFiles(gc)) {
       it(`${id} (${field} → ${file})`, (t) => {

@@ -164,7 +164,7 @@ describe("mergekit defaults", () => {
     );
     assert.equal(r.models[0]!.density, 1);
     const notes = r.notes.join("\n");
-    for (const re of [/`density` has no effect on task_arithmetic/, /`gamma` is a breadcrumbs parameter/, /`int8_mask`/, /`rescale: true` has no effect/, /`t` is a slerp parameter/]) {
+    for (const re of [/`density` has no effect on task_arithmetic/, /`gamma` is a breadcrumbs parameter/, /`int8_mask`/, /`rescale: true` has no effect/, /`t` is a slerp \/ nearswap parameter/]) {
       assert.match(notes, re);
     }
   });
@@ -177,9 +177,9 @@ describe("unsupported mergekit features fail by name", () => {
     ["tokenizer", `${TIES}tokenizer:\n  source: union\n`, /mergekit key `tokenizer` is not supported/],
     ["chat_template", `${TIES}chat_template: chatml\n`, /mergekit key `chat_template` is not supported/],
     ["modules", `${TIES}modules: {}\n`, /mergekit key `modules` is not supported/],
-    ["nuslerp", "merge_method: nuslerp\nbase_model: a\nmodels:\n  - model: b\nparameters:\n  t: 0.5\n", /merge_method.*`nuslerp` is not supported by MergeScope/],
+    ["ram", "merge_method: ram\nbase_model: a\nmodels:\n  - model: b\n", /merge_method.*`ram` is not supported by MergeScope/],
     ["della", TIES.replace("ties", "della"), /`della` is not supported/],
-    ["unknown method", TIES.replace("ties", "frobnicate"), /merge_method \(line 1\): expected linear \| task_arithmetic \| ties \| ties_sv \| breadcrumbs .* model_stock, got 'frobnicate'/],
+    ["unknown method", TIES.replace("ties", "frobnicate"), /merge_method \(line 1\): expected linear \| task_arithmetic \| ties \| ties_sv \| breadcrumbs .* model_stock \| sce \| .* nearswap, got 'frobnicate'/],
     ["base_model object (LoRA)", "merge_method: ties\nbase_model:\n  model: {path: base}\n  lora: {path: l}\nmodels:\n  - model: a\n", /base_model.*object form of a model reference/],
     ["model object", "merge_method: ties\nbase_model: base\nmodels:\n  - model: {model: {path: a}, lora: {path: b}}\n", /models\[0\]\.model.*object form/],
     ["model+lora", "merge_method: ties\nbase_model: base\nmodels:\n  - model: org/model+org/lora\n    parameters: {weight: 1}\n", /models\[0\]\.model.*`model\+lora` syntax; LoRA adapters are not supported/],
@@ -225,7 +225,7 @@ describe("error messages name the YAML path and line", () => {
     assert.equal(byPath["parameters.normalize"], "expected true or false, got 'yes'");
     assert.equal(byPath["dtype"], "expected float32 | float16 | bfloat16, got 'fp8'");
     assert.match(parseError("merge_method: ties\nbase_model: b\n").message, /^models: expected a list of `- model: PATH` entries, got nothing$/);
-    assert.match(parseError("models:\n  - model: a\n").message, /^merge_method: expected linear \| task_arithmetic \| ties \| ties_sv \| .* \| model_stock, got nothing$/);
+    assert.match(parseError("models:\n  - model: a\n").message, /^merge_method: expected linear \| task_arithmetic \| ties \| ties_sv \| .* \| model_stock \| .* \| nearswap, got nothing$/);
   });
 
   it("YAML syntax errors give line and column", () => {
