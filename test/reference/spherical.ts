@@ -12,7 +12,8 @@ type Round = (x: number) => number;
 const f = Math.fround;
 
 function rounding(p: Precision): { native: boolean; R: Round } {
-  const native = p.mode === "native";
+  // F32 storage without `dtype` is float32 compute too
+  const native = p.mode === "native" && p.dtype !== "F32";
   return { native, R: native ? (x: number) => roundTo(p.dtype, x) : (x: number) => x };
 }
 
@@ -43,8 +44,9 @@ export function nuslerp(base: RefTensor | null, a: RefTensor, b: RefTensor, opts
   const t = Math.abs(w0 + w1) < 1e-6 ? 0.5 : w1 / (w0 + w1);
   const n = a.data.length;
   const shape = a.shape.length > 0 ? a.shape : [n];
-  const v0 = Float64Array.from(a.data, (x, j) => (base ? R(f(x - base.data[j]!)) : x));
-  const v1 = Float64Array.from(b.data, (x, j) => (base ? R(f(x - base.data[j]!)) : x));
+  const delta = (x: number, j: number) => (native ? R(f(x - base!.data[j]!)) : x - base!.data[j]!);
+  const v0 = Float64Array.from(a.data, (x, j) => (base ? delta(x, j) : x));
+  const v1 = Float64Array.from(b.data, (x, j) => (base ? delta(x, j) : x));
   // vectors: element i of vector v at index(v, i)
   let V: number;
   let L: number;
@@ -131,7 +133,7 @@ export function multislerp(base: RefTensor | null, models: RefTensor[], opts: Mu
   const N = models.length;
   const n = models[0]!.data.length;
   if (N === 1) return Float32Array.from(models[0]!.data);
-  const T = models.map((m) => Float64Array.from(m.data, (x, j) => (base ? R(f(x - base.data[j]!)) : x)));
+  const T = models.map((m) => Float64Array.from(m.data, (x, j) => (base ? (native ? R(f(x - base.data[j]!)) : x - base.data[j]!) : x)));
   let w = opts.weights.map((x) => R(f(x)));
   if (opts.normalizeWeights) {
     let s = 0;
