@@ -1,4 +1,4 @@
-// `npm run bench [-- --preset 0.25b,1.1b] [--repeat N]`: whole-model merge
+// `npm run bench [-- --preset 0.25b,1.1b] [--repeat N] [--rows sce,nuslerp]`: whole-model merge
 // speed and memory against the I/O floor, measured in the same run (ratios,
 // not absolute times, are what compare across noisy machines). Each model
 // family is generated once under bench/.cache. Every round runs each workload
@@ -6,7 +6,9 @@
 // alike; a row's "× floor" is the median over rounds of its time divided by
 // the floor's time in the same round. Prints Markdown for the README.
 //
-// Adding a row = one entry in WORKLOADS.
+// Adding a row = one entry in WORKLOADS. `--rows` keeps the floor and the rows whose name
+// starts with one of the given words. MERGESCOPE_BENCH_CACHE overrides the cache folder
+// (e.g. one family shared by several checkouts).
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -21,6 +23,7 @@ const { values } = parseArgs({
   options: {
     preset: { type: "string", default: "0.25b,1.1b" },
     repeat: { type: "string", default: "3" },
+    rows: { type: "string" },
   },
 });
 const presetNames = values.preset!.split(",").map((s) => s.trim()).filter(Boolean);
@@ -28,7 +31,7 @@ for (const p of presetNames)
   if (!BENCH_PRESETS[p]) throw new Error(`unknown preset ${p}; one of ${Object.keys(BENCH_PRESETS).join(", ")}`);
 const repeat = Math.max(1, Number(values.repeat));
 const root = path.resolve(import.meta.dirname, "..");
-const cacheDir = path.join(root, "bench", ".cache");
+const cacheDir = process.env.MERGESCOPE_BENCH_CACHE ? path.resolve(process.env.MERGESCOPE_BENCH_CACHE) : path.join(root, "bench", ".cache");
 
 interface Family {
   base: string;
@@ -85,7 +88,16 @@ const WORKLOADS: Workload[] = [
   { name: "dare_ties (sft 0.2, ct 1.0)", request: (f, out) => request(f, out, { method: "dare_ties", rescale: true, seed: 1 }), writes: true },
   // The paper's grid for both models: 36 analyses from one pass (target: <= 1.5x one analysis).
   { name: "6×6 density sweep (ties stats)", request: (f) => request(f, null, { densities: [0.01, 0.2, 0.4, 0.6, 0.8, 1.0] }), writes: false, perAnalysisTarget: 1.5 },
+  // mergekit's newer methods (storage-dtype compute, as mergekit without `dtype`)
+  { name: "sce (select_topk 0.2)", request: (f, out) => request(f, out, { method: "sce", selectTopk: 0.2 }), writes: true },
+  { name: "nuslerp (flatten, base, weights 1/1)", request: (f, out) => request(f, out, { method: "nuslerp" }), writes: true },
 ];
+const rowFilter = values.rows?.split(",").map((s) => s.trim()).filter(Boolean) ?? null;
+if (rowFilter) {
+  for (let i = WORKLOADS.length - 1; i > 0; i--) {
+    if (!rowFilter.some((r) => WORKLOADS[i]!.name.startsWith(r))) WORKLOADS.splice(i, 1);
+  }
+}
 const ANALYSIS_ROW = WORKLOADS.findIndex((w) => w.name.startsWith("analysis only"));
 const RSS_TARGET_BYTES = 2.5e9;
 
@@ -223,7 +235,7 @@ function benchPreset(preset: string): PresetResult {
       seconds: median(runs[i]!.map((x) => x.seconds)),
       ratio: median(runs[i]!.map((x, r) => x.seconds / floorRuns[r]!.seconds)),
       rss: Math.max(...runs[i]!.map((x) => x.rss)),
-      perAnalysis: median(runs[i]!.map((x, r) => x.seconds / runs[ANALYSIS_ROW]![r]!.seconds)),
+      perAnalysis: ANALYSIS_ROW < 0 ? NaN : median(runs[i]!.map((x, r) => x.seconds / runs[ANALYSIS_ROW]![r]!.seconds)),
     }));
     const shape = BENCH_PRESETS[preset]!;
     return {

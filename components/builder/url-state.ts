@@ -2,6 +2,7 @@
 // copied link reproduces the recipe and the sweep. Unknown or malformed values
 // fall back to the defaults.
 import type { BuilderSettings } from "@/server/services/builder/schemas";
+import type { NewerMethodValues } from "@/server/engine/recipe/newer-methods";
 import { NEWER_METHOD_DEFAULTS } from "@/server/engine/types";
 import { DEFAULT_GAMMA, DEFAULT_T, DTYPES, METHODS, NEARSWAP_SUGGESTED_T, defaultNormalize, normalizeAfterSwitch, type Dtype, type Method } from "./methods";
 
@@ -14,7 +15,8 @@ export interface BuilderModelState {
   favored: boolean;
 }
 
-export interface BuilderState {
+/** sce, nuslerp, multislerp, karcher: NewerMethodValues (mergekit's names in camel case). */
+export interface BuilderState extends NewerMethodValues {
   exp: string | null;
   method: Method;
   base: string | null;
@@ -34,17 +36,6 @@ export interface BuilderState {
   keepIfNoOutliers: boolean;
   /** model_stock */
   filterWise: boolean;
-  /** sce */
-  selectTopk: number;
-  /** nuslerp */
-  nuslerpFlatten: boolean;
-  nuslerpRowWise: boolean;
-  /** multislerp */
-  normalizeWeights: boolean;
-  eps: number;
-  /** karcher */
-  maxIter: number;
-  tol: number;
   dtype: Dtype | null;
   sweepType: "merge" | "analyze";
   /** null: every CT checkpoint of the experiment. */

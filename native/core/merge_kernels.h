@@ -186,7 +186,8 @@ struct ModelTensorStats {
   bool trimmed = false;            // density < 1; false = golden "k": null (whole task vector), k == numel
   uint64_t k = 0;                  // int(density * numel) (trimmed) or numel
   bool threshold_valid = false;    // trimmed && k > 0
-  float threshold = 0;             // k-th largest |delta| (native: of the rounded delta)
+  float threshold = 0;             // k-th largest |delta| (native: of the rounded delta);
+                                   // sce: the k-th largest variance; arcee_fusion: the importance threshold
   uint64_t n_greater_than_threshold = 0, n_equal_to_threshold = 0, n_kept_at_threshold = 0;
   uint64_t nnz_trimmed = 0;        // non-zeros of the trimmed (unweighted) task vector
   uint64_t n_discarded_by_sign_election = 0;   // nnz_trimmed entries that do not contribute

@@ -2,6 +2,7 @@
 // and every model path resolved to an absolute path. Plain data (JSON-serialisable), so it
 // can be stored in the output manifest and sent to the UI as is.
 import type { ComputeDtype, Consensus, MergeMethod, SlackScope, StorageDtype } from "../types";
+import type { NewerMethodValues } from "./newer-methods";
 
 /** The torch dtype names mergekit accepts for `dtype` / `out_dtype`. */
 export type RecipeDtype = "float32" | "float16" | "bfloat16";
@@ -34,7 +35,8 @@ export interface RecipeModel {
   favored: boolean;
 }
 
-export interface Recipe {
+/** The sce / nuslerp / multislerp / karcher fields are mergekit's defaults unless the method sets them. */
+export interface Recipe extends NewerMethodValues {
   method: MergeMethod;
   /** Absolute path of the base model; null only for linear, nuslerp, multislerp, karcher without `base_model`. */
   basePath: string | null;
@@ -54,14 +56,6 @@ export interface Recipe {
   t: number;
   /** model_stock: one interpolation ratio per row. */
   filterWise: boolean;
-  /** sce, nuslerp, multislerp, karcher (newer-methods.ts): mergekit's defaults unless the method sets them. */
-  selectTopk: number;
-  nuslerpFlatten: boolean;
-  nuslerpRowWise: boolean;
-  normalizeWeights: boolean;
-  eps: number;
-  maxIter: number;
-  tol: number;
   /** Memory optimisation in mergekit (int8 sign masks); numerically irrelevant. */
   int8Mask: boolean;
   slack: number;
