@@ -616,6 +616,7 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
     }
   }
   FloatBuf out_f32;  // only for methods whose output cannot reuse an input array
+  KernelScratch scratch;  // the kernels' full-size temporaries (sce, arcee_fusion, multislerp, karcher), reused
   const bool alias = out_may_alias_input(req.params.method);
   stream(write ? "merge" : "analyze", [&](size_t i, Slot& lt) {
     const TensorPlan& t = plans[i];
@@ -648,10 +649,10 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
       // array it wrote before: the loader refills that one with a later tensor.
       FloatBuf* out_buf = !alias ? &out_f32 : base_ptr ? &lt.base : &lt.models[0];
       float* out = out_buf->ensure(t.numel);
-      merge_tensor(out, &rep.stats, base_ptr, lt.ptrs.data(), n_models, t.numel, mp.data(), tp, pool, cancel, svp);
+      merge_tensor(out, &rep.stats, base_ptr, lt.ptrs.data(), n_models, t.numel, mp.data(), tp, pool, cancel, svp, &scratch);
       async_writer->submit(out_buf, t.out, t.numel);
     } else {
-      analyze_tensor(&rep.stats, base_ptr, lt.ptrs.data(), n_models, t.numel, mp.data(), tp, pool, cancel, svp);
+      analyze_tensor(&rep.stats, base_ptr, lt.ptrs.data(), n_models, t.numel, mp.data(), tp, pool, cancel, svp, &scratch);
     }
   });
 

@@ -267,19 +267,48 @@ struct SlackRefineRequest {
 // depends on the dtype; the per-tensor validation makes it.
 void validate_params(const ModelParams* mp, uint32_t n_models, const MergeParams& p, bool compute_dtype_known = true);
 
+// Full-size temporaries of the kernels that need them (sce: variance keys and
+// the tie-order pairs; arcee_fusion: the importances; multislerp: the mean and
+// tangent; karcher: the running mean), reused from tensor to tensor: grow-only
+// blocks, so a run faults their pages in once, not once per tensor (page
+// faults dominate fresh allocations on VMs). Contents are unspecified on
+// return. The engine keeps one per run; merge_tensor without one makes a
+// temporary. Not thread-safe: one kernel call at a time.
+class KernelScratch {
+ public:
+  KernelScratch() = default;
+  ~KernelScratch();
+  KernelScratch(const KernelScratch&) = delete;
+  KernelScratch& operator=(const KernelScratch&) = delete;
+  // At least `bytes` bytes, aligned to 64; slot 0..3 are independent blocks.
+  void* get(unsigned slot, uint64_t bytes);
+  template <class T>
+  T* array(unsigned slot, uint64_t n) {
+    return static_cast<T*>(get(slot, n * sizeof(T)));
+  }
+
+ private:
+  static constexpr unsigned kSlots = 4;
+  void* ptr_[kSlots] = {};
+  uint64_t cap_[kSlots] = {};
+  uint64_t map_len_[kSlots] = {};
+};
+
 // Merges one tensor. out: n floats. stats: may be null (skips the counting).
 // base may be null only for the method_base_optional methods (karcher then
 // averages only the models; with a base it averages the base too, as mergekit). models: n_models arrays of n floats.
 // sv: required for TiesSV with SlackScope::Model (pass 2), null otherwise.
 void merge_tensor(float* out, TensorStats* stats, const float* base, const float* const* models, uint32_t n_models,
                   uint64_t n, const ModelParams* mp, const MergeParams& p, ThreadPool& pool,
-                  const std::atomic<bool>* cancel = nullptr, const SlackPlanForTensor* sv = nullptr);
+                  const std::atomic<bool>* cancel = nullptr, const SlackPlanForTensor* sv = nullptr,
+                  KernelScratch* scratch = nullptr);
 
 // Statistics only (no output written; skips the output arithmetic and writes).
 // Same arguments as merge_tensor.
 void analyze_tensor(TensorStats* stats, const float* base, const float* const* models, uint32_t n_models, uint64_t n,
                     const ModelParams* mp, const MergeParams& p, ThreadPool& pool,
-                    const std::atomic<bool>* cancel = nullptr, const SlackPlanForTensor* sv = nullptr);
+                    const std::atomic<bool>* cancel = nullptr, const SlackPlanForTensor* sv = nullptr,
+                    KernelScratch* scratch = nullptr);
 
 // Density sweep (ties only, statistics only): for every combination of the
 // n_densities values across the models (first model's density varying

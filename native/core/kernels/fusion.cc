@@ -2,9 +2,10 @@
 // element by element. Both run torch's op sequence in the compute dtype
 // (kernels/reduce.h Mirror; plain float32 for float32 compute).
 // Semantics: test/fixtures/golden/README.md "Method semantics"; docs/merge-methods.md.
-#pragma GCC optimize("fp-contract=off")
+#pragma GCC optimize("fp-contract=off", "vect-cost-model=dynamic")
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "kernels/common.h"
@@ -31,13 +32,20 @@ void nearswap_impl(const Job& job, const A& a) {
   std::vector<uint64_t> swapped(n_chunks(n), 0);
   for_chunks(job, n, [&](uint64_t e0, uint64_t e1) {
     uint64_t sw = 0;
-    for (uint64_t e = e0; e < e1; ++e) {
-      float y = a.r(std::fabs(a.r(b[e] - x[e])));
-      y = y < lo ? lo : y;
-      float w = a.r(a.r(1.f / y) * t);
-      w = w < 0.f ? 0.f : w > 1.f ? 1.f : w;
-      sw += w == 1.f;
-      if (job.out) job.out[e] = a.r(a.r(w * x[e]) + a.r(a.r(1.f - w) * b[e]));
+    float res[kTile];
+    for (uint64_t t0 = e0; t0 < e1; t0 += kTile) {
+      const uint64_t m = std::min(kTile, e1 - t0);
+      const float* bt = b + t0;
+      const float* xt = x + t0;
+      for (uint64_t j = 0; j < m; ++j) {  // branch-free: vectorizes
+        float y = a.r(std::fabs(a.r(bt[j] - xt[j])));
+        y = y < lo ? lo : y;
+        float w = a.r(a.r(1.f / y) * t);
+        w = w < 0.f ? 0.f : w > 1.f ? 1.f : w;
+        sw += w == 1.f;
+        res[j] = a.r(a.r(w * xt[j]) + a.r(a.r(1.f - w) * bt[j]));
+      }
+      if (job.out) std::memcpy(job.out + t0, res, m * sizeof(float));  // out may alias an input
     }
     swapped[e0 / kChunk] = sw;
   });

@@ -21,6 +21,7 @@ struct Job {
   ThreadPool* pool = nullptr;
   const std::atomic<bool>* cancel = nullptr;
   std::vector<float> wr;           // weights as float, rounded to the compute dtype
+  KernelScratch* scratch = nullptr;  // full-size temporaries (never null inside a kernel)
 };
 
 // Test knob for the top-k threshold search: 0 auto (sampled window, falls

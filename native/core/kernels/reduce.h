@@ -70,6 +70,75 @@ std::vector<double> vector_sums(const Job& job, const VecLayout& lay, uint32_t Q
   return out;
 }
 
+// Runs fn(e0, m, v, worker) over the tiles of contiguous vectors: tiles of kTile
+// elements from each vector's start (a tile never spans two vectors), in fixed
+// groups of tiles (any thread, any order). worker < pool size identifies the
+// thread (for its scratch).
+template <class Fn>
+void for_vector_tiles(const Job& job, const VecLayout& lay, const Fn& fn) {
+  const uint64_t V = lay.count, L = lay.len;
+  if (V == 0 || L == 0) return;
+  const uint64_t tpv = L / kTile + (L % kTile != 0);  // tiles per vector
+  const uint64_t nt = mul_size(V, tpv, "vector tiles");
+  const uint64_t per_task = kChunk / kTile;
+  job.pool->parallel_for_worker(nt / per_task + (nt % per_task != 0), [&](uint64_t task, unsigned worker) {
+    check_cancel(job.cancel);
+    for (uint64_t ti = task * per_task; ti < std::min(nt, (task + 1) * per_task); ++ti) {
+      const uint64_t v = ti / tpv, i0 = (ti % tpv) * kTile;
+      fn(v * L + i0, std::min(kTile, L - i0), v, worker);
+    }
+  });
+}
+
+// Float64 sums over contiguous vectors whose per-tile values the caller computes
+// (so its loops can vectorize): tile(e0, m, v, sums, worker) writes the Q sums of
+// elements [e0, e0 + m) of vector v into sums[0..Q). out[v * Q + q]: tiles added
+// in order. The same order as vector_sums when tile() uses lane_sum.
+template <class TileFn>
+std::vector<double> vector_tile_sums(const Job& job, const VecLayout& lay, uint32_t Q, const TileFn& tile) {
+  const uint64_t V = lay.count, L = lay.len;
+  std::vector<double> out(mul_size(V, Q, "vector sums"), 0.0);
+  if (V == 0 || L == 0) return out;
+  const uint64_t tpv = L / kTile + (L % kTile != 0);
+  std::vector<double> part(mul_size(mul_size(V, tpv, "vector tiles"), Q, "vector tile sums"));
+  for_vector_tiles(job, lay, [&](uint64_t e0, uint64_t m, uint64_t v, unsigned worker) {
+    const uint64_t ti = v * tpv + (e0 - v * L) / kTile;
+    tile(e0, m, v, part.data() + ti * Q, worker);
+  });
+  for (uint64_t v = 0; v < V; ++v)
+    for (uint64_t t = 0; t < tpv; ++t)
+      for (uint32_t q = 0; q < Q; ++q) out[v * Q + q] += part[(v * tpv + t) * Q + q];
+  return out;
+}
+
+// The same over the whole tensor as one vector: tile(t0, m, sums, worker).
+template <class TileFn>
+std::vector<double> tile_sums(const Job& job, uint64_t n, uint32_t Q, const TileFn& tile) {
+  return vector_tile_sums(job, VecLayout{uint64_t(n != 0), n, false}, Q,
+                          [&](uint64_t e0, uint64_t m, uint64_t, double* sums, unsigned worker) { tile(e0, m, sums, worker); });
+}
+
+// sum of v[0..m) in float64: 4 interleaved lanes (j mod 4) combined as (l0 + l1) + (l2 + l3).
+inline double lane_sum(const float* v, uint64_t m) {
+  double l[4] = {0, 0, 0, 0};
+  uint64_t j = 0;
+  for (; j + 4 <= m; j += 4)
+    for (int k = 0; k < 4; ++k) l[k] += double(v[j + k]);
+  for (; j < m; ++j) l[j & 3] += double(v[j]);
+  return (l[0] + l[1]) + (l[2] + l[3]);
+}
+
+// sum of a[j] * b[j] over [0, m) in float64, in lane_sum's order.
+template <class T>
+double lane_dot(const T* a, const T* b, uint64_t m) {
+  double l[4] = {0, 0, 0, 0};
+  uint64_t j = 0;
+  for (; j + 4 <= m; j += 4)
+    for (int k = 0; k < 4; ++k) l[k] += double(a[j + k]) * double(b[j + k]);
+  for (; j < m; ++j) l[j & 3] += double(a[j]) * double(b[j]);
+  return (l[0] + l[1]) + (l[2] + l[3]);
+}
+
 // Runs fn(e0, e1) over [0, n) in fixed chunks (any thread, any order); for
 // elementwise passes whose results do not depend on the order.
 template <class Fn>

@@ -23,7 +23,7 @@
 //
 // Passes: variance keys (one read), O(n) radix select (topk.h), optionally
 // the tie-order port, the weights (one read), the output + statistics (one read).
-#pragma GCC optimize("fp-contract=off")
+#pragma GCC optimize("fp-contract=off", "vect-cost-model=dynamic")
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -43,17 +43,16 @@ namespace {
 // ---------------------------------------------------------------- torch.topk's kept set
 // libstdc++ heap-select / introselect over (value, index) pairs with the
 // comparator "x before y" = (isnan(x) && !isnan(y)) || x > y. Only the
-// comparisons and moves matter, so the index type is irrelevant.
+// comparisons and moves matter, so the index type is irrelevant. The values
+// are non-negative floats (variances): their bits order like the floats, and
+// every NaN becomes one key above +inf, so "before" is an integer compare.
 
 struct Elem {
-  float v;
+  uint32_t key;
   uint32_t i;
 };
 
-inline bool before(const Elem& x, const Elem& y) {
-  const bool xn = std::isnan(x.v), yn = std::isnan(y.v);
-  return (xn && !yn) || x.v > y.v;
-}
+inline bool before(const Elem& x, const Elem& y) { return x.key > y.key; }
 
 void push_heap(Elem* first, int64_t hole, int64_t top, Elem value) {
   int64_t parent = (hole - 1) / 2;
@@ -159,16 +158,16 @@ void introselect(Elem* first, Elem* nth, Elem* last, int64_t depth) {
 
 int64_t floor_log2(uint64_t n) { return 63 - __builtin_clzll(n); }
 
-// keep[j] = 1 for the k positions torch.topk(values, k, largest=True) returns.
-void torch_topk_mask(uint8_t* keep, const float* values, uint64_t n, uint64_t k) {
+// The k positions torch.topk(values, k, largest=True) returns, where the
+// values are the non-negative floats whose bits are keys[] (sce's variances):
+// on return keys[j] is 1 for a kept position, 0 otherwise. q: n elements of scratch.
+void torch_topk_mask(uint32_t* keys, Elem* q, uint64_t n, uint64_t k) {
   if (n > UINT32_MAX) throw MergeError(ErrorCode::INTERNAL, "sce: tensor too large for the top-k tie order");
-  std::vector<Elem> q(n);
-  for (uint64_t j = 0; j < n; ++j) q[j] = {values[j], uint32_t(j)};
-  Elem* first = q.data();
-  if (k * 64 <= n) heap_select(first, first + k, first + n);                          // std::partial_sort
-  else introselect(first, first + (k - 1), first + n, 2 * floor_log2(n));            // std::nth_element
-  std::memset(keep, 0, n);
-  for (uint64_t j = 0; j < k; ++j) keep[q[j].i] = 1;
+  for (uint64_t j = 0; j < n; ++j) q[j] = {keys[j] > 0x7f800000u ? 0x7fc00000u : keys[j], uint32_t(j)};  // NaNs: all equal
+  if (k * 64 <= n) heap_select(q, q + k, q + n);                                   // std::partial_sort
+  else introselect(q, q + (k - 1), q + n, 2 * floor_log2(n));                       // std::nth_element
+  std::memset(keys, 0, n * sizeof(uint32_t));
+  for (uint64_t j = 0; j < k; ++j) keys[q[j].i] = 1;
 }
 
 // ---------------------------------------------------------------- the trim
@@ -179,36 +178,82 @@ struct SceTrim {
   Keep mode = Keep::All;
   uint64_t k = 0;
   TopkSelect sel;
-  uint32_t T = 0;             // Threshold: keep iff variance key >= T
-  std::vector<uint8_t> mask;  // Mask: torch's kept set
-  bool kept(const uint32_t* keys, uint64_t e) const {
-    switch (mode) {
-      case Keep::All: return true;
-      case Keep::None: return false;
-      case Keep::Threshold: return keys[e] >= T;
-      case Keep::Mask: return mask[e] != 0;
-    }
-    return true;
-  }
+  const uint32_t* keys = nullptr;  // Threshold: variance keys; Mask: 1 = kept (torch's set)
+  uint32_t T = 0;                  // kept iff keys[j] >= T (Mask: T = 1)
 };
 
-// Population variance over the models (float64, two-pass over the N values), rounded to the dtype.
-template <class A>
-float variance(const A& a, const Job& job, uint64_t e) {
-  const uint32_t N = job.n_models;
-  double mean = 0;
-  for (uint32_t i = 0; i < N; ++i) mean += double(a.r(job.models[i][e] - job.base[e]));
-  mean /= N;
-  double m2 = 0;
-  for (uint32_t i = 0; i < N; ++i) {
-    const double d = double(a.r(job.models[i][e] - job.base[e])) - mean;
-    m2 += d * d;
+// Per-worker tile scratch: N task-vector tiles and the per-position work arrays.
+struct Tiles {
+  std::vector<float> f;
+  std::vector<double> d;
+  uint32_t N = 0;
+  void init(uint32_t n_models) {
+    N = n_models;
+    f.assign(uint64_t(N + 7) * kTile, 0.f);
+    d.assign(2 * kTile, 0.0);
   }
-  return a.sum(m2 / N);
+  float* tv(uint32_t i) { return f.data() + uint64_t(i) * kTile; }
+  float* extra(uint32_t e) { return f.data() + uint64_t(N + e) * kTile; }
+};
+
+// tv_i = R(x_i - b) over one tile, for every model; zeroed (tv * 0, keeping torch's -0)
+// where the trim drops the position.
+template <class A>
+void task_vectors(const A&, Tiles& W, const Job& job, const SceTrim& tr, uint64_t t0, uint64_t m) {
+  const float* b = job.base + t0;
+  float* mask = W.extra(6);
+  if (tr.mode == Keep::Threshold || tr.mode == Keep::Mask) {
+    const uint32_t* kk = tr.keys + t0;
+    const uint32_t T = tr.T;
+    for (uint64_t j = 0; j < m; ++j) mask[j] = kk[j] >= T ? 1.f : 0.f;
+  }
+  for (uint32_t i = 0; i < W.N; ++i) {
+    float* tv = W.tv(i);
+    t_delta_trim(tv, job.models[i] + t0, b, m, A::dtype, 0);  // R(x - b), vectorized (tile_ops.h)
+    if (tr.mode == Keep::None) {
+      for (uint64_t j = 0; j < m; ++j) tv[j] = tv[j] * 0.f;
+    } else if (tr.mode != Keep::All) {
+      for (uint64_t j = 0; j < m; ++j) tv[j] = tv[j] * mask[j];  // torch: tv * mask (0 keeps the sign: -0)
+    }
+  }
+}
+
+// keys[j] = bits of R(population variance over the models) (float64, two passes over the N
+// values); returns how many variances are non-zero (NaN counts, as count_nonzero).
+template <class A>
+uint64_t variance_tile(const A& a, Tiles& W, uint32_t* keys, uint64_t m, uint64_t* n_nan) {
+  double* mean = W.d.data();
+  double* m2 = W.d.data() + kTile;
+  const uint32_t N = W.N;
+  for (uint64_t j = 0; j < m; ++j) mean[j] = 0;
+  for (uint32_t i = 0; i < N; ++i) {
+    const float* tv = W.tv(i);
+    for (uint64_t j = 0; j < m; ++j) mean[j] += double(tv[j]);
+  }
+  for (uint64_t j = 0; j < m; ++j) {
+    mean[j] /= N;
+    m2[j] = 0;
+  }
+  for (uint32_t i = 0; i < N; ++i) {
+    const float* tv = W.tv(i);
+    for (uint64_t j = 0; j < m; ++j) {
+      const double d = double(tv[j]) - mean[j];
+      m2[j] += d * d;
+    }
+  }
+  uint64_t nz = 0, nn = 0;
+  for (uint64_t j = 0; j < m; ++j) {
+    const float v = a.sum(m2[j] / N);
+    keys[j] = mag_key(v);
+    nz += v != 0.f;
+    nn += std::isnan(v);
+  }
+  *n_nan += nn;
+  return nz;
 }
 
 template <class A>
-SceTrim plan_trim(const Job& job, const A& a, std::vector<uint32_t>* keys) {
+SceTrim plan_trim(const Job& job, const A& a) {
   SceTrim tr;
   const double topk = job.p->select_topk;
   const uint64_t n = job.n;
@@ -217,21 +262,23 @@ SceTrim plan_trim(const Job& job, const A& a, std::vector<uint32_t>* keys) {
     tr.mode = Keep::None;
     return tr;
   }
-  keys->resize(n);
-  std::vector<uint64_t> nz(n_chunks(n), 0), nan(n_chunks(n), 0);
-  for_chunks(job, n, [&](uint64_t e0, uint64_t e1) {
-    uint64_t z = 0, nn = 0;
-    for (uint64_t e = e0; e < e1; ++e) {
-      const float v = variance(a, job, e);
-      (*keys)[e] = mag_key(v);
-      z += v != 0.f;  // count_nonzero (NaN counts)
-      nn += std::isnan(v);
+  uint32_t* keys = job.scratch->array<uint32_t>(0, n);
+  const uint64_t nc = n_chunks(n);
+  std::vector<uint64_t> nz(nc, 0), nan(nc, 0);
+  std::vector<Tiles> tiles(job.pool->size());
+  job.pool->parallel_for_worker(nc, [&](uint64_t c, unsigned w) {
+    check_cancel(job.cancel);
+    Tiles& W = tiles[w];
+    if (W.N == 0) W.init(job.n_models);
+    const uint64_t j1 = std::min(n, (c + 1) * kChunk);
+    for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
+      const uint64_t m = std::min(kTile, j1 - t0);
+      task_vectors(a, W, job, tr, t0, m);  // tr: keep all
+      nz[c] += variance_tile(a, W, keys + t0, m, &nan[c]);
     }
-    nz[e0 / kChunk] = z;
-    nan[e0 / kChunk] = nn;
   });
   uint64_t nonzero = 0, n_nan = 0;
-  for (uint64_t c = 0; c < nz.size(); ++c) {
+  for (uint64_t c = 0; c < nc; ++c) {
     nonzero += nz[c];
     n_nan += nan[c];
   }
@@ -243,21 +290,19 @@ SceTrim plan_trim(const Job& job, const A& a, std::vector<uint32_t>* keys) {
     tr.mode = Keep::None;
     return tr;
   }
-  tr.sel = topk_select(keys->data(), n, tr.k, /*largest=*/true, *job.pool);
-  tr.T = tr.sel.threshold;
+  tr.sel = topk_select(keys, n, tr.k, /*largest=*/true, *job.pool);
+  tr.keys = keys;
   const bool partial_ties = tr.sel.n_kept_at_threshold < tr.sel.n_equal;
   if (!partial_ties && n_nan == 0) {
     tr.mode = Keep::Threshold;
+    tr.T = tr.sel.threshold;
     return tr;
   }
   // torch's tie order decides which threshold ties are kept
-  std::vector<float> var(n);
-  for_chunks(job, n, [&](uint64_t e0, uint64_t e1) {
-    for (uint64_t e = e0; e < e1; ++e) var[e] = f32_from_bits((*keys)[e]);  // var >= 0: the key is its bits
-  });
-  tr.mask.resize(n);
-  torch_topk_mask(tr.mask.data(), var.data(), n, tr.k);
+  check_cancel(job.cancel);
+  torch_topk_mask(keys, job.scratch->array<Elem>(1, n), n, tr.k);
   tr.mode = Keep::Mask;
+  tr.T = 1;
   return tr;
 }
 
@@ -270,20 +315,22 @@ template <class A>
 void sce_impl(const Job& job, const A& a) {
   const uint64_t n = job.n;
   const uint32_t N = job.n_models;
-  std::vector<uint32_t> keys;
-  const SceTrim trim = plan_trim(job, a, &keys);
-  const uint32_t* kp = keys.data();
-  auto tvm = [&](uint32_t i, uint64_t e) {
-    const float tv = a.r(job.models[i][e] - job.base[e]);
-    return trim.kept(kp, e) ? tv : tv * 0.f;  // tv * mask
+  const SceTrim trim = plan_trim(job, a);
+  std::vector<Tiles> tiles(job.pool->size());
+  auto worker_tiles = [&](unsigned w) -> Tiles& {
+    if (tiles[w].N == 0) tiles[w].init(N);
+    return tiles[w];
   };
 
   // Per-model weights: mean(tv^2) as torch computes it (sum in the dtype, then / numel).
-  const VecLayout whole{1, n, false};
-  const std::vector<double> sq = vector_sums(job, whole, N, [&](uint64_t e, uint64_t, double* acc) {
+  const std::vector<double> sq = tile_sums(job, n, N, [&](uint64_t t0, uint64_t m, double* sums, unsigned wk) {
+    Tiles& W = worker_tiles(wk);
+    task_vectors(a, W, job, trim, t0, m);
+    float* sqr = W.extra(0);
     for (uint32_t i = 0; i < N; ++i) {
-      const float x = tvm(i, e);
-      acc[i] += double(a.r(x * x));
+      const float* tv = W.tv(i);
+      for (uint64_t j = 0; j < m; ++j) sqr[j] = a.r(tv[j] * tv[j]);
+      sums[i] = lane_sum(sqr, m);
     }
   });
   std::vector<float> w(N);
@@ -298,55 +345,57 @@ void sce_impl(const Job& job, const A& a) {
 
   const uint64_t nc = n_chunks(n);
   std::vector<ChunkStats> cs(job.stats ? nc : 0);
-  for_chunks(job, n, [&](uint64_t e0, uint64_t e1) {
-    ChunkStats* st = job.stats ? &cs[e0 / kChunk] : nullptr;
+  job.pool->parallel_for_worker(nc, [&](uint64_t c, unsigned wk) {
+    check_cancel(job.cancel);
+    Tiles& W = worker_tiles(wk);
+    ChunkStats* st = job.stats ? &cs[c] : nullptr;
     if (st) st->m.assign(N, ModelTileStats{});
-    float tv[64];
-    bool contrib[64];
-    for (uint64_t e = e0; e < e1; ++e) {
-      float s = 0.f;
-      bool pos = false, neg = false;
+    float* s = W.extra(0);
+    float* maj = W.extra(1);
+    float* num = W.extra(2);
+    float* den = W.extra(3);
+    float* pos = W.extra(4);
+    float* neg = W.extra(5);
+    const uint64_t j1 = std::min(n, (c + 1) * kChunk);
+    for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
+      const uint64_t m = std::min(kTile, j1 - t0);
+      task_vectors(a, W, job, trim, t0, m);
+      for (uint64_t j = 0; j < m; ++j) s[j] = num[j] = den[j] = 0.f;
       for (uint32_t i = 0; i < N; ++i) {
-        tv[i] = tvm(i, e);
-        s += tv[i];
-        pos |= tv[i] > 0.f;
-        neg |= tv[i] < 0.f;
+        const float* tv = W.tv(i);
+        for (uint64_t j = 0; j < m; ++j) s[j] += tv[j];  // float32, model order
       }
-      const float maj = a.r(s) >= 0.f ? 1.f : -1.f;  // NaN -> -1, like torch's (NaN >= 0) == false
-      float num = 0.f, den = 0.f;
-      bool any = false;
+      // maj = sign of the sum (>= 0 -> +1; NaN -> -1, like torch's (NaN >= 0) == false)
+      for (uint64_t j = 0; j < m; ++j) maj[j] = a.r(s[j]) >= 0.f ? 1.f : -1.f;
       for (uint32_t i = 0; i < N; ++i) {
-        const float sg = tv[i] > 0.f ? 1.f : tv[i] < 0.f ? -1.f : 0.f;
-        contrib[i] = sg == maj;
-        const float ew = contrib[i] ? w[i] : 0.f;
-        num += a.r(tv[i] * ew);
-        den += ew;
-        any |= contrib[i];
+        const float* tv = W.tv(i);
+        const float wi = w[i];
+        for (uint64_t j = 0; j < m; ++j) {
+          const float sg = tv[j] > 0.f ? 1.f : tv[j] < 0.f ? -1.f : 0.f;
+          const float ew = sg == maj[j] ? wi : 0.f;
+          num[j] += a.r(tv[j] * ew);
+          den[j] += ew;
+        }
       }
       if (job.out) {
-        float d = a.r(den);
-        if (d < den_min) d = den_min;  // clamp(min=1e-6); NaN stays NaN
-        job.out[e] = a.r(job.base[e] + a.r(a.r(num) / d));
+        float* out = job.out + t0;
+        const float* b = job.base + t0;
+        for (uint64_t j = 0; j < m; ++j) {
+          float d = a.r(den[j]);
+          d = d < den_min ? den_min : d;  // clamp(min=1e-6); NaN stays NaN
+          out[j] = a.r(b[j] + a.r(a.r(num[j]) / d));
+        }
       }
       if (st) {
-        const bool conflict = pos && neg;
-        st->t.sign_conflicts += conflict;
-        st->t.no_contributor += !any;
-        st->t.majority_negative += maj < 0.f;
+        for (uint64_t j = 0; j < m; ++j) pos[j] = neg[j] = num[j] = 0.f;  // num: contributors per position
+        for (uint32_t i = 0; i < N; ++i) t_signs(pos, neg, W.tv(i), m);
         for (uint32_t i = 0; i < N; ++i) {
-          ModelTileStats& m = st->m[i];
-          const bool nz = tv[i] != 0.f;
-          m.nnz += nz;
-          m.contributing += contrib[i];
-          if (nz && !contrib[i]) {
-            ++m.discarded;
-            m.l1_discarded += std::fabs(double(tv[i]));
-          }
-          if (conflict && nz) {
-            ++m.in_conflict;
-            m.conflicts_won += contrib[i];
-          }
+          // unweighted tv as the "weighted" value: it contributes iff it is non-zero with the elected sign
+          t_model_stats(&st->m[i], W.tv(i), W.tv(i), maj, pos, neg, m);
+          const float* tv = W.tv(i);
+          for (uint64_t j = 0; j < m; ++j) num[j] += (tv[j] > 0.f ? 1.f : tv[j] < 0.f ? -1.f : 0.f) == maj[j] ? 1.f : 0.f;
         }
+        t_tensor_stats(&st->t, pos, neg, num, maj, m);
       }
     }
   });

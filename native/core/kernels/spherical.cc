@@ -10,7 +10,7 @@
 // norms, cosines, angles -- rounded to it), which reproduces the golden
 // expected_native files bit for bit.
 // Semantics: test/fixtures/golden/README.md "Method semantics"; docs/merge-methods.md.
-#pragma GCC optimize("fp-contract=off")
+#pragma GCC optimize("fp-contract=off", "vect-cost-model=dynamic")
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -58,17 +58,52 @@ double nuslerp_t(const Job& job) {
   return std::fabs(w0 + w1) < 1e-6 ? 0.5 : w1 / (w0 + w1);  // Python floats, as mergekit
 }
 
+// Per-worker tile arrays of the contiguous-vector paths.
+template <class T>
+struct PairTiles {
+  std::vector<T> buf;
+  T* a(unsigned w) { return buf.data() + uint64_t(w) * 3 * kTile; }
+  T* b(unsigned w) { return a(w) + kTile; }
+  T* c(unsigned w) { return a(w) + 2 * kTile; }
+  explicit PairTiles(unsigned workers) : buf(uint64_t(workers) * 3 * kTile) {}
+};
+
+// v0, v1 of one tile: the task vectors (F64: exact in float64; mirror: rounded) or the models.
+template <class T, class R>
+void nu_inputs(const Job& job, uint64_t e0, uint64_t m, T* v0, T* v1, const R& r) {
+  const float* b = job.base ? job.base + e0 : nullptr;
+  const float* x0 = job.models[0] + e0;
+  const float* x1 = job.models[1] + e0;
+  if (b) {
+    for (uint64_t j = 0; j < m; ++j) v0[j] = r(T(x0[j]) - T(b[j]));
+    for (uint64_t j = 0; j < m; ++j) v1[j] = r(T(x1[j]) - T(b[j]));
+  } else {
+    for (uint64_t j = 0; j < m; ++j) v0[j] = T(x0[j]);
+    for (uint64_t j = 0; j < m; ++j) v1[j] = T(x1[j]);
+  }
+}
+
 void nuslerp_f64(const Job& job, const VecLayout& lay, double t) {
   const float* b = job.base;
   const float* x0 = job.models[0];
   const float* x1 = job.models[1];
   auto v = [&](const float* x, uint64_t e) { return b ? double(x[e]) - double(b[e]) : double(x[e]); };
-  const std::vector<double> s = vector_sums(job, lay, 3, [&](uint64_t e, uint64_t, double* acc) {
-    const double a = v(x0, e), c = v(x1, e);
-    acc[0] += a * a;
-    acc[1] += c * c;
-    acc[2] += a * c;
-  });
+  auto id = [](double x) { return x; };
+  PairTiles<double> W(job.pool->size());
+  const std::vector<double> s =
+      lay.strided ? vector_sums(job, lay, 3, [&](uint64_t e, uint64_t, double* acc) {
+        const double a = v(x0, e), c = v(x1, e);
+        acc[0] += a * a;
+        acc[1] += c * c;
+        acc[2] += a * c;
+      })
+                  : vector_tile_sums(job, lay, 3, [&](uint64_t e0, uint64_t m, uint64_t, double* sums, unsigned w) {
+                      double *a = W.a(w), *c = W.b(w);
+                      nu_inputs(job, e0, m, a, c, id);
+                      sums[0] = lane_dot(a, a, m);
+                      sums[1] = lane_dot(c, c, m);
+                      sums[2] = lane_dot(a, c, m);
+                    });
   std::vector<NuCoef> coef(lay.count);
   uint64_t n_lerp = 0;
   for (uint64_t k = 0; k < lay.count; ++k) {
@@ -93,10 +128,24 @@ void nuslerp_f64(const Job& job, const VecLayout& lay, double t) {
   }
   if (job.stats) job.stats->n_fallback = n_lerp;
   if (!job.out) return;
-  for_elements(job, lay, [&](uint64_t e, uint64_t k) {
+  if (lay.strided) {
+    for_elements(job, lay, [&](uint64_t e, uint64_t k) {
+      const NuCoef& c = coef[k];
+      const double res = (c.c0 * v(x0, e) + c.c1 * v(x1, e)) / c.div;
+      job.out[e] = float(b ? double(b[e]) + res : res);
+    });
+    return;
+  }
+  for_vector_tiles(job, lay, [&](uint64_t e0, uint64_t m, uint64_t k, unsigned w) {
     const NuCoef& c = coef[k];
-    const double res = (c.c0 * v(x0, e) + c.c1 * v(x1, e)) / c.div;
-    job.out[e] = float(b ? double(b[e]) + res : res);
+    double *p = W.a(w), *q = W.b(w), *res = W.c(w);
+    nu_inputs(job, e0, m, p, q, id);
+    for (uint64_t j = 0; j < m; ++j) res[j] = (c.c0 * p[j] + c.c1 * q[j]) / c.div;
+    float* out = job.out + e0;  // written after every input of the tile was read (out may alias one)
+    if (b)
+      for (uint64_t j = 0; j < m; ++j) out[j] = float(double(b[e0 + j]) + res[j]);
+    else
+      for (uint64_t j = 0; j < m; ++j) out[j] = float(res[j]);
   });
 }
 
@@ -106,21 +155,38 @@ void nuslerp_mirror(const Job& job, const VecLayout& lay, double t, const A& a) 
   const float* x0 = job.models[0];
   const float* x1 = job.models[1];
   auto v = [&](const float* x, uint64_t e) { return b ? a.r(x[e] - b[e]) : x[e]; };
-  const std::vector<double> sq = vector_sums(job, lay, 2, [&](uint64_t e, uint64_t, double* acc) {
-    const double p = v(x0, e), q = v(x1, e);
-    acc[0] += p * p;
-    acc[1] += q * q;
-  });
+  auto R = [&](float x) { return a.r(x); };
+  PairTiles<float> W(job.pool->size());
+  const std::vector<double> sq =
+      lay.strided ? vector_sums(job, lay, 2, [&](uint64_t e, uint64_t, double* acc) {
+        const double p = v(x0, e), q = v(x1, e);
+        acc[0] += p * p;
+        acc[1] += q * q;
+      })
+                  : vector_tile_sums(job, lay, 2, [&](uint64_t e0, uint64_t m, uint64_t, double* sums, unsigned w) {
+                      float *p = W.a(w), *q = W.b(w);
+                      nu_inputs(job, e0, m, p, q, R);
+                      sums[0] = lane_dot(p, p, m);
+                      sums[1] = lane_dot(q, q, m);
+                    });
   const float clamp_min = a.scalar_add(1e-7);  // clamp(min=eps): the scalar in the tensor's dtype
   std::vector<float> nrm(lay.count * 2);       // the clamped norms
   for (uint64_t k = 0; k < lay.count; ++k) {
     nrm[k * 2] = std::max(a.sum(std::sqrt(sq[k * 2])), clamp_min);
     nrm[k * 2 + 1] = std::max(a.sum(std::sqrt(sq[k * 2 + 1])), clamp_min);
   }
-  const std::vector<double> dot = vector_sums(job, lay, 1, [&](uint64_t e, uint64_t k, double* acc) {
-    const float u0 = a.r(v(x0, e) / nrm[k * 2]), u1 = a.r(v(x1, e) / nrm[k * 2 + 1]);
-    acc[0] += double(a.r(u0 * u1));
-  });
+  const std::vector<double> dot =
+      lay.strided ? vector_sums(job, lay, 1, [&](uint64_t e, uint64_t k, double* acc) {
+        const float u0 = a.r(v(x0, e) / nrm[k * 2]), u1 = a.r(v(x1, e) / nrm[k * 2 + 1]);
+        acc[0] += double(a.r(u0 * u1));
+      })
+                  : vector_tile_sums(job, lay, 1, [&](uint64_t e0, uint64_t m, uint64_t k, double* sums, unsigned w) {
+                      float *p = W.a(w), *q = W.b(w), *u = W.c(w);
+                      nu_inputs(job, e0, m, p, q, R);
+                      const float n0 = nrm[k * 2], n1 = nrm[k * 2 + 1];
+                      for (uint64_t j = 0; j < m; ++j) u[j] = a.r(a.r(p[j] / n0) * a.r(q[j] / n1));
+                      sums[0] = lane_sum(u, m);
+                    });
   std::vector<NuCoef> coef(lay.count);
   uint64_t n_lerp = 0;
   const float eps = a.scalar_add(1e-8);
@@ -142,11 +208,26 @@ void nuslerp_mirror(const Job& job, const VecLayout& lay, double t, const A& a) 
   }
   if (job.stats) job.stats->n_fallback = n_lerp;
   if (!job.out) return;
-  for_elements(job, lay, [&](uint64_t e, uint64_t k) {
+  if (lay.strided) {
+    for_elements(job, lay, [&](uint64_t e, uint64_t k) {
+      const NuCoef& c = coef[k];
+      const float p = v(x0, e), q = v(x1, e);
+      const float res = c.lerp ? a.r(a.r(c.f0 * p) + a.r(c.f1 * q)) : a.r(a.r(a.r(c.f0 * p) + a.r(c.f1 * q)) / c.fdiv);
+      job.out[e] = b ? a.r(b[e] + res) : res;
+    });
+    return;
+  }
+  for_vector_tiles(job, lay, [&](uint64_t e0, uint64_t m, uint64_t k, unsigned w) {
     const NuCoef& c = coef[k];
-    const float p = v(x0, e), q = v(x1, e);
-    const float res = c.lerp ? a.r(a.r(c.f0 * p) + a.r(c.f1 * q)) : a.r(a.r(a.r(c.f0 * p) + a.r(c.f1 * q)) / c.fdiv);
-    job.out[e] = b ? a.r(b[e] + res) : res;
+    float *p = W.a(w), *q = W.b(w), *res = W.c(w);
+    nu_inputs(job, e0, m, p, q, R);
+    const float f0 = c.f0, f1 = c.f1, div = c.lerp ? 1.f : c.fdiv;  // lerp: no division (x / 1 is exact anyway)
+    for (uint64_t j = 0; j < m; ++j) res[j] = a.r(a.r(a.r(f0 * p[j]) + a.r(f1 * q[j])) / div);
+    float* out = job.out + e0;  // written after every input of the tile was read (out may alias one)
+    if (b)
+      for (uint64_t j = 0; j < m; ++j) out[j] = a.r(b[e0 + j] + res[j]);
+    else
+      for (uint64_t j = 0; j < m; ++j) out[j] = res[j];
   });
 }
 
