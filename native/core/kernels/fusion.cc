@@ -109,13 +109,13 @@ void arcee_impl(const Job& job, const A& a) {
   });
   auto imp = [&](uint64_t e) { return a.r(a.r(std::fabs(a.r(x[e] - b[e]))) * kl[e / L]); };
   // quantiles: order statistics of imp (their values do not depend on how ties are ordered)
-  std::vector<float> sorted(n);
+  float* sorted = job.scratch->array<float>(0, n);
   for_chunks(job, n, [&](uint64_t e0, uint64_t e1) {
     for (uint64_t e = e0; e < e1; ++e) sorted[e] = imp(e);
   });
   auto quantile = [&](double q) {
     const uint64_t idx = std::min<uint64_t>(uint64_t(float(q) * float(n - 1)), n - 1);  // float32 product, .long()
-    std::nth_element(sorted.begin(), sorted.begin() + int64_t(idx), sorted.end(), ascending);
+    std::nth_element(sorted, sorted + idx, sorted + n, ascending);
     return sorted[idx];
   };
   const float med = quantile(0.5), q1 = quantile(0.25), q3 = quantile(0.75);

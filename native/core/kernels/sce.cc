@@ -33,6 +33,7 @@
 #include "kernels/common.h"
 #include "kernels/kernels.h"
 #include "kernels/reduce.h"
+#include "kernels/simd.h"
 #include "kernels/tile_ops.h"
 #include "topk.h"
 
@@ -161,12 +162,16 @@ int64_t floor_log2(uint64_t n) { return 63 - __builtin_clzll(n); }
 // The k positions torch.topk(values, k, largest=True) returns, where the
 // values are the non-negative floats whose bits are keys[] (sce's variances):
 // on return keys[j] is 1 for a kept position, 0 otherwise. q: n elements of scratch.
-void torch_topk_mask(uint32_t* keys, Elem* q, uint64_t n, uint64_t k) {
+void torch_topk_mask(const Job& job, uint32_t* keys, Elem* q, uint64_t n, uint64_t k) {
   if (n > UINT32_MAX) throw MergeError(ErrorCode::INTERNAL, "sce: tensor too large for the top-k tie order");
-  for (uint64_t j = 0; j < n; ++j) q[j] = {keys[j] > 0x7f800000u ? 0x7fc00000u : keys[j], uint32_t(j)};  // NaNs: all equal
+  for_chunks(job, n, [&](uint64_t e0, uint64_t e1) {
+    for (uint64_t j = e0; j < e1; ++j) q[j] = {keys[j] > 0x7f800000u ? 0x7fc00000u : keys[j], uint32_t(j)};  // NaNs: all equal
+  });
+  // The selection itself is sequential (its moves decide which ties are kept).
   if (k * 64 <= n) heap_select(q, q + k, q + n);                                   // std::partial_sort
   else introselect(q, q + (k - 1), q + n, 2 * floor_log2(n));                       // std::nth_element
-  std::memset(keys, 0, n * sizeof(uint32_t));
+  check_cancel(job.cancel);
+  for_chunks(job, n, [&](uint64_t e0, uint64_t e1) { std::memset(keys + e0, 0, (e1 - e0) * sizeof(uint32_t)); });
   for (uint64_t j = 0; j < k; ++j) keys[q[j].i] = 1;
 }
 
@@ -196,38 +201,27 @@ struct Tiles {
   float* extra(uint32_t e) { return f.data() + uint64_t(N + e) * kTile; }
 };
 
-// tv_i = R(x_i - b) over one tile, for every model; zeroed (tv * 0, keeping torch's -0)
-// where the trim drops the position.
-template <class A>
-void task_vectors(const A&, Tiles& W, const Job& job, const SceTrim& tr, uint64_t t0, uint64_t m) {
-  const float* b = job.base + t0;
-  float* mask = W.extra(6);
-  if (tr.mode == Keep::Threshold || tr.mode == Keep::Mask) {
-    const uint32_t* kk = tr.keys + t0;
-    const uint32_t T = tr.T;
-    for (uint64_t j = 0; j < m; ++j) mask[j] = kk[j] >= T ? 1.f : 0.f;
-  }
-  for (uint32_t i = 0; i < W.N; ++i) {
-    float* tv = W.tv(i);
-    t_delta_trim(tv, job.models[i] + t0, b, m, A::dtype, 0);  // R(x - b), vectorized (tile_ops.h)
-    if (tr.mode == Keep::None) {
-      for (uint64_t j = 0; j < m; ++j) tv[j] = tv[j] * 0.f;
-    } else if (tr.mode != Keep::All) {
-      for (uint64_t j = 0; j < m; ++j) tv[j] = tv[j] * mask[j];  // torch: tv * mask (0 keeps the sign: -0)
-    }
-  }
+// ---- tile loops, compiled per ISA (simd.h: bit-identical variants; single IEEE ops only)
+
+// mask[j] = keys[j] >= T ? 1 : 0
+MS_CLONES void mask_tile(float* __restrict mask, const uint32_t* __restrict keys, uint32_t T, uint64_t m) {
+  for (uint64_t j = 0; j < m; ++j) mask[j] = keys[j] >= T ? 1.f : 0.f;
 }
 
-// keys[j] = bits of R(population variance over the models) (float64, two passes over the N
-// values); returns how many variances are non-zero (NaN counts, as count_nonzero).
-template <class A>
-uint64_t variance_tile(const A& a, Tiles& W, uint32_t* keys, uint64_t m, uint64_t* n_nan) {
-  double* mean = W.d.data();
-  double* m2 = W.d.data() + kTile;
-  const uint32_t N = W.N;
+// tv[j] *= mask[j]   (torch: tv * mask; a dropped negative entry becomes -0)
+MS_CLONES void apply_mask(float* __restrict tv, const float* __restrict mask, uint64_t m) {
+  for (uint64_t j = 0; j < m; ++j) tv[j] = tv[j] * mask[j];
+}
+
+// keys[j] = bits of R(population variance of the N task vectors at j), float64 two-pass;
+// returns how many variances are non-zero (NaN counts, as count_nonzero); *n_nan += NaNs.
+template <DType D>
+MS_CLONES uint64_t variance_tile(uint32_t* __restrict keys, const float* tvs, uint32_t N, double* __restrict mean,
+                                 double* __restrict m2, uint64_t m, uint64_t* n_nan) {
+  const Mirror<D> a;
   for (uint64_t j = 0; j < m; ++j) mean[j] = 0;
   for (uint32_t i = 0; i < N; ++i) {
-    const float* tv = W.tv(i);
+    const float* tv = tvs + uint64_t(i) * kTile;
     for (uint64_t j = 0; j < m; ++j) mean[j] += double(tv[j]);
   }
   for (uint64_t j = 0; j < m; ++j) {
@@ -235,7 +229,7 @@ uint64_t variance_tile(const A& a, Tiles& W, uint32_t* keys, uint64_t m, uint64_
     m2[j] = 0;
   }
   for (uint32_t i = 0; i < N; ++i) {
-    const float* tv = W.tv(i);
+    const float* tv = tvs + uint64_t(i) * kTile;
     for (uint64_t j = 0; j < m; ++j) {
       const double d = double(tv[j]) - mean[j];
       m2[j] += d * d;
@@ -243,13 +237,62 @@ uint64_t variance_tile(const A& a, Tiles& W, uint32_t* keys, uint64_t m, uint64_
   }
   uint64_t nz = 0, nn = 0;
   for (uint64_t j = 0; j < m; ++j) {
-    const float v = a.sum(m2[j] / N);
+    const float v = a.r(float(m2[j] / N));
     keys[j] = mag_key(v);
     nz += v != 0.f;
-    nn += std::isnan(v);
+    nn += v != v;
   }
   *n_nan += nn;
   return nz;
+}
+
+// The election and the weighted mix of one tile (tvs: N task-vector tiles, kTile apart):
+// maj = R(sum tv) >= 0 ? +1 : -1;  c_i = sign(tv_i) == maj;  nc = #c_i;
+// res = R(b + R(R(sum R(tv_i * (c_i ? w_i : 0))) / max(R(sum (c_i ? w_i : 0)), den_min)))
+template <DType D>
+MS_CLONES void mix_tile(float* __restrict res, float* __restrict maj, float* __restrict nc, float* __restrict s,
+                        float* __restrict num, float* __restrict den, const float* tvs, const float* w, uint32_t N,
+                        const float* __restrict b, float den_min, uint64_t m) {
+  const Mirror<D> a;
+  for (uint64_t j = 0; j < m; ++j) s[j] = num[j] = den[j] = nc[j] = 0.f;
+  for (uint32_t i = 0; i < N; ++i) {
+    const float* tv = tvs + uint64_t(i) * kTile;
+    for (uint64_t j = 0; j < m; ++j) s[j] += tv[j];  // float32, model order
+  }
+  // NaN -> -1, like torch's (NaN >= 0) == false
+  for (uint64_t j = 0; j < m; ++j) maj[j] = a.r(s[j]) >= 0.f ? 1.f : -1.f;
+  for (uint32_t i = 0; i < N; ++i) {
+    const float* tv = tvs + uint64_t(i) * kTile;
+    const float wi = w[i];
+    for (uint64_t j = 0; j < m; ++j) {
+      const float c = tv[j] * maj[j] > 0.f ? 1.f : 0.f;  // sign(tv) == maj (0 and NaN never)
+      const float ew = c * wi;
+      num[j] += a.r(tv[j] * ew);
+      den[j] += ew;
+      nc[j] += c;
+    }
+  }
+  if (!res) return;
+  for (uint64_t j = 0; j < m; ++j) {
+    float d = a.r(den[j]);
+    d = d < den_min ? den_min : d;  // clamp(min=1e-6); NaN stays NaN
+    res[j] = a.r(b[j] + a.r(a.r(num[j]) / d));
+  }
+}
+
+// tv_i = R(x_i - b) over one tile, for every model; zeroed (tv * 0, keeping torch's -0)
+// where the trim drops the position.
+template <class A>
+void task_vectors(const A&, Tiles& W, const Job& job, const SceTrim& tr, uint64_t t0, uint64_t m) {
+  const float* b = job.base + t0;
+  float* mask = W.extra(6);
+  if (tr.mode == Keep::None) std::memset(mask, 0, m * sizeof(float));
+  else if (tr.mode != Keep::All) mask_tile(mask, tr.keys + t0, tr.T, m);
+  for (uint32_t i = 0; i < W.N; ++i) {
+    float* tv = W.tv(i);
+    t_delta_trim(tv, job.models[i] + t0, b, m, A::dtype, 0);  // R(x - b), vectorized (tile_ops.h)
+    if (tr.mode != Keep::All) apply_mask(tv, mask, m);
+  }
 }
 
 template <class A>
@@ -274,7 +317,7 @@ SceTrim plan_trim(const Job& job, const A& a) {
     for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
       const uint64_t m = std::min(kTile, j1 - t0);
       task_vectors(a, W, job, tr, t0, m);  // tr: keep all
-      nz[c] += variance_tile(a, W, keys + t0, m, &nan[c]);
+      nz[c] += variance_tile<A::dtype>(keys + t0, W.tv(0), W.N, W.d.data(), W.d.data() + kTile, m, &nan[c]);
     }
   });
   uint64_t nonzero = 0, n_nan = 0;
@@ -300,7 +343,7 @@ SceTrim plan_trim(const Job& job, const A& a) {
   }
   // torch's tie order decides which threshold ties are kept
   check_cancel(job.cancel);
-  torch_topk_mask(keys, job.scratch->array<Elem>(1, n), n, tr.k);
+  torch_topk_mask(job, keys, job.scratch->array<Elem>(1, n), n, tr.k);
   tr.mode = Keep::Mask;
   tr.T = 1;
   return tr;
@@ -360,42 +403,19 @@ void sce_impl(const Job& job, const A& a) {
     for (uint64_t t0 = c * kChunk; t0 < j1; t0 += kTile) {
       const uint64_t m = std::min(kTile, j1 - t0);
       task_vectors(a, W, job, trim, t0, m);
-      for (uint64_t j = 0; j < m; ++j) s[j] = num[j] = den[j] = 0.f;
-      for (uint32_t i = 0; i < N; ++i) {
-        const float* tv = W.tv(i);
-        for (uint64_t j = 0; j < m; ++j) s[j] += tv[j];  // float32, model order
-      }
-      // maj = sign of the sum (>= 0 -> +1; NaN -> -1, like torch's (NaN >= 0) == false)
-      for (uint64_t j = 0; j < m; ++j) maj[j] = a.r(s[j]) >= 0.f ? 1.f : -1.f;
-      for (uint32_t i = 0; i < N; ++i) {
-        const float* tv = W.tv(i);
-        const float wi = w[i];
-        for (uint64_t j = 0; j < m; ++j) {
-          const float sg = tv[j] > 0.f ? 1.f : tv[j] < 0.f ? -1.f : 0.f;
-          const float ew = sg == maj[j] ? wi : 0.f;
-          num[j] += a.r(tv[j] * ew);
-          den[j] += ew;
-        }
-      }
-      if (job.out) {
-        float* out = job.out + t0;
-        const float* b = job.base + t0;
-        for (uint64_t j = 0; j < m; ++j) {
-          float d = a.r(den[j]);
-          d = d < den_min ? den_min : d;  // clamp(min=1e-6); NaN stays NaN
-          out[j] = a.r(b[j] + a.r(a.r(num[j]) / d));
-        }
-      }
+      // num/den/s are scratch here; nc (contributors per position) goes to the statistics
+      float res[kTile];
+      mix_tile<A::dtype>(job.out ? res : nullptr, maj, pos /* nc */, s, num, den, W.tv(0), w.data(), N, job.base + t0,
+                         den_min, m);
+      if (job.out) std::memcpy(job.out + t0, res, m * sizeof(float));  // out may alias an input
       if (st) {
-        for (uint64_t j = 0; j < m; ++j) pos[j] = neg[j] = num[j] = 0.f;  // num: contributors per position
+        float* nc = num;
+        std::memcpy(nc, pos, m * sizeof(float));
+        for (uint64_t j = 0; j < m; ++j) pos[j] = neg[j] = 0.f;
         for (uint32_t i = 0; i < N; ++i) t_signs(pos, neg, W.tv(i), m);
-        for (uint32_t i = 0; i < N; ++i) {
-          // unweighted tv as the "weighted" value: it contributes iff it is non-zero with the elected sign
-          t_model_stats(&st->m[i], W.tv(i), W.tv(i), maj, pos, neg, m);
-          const float* tv = W.tv(i);
-          for (uint64_t j = 0; j < m; ++j) num[j] += (tv[j] > 0.f ? 1.f : tv[j] < 0.f ? -1.f : 0.f) == maj[j] ? 1.f : 0.f;
-        }
-        t_tensor_stats(&st->t, pos, neg, num, maj, m);
+        // unweighted tv as the "weighted" value: it contributes iff it is non-zero with the elected sign
+        for (uint32_t i = 0; i < N; ++i) t_model_stats(&st->m[i], W.tv(i), W.tv(i), maj, pos, neg, m);
+        t_tensor_stats(&st->t, pos, neg, nc, maj, m);
       }
     }
   });

@@ -342,7 +342,7 @@ void multislerp_mirror(const Job& job, const A& a) {
   }
   auto unit = [&](uint32_t i, uint64_t e) { return a.r(tv(i, e) / den[i]); };
   // mean (materialized, then normalized in place), |mean|
-  std::vector<float> m(n);
+  float* m = job.scratch->array<float>(0, n);
   const double mean2 = vector_sums(job, whole, 1, [&](uint64_t e, uint64_t, double* acc) {
     float s = 0.f;
     for (uint32_t i = 0; i < N; ++i) s += a.r(unit(i, e) * w[i]);
@@ -369,7 +369,7 @@ void multislerp_mirror(const Job& job, const A& a) {
   });
   std::vector<float> dots(N);
   for (uint32_t i = 0; i < N; ++i) dots[i] = a.sum(dsum[i]);
-  std::vector<float> tr(n);
+  float* tr = job.scratch->array<float>(1, n);
   const double tr2 = vector_sums(job, whole, 1, [&](uint64_t e, uint64_t, double* acc) {
     float s = 0.f;
     for (uint32_t i = 0; i < N; ++i) s += a.r(a.r(unit(i, e) - a.r(dots[i] * m[e])) * w[i]);
@@ -451,7 +451,7 @@ void karcher_impl(const Job& job, const A& a) {
     if (mirror) return T(a.r(float(in.x[k][e]) / nf[k]));
     return T(double(in.x[k][e]) / norm[k]);
   };
-  std::vector<T> u(n);
+  T* u = job.scratch->array<T>(0, n);
   // initial guess: normalized weighted mean of the unit vectors
   const double u2 = vector_sums(job, whole, 1, [&](uint64_t e, uint64_t, double* acc) {
     T s = 0;
