@@ -1,4 +1,4 @@
-// `npm run bench [-- --preset 0.25b,1.1b] [--repeat N] [--rows della,sweep]`: whole-model merge
+// `npm run bench [-- --preset 0.25b,1.1b] [--repeat N] [--rows della,sce,sweep]`: whole-model merge
 // speed and memory against the I/O floor, measured in the same run (ratios,
 // not absolute times, are what compare across noisy machines). Each model
 // family is generated once under bench/.cache. Every round runs each workload
@@ -6,7 +6,9 @@
 // alike; a row's "× floor" is the median over rounds of its time divided by
 // the floor's time in the same round. Prints Markdown for the README.
 //
-// Adding a row = one entry in WORKLOADS.
+// Adding a row = one entry in WORKLOADS. `--rows` keeps the floor and the rows whose name
+// starts with one of the given words. MERGESCOPE_BENCH_CACHE overrides the cache folder
+// (e.g. one family shared by several checkouts).
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -134,6 +136,9 @@ const ALL_WORKLOADS: Workload[] = [
     versus: { row: "analysis only (ties stats)", target: 1.5 },
   },
   { name: "passthrough layer swap (2 models, 3 slices)", request: layerSwapRequest, writes: true },
+  // mergekit's newer methods (storage-dtype compute, as mergekit without `dtype`)
+  { name: "sce (select_topk 0.2)", request: (f, out) => request(f, out, { method: "sce", selectTopk: 0.2 }), writes: true },
+  { name: "nuslerp (flatten, base, weights 1/1)", request: (f, out) => request(f, out, { method: "nuslerp" }), writes: true },
 ];
 for (const w of ALL_WORKLOADS)
   if (w.versus && !ALL_WORKLOADS.some((x) => x.name === w.versus!.row)) throw new Error(`bench row "${w.name}" compares with a missing row "${w.versus.row}"`);

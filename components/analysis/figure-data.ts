@@ -95,7 +95,8 @@ export function fig4View(index: SweepIndex, sel: Selection, keep: (checkpointId:
   const slacks = [...new Set(rows.map((r) => r.svSlack).filter((s): s is number => s !== null))];
   const slackText = slacks.length ? `, slack ${slacks.join("/")}` : "";
   const hasSv = rows.some((r) => r.tiesSv !== null);
-  const categories = hasSv ? ["ties", "tiesSv"] : ["ties"];
+  const hasSce = rows.some((r) => r.sce !== null);
+  const categories = [...(hasSce && !rows.some((r) => r.ties !== null) ? [] : ["ties"]), ...(hasSv ? ["tiesSv"] : []), ...(hasSce ? ["sce"] : [])];
   return {
     rows,
     data: rows.map((r) => ({
@@ -108,11 +109,15 @@ export function fig4View(index: SweepIndex, sel: Selection, keep: (checkpointId:
       _sD: r.svDiscarded,
       _sN: r.svNnzTrimmed,
       _sR: r.svRescued,
+      sce: r.sce,
+      _eD: r.sceDiscarded,
+      _eN: r.sceNnzTrimmed,
     })),
     categories,
     config: {
       ties: { label: `TIES (${dl})`, color: FIG4_COLORS.ties },
       tiesSv: { label: `TIES-SV (${dl}${slackText}), after rescue`, color: FIG4_COLORS.tiesSv },
+      sce: { label: `SCE (select_topk ${sel.sftDensity})`, color: FIG4_COLORS.sce },
     },
     subtitle: `SFT density ${sel.sftDensity}, CT density ${sel.ctDensity} — discarded[sft] / nnz_trimmed[sft]`,
     table: {
@@ -128,6 +133,12 @@ export function fig4View(index: SweepIndex, sel: Selection, keep: (checkpointId:
         { key: "svDiscarded", label: "TIES-SV discarded[sft]", kind: "count" },
         { key: "svRescued", label: "TIES-SV rescued[sft]", kind: "count" },
         { key: "svSlack", label: "slack", kind: "density" },
+        ...(hasSce
+          ? ([
+              { key: "sce", label: "SCE discarded (%)", kind: "pct" },
+              { key: "sceDiscarded", label: "SCE discarded[sft]", kind: "count" },
+            ] as const)
+          : []),
       ],
       rows: rows.map((r) => ({
         label: r.label,
@@ -141,6 +152,7 @@ export function fig4View(index: SweepIndex, sel: Selection, keep: (checkpointId:
         svDiscarded: r.svDiscarded,
         svRescued: r.svRescued,
         svSlack: r.svSlack,
+        ...(hasSce ? { sce: r.sce, sceDiscarded: r.sceDiscarded } : {}),
       })),
     },
   };
@@ -149,6 +161,7 @@ export function fig4View(index: SweepIndex, sel: Selection, keep: (checkpointId:
 export function fig4Detail(row: ChartRow, key: string): string | null {
   if (key === "ties" && typeof row._tD === "number") return `${fmtInt(row._tD)} of ${fmtInt(row._tN as number)} trimmed SFT parameters`;
   if (key === "tiesSv" && typeof row._sD === "number") return `${fmtInt(row._sD)} of ${fmtInt(row._sN as number)} (${fmtInt(row._sR as number)} rescued)`;
+  if (key === "sce" && typeof row._eD === "number") return `${fmtInt(row._eD)} of ${fmtInt(row._eN as number)} kept SFT parameters`;
   return null;
 }
 

@@ -7,7 +7,7 @@ import { Figure3Chart } from "@/components/charts/figure3-chart";
 import { Figure4Chart } from "@/components/charts/figure4-chart";
 import { formatPct } from "@/components/charts/format";
 import type { SweepStats } from "@/server/services/charts/schemas";
-import { coverage, type Selection, type SweepIndex } from "@/server/services/charts/sweep-select";
+import { coverage, METHOD_LABELS, type Selection, type SweepIndex } from "@/server/services/charts/sweep-select";
 import type { TableId } from "./analysis-state";
 import { explorerDetail, explorerView, fig3Detail, fig3View, fig4Detail, fig4View } from "./figure-data";
 import { useUpdateMeasure } from "./use-update-measure";
@@ -57,8 +57,8 @@ export const SweepFigures = memo(function SweepFigures(props: SweepFiguresProps)
       <p>Move the density sliders to a pair the sweep covers, or add this pair to a sweep.</p>
     </ChartEmpty>
   ) : undefined;
-  const empty4 = noPoints ? noneYet : f4.rows.every((r) => r.ties === null && r.tiesSv === null) ? (
-    <ChartEmpty title={`No TIES or TIES-SV analysis at k_sft ${sel.sftDensity}, k_ct ${sel.ctDensity}`}>
+  const empty4 = noPoints ? noneYet : f4.rows.every((r) => r.ties === null && r.tiesSv === null && r.sce === null) ? (
+    <ChartEmpty title={`No TIES, TIES-SV or SCE analysis at k_sft ${sel.sftDensity}, k_ct ${sel.ctDensity}`}>
       <p>Move the density sliders to a pair the sweep covers.</p>
     </ChartEmpty>
   ) : undefined;
@@ -67,7 +67,7 @@ export const SweepFigures = memo(function SweepFigures(props: SweepFiguresProps)
     <>
       <DensityExplorer
         title="Density explorer"
-        subtitle={`${sweep.points.length} analyses: ${placeable.length} checkpoints × ${sweep.grid.sft.length * sweep.grid.ct.length} density pairs × ${sweep.methods.map((m) => (m === "ties" ? "TIES" : "TIES-SV")).join(", ") || "no methods"}`}
+        subtitle={`${sweep.points.length} analyses: ${placeable.length} checkpoints × ${sweep.grid.sft.length * sweep.grid.ct.length} density pairs × ${sweep.methods.map((m) => METHOD_LABELS[m] ?? m).join(", ") || "no methods"}`}
         sftGrid={sweep.grid.sft}
         ctGrid={sweep.grid.ct}
         slackGrid={sweep.grid.slack}
@@ -145,7 +145,7 @@ export const SweepFigures = memo(function SweepFigures(props: SweepFiguresProps)
           tableOpen={props.tables.includes("fig4")}
           onTableOpenChange={(o) => props.onTable("fig4", o)}
           empty={empty4}
-          caption="discarded[sft] / nnz_trimmed[sft]: the SFT model's trimmed parameters whose sign lost the election. TIES-SV: after the slack variable rescued some of them."
+          caption="discarded[sft] / nnz_trimmed[sft]: the SFT model's trimmed parameters whose sign lost the election. TIES-SV: after the slack variable rescued some of them. SCE (when analysed): its select_topk trims every model alike, so it appears where k_sft = k_ct = select_topk."
         />
       </div>
     </>

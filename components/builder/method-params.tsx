@@ -1,23 +1,42 @@
 "use client";
 
-import { useId } from "react";
+import { useId, type ReactNode } from "react";
 import type { ParamSpec } from "@/server/engine/recipe/types";
 import { CheckboxField } from "./checkbox-field";
 import { GradientField } from "./gradient-field";
-import { PARAM_HELP, type Method, usesGamma, usesRandomStream, usesSeed, usesTieOrder } from "./methods";
+import { NEARSWAP_SUGGESTED_T, PARAM_HELP, type Method, usesGamma, usesRandomStream, usesSeed, usesTieOrder } from "./methods";
 import { NumberField } from "./number-field";
 import type { BuilderState } from "./url-state";
 
 export type MethodParamValues = Pick<
   BuilderState,
-  "slack" | "scope" | "t" | "seed" | "rescale" | "randomStream" | "tieOrder" | "keepIfNoOutliers" | "filterWise" | "parameters" | "layers"
+  | "slack"
+  | "scope"
+  | "t"
+  | "seed"
+  | "rescale"
+  | "randomStream"
+  | "tieOrder"
+  | "keepIfNoOutliers"
+  | "filterWise"
+  | "parameters"
+  | "layers"
+  | "selectTopk"
+  | "nuslerpFlatten"
+  | "nuslerpRowWise"
+  | "normalizeWeights"
+  | "eps"
+  | "maxIter"
+  | "tol"
 >;
 
 /**
  * The parameters only one method family has: TIES-SV's slack and scope,
  * SLERP's t, the random methods' seed and rescale (DARE's generator), the
- * magnitude-ranking methods' tie order, Model Breadcrumbs' edge-case flag and
- * Model Stock's filter_wise.
+ * magnitude-ranking methods' tie order, Model Breadcrumbs' edge-case flag,
+ * Model Stock's filter_wise, SCE's select_topk, NuSLERP's flatten / row-wise,
+ * Multi-SLERP's weight normalization and eps, Karcher's max_iter / tol and
+ * NearSwap's t (mergekit's names under each label).
  */
 export function MethodParams({ method, value, onChange }: { method: Method; value: MethodParamValues; onChange: (patch: Partial<MethodParamValues>) => void }) {
   const id = useId();
@@ -107,6 +126,43 @@ export function MethodParams({ method, value, onChange }: { method: Method; valu
           hint={PARAM_HELP.filterWise}
         />
       ) : null}
+      <NewerMethodParams method={method} value={value} onChange={onChange} />
+    </>
+  );
+}
+
+/** sce, nuslerp, multislerp, karcher, nearswap (arcee_fusion has no parameters). */
+function NewerMethodParams({ method, value, onChange }: { method: Method; value: MethodParamValues; onChange: (patch: Partial<MethodParamValues>) => void }) {
+  const id = useId();
+  const num = (key: "selectTopk" | "eps" | "maxIter" | "tol" | "t", label: ReactNode, hint: string, opts: { min?: number; max?: number; step: number; integer?: boolean }) => (
+    <div className="field">
+      <label htmlFor={`${id}-${key}`}>{label}</label>
+      <NumberField id={`${id}-${key}`} value={value[key]} onChange={(v) => onChange({ [key]: v })} min={opts.min} max={opts.max} step={opts.step} integer={opts.integer} describedBy={`${id}-${key}-hint`} />
+      <p className="hint" id={`${id}-${key}-hint`}>{hint}</p>
+    </div>
+  );
+  return (
+    <>
+      {method === "sce" ? num("selectTopk", <>Select top-k <code className="muted">select_topk</code></>, PARAM_HELP.selectTopk, { min: 0, max: 1, step: 0.05 }) : null}
+      {method === "nuslerp" ? (
+        <>
+          <CheckboxField label={<>Flatten <code className="muted">nuslerp_flatten</code></>} checked={value.nuslerpFlatten} onChange={(nuslerpFlatten) => onChange({ nuslerpFlatten })} hint={PARAM_HELP.nuslerpFlatten} />
+          <CheckboxField label={<>Column vectors <code className="muted">nuslerp_row_wise</code></>} checked={value.nuslerpRowWise} onChange={(nuslerpRowWise) => onChange({ nuslerpRowWise })} hint={PARAM_HELP.nuslerpRowWise} />
+        </>
+      ) : null}
+      {method === "multislerp" ? (
+        <>
+          <CheckboxField label={<>Normalize weights <code className="muted">normalize_weights</code></>} checked={value.normalizeWeights} onChange={(normalizeWeights) => onChange({ normalizeWeights })} hint={PARAM_HELP.normalizeWeights} />
+          {num("eps", <>Epsilon <code className="muted">eps</code></>, PARAM_HELP.eps, { min: 0, max: 1, step: 1e-8 })}
+        </>
+      ) : null}
+      {method === "karcher" ? (
+        <div className="row">
+          {num("maxIter", <>Max iterations <code className="muted">max_iter</code></>, PARAM_HELP.maxIter, { min: 0, max: 100_000, step: 1, integer: true })}
+          {num("tol", <>Tolerance <code className="muted">tol</code></>, PARAM_HELP.tol, { min: 0, max: 1, step: 1e-6 })}
+        </div>
+      ) : null}
+      {method === "nearswap" ? num("t", <>t (distance)</>, PARAM_HELP.nearswapT, { min: 0, max: 1, step: NEARSWAP_SUGGESTED_T }) : null}
     </>
   );
 }

@@ -34,6 +34,30 @@ export const METHOD_INFO: Record<Method, { label: string; description: string }>
     description: "Drops task-vector entries at random, keeping larger ones more often (density ± epsilon by magnitude rank), rescales, then TIES' sign election.",
   },
   della_linear: { label: "DELLA (linear)", description: "DELLA's magnitude-ranked random drop and rescale; no sign election." },
+  sce: {
+    label: "SCE",
+    description: "Keeps the positions where the task vectors vary most across models (select_topk), elects a sign and weighs each model by its task vector's energy.",
+  },
+  nuslerp: {
+    label: "NuSLERP",
+    description: "Spherical interpolation of exactly two models by their weights, per tensor, row or column; relative to a base model if one is given.",
+  },
+  multislerp: {
+    label: "Multi-SLERP",
+    description: "Weighted spherical interpolation of any number of models (barycentric, on the hypersphere); relative to a base model if one is given.",
+  },
+  karcher: {
+    label: "Karcher mean",
+    description: "Riemannian (Karcher) mean of the models on the hypersphere, equal weights; a base model, if given, is averaged too.",
+  },
+  arcee_fusion: {
+    label: "Arcee Fusion",
+    description: "Keeps the model's changes only where their importance (|change| × the rows' KL divergence) is an outlier; the base elsewhere.",
+  },
+  nearswap: {
+    label: "NearSwap",
+    description: "Takes the model's value where it lies within t of the base, and blends toward the base (by t / distance) elsewhere.",
+  },
 };
 
 export const PARAM_HELP = {
@@ -58,6 +82,14 @@ export const PARAM_HELP = {
   keepIfNoOutliers:
     "mergekit's edge case: when int(gamma × numel) is 0 (e.g. a small bias tensor), mergekit drops that tensor's whole task vector. Tick to keep the density fraction of it instead (no outliers removed).",
   filterWise: "Compute Model Stock's interpolation ratio per row (filter) instead of once per tensor.",
+  selectTopk: "Fraction of positions kept: those where the task vectors' variance across the models is largest (1 keeps all).",
+  nuslerpFlatten: "Interpolate each tensor as one vector (mergekit's default); untick to interpolate row or column vectors.",
+  nuslerpRowWise: "Without flatten: interpolate the column vectors (dim 0) instead of the rows (last dim). mergekit's docs say the opposite; its code does this.",
+  normalizeWeights: "Divide the weights by their sum.",
+  eps: "Added to every norm to avoid dividing by zero (mergekit's default 1e-8).",
+  maxIter: "Maximum iterations of the Karcher mean (mergekit's default 10).",
+  tol: "Stop when the tangent step is shorter than this (mergekit's default 1e-5).",
+  nearswapT: "Distance |base − model| up to which the model's value is taken; farther values move toward the base by t / distance (e.g. 0.001).",
   dtype: "Arithmetic dtype; empty uses each tensor's storage dtype (like mergekit without dtype).",
   scale: "Passthrough multiplies this model's tensors by it (1 copies them unchanged).",
   perLayer:
@@ -69,6 +101,10 @@ export const UNWEIGHTED_HINT: Partial<Record<Method, string>> = {
   slerp: "SLERP takes the base and exactly one other model (no weights): t sets the mix.",
   model_stock: "Model Stock takes the base and two or more other models (no weights): the mix follows from their task vectors.",
   passthrough: "Passthrough copies exactly one model (optionally scaled); use the layer swap helper to take layers from several.",
+  sce: "SCE takes the base and one or more models (no weights): each model's weight follows from its task vector.",
+  karcher: "Karcher takes one or more models (no weights): all inputs, the base model included, count equally.",
+  arcee_fusion: "Arcee Fusion takes the base and exactly one other model (no weights).",
+  nearswap: "NearSwap takes the base and exactly one other model (no weights): t sets the mix.",
 };
 
 /** The paper's density grid. */
@@ -78,6 +114,7 @@ export const DTYPES = ["float32", "float16", "bfloat16"] as const;
 export type Dtype = (typeof DTYPES)[number];
 
 export {
+  baseOptional,
   defaultNormalize,
   usesEpsilon,
   usesRandomStream,
@@ -92,7 +129,9 @@ export {
   usesLambda,
   usesNormalize,
   usesSeed,
+  usesT,
   usesWeight,
   DEFAULT_GAMMA,
   DEFAULT_T,
+  NEARSWAP_SUGGESTED_T,
 } from "@/server/services/builder/method-rules";

@@ -2,7 +2,7 @@
 
 import { useId, useState } from "react";
 import type { ModelSummary } from "@/server/services/models/schemas";
-import { PARAM_HELP, UNWEIGHTED_HINT, type Method, usesBaseModel, usesDensity, usesGamma, usesWeight } from "./methods";
+import { PARAM_HELP, UNWEIGHTED_HINT, type Method, baseOptional, usesBaseModel, usesDensity, usesGamma, usesWeight } from "./methods";
 import { ModelOptions } from "./model-options";
 import { ModelParamsRow } from "./model-params-row";
 import { newModelEntry, type BuilderModelState } from "./url-state";
@@ -46,7 +46,11 @@ export function ModelListEditor({
           <ModelOptions models={models} />
         </select>
         <p className="hint" id={`${id}-base-hint`}>
-          {!usesBaseModel(method) ? "Linear averages the models below; it uses no base model." : PARAM_HELP.base}
+          {!usesBaseModel(method)
+            ? "Linear averages the models below; it uses no base model."
+            : baseOptional(method)
+              ? `${PARAM_HELP.base} Optional for ${method}: without one the models themselves are interpolated${method === "karcher" ? " (with one, karcher averages it too, as mergekit does)" : ""}.`
+              : PARAM_HELP.base}
         </p>
       </div>
       <fieldset>

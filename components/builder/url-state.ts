@@ -2,8 +2,10 @@
 // copied link reproduces the recipe and the sweep. Unknown or malformed values
 // fall back to the defaults.
 import { z } from "zod";
+import type { NewerMethodValues } from "@/server/engine/recipe/newer-methods";
+import { NEWER_METHOD_DEFAULTS } from "@/server/engine/types";
 import { builderSliceSchema, paramSpecsSchema, type BuilderParamSpecs, type BuilderSettings, type BuilderSlice } from "@/server/services/builder/schemas";
-import { DEFAULT_EPSILON, DEFAULT_GAMMA, DEFAULT_T, DTYPES, METHODS, defaultNormalize, normalizeAfterSwitch, type Dtype, type Method } from "./methods";
+import { DEFAULT_EPSILON, DEFAULT_GAMMA, DEFAULT_T, DTYPES, METHODS, NEARSWAP_SUGGESTED_T, defaultNormalize, normalizeAfterSwitch, type Dtype, type Method } from "./methods";
 
 export interface BuilderModelState {
   id: string;
@@ -20,7 +22,8 @@ export interface BuilderModelState {
   parameters?: BuilderParamSpecs;
 }
 
-export interface BuilderState {
+/** sce, nuslerp, multislerp, karcher: NewerMethodValues (mergekit's names in camel case). */
+export interface BuilderState extends NewerMethodValues {
   exp: string | null;
   method: Method;
   base: string | null;
@@ -82,6 +85,7 @@ export const DEFAULT_STATE: BuilderState = {
   tieOrder: "mergekit",
   keepIfNoOutliers: false,
   filterWise: false,
+  ...NEWER_METHOD_DEFAULTS,
   dtype: null,
   layers: 32,
   sweepType: "merge",
@@ -132,6 +136,7 @@ export function parseBuilderState(p: URLSearchParams): BuilderState {
   const norm = p.get("norm");
   const seed = num(p.get("seed"), 0, 0, Number.MAX_SAFE_INTEGER);
   const lay = parseLayered(p.get("lay"));
+  const maxIter = num(p.get("miter"), NEWER_METHOD_DEFAULTS.maxIter, 0, 100_000);
   return {
     exp: p.get("exp") || null,
     method: m,
@@ -158,6 +163,13 @@ export function parseBuilderState(p: URLSearchParams): BuilderState {
     tieOrder: p.get("tie") === "index" ? "index" : "mergekit",
     keepIfNoOutliers: p.get("kino") === "1",
     filterWise: p.get("fw") === "1",
+    selectTopk: num(p.get("topk"), NEWER_METHOD_DEFAULTS.selectTopk, 0, 1),
+    nuslerpFlatten: p.get("nflat") !== "0",
+    nuslerpRowWise: p.get("nrow") === "1",
+    normalizeWeights: p.get("nw") !== "0",
+    eps: num(p.get("eps"), NEWER_METHOD_DEFAULTS.eps, 0, 1),
+    maxIter: Number.isInteger(maxIter) ? maxIter : NEWER_METHOD_DEFAULTS.maxIter,
+    tol: num(p.get("tol"), NEWER_METHOD_DEFAULTS.tol, 0, 1),
     dtype: (DTYPES as readonly string[]).includes(dtype) ? (dtype as Dtype) : null,
     ...(lay.g ? { parameters: lay.g } : {}),
     ...(lay.s ? { slices: lay.s } : {}),
@@ -197,6 +209,13 @@ export function serializeBuilderState(s: BuilderState): URLSearchParams {
   if (s.tieOrder !== "mergekit") p.set("tie", s.tieOrder);
   if (s.keepIfNoOutliers) p.set("kino", "1");
   if (s.filterWise) p.set("fw", "1");
+  if (s.selectTopk !== NEWER_METHOD_DEFAULTS.selectTopk) p.set("topk", String(s.selectTopk));
+  if (!s.nuslerpFlatten) p.set("nflat", "0");
+  if (s.nuslerpRowWise) p.set("nrow", "1");
+  if (!s.normalizeWeights) p.set("nw", "0");
+  if (s.eps !== NEWER_METHOD_DEFAULTS.eps) p.set("eps", String(s.eps));
+  if (s.maxIter !== NEWER_METHOD_DEFAULTS.maxIter) p.set("miter", String(s.maxIter));
+  if (s.tol !== NEWER_METHOD_DEFAULTS.tol) p.set("tol", String(s.tol));
   if (s.dtype) p.set("dtype", s.dtype);
   const lay: Layered = {};
   if (s.models.some((m) => m.parameters)) lay.m = s.models.map((m) => m.parameters ?? null);
@@ -215,12 +234,18 @@ export function serializeBuilderState(s: BuilderState): URLSearchParams {
 /**
  * The form after picking another method: `normalize` follows the method's
  * default unless the user changed it, and TIES-SV gets its favored model (the
- * first, SFT, one unless chosen). Other values are kept for switching back.
+ * first, SFT, one unless chosen). `t` moves between slerp's default and
+ * nearswap's suggestion unless the user changed it. Other values are kept for
+ * switching back.
  */
 export function switchMethod(s: BuilderState, method: Method): BuilderState {
+  let t = s.t;
+  if (method === "nearswap" && t === DEFAULT_T) t = NEARSWAP_SUGGESTED_T;
+  else if (method !== "nearswap" && s.method === "nearswap" && t === NEARSWAP_SUGGESTED_T) t = DEFAULT_T;
   return {
     ...s,
     method,
+    t,
     normalize: normalizeAfterSwitch(s.method, method, s.normalize),
     models: method === "ties_sv" && !s.models.some((m) => m.favored) ? s.models.map((m, i) => ({ ...m, favored: i === 0 })) : s.models,
   };
@@ -255,6 +280,13 @@ export function toSettings(s: BuilderState): BuilderSettings | null {
     tieOrder: s.tieOrder,
     keepIfNoOutliers: s.keepIfNoOutliers,
     filterWise: s.filterWise,
+    selectTopk: s.selectTopk,
+    nuslerpFlatten: s.nuslerpFlatten,
+    nuslerpRowWise: s.nuslerpRowWise,
+    normalizeWeights: s.normalizeWeights,
+    eps: s.eps,
+    maxIter: s.maxIter,
+    tol: s.tol,
     dtype: s.dtype,
     ...(s.parameters ? { parameters: s.parameters } : {}),
     ...(s.slices ? { slices: s.slices } : {}),
@@ -291,6 +323,13 @@ export function fromSettings(x: BuilderSettings, previous: BuilderState): Builde
     tieOrder: x.tieOrder,
     keepIfNoOutliers: x.keepIfNoOutliers,
     filterWise: x.filterWise,
+    selectTopk: x.selectTopk,
+    nuslerpFlatten: x.nuslerpFlatten,
+    nuslerpRowWise: x.nuslerpRowWise,
+    normalizeWeights: x.normalizeWeights,
+    eps: x.eps,
+    maxIter: x.maxIter,
+    tol: x.tol,
     dtype: x.dtype,
     ...(x.parameters ? { parameters: x.parameters } : {}),
     ...(x.slices ? { slices: x.slices } : {}),

@@ -157,19 +157,18 @@ ms::EngineRequest RequestFromJs(const Napi::Object& obj) {
   Napi::Env env = obj.Env();
   ms::EngineRequest r;
   const std::string method = String(obj, "method", false);
-  bool known = false;
-  for (uint8_t i = 0; i < uint8_t(ms::Method::kCount); ++i)  // every method the engine has
-    if (const ms::Method m = ms::Method(i); method == ms::method_name(m)) {
-      r.params.method = m;
-      known = true;
-    }
-  if (!known) throw Napi::TypeError::New(env, "merge request: unknown method " + method);
+  if (!ms::method_from_name(method, &r.params.method)) throw Napi::TypeError::New(env, "merge request: unknown method " + method);
   const std::string consensus = String(obj, "consensus", false);
+  if (consensus != "sum" && consensus != "count")
+    throw Napi::TypeError::New(env, "merge request: 'consensus' must be sum or count, got " + consensus);
   r.params.consensus = consensus == "count" ? ms::Consensus::Count : ms::Consensus::Sum;
   r.params.normalize = Bool(obj, "normalize");
   r.params.lambda = Number(obj, "lambda");
   r.params.slack = Number(obj, "slack");
-  r.params.slack_scope = String(obj, "slackScope", false) == "tensor" ? ms::SlackScope::Tensor : ms::SlackScope::Model;
+  const std::string scope = String(obj, "slackScope", false);
+  if (scope != "model" && scope != "tensor")
+    throw Napi::TypeError::New(env, "merge request: 'slackScope' must be model or tensor, got " + scope);
+  r.params.slack_scope = scope == "tensor" ? ms::SlackScope::Tensor : ms::SlackScope::Model;
   r.params.rescale = Bool(obj, "rescale");
   const double seed = Number(obj, "seed");
   if (!(seed >= 0 && seed <= 9007199254740991.0 && std::floor(seed) == seed))
@@ -186,6 +185,17 @@ ms::EngineRequest RequestFromJs(const Napi::Object& obj) {
   r.params.keep_if_no_outliers = Bool(obj, "keepIfNoOutliers");
   r.params.t = Number(obj, "t");
   r.params.filter_wise = Bool(obj, "filterWise");
+  // sce, nuslerp, multislerp, karcher
+  r.params.select_topk = Number(obj, "selectTopk");
+  r.params.nuslerp_flatten = Bool(obj, "nuslerpFlatten");
+  r.params.nuslerp_row_wise = Bool(obj, "nuslerpRowWise");
+  r.params.normalize_weights = Bool(obj, "normalizeWeights");
+  r.params.eps = Number(obj, "eps");
+  const double max_iter = Number(obj, "maxIter");
+  if (!(max_iter >= 0 && max_iter <= 100000 && std::floor(max_iter) == max_iter))
+    throw Napi::TypeError::New(env, "merge request: 'maxIter' must be an integer in [0, 100000]");
+  r.params.max_iter = uint32_t(max_iter);
+  r.params.tol = Number(obj, "tol");
   Napi::Value densities = Field(obj, "densities");
   if (!densities.IsNull()) {
     if (!densities.IsArray()) throw Napi::TypeError::New(env, "merge request: 'densities' must be null or an array");
@@ -205,6 +215,7 @@ ms::EngineRequest RequestFromJs(const Napi::Object& obj) {
   }
   Napi::Value out_dtype = Field(obj, "outDtype");
   if (!out_dtype.IsNull()) {
+    if (!out_dtype.IsString()) throw Napi::TypeError::New(env, "merge request: 'outDtype' must be null or a string");
     r.has_out_dtype = true;
     r.out_dtype = StorageDtype(env, out_dtype.As<Napi::String>().Utf8Value(), "outDtype");
   }
@@ -257,6 +268,9 @@ static Napi::Array TensorsToJs(Napi::Env env, const std::vector<ms::EngineTensor
     o.Set("svCandidates", double(t.stats.sv_candidates));
     o.Set("svReserved", double(t.stats.sv_reserved));
     o.Set("interpolationT", NullableFloat(env, t.stats.has_interpolation_t, t.stats.interpolation_t));
+    o.Set("selected", NullableFloat(env, t.stats.has_selected, double(t.stats.n_selected)));
+    o.Set("fallbackVectors", double(t.stats.n_fallback));
+    o.Set("iterations", double(t.stats.iterations));
     Napi::Array models = Napi::Array::New(env, t.stats.models.size());
     for (size_t j = 0; j < t.stats.models.size(); ++j) {
       const ms::ModelTensorStats& m = t.stats.models[j];

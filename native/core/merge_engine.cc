@@ -261,6 +261,13 @@ bool out_may_alias_input(Method m) {
     case Method::Slerp:
     case Method::ModelStock:
     case Method::Passthrough: return true;
+    // the reducing methods write `out` only in their last, elementwise pass (kernels/reduce.h)
+    case Method::Sce:
+    case Method::Nuslerp:
+    case Method::Multislerp:
+    case Method::Karcher:
+    case Method::ArceeFusion:
+    case Method::Nearswap: return true;
     case Method::kCount: break;
   }
   return false;
@@ -323,6 +330,8 @@ void set_dtypes(const EngineRequest& req, DType ref_st, TensorPlan* t) {
   // slerp always runs in float32 (mergekit converts to numpy float32).
   if (req.params.method == Method::Slerp && req.compute == ComputeMode::Storage) t->compute = DType::F32;
   t->out = req.has_out_dtype ? req.out_dtype : (req.compute != ComputeMode::Storage ? t->compute : ref_st);
+  // arcee_fusion returns float32 (its mask is a float32 tensor); without out_dtype mergekit saves that.
+  if (req.params.method == Method::ArceeFusion && !req.has_out_dtype) t->out = DType::F32;
 }
 
 DType reference_storage(const ModelTensor& rt, const ModelSource& src) {
@@ -411,6 +420,10 @@ std::vector<TensorPlan> plan_from_request(const EngineRequest& req, const std::v
     t.lambda = pt.lambda;
     t.t = pt.t;
     set_dtypes(req, ref_st, &t);
+    if (req.params.method == Method::Karcher && t.row_cut)
+      throw MergeError(ErrorCode::MODEL_SHAPE_MISMATCH,
+                       "tensor '" + t.name + "' has different shapes in the models; karcher cannot merge embeddings of "
+                       "different sizes (mergekit 0.1.4 fails on them too)");
     plans.push_back(std::move(t));
     names.push_back(pt.name);
   }
@@ -429,6 +442,7 @@ MergeParams tensor_params(const MergeParams& p, const TensorPlan& t) {
   tp.t = t.t;
   tp.tensor_key = dare_tensor_key(t.name);
   tp.row_len = t.shape.empty() ? t.numel : t.shape.back();
+  tp.dim0_len = t.shape.empty() ? t.numel : t.shape.front();
   return tp;
 }
 
@@ -448,6 +462,19 @@ void warn_dropped_no_outliers(EngineResult* result) {
       "density fraction instead (docs/merge-methods.md)");
 }
 
+// mergekit estimates arcee_fusion's quantiles from a random sample for large tensors.
+void warn_arcee_sampling(const std::vector<TensorPlan>& plans, EngineResult* result) {
+  uint64_t n = 0;
+  std::string first;
+  for (const TensorPlan& t : plans)
+    if (t.numel > 1000000 && n++ == 0) first = t.name;
+  if (n == 0) return;
+  result->warnings.push_back(
+      "arcee_fusion: " + std::to_string(n) + " tensor(s) have more than 1e6 elements (first: '" + first +
+      "'); mergekit takes their importance quantiles from a random sample of 1e6 elements (a different result on "
+      "every run), MergeScope from every element (docs/merge-methods.md)");
+}
+
 }  // namespace
 
 bool is_embedding_tensor(const std::string& name) {
@@ -462,12 +489,16 @@ bool is_embedding_tensor(const std::string& name) {
 EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progress,
                         const std::atomic<bool>* cancel) {
   const auto t0 = std::chrono::steady_clock::now();
-  const bool no_base_method = req.params.method == Method::Linear || req.params.method == Method::Passthrough;
   if (!req.has_plan) {
     if (req.models.empty()) throw MergeError(ErrorCode::RECIPE_INVALID, "a merge needs at least one model");
-    if (req.base_path.empty() && !no_base_method)
+    if (req.base_path.empty() && !method_base_optional(req.params.method))
       throw MergeError(ErrorCode::RECIPE_INVALID,
                        std::string("method ") + method_name(req.params.method) + " needs a base model (base_model)");
+    if (req.params.method == Method::Nuslerp)
+      for (const EngineModel& m : req.models)
+        if (m.path == req.base_path)
+          throw MergeError(ErrorCode::RECIPE_INVALID,
+                           "nuslerp: base_model must not be one of the two merged models (" + m.path + ")");
     std::vector<ModelParams> mp;
     for (const EngineModel& m : req.models) mp.push_back(m.params);
     MergeParams check = req.params;
@@ -615,7 +646,7 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
     }
   }
   FloatBuf out_f32;  // only for methods whose output cannot reuse an input array
-  KernelScratch scratch;  // the kernels' per-tensor temporaries, reused
+  KernelScratch scratch;  // the kernels' per-tensor temporaries (sce, arcee_fusion, multislerp, karcher, tie order, keep masks), reused
   // mergekit's random stream: torch.manual_seed(seed) once, then the tensors
   // draw in mergekit's execution order -- tensor name order, which is the
   // order of `plans` (ModelSource sorts by name) -- docs/merge-methods.md.
@@ -654,14 +685,15 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
       // array it wrote before: the loader refills that one with a later tensor.
       FloatBuf* out_buf = !alias ? &out_f32 : base_ptr ? &lt.base : &lt.models[0];
       float* out = out_buf->ensure(t.numel);
-      merge_tensor(out, &rep.stats, base_ptr, lt.ptrs.data(), n_models, t.numel, t.mp.data(), tp, pool, cancel, svp);
+      merge_tensor(out, &rep.stats, base_ptr, lt.ptrs.data(), n_models, t.numel, t.mp.data(), tp, pool, cancel, svp, &scratch);
       async_writer->submit(out_buf, t.out, t.numel);
     } else {
-      analyze_tensor(&rep.stats, base_ptr, lt.ptrs.data(), n_models, t.numel, t.mp.data(), tp, pool, cancel, svp);
+      analyze_tensor(&rep.stats, base_ptr, lt.ptrs.data(), n_models, t.numel, t.mp.data(), tp, pool, cancel, svp, &scratch);
     }
   });
 
   warn_dropped_no_outliers(&result);
+  if (req.params.method == Method::ArceeFusion) warn_arcee_sampling(plans, &result);
 
   if (writer) {
     async_writer->drain();

@@ -10,6 +10,10 @@
 // on a writer thread), reused from tensor to tensor; raw bytes only pass
 // through 1 MiB staging buffers. The merged values overwrite the base's array
 // (the kernels allow `out` to alias an input) for the methods that permit it.
+// sce, arcee_fusion, multislerp and karcher add full-size temporaries
+// (KernelScratch, reused from tensor to tensor): sce up to 3 f32-sized arrays
+// of the largest tensor (variance keys, and torch's top-k tie order when
+// threshold ties are split), the others 1-2.
 #pragma once
 #include <atomic>
 #include <cstdint>

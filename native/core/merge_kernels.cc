@@ -1,8 +1,13 @@
 // Parameter validation and dispatch to the kernel families (core/kernels/).
 #include "merge_kernels.h"
 
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 #include <cfloat>
 #include <cmath>
+#include <new>
 #include <string>
 
 #include "errors.h"
@@ -27,6 +32,12 @@ const char* method_name(Method m) {
     case Method::Della: return "della";
     case Method::DellaLinear: return "della_linear";
     case Method::Passthrough: return "passthrough";
+    case Method::Sce: return "sce";
+    case Method::Nuslerp: return "nuslerp";
+    case Method::Multislerp: return "multislerp";
+    case Method::Karcher: return "karcher";
+    case Method::ArceeFusion: return "arcee_fusion";
+    case Method::Nearswap: return "nearswap";
     case Method::kCount: break;
   }
   return "?";
@@ -36,6 +47,15 @@ std::vector<std::string> all_method_names() {
   std::vector<std::string> names;
   for (unsigned m = 0; m < static_cast<unsigned>(Method::kCount); ++m) names.emplace_back(method_name(static_cast<Method>(m)));
   return names;
+}
+
+bool method_from_name(const std::string& name, Method* out) {
+  for (unsigned m = 0; m < static_cast<unsigned>(Method::kCount); ++m)
+    if (name == method_name(Method(m))) {
+      *out = Method(m);
+      return true;
+    }
+  return false;
 }
 
 uint64_t dare_tensor_key(const std::string& tensor_name) { return kern::dare_fnv1a64(tensor_name); }
@@ -48,17 +68,53 @@ uint64_t dare_keep_threshold(double density) { return kern::dare_threshold_of(de
 bool method_trims(Method m) {
   switch (m) {
     case Method::Ties: case Method::TiesSV: case Method::Breadcrumbs: case Method::BreadcrumbsTies:
-    case Method::DareLinear: case Method::DareTies: case Method::Della: case Method::DellaLinear: return true;
+    case Method::DareLinear: case Method::DareTies: case Method::Della: case Method::DellaLinear: case Method::Sce: return true;
     default: return false;
   }
 }
 
 bool method_elects(Method m) {
   return m == Method::Ties || m == Method::TiesSV || m == Method::BreadcrumbsTies || m == Method::DareTies ||
-         m == Method::Della;
+         m == Method::Della || m == Method::Sce;
+}
+
+bool method_base_optional(Method m) {
+  return m == Method::Linear || m == Method::Passthrough || m == Method::Nuslerp || m == Method::Multislerp || m == Method::Karcher;
 }
 
 namespace {
+
+// Large blocks are anonymous mappings that ask for transparent huge pages
+// (512x fewer page faults on first touch); small ones come from new[].
+// *map_len is 0 for new[] blocks.
+void* allocate_block(uint64_t bytes, uint64_t* map_len) {
+  constexpr uint64_t kHuge = uint64_t(2) << 20;
+  if (bytes == 0) bytes = 64;
+  if (bytes > (UINT64_MAX >> 1)) throw std::bad_alloc();
+#ifdef __linux__
+  if (bytes >= kHuge) {
+    const uint64_t len = (bytes + kHuge - 1) / kHuge * kHuge;
+    void* m = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) throw std::bad_alloc();
+    (void)::madvise(m, len, MADV_HUGEPAGE);  // advisory
+    *map_len = len;
+    return m;
+  }
+#endif
+  *map_len = 0;
+  return new uint8_t[bytes];
+}
+
+void release_block(void* p, uint64_t map_len) {
+  if (!p) return;
+#ifdef __linux__
+  if (map_len) {
+    ::munmap(p, map_len);
+    return;
+  }
+#endif
+  delete[] static_cast<uint8_t*>(p);
+}
 
 [[noreturn]] void invalid(const std::string& msg) { throw MergeError(ErrorCode::RECIPE_INVALID, msg); }
 
@@ -67,6 +123,39 @@ std::string model_str(uint32_t i) { return "model " + std::to_string(i); }
 // Weight as the kernels use it: double -> float (RNE) -> compute dtype.
 // (torch.tensor(weights, dtype=dt) converts each Python float through float.)
 float weight_value(double w, DType compute) { return round_to(compute, float(w)); }
+
+// Parameters of sce, nuslerp, multislerp, karcher, arcee_fusion and nearswap,
+// with mergekit 0.1.4's rules (messages name mergekit's keys).
+void validate_newer_methods(uint32_t n_models, const MergeParams& p) {
+  constexpr uint32_t kMaxModels = 64;  // sce / multislerp keep per-model values of one position on the stack
+  switch (p.method) {
+    case Method::Sce:
+      if (std::isnan(p.select_topk) || std::isinf(p.select_topk)) invalid("sce: select_topk must be a finite number");
+      if (n_models > kMaxModels) invalid("sce: at most 64 models");
+      break;
+    case Method::Nuslerp:
+      if (n_models != 2)
+        invalid("nuslerp: merges exactly two models (plus an optional base_model that is not one of them); got " +
+                std::to_string(n_models));
+      break;
+    case Method::Multislerp:
+      if (!std::isfinite(p.eps) || p.eps < 0) invalid("multislerp: eps must be a finite number >= 0");
+      if (n_models > kMaxModels) invalid("multislerp: at most 64 models");
+      break;
+    case Method::Karcher:
+      if (p.max_iter > 100000) invalid("karcher: max_iter must be an integer in [0, 100000]");
+      if (!std::isfinite(p.tol) || p.tol < 0) invalid("karcher: tol must be a finite number >= 0");
+      break;
+    case Method::ArceeFusion:
+      if (n_models != 1) invalid("arcee_fusion: merges base_model with exactly one other model; got " + std::to_string(n_models));
+      break;
+    case Method::Nearswap:
+      if (n_models != 1) invalid("nearswap: merges base_model with exactly one other model; got " + std::to_string(n_models));
+      if (!std::isfinite(p.t)) invalid("nearswap: t must be a finite number (the distance below which the model's value is taken)");
+      break;
+    default: break;
+  }
+}
 
 }  // namespace
 
@@ -116,6 +205,7 @@ void validate_params(const ModelParams* mp, uint32_t n_models, const MergeParams
   }
   if (p.method == Method::ModelStock && n_models < 2)
     invalid("model_stock: needs at least two models besides the base; got " + std::to_string(n_models));
+  validate_newer_methods(n_models, p);
   if (p.method == Method::TiesSV) {
     if (p.consensus != Consensus::Sum) invalid("ties_sv: requires the sum sign election (consensus: sum)");
     if (!std::isfinite(p.slack) || p.slack < 0) invalid("ties_sv: slack must be a finite number >= 0");
@@ -137,8 +227,13 @@ kern::Job make_job(float* out, TensorStats* stats, const float* base, const floa
       if (!models[i]) throw MergeError(ErrorCode::INTERNAL, "merge: null data for " + model_str(i));
     if (p.method == Method::ModelStock && p.filter_wise && (p.row_len == 0 || n % p.row_len != 0))
       throw MergeError(ErrorCode::INTERNAL, "model_stock filter_wise: row length does not divide the tensor");
-    if (!base && p.method != Method::Linear && p.method != Method::Passthrough)
+    if (!base && !method_base_optional(p.method))
       throw MergeError(ErrorCode::INTERNAL, std::string(method_name(p.method)) + ": needs a base model tensor");
+    if (p.method == Method::Nuslerp && !p.nuslerp_flatten &&
+        ((p.nuslerp_row_wise && p.dim0_len && n % p.dim0_len != 0) || (!p.nuslerp_row_wise && p.row_len && n % p.row_len != 0)))
+      throw MergeError(ErrorCode::INTERNAL, "nuslerp: the vector length does not divide the tensor");
+    if (p.method == Method::ArceeFusion && p.row_len && n % p.row_len != 0)
+      throw MergeError(ErrorCode::INTERNAL, "arcee_fusion: the row length does not divide the tensor");
   }
   kern::Job job;
   job.out = out;
@@ -191,6 +286,12 @@ void run(const kern::Job& job, const SlackPlanForTensor* sv) {
     case Method::Slerp: kern::run_slerp(job); break;
     case Method::ModelStock: kern::run_model_stock(job); break;
     case Method::Passthrough: kern::run_passthrough(job); break;
+    case Method::Sce: kern::run_sce(job); break;
+    case Method::Nuslerp: kern::run_nuslerp(job); break;
+    case Method::Multislerp: kern::run_multislerp(job); break;
+    case Method::Karcher: kern::run_karcher(job); break;
+    case Method::ArceeFusion: kern::run_arcee_fusion(job); break;
+    case Method::Nearswap: kern::run_nearswap(job); break;
     case Method::kCount: throw MergeError(ErrorCode::INTERNAL, "merge_tensor: not a method");
   }
 }
@@ -199,18 +300,38 @@ void run(const kern::Job& job, const SlackPlanForTensor* sv) {
 
 void merge_tensor(float* out, TensorStats* stats, const float* base, const float* const* models, uint32_t n_models,
                   uint64_t n, const ModelParams* mp, const MergeParams& p, ThreadPool& pool,
-                  const std::atomic<bool>* cancel, const SlackPlanForTensor* sv) {
+                  const std::atomic<bool>* cancel, const SlackPlanForTensor* sv, KernelScratch* scratch) {
   if (!out && n > 0) throw MergeError(ErrorCode::INTERNAL, "merge_tensor: null output");
   kern::Job job = make_job(out, stats, base, models, n_models, n, mp, p, pool, cancel);
+  KernelScratch local;
+  job.scratch = scratch ? scratch : p.scratch ? p.scratch : &local;
   run(job, sv);
 }
 
 void analyze_tensor(TensorStats* stats, const float* base, const float* const* models, uint32_t n_models, uint64_t n,
                     const ModelParams* mp, const MergeParams& p, ThreadPool& pool, const std::atomic<bool>* cancel,
-                    const SlackPlanForTensor* sv) {
+                    const SlackPlanForTensor* sv, KernelScratch* scratch) {
   if (!stats) throw MergeError(ErrorCode::INTERNAL, "analyze_tensor: null stats");
   kern::Job job = make_job(nullptr, stats, base, models, n_models, n, mp, p, pool, cancel);
+  KernelScratch local;
+  job.scratch = scratch ? scratch : p.scratch ? p.scratch : &local;
   run(job, sv);
+}
+
+KernelScratch::~KernelScratch() {
+  for (unsigned s = 0; s < kSlots; ++s) release_block(ptr_[s], map_len_[s]);
+}
+
+void* KernelScratch::get(unsigned slot, uint64_t bytes) {
+  if (slot >= kSlots) throw MergeError(ErrorCode::INTERNAL, "KernelScratch: no such slot");
+  if (bytes > cap_[slot] || !ptr_[slot]) {
+    release_block(ptr_[slot], map_len_[slot]);  // free first: never hold the old and the new block at once
+    ptr_[slot] = nullptr;
+    cap_[slot] = map_len_[slot] = 0;
+    ptr_[slot] = allocate_block(bytes, &map_len_[slot]);
+    cap_[slot] = bytes;
+  }
+  return ptr_[slot];
 }
 
 void sweep_tensor(std::vector<TensorStats>* out, const float* base, const float* const* models, uint32_t n_models,

@@ -1,8 +1,10 @@
 // Per-tensor merge kernels: linear, task_arithmetic, ties (sum/count
 // election), ties_sv (TIES with a slack variable), breadcrumbs(_ties),
-// dare_linear / dare_ties, della / della_linear, slerp and model_stock. They reproduce mergekit's
-// numbers (test/fixtures/golden/README.md is the spec; docs/merge-methods.md
-// pins down breadcrumbs' ranking, DARE's generator, slerp and model_stock).
+// dare_linear / dare_ties, della / della_linear, slerp and model_stock; sce, nuslerp, multislerp,
+// karcher, arcee_fusion and nearswap (kernels/sce.cc, spherical.cc, fusion.cc). They reproduce
+// mergekit's numbers (test/fixtures/golden/README.md is the spec; docs/merge-methods.md pins
+// down breadcrumbs' ranking, DARE's generator, slerp, model_stock and the reductions of the
+// newer methods).
 //
 // ---------------------------------------------------------------------------
 // Inputs. Every tensor arrives as float arrays of n elements, already widened
@@ -122,6 +124,9 @@ enum class Method : uint8_t {
   Slerp, ModelStock,             // interpolations between the base and the model(s)
   Della, DellaLinear,            // magnitude-ranked random trim (DELLA) + L1 rescale, with / without sign election
   Passthrough,                   // one input copied, optionally times a per-model `scale` (no base)
+  Sce,                           // variance top-k trim + sum election + tv-energy weights
+  Nuslerp, Multislerp, Karcher,  // spherical interpolations (base optional)
+  ArceeFusion, Nearswap,         // base + one model, elementwise selection
   kCount  // keep last: the number of methods (engine_info lists every method below it)
 };
 enum class Consensus : uint8_t { Sum, Count };
@@ -138,11 +143,15 @@ enum class SlackScope : uint8_t { Model, Tensor };
 
 const char* method_name(Method m);  // mergekit's names: "linear", "task_arithmetic", "ties", "breadcrumbs_ties", ...
 std::vector<std::string> all_method_names();  // every method the engine runs, in enum order
+// The method named `name` (method_name's spelling); false if there is none.
+bool method_from_name(const std::string& name, Method* out);
 
 // Task-vector methods with a trim step (ties family: top-k / outliers / random).
 bool method_trims(Method m);
 // Task-vector methods with a sign election (ties, ties_sv, breadcrumbs_ties, dare_ties).
 bool method_elects(Method m);
+// Methods that run without a base model (linear, nuslerp, multislerp, karcher).
+bool method_base_optional(Method m);
 
 struct ModelParams {
   double weight = 1;     // finite; applied before the election (a negative weight flips the vote)
@@ -154,13 +163,37 @@ struct ModelParams {
   double epsilon = 0.15; // della*: keep probabilities span density -+ epsilon
 };
 
-// Reusable scratch memory of the kernels. Optional (merge_tensor allocates per
-// call without it); an engine run passes one so that per-tensor temporaries
-// (tie-order codes, random keep masks) are allocated and page-faulted once.
-struct KernelScratch {
+// Full-size temporaries of the kernels that need them (sce: variance keys and
+// the tie-order pairs; arcee_fusion: the importances; multislerp: the mean and
+// tangent; karcher: the running mean; the top-k tie order's codes; the
+// mergekit-stream keep masks), reused from tensor to tensor: grow-only
+// blocks, so a run faults their pages in once, not once per tensor (page
+// faults dominate fresh allocations on VMs). Contents are unspecified on
+// return. The engine keeps one per run; merge_tensor without one makes a
+// temporary. Not thread-safe: one kernel call at a time.
+class KernelScratch {
+ public:
+  KernelScratch() = default;
+  ~KernelScratch();
+  KernelScratch(const KernelScratch&) = delete;
+  KernelScratch& operator=(const KernelScratch&) = delete;
+  // At least `bytes` bytes, aligned to 64; slot 0..3 are independent blocks.
+  void* get(unsigned slot, uint64_t bytes);
+  template <class T>
+  T* array(unsigned slot, uint64_t n) {
+    return static_cast<T*>(get(slot, n * sizeof(T)));
+  }
+
+  // Named buffers of the top-k tie order (kernels/tie_order.cc) and the random trims.
   GrowBuffer tie_codes;
   std::vector<GrowBuffer> keep_bits;  // per model: mergekit-stream keep masks
   GrowBuffer keep_limits;             // DELLA: per-element keep thresholds
+
+ private:
+  static constexpr unsigned kSlots = 4;
+  void* ptr_[kSlots] = {};
+  uint64_t cap_[kSlots] = {};
+  uint64_t map_len_[kSlots] = {};
 };
 
 namespace kern {
@@ -184,9 +217,18 @@ struct MergeParams {
   TieOrder tie_order = TieOrder::Mergekit;  // threshold ties of top-k cuts (docs/tie-order.md)
   double t = 0.5;                         // slerp: in [0, 1]
   bool filter_wise = false;               // model_stock: one ratio per row of `row_len`
+  double select_topk = 1;                 // sce: fraction of positions kept by variance (>= 1 keeps all)
+  bool nuslerp_flatten = true;            // nuslerp: the whole tensor is one vector
+  bool nuslerp_row_wise = false;          // nuslerp (not flattened): vectors along dim 0 instead of the last dim
+  bool normalize_weights = true;          // multislerp: weights / sum(weights)
+  double eps = 1e-8;                      // multislerp: norm offset
+  uint32_t max_iter = 10;                 // karcher
+  double tol = 1e-5;                      // karcher
+  // nearswap uses `t` (> 0, no upper bound) as its distance scale.
   // Per tensor (the engine sets them for each call):
   uint64_t tensor_key = 0;                // dare_*: dare_tensor_key(name)
-  uint64_t row_len = 0;                   // model_stock filter_wise: last dimension (0 = whole tensor)
+  uint64_t row_len = 0;                   // model_stock filter_wise, nuslerp, arcee_fusion: last dimension (0 = whole tensor)
+  uint64_t dim0_len = 0;                  // nuslerp row_wise: first dimension (0 = whole tensor)
   KernelScratch* scratch = nullptr;       // optional reusable memory (not a parameter of the merge)
   // mergekit stream: the run's generator, advanced by this tensor's draws
   // (null: one seeded with `seed` for this tensor alone, like the golden cases).
@@ -208,7 +250,8 @@ struct ModelTensorStats {
   bool trimmed = false;            // density < 1; false = golden "k": null (whole task vector), k == numel
   uint64_t k = 0;                  // int(density * numel) (trimmed) or numel
   bool threshold_valid = false;    // trimmed && k > 0
-  float threshold = 0;             // k-th largest |delta| (native: of the rounded delta)
+  float threshold = 0;             // k-th largest |delta| (native: of the rounded delta);
+                                   // sce: the k-th largest variance; arcee_fusion: the importance threshold
   uint64_t n_greater_than_threshold = 0, n_equal_to_threshold = 0, n_kept_at_threshold = 0;
   uint64_t nnz_trimmed = 0;        // non-zeros of the trimmed (unweighted) task vector
   uint64_t n_discarded_by_sign_election = 0;   // nnz_trimmed entries that do not contribute
@@ -241,7 +284,15 @@ struct TensorStats {
   uint64_t sv_candidates = 0;               // ties_sv: candidate positions in this tensor
   uint64_t sv_reserved = 0;                 // ties_sv: reserved positions (== favored model's rescued)
   bool has_interpolation_t = false;
-  double interpolation_t = 0;               // model_stock: t (mean over rows if filter_wise); slerp: the recipe t
+  double interpolation_t = 0;               // model_stock: t (mean over rows if filter_wise); slerp: the recipe t;
+                                            // nuslerp: w_2 / (w_1 + w_2)
+  // nearswap: positions whose output is the model's value (|base - model| <= t);
+  // arcee_fusion: positions kept by the importance mask.
+  bool has_selected = false;
+  uint64_t n_selected = 0;
+  // nuslerp: vectors interpolated linearly (colinear); karcher: iterations run.
+  uint64_t n_fallback = 0;
+  uint64_t iterations = 0;
   std::vector<ModelTensorStats> models;
 };
 
@@ -285,18 +336,22 @@ struct SlackRefineRequest {
 // depends on the dtype; the per-tensor validation makes it.
 void validate_params(const ModelParams* mp, uint32_t n_models, const MergeParams& p, bool compute_dtype_known = true);
 
+
 // Merges one tensor. out: n floats. stats: may be null (skips the counting).
-// base may be null only for Linear. models: n_models arrays of n floats.
+// base may be null only for the method_base_optional methods (karcher then
+// averages only the models; with a base it averages the base too, as mergekit). models: n_models arrays of n floats.
 // sv: required for TiesSV with SlackScope::Model (pass 2), null otherwise.
 void merge_tensor(float* out, TensorStats* stats, const float* base, const float* const* models, uint32_t n_models,
                   uint64_t n, const ModelParams* mp, const MergeParams& p, ThreadPool& pool,
-                  const std::atomic<bool>* cancel = nullptr, const SlackPlanForTensor* sv = nullptr);
+                  const std::atomic<bool>* cancel = nullptr, const SlackPlanForTensor* sv = nullptr,
+                  KernelScratch* scratch = nullptr);
 
 // Statistics only (no output written; skips the output arithmetic and writes).
 // Same arguments as merge_tensor.
 void analyze_tensor(TensorStats* stats, const float* base, const float* const* models, uint32_t n_models, uint64_t n,
                     const ModelParams* mp, const MergeParams& p, ThreadPool& pool,
-                    const std::atomic<bool>* cancel = nullptr, const SlackPlanForTensor* sv = nullptr);
+                    const std::atomic<bool>* cancel = nullptr, const SlackPlanForTensor* sv = nullptr,
+                    KernelScratch* scratch = nullptr);
 
 // Density sweep (ties only, statistics only): for every combination of the
 // n_densities values across the models (first model's density varying

@@ -511,6 +511,8 @@ TEST(golden_every_method_covered) {
     const std::string m = e["method"].str;
     const bool cli = e.has("kind") && e["kind"].str == "cli";  // whole-model cases: the engine tests run them
     CHECK(cli || m == "linear" || m == "task_arithmetic" || m == "ties" || m == "breadcrumbs" || m == "breadcrumbs_ties" ||
-          m == "slerp" || m == "model_stock" || m == "passthrough" || m == "della" || m == "della_linear");
+          m == "slerp" || m == "model_stock" || m == "passthrough" || m == "della" || m == "della_linear" ||
+          // second batch: test_golden_methods.cc
+          m == "sce" || m == "nuslerp" || m == "multislerp" || m == "karcher" || m == "arcee_fusion" || m == "nearswap");
   }
 }

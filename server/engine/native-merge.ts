@@ -5,7 +5,9 @@ import path from "node:path";
 import { normalizePath } from "../paths/normalize";
 import { loadNative } from "./native";
 import {
+  BASE_OPTIONAL_METHODS,
   MERGE_METHODS,
+  NEWER_METHOD_DEFAULTS,
   RANDOM_STREAMS,
   TIE_ORDERS,
   type NativeInspectResult,
@@ -41,8 +43,14 @@ function isNormalizedPath(p: unknown): p is string {
   }
 }
 
-export function validateNativeRequest(r: NativeMergeRequest): void {
-  expect(typeof r === "object" && r !== null, "an object", "request", r);
+/** The request with every optional field set (the addon requires all of them). */
+export function completeNativeRequest(r: NativeMergeRequest): Required<NativeMergeRequest> {
+  return { ...NEWER_METHOD_DEFAULTS, ...r } as Required<NativeMergeRequest>;
+}
+
+export function validateNativeRequest(request: NativeMergeRequest): void {
+  expect(typeof request === "object" && request !== null, "an object", "request", request);
+  const r = completeNativeRequest(request);
   expect((MERGE_METHODS as readonly string[]).includes(r.method), MERGE_METHODS.join("|"), "method", r.method);
   expect(r.consensus === "sum" || r.consensus === "count", "sum|count", "consensus", r.consensus);
   expect(typeof r.normalize === "boolean", "a boolean", "normalize", r.normalize);
@@ -58,6 +66,13 @@ export function validateNativeRequest(r: NativeMergeRequest): void {
   expect(typeof r.keepIfNoOutliers === "boolean", "a boolean", "keepIfNoOutliers", r.keepIfNoOutliers);
   expect(finite(r.t) && r.t >= 0 && r.t <= 1, "a number in [0, 1]", "t", r.t);
   expect(typeof r.filterWise === "boolean", "a boolean", "filterWise", r.filterWise);
+  expect(finite(r.selectTopk), "a finite number", "selectTopk", r.selectTopk);
+  expect(typeof r.nuslerpFlatten === "boolean", "a boolean", "nuslerpFlatten", r.nuslerpFlatten);
+  expect(typeof r.nuslerpRowWise === "boolean", "a boolean", "nuslerpRowWise", r.nuslerpRowWise);
+  expect(typeof r.normalizeWeights === "boolean", "a boolean", "normalizeWeights", r.normalizeWeights);
+  expect(finite(r.eps) && r.eps >= 0, "a number >= 0", "eps", r.eps);
+  expect(Number.isInteger(r.maxIter) && r.maxIter >= 0 && r.maxIter <= 100_000, "an integer in [0, 100000]", "maxIter", r.maxIter);
+  expect(finite(r.tol) && r.tol >= 0, "a number >= 0", "tol", r.tol);
   expect(
     r.densities === null || (Array.isArray(r.densities) && r.densities.length > 0 && r.densities.every((d) => finite(d) && d >= 0 && d <= 1)),
     "null or a non-empty array of numbers in [0, 1]",
@@ -65,7 +80,7 @@ export function validateNativeRequest(r: NativeMergeRequest): void {
     r.densities,
   );
   expect(r.basePath === null || isNormalizedPath(r.basePath), "null or a normalized absolute path (server/paths)", "basePath", r.basePath);
-  expect(r.basePath !== null || r.method === "linear" || r.method === "passthrough", "a base model path (only linear and passthrough work without one)", "basePath", r.basePath);
+  expect(r.basePath !== null || BASE_OPTIONAL_METHODS.includes(r.method), `a base model path (only ${BASE_OPTIONAL_METHODS.join(", ")} work without one)`, "basePath", r.basePath);
   expect(Array.isArray(r.models) && r.models.length > 0, "a non-empty array", "models", r.models);
   r.models.forEach((m, i) => {
     expect(isNormalizedPath(m.path), "a normalized absolute path (server/paths)", `models[${i}].path`, m.path);
@@ -123,6 +138,7 @@ export interface NativeRunOptions {
 /** Runs a merge (outDir set) or an analysis (outDir null) on the engine's threads. */
 export async function runNativeMerge(request: NativeMergeRequest, opts: NativeRunOptions = {}): Promise<NativeMergeResult> {
   validateNativeRequest(request);
+  request = completeNativeRequest(request);
   if (opts.signal?.aborted) {
     throw Object.assign(new Error("merge cancelled before it started"), { code: "CANCELLED" });
   }

@@ -17,8 +17,16 @@ export const MERGE_METHODS = [
   "passthrough",
   "della",
   "della_linear",
+  "sce",
+  "nuslerp",
+  "multislerp",
+  "karcher",
+  "arcee_fusion",
+  "nearswap",
 ] as const;
 export type MergeMethod = (typeof MERGE_METHODS)[number];
+/** Methods that run without a base model (karcher averages the base too when one is given). */
+export const BASE_OPTIONAL_METHODS: readonly MergeMethod[] = ["linear", "passthrough", "nuslerp", "multislerp", "karcher"];
 export type Consensus = "sum" | "count";
 export type SlackScope = "model" | "tensor";
 export type StorageDtype = "F32" | "F16" | "BF16";
@@ -33,6 +41,17 @@ export const TIE_ORDERS: readonly TieOrder[] = ["mergekit", "index"];
 /** DARE's keep/drop draws: MergeScope's counter-based generator, or mergekit's stream (torch's MT19937 after `--random-seed`). */
 export type RandomStream = "counter" | "mergekit";
 export const RANDOM_STREAMS: readonly RandomStream[] = ["counter", "mergekit"];
+
+/** mergekit 0.1.4's defaults of the newer methods' request fields. */
+export const NEWER_METHOD_DEFAULTS = {
+  selectTopk: 1,
+  nuslerpFlatten: true,
+  nuslerpRowWise: false,
+  normalizeWeights: true,
+  eps: 1e-8,
+  maxIter: 10,
+  tol: 1e-5,
+} as const satisfies Partial<NativeMergeRequest>;
 
 export interface NativeModelInput {
   path: string; // model directory or .safetensors file (absolute)
@@ -104,16 +123,32 @@ export interface NativeMergeRequest {
    * largest entries (the intended behaviour).
    */
   keepIfNoOutliers: boolean;
-  /** slerp: interpolation factor from the base (0) to the other model (1). */
+  /** slerp: interpolation factor from the base (0) to the other model (1); nearswap: the distance scale. */
   t: number;
   /** model_stock: one interpolation ratio per row (last dimension) instead of per tensor. */
   filterWise: boolean;
+  // The newer methods' own parameters are optional here: runNativeMerge fills mergekit's
+  // defaults (NEWER_METHOD_DEFAULTS), so requests of the other methods need not name them.
+  /** sce: fraction of positions kept by the variance of the task vectors over the models (>= 1 keeps all). */
+  selectTopk?: number;
+  /** nuslerp: the whole tensor is one vector (mergekit default true). */
+  nuslerpFlatten?: boolean;
+  /** nuslerp without flatten: vectors along dim 0 (columns) instead of the last dim (rows). */
+  nuslerpRowWise?: boolean;
+  /** multislerp: divide the weights by their sum (mergekit default true). */
+  normalizeWeights?: boolean;
+  /** multislerp: offset added to each norm (mergekit default 1e-8). */
+  eps?: number;
+  /** karcher: iteration limit (mergekit default 10). */
+  maxIter?: number;
+  /** karcher: convergence tolerance (mergekit default 1e-5). */
+  tol?: number;
   /**
    * Analysis only (outDir null), ties family: statistics for every combination of these
    * densities across the models, from one pass (result.sweep). null = a single analysis.
    */
   densities: number[] | null;
-  /** null only for `linear` (no base model); the first model then defines the tensor set. */
+  /** null only for linear, nuslerp, multislerp, karcher (no base model); the first model then defines the tensor set. */
   basePath: string | null;
   models: NativeModelInput[];
   /** Directory (existing, empty) that receives the shards; null = statistics only. */
@@ -167,7 +202,14 @@ export interface NativeTensorStats {
   majorityNegative: number;
   svCandidates: number;
   svReserved: number;
-  interpolationT: number | null; // model_stock: the (mean over rows) interpolation ratio t; slerp: the recipe t
+  interpolationT: number | null; // model_stock: the (mean over rows) interpolation ratio t; slerp: the recipe t; nuslerp: w2 / (w1 + w2)
+  // The newer methods' statistics (the addon always sets them; optional for hand-made results):
+  /** nearswap: positions that take the model's value (|base - model| <= t); arcee_fusion: positions kept by the importance mask; else null. */
+  selected?: number | null;
+  /** nuslerp: vectors interpolated linearly because they are colinear (0 for other methods). */
+  fallbackVectors?: number;
+  /** karcher: iterations run (0 for other methods). */
+  iterations?: number;
   models: NativeModelTensorStats[]; // recipe order
 }
 

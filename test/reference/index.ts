@@ -68,3 +68,7 @@ export { tiesSvModel, type TiesSvOptions, type TiesSvResult, type TiesSvScope, t
 export { tiesStats, type TiesModelStats, type TiesStatsOptions, type TiesTensorStats } from "./tiesStats";
 export type { ComputeMode, Consensus, Precision, RefTensor } from "./types";
 export { passthrough } from "./passthrough";
+export { sce, type SceModelStats, type SceOptions, type SceResult } from "./sce";
+export { karcher, multislerp, nuslerp, type KarcherOptions, type KarcherResult, type MultislerpOptions, type NuslerpOptions, type NuslerpResult } from "./spherical";
+export { arceeFusion, arceeImportance64, nearswap, type ArceeFusionResult, type NearswapResult } from "./fusion";
+export { torchTopkIndices } from "./torchTopk";

@@ -21,6 +21,7 @@ struct Job {
   ThreadPool* pool = nullptr;
   const std::atomic<bool>* cancel = nullptr;
   std::vector<float> wr;           // weights as float, rounded to the compute dtype
+  KernelScratch* scratch = nullptr;  // full-size temporaries (never null inside a kernel)
 };
 
 // Test knob for the top-k threshold search: 0 auto (sampled window, falls
@@ -56,6 +57,14 @@ void run_slerp(const Job& job);
 void run_model_stock(const Job& job);
 // passthrough (kernels/passthrough.cc).
 void run_passthrough(const Job& job);
+// Newer mergekit methods: sce (kernels/sce.cc), nuslerp / multislerp / karcher
+// (kernels/spherical.cc), arcee_fusion / nearswap (kernels/fusion.cc).
+void run_sce(const Job& job);
+void run_nuslerp(const Job& job);
+void run_multislerp(const Job& job);
+void run_karcher(const Job& job);
+void run_arcee_fusion(const Job& job);
+void run_nearswap(const Job& job);
 SlackSummary run_slack_summarize(const Job& job, const SlackRefineRequest* refine);
 
 }  // namespace ms::kern

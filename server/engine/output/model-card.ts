@@ -3,7 +3,8 @@
 import { stringify } from "yaml";
 import { recipeToYaml } from "../recipe/to-yaml";
 import type { Recipe } from "../recipe/types";
-import { markdownTable, modelTotalsTable, signConflictLine } from "../stats/summary";
+import { modelOrderRule } from "../recipe/newer-methods";
+import { markdownTable, methodStatLines, modelTotalsTable, signConflictLine } from "../stats/summary";
 import type { StatsReport } from "../stats/report";
 
 const METHOD_TITLES: Record<Recipe["method"], string> = {
@@ -20,6 +21,12 @@ const METHOD_TITLES: Record<Recipe["method"], string> = {
   passthrough: "passthrough (tensors copied, optionally scaled; layer slices)",
   della: "DELLA (magnitude-ranked random drop and L1 rescale, TIES sign election)",
   della_linear: "DELLA (magnitude-ranked random drop and L1 rescale, task arithmetic)",
+  sce: "SCE (select by variance, calculate weights, erase minority signs)",
+  nuslerp: "NuSLERP (spherical interpolation of two models)",
+  multislerp: "Multi-SLERP (barycentric interpolation on the hypersphere)",
+  karcher: "Karcher mean (Riemannian mean on the hypersphere)",
+  arcee_fusion: "Arcee Fusion (importance-masked task vector)",
+  nearswap: "NearSwap (take the model's value where it is close to the base)",
 };
 
 export interface ModelCardInput {
@@ -84,6 +91,10 @@ export function buildModelCard({ title, recipe, stats, engineVersion }: ModelCar
         "*discarded*: of those, entries whose sign lost the election; *rescued*: (TIES-SV) lost entries kept thanks to the slack.",
     );
   }
+  const extra = methodStatLines(stats);
+  if (extra.length > 0) lines.push("", ...extra.map((l) => `${l[0]!.toUpperCase()}${l.slice(1)}.`));
+  const order = modelOrderRule(recipe.method, recipe.models.length);
+  if (order) lines.push("", `**Model order.** ${order}`);
   lines.push(
     "",
     `${stats.totals.tensors} tensors, ${stats.totals.numel.toLocaleString("en-US")} parameters. ` +

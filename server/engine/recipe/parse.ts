@@ -5,7 +5,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document }
 import { LIMITS } from "../../limits";
 import { PathError } from "../../paths/errors";
 import { normalizePath } from "../../paths/normalize";
-import type { MergeMethod, RandomStream, TieOrder } from "../types";
+import { BASE_OPTIONAL_METHODS, type MergeMethod, type RandomStream, type TieOrder } from "../types";
 import { RecipeError, describeValue, yamlPathString, type RecipeIssue } from "./errors";
 import { representativeValue } from "./param-spec";
 import { formatZodIssue, RecipeSchema, type RawRecipe } from "./schema";
@@ -24,6 +24,7 @@ import {
   type RecipeModel,
   type RecipeSlice,
 } from "./types";
+import { baseEntryRule, isNewerMethod, newerMethodCountProblem, newerMethodNotes, newerMethodValues } from "./newer-methods";
 import {
   KNOWN_UNSUPPORTED_METHODS,
   loraReferenceMessage,
@@ -38,6 +39,8 @@ export interface ParseRecipeOptions {
 
 /** Methods relative to a base model; the base model itself is never one of the merged models. */
 const BASED_METHODS: ReadonlySet<MergeMethod> = new Set(MERGE_METHODS.filter((m) => m !== "linear" && m !== "passthrough"));
+/** Methods that also run without a base model. */
+const BASE_OPTIONAL: ReadonlySet<MergeMethod> = new Set(BASE_OPTIONAL_METHODS);
 const BREADCRUMBS: ReadonlySet<MergeMethod> = new Set(["breadcrumbs", "breadcrumbs_ties"]);
 const DARE: ReadonlySet<MergeMethod> = new Set(["dare_linear", "dare_ties"]);
 const DELLA: ReadonlySet<MergeMethod> = new Set(DELLA_METHODS);
@@ -307,7 +310,7 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
   };
   const baseSource = raw.base_model ?? null;
   const basePath = baseSource === null ? null : resolveAt(["base_model"], baseSource);
-  if (usesTaskVectors && baseSource === null) {
+  if (usesTaskVectors && !BASE_OPTIONAL.has(method) && baseSource === null) {
     fail(["base_model"], `required for merge_method \`${method}\` (task vectors are taken relative to it); add \`base_model: PATH\``);
   }
   const fromSlices = raw.slices != null ? collectSlices(raw, method, resolveAt, basePath, fail) : null;
@@ -330,9 +333,14 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     if (resolved === null) return;
     if (usesTaskVectors && resolved === basePath) {
       baseListed = true;
+      const rule = baseEntryRule(method);
+      if (rule?.kind === "error") {
+        fail([...where, "model"], rule.message);
+        return;
+      }
       if (!fromSlices) {
         notes.push(
-          `${at} (\`${ref}\`) is the base model; it is left out of the task vectors, as mergekit does` +
+          `${at} (\`${ref}\`) is the base model; ${rule?.message ?? "it is left out of the task vectors, as mergekit does"}` +
             (Object.keys(p).length > 0 ? " (its parameters are not used)" : ""),
         );
       }
@@ -420,8 +428,12 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
   if (issues.length === 0 && method === "model_stock" && models.length < 2) {
     fail(["models"], `model_stock needs at least two models besides base_model; found ${models.length}`);
   }
+  const countProblem = issues.length === 0 ? newerMethodCountProblem(method, models.length, basePath !== null) : null;
+  if (countProblem) fail(["models"], countProblem);
+  notes.push(...newerMethodNotes(method, models.length, basePath !== null));
 
-  const interpolates = method === "slerp" || method === "model_stock" || method === "passthrough";
+  // Methods without normalize / lambda: the interpolations, passthrough and the newer mergekit methods.
+  const interpolates = method === "slerp" || method === "model_stock" || method === "passthrough" || isNewerMethod(method);
   if (interpolates) {
     for (const key of ["normalize", "lambda"] as const) {
       if (g[key] !== undefined) notes.push(`\`${key}\` has no effect on ${method}; ignored`);
@@ -514,9 +526,10 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
   if (method === "slerp" && g.t === undefined) {
     fail(["parameters", "t"], "required for slerp: the interpolation factor in [0, 1] from base_model (0) to the other model (1)");
   }
+  const newer = newerMethodValues(method, { ...g, t: rep(g.t) }, fail, notes);
   const int8Mask = g.int8_mask ?? false;
   if (int8Mask) notes.push("`int8_mask` only changes mergekit's memory use; results are identical, so it is ignored");
-  if (g.t !== undefined && method !== "slerp") notes.push(`\`t\` is a slerp parameter; it has no effect on ${method}`);
+  if (g.t !== undefined && method !== "slerp" && method !== "nearswap") notes.push(`\`t\` is a slerp / nearswap parameter; it has no effect on ${method}`);
   if (method === "linear" && basePath !== null) {
     notes.push("linear: `base_model` is one of the averaged models; config.json and the tokenizer are copied from it");
   }
@@ -535,8 +548,9 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     randomStream,
     tieOrder,
     keepIfNoOutliers: BREADCRUMBS.has(method) ? (g.keep_if_no_outliers ?? false) : false,
-    t: method === "slerp" ? rep(g.t)! : 0,
+    t: method === "slerp" || method === "nearswap" ? rep(g.t)! : 0,
     filterWise: method === "model_stock" ? (g.filter_wise ?? false) : false,
+    ...newer,
     int8Mask,
     slack: method === "ties_sv" ? g.slack! : 0,
     slackScope: method === "ties_sv" ? (g.slack_scope ?? "model") : "model",

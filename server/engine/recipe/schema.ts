@@ -16,6 +16,10 @@ const fraction = () => z.number(expecting(IN_0_1)).min(0, expecting(IN_0_1)).max
 const boolean = () => z.boolean(expecting("true or false"));
 const SEED = "an integer in [0, 2^53)";
 const seed = () => z.number(expecting(SEED)).int(expecting(SEED)).min(0, expecting(SEED)).max(Number.MAX_SAFE_INTEGER, expecting(SEED));
+const NON_NEGATIVE = "a number >= 0";
+const nonNegative = () => z.number(expecting(NON_NEGATIVE)).min(0, expecting(NON_NEGATIVE));
+const COUNT = "an integer in [0, 100000]";
+const count = () => z.number(expecting(COUNT)).int(expecting(COUNT)).min(0, expecting(COUNT)).max(100_000, expecting(COUNT));
 const dtype = () => z.enum(RECIPE_DTYPES as [string, ...string[]], expecting(RECIPE_DTYPES.join(" | ")));
 const tieOrder = () => z.enum(TIE_ORDERS as [string, ...string[]], expecting(TIE_ORDERS.join(" | ")));
 const randomStream = () => z.enum(RANDOM_STREAMS as [string, ...string[]], expecting(RANDOM_STREAMS.join(" | ")));
@@ -40,6 +44,14 @@ export const GLOBAL_PARAMETER_KEYS = [
   "density",
   "epsilon",
   "scale",
+  // sce, nuslerp, multislerp, karcher (newer-methods.ts)
+  "select_topk",
+  "nuslerp_flatten",
+  "nuslerp_row_wise",
+  "normalize_weights",
+  "eps",
+  "max_iter",
+  "tol",
 ] as const;
 
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
@@ -148,6 +160,13 @@ const GlobalParameters = z
     gamma: fractionSpec().optional(),
     epsilon: fractionSpec().optional(),
     scale: numberSpec().optional(),
+    select_topk: fraction().optional(),
+    nuslerp_flatten: boolean().optional(),
+    nuslerp_row_wise: boolean().optional(),
+    normalize_weights: boolean().optional(),
+    eps: nonNegative().optional(),
+    max_iter: count().optional(),
+    tol: nonNegative().optional(),
   })
   .nullish();
 

@@ -2,6 +2,7 @@
 import path from "node:path";
 import type { ComputeDtype, NativeMergeRequest, NativePlan, StorageDtype } from "../types";
 import { RecipeError } from "./errors";
+import { isNewerMethod } from "./newer-methods";
 import { computeDtypeOf, storageDtypeOf, type Recipe } from "./types";
 
 export interface RecipeRequestOptions {
@@ -72,6 +73,18 @@ export function recipeToNativeRequest(recipe: Recipe, opts: RecipeRequestOptions
     keepIfNoOutliers: recipe.keepIfNoOutliers,
     t: recipe.t,
     filterWise: recipe.filterWise,
+    // optional in the contract: only the methods that read them carry them
+    ...(isNewerMethod(recipe.method)
+      ? {
+          selectTopk: recipe.selectTopk,
+          nuslerpFlatten: recipe.nuslerpFlatten,
+          nuslerpRowWise: recipe.nuslerpRowWise,
+          normalizeWeights: recipe.normalizeWeights,
+          eps: recipe.eps,
+          maxIter: recipe.maxIter,
+          tol: recipe.tol,
+        }
+      : {}),
     densities: opts.densities ?? null,
     // The engine's linear and passthrough take no base: the first model defines the tensor set.
     // Their base_model (one of the models for linear) only sources config/tokenizer.

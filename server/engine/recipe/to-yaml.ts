@@ -1,10 +1,12 @@
 // Recipe → mergekit YAML (model cards, the UI, manifests). Every effective value is written
 // out, so the YAML reproduces the merge without relying on either tool's defaults: a key
 // appears for exactly the methods it affects (weight, density, gamma, epsilon, normalize,
-// lambda, rescale, seed, t, filter_wise). MergeScope extensions (consensus: count, ties_sv,
-// favored, slack, keep_if_no_outliers, tie_order: index, random: mergekit) appear only when used.
+// lambda, rescale, seed, t, filter_wise, and the newer methods' keys: newer-methods.ts).
+// MergeScope extensions (consensus: count, ties_sv, favored, slack, keep_if_no_outliers,
+// tie_order: index, random: mergekit) appear only when used.
 import { stringify } from "yaml";
 import type { MergeMethod } from "../types";
+import { isNewerMethod, newerMethodYaml } from "./newer-methods";
 import { DELLA_METHODS, ELECTION_METHODS, RANDOM_METHODS, RANKING_METHODS, TRIM_METHODS, WEIGHTED_METHODS, type ParamSpec, type ParamSpecs, type Recipe } from "./types";
 
 export interface RecipeYamlOptions {
@@ -70,7 +72,7 @@ export function recipeToYaml(recipe: Recipe, opts: RecipeYamlOptions = {}): stri
     });
   }
   const parameters: Record<string, unknown> = {};
-  if (!INTERPOLATING.includes(method)) {
+  if (!INTERPOLATING.includes(method) && !isNewerMethod(method)) {
     parameters.normalize = recipe.normalize;
     if (method !== "linear") parameters.lambda = top.lambda !== undefined ? specYaml(top.lambda) : recipe.lambda;
   }
@@ -89,6 +91,7 @@ export function recipeToYaml(recipe: Recipe, opts: RecipeYamlOptions = {}): stri
   if (breadcrumbs && recipe.keepIfNoOutliers) parameters.keep_if_no_outliers = true;
   if (method === "slerp") parameters.t = top.t !== undefined ? specYaml(top.t) : recipe.t;
   if (method === "model_stock") parameters.filter_wise = recipe.filterWise;
+  Object.assign(parameters, newerMethodYaml(method, recipe));
   if (recipe.int8Mask) parameters.int8_mask = true;
   if (Object.keys(parameters).length > 0) doc.parameters = parameters;
   if (recipe.dtype !== null) doc.dtype = recipe.dtype;

@@ -2,6 +2,7 @@
 // and every model path resolved to an absolute path. Plain data (JSON-serialisable), so it
 // can be stored in the output manifest and sent to the UI as is.
 import type { ComputeDtype, Consensus, MergeMethod, RandomStream, SlackScope, StorageDtype, TieOrder } from "../types";
+import type { NewerMethodValues } from "./newer-methods";
 
 /** The torch dtype names mergekit accepts for `dtype` / `out_dtype`. */
 export type RecipeDtype = "float32" | "float16" | "bfloat16";
@@ -31,7 +32,9 @@ export const RANDOM_METHODS: readonly MergeMethod[] = ["dare_linear", "dare_ties
 /** DELLA (per-model `epsilon`; always mergekit's random stream). */
 export const DELLA_METHODS: readonly MergeMethod[] = ["della", "della_linear"];
 /** Methods whose models carry a `weight`. */
-export const WEIGHTED_METHODS: readonly MergeMethod[] = MERGE_METHODS.filter((m) => m !== "slerp" && m !== "model_stock" && m !== "passthrough");
+export const WEIGHTED_METHODS: readonly MergeMethod[] = MERGE_METHODS.filter(
+  (m) => !(["slerp", "model_stock", "passthrough", "sce", "karcher", "arcee_fusion", "nearswap"] as MergeMethod[]).includes(m),
+);
 
 /** Condition of a filtered parameter: the first whose filter is null, `*` or a substring of the tensor name wins. */
 export interface ParamCondition {
@@ -93,9 +96,10 @@ export interface RecipeModel {
   parameters?: ParamSpecs;
 }
 
-export interface Recipe {
+/** The sce / nuslerp / multislerp / karcher fields are mergekit's defaults unless the method sets them. */
+export interface Recipe extends NewerMethodValues {
   method: MergeMethod;
-  /** Absolute path of the base model; null only for `linear` without `base_model`. */
+  /** Absolute path of the base model; null only for linear, nuslerp, multislerp, karcher without `base_model`. */
   basePath: string | null;
   baseSource: string | null;
   /** Models that are merged (a `models:` entry naming the base model is dropped for task-vector methods). */
@@ -113,7 +117,7 @@ export interface Recipe {
   tieOrder: TieOrder;
   /** breadcrumbs*: keep the density fraction when int(gamma * numel) is 0 (mergekit drops the tensor's task vector). */
   keepIfNoOutliers: boolean;
-  /** slerp: interpolation factor (required for slerp; 0 otherwise). */
+  /** slerp: interpolation factor; nearswap: distance scale (required for both; 0 otherwise). */
   t: number;
   /** model_stock: one interpolation ratio per row. */
   filterWise: boolean;

@@ -17,18 +17,13 @@ export const UNSUPPORTED_TOP_LEVEL_KEYS: Record<string, string> = {
 
 /** mergekit merge methods MergeScope does not implement (others are reported as unknown). */
 export const KNOWN_UNSUPPORTED_METHODS = [
-  "nuslerp",
-  "multislerp",
-  "karcher",
-  "sce",
-  "nearswap",
-  "arcee_fusion",
+  "ram",
+  "ramplus_tl",
   "task_arithmetic_sv",
 ] as const;
 
 /** Per-model / global parameters of other mergekit methods: named so the error can say why. */
 export const OTHER_METHOD_PARAMETERS: Record<string, string> = {
-  select_topk: "sce",
   embed_slerp: "slerp",
 };
 

@@ -61,6 +61,12 @@ export interface TensorStatsEntry extends PerModelCounts {
   sv_reserved: number;
   /** An embedding of some model was cut to the base's rows. */
   row_cut: boolean;
+  /** nearswap: positions taking the model's value (|base - model| <= t); arcee_fusion: positions kept by its importance mask; null for other methods. */
+  selected: number | null;
+  /** nuslerp: colinear vectors interpolated linearly. */
+  fallback_vectors: number;
+  /** karcher: iterations run. */
+  iterations: number;
   /** The parameter values this tensor was merged with (gradients and filters resolved). */
   parameters?: TensorParameters;
 }
@@ -82,6 +88,8 @@ export interface StatsGroup extends PerModelCounts {
   n_majority_negative: number;
   sv_candidates: number;
   sv_reserved: number;
+  /** Sum of the tensors' `selected` (nearswap, arcee_fusion; 0 otherwise). */
+  selected: number;
 }
 
 export interface StatsReportModel {
@@ -122,6 +130,8 @@ export interface StatsReportSource {
   tieOrder?: TieOrder;
   randomStream?: RandomStream;
   seed?: number;
+  /** sce: its one trim fraction, reported as every model's density. */
+  selectTopk?: number;
 }
 
 /** Zero counters for a model that is not an input of a tensor. */
@@ -194,6 +204,7 @@ function emptyGroup(nModels: number): StatsGroup {
     n_majority_negative: 0,
     sv_candidates: 0,
     sv_reserved: 0,
+    selected: 0,
     k: zeros(),
     nnz_trimmed: zeros(),
     discarded: zeros(),
@@ -213,6 +224,7 @@ function addInto(group: StatsGroup, t: TensorStatsEntry): void {
   group.n_majority_negative += t.n_majority_negative;
   group.sv_candidates += t.sv_candidates;
   group.sv_reserved += t.sv_reserved;
+  group.selected += t.selected ?? 0;
   for (const f of PER_MODEL_FIELDS) {
     const target = group[f];
     t[f].forEach((v, i) => (target[i] = target[i]! + v));
@@ -252,6 +264,9 @@ export function buildStatsReport(source: StatsReportSource, result: NativeMergeR
       sv_reserved: t.svReserved,
       row_cut: t.rowCut,
       parameters,
+      selected: t.selected ?? null,
+      fallback_vectors: t.fallbackVectors ?? 0,
+      iterations: t.iterations ?? 0,
     };
   });
 
@@ -276,7 +291,9 @@ export function buildStatsReport(source: StatsReportSource, result: NativeMergeR
     random: draws ? { stream: della ? "mergekit" : (source.randomStream ?? "counter"), seed: source.seed ?? 0 } : null,
     models: source.models.map((m, i) => {
       const role = opts.roles?.[i];
-      return { path: m.path, ...(role !== undefined ? { role } : {}), weight: m.weight, density: m.density, favored: m.favored };
+      // sce trims every model with the same select_topk: that is each model's density here (and in the analysis charts).
+      const density = source.method === "sce" ? (source.selectTopk ?? 1) : m.density;
+      return { path: m.path, ...(role !== undefined ? { role } : {}), weight: m.weight, density, favored: m.favored };
     }),
     tensors,
     totals,

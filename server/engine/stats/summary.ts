@@ -2,13 +2,40 @@
 // model cards. Election counters only mean something for ties/ties_sv, so linear and
 // task_arithmetic get the weights only.
 import path from "node:path";
+import { isNewerMethod } from "../recipe/newer-methods";
+import { WEIGHTED_METHODS } from "../recipe/types";
 import { discardedPercent, type StatsReport } from "./report";
 
 const int = (n: number) => n.toLocaleString("en-US");
 const pct = (n: number) => `${n.toFixed(2)}%`;
 
 export function hasElection(report: Pick<StatsReport, "method">): boolean {
-  return report.method === "ties" || report.method === "ties_sv";
+  return report.method === "ties" || report.method === "ties_sv" || report.method === "sce";
+}
+
+/**
+ * What the newer methods report besides the per-model table: nearswap's and arcee_fusion's
+ * share of positions taken from the model, nuslerp's colinear fallbacks, karcher's iterations.
+ */
+export function methodStatLines(report: StatsReport): string[] {
+  const t = report.totals;
+  const share = (n: number) => (t.numel === 0 ? 0 : (100 * n) / t.numel);
+  switch (report.method) {
+    case "nearswap":
+      return [`taken from the model (|base − model| ≤ t): ${int(t.selected)} of ${int(t.numel)} positions (${pct(share(t.selected))}); the others are blended toward the base`];
+    case "arcee_fusion":
+      return [`kept by the importance mask: ${int(t.selected)} of ${int(t.numel)} positions (${pct(share(t.selected))}); the others keep the base's value`];
+    case "nuslerp": {
+      const n = report.tensors.reduce((s, x) => s + x.fallback_vectors, 0);
+      return n > 0 ? [`colinear vectors interpolated linearly: ${int(n)}`] : [];
+    }
+    case "karcher": {
+      const its = report.tensors.map((x) => x.iterations);
+      return its.length > 0 ? [`karcher iterations per tensor: ${Math.min(...its)}–${Math.max(...its)}`] : [];
+    }
+    default:
+      return [];
+  }
 }
 
 function modelLabel(report: StatsReport, i: number): string {
@@ -28,12 +55,14 @@ export function modelTotalsTable(report: StatsReport): Table {
   const header = election
     ? ["model", "weight", "density", "nnz trimmed", "discarded by sign election", "% of nnz", "rescued"]
     : ["model", "weight"];
+  // sce, karcher, arcee_fusion and nearswap take no weights (slerp and model_stock show their placeholder 1).
+  const weight = (w: number) => (isNewerMethod(report.method) && !WEIGHTED_METHODS.includes(report.method) ? "—" : String(w));
   const rows = report.models.map((m, i) => {
     const label = `${modelLabel(report, i)}${m.favored ? " (favored)" : ""}`;
-    if (!election) return [label, String(m.weight)];
+    if (!election) return [label, weight(m.weight)];
     return [
       label,
-      String(m.weight),
+      weight(m.weight),
       String(m.density),
       int(t.nnz_trimmed[i] ?? 0),
       int(t.discarded[i] ?? 0),
@@ -73,6 +102,8 @@ export function formatStatsSummary(report: StatsReport, opts: { detail?: boolean
   lines.push(...textTable(modelTotalsTable(report)));
   const conflicts = signConflictLine(report);
   if (conflicts) lines.push("", conflicts);
+  const extra = methodStatLines(report);
+  if (extra.length > 0) lines.push("", ...extra);
   if (opts.detail && hasElection(report)) {
     const groupTable = (label: string, groups: { key: string; g: StatsReport["totals"] }[]) =>
       textTable({

@@ -1,6 +1,7 @@
 // Which builder settings each merge method uses — the recipe layer's method
 // sets (types.ts) plus the few rules parse.ts applies per method. Pure data and
 // functions (no zod): the form (client) and the recipe builder (server) share them.
+import { isNewerMethod } from "../../engine/recipe/newer-methods";
 import {
   DELLA_METHODS,
   ELECTION_METHODS,
@@ -10,6 +11,7 @@ import {
   TRIM_METHODS,
   WEIGHTED_METHODS,
 } from "../../engine/recipe/types";
+import { BASE_OPTIONAL_METHODS } from "../../engine/types";
 
 /** Every engine method (a tuple, for zod). */
 export const MERGE_METHOD_VALUES = MERGE_METHODS;
@@ -19,6 +21,8 @@ const has = (list: readonly string[], m: BuilderMethod) => list.includes(m);
 
 /** Task vectors are taken relative to `base_model` (every method but linear). */
 export const usesBaseModel = (m: BuilderMethod) => m !== "linear";
+/** nuslerp, multislerp, karcher: a base model is optional (without one the models themselves are interpolated). */
+export const baseOptional = (m: BuilderMethod) => m !== "linear" && BASE_OPTIONAL_METHODS.includes(m);
 /** Per-model `weight` (not slerp, model_stock). */
 export const usesWeight = (m: BuilderMethod) => has(WEIGHTED_METHODS, m);
 /** Per-model `density`: ties, ties_sv, breadcrumbs*, dare*. */
@@ -37,8 +41,11 @@ export const usesRandomStream = (m: BuilderMethod) => m === "dare_linear" || m =
 export const usesTieOrder = (m: BuilderMethod) => has(RANKING_METHODS, m);
 /** slerp and model_stock interpolate, passthrough copies: no normalize, no lambda. */
 export const interpolates = (m: BuilderMethod) => m === "slerp" || m === "model_stock" || m === "passthrough";
-export const usesNormalize = (m: BuilderMethod) => !interpolates(m);
-export const usesLambda = (m: BuilderMethod) => m !== "linear" && !interpolates(m);
+/** Only the task-arithmetic family and linear take `normalize` / `lambda` (not the interpolations, passthrough nor sce .. nearswap). */
+export const usesNormalize = (m: BuilderMethod) => !interpolates(m) && !isNewerMethod(m);
+export const usesLambda = (m: BuilderMethod) => m !== "linear" && usesNormalize(m);
+/** `t`: slerp's interpolation factor, nearswap's distance. */
+export const usesT = (m: BuilderMethod) => m === "slerp" || m === "nearswap";
 /** mergekit's `normalize` default (as the recipe parser applies it). */
 export const defaultNormalize = (m: BuilderMethod) => m === "linear" || m === "ties" || m === "ties_sv" || m === "della";
 
@@ -48,6 +55,11 @@ export const DEFAULT_GAMMA = 0.01;
 export const DEFAULT_EPSILON = 0.15;
 /** slerp's t when none was chosen yet: halfway. */
 export const DEFAULT_T = 0.5;
+/**
+ * nearswap has no default t in mergekit; the form suggests this one (a distance between
+ * weights, which are ~0.01-0.1 in LLMs) when switching to nearswap from slerp's default.
+ */
+export const NEARSWAP_SUGGESTED_T = 0.001;
 
 /**
  * `normalize` after switching methods: a value the user left at the old

@@ -14,7 +14,7 @@ export function mergeLabel(s: BuilderSettings, refs: Map<string, BuilderModelRef
   if (s.slices?.length) return `${METHOD_LABELS[s.method] ?? s.method} ${name} ${s.slices.length} slices`;
   const layered = s.parameters || s.models.some((m) => m.parameters) ? " per-layer" : "";
   const dens = usesDensity(s.method) ? ` d=${s.models.map((m) => m.density).join("/")}` : "";
-  const t = s.method === "slerp" ? ` t=${s.t}` : "";
+  const t = s.method === "slerp" || s.method === "nearswap" ? ` t=${s.t}` : s.method === "sce" ? ` topk=${s.selectTopk}` : "";
   return `${METHOD_LABELS[s.method] ?? s.method} ${name}${dens}${t}${layered}`;
 }
 

@@ -4,6 +4,7 @@
 import { stringify } from "yaml";
 import { db } from "../../db/client";
 import { env } from "../../env";
+import { newerMethodYaml } from "../../engine/recipe/newer-methods";
 import {
   usesBaseModel,
   usesConsensus,
@@ -106,6 +107,7 @@ export function buildRecipeYaml(s: BuilderSettings, refs: Map<string, BuilderMod
   if (usesGamma(m) && s.keepIfNoOutliers) parameters.keep_if_no_outliers = true;
   if (m === "slerp") parameters.t = top.t !== undefined ? specYaml(top.t) : s.t;
   if (m === "model_stock") parameters.filter_wise = s.filterWise;
+  Object.assign(parameters, newerMethodYaml(m, s));
   if (Object.keys(parameters).length > 0) doc.parameters = parameters;
   if (s.dtype) doc.dtype = s.dtype;
   return { yaml: stringify(doc, { indent: 2, lineWidth: 0 }), issues };

@@ -80,6 +80,14 @@ export const builderSettingsSchema = z.object({
   keepIfNoOutliers: z.boolean().default(false),
   /** model_stock: one interpolation ratio per row. */
   filterWise: z.boolean().default(false),
+  // sce, nuslerp, multislerp, karcher (mergekit's defaults; nearswap uses `t`)
+  selectTopk: z.number().min(0).max(1).default(1),
+  nuslerpFlatten: z.boolean().default(true),
+  nuslerpRowWise: z.boolean().default(false),
+  normalizeWeights: z.boolean().default(true),
+  eps: z.number().min(0).max(1).default(1e-8),
+  maxIter: z.number().int().min(0).max(100_000).default(10),
+  tol: z.number().min(0).max(1).default(1e-5),
   dtype: z.enum(["float32", "float16", "bfloat16"]).nullable(),
   /** Top-level gradients / filter lists (lambda, t, per-model fallbacks); with slices also plain per-model fallbacks. */
   parameters: paramSpecsSchema.optional(),

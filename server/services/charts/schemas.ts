@@ -7,8 +7,12 @@ export const SPLITS = ["dev", "test"] as const;
 export const splitSchema = z.enum(SPLITS);
 export type ChartSplit = z.infer<typeof splitSchema>;
 
-/** Methods whose sign election the sweep statistics describe (Figures 3–4). */
-export const ELECTION_METHODS = ["ties", "ties_sv"] as const;
+/**
+ * Methods whose trim and sign election the sweep statistics describe (Figures 3–4). sce trims
+ * every model by one select_topk, stored as each model's density: its points sit at the
+ * density pair (select_topk, select_topk).
+ */
+export const ELECTION_METHODS = ["ties", "ties_sv", "sce"] as const;
 export type ElectionMethod = (typeof ELECTION_METHODS)[number];
 
 export const modelRefSchema = z.object({ id: z.string(), name: z.string(), path: z.string(), role: z.string() });

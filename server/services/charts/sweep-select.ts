@@ -22,7 +22,7 @@ export function pct(num: number, den: number): number | null {
   return den === 0 ? null : (100 * num) / den;
 }
 
-export const METHOD_LABELS: Record<string, string> = { ties: "TIES", ties_sv: "TIES-SV", linear: "WAVG", task_arithmetic: "TA" };
+export const METHOD_LABELS: Record<string, string> = { ties: "TIES", ties_sv: "TIES-SV", sce: "SCE", linear: "WAVG", task_arithmetic: "TA" };
 
 export function formatDensity(d: number): string {
   return String(densityKey(d));
@@ -122,12 +122,18 @@ export interface Figure4Row {
   svNnzTrimmed: number | null;
   svRescued: number | null;
   svSlack: number | null;
+  /** SCE at select_topk = both densities (sce trims every model alike): discarded[sft] / nnz_trimmed[sft] in %. */
+  sceAnalysisId: string | null;
+  sce: number | null;
+  sceDiscarded: number | null;
+  sceNnzTrimmed: number | null;
 }
 
 export function figure4Rows(index: SweepIndex, sel: Selection): Figure4Row[] {
   return index.checkpoints.map((c) => {
     const t = lookup(index, "ties", c.modelId, sel);
     const s = lookup(index, "ties_sv", c.modelId, sel);
+    const e = lookup(index, "sce", c.modelId, sel);
     return {
       checkpointId: c.modelId,
       label: c.label,
@@ -142,6 +148,10 @@ export function figure4Rows(index: SweepIndex, sel: Selection): Figure4Row[] {
       svNnzTrimmed: s?.sft.nnzTrimmed ?? null,
       svRescued: s?.sft.rescued ?? null,
       svSlack: s?.slack ?? null,
+      sceAnalysisId: e?.analysisId ?? null,
+      sce: e ? pct(e.sft.discarded, e.sft.nnzTrimmed) : null,
+      sceDiscarded: e?.sft.discarded ?? null,
+      sceNnzTrimmed: e?.sft.nnzTrimmed ?? null,
     };
   });
 }

@@ -38,6 +38,12 @@ export const METHOD_LABELS: Record<string, string> = {
   slerp: "SLERP",
   model_stock: "Model Stock",
   passthrough: "Passthrough",
+  sce: "SCE",
+  nuslerp: "NuSLERP",
+  multislerp: "Multi-SLERP",
+  karcher: "Karcher",
+  arcee_fusion: "Arcee Fusion",
+  nearswap: "NearSwap",
 };
 const METHOD_ORDER = Object.keys(METHOD_LABELS);
 /** What Figure 1 shows for every CT checkpoint. */

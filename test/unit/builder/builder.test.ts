@@ -11,6 +11,7 @@ import type { BuilderSettings } from "../../../server/services/builder/schemas";
 import { planSweep } from "../../../server/services/builder/sweep-plan";
 import { registerFolder } from "../../../server/services/models/registry";
 import type { ModelSummary } from "../../../server/services/models/schemas";
+import { NEWER_METHOD_DEFAULTS } from "../../../server/engine/types";
 import { freshModelEnv, tinyFamily } from "../models/helpers";
 
 const env = freshModelEnv("ms-builder-");
@@ -32,7 +33,7 @@ before(async () => {
 });
 
 /** The form's defaults for the parameters only some methods use. */
-const UNUSED = { t: 0.5, seed: 0, rescale: true, randomStream: "counter", tieOrder: "mergekit", keepIfNoOutliers: false, filterWise: false } as const;
+const UNUSED = { t: 0.5, seed: 0, rescale: true, randomStream: "counter", tieOrder: "mergekit", keepIfNoOutliers: false, filterWise: false, ...NEWER_METHOD_DEFAULTS } as const;
 
 function settings(over: Partial<BuilderSettings> = {}): BuilderSettings {
   return {

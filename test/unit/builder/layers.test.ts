@@ -1,6 +1,7 @@
 // The builder with per-layer parameters and slices: every gradient, filter and slice form
 // survives settings → YAML preview → pasted YAML → settings, and the layer-swap helper's
 // slices are what a merge job accepts.
+import { NEWER_METHOD_DEFAULTS } from "../../../server/engine/types";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -44,6 +45,7 @@ function settings(method: BuilderSettings["method"], over: Partial<BuilderSettin
     rescale: true,
     randomStream: "counter",
     tieOrder: "mergekit",
+    ...NEWER_METHOD_DEFAULTS,
     keepIfNoOutliers: false,
     filterWise: false,
     dtype: null,

@@ -16,6 +16,7 @@ import { enqueueJob } from "../../../server/services/jobs/queue";
 import { expandSweep } from "../../../server/services/jobs/sweep";
 import { registerFolder, updateModel } from "../../../server/services/models/registry";
 import type { ModelSummary } from "../../../server/services/models/schemas";
+import { NEWER_METHOD_DEFAULTS } from "../../../server/engine/types";
 import { freshModelEnv, tinyFamily } from "../models/helpers";
 
 const env = freshModelEnv("ms-builder-methods-");
@@ -60,6 +61,7 @@ function settings(method: BuilderMethod, over: Partial<BuilderSettings> = {}): B
     tieOrder: "mergekit",
     keepIfNoOutliers: false,
     filterWise: false,
+    ...NEWER_METHOD_DEFAULTS,
     dtype: null,
     ...over,
   };
@@ -91,6 +93,12 @@ const CASES: Record<BuilderMethod, () => BuilderSettings> = {
       tieOrder: "index",
     }),
   della_linear: () => settings("della_linear", { models: [entry("sft", { density: 0.3, epsilon: 0.2 }), entry("ct-4B")], rescale: false, seed: 3 }),
+  sce: () => settings("sce", { models: [entry("sft"), entry("ct-2B"), entry("ct-4B")], selectTopk: 0.3 }),
+  nuslerp: () => settings("nuslerp", { models: [entry("sft", { weight: 0.7 }), entry("ct-4B", { weight: 0.3 })], nuslerpFlatten: false, nuslerpRowWise: true }),
+  multislerp: () => settings("multislerp", { baseModelId: null, models: [entry("sft", { weight: 1 }), entry("ct-2B", { weight: 2 }), entry("ct-4B", { weight: 3 })], normalizeWeights: false, eps: 1e-6 }),
+  karcher: () => settings("karcher", { maxIter: 5, tol: 1e-6, dtype: "float32" }),
+  arcee_fusion: () => settings("arcee_fusion", { models: [entry("ct-4B")] }),
+  nearswap: () => settings("nearswap", { models: [entry("ct-4B")], t: 0.002 }),
 };
 
 describe("merge builder methods", () => {
@@ -105,8 +113,9 @@ describe("merge builder methods", () => {
 
   it("should default normalize per method as the recipe parser does", () => {
     for (const method of MERGE_METHOD_VALUES) {
-      const models = method === "slerp" || method === "passthrough" ? "  - model: ./b\n" : "  - model: ./b\n  - model: ./c\n";
-      const extra = method === "slerp" ? "parameters:\n  t: 0.5\n" : method === "ties_sv" ? "parameters:\n  slack: 0.04\n" : "";
+      const one = method === "slerp" || method === "passthrough" || method === "arcee_fusion" || method === "nearswap";
+      const models = one ? "  - model: ./b\n" : "  - model: ./b\n  - model: ./c\n";
+      const extra = method === "slerp" || method === "nearswap" ? "parameters:\n  t: 0.5\n" : method === "ties_sv" ? "parameters:\n  slack: 0.04\n" : "";
       const yaml = `merge_method: ${method}\n${method === "linear" ? "" : "base_model: ./a\n"}models:\n${method === "ties_sv" ? models.replace("./b\n", "./b\n    parameters: { favored: true }\n") : models}${extra}`;
       assert.equal(parseRecipeYaml(yaml, { recipeDir: "/r" }).normalize, defaultNormalize(method), method);
     }
@@ -164,14 +173,44 @@ describe("merge builder methods", () => {
     assert.ok(noBase.issues.some((i) => i.path === "base_model" && /required for merge_method `dare_ties`/.test(i.message)));
   });
 
+  it("should write the newer methods' mergekit keys and nothing else", async () => {
+    const yaml = async (method: BuilderMethod) => parse((await previewRecipe(CASES[method]())).yaml);
+    assert.deepEqual((await yaml("sce")).parameters, { select_topk: 0.3 });
+    assert.deepEqual((await yaml("sce")).models[0], { model: m.sft!.path }, "sce takes no per-model weights");
+    assert.deepEqual((await yaml("nuslerp")).parameters, { nuslerp_flatten: false, nuslerp_row_wise: true });
+    assert.deepEqual((await yaml("nuslerp")).models.map((x: { parameters: unknown }) => x.parameters), [{ weight: 0.7 }, { weight: 0.3 }]);
+    const ms = await yaml("multislerp");
+    assert.deepEqual(ms.parameters, { normalize_weights: false, eps: 1e-6 });
+    assert.equal(ms.base_model, undefined, "multislerp without a base model");
+    assert.deepEqual((await yaml("karcher")).parameters, { max_iter: 5, tol: 1e-6 });
+    assert.equal((await yaml("arcee_fusion")).parameters, undefined);
+    assert.deepEqual((await yaml("nearswap")).parameters, { t: 0.002 });
+    assert.equal((await previewRecipe(CASES.nearswap())).label, "NearSwap ct-4B t=0.002");
+    assert.equal((await previewRecipe(CASES.sce())).label, "SCE ct-4B topk=0.3");
+  });
+
+  it("should show mergekit's model-count and base rules for the newer methods", async () => {
+    const two = await previewRecipe(settings("nearswap", { t: 0.01 }));
+    assert.match(two.issues[0]!.message, /nearswap merges base_model with exactly one other model; found 2/);
+    const three = await previewRecipe(settings("nuslerp", { models: [entry("sft"), entry("ct-2B"), entry("ct-4B")] }));
+    assert.match(three.issues[0]!.message, /nuslerp merges exactly two models besides base_model; found 3/);
+    const noBase = await previewRecipe(settings("sce", { baseModelId: null }));
+    assert.ok(noBase.issues.some((i) => i.path === "base_model" && /required for merge_method `sce`/.test(i.message)));
+    const optional = await previewRecipe(settings("nuslerp", { baseModelId: null }));
+    assert.equal(optional.ok, true, "nuslerp runs without a base model");
+  });
+
   it("should reject out-of-range new parameters in the settings", () => {
     const bad = (over: Partial<BuilderSettings>) => builderSettingsSchema.safeParse({ ...CASES.dare_ties(), ...over }).success;
     assert.equal(bad({ t: 1.5 }), false);
     assert.equal(bad({ seed: 1.5 }), false);
     assert.equal(bad({ seed: -1 }), false);
     assert.equal(bad({ models: [entry("sft", { gamma: 2 })] }), false);
+    assert.equal(bad({ selectTopk: 1.2 }), false);
+    assert.equal(bad({ maxIter: 2.5 }), false);
+    assert.equal(bad({ tol: -1 }), false);
     // settings from before the new methods (no gamma, t, seed…) get the defaults
-    const { t: _t, seed: _s, rescale: _r, keepIfNoOutliers: _k, filterWise: _f, ...old } = CASES.ties();
+    const { t: _t, seed: _s, rescale: _r, keepIfNoOutliers: _k, filterWise: _f, selectTopk: _st, nuslerpFlatten: _nf, nuslerpRowWise: _nr, normalizeWeights: _nw, eps: _e, maxIter: _mi, tol: _tl, ...old } = CASES.ties();
     const parsed = builderSettingsSchema.parse({ ...old, models: old.models.map(({ gamma: _g, ...x }) => x) });
     assert.deepEqual(parsed, CASES.ties());
   });
@@ -209,6 +248,18 @@ describe("merge builder methods", () => {
     const stock = await parsePastedYaml([...head("model_stock"), `  - model: ${m.sft!.path}`, `  - model: ${m["ct-4B"]!.path}`, "parameters: { filter_wise: true }", ""].join("\n"));
     assert.equal(stock.ok, true, JSON.stringify(stock.issues));
     assert.equal(stock.settings!.filterWise, true);
+
+    const nuslerp = await parsePastedYaml(
+      ["merge_method: nuslerp", "models:", `  - model: ${m.sft!.path}`, "    parameters: { weight: 0.25 }", `  - model: ${m["ct-4B"]!.path}`, "    parameters: { weight: 0.75 }", "parameters: { nuslerp_flatten: false }", ""].join("\n"),
+    );
+    assert.equal(nuslerp.ok, true, JSON.stringify(nuslerp.issues));
+    assert.deepEqual([nuslerp.settings!.baseModelId, nuslerp.settings!.nuslerpFlatten, nuslerp.settings!.nuslerpRowWise], [null, false, false]);
+    const karcher = await parsePastedYaml([...head("karcher"), `  - model: ${m.sft!.path}`, `  - model: ${m["ct-4B"]!.path}`, "parameters: { max_iter: 3, tol: 1.0e-4 }", ""].join("\n"));
+    assert.equal(karcher.ok, true, JSON.stringify(karcher.issues));
+    assert.deepEqual([karcher.settings!.maxIter, karcher.settings!.tol], [3, 1e-4]);
+    const near = await parsePastedYaml([...head("nearswap"), `  - model: ${m["ct-4B"]!.path}`, "parameters: { t: 0.0005 }", ""].join("\n"));
+    assert.equal(near.ok, true, JSON.stringify(near.issues));
+    assert.equal(near.settings!.t, 0.0005);
 
     const twoForSlerp = await parsePastedYaml([...head("slerp"), `  - model: ${m.sft!.path}`, `  - model: ${m["ct-4B"]!.path}`, "parameters: { t: 0.5 }", ""].join("\n"));
     assert.equal(twoForSlerp.ok, false);

@@ -32,6 +32,13 @@ describe("merge builder URL state", () => {
       tieOrder: "index",
       keepIfNoOutliers: true,
       filterWise: true,
+      selectTopk: 0.3,
+      nuslerpFlatten: false,
+      nuslerpRowWise: true,
+      normalizeWeights: false,
+      eps: 1e-6,
+      maxIter: 4,
+      tol: 0.001,
       dtype: "bfloat16",
       layers: 24,
       sweepType: "analyze",
@@ -68,6 +75,29 @@ describe("merge builder URL state", () => {
     }
   });
 
+  it("should round-trip sce, nuslerp, multislerp, karcher, arcee_fusion and nearswap settings", () => {
+    const cases: Partial<BuilderState>[] = [
+      { method: "sce", selectTopk: 0.25 },
+      { method: "nuslerp", nuslerpFlatten: false, nuslerpRowWise: true },
+      { method: "multislerp", normalizeWeights: false, eps: 1e-5 },
+      { method: "karcher", maxIter: 20, tol: 1e-4 },
+      { method: "arcee_fusion" },
+      { method: "nearswap", t: 0.001 },
+    ];
+    for (const over of cases) {
+      const state: BuilderState = { ...DEFAULT_STATE, base: "b", models: [{ id: "s", weight: 0.5, density: 1, gamma: 0.01, epsilon: 0.15, favored: false }], ...over };
+      assert.deepEqual(parseBuilderState(new URLSearchParams(serializeBuilderState(state).toString())), state, over.method);
+    }
+    assert.equal(serializeBuilderState({ ...DEFAULT_STATE, method: "karcher", normalize: false }).toString(), "method=karcher", "mergekit's defaults stay out of the URL");
+  });
+
+  it("should suggest nearswap's t when switching from slerp's default, and give slerp its default back", () => {
+    const near = switchMethod({ ...DEFAULT_STATE, method: "slerp" }, "nearswap");
+    assert.equal(near.t, 0.001);
+    assert.equal(switchMethod(near, "slerp").t, 0.5);
+    assert.equal(switchMethod({ ...DEFAULT_STATE, method: "slerp", t: 0.3 }, "nearswap").t, 0.3, "a chosen t is kept");
+  });
+
   it("should keep the URL short by leaving defaults out", () => {
     assert.equal(serializeBuilderState(DEFAULT_STATE).toString(), "method=ties");
     assert.deepEqual(parseBuilderState(new URLSearchParams("")), DEFAULT_STATE);
@@ -89,7 +119,7 @@ describe("merge builder URL state", () => {
 
   it("should fall back to defaults for malformed values", () => {
     const s = parseBuilderState(
-      new URLSearchParams("method=karcher&m=a,b&w=x,2&d=7,0.5&g=-1,0.2&slack=3&dtype=int8&cons=max&sd=a;0.5,9&t=2&seed=1.5&rescale=maybe&kino=yes&fw=2"),
+      new URLSearchParams("method=ram&m=a,b&w=x,2&d=7,0.5&g=-1,0.2&slack=3&dtype=int8&cons=max&sd=a;0.5,9&t=2&seed=1.5&rescale=maybe&kino=yes&fw=2"),
     );
     assert.equal(s.method, "ties");
     assert.deepEqual(s.models.map((m) => [m.weight, m.density, m.gamma]), [[1, 1, 0.01], [2, 0.5, 0.2]]);

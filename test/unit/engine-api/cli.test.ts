@@ -10,7 +10,7 @@ import type { StatsReport } from "@/server/engine/stats";
 import type { NativeInspectResult } from "@/server/engine/types";
 import { openCheckpoint, readSafetensors } from "@/test/support/safetensors";
 import { goldenCaseIds, loadCase } from "../engine/golden-fixtures";
-import { assertMatchesExpected, expectedFiles, perTensorInputs } from "./golden-compare";
+import { assertMatchesExpected, expectedFiles, NEWER_GOLDEN_METHODS, perTensorInputs } from "./golden-compare";
 import { caseDir, nativeMergeSkipReason, runnableGoldenYaml, tempDir, type GoldenCaseFull } from "./helpers";
 
 function cli(...args: string[]) {
@@ -108,7 +108,7 @@ describe("CLI merge on every golden case", { skip }, () => {
       for (const name of want.tensorNames()) assert.deepEqual(got.readTensor(name).bytes, want.readTensor(name).bytes, `${recipe} ${name}`);
     }
   });
-  for (const id of goldenCaseIds(["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock", "passthrough"], ["tensor", "tie_order"])) {
+  for (const id of goldenCaseIds(["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock", "passthrough", ...NEWER_GOLDEN_METHODS], ["tensor", "tie_order"])) {
     const gc = loadCase(id) as GoldenCaseFull;
     for (const { yaml: caseYaml, file, label } of expectedFiles(gc)) {
       it(`${id} (${label} → ${file})`, (t) => {

@@ -11,7 +11,7 @@ import { parseRecipeYaml, type Recipe } from "@/server/engine/recipe";
 import { tiesSvModel, type RefTensor } from "@/test/reference";
 import { openCheckpoint, readSafetensors } from "@/test/support/safetensors";
 import { goldenCaseIds, loadCase, loadTensors } from "../engine/golden-fixtures";
-import { assertMatchesExpected, assertStatsMatchGolden, expectedFiles, perTensorInputs } from "./golden-compare";
+import { assertMatchesExpected, assertSceStatsMatchGolden, assertStatsMatchGolden, expectedFiles, NEWER_GOLDEN_METHODS, perTensorInputs } from "./golden-compare";
 import { caseDir, nativeMergeSkipReason, runnableGoldenYaml, tempDir, type GoldenCaseFull } from "./helpers";
 
 const skip = nativeMergeSkipReason();
@@ -36,7 +36,7 @@ describe("merge() checks its arguments before doing anything", () => {
     await assert.rejects(merge(recipe, out, { computeDtype: "bf16" as never }), /expected float32\|storage for computeDtype, got "bf16"/);
     await assert.rejects(merge(recipe, out, { signal: {} as never }), /expected an AbortSignal for signal/);
     await assert.rejects(merge(recipe, out, { overwrite: "yes" as never }), /expected a boolean for overwrite, got "yes"/);
-    await assert.rejects(analyze({ ...recipe, method: "nuslerp" as never }), /expected linear\|task_arithmetic\|ties\|ties_sv\|breadcrumbs.*for recipe\.method, got "nuslerp"/);
+    await assert.rejects(analyze({ ...recipe, method: "frobnicate" as never }), /expected linear\|task_arithmetic\|ties\|ties_sv\|breadcrumbs.*for recipe\.method, got "frobnicate"/);
     assert.deepEqual(readdirSync(root).sort(), ["a.safetensors", "b.safetensors", "base.safetensors"]);
   });
 
@@ -71,7 +71,7 @@ describe("merge() checks its arguments before doing anything", () => {
 });
 
 describe("merge() end to end on the golden cases", { skip }, () => {
-  const methods = ["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock", "passthrough", "della", "della_linear"];
+  const methods = ["linear", "task_arithmetic", "ties", "breadcrumbs", "breadcrumbs_ties", "slerp", "model_stock", "passthrough", "della", "della_linear", ...NEWER_GOLDEN_METHODS];
   it("covers every golden case", () => {
     const all = goldenCaseIds(methods, ["tensor", "tie_order", "cli"]).length;
     assert.equal(all, JSON.parse(readFileSync(path.join(caseDir(""), "index.json"), "utf8")).cases.length);
@@ -126,6 +126,7 @@ describe("merge() end to end on the golden cases", { skip }, () => {
         assertMatchesExpected(c, outDir, file);
         if ((c.method === "ties" || c.method.startsWith("breadcrumbs")) && c.kind !== "tie_order") assertStatsMatchGolden(c, outcome.stats, statsKey);
         if (c.kind === "tie_order") assert.equal(outcome.stats.tie_order, "mergekit");
+        if (c.method === "sce") assertSceStatsMatchGolden(c, outcome.stats, statsKey);
         const verified = await verifyOutput(outDir);
         assert.equal(verified.ok, true, JSON.stringify(verified.problems));
         assert.equal(verified.outputSha256, outcome.manifestSha256);

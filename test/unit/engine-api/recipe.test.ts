@@ -173,7 +173,7 @@ describe("mergekit defaults", () => {
     );
     assert.equal(r.models[0]!.density, 1);
     const notes = r.notes.join("\n");
-    for (const re of [/`density` has no effect on task_arithmetic/, /`gamma` is a breadcrumbs parameter/, /`int8_mask`/, /`rescale: true` has no effect/, /`t` is a slerp parameter/]) {
+    for (const re of [/`density` has no effect on task_arithmetic/, /`gamma` is a breadcrumbs parameter/, /`int8_mask`/, /`rescale: true` has no effect/, /`t` is a slerp \/ nearswap parameter/]) {
       assert.match(notes, re);
     }
   });
@@ -185,9 +185,8 @@ describe("unsupported mergekit features fail by name", () => {
     ["tokenizer", `${TIES}tokenizer:\n  source: union\n`, /mergekit key `tokenizer` is not supported/],
     ["chat_template", `${TIES}chat_template: chatml\n`, /mergekit key `chat_template` is not supported/],
     ["modules", `${TIES}modules: {}\n`, /mergekit key `modules` is not supported/],
-    ["nuslerp", "merge_method: nuslerp\nbase_model: a\nmodels:\n  - model: b\nparameters:\n  t: 0.5\n", /merge_method.*`nuslerp` is not supported by MergeScope/],
-    ["karcher", TIES.replace("ties", "karcher"), /`karcher` is not supported/],
-    ["unknown method", TIES.replace("ties", "frobnicate"), /merge_method \(line 1\): expected linear \| task_arithmetic \| ties \| ties_sv \| breadcrumbs .* model_stock .*della_linear.*, got 'frobnicate'/],
+    ["ram", "merge_method: ram\nbase_model: a\nmodels:\n  - model: b\n", /merge_method.*`ram` is not supported by MergeScope/],
+    ["unknown method", TIES.replace("ties", "frobnicate"), /merge_method \(line 1\): expected linear \| task_arithmetic \| ties \| ties_sv \| breadcrumbs .* model_stock .*della_linear.* nearswap, got 'frobnicate'/],
     ["base_model object (LoRA)", "merge_method: ties\nbase_model:\n  model: {path: base}\n  lora: {path: l}\nmodels:\n  - model: a\n", /base_model.*object form of a model reference/],
     ["model object", "merge_method: ties\nbase_model: base\nmodels:\n  - model: {model: {path: a}, lora: {path: b}}\n", /models\[0\]\.model.*object form/],
     ["model+lora", "merge_method: ties\nbase_model: base\nmodels:\n  - model: org/model+org/lora\n    parameters: {weight: 1}\n", /models\[0\]\.model.*`model\+lora` syntax; LoRA adapters are not supported/],
@@ -204,7 +203,7 @@ describe("unsupported mergekit features fail by name", () => {
       /condition \[0\]: `value` must be a number in \[0, 1\] or a gradient list, got 'high'/,
     ],
     ["filter mapping on a boolean", `${TIES}parameters:\n  normalize: {filter: mlp, value: true}\n`, /parameters\.normalize.*expected true or false, got a mapping with keys `filter`, `value`/],
-    ["other method's parameter", `${TIES}parameters:\n  select_topk: 0.1\n`, /parameters\.select_topk.*belongs to mergekit's `sce` method/],
+    ["other method's parameter", `${TIES}parameters:\n  embed_slerp: true\n`, /parameters\.embed_slerp.*belongs to mergekit's `slerp` method/],
     ["unknown top-level key", `${TIES}colour: blue\n`, /colour \(line \d+\): unknown key `colour` \(supported here: merge_method, base_model, models/],
     ["unknown model key", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    weight: 1\n", /models\[0\]\.weight \(line 5\): unknown key `weight` \(supported here: model, parameters\)/],
     ["unknown model parameter", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters: {weigth: 1}\n", /models\[0\]\.parameters\.weigth.*unknown key `weigth` \(supported here: weight, density, gamma, epsilon, scale, favored\)/],
@@ -239,7 +238,7 @@ describe("error messages name the YAML path and line", () => {
     assert.equal(byPath["parameters.normalize"], "expected true or false, got 'yes'");
     assert.equal(byPath["dtype"], "expected float32 | float16 | bfloat16, got 'fp8'");
     assert.match(parseError("merge_method: ties\nbase_model: b\n").message, /^models: required: `models:` \(whole-model merges\) or `slices:`/);
-    assert.match(parseError("models:\n  - model: a\n").message, /^merge_method: expected linear \| task_arithmetic \| ties \| ties_sv \| .* \| della_linear\b.*, got nothing$/);
+    assert.match(parseError("models:\n  - model: a\n").message, /^merge_method: expected linear \| task_arithmetic \| ties \| ties_sv \| .* \| model_stock \| .* \| nearswap, got nothing$/);
   });
 
   it("YAML syntax errors give line and column", () => {
