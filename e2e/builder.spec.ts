@@ -34,6 +34,7 @@ test.describe("Merge builder", () => {
     const errors = watchConsoleErrors(page);
     await context.grantPermissions(["clipboard-read", "clipboard-write"]);
     await page.goto(`/builder?exp=${experimentId}`);
+    await expect(page.getByTestId("merge-builder")).toHaveAttribute("data-hydrated", "true");
     const rows = page.getByTestId("builder-model-row");
     // the experiment fills its SFT model and last CT checkpoint
     await expect(rows).toHaveCount(2);
@@ -41,7 +42,7 @@ test.describe("Merge builder", () => {
     await expect(rows.nth(1).getByRole("combobox")).toHaveValue(fam.cts[1]!.id);
 
     await page.getByRole("radio", { name: /^TIES-SV/ }).check();
-    await rows.nth(0).getByLabel("Density of bld-sft").fill("0.2");
+    await rows.nth(0).getByLabel("Density of bld-sft", { exact: true }).fill("0.2");
     const yaml = page.getByTestId("recipe-yaml");
     await expect(yaml).toContainText("merge_method: ties_sv");
     await expect(yaml).toContainText(`base_model: ${fam.base.path}`);
@@ -54,11 +55,12 @@ test.describe("Merge builder", () => {
 
     // A copied link reproduces the recipe.
     await page.goto(page.url());
+    await expect(page.getByTestId("merge-builder")).toHaveAttribute("data-hydrated", "true");
     await expect(yaml).toContainText("density: 0.2");
     await expect(page.getByRole("radio", { name: /^TIES-SV/ })).toBeChecked();
 
     // A recipe problem is shown with its YAML path, and nothing can be queued.
-    const base = page.getByTestId("model-list-editor").getByLabel("Base model");
+    const base = page.getByTestId("model-list-editor").getByLabel("Base model", { exact: true });
     await base.selectOption("");
     await expect(page.locator('[data-testid="recipe-issue"][data-path="base_model"]')).toContainText("required for merge_method `ties_sv`");
     await expect(page.getByRole("button", { name: "Queue merge" })).toBeDisabled();
@@ -87,6 +89,7 @@ test.describe("Merge builder", () => {
   test("should queue a density sweep over CT checkpoints and methods", async ({ page, request }) => {
     const errors = watchConsoleErrors(page);
     await page.goto(`/builder?exp=${experimentId}&method=ties`);
+    await expect(page.getByTestId("merge-builder")).toHaveAttribute("data-hydrated", "true");
     await expect(page.getByTestId("builder-model-row")).toHaveCount(2);
     const sweep = page.getByTestId("sweep-panel");
     await sweep.getByRole("radio", { name: /^analyze/ }).check();
@@ -113,9 +116,10 @@ test.describe("Merge builder", () => {
   test("should fill the form from a pasted mergekit YAML and show errors at their YAML path", async ({ page }) => {
     const errors = watchConsoleErrors(page);
     await page.goto("/builder");
+    await expect(page.getByTestId("merge-builder")).toHaveAttribute("data-hydrated", "true");
     await expect(page.getByTestId("merge-builder")).toBeVisible();
     const paste = page.getByTestId("yaml-import");
-    await paste.getByLabel("Recipe YAML").fill(
+    await paste.getByLabel("Recipe YAML", { exact: true }).fill(
       ["merge_method: ties", `base_model: ${fam.base.path}`, "models:", `  - model: ${fam.sft.path}`, "    parameters:", "      density: 2", ""].join("\n"),
     );
     await paste.getByRole("button", { name: "Load into the form" }).click();
@@ -124,7 +128,7 @@ test.describe("Merge builder", () => {
     await expect(issue).toContainText("(line 6)");
     await expect(issue).toContainText("expected a number in [0, 1], got 2");
 
-    await paste.getByLabel("Recipe YAML").fill(
+    await paste.getByLabel("Recipe YAML", { exact: true }).fill(
       [
         "merge_method: ties",
         `base_model: ${fam.base.path}`,
@@ -155,6 +159,7 @@ test.describe("Merge builder", () => {
   test("should show seed and rescale for DARE-TIES, write them to the YAML preview and queue the merge", async ({ page, request }) => {
     const errors = watchConsoleErrors(page);
     await page.goto(`/builder?exp=${experimentId}`);
+    await expect(page.getByTestId("merge-builder")).toHaveAttribute("data-hydrated", "true");
     const rows = page.getByTestId("builder-model-row");
     await expect(rows).toHaveCount(2);
     const params = page.getByTestId("global-params");
@@ -163,14 +168,14 @@ test.describe("Merge builder", () => {
     await page.getByRole("radio", { name: /^DARE \+ TIES dare_ties/ }).check();
     await expect(params.getByLabel("Seed", { exact: true })).toHaveValue("0");
     await expect(params.getByRole("checkbox", { name: "Rescale" })).toBeChecked();
-    await expect(params.getByLabel("Consensus")).toBeVisible();
+    await expect(params.getByLabel("Consensus", { exact: true })).toBeVisible();
     // DARE's default: no normalize (mergekit's generalized task arithmetic registry)
     await expect(params.getByRole("checkbox", { name: "Normalize" })).not.toBeChecked();
-    await expect(rows.nth(0).getByLabel("Gamma")).toHaveCount(0);
+    await expect(rows.nth(0).getByLabel("Gamma", { exact: true })).toHaveCount(0);
 
     await params.getByLabel("Seed", { exact: true }).fill("42");
     await params.getByRole("checkbox", { name: "Rescale" }).uncheck();
-    await rows.nth(0).getByLabel("Density of bld-sft").fill("0.5");
+    await rows.nth(0).getByLabel("Density of bld-sft", { exact: true }).fill("0.5");
     const yaml = page.getByTestId("recipe-yaml");
     await expect(yaml).toContainText("merge_method: dare_ties");
     await expect(yaml).toContainText("seed: 42");
@@ -184,6 +189,7 @@ test.describe("Merge builder", () => {
 
     // A copied link reproduces the form.
     await page.goto(page.url());
+    await expect(page.getByTestId("merge-builder")).toHaveAttribute("data-hydrated", "true");
     await expect(params.getByLabel("Seed", { exact: true })).toHaveValue("42");
     await expect(params.getByRole("checkbox", { name: "Rescale" })).not.toBeChecked();
     await expect(yaml).toContainText("seed: 42");
@@ -202,16 +208,17 @@ test.describe("Merge builder", () => {
   test("should hide weights and show t for SLERP, and show the parser's error for two models", async ({ page, request }) => {
     const errors = watchConsoleErrors(page);
     await page.goto(`/builder?exp=${experimentId}`);
+    await expect(page.getByTestId("merge-builder")).toHaveAttribute("data-hydrated", "true");
     const rows = page.getByTestId("builder-model-row");
     await expect(rows).toHaveCount(2);
-    await expect(rows.nth(0).getByLabel("Weight")).toBeVisible();
+    await expect(rows.nth(0).getByLabel("Weight", { exact: true })).toBeVisible();
 
     await page.getByRole("radio", { name: /^SLERP slerp/ }).check();
-    await expect(rows.nth(0).getByLabel("Weight")).toHaveCount(0);
-    await expect(rows.nth(0).getByLabel("Density of bld-sft")).toHaveCount(0);
+    await expect(rows.nth(0).getByLabel("Weight", { exact: true })).toHaveCount(0);
+    await expect(rows.nth(0).getByLabel("Density of bld-sft", { exact: true })).toHaveCount(0);
     const params = page.getByTestId("global-params");
     await expect(params.getByLabel("t", { exact: true })).toHaveValue("0.5");
-    await expect(params.getByLabel("λ (lambda)")).toHaveCount(0);
+    await expect(params.getByLabel("λ (lambda)", { exact: true })).toHaveCount(0);
     await expect(params.getByRole("checkbox", { name: "Normalize" })).toHaveCount(0);
     // base + two models: the recipe parser's error, at its YAML path
     await expect(page.locator('[data-testid="recipe-issue"][data-path="models"]')).toContainText(
@@ -242,9 +249,10 @@ test.describe("Merge builder", () => {
   test("should fill gamma and keep_if_no_outliers from a pasted breadcrumbs_ties recipe", async ({ page }) => {
     const errors = watchConsoleErrors(page);
     await page.goto("/builder");
+    await expect(page.getByTestId("merge-builder")).toHaveAttribute("data-hydrated", "true");
     await expect(page.getByTestId("merge-builder")).toBeVisible();
     const paste = page.getByTestId("yaml-import");
-    await paste.getByLabel("Recipe YAML").fill(
+    await paste.getByLabel("Recipe YAML", { exact: true }).fill(
       [
         "merge_method: breadcrumbs_ties",
         `base_model: ${fam.base.path}`,
@@ -264,9 +272,9 @@ test.describe("Merge builder", () => {
     await expect(page.getByRole("radio", { name: /^Model Breadcrumbs \+ TIES breadcrumbs_ties/ })).toBeChecked();
     const rows = page.getByTestId("builder-model-row");
     await expect(rows).toHaveCount(2);
-    await expect(rows.nth(0).getByLabel("Gamma")).toHaveValue("0.05");
-    await expect(rows.nth(1).getByLabel("Gamma")).toHaveValue("0.02");
-    await expect(rows.nth(1).getByLabel("Density of bld-ct-2B")).toHaveValue("0.6");
+    await expect(rows.nth(0).getByLabel("Gamma", { exact: true })).toHaveValue("0.05");
+    await expect(rows.nth(1).getByLabel("Gamma", { exact: true })).toHaveValue("0.02");
+    await expect(rows.nth(1).getByLabel("Density of bld-ct-2B", { exact: true })).toHaveValue("0.6");
     const params = page.getByTestId("global-params");
     const keep = params.getByRole("checkbox", { name: /Keep if no outliers/ });
     await expect(keep).toBeChecked();

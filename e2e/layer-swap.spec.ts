@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/fixtures";
 import { trpcQuery } from "./support/api";
 import { ctFamily, ensureExperiment, registerFamily, type RegisteredFamily } from "./support/checkpoints";
 import { watchConsoleErrors } from "./support/console";

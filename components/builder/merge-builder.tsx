@@ -1,7 +1,7 @@
 "use client";
 
 import { keepPreviousData, skipToken, useQuery } from "@tanstack/react-query";
-import { useCallback, useEffect, useMemo, useRef } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useDebounced } from "@/components/common/use-debounced";
 import { useUrlState } from "@/components/common/use-url-state";
@@ -30,6 +30,9 @@ export function MergeBuilder() {
   const trpc = useTRPC();
   const [state, setState] = useUrlState(parseBuilderState, serializeBuilderState);
   const patch = useCallback((p: Partial<BuilderState>) => setState((s) => ({ ...s, ...p })), [setState]);
+  // Set once React has attached its handlers: until then a click on a controlled input is undone.
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
 
   const models = useQuery(trpc.models.list.queryOptions({}));
   const experiments = useQuery(trpc.experiments.list.queryOptions({}));
@@ -73,7 +76,7 @@ export function MergeBuilder() {
   if (experiments.isError) return <ErrorAlert error={experiments.error} prefix="Could not load the experiments:" />;
 
   return (
-    <div className="builder" data-testid="merge-builder">
+    <div className="builder" data-testid="merge-builder" data-hydrated={hydrated ? "true" : undefined}>
       <div>
         <section className="card stack" aria-labelledby="builder-source-title">
           <h2 id="builder-source-title">Models</h2>
