@@ -50,9 +50,23 @@ export interface GoldenCase {
   tensors: Record<string, { shape: number[]; is_embed: boolean; stats?: GoldenTensorStats; stats_native_compute?: GoldenTensorStats }>;
 }
 
+export interface GoldenIndexEntry {
+  id: string;
+  method: string;
+  /** Second batch: `tensor` (the layout above; absent in the first batch), `cli` (whole models, test/unit/engine-api/golden-cli.ts) or `tie_order`. */
+  kind?: string;
+  exactness?: string;
+}
+
+export function goldenIndex(): GoldenIndexEntry[] {
+  return (JSON.parse(readFileSync(path.join(GOLDEN_DIR, "index.json"), "utf8")) as { cases: GoldenIndexEntry[] }).cases;
+}
+
+/** Per-tensor cases (not kind `cli`) of the given methods. */
 export function goldenCaseIds(methods: readonly string[]): string[] {
-  const index = JSON.parse(readFileSync(path.join(GOLDEN_DIR, "index.json"), "utf8")) as { cases: { id: string; method: string }[] };
-  return index.cases.filter((c) => methods.includes(c.method)).map((c) => c.id);
+  return goldenIndex()
+    .filter((c) => methods.includes(c.method) && c.kind !== "cli")
+    .map((c) => c.id);
 }
 
 export function loadCase(id: string): GoldenCase {
