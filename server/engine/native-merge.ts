@@ -3,7 +3,16 @@
 // well-formed requests; AbortSignal maps to the engine's cancel flag.
 import path from "node:path";
 import { loadNative } from "./native";
-import { MERGE_METHODS, type NativeInspectResult, type NativeMergeRequest, type NativeMergeResult, type NativeProgress } from "./types";
+import {
+  MERGE_METHODS,
+  ROW_SOURCE_BASE,
+  ROW_SOURCE_ZEROS,
+  type NativeInputTransforms,
+  type NativeInspectResult,
+  type NativeMergeRequest,
+  type NativeMergeResult,
+  type NativeProgress,
+} from "./types";
 
 export class EngineArgumentError extends TypeError {
   readonly code = "INVALID_ARGUMENT";
@@ -21,6 +30,36 @@ function expect(ok: boolean, what: string, field: string, got: unknown): void {
 }
 
 const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+const index = (v: unknown, min = 0): v is number => Number.isSafeInteger(v) && (v as number) >= min;
+
+function validateTransforms(tx: NativeInputTransforms | undefined, field: string): void {
+  if (tx === undefined) return;
+  expect(typeof tx === "object" && tx !== null, "an object", field, tx);
+  const { lora, embedRows } = tx;
+  expect(lora === null || (typeof lora === "object" && typeof lora.adapterPath === "string" && path.isAbsolute(lora.adapterPath)), "null or {adapterPath (absolute), targets}", `${field}.lora`, lora);
+  if (lora) {
+    expect(Array.isArray(lora.targets), "an array", `${field}.lora.targets`, lora.targets);
+    lora.targets.forEach((t, i) => {
+      const at = `${field}.lora.targets[${i}]`;
+      expect(typeof t === "object" && t !== null && [t.tensor, t.a, t.b].every((x) => typeof x === "string" && x !== ""), "{tensor, a, b} names", at, t);
+      expect(finite(t.scale), "a finite number", `${at}.scale`, t.scale);
+      expect(typeof t.transpose === "boolean", "a boolean", `${at}.transpose`, t.transpose);
+    });
+  }
+  expect(embedRows === null || (typeof embedRows === "object" && index(embedRows.rows, 1)), "null or {rows >= 1, runs, averages, padFrom}", `${field}.embedRows`, embedRows);
+  if (embedRows) {
+    const at = `${field}.embedRows`;
+    expect(Array.isArray(embedRows.runs) && embedRows.runs.length % 4 === 0, "an array of [outRow, count, src, srcRow] quadruples", `${at}.runs`, embedRows.runs);
+    embedRows.runs.forEach((v, i) => expect(index(v, i % 4 === 2 ? ROW_SOURCE_ZEROS : 0), "integers (src >= -2, others >= 0)", `${at}.runs[${i}]`, v));
+    expect(Array.isArray(embedRows.averages), "an array", `${at}.averages`, embedRows.averages);
+    embedRows.averages.forEach((a, i) => {
+      expect(index(a?.row) && Array.isArray(a.sources) && a.sources.length >= 2 && a.sources.length % 2 === 0, "{row, sources: [src, row]...}", `${at}.averages[${i}]`, a);
+      a.sources.forEach((v, j) => expect(index(v, j % 2 === 0 ? ROW_SOURCE_BASE : 0), "model indices >= -1 and rows >= 0", `${at}.averages[${i}].sources[${j}]`, v));
+    });
+    expect(embedRows.padFrom === null || index(embedRows.padFrom, 1), "null or an integer >= 1", `${at}.padFrom`, embedRows.padFrom);
+  }
+}
 
 export function validateNativeRequest(r: NativeMergeRequest): void {
   expect(typeof r === "object" && r !== null, "an object", "request", r);
@@ -52,7 +91,9 @@ export function validateNativeRequest(r: NativeMergeRequest): void {
     expect(finite(m.density) && m.density >= 0, "a number >= 0", `models[${i}].density`, m.density);
     expect(typeof m.favored === "boolean", "a boolean", `models[${i}].favored`, m.favored);
     expect(finite(m.gamma) && m.gamma >= 0 && m.gamma <= 1, "a number in [0, 1]", `models[${i}].gamma`, m.gamma);
+    validateTransforms(m.transforms, `models[${i}].transforms`);
   });
+  validateTransforms(r.baseTransforms, "baseTransforms");
   expect(r.outDir === null || (typeof r.outDir === "string" && path.isAbsolute(r.outDir)), "null or an absolute path", "outDir", r.outDir);
   expect(Number.isSafeInteger(r.shardSizeBytes) && r.shardSizeBytes > 0, "a positive integer", "shardSizeBytes", r.shardSizeBytes);
   expect(Number.isInteger(r.threads) && r.threads >= 0 && r.threads <= 1024, "an integer in [0, 1024]", "threads", r.threads);

@@ -22,12 +22,42 @@ export type StorageDtype = "F32" | "F16" | "BF16";
 /** `storage`: arithmetic in each tensor's storage dtype (mergekit without `dtype`). */
 export type ComputeDtype = "storage" | StorageDtype;
 
+/** A PEFT LoRA adapter applied to one model's tensors as they load (native/core/input_transforms.h). */
+export interface NativeLoraAdapter {
+  /** adapter_model.safetensors (absolute). */
+  adapterPath: string;
+  /** One entry per modified tensor: W += (B @ A) * scale (transposed for fan_in_fan_out / embeddings). */
+  targets: { tensor: string; a: string; b: string; scale: number; transpose: boolean }[];
+}
+
+/** Model indices in row maps: -1 = the base model, 0.. = models[i], -2 = zeros. */
+export const ROW_SOURCE_BASE = -1;
+export const ROW_SOURCE_ZEROS = -2;
+
+/** One model's embedding / lm_head matrix rebuilt in the output vocabulary (tokenizer_source). */
+export interface NativeEmbedRowMap {
+  rows: number;
+  /** Flattened [outRow, count, srcModel, srcRow] quadruples. */
+  runs: number[];
+  /** Rows averaged over several models' rows ([srcModel, srcRow] pairs, summed in order). */
+  averages: { row: number; sources: number[] }[];
+  /** Rows >= padFrom get the column mean of the rows before (pad_to_multiple_of); null = none. */
+  padFrom: number | null;
+}
+
+export interface NativeInputTransforms {
+  lora: NativeLoraAdapter | null;
+  embedRows: NativeEmbedRowMap | null;
+}
+
 export interface NativeModelInput {
   path: string; // model directory or .safetensors file (absolute)
   weight: number;
   density: number; // >= 1 keeps the whole task vector
   favored: boolean; // ties_sv: the SFT model
   gamma: number; // breadcrumbs*: fraction of largest-magnitude entries removed (mergekit default 0.01)
+  /** Applied while this model's tensors load; absent = none. */
+  transforms?: NativeInputTransforms;
 }
 
 export interface NativeMergeRequest {
@@ -61,6 +91,8 @@ export interface NativeMergeRequest {
   densities: number[] | null;
   /** null only for `linear` (no base model); the first model then defines the tensor set. */
   basePath: string | null;
+  /** Transforms of the base model's tensors (LoRA, embedding row map); absent = none. */
+  baseTransforms?: NativeInputTransforms;
   models: NativeModelInput[];
   /** Directory (existing, empty) that receives the shards; null = statistics only. */
   outDir: string | null;

@@ -1,12 +1,10 @@
-// The non-weight files that make the output loadable with transformers: config.json (with
-// torch_dtype set to what the engine wrote) and the tokenizer/generation files, copied from
-// the base model directory.
+// The non-weight files that make the output loadable with transformers: config.json (as
+// mergekit + transformers write it, hf-config.ts) and the tokenizer/generation files, copied
+// from the base model directory.
 import { copyFile, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { torchDtypeName } from "../recipe/types";
-import type { StorageDtype } from "../types";
-import { EngineError } from "./errors";
 import { fsyncPath, writeFileDurable } from "./durable";
+import { outputConfigJson, type OutputConfig, type OutputConfigChanges } from "./hf-config";
 
 export const TOKENIZER_FILES = [
   "tokenizer.json",
@@ -29,52 +27,34 @@ async function isFile(p: string): Promise<boolean> {
 }
 
 /**
- * Sets torch_dtype (and `dtype`, newer transformers' name, when present) at the top level
- * and in nested sub-configs that carry one (e.g. text_config of multimodal models).
- */
-export function withTorchDtype(config: Record<string, unknown>, dtype: StorageDtype): Record<string, unknown> {
-  const name = torchDtypeName(dtype);
-  const update = (obj: Record<string, unknown>, top: boolean): Record<string, unknown> => {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(obj)) {
-      if (k === "torch_dtype" || k === "dtype") out[k] = name;
-      else if (top && v !== null && typeof v === "object" && !Array.isArray(v)) out[k] = update(v as Record<string, unknown>, false);
-      else out[k] = v;
-    }
-    if (top) out.torch_dtype = name;
-    return out;
-  };
-  return update(config, true);
-}
-
-/**
- * Copies config.json (dtype updated) and the tokenizer files from `sourceDir` into `destDir`.
+ * Writes config.json (hf-config.ts: transformers' layout for known model types, else the
+ * base's text with only the changed values) and copies the tokenizer files from `sourceDir`
+ * into `destDir` (unless `copyTokenizer` is false: a tokenizer merge writes its own).
  * A .safetensors file as source (no directory) has nothing to copy. Returns the names written.
  */
-export async function copyModelSideFiles(sourceDir: string | null, destDir: string, outDtype: StorageDtype | null): Promise<string[]> {
-  if (sourceDir === null) return [];
+export async function copyModelSideFiles(
+  sourceDir: string | null,
+  destDir: string,
+  changes: OutputConfigChanges,
+  opts: { copyTokenizer?: boolean } = {},
+): Promise<{ written: string[]; configMode: OutputConfig["mode"] | null }> {
+  if (sourceDir === null) return { written: [], configMode: null };
   try {
-    if (!(await stat(sourceDir)).isDirectory()) return [];
+    if (!(await stat(sourceDir)).isDirectory()) return { written: [], configMode: null };
   } catch {
-    return [];
+    return { written: [], configMode: null };
   }
   const written: string[] = [];
+  let configMode: OutputConfig["mode"] | null = null;
   const configPath = path.join(sourceDir, "config.json");
   if (await isFile(configPath)) {
-    let config: unknown;
-    try {
-      config = JSON.parse(await readFile(configPath, "utf8"));
-    } catch (err) {
-      throw new EngineError("MODEL_CONFIG_INVALID", `${configPath} is not valid JSON (${(err as Error).message}); fix or remove it`, { cause: err });
-    }
-    if (config === null || typeof config !== "object" || Array.isArray(config)) {
-      throw new EngineError("MODEL_CONFIG_INVALID", `${configPath} is not a JSON object; fix or remove it`);
-    }
-    const updated = outDtype === null ? config : withTorchDtype(config as Record<string, unknown>, outDtype);
-    await writeFileDurable(path.join(destDir, "config.json"), `${JSON.stringify(updated, null, 2)}\n`);
+    const out = outputConfigJson(await readFile(configPath, "utf8"), changes, configPath);
+    await writeFileDurable(path.join(destDir, "config.json"), out.text);
     written.push("config.json");
+    configMode = out.mode;
   }
   for (const name of TOKENIZER_FILES) {
+    if (opts.copyTokenizer === false && name !== "generation_config.json") continue;
     const src = path.join(sourceDir, name);
     if (!(await isFile(src))) continue;
     const dest = path.join(destDir, name);
@@ -83,5 +63,5 @@ export async function copyModelSideFiles(sourceDir: string | null, destDir: stri
     await fsyncPath(dest);
     written.push(name);
   }
-  return written;
+  return { written, configMode };
 }

@@ -15,16 +15,15 @@ import {
   type RecipeDtype,
   type RecipeModel,
 } from "./types";
-import {
-  KNOWN_UNSUPPORTED_METHODS,
-  loraReferenceMessage,
-  MODEL_OBJECT_MESSAGE,
-  UNSUPPORTED_TOP_LEVEL_KEYS,
-} from "./unsupported";
+import { ModelRefError, resolveModelRef, type ResolvedModelRef } from "../model-ref/parse-ref";
+import { parseTokenizerSettings } from "./tokenizer";
+import { KNOWN_UNSUPPORTED_METHODS, UNSUPPORTED_TOP_LEVEL_KEYS } from "./unsupported";
 
 export interface ParseRecipeOptions {
   /** Folder relative model paths are resolved against (the recipe file's folder). */
   recipeDir: string;
+  /** Hugging Face hub cache for `org/name` references; default HF_HUB_CACHE / HF_HOME / ~/.cache/huggingface/hub. */
+  hfCacheDir?: string;
 }
 
 /** Methods relative to a base model; the base model itself is never one of the merged models. */
@@ -48,7 +47,7 @@ export function parseRecipeYaml(text: string, opts: ParseRecipeOptions): Recipe 
   if (!parsed.success) {
     throw new RecipeError(parsed.error.issues.flatMap((i) => formatZodIssue(i, raw, lineOf)));
   }
-  return applyMethodRules(parsed.data, path.resolve(opts.recipeDir), lineOf);
+  return { ...applyMethodRules(parsed.data, { recipeDir: path.resolve(opts.recipeDir), hfCacheDir: opts.hfCacheDir }, lineOf), sourceText: text };
 }
 
 function parseYaml(text: string): { doc: Document; lineOf: (p: YamlPath) => number | null } {
@@ -118,23 +117,19 @@ function rejectUnsupported(raw: unknown, lineOf: (p: YamlPath) => number | null)
       issue(["merge_method"], `mergekit method \`${method}\` is not supported by MergeScope yet (supported: ${MERGE_METHODS.join(", ")})`),
     );
   }
-  if (r.base_model !== null && typeof r.base_model === "object") issues.push(issue(["base_model"], MODEL_OBJECT_MESSAGE));
-  if (Array.isArray(r.models)) {
-    r.models.forEach((m, i) => {
-      const ref = (m as Record<string, unknown> | null)?.model;
-      if (ref !== null && typeof ref === "object") issues.push(issue(["models", i, "model"], MODEL_OBJECT_MESSAGE));
-    });
-  }
   if (issues.length > 0) throw new RecipeError(issues);
 }
 
-function resolveModelPath(ref: string, recipeDir: string): string {
-  // Trailing separators would make the same directory compare unequal.
-  const p = path.isAbsolute(ref) ? path.normalize(ref) : path.resolve(recipeDir, ref);
-  return p.length > 1 ? p.replace(/[\\/]+$/, "") : p;
+/** A model and its LoRA as one identity (the same model with and without an adapter are two models). */
+export function modelIdentity(ref: { path: string; lora?: { path: string } | null }): string {
+  return ref.lora ? `${ref.path}+${ref.lora.path}` : ref.path;
 }
 
-function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPath) => number | null): Recipe {
+function applyMethodRules(
+  raw: RawRecipe,
+  refOpts: { recipeDir: string; hfCacheDir?: string },
+  lineOf: (p: YamlPath) => number | null,
+): Recipe {
   const method = raw.merge_method as MergeMethod;
   const g = raw.parameters ?? {};
   const issues: RecipeIssue[] = [];
@@ -145,15 +140,21 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
   const elects = ELECTION_METHODS.includes(method);
   const weighted = WEIGHTED_METHODS.includes(method);
 
-  for (const [p, ref] of [
-    [["base_model"], raw.base_model],
-    ...raw.models.map((m, i) => [["models", i, "model"], m.model] as const),
-  ] as [YamlPath, string | null | undefined][]) {
-    if (typeof ref === "string" && ref.includes("+")) fail(p, loraReferenceMessage(ref));
-  }
-
-  const baseSource = raw.base_model ?? null;
-  const basePath = baseSource === null ? null : resolveModelPath(baseSource, recipeDir);
+  const resolveAt = (p: YamlPath, v: unknown): ResolvedModelRef | null => {
+    try {
+      return resolveModelRef(v, refOpts);
+    } catch (err) {
+      if (err instanceof ModelRefError) {
+        fail(p, err.message);
+        return null;
+      }
+      throw err;
+    }
+  };
+  const baseRef = raw.base_model == null ? null : resolveAt(["base_model"], raw.base_model);
+  const baseSource = baseRef?.model.source ?? null;
+  const basePath = baseRef?.model.path ?? null;
+  const baseId = baseRef ? modelIdentity({ path: baseRef.model.path, lora: baseRef.lora }) : null;
   if (usesTaskVectors && basePath === null) {
     fail(["base_model"], `required for merge_method \`${method}\` (task vectors are taken relative to it); add \`base_model: PATH\``);
   }
@@ -163,16 +164,19 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
   let baseListed = false;
   raw.models.forEach((entry, i) => {
     const p = entry.parameters ?? {};
-    const resolved = resolveModelPath(entry.model, recipeDir);
-    if (usesTaskVectors && resolved === basePath) {
+    const ref = resolveAt(["models", i, "model"], entry.model);
+    if (ref === null) return;
+    const resolved = modelIdentity({ path: ref.model.path, lora: ref.lora });
+    const written = typeof entry.model === "string" ? entry.model : resolved;
+    if (usesTaskVectors && resolved === baseId) {
       baseListed = true;
       notes.push(
-        `models[${i}] (\`${entry.model}\`) is the base model; it is left out of the task vectors, as mergekit does` +
+        `models[${i}] (\`${written}\`) is the base model; it is left out of the task vectors, as mergekit does` +
           (entry.parameters ? " (its parameters are not used)" : ""),
       );
       return;
     }
-    if (method === "linear" && resolved === basePath) baseListed = true;
+    if (method === "linear" && resolved === baseId) baseListed = true;
     const first = seen.get(resolved);
     if (first !== undefined) {
       fail(["models", i, "model"], `same model as models[${first}] (\`${resolved}\`); list each model once`);
@@ -202,7 +206,7 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     if (p.favored !== undefined && method !== "ties_sv") {
       fail(["models", i, "parameters", "favored"], "`favored` is a ties_sv parameter; remove it or use `merge_method: ties_sv`");
     }
-    models.push({ path: resolved, source: entry.model, weight, density, gamma, favored });
+    models.push({ path: ref.model.path, source: ref.model.source, weight, density, gamma, favored, hf: ref.model.hf, lora: ref.lora });
   });
 
   if (method === "linear" && basePath !== null && !baseListed) {
@@ -293,11 +297,20 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     notes.push("linear: `base_model` is one of the averaged models; config.json and the tokenizer are copied from it");
   }
 
+  const tokenizer = parseTokenizerSettings(raw, {
+    resolve: resolveAt,
+    models: [...(baseRef ? [{ path: baseRef.model.path, source: baseRef.model.source, lora: baseRef.lora }] : []), ...models.map((m) => ({ path: m.path, source: m.source, lora: m.lora ?? null }))],
+    fail,
+  });
+
   if (issues.length > 0) throw new RecipeError(issues);
   return {
     method,
     basePath,
     baseSource,
+    baseHf: baseRef?.model.hf ?? null,
+    baseLora: baseRef?.lora ?? null,
+    tokenizer,
     models,
     normalize,
     lambda,
