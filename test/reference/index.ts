@@ -27,6 +27,8 @@ export {
 } from "./dare";
 export { alignToBase, isEmbedTensorName } from "./embed";
 export { linear, type LinearModel, type LinearOptions } from "./linear";
+export { loraMerge } from "./lora";
+export { permutedEmbeddings, type EmbeddingModel } from "./permutedEmbeddings";
 export { modelStock, type ModelStockOptions, type ModelStockResult } from "./modelStock";
 export { slerp, SLERP_DOT_THRESHOLD, type SlerpOptions, type SlerpResult } from "./slerp";
 export { tiledSum, SUM_TILE } from "./sum64";

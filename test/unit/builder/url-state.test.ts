@@ -31,6 +31,7 @@ describe("merge builder URL state", () => {
       keepIfNoOutliers: true,
       filterWise: true,
       dtype: "bfloat16",
+      tok: "union",
       sweepType: "analyze",
       sweepCts: ["c", "c2"],
       sweepMethods: ["ties", "ties_sv", "dare_ties", "model_stock"],
