@@ -45,6 +45,8 @@ export const PARAM_HELP = {
     "mergekit's edge case: when int(gamma × numel) is 0 (e.g. a small bias tensor), mergekit drops that tensor's whole task vector. Tick to keep the density fraction of it instead (no outliers removed).",
   filterWise: "Compute Model Stock's interpolation ratio per row (filter) instead of once per tensor.",
   dtype: "Arithmetic dtype; empty uses each tensor's storage dtype (like mergekit without dtype).",
+  tokenizer:
+    "Output vocabulary. Default: the base's tokenizer, and a CT model's extra embedding rows (new tokens) are cut off. base: every model's embedding rows re-indexed into the base vocabulary by token. union: all models' tokens kept; rows only one model has stay that model's.",
 } as const;
 
 /** What the models list takes for the methods without weights. */

@@ -34,6 +34,8 @@ export interface BuilderState {
   /** model_stock */
   filterWise: boolean;
   dtype: Dtype | null;
+  /** tokenizer_source: null copies the base's tokenizer. */
+  tok: "base" | "union" | null;
   sweepType: "merge" | "analyze";
   /** null: every CT checkpoint of the experiment. */
   sweepCts: string[] | null;
@@ -64,6 +66,7 @@ export const DEFAULT_STATE: BuilderState = {
   keepIfNoOutliers: false,
   filterWise: false,
   dtype: null,
+  tok: null,
   sweepType: "merge",
   sweepCts: null,
   sweepMethods: null,
@@ -113,6 +116,7 @@ export function parseBuilderState(p: URLSearchParams): BuilderState {
     keepIfNoOutliers: p.get("kino") === "1",
     filterWise: p.get("fw") === "1",
     dtype: (DTYPES as readonly string[]).includes(dtype) ? (dtype as Dtype) : null,
+    tok: p.get("tok") === "base" ? "base" : p.get("tok") === "union" ? "union" : null,
     sweepType: p.get("stype") === "analyze" ? "analyze" : "merge",
     sweepCts: p.has("sct") ? list(p.get("sct")) : null,
     sweepMethods: smeth.length > 0 ? smeth : null,
@@ -146,6 +150,7 @@ export function serializeBuilderState(s: BuilderState): URLSearchParams {
   if (s.keepIfNoOutliers) p.set("kino", "1");
   if (s.filterWise) p.set("fw", "1");
   if (s.dtype) p.set("dtype", s.dtype);
+  if (s.tok) p.set("tok", s.tok);
   if (s.sweepType !== "merge") p.set("stype", s.sweepType);
   if (s.sweepCts) p.set("sct", s.sweepCts.join(","));
   if (s.sweepMethods) p.set("smeth", s.sweepMethods.join(","));
@@ -186,6 +191,7 @@ export function toSettings(s: BuilderState): BuilderSettings | null {
     keepIfNoOutliers: s.keepIfNoOutliers,
     filterWise: s.filterWise,
     dtype: s.dtype,
+    tokenizerSource: s.tok,
   };
 }
 
@@ -208,6 +214,7 @@ export function fromSettings(x: BuilderSettings, previous: BuilderState): Builde
     keepIfNoOutliers: x.keepIfNoOutliers,
     filterWise: x.filterWise,
     dtype: x.dtype,
+    tok: x.tokenizerSource,
     sweepCts: null,
     sweepMethods: null,
     sweepDensities: null,

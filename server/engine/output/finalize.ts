@@ -6,7 +6,7 @@ import path from "node:path";
 import { recipeToYaml } from "../recipe/to-yaml";
 import { torchDtypeName, type Recipe } from "../recipe/types";
 import { writeTokenizerFiles } from "../tokenizer/write";
-import type { OutputVocab } from "../tokenizer/vocab";
+import { paddedVocabSize, type OutputVocab } from "../tokenizer/vocab";
 import { buildStatsReport, type StatsReport } from "../stats/report";
 import type { NativeMergeResult, StorageDtype } from "../types";
 import { fsyncPath, writeFileDurable } from "./durable";
@@ -69,7 +69,7 @@ export async function finalizeOutput(opts: FinalizeOutputOptions): Promise<Final
     await copyModelSideFiles(
       opts.baseModelPath,
       staging,
-      { dtype: configDtype, vocabSize: opts.tokenizer ? opts.tokenizer.tokens.length : null },
+      { dtype: configDtype, vocabSize: opts.tokenizer ? paddedVocabSize(opts.tokenizer.tokens.length, opts.recipe.tokenizer?.padToMultipleOf) : null },
       { copyTokenizer: !opts.tokenizer },
     );
     if (opts.tokenizer) await writeTokenizerFiles(opts.tokenizer, staging);

@@ -10,7 +10,7 @@
 //   * rows from vocabulary size up to pad_to_multiple_of get the mean of the rows before.
 import { EngineError } from "../output/errors";
 import { ROW_SOURCE_ZEROS, type NativeEmbedRowMap } from "../types";
-import type { OutputVocab } from "./vocab";
+import { paddedVocabSize, type OutputVocab } from "./vocab";
 
 /** One input of the merge: its native model index (-1 base, 0.. models), its permutation and own vocabulary. */
 export interface RowInput {
@@ -56,7 +56,7 @@ export function planEmbedRows(
   padToMultipleOf: number | null,
 ): EmbedRowPlan {
   const V = out.tokens.length;
-  const rows = padToMultipleOf && V % padToMultipleOf ? (Math.floor(V / padToMultipleOf) + 1) * padToMultipleOf : V;
+  const rows = paddedVocabSize(V, padToMultipleOf);
   const byIdentity = new Map(inputs.map((m) => [m.identity, m]));
   const base = baseIdentity === null ? undefined : byIdentity.get(baseIdentity);
   // Holders in summation order: base first, then the others in recipe order.

@@ -136,6 +136,11 @@ export function buildOutputVocab(input: BuildVocabInput): OutputVocab {
   return { tokens, ids: vocab, from, strippedIds, appended };
 }
 
+/** Embedding rows (and config vocab_size) for `size` tokens with tokenizer.pad_to_multiple_of. */
+export function paddedVocabSize(size: number, padToMultipleOf: number | null | undefined): number {
+  return padToMultipleOf && size % padToMultipleOf ? (Math.floor(size / padToMultipleOf) + 1) * padToMultipleOf : size;
+}
+
 /** permutation[outId] = the model's own id of that token, or -1 (mergekit's TokenizerInfo.permutations). */
 export function permutation(out: OutputVocab, model: Pick<TokenizerData, "vocab" | "vocabSize">): Int32Array {
   const p = new Int32Array(out.tokens.length).fill(-1);

@@ -39,6 +39,8 @@ export const builderSettingsSchema = z.object({
   /** model_stock: one interpolation ratio per row. */
   filterWise: z.boolean().default(false),
   dtype: z.enum(["float32", "float16", "bfloat16"]).nullable(),
+  /** mergekit tokenizer_source: null copies the base model's tokenizer (embeddings cut to the base's rows). */
+  tokenizerSource: z.enum(["base", "union"]).nullable().default(null),
 });
 export type BuilderSettings = z.infer<typeof builderSettingsSchema>;
 
