@@ -8,7 +8,7 @@ import { watchConsoleErrors } from "./support/console";
 
 async function registerByPath(page: Page, p: string) {
   const form = page.getByTestId("register-model-form");
-  await form.getByLabel("Model directory (absolute path)").fill(p);
+  await form.getByLabel("Model directory (absolute path) or Hugging Face id").fill(p);
   await form.getByRole("button", { name: "Register" }).click();
 }
 

@@ -30,8 +30,12 @@ export function parsePayloadRecipe(p: RecipePayload): Recipe {
  */
 export async function recipeIdentity(p: RecipePayload): Promise<unknown> {
   const recipe = parsePayloadRecipe(p);
-  const paths = [recipe.basePath, ...recipe.models.map((m) => m.path)].filter((x): x is string => typeof x === "string");
+  // Every folder the merge reads: models, their LoRA adapters, a tokenizer_source model.
+  const tokenizerModel = recipe.tokenizer?.source.kind === "model" ? recipe.tokenizer.source.model.path : null;
+  const paths = [recipe.basePath, recipe.baseLora?.path, ...recipe.models.flatMap((m) => [m.path, m.lora?.path]), tokenizerModel].filter(
+    (x): x is string => typeof x === "string",
+  );
   for (const x of paths) await resolveAllowedPath(x);
-  const { notes: _notes, ...work } = recipe;
+  const { notes: _notes, sourceText: _text, ...work } = recipe;
   return { recipe: work, computeDtype: p.computeDtype ?? null, inputs: paths.map((x) => [x, modelFingerprint(x)]) };
 }
