@@ -1,13 +1,15 @@
 // Model references in recipes: `model+lora`, the object form, `org/name[@revision]` resolved
 // offline in a (fake) Hugging Face cache, and the tokenizer keys.
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { merge } from "@/server/engine/merge";
 import { hfHubCacheDir, listHfCache, parseHfModelId, resolveHfModel } from "@/server/engine/model-ref/hf-cache";
 import { RecipeError, parseRecipeYaml, recipeToYaml, type Recipe } from "@/server/engine/recipe";
-import { tempDir } from "./helpers";
+import { MANIFEST_FILE, type OutputManifest } from "@/server/engine/output";
+import { caseDir, nativeMergeSkipReason, tempDir } from "./helpers";
+import { assertTensorsMatch, loadCliCase } from "./golden-cli";
 
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 const COMMIT2 = "fedcba9876543210fedcba9876543210fedcba98";
@@ -163,5 +165,33 @@ describe("tokenizer settings", () => {
     assert.match(parseError(`${TIES}tokenizer:\n  tokens:\n    x: {source: {kind: model_token, model: ./ct}}\n`, root).message, /exactly one of `token_id` and `token`/);
     assert.match(parseError(`${TIES}tokenizer:\n  pad_to_multiple_of: 0\n`, root).message, /tokenizer\.pad_to_multiple_of.*positive integer/);
     assert.match(parseError(`${TIES}tokenizer:\n  sourc: union\n`, root).message, /unknown key `sourc` \(supported here: source, tokens, pad_to_multiple_of\)/);
+  });
+});
+
+describe("a merge of models named by Hugging Face id", { skip: nativeMergeSkipReason() }, () => {
+  it("reads them from the cache, and the card and manifest name the ids, not local paths", async (t) => {
+    const root = tempDir(t);
+    const cache = path.join(root, "hub");
+    const golden = caseDir("cli_linear_lora_bf16");
+    for (const [id, role] of [["org/base", "base"], ["org/sft", "sft"], ["org/lora", "lora"]] as const) {
+      const repo = path.join(cache, `models--${id.replace("/", "--")}`);
+      mkdirSync(path.join(repo, "refs"), { recursive: true });
+      writeFileSync(path.join(repo, "refs", "main"), COMMIT);
+      cpSync(path.join(golden, "models", role), path.join(repo, "snapshots", COMMIT), { recursive: true });
+    }
+    const text = readFileSync(path.join(golden, "recipe.yml"), "utf8").replace("./models/sft", "org/sft").replace("./models/base+./models/lora", "org/base+org/lora");
+    const recipe = parseRecipeYaml(text, { recipeDir: root, hfCacheDir: cache });
+    const out = path.join(root, "out");
+    await merge(recipe, out, { threads: 2 });
+    assertTensorsMatch(loadCliCase("cli_linear_lora_bf16"), out, "expected.safetensors");
+    const card = readFileSync(path.join(out, "README.md"), "utf8");
+    assert.match(card, /^---\nbase_model:\n  - org\/sft\n  - org\/base\n  - org\/lora\n/);
+    const manifestText = readFileSync(path.join(out, MANIFEST_FILE), "utf8");
+    assert.ok(!manifestText.includes(root), "no local path in the manifest");
+    const manifest = JSON.parse(manifestText) as OutputManifest;
+    assert.deepEqual(manifest.inputs.map((i) => [i.source, i.hf?.id, i.hf?.commit, i.lora?.hf?.id ?? null]), [
+      ["org/sft", "org/sft", COMMIT, null],
+      ["org/base+org/lora", "org/base", COMMIT, "org/lora"],
+    ]);
   });
 });
