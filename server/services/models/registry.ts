@@ -85,7 +85,8 @@ type Db2 = Awaited<ReturnType<typeof db>>;
 
 /**
  * For CT / CTSFT models: the base whose vocabulary size differs from theirs — the base model of
- * an experiment they are in, else a BASE model of the same architecture.
+ * an experiment they are in, else (no experiment) a BASE model of the same architecture when
+ * none of those has the same vocabulary size.
  */
 async function vocabDifferences(client: Db2, rows: ModelRow[]): Promise<Map<string, ModelSummary["vocabDiffers"]>> {
   const out = new Map<string, ModelSummary["vocabDiffers"]>();
@@ -99,8 +100,13 @@ async function vocabDifferences(client: Db2, rows: ModelRow[]): Promise<Map<stri
   const byId = new Map(bases.map((b) => [b.id, b]));
   for (const ct of cts) {
     const fromExperiments = links.filter((l) => l.modelId === ct.id && l.experiment.baseModelId).map((l) => byId.get(l.experiment.baseModelId!)!).filter(Boolean);
-    const candidates = fromExperiments.length > 0 ? fromExperiments : bases.filter((b) => b.role === "BASE" && b.architecture === ct.architecture);
-    const differing = candidates.find((b) => b.vocabSize != null && b.vocabSize !== ct.vocabSize);
+    let differing;
+    if (fromExperiments.length > 0) differing = fromExperiments.find((b) => b.vocabSize != null && b.vocabSize !== ct.vocabSize);
+    else {
+      // Not in an experiment yet: flagged only when no BASE model of its architecture shares its vocabulary.
+      const same = bases.filter((b) => b.role === "BASE" && b.architecture === ct.architecture && b.vocabSize != null);
+      if (!same.some((b) => b.vocabSize === ct.vocabSize)) differing = same[0];
+    }
     if (differing) out.set(ct.id, { base: differing.name, baseVocabSize: differing.vocabSize! });
   }
   return out;

@@ -31,8 +31,8 @@ export const modelSchema = z.object({
   vocabSize: z.number().nullable(),
   /**
    * CT / CTSFT models whose vocabulary size differs from their base's (the base of their
-   * experiments, else the BASE models of the same architecture): without tokenizer_source a
-   * merge cuts the extra rows, losing the new tokens.
+   * experiments; without one, when no BASE model of the same architecture has their size):
+   * without tokenizer_source a merge cuts the extra rows, losing the new tokens.
    */
   vocabDiffers: z.object({ base: z.string(), baseVocabSize: z.number() }).nullable(),
 });
