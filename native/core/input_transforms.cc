@@ -1,3 +1,5 @@
+// No fused multiply-add: the LoRA delta and the row averages round every op (see the header).
+#pragma GCC optimize("fp-contract=off")
 #include "input_transforms.h"
 
 #include <algorithm>
