@@ -14,6 +14,7 @@ import { EngineError, throwIfCancelled } from "./errors";
 import { copyModelSideFiles } from "./hf-files";
 import { listOutputFiles, manifestInputs, outputSha256, recipeSha256, sha256File, type ManifestFile, type OutputManifest } from "./manifest";
 import { buildModelCard } from "./model-card";
+import { publicPathRewriter } from "./public-paths";
 import { commitStaging, discardStaging, MANIFEST_FILE } from "./staging";
 
 export interface FinalizeOutputOptions {
@@ -78,7 +79,9 @@ export async function finalizeOutput(opts: FinalizeOutputOptions): Promise<Final
     const card = buildModelCard({ title: path.basename(dest), recipe: opts.recipe, stats, engineVersion });
     await writeFileDurable(path.join(staging, "README.md"), card);
     // As mergekit: the recipe text it was given (or, for a recipe built in code, its YAML as written).
-    await writeFileDurable(path.join(staging, MERGEKIT_CONFIG_FILE), opts.recipe.sourceText ?? recipeToYaml(opts.recipe, { paths: "as-written" }));
+    // Absolute input folders (a recipe built in the dashboard) are reduced to their names (public-paths.ts).
+    const local = publicPathRewriter(opts.recipe);
+    await writeFileDurable(path.join(staging, MERGEKIT_CONFIG_FILE), local(opts.recipe.sourceText ?? recipeToYaml(opts.recipe, { paths: "as-written" })));
 
     const files: ManifestFile[] = [];
     for (const rel of await listOutputFiles(staging)) {
@@ -95,7 +98,7 @@ export async function finalizeOutput(opts: FinalizeOutputOptions): Promise<Final
       version: 2,
       createdAt: new Date().toISOString(),
       engineVersion,
-      recipeYaml: recipeToYaml(opts.recipe, { paths: "as-written" }),
+      recipeYaml: local(recipeToYaml(opts.recipe, { paths: "as-written" })),
       recipeSha256: recipeSha256(opts.recipe),
       inputs: await manifestInputs(opts.recipe),
       outDtype,

@@ -9,6 +9,7 @@ import path from "node:path";
 import type { Recipe } from "../recipe/types";
 import type { StorageDtype } from "../types";
 import { EngineError } from "./errors";
+import { publicSource } from "./public-paths";
 import { MANIFEST_FILE } from "./staging";
 
 export interface ManifestFile {
@@ -25,7 +26,7 @@ export interface ManifestFile {
  */
 export interface ManifestInput {
   role: "base" | "model";
-  /** As written in the recipe (`model+lora` for adapters). */
+  /** As written in the recipe (`model+lora` for adapters); an absolute path is reduced to its folder name. */
   source: string;
   hf: { id: string; revision: string | null; commit: string | null } | null;
   /** sha256 of "<file> <bytes>\n" over the model's .safetensors / .json files, sorted. */
@@ -91,10 +92,10 @@ export async function manifestInputs(recipe: Recipe): Promise<ManifestInput[]> {
     m: { path: string; source: string; hf?: Parameters<typeof hfOf>[0]; lora?: { path: string; source: string; hf: Parameters<typeof hfOf>[0] } | null },
   ): Promise<ManifestInput> => ({
     role,
-    source: m.lora ? `${m.source}+${m.lora.source}` : m.source,
+    source: m.lora ? `${publicSource(m.source)}+${publicSource(m.lora.source)}` : publicSource(m.source),
     hf: hfOf(m.hf),
     fingerprint: await inputFingerprint(m.path),
-    lora: m.lora ? { source: m.lora.source, hf: hfOf(m.lora.hf), fingerprint: await inputFingerprint(m.lora.path) } : null,
+    lora: m.lora ? { source: publicSource(m.lora.source), hf: hfOf(m.lora.hf), fingerprint: await inputFingerprint(m.lora.path) } : null,
   });
   const out: ManifestInput[] = [];
   if (recipe.basePath !== null) out.push(await entry("base", { path: recipe.basePath, source: recipe.baseSource ?? "", hf: recipe.baseHf, lora: recipe.baseLora }));

@@ -7,6 +7,7 @@ import { recipeToYaml } from "../recipe/to-yaml";
 import type { Recipe } from "../recipe/types";
 import { markdownTable, modelTotalsTable, signConflictLine } from "../stats/summary";
 import type { StatsReport } from "../stats/report";
+import { publicPathRewriter } from "./public-paths";
 
 const METHOD_TITLES: Record<Recipe["method"], string> = {
   linear: "linear (weighted average)",
@@ -44,13 +45,13 @@ export function hubBaseModels(recipe: Recipe): string[] {
   return ids;
 }
 
-function tokenizerLines(stats: StatsReport): string[] {
+function tokenizerLines(stats: StatsReport, local: (s: string) => string): string[] {
   const t = stats.tokenizer;
   if (!t) return [];
   const lines = [
     "## Tokenizer",
     "",
-    `Tokenizer source: \`${t.source}\`; output vocabulary ${t.vocab_size} tokens` +
+    `Tokenizer source: \`${local(t.source)}\`; output vocabulary ${t.vocab_size} tokens` +
       (t.embedding_rows !== t.vocab_size ? ` (${t.embedding_rows} embedding rows with padding)` : "") +
       ". Embedding and output-projection rows were re-indexed by token into the output vocabulary before merging (mergekit's rule).",
   ];
@@ -59,7 +60,7 @@ function tokenizerLines(stats: StatsReport): string[] {
     "",
     ...markdownTable({
       header: ["model", "tokenizer tokens", "config vocab_size", "output tokens it lacks"],
-      rows: t.inputs.map((m) => [m.model, String(m.tokenizer_tokens), m.config_vocab_size === null ? "-" : String(m.config_vocab_size), String(m.missing_tokens)]),
+      rows: t.inputs.map((m) => [local(m.model), String(m.tokenizer_tokens), m.config_vocab_size === null ? "-" : String(m.config_vocab_size), String(m.missing_tokens)]),
     }),
   );
   if (t.not_merged.count > 0) {
@@ -74,7 +75,7 @@ function tokenizerLines(stats: StatsReport): string[] {
   return [...lines, ""];
 }
 
-function loraLines(stats: StatsReport): string[] {
+function loraLines(stats: StatsReport, local: (s: string) => string): string[] {
   if (!stats.loras || stats.loras.length === 0) return [];
   return [
     "## LoRA adapters",
@@ -83,17 +84,18 @@ function loraLines(stats: StatsReport): string[] {
     "",
     ...markdownTable({
       header: ["model", "adapter", "r", "lora_alpha", "scale", "tensors changed"],
-      rows: stats.loras.map((l) => [l.model, l.adapter, String(l.r), String(l.lora_alpha), `${l.scale}${l.use_rslora ? " (rsLoRA)" : ""}`, String(l.tensors)]),
+      rows: stats.loras.map((l) => [local(l.model), local(l.adapter), String(l.r), String(l.lora_alpha), `${l.scale}${l.use_rslora ? " (rsLoRA)" : ""}`, String(l.tensors)]),
     }),
     "",
   ];
 }
 
 export function buildModelCard({ title, recipe, stats, engineVersion }: ModelCardInput): string {
+  const local = publicPathRewriter(recipe);
   const frontMatter = stringify({ base_model: hubBaseModels(recipe), library_name: "transformers", tags: ["merge", "mergekit", "mergescope"] });
   const baseText =
     recipe.baseSource !== null && recipe.method !== "linear"
-      ? `, with \`${recipe.baseLora ? `${recipe.baseSource}+${recipe.baseLora.source}` : recipe.baseSource}\` as the base model.`
+      ? `, with \`${local(recipe.baseLora ? `${recipe.baseSource}+${recipe.baseLora.source}` : recipe.baseSource)}\` as the base model.`
       : ".";
   const lines = [
     "---",
@@ -106,11 +108,11 @@ export function buildModelCard({ title, recipe, stats, engineVersion }: ModelCar
     "## Recipe",
     "",
     "```yaml",
-    recipeToYaml(recipe, { paths: "as-written" }).trimEnd(),
+    local(recipeToYaml(recipe, { paths: "as-written" })).trimEnd(),
     "```",
     "",
-    ...tokenizerLines(stats),
-    ...loraLines(stats),
+    ...tokenizerLines(stats, local),
+    ...loraLines(stats, local),
     "## Merge statistics",
     "",
     ...markdownTable(modelTotalsTable(stats)),
@@ -130,23 +132,7 @@ export function buildModelCard({ title, recipe, stats, engineVersion }: ModelCar
     `${stats.totals.tensors} tensors, ${stats.totals.numel.toLocaleString("en-US")} parameters. ` +
       "Per-tensor, per-layer and per-module statistics: `mergescope analyze <recipe> --json`.",
   );
-  const local = localPathRewriter(recipe);
   for (const w of stats.warnings) lines.push("", `> Warning: ${local(w)}`);
   return `${lines.join("\n")}\n`;
 }
 
-/** Replaces the inputs' absolute paths in a message by what the recipe wrote (engine warnings name files). */
-export function localPathRewriter(recipe: Recipe): (text: string) => string {
-  const pairs: [string, string][] = [];
-  const add = (p: string | null | undefined, source: string | null | undefined) => {
-    if (p && source && p !== source) pairs.push([p, source]);
-  };
-  add(recipe.basePath, recipe.baseSource);
-  add(recipe.baseLora?.path, recipe.baseLora?.source);
-  for (const m of recipe.models) {
-    add(m.path, m.source);
-    add(m.lora?.path, m.lora?.source);
-  }
-  pairs.sort((a, b) => b[0].length - a[0].length);
-  return (text) => pairs.reduce((t, [p, source]) => t.split(p).join(source), text);
-}

@@ -198,6 +198,24 @@ describe("finalizeOutput", () => {
     assert.deepEqual(verified, { ok: true, outputSha256: manifest.outputSha256, checked: manifest.files.length, problems: [] });
   });
 
+  it("names inputs given by absolute path by their folder name only (card, manifest, mergekit_config.yml)", async (t) => {
+    const { root, baseDir, outDir } = setup(t);
+    const text = `merge_method: ties\nbase_model: ${baseDir}\nmodels:\n  - model: ${path.join(root, "models", "sft")}\n    parameters: {weight: 1, density: 0.2}\n  - model: ${path.join(root, "models", "ct")}\n    parameters: {weight: 0.5}\n`;
+    const recipe = parseRecipeYaml(text, { recipeDir: "/elsewhere" });
+    const stagingDir = await prepareStaging(outDir);
+    const result = fakeEngineOutput(stagingDir);
+    result.warnings.push(`tensor 'x' of ${path.join(root, "models", "sft")} cut from [2] to the base's [1]`);
+    await finalizeOutput({ stagingDir, outDir, baseModelPath: baseDir, recipe, result, outDtype: "BF16" });
+    for (const f of ["README.md", MANIFEST_FILE, MERGEKIT_CONFIG_FILE]) {
+      const content = readFileSync(path.join(outDir, f), "utf8");
+      assert.ok(!content.includes(root), `${f} names a local folder:\n${content}`);
+    }
+    assert.equal(readFileSync(path.join(outDir, MERGEKIT_CONFIG_FILE), "utf8"), text.replaceAll(`${root}/models/`, ""));
+    const manifest = JSON.parse(readFileSync(path.join(outDir, MANIFEST_FILE), "utf8")) as OutputManifest;
+    assert.deepEqual(manifest.inputs.map((i) => i.source), ["base", "sft", "ct"]);
+    assert.match(readFileSync(path.join(outDir, "README.md"), "utf8"), /> Warning: tensor 'x' of sft cut/);
+  });
+
   it("verifyOutput reports changed, missing and extra files", async (t) => {
     const { baseDir, outDir, recipe } = setup(t);
     const stagingDir = await prepareStaging(outDir);
