@@ -1,14 +1,14 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "./support/fixtures";
 import { trpcMutation } from "./support/api";
-import { ctFamily, e2eDataDir } from "./support/checkpoints";
+import { ctFamily, e2eDataDir, ensureExperiment, registerFamily } from "./support/checkpoints";
 import { watchConsoleErrors } from "./support/console";
 
 async function registerByPath(page: Page, p: string) {
   const form = page.getByTestId("register-model-form");
-  await form.getByLabel("Model directory (absolute path)").fill(p);
+  await form.getByLabel("Model directory (absolute path) or Hugging Face id").fill(p);
   await form.getByRole("button", { name: "Register" }).click();
 }
 
@@ -75,6 +75,25 @@ test.describe("Models", () => {
     await expect(row.getByTestId("model-tokens")).toHaveText("4B");
     await expect(row).toContainText("ne");
     await page.screenshot({ path: test.info().outputPath("models.png"), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  test("should flag a CT model whose vocabulary differs from its base's", async ({ page, request }) => {
+    const fam = ctFamily("e2e-models-vocab");
+    // The CT run added tokens: its config (and embedding) has more rows than the base's 256.
+    const cfgFile = path.join(fam.cts[0]!, "config.json");
+    const cfg = JSON.parse(readFileSync(cfgFile, "utf8")) as Record<string, unknown>;
+    writeFileSync(cfgFile, JSON.stringify({ ...cfg, vocab_size: 272 }));
+    const reg = await registerFamily(request, fam, "vocab", "ne");
+    await ensureExperiment(request, { name: "e2e vocab", language: "ne", baseModelId: reg.base.id, sftModelId: reg.sft.id, ctModelIds: reg.cts.map((c) => c.id) });
+    const errors = watchConsoleErrors(page);
+    await page.goto(`/models?q=${encodeURIComponent(fam.dir)}`);
+    const grown = page.locator('[data-testid="model-row"][data-name="vocab-ct-2B"]');
+    await expect(grown.getByTestId("model-vocab")).toContainText("272");
+    await expect(grown.getByTestId("vocab-differs")).toHaveText("≠ vocab-base (256)");
+    const same = page.locator('[data-testid="model-row"][data-name="vocab-ct-4B"]');
+    await expect(same.getByTestId("model-vocab")).toHaveText("256");
+    await expect(same.getByTestId("vocab-differs")).toHaveCount(0);
     expect(errors).toEqual([]);
   });
 

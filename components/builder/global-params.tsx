@@ -9,7 +9,7 @@ import { MethodParams, type MethodParamValues } from "./method-params";
 import { NumberField } from "./number-field";
 import type { BuilderState } from "./url-state";
 
-type Globals = Pick<BuilderState, "lambda" | "normalize" | "consensus" | "dtype" | "parameters" | "layers"> & MethodParamValues;
+type Globals = Pick<BuilderState, "lambda" | "normalize" | "consensus" | "dtype" | "tok" | "parameters" | "layers"> & MethodParamValues;
 
 /** The top-level per-layer spec of `key` set (or removed, back to the plain value). */
 export function withGlobalSpec(value: Globals, key: "lambda" | "t", spec: ParamSpec | undefined, plain?: number): Partial<Globals> {
@@ -66,6 +66,15 @@ export function GlobalParams({ method, value, onChange }: { method: Method; valu
             ))}
           </select>
           <p className="hint" id={`${id}-dtype-hint`}>{PARAM_HELP.dtype}</p>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-tok`}>Tokenizer</label>
+          <select id={`${id}-tok`} value={value.tok ?? ""} onChange={(e) => onChange({ tok: (e.target.value || null) as "base" | "union" | null })} aria-describedby={`${id}-tok-hint`}>
+            <option value="">copy the base&apos;s</option>
+            <option value="base">base (re-index rows)</option>
+            <option value="union">union of all vocabularies</option>
+          </select>
+          <p className="hint" id={`${id}-tok-hint`}>{PARAM_HELP.tokenizer}</p>
         </div>
       </div>
     </fieldset>

@@ -94,6 +94,8 @@ export const PARAM_HELP = {
   scale: "Passthrough multiplies this model's tensors by it (1 copies them unchanged).",
   perLayer:
     "Per layer: a gradient's points are spread evenly over the layers and interpolated (mergekit); embeddings and the LM head take the first value.",
+  tokenizer:
+    "Output vocabulary. Default: the base's tokenizer, and a CT model's extra embedding rows (new tokens) are cut off. base: every model's embedding rows re-indexed into the base vocabulary by token. union: all models' tokens kept; rows only one model has stay that model's.",
 } as const;
 
 /** What the models list takes for the methods without weights. */

@@ -54,6 +54,8 @@ export interface BuilderState extends NewerMethodValues {
   slices?: BuilderSlice[];
   /** Layers of the models: per-layer curves and the layer swap helper (not part of the recipe). */
   layers: number;
+  /** tokenizer_source: null copies the base's tokenizer. */
+  tok: "base" | "union" | null;
   sweepType: "merge" | "analyze";
   /** null: every CT checkpoint of the experiment. */
   sweepCts: string[] | null;
@@ -88,6 +90,7 @@ export const DEFAULT_STATE: BuilderState = {
   ...NEWER_METHOD_DEFAULTS,
   dtype: null,
   layers: 32,
+  tok: null,
   sweepType: "merge",
   sweepCts: null,
   sweepMethods: null,
@@ -174,6 +177,7 @@ export function parseBuilderState(p: URLSearchParams): BuilderState {
     ...(lay.g ? { parameters: lay.g } : {}),
     ...(lay.s ? { slices: lay.s } : {}),
     layers: num(p.get("nl"), DEFAULT_STATE.layers, 1, 1024),
+    tok: p.get("tok") === "base" ? "base" : p.get("tok") === "union" ? "union" : null,
     sweepType: p.get("stype") === "analyze" ? "analyze" : "merge",
     sweepCts: p.has("sct") ? list(p.get("sct")) : null,
     sweepMethods: smeth.length > 0 ? smeth : null,
@@ -224,6 +228,7 @@ export function serializeBuilderState(s: BuilderState): URLSearchParams {
   if (s.slices) lay.s = s.slices;
   if (Object.keys(lay).length > 0) p.set("lay", JSON.stringify(lay));
   if (s.layers !== DEFAULT_STATE.layers) p.set("nl", String(s.layers));
+  if (s.tok) p.set("tok", s.tok);
   if (s.sweepType !== "merge") p.set("stype", s.sweepType);
   if (s.sweepCts) p.set("sct", s.sweepCts.join(","));
   if (s.sweepMethods) p.set("smeth", s.sweepMethods.join(","));
@@ -290,6 +295,7 @@ export function toSettings(s: BuilderState): BuilderSettings | null {
     dtype: s.dtype,
     ...(s.parameters ? { parameters: s.parameters } : {}),
     ...(s.slices ? { slices: s.slices } : {}),
+    tokenizerSource: s.tok,
   };
 }
 
@@ -333,6 +339,7 @@ export function fromSettings(x: BuilderSettings, previous: BuilderState): Builde
     dtype: x.dtype,
     ...(x.parameters ? { parameters: x.parameters } : {}),
     ...(x.slices ? { slices: x.slices } : {}),
+    tok: x.tokenizerSource,
     sweepCts: null,
     sweepMethods: null,
     sweepDensities: null,

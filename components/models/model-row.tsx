@@ -33,6 +33,14 @@ export function ModelRow({ model: m, onEdit }: { model: ModelSummary; onEdit: ()
       <td>{m.architecture ?? "—"}</td>
       <td className="num">{formatCount(m.parameterCount)}</td>
       <td>{m.dtype ?? "—"}</td>
+      <td className="num" data-testid="model-vocab">
+        {m.vocabSize !== null ? m.vocabSize.toLocaleString("en-US") : "—"}
+        {m.vocabDiffers ? (
+          <div className="badge badge-bad" data-testid="vocab-differs" title="Without tokenizer_source a merge with this base cuts this model's extra embedding rows (its new tokens are lost); use tokenizer_source: union in the recipe to keep them.">
+            ≠ {m.vocabDiffers.base} ({m.vocabDiffers.baseVocabSize.toLocaleString("en-US")})
+          </div>
+        ) : null}
+      </td>
       <td className="num">{m.shardCount}</td>
       <td className="num">{formatBytes(m.sizeBytes)}</td>
       <td>

@@ -21,6 +21,7 @@ export function ModelsTable({ models }: { models: ModelSummary[] }) {
             <th scope="col">Architecture</th>
             <th scope="col" className="num">Parameters</th>
             <th scope="col">Dtype</th>
+            <th scope="col" className="num">Vocab</th>
             <th scope="col" className="num">Shards</th>
             <th scope="col" className="num">Size</th>
             <th scope="col">Actions</th>

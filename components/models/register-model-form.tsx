@@ -41,9 +41,12 @@ export function RegisterModelForm() {
     <form className="card stack" onSubmit={submit} aria-labelledby={`${id}-title`} data-testid="register-model-form">
       <h2 id={`${id}-title`}>Register a checkpoint</h2>
       <div className="field">
-        <label htmlFor={`${id}-path`}>Model directory (absolute path)</label>
-        <input id={`${id}-path`} type="text" required value={path} onChange={(e) => setPath(e.target.value)} placeholder="/data/models/llama-2-7b" spellCheck={false} />
-        <p className="hint">Architecture, parameters, dtype, shards and size are read from the files.</p>
+        <label htmlFor={`${id}-path`}>Model directory (absolute path) or Hugging Face id</label>
+        <input id={`${id}-path`} type="text" required value={path} onChange={(e) => setPath(e.target.value)} placeholder="/data/models/llama-2-7b or org/name@main" spellCheck={false} />
+        <p className="hint">
+          Architecture, parameters, dtype, vocabulary, shards and size are read from the files. An id such as org/name (or org/name@revision) is
+          looked up offline in the local Hugging Face cache.
+        </p>
       </div>
       <div className="row">
         <div className="field">

@@ -138,6 +138,90 @@ Napi::Array U64Shape(Napi::Env env, const std::vector<uint64_t>& shape) {
   return a;
 }
 
+// Optional per-input transforms ({lora, embedRows}, server/engine/types.ts); absent or null = none.
+uint64_t Index(Napi::Env env, const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string("merge request: ") + what + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= 9007199254740991.0 && std::floor(d) == d))
+    throw Napi::TypeError::New(env, std::string("merge request: ") + what + " must be an integer >= 0");
+  return uint64_t(d);
+}
+
+int32_t ModelIndex(Napi::Env env, const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string("merge request: ") + what + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= ms::kZeroRows && d < 1e6 && std::floor(d) == d))
+    throw Napi::TypeError::New(env, std::string("merge request: ") + what + " must be a model index (-2 zeros, -1 base, 0.. models)");
+  return int32_t(d);
+}
+
+ms::InputTransforms TransformsFromJs(const Napi::Object& owner, const char* key) {
+  Napi::Env env = owner.Env();
+  ms::InputTransforms tx;
+  if (!owner.Has(key)) return tx;
+  Napi::Value v = owner.Get(key);
+  if (v.IsNull() || v.IsUndefined()) return tx;
+  if (!v.IsObject()) throw Napi::TypeError::New(env, std::string("merge request: '") + key + "' must be an object or null");
+  Napi::Object o = v.As<Napi::Object>();
+  if (o.Has("lora") && o.Get("lora").IsObject()) {
+    Napi::Object lo = o.Get("lora").As<Napi::Object>();
+    auto lora = std::make_shared<ms::LoraAdapter>();
+    lora->path = String(lo, "adapterPath", false);
+    Napi::Value tv = Field(lo, "targets");
+    if (!tv.IsArray()) throw Napi::TypeError::New(env, "merge request: lora.targets must be an array");
+    Napi::Array ta = tv.As<Napi::Array>();
+    for (uint32_t i = 0; i < ta.Length(); ++i) {
+      if (!ta.Get(i).IsObject()) throw Napi::TypeError::New(env, "merge request: lora.targets[] entries must be objects");
+      Napi::Object t = ta.Get(i).As<Napi::Object>();
+      ms::LoraTarget target;
+      target.tensor = String(t, "tensor", false);
+      target.a_name = String(t, "a", false);
+      target.b_name = String(t, "b", false);
+      target.scale = Number(t, "scale");
+      target.transpose = Bool(t, "transpose");
+      lora->targets.push_back(std::move(target));
+    }
+    tx.lora = std::move(lora);
+  }
+  if (o.Has("embedRows") && o.Get("embedRows").IsObject()) {
+    Napi::Object eo = o.Get("embedRows").As<Napi::Object>();
+    auto map = std::make_shared<ms::EmbedRowMap>();
+    map->rows = Index(env, Field(eo, "rows"), "embedRows.rows");
+    Napi::Value rv = Field(eo, "runs");
+    if (!rv.IsArray()) throw Napi::TypeError::New(env, "merge request: embedRows.runs must be an array");
+    Napi::Array ra = rv.As<Napi::Array>();
+    if (ra.Length() % 4 != 0) throw Napi::TypeError::New(env, "merge request: embedRows.runs holds [outRow, count, src, srcRow] quadruples");
+    for (uint32_t i = 0; i < ra.Length(); i += 4) {
+      ms::RowRun run;
+      run.out_row = Index(env, ra.Get(i), "embedRows.runs outRow");
+      run.count = Index(env, ra.Get(i + 1), "embedRows.runs count");
+      run.src = ModelIndex(env, ra.Get(i + 2), "embedRows.runs src");
+      run.src_row = Index(env, ra.Get(i + 3), "embedRows.runs srcRow");
+      map->runs.push_back(run);
+    }
+    Napi::Value av = Field(eo, "averages");
+    if (!av.IsArray()) throw Napi::TypeError::New(env, "merge request: embedRows.averages must be an array");
+    Napi::Array aa = av.As<Napi::Array>();
+    for (uint32_t i = 0; i < aa.Length(); ++i) {
+      if (!aa.Get(i).IsObject()) throw Napi::TypeError::New(env, "merge request: embedRows.averages[] entries must be objects");
+      Napi::Object a = aa.Get(i).As<Napi::Object>();
+      ms::RowAverage avg;
+      avg.out_row = Index(env, Field(a, "row"), "embedRows.averages row");
+      Napi::Value sv = Field(a, "sources");
+      if (!sv.IsArray() || sv.As<Napi::Array>().Length() % 2 != 0)
+        throw Napi::TypeError::New(env, "merge request: embedRows.averages[].sources holds [src, row] pairs");
+      Napi::Array sa = sv.As<Napi::Array>();
+      for (uint32_t j = 0; j < sa.Length(); j += 2)
+        avg.sources.emplace_back(ModelIndex(env, sa.Get(j), "embedRows.averages src"), Index(env, sa.Get(j + 1), "embedRows.averages row"));
+      map->averages.push_back(std::move(avg));
+    }
+    Napi::Value pv = Field(eo, "padFrom");
+    if (!pv.IsNull()) map->pad_from = Index(env, pv, "embedRows.padFrom");
+    tx.embed_rows = std::move(map);
+  }
+  return tx;
+}
+
 }  // namespace
 
 ms::PathPolicy PolicyFromJs(Napi::Env env, const Napi::Value& v) {
@@ -220,6 +304,7 @@ ms::EngineRequest RequestFromJs(const Napi::Object& obj) {
     r.out_dtype = StorageDtype(env, out_dtype.As<Napi::String>().Utf8Value(), "outDtype");
   }
   r.base_path = String(obj, "basePath", true);
+  r.base_transforms = TransformsFromJs(obj, "baseTransforms");
   r.out_dir = String(obj, "outDir", true);
   r.shard_size = Count(Number(obj, "shardSizeBytes"));
   r.threads = unsigned(Count(Number(obj, "threads")));
@@ -234,6 +319,7 @@ ms::EngineRequest RequestFromJs(const Napi::Object& obj) {
     ms::EngineModel em;
     em.path = String(m, "path", false);
     em.params = ModelParamsFromJs(m, "models[" + std::to_string(i) + "]");
+    em.transforms = TransformsFromJs(m, "transforms");
     r.models.push_back(std::move(em));
   }
   const Napi::Value plan = obj.Has("plan") ? obj.Get("plan") : env.Null();  // optional

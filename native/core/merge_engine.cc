@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <set>
 #include <condition_variable>
 #include <exception>
 #include <future>
@@ -50,12 +52,15 @@ std::string shape_str(const std::vector<uint64_t>& s) {
   return out + "]";
 }
 
-// One input of one tensor: where to read it and how to cut it to the base's shape.
+// One input of one tensor: where to read it, how to cut it to the base's shape
+// and which per-input transforms (input_transforms.h) apply while it loads.
 struct InputRef {
   const ModelSource* source;
   const ModelTensor* tensor;
   DType storage;
   bool cut;  // rows/cols beyond the base's are dropped
+  std::optional<LoraApply> lora;
+  std::shared_ptr<const RowGather> rows;  // rebuilt in the output vocabulary (replaces `cut`)
 };
 
 struct TensorPlan {
@@ -95,29 +100,22 @@ struct Slot {
   float* base_data() { return has_base ? base.data() : nullptr; }
 };
 
-// Raw bytes are read in pieces of this size into a small staging buffer that
-// stays in cache and widened from there: no full-size raw copy of a tensor.
-constexpr uint64_t kPieceBytes = uint64_t(1) << 20;
-
 // Reads elements [e0, e0 + count) of the input (in storage order) into dst as f32.
 void read_elements(float* dst, const InputRef& in, uint64_t e0, uint64_t count, std::vector<uint8_t>* staging) {
-  const uint64_t es = dtype_size(in.storage);
-  if (in.storage == DType::F32) {
-    in.source->read_part(dst, *in.tensor, e0 * es, count * es);
-    return;
-  }
-  const uint64_t per_piece = kPieceBytes / es;
-  if (staging->size() < kPieceBytes) staging->resize(kPieceBytes);
-  for (uint64_t done = 0; done < count;) {
-    const uint64_t m = std::min(per_piece, count - done);
-    in.source->read_part(staging->data(), *in.tensor, (e0 + done) * es, m * es);
-    widen_stream(dst + done, staging->data(), in.storage, m);
-    done += m;
-  }
+  read_f32(dst, TensorRead{in.source, in.tensor, in.storage}, e0, count, staging);
 }
 
 void load_input(float* out, const InputRef& in, const TensorPlan& t, DType compute, std::vector<uint8_t>* staging) {
   const TensorInfo& info = in.tensor->info;
+  uint64_t out_cols = 1;  // elements per row of the output shape
+  for (size_t d = 1; d < t.shape.size(); ++d) out_cols *= t.shape[d];
+  if (in.rows) {
+    gather_rows(out, *in.rows, out_cols, staging);
+    // Rows of other models may come in another storage dtype: round them all.
+    if (compute != DType::F32) round_buffer(out, t.numel, compute);
+    finish_rows(out, *in.rows, out_cols, compute, staging);
+    return;
+  }
   if (!in.cut) {
     read_elements(out, in, 0, info.numel, staging);
   } else {
@@ -129,6 +127,8 @@ void load_input(float* out, const InputRef& in, const TensorPlan& t, DType compu
     else
       for (uint64_t r = 0; r < rows; ++r) read_elements(out + r * cols, in, r * src_cols, cols, staging);
   }
+  // A LoRA adapter is merged into the stored weight first (mergekit merges it into a copy of the model).
+  if (in.lora) apply_lora(out, t.shape.empty() ? 1 : t.shape[0], out_cols, in.storage, *in.lora, staging);
   // Inputs are cast to the compute dtype first (mergekit loads them in `dtype`).
   if (compute != DType::F32 && in.storage != compute) round_buffer(out, t.numel, compute);
 }
@@ -277,10 +277,9 @@ void check_cancel(const std::atomic<bool>* cancel) {
   if (cancel && cancel->load(std::memory_order_relaxed)) throw MergeError(ErrorCode::CANCELLED, "merge cancelled");
 }
 
-// Finds input tensor `in_name` of `src` and checks it against the reference
-// (the output's) shape; an embedding may be larger and is cut (mergekit).
-InputRef match_input(const ModelSource& src, const std::string& in_name, const std::string& out_name,
-                     const TensorInfo& ref, TensorPlan* t, std::vector<std::string>* warnings) {
+// Finds input tensor `in_name` of `src` and checks its dtype; `out_name` is
+// the output tensor it feeds (named in the error when they differ).
+const ModelTensor& find_input(const ModelSource& src, const std::string& in_name, const std::string& out_name, DType* st) {
   const ModelTensor* mt = src.find(in_name);
   if (!mt)
     throw MergeError(ErrorCode::MODEL_TENSOR_MISSING,
@@ -288,28 +287,97 @@ InputRef match_input(const ModelSource& src, const std::string& in_name, const s
                          (in_name == out_name ? std::string(" (present in the reference model)")
                                               : " (input of output tensor '" + out_name + "')") +
                          ". Merged models must share their tensor names.");
-  DType st;
-  if (!storage_dtype(mt->info.dtype, &st))
+  if (!storage_dtype(mt->info.dtype, st))
     throw MergeError(ErrorCode::MODEL_DTYPE_UNSUPPORTED,
                      "tensor '" + in_name + "' in " + src.path() + " has dtype " + st_dtype_name(mt->info.dtype) +
                          "; only F32, F16 and BF16 tensors can be merged");
-  bool cut = false;
-  if (mt->info.shape != ref.shape) {
-    bool fits = mt->info.shape.size() == ref.shape.size() && !ref.shape.empty();
-    for (size_t d = 0; fits && d < ref.shape.size(); ++d) fits = mt->info.shape[d] >= ref.shape[d];
+  return *mt;
+}
+
+// Input tensor `in_name` of `src`, checked against the output `shape`; an
+// embedding may be larger and is cut (mergekit).
+InputRef match_plain(const ModelSource& src, const std::string& in_name, const std::string& out_name,
+                     const std::vector<uint64_t>& shape, TensorPlan* t, std::vector<std::string>* warnings) {
+  DType st;
+  const ModelTensor& mt = find_input(src, in_name, out_name, &st);
+  InputRef r{&src, &mt, st, false, std::nullopt, nullptr};
+  if (mt.info.shape != shape) {
+    bool fits = mt.info.shape.size() == shape.size() && !shape.empty();
+    for (size_t d = 0; fits && d < shape.size(); ++d) fits = mt.info.shape[d] >= shape[d];
     // Only the first (row) dimension of a 2-D tensor, or both, may be larger; cols cut only for 2-D.
-    if (fits && ref.shape.size() > 2) fits = false;
+    if (fits && shape.size() > 2) fits = false;
     if (!is_embedding_tensor(out_name) || !fits)
       throw MergeError(ErrorCode::MODEL_SHAPE_MISMATCH,
-                       "tensor '" + in_name + "' has shape " + shape_str(mt->info.shape) + " in " + src.path() +
-                           " but " + shape_str(ref.shape) + " in the reference model");
-    cut = true;
+                       "tensor '" + in_name + "' has shape " + shape_str(mt.info.shape) + " in " + src.path() +
+                           " but " + shape_str(shape) + " in the reference model");
+    r.cut = true;
     t->row_cut = true;
-    warnings->push_back("tensor '" + in_name + "' of " + src.path() + " cut from " + shape_str(mt->info.shape) +
-                        " to the base's " + shape_str(ref.shape) + " (embedding size mismatch, as mergekit)");
+    const uint64_t dropped_rows = mt.info.shape[0] - shape[0];
+    warnings->push_back("tensor '" + in_name + "' of " + src.path() + " cut from " + shape_str(mt.info.shape) +
+                        " to the base's " + shape_str(shape) +
+                        (dropped_rows > 0 ? ": its last " + std::to_string(dropped_rows) +
+                                                " rows (tokens the base's vocabulary does not have) are DROPPED, as "
+                                                "mergekit does without tokenizer_source; set `tokenizer_source: union` "
+                                                "(or base) to keep or re-index them"
+                                          : " (embedding size mismatch, as mergekit)"));
   }
-  t->input_bytes += mt->info.nbytes();
-  return InputRef{&src, mt, st, cut};
+  t->input_bytes += mt.info.nbytes();
+  return r;
+}
+
+// The models of a request with their per-input transforms, indexed by
+// model index + 1 (0 = base, which may be absent).
+struct InputSet {
+  std::vector<const ModelSource*> sources;
+  std::vector<const InputTransforms*> transforms;
+  std::vector<std::optional<ModelSource>> adapters;  // opened LoRA adapter files
+  std::vector<std::map<std::string, const LoraTarget*>> lora_targets;
+  std::vector<std::set<std::string>> lora_used;
+};
+
+// Matches one model's tensor against the reference, with the model's
+// transforms (embedding row map, LoRA); `shape` is the output shape (the
+// reference's, or the row map's for embeddings).
+InputRef match_input(const InputSet& in, size_t slot, const ModelTensor& ref, const std::vector<uint64_t>& shape,
+                     TensorPlan* t, std::vector<std::string>* warnings, std::set<std::string>* lora_used) {
+  const ModelSource& src = *in.sources[slot];
+  const InputTransforms& tx = *in.transforms[slot];
+  InputRef r;
+  if (tx.embed_rows && is_embedding_tensor(ref.name)) {
+    DType st;
+    const ModelTensor& mt = find_input(src, ref.name, ref.name, &st);
+    r = InputRef{&src, &mt, st, false, std::nullopt, nullptr};
+    if (mt.info.shape.size() != 2 || shape.size() != 2 || mt.info.shape[1] != shape[1])
+      throw MergeError(ErrorCode::MODEL_SHAPE_MISMATCH, "tensor '" + ref.name + "' has shape " + shape_str(mt.info.shape) +
+                                                            " in " + src.path() + " but " + shape_str(shape) +
+                                                            " after re-indexing into the output vocabulary");
+    auto g = std::make_shared<RowGather>();
+    g->map = tx.embed_rows.get();
+    g->sources.resize(in.sources.size());
+    for (size_t s = 0; s < in.sources.size(); ++s) {
+      if (!in.sources[s]) continue;
+      const ModelTensor* other = in.sources[s]->find(ref.name);
+      DType ost;
+      if (other && storage_dtype(other->info.dtype, &ost)) g->sources[s] = TensorRead{in.sources[s], other, ost};
+    }
+    validate_row_gather(*g, shape[1], ref.name, src.path());
+    r.rows = std::move(g);
+    t->input_bytes += mt.info.nbytes();
+  } else {
+    r = match_plain(src, ref.name, ref.name, shape, t, warnings);
+  }
+  const auto& targets = in.lora_targets[slot];
+  if (auto it = targets.find(ref.name); it != targets.end()) {
+    if (r.rows)
+      throw MergeError(ErrorCode::RECIPE_INVALID,
+                       "the LoRA adapter of " + src.path() + " changes '" + ref.name +
+                           "', which is also re-indexed into the output vocabulary (tokenizer_source); merge that adapter "
+                           "into the model first or drop tokenizer_source");
+    r.lora = resolve_lora(*in.adapters[slot], *it->second, *r.tensor, src.path());
+    t->input_bytes += r.lora->a.tensor->info.nbytes() + r.lora->b.tensor->info.nbytes();
+    lora_used->insert(ref.name);
+  }
+  return r;
 }
 
 DType compute_for(ComputeMode mode, DType ref_storage, bool mixed) {
@@ -344,18 +412,34 @@ DType reference_storage(const ModelTensor& rt, const ModelSource& src) {
 }
 
 // Without a plan: the reference model's tensors, matched by name in every model.
-std::vector<TensorPlan> plan_tensors(const EngineRequest& req, const ModelSource* base,
-                                     const std::vector<ModelSource>& models, std::vector<std::string>* warnings) {
-  const ModelSource& ref = base ? *base : models.front();
+std::vector<TensorPlan> plan_tensors(const EngineRequest& req, InputSet* in, std::vector<std::string>* warnings) {
+  const ModelSource* base = in->sources[0];
+  const ModelSource& ref = base ? *base : *in->sources[1];
   // Extra tensors in any model are reported, never silently dropped.
-  for (const ModelSource& m : models)
-    for (const ModelTensor& mt : m.tensors())
+  for (size_t s = 1; s < in->sources.size(); ++s)
+    for (const ModelTensor& mt : in->sources[s]->tensors())
       if (!ref.find(mt.name))
         throw MergeError(ErrorCode::MODEL_TENSOR_EXTRA,
-                         "tensor '" + mt.name + "' of " + m.path() + " does not exist in the reference model " +
+                         "tensor '" + mt.name + "' of " + in->sources[s]->path() + " does not exist in the reference model " +
                              ref.path() + ". Merged models must share their tensor names.");
   std::vector<ModelParams> mp;
   for (const EngineModel& m : req.models) mp.push_back(m.params);
+  // Embedding row maps: all inputs or none, one output row count.
+  const EmbedRowMap* rows_map = nullptr;
+  size_t with_rows = 0, inputs = 0;
+  for (size_t s = 0; s < in->sources.size(); ++s) {
+    if (!in->sources[s]) continue;
+    ++inputs;
+    if (const EmbedRowMap* m = in->transforms[s]->embed_rows.get()) {
+      if (rows_map && m->rows != rows_map->rows)
+        throw MergeError(ErrorCode::RECIPE_INVALID, "embedding row maps disagree on the output vocabulary size (" +
+                                                        std::to_string(rows_map->rows) + " vs " + std::to_string(m->rows) + ")");
+      rows_map = m;
+      ++with_rows;
+    }
+  }
+  if (with_rows != 0 && with_rows != inputs)
+    throw MergeError(ErrorCode::RECIPE_INVALID, "an embedding row map is given for some inputs but not all; give one per model");
   std::vector<TensorPlan> plans;
   plans.reserve(ref.tensors().size());
   for (const ModelTensor& rt : ref.tensors()) {
@@ -363,15 +447,24 @@ std::vector<TensorPlan> plan_tensors(const EngineRequest& req, const ModelSource
     TensorPlan t;
     t.name = rt.name;
     t.shape = rt.info.shape;
-    t.numel = rt.info.numel;
-    if (base) t.base = match_input(*base, rt.name, rt.name, rt.info, &t, warnings);
-    for (const ModelSource& m : models) t.models.push_back(match_input(m, rt.name, rt.name, rt.info, &t, warnings));
+    if (rows_map && is_embedding_tensor(rt.name) && t.shape.size() == 2) t.shape[0] = rows_map->rows;
+    t.numel = 1;
+    for (uint64_t d : t.shape) t.numel = kern::mul_size(t.numel, d, "tensor size");
+    if (base) t.base = match_input(*in, 0, rt, t.shape, &t, warnings, &in->lora_used[0]);
+    for (size_t s = 1; s < in->sources.size(); ++s)
+      t.models.push_back(match_input(*in, s, rt, t.shape, &t, warnings, &in->lora_used[s]));
     t.mp = mp;
     t.lambda = req.params.lambda;
     t.t = req.params.t;
     set_dtypes(req, ref_st, &t);
     plans.push_back(std::move(t));
   }
+  // Every LoRA target must have been applied: an adapter for another model is an error, not a no-op.
+  for (size_t s = 0; s < in->sources.size(); ++s)
+    for (const auto& [name, target] : in->lora_targets[s])
+      if (!in->lora_used[s].count(name))
+        throw MergeError(ErrorCode::MODEL_TENSOR_MISSING, "LoRA adapter " + in->adapters[s]->path() + " targets '" + name +
+                                                              "', which " + in->sources[s]->path() + " does not have (is the adapter for this model?)");
   return plans;
 }
 
@@ -413,9 +506,9 @@ std::vector<TensorPlan> plan_from_request(const EngineRequest& req, const std::v
     t.name = pt.name;
     t.shape = rt->info.shape;
     t.numel = rt->info.numel;
-    if (pt.has_base) t.base = match_input(ref_src, pt.base.tensor, pt.name, rt->info, &t, warnings);
+    if (pt.has_base) t.base = match_plain(ref_src, pt.base.tensor, pt.name, rt->info.shape, &t, warnings);
     for (const PlannedInput& in : pt.models)
-      t.models.push_back(match_input(check_source(in), in.tensor, pt.name, rt->info, &t, warnings));
+      t.models.push_back(match_plain(check_source(in), in.tensor, pt.name, rt->info.shape, &t, warnings));
     t.mp = pt.params;
     t.lambda = pt.lambda;
     t.t = pt.t;
@@ -518,14 +611,38 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
   EngineResult result;
   std::optional<ModelSource> base;
   std::vector<ModelSource> models;  // the request's models, or the plan's sources
+  InputSet inputs;                  // outlives the plans: they point into its LoRA adapters
   std::vector<TensorPlan> plans;
   if (req.has_plan) {
+    // Input transforms (LoRA, vocabulary row maps) apply to whole models matched by name.
+    bool transforms = !req.base_transforms.empty();
+    for (const EngineModel& m : req.models) transforms |= !m.transforms.empty();
+    if (transforms)
+      throw MergeError(ErrorCode::RECIPE_INVALID,
+                       "LoRA inputs and tokenizer_source work with whole-model merges only, not with slices or per-layer parameters");
     for (const std::string& p : req.plan.sources) models.push_back(ModelSource::open(p, &req.paths));
     plans = plan_from_request(req, models, &result.warnings);
   } else {
     if (!req.base_path.empty()) base.emplace(ModelSource::open(req.base_path, &req.paths));
     for (const EngineModel& m : req.models) models.push_back(ModelSource::open(m.path, &req.paths));
-    plans = plan_tensors(req, base ? &*base : nullptr, models, &result.warnings);
+    inputs.sources.push_back(base ? &*base : nullptr);
+    inputs.transforms.push_back(&req.base_transforms);
+    for (size_t i = 0; i < models.size(); ++i) {
+      inputs.sources.push_back(&models[i]);
+      inputs.transforms.push_back(&req.models[i].transforms);
+    }
+    inputs.adapters.resize(inputs.sources.size());
+    inputs.lora_targets.resize(inputs.sources.size());
+    inputs.lora_used.resize(inputs.sources.size());
+    for (size_t s = 0; s < inputs.sources.size(); ++s) {
+      const LoraAdapter* lora = inputs.transforms[s]->lora.get();
+      if (!lora || !inputs.sources[s]) continue;
+      inputs.adapters[s].emplace(ModelSource::open(lora->path, &req.paths));
+      for (const LoraTarget& target : lora->targets)
+        if (!inputs.lora_targets[s].emplace(target.tensor, &target).second)
+          throw MergeError(ErrorCode::RECIPE_INVALID, "LoRA adapter " + lora->path + " lists '" + target.tensor + "' twice");
+    }
+    plans = plan_tensors(req, &inputs, &result.warnings);
   }
   for (TensorPlan& t : plans) {
     MergeParams p = req.params;

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "input_transforms.h"
 #include "merge_kernels.h"
 #include "path_policy.h"
 #include "shard_writer.h"
@@ -34,6 +35,7 @@ enum class ComputeMode : uint8_t { Storage, F32, F16, BF16 };
 struct EngineModel {
   std::string path;  // model directory or .safetensors file
   ModelParams params;
+  InputTransforms transforms;  // LoRA / embedding row map applied as its tensors load (input_transforms.h)
 };
 
 // An explicit tensor plan (gradients, filters, slices): every output tensor
@@ -66,6 +68,7 @@ struct EngineRequest {
   bool has_out_dtype = false;  // false: compute dtype if set, else the base tensor's storage dtype
   DType out_dtype = DType::F32;
   std::string base_path;       // empty only for linear (first model then defines the tensors)
+  InputTransforms base_transforms;
   std::vector<EngineModel> models;
   std::string out_dir;         // existing empty directory for the shards; empty = statistics only
   uint64_t shard_size = 5000000000ull;
@@ -123,7 +126,8 @@ using EngineProgressFn = std::function<void(const EngineProgress&)>;
 EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progress,
                         const std::atomic<bool>* cancel);
 
-// True for embedding / output-projection tensors, whose rows may be cut to the base's.
+// True for embedding / output-projection tensors, whose rows may be cut to the base's
+// (or rebuilt in the output vocabulary by an embedding row map).
 bool is_embedding_tensor(const std::string& name);
 
 }  // namespace ms

@@ -548,10 +548,8 @@ TEST(golden_files_parse) {
     auto cj = ms::json::parse(case_json.data(), case_json.size());
     CHECK(cj.ok);
     if (!cj.ok) continue;
-    // kind `cli` cases are whole model folders (models/<role>/, expected*.safetensors with
-    // their own tensor lists); their files are parsed by the engine-plan tests instead.
     const ms::json::Value kind = cj.doc.root().get("kind");
-    if (kind.is_string() && kind.str() == "cli") continue;
+    if (kind.is_string() && kind.str() == "cli") continue;  // whole HF model folders: test_golden_cli.cc
     ++cases;
     const ms::json::Value tensors = cj.doc.root().get("tensors");
     CHECK(tensors.is_object() && tensors.size() > 0);

@@ -3,6 +3,8 @@
 // validates arguments, stages the output and makes it appear atomically.
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { prepareInputs, type PreparedInputs } from "./input-transforms";
+import { describeMissing, type ResolvedPath } from "./model-ref/parse-ref";
 import { inspectModel, runNativeMerge } from "./native-merge";
 import { loadNative } from "./native";
 import { cancelledError, EngineError, throwIfCancelled } from "./output/errors";
@@ -77,20 +79,25 @@ function validateAnalyzeOptions(opts: AnalyzeOptions): void {
   );
 }
 
-/** Fails early, with the recipe's own wording, when an input model path does not exist. */
+/**
+ * Fails early, with the recipe's own wording, when an input model or adapter does not exist
+ * (a Hugging Face id missing from the cache is explained as such).
+ */
 async function checkInputsExist(recipe: Recipe): Promise<void> {
-  const inputs = [
-    ...(recipe.basePath !== null ? [{ what: "base_model", p: recipe.basePath, source: recipe.baseSource }] : []),
-    ...recipe.models.map((m, i) => ({ what: `models[${i}]`, p: m.path, source: m.source })),
-  ];
-  for (const { what, p, source } of inputs) {
+  const inputs: { what: string; ref: ResolvedPath }[] = [];
+  if (recipe.basePath !== null) {
+    inputs.push({ what: "base_model", ref: { path: recipe.basePath, source: recipe.baseSource ?? recipe.basePath, hf: recipe.baseHf ?? null } });
+    if (recipe.baseLora) inputs.push({ what: "base_model (LoRA)", ref: recipe.baseLora });
+  }
+  recipe.models.forEach((m, i) => {
+    inputs.push({ what: `models[${i}]`, ref: { path: m.path, source: m.source, hf: m.hf ?? null } });
+    if (m.lora) inputs.push({ what: `models[${i}] (LoRA)`, ref: m.lora });
+  });
+  for (const { what, ref } of inputs) {
     try {
-      await stat(p);
+      await stat(ref.path);
     } catch {
-      throw new EngineError(
-        "MODEL_NOT_FOUND",
-        `${what}: ${p} does not exist (recipe says \`${source}\`). MergeScope reads local model directories or .safetensors files; download Hugging Face models first`,
-      );
+      throw new EngineError("MODEL_NOT_FOUND", `${what}: ${describeMissing(ref)}`);
     }
   }
 }
@@ -125,7 +132,8 @@ function planFor(recipe: Recipe, opts: AnalyzeOptions): MergePlan | null {
   });
 }
 
-function buildRequest(recipe: Recipe, outDir: string | null, opts: MergeOptions, plan: MergePlan | null = null): NativeMergeRequest {
+/** The native request with its inputs' transforms (LoRA adapters, tokenizer row maps). */
+function buildRequest(recipe: Recipe, outDir: string | null, opts: MergeOptions, plan: MergePlan | null = null): PreparedInputs {
   const request = recipeToNativeRequest(recipe, {
     outDir,
     shardSizeBytes: opts.shardSizeBytes ?? DEFAULT_SHARD_SIZE_BYTES,
@@ -134,7 +142,25 @@ function buildRequest(recipe: Recipe, outDir: string | null, opts: MergeOptions,
     baseStorageDtype: storageDtypeFor(recipe, opts),
     plan: plan?.plan ?? null,
   });
-  return opts.allowedRoots ? { ...request, allowedRoots: [...opts.allowedRoots] } : request;
+  return prepareInputs(recipe, opts.allowedRoots ? { ...request, allowedRoots: [...opts.allowedRoots] } : request);
+}
+
+/** Report labels: the caller's roles, else `model+adapter` names for LoRA inputs. */
+function reportRoles(recipe: Recipe, roles: StatsReportOptions["roles"]): StatsReportOptions["roles"] {
+  if (roles) return roles;
+  if (!recipe.models.some((m) => m.lora)) return undefined;
+  return recipe.models.map((m) => (m.lora ? `${path.basename(m.path)}+${path.basename(m.lora.path)}` : undefined));
+}
+
+/** The statistics of a run, with what the input transforms did (tokenizer, LoRA) and their warnings. */
+function reportFor(recipe: Recipe, prepared: PreparedInputs, result: NativeMergeResult, opts: AnalyzeOptions): StatsReport {
+  const stats = buildStatsReport(prepared.request, result, { roles: reportRoles(recipe, opts.roles) });
+  if (prepared.tokenizer) {
+    stats.tokenizer = prepared.tokenizer.report;
+    stats.warnings.unshift(...prepared.tokenizer.warnings);
+  }
+  if (prepared.loras.length > 0) stats.loras = prepared.loras;
+  return stats;
 }
 
 /** Merges `recipe` into a new model directory `outDir` (created atomically). */
@@ -151,7 +177,9 @@ export async function merge(recipe: Recipe, outDir: string, opts: MergeOptions =
   expectArg(opts.overwrite === undefined || typeof opts.overwrite === "boolean", "a boolean", "overwrite", opts.overwrite);
 
   const dest = path.resolve(outDir);
-  const inputs = [recipe.basePath, ...recipe.models.map((m) => m.path)].filter((p): p is string => p !== null);
+  const inputs = [recipe.basePath, recipe.baseLora?.path ?? null, ...recipe.models.flatMap((m) => [m.path, m.lora?.path ?? null])].filter(
+    (p): p is string => p !== null,
+  );
   const clash = inputs.find((p) => p === dest || dest.startsWith(`${p}${path.sep}`) || p.startsWith(`${dest}${path.sep}`));
   if (clash) {
     throw new EngineError("OUT_EXISTS", `output directory ${dest} overlaps input model ${clash}; write the merge somewhere else`);
@@ -160,13 +188,14 @@ export async function merge(recipe: Recipe, outDir: string, opts: MergeOptions =
   throwIfCancelled(opts.signal, dest);
   // Built before staging exists so recipe problems leave nothing behind.
   const plan = planFor(recipe, opts);
-  const request = buildRequest(recipe, dest, opts, plan);
+  const prepared = buildRequest(recipe, dest, opts, plan);
+  const request = prepared.request;
 
   const stagingDir = await prepareStaging(dest, { overwrite: opts.overwrite });
   try {
     const result = await runNativeMerge({ ...request, outDir: stagingDir }, { onProgress: opts.onProgress, signal: opts.signal });
     throwIfCancelled(opts.signal, dest);
-    const stats = buildStatsReport(request, result, { roles: opts.roles });
+    const stats = reportFor(recipe, prepared, result, opts);
     const finished = await finalizeOutput({
       stagingDir,
       outDir: dest,
@@ -180,6 +209,7 @@ export async function merge(recipe: Recipe, outDir: string, opts: MergeOptions =
       overwrite: opts.overwrite,
       allowedRoots: opts.allowedRoots ?? null,
       signal: opts.signal,
+      tokenizer: prepared.tokenizer?.vocab ?? null,
     });
     return { outDir: finished.outDir, manifestSha256: finished.outputSha256, stats, result };
   } catch (err) {
@@ -234,7 +264,8 @@ export async function analyzeSweep(recipe: Recipe, densities: number[], opts: An
   if (needsPlan(recipe)) {
     throw new EngineError("RECIPE_INVALID", "density sweeps take one density per model; this recipe has slices or per-layer (gradient/filter) parameters");
   }
-  const request = { ...buildRequest(recipe, null, opts), densities };
+  const prepared = buildRequest(recipe, null, opts);
+  const request = { ...prepared.request, densities };
   const result = await runNativeMerge(request, { onProgress: opts.onProgress, signal: opts.signal });
   if (!result.sweep) throw new Error("engine returned no sweep for a sweep request");
   const sweep = result.sweep.map((point) => {
@@ -255,7 +286,7 @@ export async function analyze(recipe: Recipe, opts: AnalyzeOptions = {}): Promis
   validateRecipe(recipe);
   validateAnalyzeOptions(opts);
   await checkInputsExist(recipe);
-  const request = buildRequest(recipe, null, opts, planFor(recipe, opts));
-  const result = await runNativeMerge(request, { onProgress: opts.onProgress, signal: opts.signal });
-  return buildStatsReport(request, result, { roles: opts.roles });
+  const prepared = buildRequest(recipe, null, opts, planFor(recipe, opts));
+  const result = await runNativeMerge(prepared.request, { onProgress: opts.onProgress, signal: opts.signal });
+  return reportFor(recipe, prepared, result, opts);
 }

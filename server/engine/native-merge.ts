@@ -9,7 +9,10 @@ import {
   MERGE_METHODS,
   NEWER_METHOD_DEFAULTS,
   RANDOM_STREAMS,
+  ROW_SOURCE_BASE,
+  ROW_SOURCE_ZEROS,
   TIE_ORDERS,
+  type NativeInputTransforms,
   type NativeInspectResult,
   type NativeMergeRequest,
   type NativeMergeResult,
@@ -33,6 +36,36 @@ function expect(ok: boolean, what: string, field: string, got: unknown): void {
 }
 
 const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+const index = (v: unknown, min = 0): v is number => Number.isSafeInteger(v) && (v as number) >= min;
+
+function validateTransforms(tx: NativeInputTransforms | undefined, field: string): void {
+  if (tx === undefined) return;
+  expect(typeof tx === "object" && tx !== null, "an object", field, tx);
+  const { lora, embedRows } = tx;
+  expect(lora === null || (typeof lora === "object" && typeof lora.adapterPath === "string" && path.isAbsolute(lora.adapterPath)), "null or {adapterPath (absolute), targets}", `${field}.lora`, lora);
+  if (lora) {
+    expect(Array.isArray(lora.targets), "an array", `${field}.lora.targets`, lora.targets);
+    lora.targets.forEach((t, i) => {
+      const at = `${field}.lora.targets[${i}]`;
+      expect(typeof t === "object" && t !== null && [t.tensor, t.a, t.b].every((x) => typeof x === "string" && x !== ""), "{tensor, a, b} names", at, t);
+      expect(finite(t.scale), "a finite number", `${at}.scale`, t.scale);
+      expect(typeof t.transpose === "boolean", "a boolean", `${at}.transpose`, t.transpose);
+    });
+  }
+  expect(embedRows === null || (typeof embedRows === "object" && index(embedRows.rows, 1)), "null or {rows >= 1, runs, averages, padFrom}", `${field}.embedRows`, embedRows);
+  if (embedRows) {
+    const at = `${field}.embedRows`;
+    expect(Array.isArray(embedRows.runs) && embedRows.runs.length % 4 === 0, "an array of [outRow, count, src, srcRow] quadruples", `${at}.runs`, embedRows.runs);
+    embedRows.runs.forEach((v, i) => expect(index(v, i % 4 === 2 ? ROW_SOURCE_ZEROS : 0), "integers (src >= -2, others >= 0)", `${at}.runs[${i}]`, v));
+    expect(Array.isArray(embedRows.averages), "an array", `${at}.averages`, embedRows.averages);
+    embedRows.averages.forEach((a, i) => {
+      expect(index(a?.row) && Array.isArray(a.sources) && a.sources.length >= 2 && a.sources.length % 2 === 0, "{row, sources: [src, row]...}", `${at}.averages[${i}]`, a);
+      a.sources.forEach((v, j) => expect(index(v, j % 2 === 0 ? ROW_SOURCE_BASE : 0), "model indices >= -1 and rows >= 0", `${at}.averages[${i}].sources[${j}]`, v));
+    });
+    expect(embedRows.padFrom === null || index(embedRows.padFrom, 1), "null or an integer >= 1", `${at}.padFrom`, embedRows.padFrom);
+  }
+}
 
 /** A model path as server/paths normalizes it: the engine opens exactly the string that was checked. */
 function isNormalizedPath(p: unknown): p is string {
@@ -85,7 +118,9 @@ export function validateNativeRequest(request: NativeMergeRequest): void {
   r.models.forEach((m, i) => {
     expect(isNormalizedPath(m.path), "a normalized absolute path (server/paths)", `models[${i}].path`, m.path);
     validateModelParams(m, `models[${i}]`);
+    validateTransforms(m.transforms, `models[${i}].transforms`);
   });
+  validateTransforms(r.baseTransforms, "baseTransforms");
   if (r.plan !== undefined && r.plan !== null) validatePlan(r.plan, r.models.length);
   expect(r.outDir === null || (typeof r.outDir === "string" && path.isAbsolute(r.outDir)), "null or an absolute path", "outDir", r.outDir);
   expect(Number.isSafeInteger(r.shardSizeBytes) && r.shardSizeBytes > 0, "a positive integer", "shardSizeBytes", r.shardSizeBytes);

@@ -53,6 +53,34 @@ export const NEWER_METHOD_DEFAULTS = {
   tol: 1e-5,
 } as const satisfies Partial<NativeMergeRequest>;
 
+/** A PEFT LoRA adapter applied to one model's tensors as they load (native/core/input_transforms.h). */
+export interface NativeLoraAdapter {
+  /** adapter_model.safetensors (absolute). */
+  adapterPath: string;
+  /** One entry per modified tensor: W += (B @ A) * scale (transposed for fan_in_fan_out / embeddings). */
+  targets: { tensor: string; a: string; b: string; scale: number; transpose: boolean }[];
+}
+
+/** Model indices in row maps: -1 = the base model, 0.. = models[i], -2 = zeros. */
+export const ROW_SOURCE_BASE = -1;
+export const ROW_SOURCE_ZEROS = -2;
+
+/** One model's embedding / lm_head matrix rebuilt in the output vocabulary (tokenizer_source). */
+export interface NativeEmbedRowMap {
+  rows: number;
+  /** Flattened [outRow, count, srcModel, srcRow] quadruples. */
+  runs: number[];
+  /** Rows averaged over several models' rows ([srcModel, srcRow] pairs, summed in order). */
+  averages: { row: number; sources: number[] }[];
+  /** Rows >= padFrom get the column mean of the rows before (pad_to_multiple_of); null = none. */
+  padFrom: number | null;
+}
+
+export interface NativeInputTransforms {
+  lora: NativeLoraAdapter | null;
+  embedRows: NativeEmbedRowMap | null;
+}
+
 export interface NativeModelInput {
   path: string; // model directory or .safetensors file (absolute)
   weight: number;
@@ -61,6 +89,8 @@ export interface NativeModelInput {
   gamma: number; // breadcrumbs*: fraction of largest-magnitude entries removed (mergekit default 0.01)
   epsilon: number; // della*: keep probabilities span density -+ epsilon (mergekit default 0.15)
   scale?: number | null; // passthrough: the tensor is multiplied by it (null/absent: copied unchanged)
+  /** Applied while this model's tensors load; absent = none. */
+  transforms?: NativeInputTransforms;
 }
 
 /** One input of a planned tensor: a tensor of one of the plan's sources. */
@@ -150,6 +180,8 @@ export interface NativeMergeRequest {
   densities: number[] | null;
   /** null only for linear, nuslerp, multislerp, karcher (no base model); the first model then defines the tensor set. */
   basePath: string | null;
+  /** Transforms of the base model's tensors (LoRA, embedding row map); absent = none. */
+  baseTransforms?: NativeInputTransforms;
   models: NativeModelInput[];
   /** Directory (existing, empty) that receives the shards; null = statistics only. */
   outDir: string | null;

@@ -42,6 +42,8 @@ export { introsort } from "./introsort";
 export { bernoulliKeeps, MT19937 } from "./mt19937";
 export { torchSum } from "./torchSum";
 export { linear, type LinearModel, type LinearOptions } from "./linear";
+export { loraMerge } from "./lora";
+export { permutedEmbeddings, type EmbeddingModel } from "./permutedEmbeddings";
 export { modelStock, type ModelStockOptions, type ModelStockResult } from "./modelStock";
 export { slerp, SLERP_DOT_THRESHOLD, type SlerpOptions, type SlerpResult } from "./slerp";
 export { tiledSum, SUM_TILE } from "./sum64";

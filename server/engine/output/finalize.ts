@@ -4,14 +4,17 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { recipeToYaml } from "../recipe/to-yaml";
-import type { Recipe } from "../recipe/types";
+import { torchDtypeName, type Recipe } from "../recipe/types";
+import { writeTokenizerFiles } from "../tokenizer/write";
+import { paddedVocabSize, type OutputVocab } from "../tokenizer/vocab";
 import { buildStatsReport, type StatsReport } from "../stats/report";
 import type { NativeMergeResult, StorageDtype } from "../types";
 import { fsyncPath, writeFileDurable } from "./durable";
 import { EngineError, throwIfCancelled } from "./errors";
 import { copyModelSideFiles } from "./hf-files";
-import { listOutputFiles, outputSha256, sha256File, type ManifestFile, type OutputManifest } from "./manifest";
+import { listOutputFiles, manifestInputs, outputSha256, recipeSha256, sha256File, type ManifestFile, type OutputManifest } from "./manifest";
 import { buildModelCard } from "./model-card";
+import { publicPathRewriter } from "./public-paths";
 import { commitStaging, discardStaging, MANIFEST_FILE } from "./staging";
 
 export interface FinalizeOutputOptions {
@@ -34,7 +37,12 @@ export interface FinalizeOutputOptions {
   signal?: AbortSignal;
   /** Re-hash the shards instead of trusting the SHA-256 the engine computed while writing them. */
   rehashShards?: boolean;
+  /** A tokenizer merge: its output vocabulary (tokenizer files and config vocab_size come from it). */
+  tokenizer?: OutputVocab | null;
 }
+
+/** mergekit writes the recipe it ran next to the model. */
+export const MERGEKIT_CONFIG_FILE = "mergekit_config.yml";
 
 export interface FinalizeOutputResult {
   outDir: string;
@@ -61,11 +69,27 @@ export async function finalizeOutput(opts: FinalizeOutputOptions): Promise<Final
     const outDtype = opts.outDtype ?? dominantDtype(opts.result);
     const engineVersion = opts.engineVersion ?? "unknown";
 
-    await copyModelSideFiles(opts.baseModelPath, staging, outDtype, { numHiddenLayers: opts.numHiddenLayers ?? null, allowedRoots: opts.allowedRoots ?? null });
+    // mergekit: config dtype = out_dtype, else dtype, else the base's (a compute-dtype override pins outDtype).
+    const configDtype = opts.recipe.outDtype ?? opts.recipe.dtype ?? (opts.outDtype !== null ? torchDtypeName(opts.outDtype) : null);
+    await copyModelSideFiles(
+      opts.baseModelPath,
+      staging,
+      {
+        dtype: configDtype,
+        vocabSize: opts.tokenizer ? paddedVocabSize(opts.tokenizer.tokens.length, opts.recipe.tokenizer?.padToMultipleOf) : null,
+        numHiddenLayers: opts.numHiddenLayers ?? null,
+      },
+      { copyTokenizer: !opts.tokenizer, allowedRoots: opts.allowedRoots ?? null },
+    );
+    if (opts.tokenizer) await writeTokenizerFiles(opts.tokenizer, staging);
     throwIfCancelled(opts.signal, dest);
     const stats = opts.stats ?? buildStatsReport(opts.recipe, opts.result);
     const card = buildModelCard({ title: path.basename(dest), recipe: opts.recipe, stats, engineVersion });
     await writeFileDurable(path.join(staging, "README.md"), card);
+    // As mergekit: the recipe text it was given (or, for a recipe built in code, its YAML as written).
+    // Absolute input folders (a recipe built in the dashboard) are reduced to their names (public-paths.ts).
+    const local = publicPathRewriter(opts.recipe);
+    await writeFileDurable(path.join(staging, MERGEKIT_CONFIG_FILE), local(opts.recipe.sourceText ?? recipeToYaml(opts.recipe, { paths: "as-written" })));
 
     const files: ManifestFile[] = [];
     for (const rel of await listOutputFiles(staging)) {
@@ -79,11 +103,12 @@ export async function finalizeOutput(opts: FinalizeOutputOptions): Promise<Final
       await fsyncPath(abs);
     }
     manifest = {
-      version: 1,
+      version: 2,
       createdAt: new Date().toISOString(),
       engineVersion,
-      recipe: opts.recipe,
-      recipeYaml: recipeToYaml(opts.recipe),
+      recipeYaml: local(recipeToYaml(opts.recipe, { paths: "as-written" })),
+      recipeSha256: recipeSha256(opts.recipe),
+      inputs: await manifestInputs(opts.recipe),
       outDtype,
       files,
       outputSha256: outputSha256(files),

@@ -1,14 +1,12 @@
-// The non-weight files that make the output loadable with transformers: config.json (with
-// torch_dtype set to what the engine wrote) and the tokenizer/generation files, copied from
-// the base model directory. Read through server/paths (regular files only, containment
+// The non-weight files that make the output loadable with transformers: config.json (as
+// mergekit + transformers write it, hf-config.ts) and the tokenizer/generation files, copied
+// from the base model directory. Read through server/paths (regular files only, containment
 // re-checked on the opened descriptor when the server's workers pass allowed roots).
 import { lstat, stat } from "node:fs/promises";
 import path from "node:path";
 import { copyRegularFile, PathError, readRegularFileText } from "../../paths";
-import { torchDtypeName } from "../recipe/types";
-import type { StorageDtype } from "../types";
-import { EngineError } from "./errors";
 import { fsyncPath, writeFileDurable } from "./durable";
+import { outputConfigJson, type OutputConfig, type OutputConfigChanges } from "./hf-config";
 
 export const TOKENIZER_FILES = [
   "tokenizer.json",
@@ -46,67 +44,36 @@ async function present(p: string): Promise<boolean> {
 }
 
 /**
- * Sets torch_dtype (and `dtype`, newer transformers' name, when present) at the top level
- * and in nested sub-configs that carry one (e.g. text_config of multimodal models).
- */
-export function withTorchDtype(config: Record<string, unknown>, dtype: StorageDtype): Record<string, unknown> {
-  const name = torchDtypeName(dtype);
-  const update = (obj: Record<string, unknown>, top: boolean): Record<string, unknown> => {
-    const out: Record<string, unknown> = {};
-    // defineProperty: a `__proto__` key in config.json is copied as data, not as the prototype.
-    const set = (k: string, v: unknown) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-    for (const [k, v] of Object.entries(obj)) {
-      if (k === "torch_dtype" || k === "dtype") set(k, name);
-      else if (top && v !== null && typeof v === "object" && !Array.isArray(v)) set(k, update(v as Record<string, unknown>, false));
-      else set(k, v);
-    }
-    if (top) out.torch_dtype = name;
-    return out;
-  };
-  return update(config, true);
-}
-
-/** Sets `num_hidden_layers` (slices change the layer count), where the config has it. */
-export function withNumHiddenLayers(config: Record<string, unknown>, n: number): Record<string, unknown> {
-  return "num_hidden_layers" in config ? { ...config, num_hidden_layers: n } : config;
-}
-
-/**
- * Copies config.json (dtype updated) and the tokenizer files from `sourceDir` into `destDir`.
+ * Writes config.json (hf-config.ts: transformers' layout for known model types, else the
+ * base's text with only the changed values) and copies the tokenizer files from `sourceDir`
+ * into `destDir` (unless `copyTokenizer` is false: a tokenizer merge writes its own).
  * A .safetensors file as source (no directory) has nothing to copy. Returns the names written.
  */
 export async function copyModelSideFiles(
   sourceDir: string | null,
   destDir: string,
-  outDtype: StorageDtype | null,
-  options: { numHiddenLayers?: number | null; allowedRoots?: readonly string[] | null } = {},
-): Promise<string[]> {
-  if (sourceDir === null) return [];
+  changes: OutputConfigChanges,
+  opts: { copyTokenizer?: boolean; allowedRoots?: readonly string[] | null } = {},
+): Promise<{ written: string[]; configMode: OutputConfig["mode"] | null }> {
+  if (sourceDir === null) return { written: [], configMode: null };
   try {
-    if (!(await stat(sourceDir)).isDirectory()) return [];
+    if (!(await stat(sourceDir)).isDirectory()) return { written: [], configMode: null };
   } catch {
-    return [];
+    return { written: [], configMode: null };
   }
   const written: string[] = [];
+  let configMode: OutputConfig["mode"] | null = null;
   const configPath = path.join(sourceDir, "config.json");
-  const open = { roots: options.allowedRoots ?? null, what: "model file" };
+  const open = { roots: opts.allowedRoots ?? null, what: "model file" };
   const text = (await present(configPath)) ? await skipDangling(readRegularFileText(configPath, { ...open, maxBytes: MAX_CONFIG_BYTES })) : null;
   if (text !== null) {
-    let config: unknown;
-    try {
-      config = JSON.parse(text.text);
-    } catch (err) {
-      throw new EngineError("MODEL_CONFIG_INVALID", `${configPath} is not valid JSON (${(err as Error).message}); fix or remove it`, { cause: err });
-    }
-    if (config === null || typeof config !== "object" || Array.isArray(config)) {
-      throw new EngineError("MODEL_CONFIG_INVALID", `${configPath} is not a JSON object; fix or remove it`);
-    }
-    let updated = outDtype === null ? config : withTorchDtype(config as Record<string, unknown>, outDtype);
-    if (options.numHiddenLayers != null) updated = withNumHiddenLayers(updated as Record<string, unknown>, options.numHiddenLayers);
-    await writeFileDurable(path.join(destDir, "config.json"), `${JSON.stringify(updated, null, 2)}\n`);
+    const out = outputConfigJson(text.text, changes, configPath);
+    await writeFileDurable(path.join(destDir, "config.json"), out.text);
     written.push("config.json");
+    configMode = out.mode;
   }
   for (const name of TOKENIZER_FILES) {
+    if (opts.copyTokenizer === false && name !== "generation_config.json") continue;
     const src = path.join(sourceDir, name);
     if (!(await present(src))) continue;
     const dest = path.join(destDir, name);
@@ -116,5 +83,5 @@ export async function copyModelSideFiles(
     await fsyncPath(dest);
     written.push(name);
   }
-  return written;
+  return { written, configMode };
 }

@@ -1,6 +1,7 @@
-// mergescope-manifest.json: size and SHA-256 of every file of an output, the recipe and
-// the engine version, plus one digest over all files (outputSha256) that identifies the
-// merged model as a whole: sha256 of the lines "<path> <sha256>\n", sorted by path.
+// mergescope-manifest.json: size and SHA-256 of every file of an output, the recipe (as
+// written) and the engine version, plus one digest over all files (outputSha256) that
+// identifies the merged model as a whole: sha256 of the lines "<path> <sha256>\n", sorted by
+// path. It holds no absolute path of the machine that merged (outputs are shared publicly).
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
@@ -8,6 +9,7 @@ import path from "node:path";
 import type { Recipe } from "../recipe/types";
 import type { StorageDtype } from "../types";
 import { EngineError } from "./errors";
+import { publicSource } from "./public-paths";
 import { MANIFEST_FILE } from "./staging";
 
 export interface ManifestFile {
@@ -17,18 +19,88 @@ export interface ManifestFile {
   sha256: string;
 }
 
+/**
+ * One input of the merge, without any path of the machine that merged: what the recipe wrote
+ * (relative paths stay relative, Hugging Face ids stay ids), the cache commit, and a
+ * fingerprint of its weight files (names relative to the model folder and sizes).
+ */
+export interface ManifestInput {
+  role: "base" | "model";
+  /** As written in the recipe (`model+lora` for adapters); an absolute path is reduced to its folder name. */
+  source: string;
+  hf: { id: string; revision: string | null; commit: string | null } | null;
+  /** sha256 of "<file> <bytes>\n" over the model's .safetensors / .json files, sorted. */
+  fingerprint: string;
+  lora: { source: string; hf: { id: string; revision: string | null; commit: string | null } | null; fingerprint: string } | null;
+}
+
 export interface OutputManifest {
-  version: 1;
+  /** 2: no absolute paths (recipe as written, inputs by source and fingerprint). */
+  version: 2;
   createdAt: string;
   engineVersion: string;
-  recipe: Recipe;
-  /** The recipe as mergekit YAML with absolute paths (reproduces the merge on this machine). */
+  /** The recipe as mergekit YAML with the paths as the recipe wrote them. */
   recipeYaml: string;
+  /** sha256 of the resolved recipe (canonical JSON): equal for equal merges on one machine. */
+  recipeSha256: string;
+  inputs: ManifestInput[];
   /** dtype of the output weights (the dominant one when tensors differ). */
   outDtype: StorageDtype | null;
   /** Every file of the output except this manifest, sorted by path. */
   files: ManifestFile[];
   outputSha256: string;
+}
+
+/** Key-sorted JSON (equal values, equal text). */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function recipeSha256(recipe: Recipe): string {
+  const { notes: _notes, sourceText: _text, ...work } = recipe;
+  return createHash("sha256").update(canonical(work)).digest("hex");
+}
+
+/** Weight/config files of a model folder (or the single file) as "<name> <bytes>" lines → sha256. */
+export async function inputFingerprint(modelPath: string): Promise<string> {
+  const hash = createHash("sha256");
+  try {
+    const st = await stat(modelPath);
+    if (st.isFile()) hash.update(`${path.basename(modelPath)} ${st.size}\n`);
+    else {
+      const names = (await readdir(modelPath)).filter((f) => f.endsWith(".safetensors") || f.endsWith(".json")).sort();
+      for (const f of names) hash.update(`${f} ${(await stat(path.join(modelPath, f))).size}\n`);
+    }
+  } catch {
+    hash.update("missing\n");
+  }
+  return hash.digest("hex");
+}
+
+export async function manifestInputs(recipe: Recipe): Promise<ManifestInput[]> {
+  const hfOf = (hf: { id: string; revision: string | null; commit: string | null } | null | undefined) =>
+    hf ? { id: hf.id, revision: hf.revision, commit: hf.commit } : null;
+  const entry = async (
+    role: ManifestInput["role"],
+    m: { path: string; source: string; hf?: Parameters<typeof hfOf>[0]; lora?: { path: string; source: string; hf: Parameters<typeof hfOf>[0] } | null },
+  ): Promise<ManifestInput> => ({
+    role,
+    source: m.lora ? `${publicSource(m.source)}+${publicSource(m.lora.source)}` : publicSource(m.source),
+    hf: hfOf(m.hf),
+    fingerprint: await inputFingerprint(m.path),
+    lora: m.lora ? { source: publicSource(m.lora.source), hf: hfOf(m.lora.hf), fingerprint: await inputFingerprint(m.lora.path) } : null,
+  });
+  const out: ManifestInput[] = [];
+  if (recipe.basePath !== null) out.push(await entry("base", { path: recipe.basePath, source: recipe.baseSource ?? "", hf: recipe.baseHf, lora: recipe.baseLora }));
+  for (const m of recipe.models) out.push(await entry("model", m));
+  return out;
 }
 
 export async function sha256File(file: string): Promise<string> {
@@ -78,16 +150,17 @@ export interface VerifyResult {
 export async function verifyOutput(outDir: string): Promise<VerifyResult> {
   const dir = path.resolve(outDir);
   const manifestPath = path.join(dir, MANIFEST_FILE);
-  let manifest: OutputManifest;
+  // Version 1 (older outputs) listed the files and the digest the same way.
+  let manifest: Pick<OutputManifest, "files" | "outputSha256"> & { version: number };
   try {
-    manifest = JSON.parse(await readFile(manifestPath, "utf8")) as OutputManifest;
+    manifest = JSON.parse(await readFile(manifestPath, "utf8")) as typeof manifest;
   } catch (err) {
     throw new EngineError("MANIFEST_INVALID", `cannot read ${manifestPath}: ${(err as Error).message}; the folder is not a complete MergeScope output`, {
       cause: err,
     });
   }
-  if (manifest?.version !== 1 || !Array.isArray(manifest.files)) {
-    throw new EngineError("MANIFEST_INVALID", `${manifestPath} is not a version 1 MergeScope manifest`);
+  if ((manifest?.version !== 1 && manifest?.version !== 2) || !Array.isArray(manifest.files)) {
+    throw new EngineError("MANIFEST_INVALID", `${manifestPath} is not a version 1 or 2 MergeScope manifest`);
   }
   const problems: VerifyProblem[] = [];
   for (const f of manifest.files) {

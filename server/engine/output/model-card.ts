@@ -1,11 +1,14 @@
 // README.md of a merged model: Hugging Face front matter, the recipe as mergekit YAML and
-// what the merge did (per-model trim/election totals, sign conflicts).
+// what the merge did (per-model trim/election totals, sign conflicts, tokenizer, LoRA).
+// Like mergekit's card, `base_model` lists only Hugging Face ids (models and adapters
+// referenced as org/name), never local paths: a merged model is often shared publicly.
 import { stringify } from "yaml";
 import { recipeToYaml } from "../recipe/to-yaml";
 import type { Recipe } from "../recipe/types";
 import { modelOrderRule } from "../recipe/newer-methods";
 import { markdownTable, methodStatLines, modelTotalsTable, signConflictLine } from "../stats/summary";
 import type { StatsReport } from "../stats/report";
+import { publicPathRewriter } from "./public-paths";
 
 const METHOD_TITLES: Record<Recipe["method"], string> = {
   linear: "linear (weighted average)",
@@ -58,25 +61,91 @@ function reproducibility(stats: StatsReport): string[] {
   return lines.length > 0 ? ["## Reproducibility", "", ...lines, ""] : [];
 }
 
+/** Hugging Face ids the recipe references (models, then their adapters), in recipe order, once each. */
+export function hubBaseModels(recipe: Recipe): string[] {
+  const ids: string[] = [];
+  // Only ids actually found in the Hugging Face cache (a merge cannot run without them anyway).
+  const add = (hf: { id: string; commit: string | null } | null | undefined) => {
+    if (hf?.commit && !ids.includes(hf.id)) ids.push(hf.id);
+  };
+  add(recipe.baseHf);
+  add(recipe.baseLora?.hf);
+  for (const m of recipe.models) {
+    add(m.hf);
+    add(m.lora?.hf);
+  }
+  return ids;
+}
+
+function tokenizerLines(stats: StatsReport, local: (s: string) => string): string[] {
+  const t = stats.tokenizer;
+  if (!t) return [];
+  const lines = [
+    "## Tokenizer",
+    "",
+    `Tokenizer source: \`${local(t.source)}\`; output vocabulary ${t.vocab_size} tokens` +
+      (t.embedding_rows !== t.vocab_size ? ` (${t.embedding_rows} embedding rows with padding)` : "") +
+      ". Embedding and output-projection rows were re-indexed by token into the output vocabulary before merging (mergekit's rule).",
+  ];
+  if (t.order_rule) lines.push("", `Token numbering: ${t.order_rule}.`);
+  lines.push(
+    "",
+    ...markdownTable({
+      header: ["model", "tokenizer tokens", "config vocab_size", "output tokens it lacks"],
+      rows: t.inputs.map((m) => [local(m.model), String(m.tokenizer_tokens), m.config_vocab_size === null ? "-" : String(m.config_vocab_size), String(m.missing_tokens)]),
+    }),
+  );
+  if (t.not_merged.count > 0) {
+    const shown = t.not_merged.tokens.slice(0, 20).map((x) => `\`${JSON.stringify(x.token).slice(1, -1)}\``).join(", ");
+    lines.push(
+      "",
+      `${t.not_merged.count} embedding row(s) could not be merged because only one model has the token; they keep that model's rows: ${shown}${t.not_merged.count > 20 ? ", ..." : ""}.`,
+    );
+  }
+  if (t.zero_rows.count > 0) lines.push("", `${t.zero_rows.count} token(s) exist in no model; their rows are zeros.`);
+  if (t.averaged_rows.count > 0) lines.push("", `${t.averaged_rows.count} token(s) missing from the base take the average of the models that have them.`);
+  return [...lines, ""];
+}
+
+function loraLines(stats: StatsReport, local: (s: string) => string): string[] {
+  if (!stats.loras || stats.loras.length === 0) return [];
+  return [
+    "## LoRA adapters",
+    "",
+    "Applied to their model's weights before merging: W' = W + (B·A)·scale in float32, rounded to the weight's dtype (as peft's merge_and_unload).",
+    "",
+    ...markdownTable({
+      header: ["model", "adapter", "r", "lora_alpha", "scale", "tensors changed"],
+      rows: stats.loras.map((l) => [local(l.model), local(l.adapter), String(l.r), String(l.lora_alpha), `${l.scale}${l.use_rslora ? " (rsLoRA)" : ""}`, String(l.tensors)]),
+    }),
+    "",
+  ];
+}
+
 export function buildModelCard({ title, recipe, stats, engineVersion }: ModelCardInput): string {
-  const sources = recipe.baseSource !== null ? [recipe.baseSource] : recipe.models.map((m) => m.source);
-  const frontMatter = stringify({ tags: ["merge", "mergescope"], base_model: sources.length === 1 ? sources[0] : sources, library_name: "transformers" });
+  const local = publicPathRewriter(recipe);
+  const frontMatter = stringify({ base_model: hubBaseModels(recipe), library_name: "transformers", tags: ["merge", "mergekit", "mergescope"] });
+  const baseText =
+    recipe.baseSource !== null && recipe.method !== "linear"
+      ? `, with \`${local(recipe.baseLora ? `${recipe.baseSource}+${recipe.baseLora.source}` : recipe.baseSource)}\` as the base model.`
+      : ".";
   const lines = [
     "---",
     frontMatter.trimEnd(),
     "---",
     `# ${title}`,
     "",
-    `This model is a merge made with MergeScope (native engine ${engineVersion}) using the ${METHOD_TITLES[recipe.method]} method` +
-      (recipe.baseSource !== null && recipe.method !== "linear" ? `, with \`${recipe.baseSource}\` as the base model.` : "."),
+    `This model is a merge made with MergeScope (native engine ${engineVersion}) using the ${METHOD_TITLES[recipe.method]} method${baseText}`,
     "",
     "## Recipe",
     "",
     "```yaml",
-    recipeToYaml(recipe, { paths: "as-written" }).trimEnd(),
+    local(recipeToYaml(recipe, { paths: "as-written" })).trimEnd(),
     "```",
     "",
     ...reproducibility(stats),
+    ...tokenizerLines(stats, local),
+    ...loraLines(stats, local),
     "## Merge statistics",
     "",
     ...markdownTable(modelTotalsTable(stats)),
@@ -100,6 +169,7 @@ export function buildModelCard({ title, recipe, stats, engineVersion }: ModelCar
     `${stats.totals.tensors} tensors, ${stats.totals.numel.toLocaleString("en-US")} parameters. ` +
       "Per-tensor, per-layer and per-module statistics: `mergescope analyze <recipe> --json`.",
   );
-  for (const w of stats.warnings) lines.push("", `> Warning: ${w}`);
+  for (const w of stats.warnings) lines.push("", `> Warning: ${local(w)}`);
   return `${lines.join("\n")}\n`;
 }
+

@@ -24,17 +24,16 @@ import {
   type RecipeModel,
   type RecipeSlice,
 } from "./types";
+import { ModelRefError, resolveModelRef, type ResolvedModelRef } from "../model-ref/parse-ref";
 import { baseEntryRule, isNewerMethod, newerMethodCountProblem, newerMethodNotes, newerMethodValues } from "./newer-methods";
-import {
-  KNOWN_UNSUPPORTED_METHODS,
-  loraReferenceMessage,
-  MODEL_OBJECT_MESSAGE,
-  UNSUPPORTED_TOP_LEVEL_KEYS,
-} from "./unsupported";
+import { parseTokenizerSettings } from "./tokenizer";
+import { KNOWN_UNSUPPORTED_METHODS, UNSUPPORTED_TOP_LEVEL_KEYS } from "./unsupported";
 
 export interface ParseRecipeOptions {
   /** Folder relative model paths are resolved against (the recipe file's folder). */
   recipeDir: string;
+  /** Hugging Face hub cache for `org/name` references; default HF_HUB_CACHE / HF_HOME / ~/.cache/huggingface/hub. */
+  hfCacheDir?: string;
 }
 
 /** Methods relative to a base model; the base model itself is never one of the merged models. */
@@ -78,7 +77,7 @@ export function parseRecipeYaml(text: string, opts: ParseRecipeOptions): Recipe 
   if (!parsed.success) {
     throw new RecipeError(parsed.error.issues.flatMap((i) => formatZodIssue(i, raw, lineOf)));
   }
-  return applyMethodRules(parsed.data, recipeDir, lineOf);
+  return { ...applyMethodRules(parsed.data, { recipeDir, hfCacheDir: opts.hfCacheDir }, lineOf), sourceText: text };
 }
 
 /** The document as plain data; alias expansion is capped (an alias bomb is a recipe error, not a crash). */
@@ -167,14 +166,8 @@ function rejectUnsupported(raw: unknown, lineOf: (p: YamlPath) => number | null)
       issue(["merge_method"], `mergekit method \`${method}\` is not supported by MergeScope yet (supported: ${MERGE_METHODS.join(", ")})`),
     );
   }
-  if (r.base_model !== null && typeof r.base_model === "object") issues.push(issue(["base_model"], MODEL_OBJECT_MESSAGE));
   if (Array.isArray(r.models) && r.models.length > LIMITS.recipeModels) {
     issues.push(issue(["models"], `the recipe lists ${r.models.length} models, above the limit of ${LIMITS.recipeModels} per recipe; split the merge`));
-  } else if (Array.isArray(r.models)) {
-    r.models.forEach((m, i) => {
-      const ref = (m as Record<string, unknown> | null)?.model;
-      if (ref !== null && typeof ref === "object") issues.push(issue(["models", i, "model"], MODEL_OBJECT_MESSAGE));
-    });
   }
   if (Array.isArray(r.slices)) {
     r.slices.forEach((sl, i) => {
@@ -182,21 +175,21 @@ function rejectUnsupported(raw: unknown, lineOf: (p: YamlPath) => number | null)
       if (!Array.isArray(sources)) return;
       sources.forEach((src, j) => {
         const ref = (src as Record<string, unknown> | null)?.model;
-        if (ref !== null && typeof ref === "object") issues.push(issue(["slices", i, "sources", j, "model"], MODEL_OBJECT_MESSAGE));
+        if (ref !== null && typeof ref === "object") issues.push(issue(["slices", i, "sources", j, "model"], SLICE_REF_MESSAGE));
       });
     });
   }
   if (issues.length > 0) throw new RecipeError(issues);
 }
 
-/**
- * A model reference → the absolute path every later step uses verbatim (server/paths: the
- * containment check and the engine open the same string). Trailing separators are collapsed
- * so the same directory compares equal; whitespace or control characters are refused.
- */
-function resolveModelPath(ref: string, recipeDir: string): string {
-  return normalizePath(ref, "model path", { relativeTo: recipeDir });
+/** A model and its LoRA as one identity (the same model with and without an adapter are two models). */
+export function modelIdentity(ref: { path: string; lora?: { path: string } | null }): string {
+  return ref.lora ? `${ref.path}+${ref.lora.path}` : ref.path;
 }
+
+/** Slice sources are whole models given by path (LoRA inputs and HF ids work with `models:`). */
+const SLICE_REF_MESSAGE =
+  "a slice source is a model path string; LoRA adapters (`model+lora`, `{model, lora}`) work with whole-model merges under `models:` only";
 
 /** The numeric parameters of a `parameters:` block as written (specs); booleans are not specs. */
 const SPEC_KEYS = ["weight", "density", "gamma", "epsilon", "scale", "lambda", "t"] as const;
@@ -226,7 +219,7 @@ type RawGlobalParameters = NonNullable<RawRecipe["parameters"]>;
 /** A model as the recipe names it: a `models:` entry, or the first slice source naming it. */
 interface ModelMention {
   where: YamlPath;
-  ref: string;
+  ref: unknown; // as written: a string, or the object form {model, lora}
   p: RawModelParameters;
   /** The slice's own `parameters:` (slices only). */
   sliceP: RawGlobalParameters;
@@ -278,7 +271,11 @@ function collectSlices(
   return { mentions, slices };
 }
 
-function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPath) => number | null): Recipe {
+function applyMethodRules(
+  raw: RawRecipe,
+  refOpts: { recipeDir: string; hfCacheDir?: string },
+  lineOf: (p: YamlPath) => number | null,
+): Recipe {
   const method = raw.merge_method as MergeMethod;
   const g = raw.parameters ?? {};
   const issues: RecipeIssue[] = [];
@@ -298,40 +295,45 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     ]);
   }
 
-  // A path refused by server/paths is reported at its YAML path; the entry is left out.
-  const resolveAt = (p: YamlPath, ref: string): string | null => {
+  // A refused reference (server/paths, Hugging Face id forms) is reported at its YAML path; the entry is left out.
+  const resolveAt = (p: YamlPath, v: unknown): ResolvedModelRef | null => {
     try {
-      return resolveModelPath(ref, recipeDir);
+      return resolveModelRef(v, refOpts);
     } catch (err) {
-      if (!(err instanceof PathError)) throw err;
-      fail(p, err.message);
-      return null;
+      if (err instanceof ModelRefError) {
+        fail(p, err.message);
+        return null;
+      }
+      throw err;
     }
   };
-  const baseSource = raw.base_model ?? null;
-  const basePath = baseSource === null ? null : resolveAt(["base_model"], baseSource);
-  if (usesTaskVectors && !BASE_OPTIONAL.has(method) && baseSource === null) {
+  const baseRef = raw.base_model == null ? null : resolveAt(["base_model"], raw.base_model);
+  const baseSource = baseRef?.model.source ?? null;
+  const basePath = baseRef?.model.path ?? null;
+  const baseId = baseRef ? modelIdentity({ path: baseRef.model.path, lora: baseRef.lora }) : null;
+  if (usesTaskVectors && !BASE_OPTIONAL.has(method) && raw.base_model == null) {
     fail(["base_model"], `required for merge_method \`${method}\` (task vectors are taken relative to it); add \`base_model: PATH\``);
   }
-  const fromSlices = raw.slices != null ? collectSlices(raw, method, resolveAt, basePath, fail) : null;
+  // Slice sources: plain model paths (no adapters).
+  const slicePath = (p: YamlPath, ref: string): string | null => {
+    const r = resolveAt(p, ref);
+    if (r?.lora) fail(p, SLICE_REF_MESSAGE);
+    return r && !r.lora ? r.model.path : null;
+  };
+  const fromSlices = raw.slices != null ? collectSlices(raw, method, slicePath, basePath, fail) : null;
   const mentions: ModelMention[] =
     fromSlices?.mentions ?? raw.models!.map((m, i) => ({ where: ["models", i], ref: m.model, p: m.parameters ?? {}, sliceP: {} }));
-
-  for (const [p, ref] of [
-    [["base_model"], raw.base_model],
-    ...mentions.map((m) => [[...m.where, "model"], m.ref] as const),
-  ] as [YamlPath, string | null | undefined][]) {
-    if (typeof ref === "string" && ref.includes("+")) fail(p, loraReferenceMessage(ref));
-  }
 
   const models: RecipeModel[] = [];
   const seen = new Map<string, number>();
   let baseListed = false;
-  mentions.forEach(({ where, ref, p, sliceP }) => {
+  mentions.forEach(({ where, ref: written, p, sliceP }) => {
     const at = yamlPathString(where);
-    const resolved = resolveAt([...where, "model"], ref);
-    if (resolved === null) return;
-    if (usesTaskVectors && resolved === basePath) {
+    const ref = resolveAt([...where, "model"], written);
+    if (ref === null) return;
+    const resolved = modelIdentity({ path: ref.model.path, lora: ref.lora });
+    const shown = typeof written === "string" ? written : resolved;
+    if (usesTaskVectors && resolved === baseId) {
       baseListed = true;
       const rule = baseEntryRule(method);
       if (rule?.kind === "error") {
@@ -340,13 +342,13 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
       }
       if (!fromSlices) {
         notes.push(
-          `${at} (\`${ref}\`) is the base model; ${rule?.message ?? "it is left out of the task vectors, as mergekit does"}` +
+          `${at} (\`${shown}\`) is the base model; ${rule?.message ?? "it is left out of the task vectors, as mergekit does"}` +
             (Object.keys(p).length > 0 ? " (its parameters are not used)" : ""),
         );
       }
       return;
     }
-    if ((method === "linear" || method === "passthrough") && resolved === basePath) baseListed = true;
+    if ((method === "linear" || method === "passthrough") && resolved === baseId) baseListed = true;
     const first = seen.get(resolved);
     if (first !== undefined) {
       fail([...where, "model"], `same model as models[${first}] (\`${resolved}\`); list each model once`);
@@ -395,8 +397,10 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     // list (they shadow it); everything else is in the scalar fields (plan/resolve.ts).
     const specs = fromSlices ? {} : modelSpecs(specsOf(p), specsOf(g));
     models.push({
-      path: resolved,
-      source: ref,
+      path: ref.model.path,
+      source: ref.model.source,
+      hf: ref.model.hf,
+      lora: ref.lora,
       weight,
       density,
       gamma,
@@ -534,11 +538,24 @@ function applyMethodRules(raw: RawRecipe, recipeDir: string, lineOf: (p: YamlPat
     notes.push("linear: `base_model` is one of the averaged models; config.json and the tokenizer are copied from it");
   }
 
-  if (issues.length > 0) throw new RecipeError(issues);
+  const tokenizer = parseTokenizerSettings(raw, {
+    resolve: resolveAt,
+    models: [...(baseRef ? [{ path: baseRef.model.path, source: baseRef.model.source, lora: baseRef.lora }] : []), ...models.map((m) => ({ path: m.path, source: m.source, lora: m.lora ?? null }))],
+    fail,
+  });
+  if (fromSlices && (raw.tokenizer_source != null || raw.tokenizer != null)) {
+    fail([raw.tokenizer_source != null ? "tokenizer_source" : "tokenizer"], "tokenizer merges work with whole-model merges under `models:` only, not with `slices:`");
+  }
+
+  // A slice source refused once is reported once (it is resolved again as the model it names).
+  if (issues.length > 0) throw new RecipeError(issues.filter((x, i) => issues.findIndex((y) => y.path === x.path && y.message === x.message) === i));
   return {
     method,
     basePath,
     baseSource,
+    baseHf: baseRef?.model.hf ?? null,
+    baseLora: baseRef?.lora ?? null,
+    tokenizer,
     models,
     normalize,
     lambda,

@@ -124,9 +124,15 @@ const ModelParameters = z
   .nullish();
 
 const modelPath = () => z.string(expecting("a model path string")).min(1, expecting("a non-empty model path"));
+/**
+ * A model reference: `PATH`, `ORG/NAME@REV`, `MODEL+LORA`, or mergekit's object form
+ * `{model, lora}`; resolved (and its keys checked) by model-ref/parse-ref.ts.
+ */
+const modelRef = () =>
+  z.union([modelPath(), z.record(z.string(), z.unknown())], expecting("a model path string (or {model: PATH, lora: PATH})"));
 
 const ModelEntry = z.strictObject({
-  model: modelPath(),
+  model: modelRef(),
   parameters: ModelParameters,
 });
 
@@ -137,6 +143,18 @@ const SliceSource = z.strictObject({
     .tuple([z.number().int().min(0), z.number().int().min(0)], expecting(LAYER_RANGE))
     .refine(([a, b]) => a < b, expecting(LAYER_RANGE)),
   parameters: ModelParameters,
+});
+
+/** mergekit's TokenEmbeddingConfig source: a model, {kind: zero} or {kind: model_token, model, token_id | token}. */
+const TokenEmbedding = z.strictObject({
+  source: z.union([z.string().min(1), z.record(z.string(), z.unknown())], expecting("a model reference or {kind: zero | model_token, ...}")).nullish(),
+  force: boolean().optional(),
+});
+
+const TokenizerBlock = z.strictObject({
+  source: modelRef().optional(),
+  tokens: z.record(z.string(), TokenEmbedding, expecting("a mapping of token → {source, force}")).nullish(),
+  pad_to_multiple_of: z.number(expecting("a positive integer")).int(expecting("a positive integer")).min(1, expecting("a positive integer")).nullish(),
 });
 
 const GlobalParameters = z
@@ -177,7 +195,7 @@ const Slice = z.strictObject({
 
 export const RecipeSchema = z.strictObject({
   merge_method: z.enum(MERGE_METHODS, expecting(MERGE_METHODS.join(" | "))),
-  base_model: z.string(expecting("a model path string")).min(1, expecting("a non-empty model path")).nullish(),
+  base_model: modelRef().nullish(),
   models: z.array(ModelEntry, expecting("a list of `- model: PATH` entries")).min(1, expecting("at least one model")).nullish(),
   slices: z.array(Slice, expecting("a list of `- sources: [...]` entries")).min(1, expecting("at least one slice")).nullish(),
   parameters: GlobalParameters,
@@ -187,6 +205,9 @@ export const RecipeSchema = z.strictObject({
   seed: seed().nullish(),
   random: randomStream().nullish(),
   tie_order: tieOrder().nullish(),
+  /** `base`, `union` or a model reference (mergekit; recipe/tokenizer.ts). */
+  tokenizer_source: modelRef().nullish(),
+  tokenizer: TokenizerBlock.nullish(),
 });
 
 export type RawRecipe = z.infer<typeof RecipeSchema>;
@@ -201,7 +222,8 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 const SUPPORTED_KEYS: Record<string, readonly string[]> = {
-  "": ["merge_method", "base_model", "models", "slices", "parameters", "dtype", "out_dtype", "seed", "random", "tie_order"],
+  "": ["merge_method", "base_model", "models", "slices", "parameters", "dtype", "out_dtype", "seed", "random", "tie_order", "tokenizer_source", "tokenizer"],
+  tokenizer: ["source", "tokens", "pad_to_multiple_of"],
   parameters: GLOBAL_PARAMETER_KEYS,
   "models[]": ["model", "parameters"],
   "models[].parameters": MODEL_PARAMETER_KEYS,

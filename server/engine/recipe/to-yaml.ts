@@ -7,7 +7,45 @@
 import { stringify } from "yaml";
 import type { MergeMethod } from "../types";
 import { isNewerMethod, newerMethodYaml } from "./newer-methods";
-import { DELLA_METHODS, ELECTION_METHODS, RANDOM_METHODS, RANKING_METHODS, TRIM_METHODS, WEIGHTED_METHODS, type ParamSpec, type ParamSpecs, type Recipe } from "./types";
+import {
+  DELLA_METHODS,
+  ELECTION_METHODS,
+  RANDOM_METHODS,
+  RANKING_METHODS,
+  TRIM_METHODS,
+  WEIGHTED_METHODS,
+  type ParamSpec,
+  type ParamSpecs,
+  type Recipe,
+  type RecipeModelRef,
+  type RecipeTokenizer,
+} from "./types";
+/** `path`, or `model+lora` (mergekit's string form), as written or resolved. */
+function refString(ref: { path: string; source: string; lora?: { path: string; source: string } | null }, asWritten: boolean): string {
+  const model = asWritten ? ref.source : ref.path;
+  return ref.lora ? `${model}+${asWritten ? ref.lora.source : ref.lora.path}` : model;
+}
+
+function tokenizerYaml(t: RecipeTokenizer, asWritten: boolean): Record<string, unknown> {
+  const ref = (m: RecipeModelRef) => refString(m, asWritten);
+  const source = t.source.kind === "model" ? ref(t.source.model) : t.source.kind;
+  if (t.key === "tokenizer_source") return { tokenizer_source: source };
+  const block: Record<string, unknown> = { source };
+  if (t.tokens.length > 0) {
+    block.tokens = Object.fromEntries(
+      t.tokens.map(({ token, source: s, force }) => {
+        const entry: Record<string, unknown> = {};
+        if (s?.kind === "zero") entry.source = { kind: "zero" };
+        else if (s?.kind === "model") entry.source = ref(s.model);
+        else if (s?.kind === "model_token") entry.source = { kind: "model_token", model: ref(s.model), ...(s.tokenId !== null ? { token_id: s.tokenId } : { token: s.token }) };
+        if (force) entry.force = true;
+        return [token, entry];
+      }),
+    );
+  }
+  if (t.padToMultipleOf !== null) block.pad_to_multiple_of = t.padToMultipleOf;
+  return { tokenizer: block };
+}
 
 export interface RecipeYamlOptions {
   /** "resolved": absolute local paths (default); "as-written": the paths as the recipe gave them. */
@@ -39,8 +77,7 @@ export function recipeToYaml(recipe: Recipe, opts: RecipeYamlOptions = {}): stri
   const dare = DARE.includes(method);
   const della = DELLA_METHODS.includes(method);
   const doc: Record<string, unknown> = { merge_method: method };
-  const base = asWritten ? recipe.baseSource : recipe.basePath;
-  if (base !== null) doc.base_model = base;
+  if (recipe.basePath !== null) doc.base_model = refString({ path: recipe.basePath, source: recipe.baseSource ?? recipe.basePath, lora: recipe.baseLora }, asWritten);
   const top = recipe.parameters ?? {};
   if (recipe.slices?.length) {
     doc.slices = recipe.slices.map((sl) => ({
@@ -67,7 +104,7 @@ export function recipeToYaml(recipe: Recipe, opts: RecipeYamlOptions = {}): stri
       put("epsilon", della, m.epsilon);
       put("scale", method === "passthrough", m.scale);
       if (m.favored) parameters.favored = true;
-      const model = asWritten ? m.source : m.path;
+      const model = refString(m, asWritten);
       return Object.keys(parameters).length > 0 ? { model, parameters } : { model };
     });
   }
@@ -96,5 +133,6 @@ export function recipeToYaml(recipe: Recipe, opts: RecipeYamlOptions = {}): stri
   if (Object.keys(parameters).length > 0) doc.parameters = parameters;
   if (recipe.dtype !== null) doc.dtype = recipe.dtype;
   if (recipe.outDtype !== null) doc.out_dtype = recipe.outDtype;
+  if (recipe.tokenizer) Object.assign(doc, tokenizerYaml(recipe.tokenizer, asWritten));
   return stringify(doc, { indent: 2, lineWidth: 0 });
 }

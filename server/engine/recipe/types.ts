@@ -1,8 +1,37 @@
 // A parsed, validated merge recipe: mergekit's YAML vocabulary with every default filled in
 // and every model path resolved to an absolute path. Plain data (JSON-serialisable), so it
 // can be stored in the output manifest and sent to the UI as is.
+import type { ResolvedPath } from "../model-ref/parse-ref";
 import type { ComputeDtype, Consensus, MergeMethod, RandomStream, SlackScope, StorageDtype, TieOrder } from "../types";
 import type { NewerMethodValues } from "./newer-methods";
+
+export type { ResolvedPath };
+
+/** A Hugging Face id a recipe path was resolved as (model-ref/hf-cache.ts); commit null = not in the cache. */
+export type RecipeHfRef = NonNullable<ResolvedPath["hf"]>;
+
+/** A model with an optional LoRA, as a tokenizer setting may name it (same identity as RecipeModel). */
+export interface RecipeModelRef {
+  path: string;
+  source: string;
+  lora: ResolvedPath | null;
+}
+
+/** mergekit TokenEmbeddingConfig.source (tokenizer: tokens:). */
+export type RecipeTokenEmbeddingSource =
+  | { kind: "zero" }
+  | { kind: "model"; model: RecipeModelRef }
+  | { kind: "model_token"; model: RecipeModelRef; tokenId: number | null; token: string | null };
+
+/** `tokenizer_source:` or the `tokenizer:` block (server/engine/tokenizer). */
+export interface RecipeTokenizer {
+  /** Which key the recipe used (mergekit refuses both at once). */
+  key: "tokenizer_source" | "tokenizer";
+  source: { kind: "base" } | { kind: "union" } | { kind: "model"; model: RecipeModelRef };
+  /** tokenizer.tokens in YAML order: tokens added to the vocabulary and how their rows are filled. */
+  tokens: { token: string; source: RecipeTokenEmbeddingSource | null; force: boolean }[];
+  padToMultipleOf: number | null;
+}
 
 /** The torch dtype names mergekit accepts for `dtype` / `out_dtype`. */
 export type RecipeDtype = "float32" | "float16" | "bfloat16";
@@ -94,6 +123,10 @@ export interface RecipeModel {
    * at the first layer (for display). Absent: the scalar fields apply to every tensor.
    */
   parameters?: ParamSpecs;
+  /** Set when `source` is a Hugging Face id (path is then its cache snapshot, when found). */
+  hf?: RecipeHfRef | null;
+  /** mergekit `model+lora`: a PEFT adapter applied to this model's tensors as they load. */
+  lora?: ResolvedPath | null;
 }
 
 /** The sce / nuslerp / multislerp / karcher fields are mergekit's defaults unless the method sets them. */
@@ -102,6 +135,13 @@ export interface Recipe extends NewerMethodValues {
   /** Absolute path of the base model; null only for linear, nuslerp, multislerp, karcher without `base_model`. */
   basePath: string | null;
   baseSource: string | null;
+  baseHf?: RecipeHfRef | null;
+  /** `base_model: base+lora`. */
+  baseLora?: ResolvedPath | null;
+  /** tokenizer_source / tokenizer; null or absent = the base model's tokenizer files are copied. */
+  tokenizer?: RecipeTokenizer | null;
+  /** The YAML text the recipe was parsed from (written as mergekit_config.yml, like mergekit). */
+  sourceText?: string | null;
   /** Models that are merged (a `models:` entry naming the base model is dropped for task-vector methods). */
   models: RecipeModel[];
   normalize: boolean;

@@ -1,14 +1,10 @@
 // mergekit features MergeScope does not implement. They are rejected by name with a hint,
-// never ignored: a silently dropped `slices:` or `tokenizer_source:` would produce a model
+// never ignored: a silently dropped `modules:` or `chat_template:` would produce a model
 // that differs from what the recipe asks for, with no trace of it.
 
 /** Top-level mergekit keys that are valid for mergekit but not for MergeScope. */
 export const UNSUPPORTED_TOP_LEVEL_KEYS: Record<string, string> = {
   modules: "mergekit key `modules` is not supported by MergeScope yet; use `models:` or `slices:`",
-  tokenizer_source:
-    "mergekit key `tokenizer_source` is not supported by MergeScope yet; remove it (the tokenizer files are copied from the base model, or from the first model for linear)",
-  tokenizer:
-    "mergekit key `tokenizer` is not supported by MergeScope yet; remove it (the tokenizer files are copied from the base model, or from the first model for linear)",
   chat_template:
     "mergekit key `chat_template` is not supported by MergeScope yet; remove it (the base model's chat template is copied)",
   name: "mergekit key `name` (multi-stage mergekit-multi recipes) is not supported by MergeScope; give one merge per recipe",
@@ -27,10 +23,3 @@ export const OTHER_METHOD_PARAMETERS: Record<string, string> = {
   embed_slerp: "slerp",
 };
 
-/** mergekit's `model+lora` reference syntax (a LoRA applied on the fly). */
-export function loraReferenceMessage(ref: string): string {
-  return `\`${ref}\` uses mergekit's \`model+lora\` syntax; LoRA adapters are not supported by MergeScope yet (merge the adapter into the model first, then give its directory)`;
-}
-
-export const MODEL_OBJECT_MESSAGE =
-  "the object form of a model reference (with `lora`, `override_architecture`, ...) is not supported by MergeScope yet; give the model's path as a string";

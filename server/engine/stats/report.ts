@@ -3,6 +3,7 @@
 // Field names are snake_case and stable: they are part of the product's JSON format.
 import { RANDOM_METHODS, RANKING_METHODS } from "../recipe/types";
 import type { MergeMethod, NativeMergeResult, NativeModelTensorStats, NativePlan, NativeTensorStats, RandomStream, StorageDtype, TieOrder } from "../types";
+import type { TokenizerReport } from "../tokenizer";
 import { TENSOR_MODULES, tagTensor, type TensorModule } from "./tag-tensor";
 
 /** Per-model counters; each array has one entry per model, in recipe order. */
@@ -116,6 +117,21 @@ export interface StatsReport {
   warnings: string[];
   /** ties_sv with model scope: the number of favored entries that could be rescued (R). */
   slack_budget: number | null;
+  /** tokenizer_source / tokenizer merges: the output vocabulary and the embedding rows that could not be merged. */
+  tokenizer?: TokenizerReport | null;
+  /** LoRA adapters applied to inputs (`model+lora`), recipe order. */
+  loras?: LoraReport[];
+}
+
+/** One `model+lora` input: the adapter and its arithmetic (server/engine/lora). */
+export interface LoraReport {
+  model: string;
+  adapter: string;
+  r: number;
+  lora_alpha: number;
+  use_rslora: boolean;
+  scale: number;
+  tensors: number;
 }
 
 /** What the report needs from the request (a NativeMergeRequest or a Recipe both fit). */

@@ -118,6 +118,9 @@ export function formatStatsSummary(report: StatsReport, opts: { detail?: boolean
     lines.push("", ...groupTable("module", report.byModule.map((g) => ({ key: g.module, g }))));
     lines.push("", ...groupTable("layer", report.byLayer.map((g) => ({ key: g.layer === null ? "(outside layers)" : String(g.layer), g }))));
   }
+  const tok = report.tokenizer;
+  if (tok) lines.push("", `tokenizer: ${tok.source}, ${int(tok.vocab_size)} tokens; ${int(tok.not_merged.count)} embedding row(s) not merged (one model has the token)`);
+  for (const l of report.loras ?? []) lines.push(`LoRA: ${l.adapter} on ${l.model} (r ${l.r}, scale ${l.scale}, ${l.tensors} tensors)`);
   for (const w of report.warnings) lines.push(`warning: ${w}`);
   return lines;
 }

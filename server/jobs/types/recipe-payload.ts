@@ -11,7 +11,7 @@ import { env } from "../../env";
 import { LIMITS } from "../../limits";
 import { offload } from "../../offload/pool";
 import { PathError } from "../../paths";
-import { resolveAllowedModel } from "../../services/models/roots";
+import { resolveAllowedModel, resolveAllowedPath } from "../../services/models/roots";
 import type { Recipe } from "../../engine/recipe/types";
 
 export const recipePayloadSchema = z.object({
@@ -48,13 +48,21 @@ export function engineRoots(): string[] {
  */
 export async function recipeIdentity(p: RecipePayload): Promise<unknown> {
   const recipe = await offload("recipe.parse", { text: p.recipeYaml, recipeDir: p.recipeDir }).catch(recipeFailure);
+  // Every folder the merge reads: models, their LoRA adapters, a tokenizer_source model.
+  const tokenizerModel = recipe.tokenizer?.source.kind === "model" ? recipe.tokenizer.source.model : null;
   const refs = [
-    ...(recipe.basePath !== null ? [{ where: "base_model", source: recipe.baseSource ?? recipe.basePath, path: recipe.basePath }] : []),
-    ...recipe.models.map((m, i) => ({ where: `models[${i}]`, source: m.source, path: m.path })),
+    ...(recipe.basePath !== null ? [{ where: "base_model", source: recipe.baseSource ?? recipe.basePath, path: recipe.basePath, model: true }] : []),
+    ...(recipe.baseLora ? [{ where: "base_model (LoRA)", source: recipe.baseLora.source, path: recipe.baseLora.path, model: false }] : []),
+    ...recipe.models.flatMap((m, i) => [
+      { where: `models[${i}]`, source: m.source, path: m.path, model: true },
+      ...(m.lora ? [{ where: `models[${i}] (LoRA)`, source: m.lora.source, path: m.lora.path, model: false }] : []),
+    ]),
+    ...(tokenizerModel ? [{ where: "tokenizer source", source: tokenizerModel.source, path: tokenizerModel.path, model: false }] : []),
   ];
   for (const r of refs) {
     try {
-      await resolveAllowedModel(r.path);
+      if (r.model) await resolveAllowedModel(r.path);
+      else await resolveAllowedPath(r.path);
     } catch (err) {
       // Say which entry of the recipe, as written, was refused (relative ones resolve against recipeDir).
       if (err instanceof PathError) throw new PathError(err.rule, err.path, `${r.where} (${JSON.stringify(r.source)}): ${err.message}`, { cause: err });
@@ -62,7 +70,7 @@ export async function recipeIdentity(p: RecipePayload): Promise<unknown> {
     }
   }
   const paths = refs.map((r) => r.path);
-  const { notes: _notes, ...work } = recipe;
+  const { notes: _notes, sourceText: _text, ...work } = recipe;
   const inputs: [string, string][] = [];
   for (const x of paths) inputs.push([x, await modelFingerprintAsync(x)]);
   return { recipe: work, computeDtype: p.computeDtype ?? null, inputs };

@@ -47,6 +47,21 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
     };
   }
 
+  // What the form cannot hold is refused by name, never dropped.
+  const unsupported: RecipeIssueOut[] = [];
+  if (r.tokenizer && !(r.tokenizer.key === "tokenizer_source" && r.tokenizer.source.kind !== "model")) {
+    unsupported.push({
+      path: r.tokenizer.key,
+      line: null,
+      message: "the builder sets `tokenizer_source: base | union`; queue a recipe with a tokenizer model or a `tokenizer:` block with `mergescope submit RECIPE.yml`",
+    });
+  }
+  const loraAt = [...(r.baseLora ? ["base_model"] : []), ...r.models.flatMap((m, i) => (m.lora ? [`models[${i}].model`] : []))];
+  for (const where of loraAt) {
+    unsupported.push({ path: where, line: null, message: "the builder does not apply LoRA adapters (`model+lora`); queue this recipe with `mergescope submit RECIPE.yml`" });
+  }
+  if (unsupported.length > 0) return { ok: false, issues: unsupported, notes: r.notes, settings: null };
+
   const slicePaths = (r.slices ?? []).flatMap((sl) => sl.sources.map((src) => src.path));
   const wanted = [...new Set([r.basePath, ...r.models.map((m) => m.path), ...slicePaths].filter((x): x is string => x !== null))];
   const canon = new Map<string, string>();
@@ -152,6 +167,7 @@ export async function parsePastedYaml(text: string): Promise<ParseYamlResult> {
       dtype: r.dtype,
       ...(r.parameters ? { parameters: r.parameters } : {}),
       ...(slices.length > 0 ? { slices } : {}),
+      tokenizerSource: r.tokenizer?.source.kind === "base" || r.tokenizer?.source.kind === "union" ? r.tokenizer.source.kind : null,
     },
   };
 }

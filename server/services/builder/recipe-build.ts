@@ -110,6 +110,7 @@ export function buildRecipeYaml(s: BuilderSettings, refs: Map<string, BuilderMod
   Object.assign(parameters, newerMethodYaml(m, s));
   if (Object.keys(parameters).length > 0) doc.parameters = parameters;
   if (s.dtype) doc.dtype = s.dtype;
+  if (s.tokenizerSource) doc.tokenizer_source = s.tokenizerSource;
   return { yaml: stringify(doc, { indent: 2, lineWidth: 0 }), issues };
 }
 

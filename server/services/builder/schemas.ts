@@ -93,6 +93,8 @@ export const builderSettingsSchema = z.object({
   parameters: paramSpecsSchema.optional(),
   /** mergekit `slices:` (layer ranges per model: layer swaps, frankenmerges); the models then only label the recipe. */
   slices: z.array(builderSliceSchema).min(1).max(256).optional(),
+  /** mergekit tokenizer_source: null copies the base model's tokenizer (embeddings cut to the base's rows). */
+  tokenizerSource: z.enum(["base", "union"]).nullable().default(null),
 });
 export type BuilderSettings = z.infer<typeof builderSettingsSchema>;
 

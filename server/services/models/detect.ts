@@ -26,6 +26,8 @@ export interface DetectedModel {
   syntheticRole: string | null;
   /** Tokens seen by continual training and where the number came from, when found. */
   tokens: { value: number; source: string } | null;
+  /** config.json vocab_size, else the rows of the input embedding (null: neither found). */
+  vocabSize: number | null;
   warnings: string[];
 }
 
@@ -149,7 +151,12 @@ export async function detectModel(realPath: string, opts: DetectOptions = {}): P
     if (fromName !== null) tokens = { value: fromName, source: `directory name '${path.basename(realPath)}'` };
   }
 
+  const cfgVocab = config?.vocab_size ?? asRecord(config?.text_config)?.vocab_size;
+  const embed = info.tensors.find((t) => /(embed_tokens|wte|word_embeddings|tok_embeddings|embed_in)\.weight$/.test(t.name) && t.shape.length === 2);
+  const vocabSize = Number.isSafeInteger(cfgVocab) && (cfgVocab as number) > 0 ? (cfgVocab as number) : (embed?.shape[0] ?? null);
+
   return {
+    vocabSize,
     architecture,
     parameterCount: info.parameterCount,
     dtype,

@@ -2,13 +2,16 @@
 // checkpoints, list, update, delete. Paths are checked against the allowed
 // roots and stored as realpaths; everything else is detected from the files.
 import { readdirSync, statSync } from "node:fs";
+import { realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import { formatHfModelId, hfHubCacheDir, listHfCache, parseHfModelId, resolveHfModel } from "../../engine/model-ref/hf-cache";
 import { AppError } from "../../errors";
 import { db } from "../../db/client";
 import { env } from "../../env";
 import { offload } from "../../offload/pool";
+import { readRegularFileText } from "../../paths";
 import { holdsWeights } from "./detect";
-import { resolveAllowedPath, allowedRoots } from "./roots";
+import { resolveAllowedPath, allowedRoots, isInside } from "./roots";
 import {
   TOKEN_ROLES,
   type ListModelsInput,
@@ -19,6 +22,7 @@ import {
   type RegisterModelInput,
   type RegisterResult,
   type UpdateModelInput,
+  type RootsInfo,
   MODEL_ROLES,
 } from "./schemas";
 import { parseTokenCount, tokensFromDirName } from "./tokens";
@@ -28,7 +32,7 @@ type ModelRow = Awaited<ReturnType<Db["model"]["findUniqueOrThrow"]>> & { _count
 
 const withCount = { _count: { select: { experiments: true } } } as const;
 
-export function toModelSummary(row: ModelRow): ModelSummary {
+export function toModelSummary(row: ModelRow, vocabDiffers: ModelSummary["vocabDiffers"] = null): ModelSummary {
   return {
     id: row.id,
     name: row.name,
@@ -44,7 +48,76 @@ export function toModelSummary(row: ModelRow): ModelSummary {
     synthetic: row.synthetic,
     createdAt: row.createdAt,
     experimentCount: row._count?.experiments ?? 0,
+    vocabSize: row.vocabSize ?? null,
+    vocabDiffers,
   };
+}
+
+/**
+ * The absolute path a registration names: the path itself, or for a Hugging Face id
+ * (`org/name[@revision]`) its snapshot in the local HF cache. The result still goes through
+ * resolveAllowedPath: the cache must lie inside MERGESCOPE_MODEL_ROOTS.
+ */
+function registrationPath(input: string): { path: string; hfName: string | null } {
+  // Not trimmed: the containment check refuses surrounding whitespace (the path opened is the one checked).
+  if (path.isAbsolute(input)) return { path: input, hfName: null };
+  const id = parseHfModelId(input);
+  if (!id) return { path: input, hfName: null };
+  const found = resolveHfModel(id);
+  if (!found.ok) {
+    throw new AppError(
+      "NOT_FOUND",
+      `${found.reason}. MergeScope reads the Hugging Face cache offline: download the model first (huggingface-cli download ${id.id}${id.revision ? ` --revision ${id.revision}` : ""}), or give the absolute path of a model directory`,
+    );
+  }
+  return { path: found.path, hfName: formatHfModelId(id) };
+}
+
+/**
+ * config.json vocab_size of a registered folder (backfills rows registered before the column
+ * existed); read through server/paths (regular files inside the roots, size-capped).
+ */
+async function configVocab(p: string): Promise<number | null> {
+  try {
+    const dir = (await stat(p)).isDirectory() ? p : path.dirname(p);
+    const { text } = await readRegularFileText(path.join(dir, "config.json"), { roots: env().modelRoots, what: "model file", maxBytes: 4 * 1024 * 1024 });
+    const cfg = JSON.parse(text) as Record<string, unknown>;
+    const v = cfg.vocab_size ?? (cfg.text_config as Record<string, unknown> | undefined)?.vocab_size;
+    return Number.isSafeInteger(v) && (v as number) > 0 ? (v as number) : null;
+  } catch {
+    return null;
+  }
+}
+
+type Db2 = Awaited<ReturnType<typeof db>>;
+
+/**
+ * For CT / CTSFT models: the base whose vocabulary size differs from theirs — the base model of
+ * an experiment they are in, else (no experiment) a BASE model of the same architecture when
+ * none of those has the same vocabulary size.
+ */
+async function vocabDifferences(client: Db2, rows: ModelRow[]): Promise<Map<string, ModelSummary["vocabDiffers"]>> {
+  const out = new Map<string, ModelSummary["vocabDiffers"]>();
+  const cts = rows.filter((r) => TOKEN_ROLES.includes(r.role as ModelRole) && r.vocabSize != null);
+  if (cts.length === 0) return out;
+  const links = await client.experimentModel.findMany({
+    where: { modelId: { in: cts.map((r) => r.id) } },
+    select: { modelId: true, experiment: { select: { baseModelId: true } } },
+  });
+  const bases = await client.model.findMany({ where: { OR: [{ role: "BASE" }, { id: { in: links.map((l) => l.experiment.baseModelId).filter((x): x is string => x !== null) } }] } });
+  const byId = new Map(bases.map((b) => [b.id, b]));
+  for (const ct of cts) {
+    const fromExperiments = links.filter((l) => l.modelId === ct.id && l.experiment.baseModelId).map((l) => byId.get(l.experiment.baseModelId!)!).filter(Boolean);
+    let differing;
+    if (fromExperiments.length > 0) differing = fromExperiments.find((b) => b.vocabSize != null && b.vocabSize !== ct.vocabSize);
+    else {
+      // Not in an experiment yet: flagged only when no BASE model of its architecture shares its vocabulary.
+      const same = bases.filter((b) => b.role === "BASE" && b.architecture === ct.architecture && b.vocabSize != null);
+      if (!same.some((b) => b.vocabSize === ct.vocabSize)) differing = same[0];
+    }
+    if (differing) out.set(ct.id, { base: differing.name, baseVocabSize: differing.vocabSize! });
+  }
+  return out;
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -83,7 +156,8 @@ function defaultName(realPath: string): string {
 export async function registerModel(input: RegisterModelInput): Promise<RegisterResult> {
   // Opening the database first creates the data directory (the default model root).
   const client = await db();
-  const real = await resolveAllowedPath(input.path);
+  const target = registrationPath(input.path);
+  const real = await resolveAllowedPath(target.path);
   const existing = await client.model.findUnique({ where: { path: real } });
   if (existing) {
     throw new AppError(
@@ -116,7 +190,7 @@ export async function registerModel(input: RegisterModelInput): Promise<Register
   try {
     const row = await client.model.create({
       data: {
-        name: input.name ?? defaultName(real),
+        name: input.name ?? target.hfName ?? defaultName(real),
         path: real,
         role,
         language: input.language ?? null,
@@ -127,6 +201,7 @@ export async function registerModel(input: RegisterModelInput): Promise<Register
         shardCount: detected.shardCount,
         sizeBytes: detected.sizeBytes,
         synthetic: detected.synthetic,
+        vocabSize: detected.vocabSize,
       },
       include: withCount,
     });
@@ -214,8 +289,17 @@ export async function listModels(filter: ListModelsInput = {}): Promise<ModelSum
     include: withCount,
     take: 5000,
   });
+  for (const row of rows) {
+    if (row.vocabSize !== null) continue;
+    const v = await configVocab(row.path);
+    if (v !== null) {
+      row.vocabSize = v;
+      await client.model.update({ where: { id: row.id }, data: { vocabSize: v } }).catch(() => undefined);
+    }
+  }
+  const differs = await vocabDifferences(client, rows);
   return rows
-    .map(toModelSummary)
+    .map((r) => toModelSummary(r, differs.get(r.id) ?? null))
     .sort(
       (a, b) =>
         (ROLE_ORDER.get(a.role) ?? 99) - (ROLE_ORDER.get(b.role) ?? 99) ||
@@ -228,7 +312,7 @@ export async function getModel(id: string): Promise<ModelSummary> {
   const client = await db();
   const row = await client.model.findUnique({ where: { id }, include: withCount });
   if (!row) throw new AppError("NOT_FOUND", `model ${id} not found; it may have been deleted (refresh the models list)`);
-  return toModelSummary(row);
+  return toModelSummary(row, (await vocabDifferences(client, [row])).get(row.id) ?? null);
 }
 
 export async function updateModel(input: UpdateModelInput): Promise<ModelSummary> {
@@ -270,7 +354,18 @@ export async function deleteModel(id: string): Promise<void> {
   await client.model.delete({ where: { id } });
 }
 
-export async function modelRoots(): Promise<{ roots: { path: string; exists: boolean }[] }> {
+export async function modelRoots(): Promise<RootsInfo> {
   const roots = await allowedRoots();
-  return { roots: roots.map((r) => ({ path: r.configured, exists: r.real !== null })) };
+  const cache = hfHubCacheDir();
+  const realCache = await realpath(cache).catch(() => null);
+  const allowed = realCache !== null && roots.some((r) => r.real !== null && isInside(r.real, realCache));
+  return {
+    roots: roots.map((r) => ({ path: r.configured, exists: r.real !== null })),
+    hfCache: {
+      path: cache,
+      allowed,
+      // Listed only when registrations from it are allowed (its contents are not shown otherwise).
+      models: allowed ? listHfCache(cache).map((m) => ({ id: m.id, revisions: Object.keys(m.refs).length > 0 ? Object.keys(m.refs) : m.snapshots })) : [],
+    },
+  };
 }

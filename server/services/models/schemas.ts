@@ -27,10 +27,19 @@ export const modelSchema = z.object({
   createdAt: z.date(),
   /** Experiments that use this model. */
   experimentCount: z.number(),
+  /** Embedding rows (config.json vocab_size); null when unknown. */
+  vocabSize: z.number().nullable(),
+  /**
+   * CT / CTSFT models whose vocabulary size differs from their base's (the base of their
+   * experiments; without one, when no BASE model of the same architecture has their size):
+   * without tokenizer_source a merge cuts the extra rows, losing the new tokens.
+   */
+  vocabDiffers: z.object({ base: z.string(), baseVocabSize: z.number() }).nullable(),
 });
 export type ModelSummary = z.infer<typeof modelSchema>;
 
 export const registerModelInput = z.object({
+  /** An absolute path under the allowed roots, or a Hugging Face id `org/name[@revision]` in the local HF cache. */
   path: z.string().min(1).max(4096),
   /** Omitted: from the synthetic marker or the directory name, else OTHER. */
   role: modelRoleSchema.optional(),
@@ -98,4 +107,11 @@ export type UpdateModelInput = z.infer<typeof updateModelInput>;
 
 export const rootsSchema = z.object({
   roots: z.array(z.object({ path: z.string(), exists: z.boolean() })),
+  /** The local Hugging Face hub cache: models can be registered from it by id when it lies inside a root. */
+  hfCache: z.object({
+    path: z.string(),
+    allowed: z.boolean(),
+    models: z.array(z.object({ id: z.string(), revisions: z.array(z.string()) })),
+  }),
 });
+export type RootsInfo = z.infer<typeof rootsSchema>;

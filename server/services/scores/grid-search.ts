@@ -55,7 +55,7 @@ const payloadSchema = z.object({ recipeYaml: z.string(), recipeDir: z.string() }
 
 /** Everything about a merge except the densities: merges with equal signatures form one grid. */
 export function recipeSignature(r: Recipe): { key: string; densities: number[] } {
-  const { notes: _notes, models, ...rest } = r;
+  const { notes: _notes, sourceText: _text, models, ...rest } = r;
   const sig = { ...rest, models: models.map(({ density: _d, source: _s, ...m }) => m) };
   return { key: createHash("sha256").update(canonicalJson(sig)).digest("hex").slice(0, 16), densities: models.map((m) => m.density) };
 }

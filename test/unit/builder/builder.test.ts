@@ -51,6 +51,7 @@ function settings(over: Partial<BuilderSettings> = {}): BuilderSettings {
     slackScope: "model",
     ...UNUSED,
     dtype: null,
+    tokenizerSource: null,
     ...over,
   };
 }
@@ -127,7 +128,20 @@ describe("merge builder", () => {
       slackScope: "model",
       ...UNUSED,
       dtype: "bfloat16",
+      tokenizerSource: null,
     });
+  });
+
+  it("should refuse, by name, pasted recipe parts the form cannot hold (LoRA, tokenizer models and blocks)", async () => {
+    const head = `merge_method: ties\nbase_model: ${m.base!.path}\nmodels:\n  - model: ${m.sft!.path}\n    parameters: {weight: 1, density: 0.5}\n`;
+    const lora = await parsePastedYaml(`${head}  - model: ${m.base!.path}+/somewhere/lora\n    parameters: {weight: 1}\n`);
+    assert.equal(lora.ok, false);
+    assert.match(lora.issues[0]!.message, /does not apply LoRA adapters/);
+    const block = await parsePastedYaml(`${head}tokenizer:\n  source: union\n`);
+    assert.match(block.issues[0]!.message, /`tokenizer_source: base \| union`; queue a recipe with a tokenizer model or a `tokenizer:` block/);
+    const union = await parsePastedYaml(`${head}tokenizer_source: union\n`);
+    assert.equal(union.ok, true, JSON.stringify(union.issues));
+    assert.equal(union.settings?.tokenizerSource, "union");
   });
 
   it("should report pasted YAML errors at their path and line", async () => {

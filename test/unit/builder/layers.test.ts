@@ -46,6 +46,7 @@ function settings(method: BuilderSettings["method"], over: Partial<BuilderSettin
     randomStream: "counter",
     tieOrder: "mergekit",
     ...NEWER_METHOD_DEFAULTS,
+    tokenizerSource: null,
     keepIfNoOutliers: false,
     filterWise: false,
     dtype: null,

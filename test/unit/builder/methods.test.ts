@@ -63,6 +63,7 @@ function settings(method: BuilderMethod, over: Partial<BuilderSettings> = {}): B
     filterWise: false,
     ...NEWER_METHOD_DEFAULTS,
     dtype: null,
+    tokenizerSource: null,
     ...over,
   };
 }
@@ -70,7 +71,7 @@ function settings(method: BuilderMethod, over: Partial<BuilderSettings> = {}): B
 const CASES: Record<BuilderMethod, () => BuilderSettings> = {
   linear: () => settings("linear", { models: [entry("sft", { weight: 0.6 }), entry("ct-4B", { weight: 0.4 })], normalize: false }),
   task_arithmetic: () => settings("task_arithmetic", { models: [entry("sft", { weight: 0.5 }), entry("ct-4B", { weight: -0.25 })], lambda: 0.8 }),
-  ties: () => settings("ties", { models: [entry("sft", { density: 0.2 }), entry("ct-4B")], consensus: "count", dtype: "float32" }),
+  ties: () => settings("ties", { models: [entry("sft", { density: 0.2 }), entry("ct-4B")], consensus: "count", dtype: "float32", tokenizerSource: "union" }),
   ties_sv: () => settings("ties_sv", { models: [entry("sft", { density: 0.2, favored: true }), entry("ct-4B")], slack: 0.1, slackScope: "tensor" }),
   breadcrumbs: () => settings("breadcrumbs", { models: [entry("sft", { density: 0.4, gamma: 0.05 }), entry("ct-4B", { density: 0.8 })], normalize: true }),
   breadcrumbs_ties: () =>

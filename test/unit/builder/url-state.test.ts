@@ -41,6 +41,7 @@ describe("merge builder URL state", () => {
       tol: 0.001,
       dtype: "bfloat16",
       layers: 24,
+      tok: "union",
       sweepType: "analyze",
       sweepCts: ["c", "c2"],
       sweepMethods: ["ties", "ties_sv", "dare_ties", "model_stock"],

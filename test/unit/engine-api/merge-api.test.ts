@@ -2,7 +2,7 @@
 // end-to-end runs of the golden cases through the native engine (skipped until the
 // native merge binding exists).
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { analyze, merge } from "@/server/engine/merge";

@@ -15,8 +15,11 @@ import {
   parseByteSize,
   prepareStaging,
   sweepStaleStaging,
+  MERGEKIT_CONFIG_FILE,
+  outputConfigJson,
+  recipeSha256,
+  TRANSFORMERS_VERSION,
   verifyOutput,
-  withTorchDtype,
   type OutputManifest,
 } from "@/server/engine/output";
 import { parseRecipeYaml } from "@/server/engine/recipe";
@@ -37,9 +40,10 @@ function setup(t: { after(fn: () => void): void }): Setup {
   const baseDir = path.join(root, "models", "base");
   mkdirSync(baseDir, { recursive: true });
   mkdirSync(path.join(root, "models", "sft"));
+  // Not a model type MergeScope normalises like transformers: written back as read.
   writeFileSync(
     path.join(baseDir, "config.json"),
-    JSON.stringify({ architectures: ["LlamaForCausalLM"], torch_dtype: "float32", dtype: "float32", text_config: { torch_dtype: "float32", hidden_size: 8 } }),
+    '{\n  "architectures": ["LlamaForCausalLM"],\n  "torch_dtype": "float32",\n  "dtype": "float32",\n  "rope_theta": 10000.0,\n  "rms_norm_eps": 1e-05,\n  "text_config": {"torch_dtype": "float32", "hidden_size": 8}\n}\n',
   );
   for (const f of ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "chat_template.jinja"]) {
     writeFileSync(path.join(baseDir, f), `{"file": "${f}"}`);
@@ -142,6 +146,7 @@ describe("finalizeOutput", () => {
       "config.json",
       "generation_config.json",
       MANIFEST_FILE,
+      MERGEKIT_CONFIG_FILE,
       "model-00001-of-00002.safetensors",
       "model-00002-of-00002.safetensors",
       "model.safetensors.index.json",
@@ -150,19 +155,26 @@ describe("finalizeOutput", () => {
       "tokenizer_config.json",
     ].sort());
 
-    const config = JSON.parse(readFileSync(path.join(outDir, "config.json"), "utf8"));
+    const configText = readFileSync(path.join(outDir, "config.json"), "utf8");
+    const config = JSON.parse(configText);
     assert.equal(config.torch_dtype, "bfloat16");
     assert.equal(config.dtype, "bfloat16");
     assert.equal(config.text_config.torch_dtype, "bfloat16");
     assert.deepEqual(config.architectures, ["LlamaForCausalLM"]);
+    // Key order and number text as read (not 10000 / 0.00001), no key added.
+    assert.deepEqual(Object.keys(config), ["architectures", "torch_dtype", "dtype", "rope_theta", "rms_norm_eps", "text_config"]);
+    assert.match(configText, /"rope_theta": 10000\.0,\n  "rms_norm_eps": 1e-05,/);
+    assert.equal(readFileSync(path.join(outDir, MERGEKIT_CONFIG_FILE), "utf8"), recipe.sourceText);
     assert.equal(readFileSync(path.join(outDir, "tokenizer.json"), "utf8"), '{"file": "tokenizer.json"}');
 
     const manifest = JSON.parse(readFileSync(path.join(outDir, MANIFEST_FILE), "utf8")) as OutputManifest;
-    assert.equal(manifest.version, 1);
+    assert.equal(manifest.version, 2);
     assert.equal(manifest.engineVersion, "9.9.9");
     assert.equal(manifest.outDtype, "BF16");
-    assert.deepEqual(manifest.recipe, recipe);
-    assert.match(manifest.recipeYaml, /merge_method: ties/);
+    assert.match(manifest.recipeYaml, /merge_method: ties\nbase_model: models\/base\n/);
+    assert.equal(manifest.recipeSha256, recipeSha256(recipe));
+    assert.deepEqual(manifest.inputs.map((i) => [i.role, i.source]), [["base", "models/base"], ["model", "models/sft"], ["model", "models/ct"]]);
+    assert.ok(!readFileSync(path.join(outDir, MANIFEST_FILE), "utf8").includes(root), "no absolute path of this machine in the manifest");
     assert.ok(!Number.isNaN(Date.parse(manifest.createdAt)));
     assert.deepEqual(manifest.files.map((f) => f.path), files.filter((f) => f !== MANIFEST_FILE));
     for (const f of manifest.files) {
@@ -176,7 +188,7 @@ describe("finalizeOutput", () => {
     assert.equal(outputSha256([...manifest.files].reverse()), manifest.outputSha256, "order-independent");
 
     const card = readFileSync(path.join(outDir, "README.md"), "utf8");
-    assert.match(card, /^---\ntags:\n  - merge\n  - mergescope\nbase_model: models\/base\n/);
+    assert.match(card, /^---\nbase_model: \[\]\nlibrary_name: transformers\ntags:\n  - merge\n  - mergekit\n  - mergescope\n---\n/);
     assert.match(card, /```yaml\nmerge_method: ties\nbase_model: models\/base\n[\s\S]*out_dtype: bfloat16\n```/);
     assert.match(card, /\| sft \| 1 \| 0\.2 \| 4 \| 1 \| 25\.00% \| 0 \|/);
     assert.match(card, /Sign conflicts: 1 of 4 positions/);
@@ -184,6 +196,24 @@ describe("finalizeOutput", () => {
 
     const verified = await verifyOutput(outDir);
     assert.deepEqual(verified, { ok: true, outputSha256: manifest.outputSha256, checked: manifest.files.length, problems: [] });
+  });
+
+  it("names inputs given by absolute path by their folder name only (card, manifest, mergekit_config.yml)", async (t) => {
+    const { root, baseDir, outDir } = setup(t);
+    const text = `merge_method: ties\nbase_model: ${baseDir}\nmodels:\n  - model: ${path.join(root, "models", "sft")}\n    parameters: {weight: 1, density: 0.2}\n  - model: ${path.join(root, "models", "ct")}\n    parameters: {weight: 0.5}\n`;
+    const recipe = parseRecipeYaml(text, { recipeDir: "/elsewhere" });
+    const stagingDir = await prepareStaging(outDir);
+    const result = fakeEngineOutput(stagingDir);
+    result.warnings.push(`tensor 'x' of ${path.join(root, "models", "sft")} cut from [2] to the base's [1]`);
+    await finalizeOutput({ stagingDir, outDir, baseModelPath: baseDir, recipe, result, outDtype: "BF16" });
+    for (const f of ["README.md", MANIFEST_FILE, MERGEKIT_CONFIG_FILE]) {
+      const content = readFileSync(path.join(outDir, f), "utf8");
+      assert.ok(!content.includes(root), `${f} names a local folder:\n${content}`);
+    }
+    assert.equal(readFileSync(path.join(outDir, MERGEKIT_CONFIG_FILE), "utf8"), text.replaceAll(`${root}/models/`, ""));
+    const manifest = JSON.parse(readFileSync(path.join(outDir, MANIFEST_FILE), "utf8")) as OutputManifest;
+    assert.deepEqual(manifest.inputs.map((i) => i.source), ["base", "sft", "ct"]);
+    assert.match(readFileSync(path.join(outDir, "README.md"), "utf8"), /> Warning: tensor 'x' of sft cut/);
   });
 
   it("verifyOutput reports changed, missing and extra files", async (t) => {
@@ -214,7 +244,7 @@ describe("finalizeOutput", () => {
     const result = fakeEngineOutput(stagingDir, ["model.safetensors"]);
     const done = await finalizeOutput({ stagingDir, outDir, baseModelPath: path.join(baseDir, "model.safetensors"), recipe, result, outDtype: null });
     assert.equal(done.manifest.outDtype, "BF16");
-    assert.deepEqual(readdirSync(outDir).sort(), ["README.md", MANIFEST_FILE, "model.safetensors"]);
+    assert.deepEqual(readdirSync(outDir).sort(), ["README.md", MERGEKIT_CONFIG_FILE, MANIFEST_FILE, "model.safetensors"].sort());
   });
 
   it("a failure before the rename leaves nothing at outDir and removes staging", async (t) => {
@@ -311,13 +341,32 @@ describe("sweepStaleStaging", () => {
 });
 
 describe("small helpers", () => {
-  it("withTorchDtype sets torch_dtype, and dtype only where present", () => {
-    assert.deepEqual(withTorchDtype({ a: 1, sub: { b: 2 } }, "F16"), { a: 1, sub: { b: 2 }, torch_dtype: "float16" });
-    assert.deepEqual(withTorchDtype({ dtype: "x", vision_config: { torch_dtype: "float32" } }, "F32"), {
-      dtype: "float32",
-      vision_config: { torch_dtype: "float32" },
-      torch_dtype: "float32",
-    });
+  it("outputConfigJson keeps an unknown config's text and changes only the given values", () => {
+    const text = '{\n    "model_type": "mystery",\n    "vocab_size": 64,\n    "rope_theta": 10000.0,\n    "eps": 1e-05,\n    "big": 1000000000000000019884624838656,\n    "torch_dtype": "float32"\n}';
+    const out = outputConfigJson(text, { dtype: "bfloat16", vocabSize: 80 });
+    assert.equal(out.mode, "preserved");
+    assert.equal(out.text, text.replace('"vocab_size": 64', '"vocab_size": 80').replace('"torch_dtype": "float32"', '"torch_dtype": "bfloat16"'));
+    assert.equal(outputConfigJson(text, { dtype: null }).text, text);
+  });
+
+  it("outputConfigJson normalises llama configs like transformers 5.18", () => {
+    const out = outputConfigJson(
+      '{"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 64, "num_attention_heads": 8, "rope_theta": 500000.0, "rope_scaling": {"rope_type": "llama3", "factor": 8.0}, "torch_dtype": "bfloat16", "temperature": 0.6, "_name_or_path": "/home/me/x"}',
+      { dtype: null },
+    );
+    assert.equal(out.mode, "transformers");
+    const c = JSON.parse(out.text);
+    assert.equal(c.dtype, "bfloat16");
+    assert.equal(c.torch_dtype, undefined);
+    assert.deepEqual(c.rope_parameters, { factor: 8, rope_theta: 500000, rope_type: "llama3" });
+    assert.equal(c.head_dim, 8);
+    assert.equal(c.num_key_value_heads, 8);
+    assert.equal(c.transformers_version, TRANSFORMERS_VERSION);
+    for (const k of ["temperature", "_name_or_path", "rope_theta", "rope_scaling", "return_dict"]) assert.ok(!(k in c), k);
+    assert.deepEqual(Object.keys(c), [...Object.keys(c)].sort());
+    assert.match(out.text, /^\{\n "architectures": \[\n  "LlamaForCausalLM"\n \],\n/);
+    assert.match(out.text, /"rms_norm_eps": 1e-06,/);
+    assert.match(out.text, /"factor": 8\.0,\n  "rope_theta": 500000\.0,/);
   });
 
   it("parseByteSize understands HF-style sizes", () => {

@@ -131,7 +131,7 @@ slices:
 
 function roundTrip(r: Recipe, dir = "/r"): void {
   const again = parse(recipeToYaml(r, { paths: "as-written" }), dir);
-  assert.deepEqual({ ...again, notes: [] }, { ...r, notes: [] });
+  assert.deepEqual({ ...again, notes: [], sourceText: null }, { ...r, notes: [], sourceText: null });
   const resolved = parse(recipeToYaml(r), "/elsewhere");
   assert.deepEqual(resolved.slices?.map((s) => s.sources.map((x) => x.path)), r.slices?.map((s) => s.sources.map((x) => x.path)));
   assert.deepEqual(resolved.models.map((m) => [m.path, m.parameters]), r.models.map((m) => [m.path, m.parameters]));

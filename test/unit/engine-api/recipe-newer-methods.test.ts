@@ -148,7 +148,7 @@ describe("YAML round trip and model card", () => {
     it(`${r.method}: recipe → YAML → recipe keeps every value`, () => {
       const yaml = recipeToYaml(r, { paths: "as-written" });
       const back = parse(yaml);
-      assert.deepEqual({ ...back, notes: [] }, { ...r, notes: [] });
+      assert.deepEqual({ ...back, notes: [], sourceText: null }, { ...r, notes: [], sourceText: null });
       assert.deepEqual(back.notes, [], `the written YAML holds only keys ${r.method} reads:\n${yaml}`);
       const doc = parseYaml(yaml) as { parameters?: Record<string, unknown> };
       assert.equal(doc.parameters?.normalize, undefined, "no normalize / lambda for these methods");

@@ -181,15 +181,11 @@ describe("mergekit defaults", () => {
 
 describe("unsupported mergekit features fail by name", () => {
   const cases: [string, string, RegExp][] = [
-    ["tokenizer_source", `${TIES}tokenizer_source: union\n`, /tokenizer_source.*not supported/],
-    ["tokenizer", `${TIES}tokenizer:\n  source: union\n`, /mergekit key `tokenizer` is not supported/],
     ["chat_template", `${TIES}chat_template: chatml\n`, /mergekit key `chat_template` is not supported/],
     ["modules", `${TIES}modules: {}\n`, /mergekit key `modules` is not supported/],
     ["ram", "merge_method: ram\nbase_model: a\nmodels:\n  - model: b\n", /merge_method.*`ram` is not supported by MergeScope/],
     ["unknown method", TIES.replace("ties", "frobnicate"), /merge_method \(line 1\): expected linear \| task_arithmetic \| ties \| ties_sv \| breadcrumbs .* model_stock .*della_linear.* nearswap, got 'frobnicate'/],
-    ["base_model object (LoRA)", "merge_method: ties\nbase_model:\n  model: {path: base}\n  lora: {path: l}\nmodels:\n  - model: a\n", /base_model.*object form of a model reference/],
-    ["model object", "merge_method: ties\nbase_model: base\nmodels:\n  - model: {model: {path: a}, lora: {path: b}}\n", /models\[0\]\.model.*object form/],
-    ["model+lora", "merge_method: ties\nbase_model: base\nmodels:\n  - model: org/model+org/lora\n    parameters: {weight: 1}\n", /models\[0\]\.model.*`model\+lora` syntax; LoRA adapters are not supported/],
+    ["slice source with a LoRA", "merge_method: passthrough\nslices:\n  - sources: [{model: a+l, layer_range: [0, 1]}]\n", /slices\[0\]\.sources\[0\]\.model.*LoRA adapters .* work with whole-model merges/],
     ["empty gradient", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters:\n      weight: []\n", /models\[0\]\.parameters\.weight.*an empty list/],
     ["gradient out of range", "merge_method: ties\nbase_model: base\nmodels:\n  - model: a\n    parameters:\n      density: [0.2, 1.5]\n", /models\[0\]\.parameters\.density.*gradient value \[1\] must be a number in \[0, 1\], got 1\.5/],
     [
@@ -215,8 +211,8 @@ describe("unsupported mergekit features fail by name", () => {
   }
 
   it("reports every rejected key of a recipe at once", () => {
-    const err = parseError(`${TIES}modules: {}\ntokenizer_source: base\n`);
-    assert.deepEqual(err.issues.map((i) => i.path), ["modules", "tokenizer_source"]);
+    const err = parseError(`${TIES}modules: {}\nchat_template: chatml\n`);
+    assert.deepEqual(err.issues.map((i) => i.path), ["modules", "chat_template"]);
   });
 });
 
@@ -231,7 +227,7 @@ describe("error messages name the YAML path and line", () => {
   it("out-of-range values, wrong types and missing keys", () => {
     const err = parseError("merge_method: ties\nbase_model: 3\nmodels:\n  - model: a\n    parameters: {weight: x, density: 1.5}\nparameters:\n  normalize: yes\ndtype: fp8\n");
     const byPath = Object.fromEntries(err.issues.map((i) => [i.path, i.message]));
-    assert.equal(byPath["base_model"], "expected a model path string, got 3");
+    assert.equal(byPath["base_model"], "expected a model path string (or {model: PATH, lora: PATH}), got 3");
     assert.equal(byPath["models[0].parameters.weight"], "expected a finite number, got 'x'");
     assert.equal(byPath["models[0].parameters.density"], "expected a number in [0, 1], got 1.5");
     // YAML 1.2: `yes` is a string, not a boolean (mergekit's loader agrees).
@@ -485,9 +481,11 @@ describe("recipeToYaml", () => {
     it(`round-trips ${name}`, () => {
       const r = parse(text);
       const again = parse(recipeToYaml(r), "/somewhere/else");
-      assert.deepEqual({ ...again, notes: [] }, { ...r, notes: [], baseSource: r.basePath, models: r.models.map((m) => ({ ...m, source: m.path })) });
+      // Resolved paths are local: a name that could have been a Hugging Face id no longer is.
+      const local = (x: Recipe) => ({ ...x, notes: [], sourceText: null, baseHf: null, models: x.models.map((m) => ({ ...m, hf: null })) });
+      assert.deepEqual(local(again), local({ ...r, baseSource: r.basePath, models: r.models.map((m) => ({ ...m, source: m.path })) }));
       const asWritten = parse(recipeToYaml(r, { paths: "as-written" }));
-      assert.deepEqual({ ...asWritten, notes: [] }, { ...r, notes: [] });
+      assert.deepEqual({ ...asWritten, notes: [], sourceText: null }, { ...r, notes: [], sourceText: null });
     });
   }
 

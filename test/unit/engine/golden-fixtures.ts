@@ -55,6 +55,18 @@ export interface GoldenCase {
   tensors: Record<string, { shape: number[]; is_embed: boolean; stats?: GoldenTensorStats; stats_native_compute?: GoldenTensorStats }>;
 }
 
+export interface GoldenIndexEntry {
+  id: string;
+  method: string;
+  /** Second batch: `tensor` (the layout above; absent in the first batch), `cli` (whole models, test/unit/engine-api/golden-cli.ts) or `tie_order`. */
+  kind?: string;
+  exactness?: string;
+}
+
+export function goldenIndex(): GoldenIndexEntry[] {
+  return (JSON.parse(readFileSync(path.join(GOLDEN_DIR, "index.json"), "utf8")) as { cases: GoldenIndexEntry[] }).cases;
+}
+
 /**
  * Case kinds (index.json `kind`): "tensor" (per-tensor cases; the first batch has no `kind`),
  * "tie_order" (exact including the top-k tie order) and "cli" (whole models with recipes).
