@@ -5,6 +5,7 @@ import { randomInt } from "node:crypto";
 import { z } from "zod";
 import { db } from "../../db/client";
 import { AppError } from "../../errors";
+import { userLabels } from "../auth/users";
 
 /** Pages whose whole state lives in the URL and that a short link may point to. */
 export const SHAREABLE_PATHS = ["/analysis", "/analysis/compare"] as const;
@@ -20,7 +21,14 @@ export const viewStateSchema = z.object({
 });
 export type ViewState = z.infer<typeof viewStateSchema>;
 
-export const savedViewSchema = z.object({ id: z.string(), state: viewStateSchema, url: z.string(), createdAt: z.date() });
+export const savedViewSchema = z.object({
+  id: z.string(),
+  state: viewStateSchema,
+  url: z.string(),
+  createdAt: z.date(),
+  /** Who saved it (name, else email); null for views saved before accounts existed or by a removed user. */
+  createdBy: z.string().nullable(),
+});
 export type SavedViewOut = z.infer<typeof savedViewSchema>;
 
 export function newViewId(length = VIEW_ID_LENGTH): string {
@@ -47,12 +55,13 @@ export async function createView(input: ViewState, createdById: string | null = 
   const json = JSON.stringify(state);
   const client = await db();
   const existing = await client.savedView.findFirst({ where: { state: json, createdById }, orderBy: { createdAt: "asc" } });
-  if (existing) return { id: existing.id, state, url: viewUrl(state), createdAt: existing.createdAt };
+  const createdBy = createdById ? ((await userLabels([createdById])).get(createdById) ?? null) : null;
+  if (existing) return { id: existing.id, state, url: viewUrl(state), createdAt: existing.createdAt, createdBy };
   for (let attempt = 0; attempt < 5; attempt++) {
     const id = newViewId();
     try {
       const row = await client.savedView.create({ data: { id, state: json, createdById } });
-      return { id: row.id, state, url: viewUrl(state), createdAt: row.createdAt };
+      return { id: row.id, state, url: viewUrl(state), createdAt: row.createdAt, createdBy };
     } catch (err) {
       if ((err as { code?: string }).code !== "P2002") throw err; // id collision: draw again
     }
@@ -72,5 +81,6 @@ export async function getView(id: string): Promise<SavedViewOut> {
   } catch {
     throw new AppError("INTERNAL", `saved view '${id}' is not readable`);
   }
-  return { id: row.id, state, url: viewUrl(state), createdAt: row.createdAt };
+  const createdBy = row.createdById ? ((await userLabels([row.createdById])).get(row.createdById) ?? null) : null;
+  return { id: row.id, state, url: viewUrl(state), createdAt: row.createdAt, createdBy };
 }

@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { AppError } from "../../../server/errors";
 import { createView, getView, newViewId, viewUrl } from "../../../server/services/views/store";
+import { db } from "../../../server/db/client";
+import { createUser } from "../../support/auth";
 import { freshDataDir } from "./helpers";
 
 const env = freshDataDir("ms-charts-views-");
@@ -27,6 +29,15 @@ describe("saved views", () => {
     // Saving the same state again returns the same link.
     assert.equal((await createView({ path: "/analysis", query })).id, v.id);
     assert.notEqual((await createView({ path: "/analysis/compare", query })).id, v.id);
+  });
+
+  it("should say who saved a view", async () => {
+    const { email } = await createUser("viewer");
+    const user = await (await db()).user.findUniqueOrThrow({ where: { email } });
+    const v = await createView({ path: "/analysis", query: "experiment=abc" }, user.id);
+    assert.equal(v.createdBy, user.name || email);
+    assert.equal((await getView(v.id)).createdBy, user.name || email);
+    assert.equal((await createView({ path: "/analysis", query: "experiment=anonymous" })).createdBy, null);
   });
 
   it("should refuse other pages and unknown ids", async () => {
