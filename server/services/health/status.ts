@@ -27,6 +27,16 @@ export const healthStatusSchema = z.object({
 });
 export type HealthStatus = z.infer<typeof healthStatusSchema>;
 
+/** A Redis URL without its credentials (REDIS_URL may carry a password). */
+function redisLabel(url: string | undefined): string {
+  try {
+    const u = new URL(url ?? "");
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return "Redis";
+  }
+}
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -51,10 +61,10 @@ async function checkQueue(): Promise<HealthStatus["queue"]> {
     for (const g of groups) counts[g.status] = g._count._all;
     if (mode === "redis") {
       const { redisQueue } = await import("../../queue/redis/producer");
-      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`Redis at ${env().REDIS_URL} did not answer within 2 s`)), 2000).unref());
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`Redis at ${redisLabel(env().REDIS_URL)} did not answer within 2 s`)), 2000).unref());
       await Promise.race([redisQueue().getJobCounts("wait"), timeout]);
     }
-    return { ok: true, detail: mode === "embedded" ? "jobs stored in SQLite" : `BullMQ on Redis (${env().REDIS_URL})`, mode, counts };
+    return { ok: true, detail: mode === "embedded" ? "jobs stored in SQLite" : `BullMQ on Redis (${redisLabel(env().REDIS_URL)})`, mode, counts };
   } catch (err) {
     return { ok: false, detail: message(err), mode, counts: {} };
   }
@@ -74,6 +84,20 @@ function checkNative(): HealthStatus["native"] {
   } catch (err) {
     return { ok: false, detail: message(err), version: null, hardwareThreads: null, cpuFeatures: [], methods: [] };
   }
+}
+
+/**
+ * What a signed-out caller sees: whether each part works, without the database location,
+ * job counts, engine details or error texts (those are for signed-in users).
+ */
+export function publicHealth(s: HealthStatus): HealthStatus {
+  const hide = (c: { ok: boolean }) => ({ ok: c.ok, detail: c.ok ? "ok" : "unavailable (sign in for details)" });
+  return {
+    ok: s.ok,
+    db: { ...hide(s.db), file: "" },
+    queue: { ...hide(s.queue), mode: s.queue.mode, counts: {} },
+    native: { ...hide(s.native), version: null, hardwareThreads: null, cpuFeatures: [], methods: [] },
+  };
 }
 
 export async function getHealthStatus(): Promise<HealthStatus> {

@@ -5,7 +5,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { anonymousCaller } from "../../support/auth";
+import { anonymousCaller, callerAs } from "../../support/auth";
 import { createTRPCRouter, unauthenticatedProcedure, createCallerFactory } from "../../../server/api/trpc";
 import { closeDb } from "../../../server/db/client";
 import { resetEnvCache } from "../../../server/env";
@@ -22,7 +22,7 @@ after(async () => {
 
 describe("health.status", () => {
   it("creates the data directory and reports db, queue and native engine healthy", async () => {
-    const caller = await anonymousCaller(); // health is open to anyone
+    const caller = await callerAs("viewer");
     const s = await caller.health.status();
     assert.equal(s.db.ok, true, s.db.detail);
     assert.equal(s.db.file, path.join(dir, "data", "mergescope.db"));
@@ -33,6 +33,15 @@ describe("health.status", () => {
     // One source: the engine reports every method it runs, the same list the recipe/builder layer uses.
     assert.deepEqual([...s.native.methods].sort(), [...MERGE_METHODS].sort());
     assert.equal(s.ok, true);
+  });
+
+  it("tells a signed-out caller only whether each part works", async () => {
+    const s = await (await anonymousCaller()).health.status(); // health is open to anyone
+    assert.equal(s.ok, true);
+    assert.deepEqual([s.db.ok, s.queue.ok, s.native.ok], [true, true, true]);
+    assert.equal(s.db.file, "", "no database location");
+    assert.deepEqual(s.queue.counts, {}, "no job counts");
+    assert.deepEqual([s.native.version, s.native.methods], [null, []]);
   });
 });
 
