@@ -16,7 +16,7 @@ import { env } from "../../env";
 import { recordSignIn, signInBlockedFor } from "./login-throttle";
 import { authSecret } from "./secret";
 
-/** The OIDC provider's id in callback URLs: <public URL>/api/auth/oauth2/callback/oidc. */
+/** The OIDC provider's id in callback URLs: <public URL>/api/auth/callback/oidc (better-auth 1.7: the core callback/:id route). */
 export const OIDC_PROVIDER_ID = "oidc";
 /** Personal API tokens start with this, so a leaked one is recognisable. */
 export const TOKEN_PREFIX = "msk_";
