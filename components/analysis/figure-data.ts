@@ -96,7 +96,9 @@ export function fig4View(index: SweepIndex, sel: Selection, keep: (checkpointId:
   const slackText = slacks.length ? `, slack ${slacks.join("/")}` : "";
   const hasSv = rows.some((r) => r.tiesSv !== null);
   const hasSce = rows.some((r) => r.sce !== null);
-  const categories = [...(hasSce && !rows.some((r) => r.ties !== null) ? [] : ["ties"]), ...(hasSv ? ["tiesSv"] : []), ...(hasSce ? ["sce"] : [])];
+  const hasDella = rows.some((r) => r.della !== null);
+  const onlyOthers = (hasSce || hasDella) && !rows.some((r) => r.ties !== null);
+  const categories = [...(onlyOthers ? [] : ["ties"]), ...(hasSv ? ["tiesSv"] : []), ...(hasSce ? ["sce"] : []), ...(hasDella ? ["della"] : [])];
   return {
     rows,
     data: rows.map((r) => ({
@@ -112,12 +114,16 @@ export function fig4View(index: SweepIndex, sel: Selection, keep: (checkpointId:
       sce: r.sce,
       _eD: r.sceDiscarded,
       _eN: r.sceNnzTrimmed,
+      della: r.della,
+      _dD: r.dellaDiscarded,
+      _dN: r.dellaNnzTrimmed,
     })),
     categories,
     config: {
       ties: { label: `TIES (${dl})`, color: FIG4_COLORS.ties },
       tiesSv: { label: `TIES-SV (${dl}${slackText}), after rescue`, color: FIG4_COLORS.tiesSv },
       sce: { label: `SCE (select_topk ${sel.sftDensity})`, color: FIG4_COLORS.sce },
+      della: { label: `DELLA (${dl})`, color: FIG4_COLORS.della },
     },
     subtitle: `SFT density ${sel.sftDensity}, CT density ${sel.ctDensity} — discarded[sft] / nnz_trimmed[sft]`,
     table: {
@@ -139,6 +145,12 @@ export function fig4View(index: SweepIndex, sel: Selection, keep: (checkpointId:
               { key: "sceDiscarded", label: "SCE discarded[sft]", kind: "count" },
             ] as const)
           : []),
+        ...(hasDella
+          ? ([
+              { key: "della", label: "DELLA discarded (%)", kind: "pct" },
+              { key: "dellaDiscarded", label: "DELLA discarded[sft]", kind: "count" },
+            ] as const)
+          : []),
       ],
       rows: rows.map((r) => ({
         label: r.label,
@@ -153,6 +165,7 @@ export function fig4View(index: SweepIndex, sel: Selection, keep: (checkpointId:
         svRescued: r.svRescued,
         svSlack: r.svSlack,
         ...(hasSce ? { sce: r.sce, sceDiscarded: r.sceDiscarded } : {}),
+        ...(hasDella ? { della: r.della, dellaDiscarded: r.dellaDiscarded } : {}),
       })),
     },
   };
@@ -162,6 +175,7 @@ export function fig4Detail(row: ChartRow, key: string): string | null {
   if (key === "ties" && typeof row._tD === "number") return `${fmtInt(row._tD)} of ${fmtInt(row._tN as number)} trimmed SFT parameters`;
   if (key === "tiesSv" && typeof row._sD === "number") return `${fmtInt(row._sD)} of ${fmtInt(row._sN as number)} (${fmtInt(row._sR as number)} rescued)`;
   if (key === "sce" && typeof row._eD === "number") return `${fmtInt(row._eD)} of ${fmtInt(row._eN as number)} kept SFT parameters`;
+  if (key === "della" && typeof row._dD === "number") return `${fmtInt(row._dD)} of ${fmtInt(row._dN as number)} kept SFT parameters`;
   return null;
 }
 

@@ -57,7 +57,7 @@ export const SweepFigures = memo(function SweepFigures(props: SweepFiguresProps)
       <p>Move the density sliders to a pair the sweep covers, or add this pair to a sweep.</p>
     </ChartEmpty>
   ) : undefined;
-  const empty4 = noPoints ? noneYet : f4.rows.every((r) => r.ties === null && r.tiesSv === null && r.sce === null) ? (
+  const empty4 = noPoints ? noneYet : f4.rows.every((r) => r.ties === null && r.tiesSv === null && r.sce === null && r.della === null) ? (
     <ChartEmpty title={`No TIES, TIES-SV or SCE analysis at k_sft ${sel.sftDensity}, k_ct ${sel.ctDensity}`}>
       <p>Move the density sliders to a pair the sweep covers.</p>
     </ChartEmpty>

@@ -36,7 +36,7 @@ export const VARIANT_DASHES = [undefined, "6 3", "2 2", "9 3 2 3", "12 4", "3 5"
 
 /** Figure 3: the paper's cyan (elects SFT sign) and a contrast-safe orange for its yellow (elects CT sign). */
 export const FIG3_COLORS = { electsSft: OKABE_ITO.sky, electsCt: OKABE_ITO.orange } as const;
-export const FIG4_COLORS = { ties: OKABE_ITO.blue, tiesSv: OKABE_ITO.green, sce: OKABE_ITO.vermillion } as const;
+export const FIG4_COLORS = { ties: OKABE_ITO.blue, tiesSv: OKABE_ITO.green, sce: OKABE_ITO.vermillion, della: OKABE_ITO.purple } as const;
 
 /** Sequential scale for the heatmap (light → dark blue, readable for every colour vision). */
 export function heatColor(t: number): string {

@@ -10,9 +10,10 @@ export type ChartSplit = z.infer<typeof splitSchema>;
 /**
  * Methods whose trim and sign election the sweep statistics describe (Figures 3–4). sce trims
  * every model by one select_topk, stored as each model's density: its points sit at the
- * density pair (select_topk, select_topk).
+ * density pair (select_topk, select_topk). della trims each model at random by its density
+ * (keep probabilities rising with magnitude rank), then elects as TIES does.
  */
-export const ELECTION_METHODS = ["ties", "ties_sv", "sce"] as const;
+export const ELECTION_METHODS = ["ties", "ties_sv", "sce", "della"] as const;
 export type ElectionMethod = (typeof ELECTION_METHODS)[number];
 
 export const modelRefSchema = z.object({ id: z.string(), name: z.string(), path: z.string(), role: z.string() });

@@ -22,7 +22,7 @@ export function pct(num: number, den: number): number | null {
   return den === 0 ? null : (100 * num) / den;
 }
 
-export const METHOD_LABELS: Record<string, string> = { ties: "TIES", ties_sv: "TIES-SV", sce: "SCE", linear: "WAVG", task_arithmetic: "TA" };
+export const METHOD_LABELS: Record<string, string> = { ties: "TIES", ties_sv: "TIES-SV", sce: "SCE", della: "DELLA", linear: "WAVG", task_arithmetic: "TA" };
 
 export function formatDensity(d: number): string {
   return String(densityKey(d));
@@ -127,6 +127,11 @@ export interface Figure4Row {
   sce: number | null;
   sceDiscarded: number | null;
   sceNnzTrimmed: number | null;
+  /** DELLA at the same densities (one draw of its random keep masks): discarded[sft] / nnz_trimmed[sft] in %. */
+  dellaAnalysisId: string | null;
+  della: number | null;
+  dellaDiscarded: number | null;
+  dellaNnzTrimmed: number | null;
 }
 
 export function figure4Rows(index: SweepIndex, sel: Selection): Figure4Row[] {
@@ -134,6 +139,7 @@ export function figure4Rows(index: SweepIndex, sel: Selection): Figure4Row[] {
     const t = lookup(index, "ties", c.modelId, sel);
     const s = lookup(index, "ties_sv", c.modelId, sel);
     const e = lookup(index, "sce", c.modelId, sel);
+    const d = lookup(index, "della", c.modelId, sel);
     return {
       checkpointId: c.modelId,
       label: c.label,
@@ -152,6 +158,10 @@ export function figure4Rows(index: SweepIndex, sel: Selection): Figure4Row[] {
       sce: e ? pct(e.sft.discarded, e.sft.nnzTrimmed) : null,
       sceDiscarded: e?.sft.discarded ?? null,
       sceNnzTrimmed: e?.sft.nnzTrimmed ?? null,
+      dellaAnalysisId: d?.analysisId ?? null,
+      della: d ? pct(d.sft.discarded, d.sft.nnzTrimmed) : null,
+      dellaDiscarded: d?.sft.discarded ?? null,
+      dellaNnzTrimmed: d?.sft.nnzTrimmed ?? null,
     };
   });
 }
