@@ -22,6 +22,7 @@ export {
   assertDestinationFree,
   commitStaging,
   discardStaging,
+  hostToken,
   isProcessAlive,
   prepareStaging,
   sweepStaleStaging,

@@ -1,21 +1,32 @@
 // The output is built in a staging directory next to the destination (same filesystem, so
-// the final rename is atomic): `<parent>/.<name>.staging-<pid>-<random>`. A crash leaves
-// only that hidden folder, which sweepStaleStaging removes once its process is gone.
-// With overwrite, the old output is first renamed to `.<name>.replaced-<pid>-<random>` and
-// deleted after the new one is in place; a crash in between is repaired by the sweep.
+// the final rename is atomic): `<parent>/.<name>.staging-h<host>-<pid>-<random>`. A crash
+// leaves only that hidden folder, which sweepStaleStaging removes once its process is gone.
+// The host is part of the name because scale-out workers on several machines share one
+// output directory: a pid can only be checked on its own host, so a sweep never touches
+// another host's folders. With overwrite, the old output is first renamed to
+// `.<name>.replaced-h<host>-<pid>-<random>` and deleted after the new one is in place; a
+// crash in between is repaired by the sweep. (Names without `h<host>-`, written before
+// hosts were recorded, count as this host's.)
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { access, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { EngineError } from "./errors";
 
 export const MANIFEST_FILE = "mergescope-manifest.json";
 
-const STAGING_NAME = /^\.(.+)\.staging-(\d+)-[0-9a-f]+$/;
-const REPLACED_NAME = /^\.(.+)\.replaced-(\d+)-[0-9a-f]+$/;
+// groups: 1 output name, 2 host token (absent in old names), 3 pid
+const STAGING_NAME = /^\.(.+)\.staging-(?:h([A-Za-z0-9_]+)-)?(\d+)-[0-9a-f]+$/;
+const REPLACED_NAME = /^\.(.+)\.replaced-(?:h([A-Za-z0-9_]+)-)?(\d+)-[0-9a-f]+$/;
+
+/** This machine's name as it appears in staging names (letters, digits and `_` only). */
+export function hostToken(hostname = os.hostname()): string {
+  return hostname.replace(/[^A-Za-z0-9]/g, "_").slice(0, 64) || "_";
+}
 
 function siblingName(dest: string, kind: "staging" | "replaced"): string {
-  return path.join(path.dirname(dest), `.${path.basename(dest)}.${kind}-${process.pid}-${randomBytes(4).toString("hex")}`);
+  return path.join(path.dirname(dest), `.${path.basename(dest)}.${kind}-h${hostToken()}-${process.pid}-${randomBytes(4).toString("hex")}`);
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -133,7 +144,10 @@ export interface SweepResult {
   restored: string[];
 }
 
-/** Cleans up after crashed merges in `dir` (run at server start on the output roots). */
+/**
+ * Cleans up after crashed merges in `dir` (run at server start on the output roots): this
+ * host's folders whose process is gone. Other hosts' folders are theirs to sweep.
+ */
 export async function sweepStaleStaging(dir: string): Promise<SweepResult> {
   const result: SweepResult = { removed: [], restored: [] };
   let names: string[];
@@ -147,7 +161,10 @@ export async function sweepStaleStaging(dir: string): Promise<SweepResult> {
     const staging = STAGING_NAME.exec(name);
     const replaced = REPLACED_NAME.exec(name);
     const match = staging ?? replaced;
-    if (!match || isProcessAlive(Number(match[2]))) continue;
+    if (!match) continue;
+    const host = match[2];
+    if (host !== undefined && host !== hostToken()) continue;
+    if (isProcessAlive(Number(match[3]))) continue;
     const full = path.join(dir, name);
     if (replaced) {
       const dest = path.join(dir, match[1]!);

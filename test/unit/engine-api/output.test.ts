@@ -11,6 +11,7 @@ import {
   EngineError,
   MANIFEST_FILE,
   finalizeOutput,
+  hostToken,
   outputSha256,
   parseByteSize,
   prepareStaging,
@@ -97,7 +98,7 @@ describe("prepareStaging", () => {
     const { outDir } = setup(t);
     const staging = await prepareStaging(outDir);
     assert.equal(path.dirname(staging), path.dirname(outDir));
-    assert.match(path.basename(staging), new RegExp(`^\\.merged\\.staging-${process.pid}-[0-9a-f]{8}$`));
+    assert.match(path.basename(staging), new RegExp(`^\\.merged\\.staging-h${hostToken()}-${process.pid}-[0-9a-f]{8}$`));
     assert.ok(existsSync(staging));
     assert.ok(!existsSync(outDir));
   });
@@ -328,13 +329,22 @@ describe("sweepStaleStaging", () => {
     make(`.m3.replaced-${deadPid}-deadbeef`, "old-output"); // m3 missing: restore
     make("m4");
     make(`.m4.replaced-${deadPid}-deadbeef`); // m4 present: the replacement landed
+    make(`.m5.staging-h${hostToken()}-${deadPid}-0a1b2c3d`); // this host, dead: removed
+    make(`.m6.staging-hother_host-${deadPid}-0a1b2c3d`); // another host's merge: its pid means nothing here
+    make(`.m7.replaced-hother_host-${deadPid}-deadbeef`);
     make(".not-staging");
     make("plain-model");
 
     const result = await sweepStaleStaging(dir);
-    assert.deepEqual(result.removed.sort(), [path.join(dir, `.m1.staging-${deadPid}-0a1b2c3d`), path.join(dir, `.m4.replaced-${deadPid}-deadbeef`)].sort());
+    assert.deepEqual(
+      result.removed.sort(),
+      [path.join(dir, `.m1.staging-${deadPid}-0a1b2c3d`), path.join(dir, `.m4.replaced-${deadPid}-deadbeef`), path.join(dir, `.m5.staging-h${hostToken()}-${deadPid}-0a1b2c3d`)].sort(),
+    );
     assert.deepEqual(result.restored, [path.join(dir, "m3")]);
-    assert.deepEqual(readdirSync(dir).sort(), [`.m2.staging-${process.pid}-0a1b2c3d`, ".not-staging", "m3", "m4", "plain-model"].sort());
+    assert.deepEqual(
+      readdirSync(dir).sort(),
+      [`.m2.staging-${process.pid}-0a1b2c3d`, `.m6.staging-hother_host-${deadPid}-0a1b2c3d`, `.m7.replaced-hother_host-${deadPid}-deadbeef`, ".not-staging", "m3", "m4", "plain-model"].sort(),
+    );
     assert.ok(existsSync(path.join(dir, "m3", "old-output")));
     assert.deepEqual(await sweepStaleStaging(path.join(dir, "does-not-exist")), { removed: [], restored: [] });
   });
