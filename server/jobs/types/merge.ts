@@ -6,6 +6,7 @@ import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { defineJob } from "../definition";
+import { env } from "../../env";
 import { merge } from "../../engine/merge";
 import { verifyOutput } from "../../engine/output";
 import { engineRoots, parsePayloadRecipe, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
@@ -33,7 +34,13 @@ export const mergeJob = defineJob({
   version: 1,
   payload: mergePayloadSchema,
   result: mergeResultSchema,
-  identity: async (p) => ({ ...((await recipeIdentity(p)) as object), shardSizeBytes: p.shardSizeBytes ?? null }),
+  // Where the output lands is part of the job: a renamed re-run (or another output root) is a new merge.
+  identity: async (p) => ({
+    ...((await recipeIdentity(p)) as object),
+    shardSizeBytes: p.shardSizeBytes ?? null,
+    outputName: p.outputName ?? null,
+    outputDir: env().outputDir,
+  }),
   async handler(p, ctx) {
     const recipe = parsePayloadRecipe(p);
     const name = p.outputName ?? `${recipe.method}-${path.basename(recipe.models.at(-1)?.path ?? "merge")}`;

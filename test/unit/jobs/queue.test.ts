@@ -98,6 +98,11 @@ describe("embedded queue", () => {
     assert.equal(again.created, false);
     assert.equal(again.job.id, job.id);
     assert.equal(again.job.status, "done");
+    // The same recipe under another output name is another merge (its own folder), not the old job.
+    const renamed = await enqueueJob({ type: "merge", payload: { ...payload("ct-4B"), outputName: "ct4-renamed" } });
+    assert.equal(renamed.created, true);
+    assert.notEqual(renamed.job.id, job.id);
+    await cancelJob(renamed.job.id);
   });
 
   it("should register a published merge as a MERGED model", async () => {
