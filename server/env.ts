@@ -85,10 +85,13 @@ export function env(): Env {
     bindsLoopback: isLoopbackHost(e.HOST.replace(/^\[|\]$/g, "").toLowerCase()),
     dataDir,
     databaseFile: path.join(dataDir, "mergescope.db"),
-    modelRoots: (e.MERGESCOPE_MODEL_ROOTS ?? dataDir)
-      .split(":")
-      .filter((p) => p.length > 0)
-      .map((p) => path.resolve(p)),
+    modelRoots: withOutputDir(
+      (e.MERGESCOPE_MODEL_ROOTS ?? dataDir)
+        .split(":")
+        .filter((p) => p.length > 0)
+        .map((p) => path.resolve(p)),
+      path.resolve(e.MERGESCOPE_OUTPUT_DIR ?? path.join(dataDir, "merges")),
+    ),
     workers: e.MERGESCOPE_WORKERS ?? Math.max(1, os.availableParallelism()),
     outputDir: path.resolve(e.MERGESCOPE_OUTPUT_DIR ?? path.join(dataDir, "merges")),
     oidc:
@@ -104,6 +107,15 @@ export function env(): Env {
         : null,
   };
   return cached;
+}
+
+/**
+ * The model roots always include where merges are written: the app must be able to register
+ * and evaluate its own outputs, whatever MERGESCOPE_MODEL_ROOTS lists.
+ */
+function withOutputDir(roots: string[], outputDir: string): string[] {
+  const covered = roots.some((r) => outputDir === r || outputDir.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
+  return covered ? roots : [...roots, outputDir];
 }
 
 /** Tests change the environment between cases. */

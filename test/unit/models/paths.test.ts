@@ -35,6 +35,12 @@ describe("model path containment", () => {
     assert.equal(await resolveAllowedPath(path.join(env.root, "family", "..", "family", "base")), inside);
   });
 
+  it("should always allow the output directory, where the app writes its merges", async () => {
+    const merged = path.join(env.dir, "data", "merges", "ties-ct-abc");
+    mkdirSync(merged, { recursive: true });
+    assert.equal(await resolveAllowedPath(merged), merged, "outside MERGESCOPE_MODEL_ROOTS, inside the output directory");
+  });
+
   it("should store a symlink that stays inside the root as its target", async () => {
     assert.equal(await resolveAllowedPath(path.join(env.root, "link-in")), inside);
   });
