@@ -9,6 +9,7 @@ import { lstatSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { AppError } from "../../errors";
 import { inspectModel } from "../../engine/native-merge";
+import { MANIFEST_FILE } from "../../engine/output";
 import { PathError, readRegularFileText } from "../../paths";
 import { tokensFromDirName, tokensFromTrainerState } from "./tokens";
 
@@ -24,6 +25,8 @@ export interface DetectedModel {
   synthetic: boolean;
   /** Role written in the synthetic marker (base, sft, ct), if any. */
   syntheticRole: string | null;
+  /** The folder holds a MergeScope merge output (mergescope-manifest.json): its role is MERGED, whatever its name says. */
+  mergeOutput: boolean;
   /** Tokens seen by continual training and where the number came from, when found. */
   tokens: { value: number; source: string } | null;
   /** config.json vocab_size, else the rows of the input embedding (null: neither found). */
@@ -31,7 +34,7 @@ export interface DetectedModel {
   warnings: string[];
 }
 
-const MAX_SIDE_FILE_BYTES = { config: 4 << 20, marker: 64 << 10, trainerState: 64 << 20 } as const;
+const MAX_SIDE_FILE_BYTES = { config: 4 << 20, marker: 64 << 10, trainerState: 64 << 20, manifest: 16 << 20 } as const;
 
 /**
  * A JSON side file, or undefined when it is absent or not valid JSON (the model still
@@ -134,6 +137,8 @@ export async function detectModel(realPath: string, opts: DetectOptions = {}): P
   const marker = isDir ? asRecord(await readJson(path.join(dir, SYNTHETIC_MARKER), MAX_SIDE_FILE_BYTES.marker, roots)) : null;
   const synthetic = marker?.synthetic === true;
   const syntheticRole = synthetic && typeof marker?.role === "string" ? marker.role : null;
+  const manifest = isDir && present(path.join(dir, MANIFEST_FILE)) ? asRecord(await readJson(path.join(dir, MANIFEST_FILE), MAX_SIDE_FILE_BYTES.manifest, roots)) : null;
+  const mergeOutput = manifest !== null && typeof manifest.outputSha256 === "string";
 
   let tokens: DetectedModel["tokens"] = null;
   const statePath = path.join(dir, "trainer_state.json");
@@ -164,6 +169,7 @@ export async function detectModel(realPath: string, opts: DetectOptions = {}): P
     sizeBytes,
     synthetic,
     syntheticRole,
+    mergeOutput,
     tokens,
     warnings,
   };

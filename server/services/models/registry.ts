@@ -136,7 +136,9 @@ export function tokenInput(v: number | string | null | undefined): number | null
 }
 
 /** Role of a checkpoint nobody named: the synthetic marker, else hints in the directory name. */
-export function inferRole(syntheticRole: string | null, name: string): ModelRole {
+export function inferRole(syntheticRole: string | null, name: string, mergeOutput = false): ModelRole {
+  // A MergeScope output says what it is (its folder name often contains "checkpoint").
+  if (mergeOutput) return "MERGED";
   const fromMarker: Record<string, ModelRole> = { base: "BASE", sft: "SFT", ct: "CT", ctsft: "CTSFT" };
   if (syntheticRole && fromMarker[syntheticRole]) return fromMarker[syntheticRole];
   const n = name.toLowerCase();
@@ -167,7 +169,7 @@ export async function registerModel(input: RegisterModelInput): Promise<Register
   }
   // Headers and side files are read on an offload thread, inside the roots only.
   const detected = await offload("models.detect", { realPath: real, tokensPerStep: input.tokensPerStep ?? null, allowedRoots: env().modelRoots });
-  const role = input.role ?? inferRole(detected.syntheticRole, path.basename(real));
+  const role = input.role ?? inferRole(detected.syntheticRole, path.basename(real), detected.mergeOutput);
   const warnings = [...detected.warnings];
   const entered = tokenInput(input.ctTokens);
   let ctTokens: number | null = null;

@@ -3,6 +3,8 @@ import { cpSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from "node:
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AppError } from "../../../server/errors";
+import { merge } from "../../../server/engine/merge";
+import { parseRecipeYaml } from "../../../server/engine/recipe";
 import { deleteModel, inferRole, listModels, registerFolder, registerModel, updateModel } from "../../../server/services/models/registry";
 import { freshModelEnv, tinyFamily } from "./helpers";
 
@@ -166,5 +168,17 @@ describe("registering models", () => {
     assert.equal(inferRole(null, "ct-2B-sft"), "CTSFT");
     assert.equal(inferRole(null, "mystery"), "OTHER");
     assert.equal(inferRole("ct", "whatever"), "CT");
+    assert.equal(inferRole(null, "ties-checkpoint-1280-1a2b", true), "MERGED");
+  });
+
+  it("should register a MergeScope merge output as MERGED from its manifest, whatever its name", async () => {
+    const recipe = parseRecipeYaml(
+      `merge_method: ties\nbase_model: ./base\nmodels:\n  - model: ./sft\n    parameters: {weight: 1, density: 0.5}\n`,
+      { recipeDir: family },
+    );
+    const out = path.join(env.root, "ties-checkpoint-1280-1a2b");
+    await merge(recipe, out);
+    const r = await registerModel({ path: out });
+    assert.equal(r.model.role, "MERGED");
   });
 });
