@@ -29,8 +29,13 @@ describe("env", () => {
     resetEnvCache();
     const e = env();
     assert.equal(e.databaseFile, "/tmp/ms-x/mergescope.db");
-    assert.deepEqual(e.modelRoots, ["/models/a", "/models/b"]);
+    // the output directory (default <data>/merges) is always a root: the app reads its own merges
+    assert.deepEqual(e.modelRoots, ["/models/a", "/models/b", "/tmp/ms-x/merges"]);
     assert.equal(e.workers, 3);
+    process.env.MERGESCOPE_OUTPUT_DIR = "/models/a/merges";
+    resetEnvCache();
+    assert.deepEqual(env().modelRoots, ["/models/a", "/models/b"], "an output directory inside a root adds nothing");
+    delete process.env.MERGESCOPE_OUTPUT_DIR;
   });
 
   it("rejects invalid values with the variable's name", () => {
