@@ -52,10 +52,11 @@ export async function recipeIdentity(p: RecipePayload): Promise<unknown> {
   const tokenizerModel = recipe.tokenizer?.source.kind === "model" ? recipe.tokenizer.source.model : null;
   const refs = [
     ...(recipe.basePath !== null ? [{ where: "base_model", source: recipe.baseSource ?? recipe.basePath, path: recipe.basePath, model: true }] : []),
-    ...(recipe.baseLora ? [{ where: "base_model (LoRA)", source: recipe.baseLora.source, path: recipe.baseLora.path, model: false }] : []),
+    // LoRA adapter folders hold safetensors + JSON like a model folder: the same link check applies.
+    ...(recipe.baseLora ? [{ where: "base_model (LoRA)", source: recipe.baseLora.source, path: recipe.baseLora.path, model: true }] : []),
     ...recipe.models.flatMap((m, i) => [
       { where: `models[${i}]`, source: m.source, path: m.path, model: true },
-      ...(m.lora ? [{ where: `models[${i}] (LoRA)`, source: m.lora.source, path: m.lora.path, model: false }] : []),
+      ...(m.lora ? [{ where: `models[${i}] (LoRA)`, source: m.lora.source, path: m.lora.path, model: true }] : []),
     ]),
     ...(tokenizerModel ? [{ where: "tokenizer source", source: tokenizerModel.source, path: tokenizerModel.path, model: false }] : []),
   ];
