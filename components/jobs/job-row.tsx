@@ -4,7 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import { Fragment, useState } from "react";
 import { useTRPC } from "@/components/providers/trpc";
 import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
-import type { JobSummary } from "@/server/services/jobs/status";
+import type { JobSummary } from "@/server/jobs/status";
 import { JobLogs } from "./job-logs";
 import { JobProgress } from "./job-progress";
 

@@ -5,8 +5,8 @@ import { defineJob } from "../definition";
 import { analyze } from "../../engine/merge";
 import type { StatsReport } from "../../engine/stats";
 import { saveAnalysis } from "../../services/analyses/store";
-import { engineRoots, parsePayloadRecipe, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
-import { engineProgressToJob, engineThreadsPerWorker } from "./progress";
+import { engineRoots, parsePayloadRecipe, recipeResources, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
+import { engineProgressToJob } from "./progress";
 
 const analyzeResultSchema = z.object({
   method: z.string(),
@@ -21,15 +21,15 @@ export const analyzeJob = defineJob({
   payload: recipePayloadSchema,
   result: analyzeResultSchema,
   identity: (p) => recipeIdentity(p),
+  resources: (p) => recipeResources(p),
   async handler(p, ctx) {
     const recipe = parsePayloadRecipe(p);
-    const started = Date.now();
     const report = await analyze(recipe, {
       signal: ctx.signal,
-      threads: engineThreadsPerWorker(),
+      threads: ctx.threads,
       allowedRoots: engineRoots(),
       computeDtype: p.computeDtype,
-      onProgress: (np) => ctx.reportProgress(engineProgressToJob(np, started)),
+      onProgress: (np) => ctx.reportProgress(engineProgressToJob(np)),
     });
     return {
       result: { method: report.method, tensors: report.tensors.length, totals: report.totals as unknown as Record<string, unknown>, slackBudget: report.slack_budget },

@@ -9,8 +9,8 @@ import { defineJob } from "../definition";
 import { env } from "../../env";
 import { merge } from "../../engine/merge";
 import { verifyOutput } from "../../engine/output";
-import { engineRoots, parsePayloadRecipe, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
-import { engineProgressToJob, engineThreadsPerWorker } from "./progress";
+import { engineRoots, parsePayloadRecipe, recipeResources, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
+import { engineProgressToJob } from "./progress";
 
 export const mergePayloadSchema = recipePayloadSchema.extend({
   outputName: z
@@ -41,6 +41,7 @@ export const mergeJob = defineJob({
     outputName: p.outputName ?? null,
     outputDir: env().outputDir,
   }),
+  resources: (p) => recipeResources(p),
   async handler(p, ctx) {
     const recipe = parsePayloadRecipe(p);
     const name = p.outputName ?? `${recipe.method}-${path.basename(recipe.models.at(-1)?.path ?? "merge")}`;
@@ -59,14 +60,13 @@ export const mergeJob = defineJob({
       ctx.log("warn", `removing an unverifiable output at ${outDir}: ${verified.problems.map((x) => x.detail).join("; ")}`);
       rmSync(outDir, { recursive: true, force: true });
     }
-    const started = Date.now();
     const r = await merge(recipe, outDir, {
       signal: ctx.signal,
-      threads: engineThreadsPerWorker(),
+      threads: ctx.threads,
       allowedRoots: engineRoots(),
       computeDtype: p.computeDtype,
       shardSizeBytes: p.shardSizeBytes,
-      onProgress: (np) => ctx.reportProgress(engineProgressToJob(np, started)),
+      onProgress: (np) => ctx.reportProgress(engineProgressToJob(np)),
     });
     for (const w of r.stats.warnings) ctx.log("warn", w);
     return {

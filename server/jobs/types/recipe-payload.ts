@@ -4,9 +4,10 @@
 // and by the engine in the worker on every file it opens (engineRoots()), so a
 // folder swapped for a symlink in between is refused too.
 import { z } from "zod";
-import { PermanentJobError } from "../definition";
+import { PermanentJobError, type JobResources } from "../definition";
 import { modelFingerprintAsync } from "../idempotency";
 import { parseRecipeYaml, RecipeError } from "../../engine/recipe";
+import { estimateWorkingSet } from "../../engine/working-set";
 import { env } from "../../env";
 import { LIMITS } from "../../limits";
 import { offload } from "../../offload/pool";
@@ -75,4 +76,10 @@ export async function recipeIdentity(p: RecipePayload): Promise<unknown> {
   const inputs: [string, string][] = [];
   for (const x of paths) inputs.push([x, await modelFingerprintAsync(x)]);
   return { recipe: work, computeDtype: p.computeDtype ?? null, inputs };
+}
+
+/** Engine jobs are CPU-bound; their working set follows the recipe's largest tensor. */
+export async function recipeResources(p: RecipePayload): Promise<JobResources> {
+  const recipe = parsePayloadRecipe(p);
+  return { cpuBound: true, workingSetBytes: estimateWorkingSet(recipe, { allowedRoots: engineRoots() }) };
 }

@@ -3,10 +3,10 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { db } from "../../../server/db/client";
 import { resetEnvCache } from "../../../server/env";
-import { claimJob, completeJob, failJob, heartbeat, LeaseLostError, reapExpiredLeases } from "../../../server/services/jobs/lease";
-import { cancelJob, enqueueJob, listJobs, retryJob } from "../../../server/services/jobs/queue";
-import { expandSweep } from "../../../server/services/jobs/sweep";
-import { runClaimedJob } from "../../../server/worker/run-job";
+import { claimJob, completeJob, failJob, heartbeat, LeaseLostError, reapExpiredLeases } from "../../../server/jobs/embedded/lease";
+import { cancelJob, enqueueJob, listJobs, retryJob } from "../../../server/jobs/client";
+import { expandSweep } from "../../../server/services/sweeps/sweep";
+import { runClaimedJob } from "../helpers/run-claimed-job";
 import { freshDataDir, tiesRecipe, tinyFamily } from "./helpers";
 
 const env = freshDataDir("ms-queue-");

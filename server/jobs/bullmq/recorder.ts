@@ -3,24 +3,26 @@
 // while the server was down (finished jobs are recorded from BullMQ's stored
 // return values; unfinished jobs missing from Redis are added again).
 import { QueueEvents } from "bullmq";
-import type { JobProgress } from "../../jobs/definition";
-import { recordActive, recordCompleted, recordFailed, recordProgress, unfinishedJobs } from "../../services/jobs/remote";
+import type { ProgressColumns } from "../state";
+import { recordActive, recordCompleted, recordFailed, recordProgress, unfinishedJobs } from "./record";
 import { QUEUE_NAME, redisOptions } from "./connection";
 import { addRedisJob, redisQueue } from "./producer";
-import { decodeFailure, type RedisJobReturn } from "./worker";
+import { decodeFailure, type RedisJobReturn } from "./wire";
 
-async function recordFromQueue(jobId: string): Promise<void> {
+type OnCompleted = (jobId: string) => Promise<unknown>;
+
+async function recordFromQueue(jobId: string, onCompleted?: OnCompleted): Promise<void> {
   const job = await redisQueue().getJob(jobId);
   if (!job) return;
   const state = await job.getState();
-  if (state === "completed") await recordCompleted(jobId, job.returnvalue as RedisJobReturn);
+  if (state === "completed") await recordCompleted(jobId, job.returnvalue as RedisJobReturn, onCompleted);
   else if (state === "failed") {
     const { code, message } = decodeFailure(job.failedReason ?? "");
     await recordFailed(jobId, code, message, false, job.attemptsMade);
   }
 }
 
-export async function reconcile(): Promise<{ readded: number; recorded: number }> {
+export async function reconcile(onCompleted?: OnCompleted): Promise<{ readded: number; recorded: number }> {
   let readded = 0;
   let recorded = 0;
   for (const j of await unfinishedJobs()) {
@@ -38,7 +40,7 @@ export async function reconcile(): Promise<{ readded: number; recorded: number }
     } else {
       const state = await job.getState();
       if (state === "completed" || state === "failed") {
-        await recordFromQueue(j.id);
+        await recordFromQueue(j.id, onCompleted);
         recorded++;
       }
     }
@@ -46,7 +48,8 @@ export async function reconcile(): Promise<{ readded: number; recorded: number }
   return { readded, recorded };
 }
 
-export async function runRecorder(): Promise<() => Promise<void>> {
+/** `onCompleted`: what follows a completed job on the server side (wired by the entrypoint). */
+export async function runRecorder(onCompleted?: OnCompleted): Promise<() => Promise<void>> {
   const events = new QueueEvents(QUEUE_NAME, { connection: redisOptions() });
   const safe = (label: string, p: Promise<unknown>) => p.catch((err: Error) => console.error(`[recorder] ${label}: ${err.message}`));
   events.on("active", ({ jobId }) => {
@@ -57,10 +60,10 @@ export async function runRecorder(): Promise<() => Promise<void>> {
         .then((job) => recordActive(jobId, (job?.attemptsMade ?? 0) + 1)),
     );
   });
-  events.on("progress", ({ jobId, data }) => void safe("progress", recordProgress(jobId, data as unknown as JobProgress)));
+  events.on("progress", ({ jobId, data }) => void safe("progress", recordProgress(jobId, data as unknown as ProgressColumns)));
   events.on("completed", ({ jobId, returnvalue }) => {
     const ret = (typeof returnvalue === "string" ? JSON.parse(returnvalue) : returnvalue) as RedisJobReturn;
-    void safe("completed", recordCompleted(jobId, ret));
+    void safe("completed", recordCompleted(jobId, ret, onCompleted));
   });
   events.on("failed", ({ jobId, failedReason }) => {
     void safe(
@@ -77,7 +80,7 @@ export async function runRecorder(): Promise<() => Promise<void>> {
     );
   });
   await events.waitUntilReady();
-  const r = await reconcile();
+  const r = await reconcile(onCompleted);
   console.log(`[recorder] listening on ${QUEUE_NAME}; reconciled: ${r.readded} re-added, ${r.recorded} recorded`);
   return async () => {
     await events.close();
