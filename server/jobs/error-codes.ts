@@ -15,6 +15,7 @@ const APP_ERROR_CODES = {
   MANIFEST_INVALID: { permanent: true, description: "a merge output has no usable mergescope-manifest.json" },
   MODEL_LORA_INVALID: { permanent: true, description: "a LoRA adapter MergeScope cannot apply" },
   MODEL_TOKENIZER_INVALID: { permanent: true, description: "a tokenizer.json the tokenizer merge cannot use" },
+  NATIVE_ADDON_MISSING: { permanent: true, description: "the worker has no native engine build (run npm install / npm run build:native there)" },
   INVALID_ARGUMENT: { permanent: true, description: "an argument the engine or a results file reader refuses" },
   // paths (server/paths)
   PATH_INVALID: { permanent: true, description: "a path that is not absolute, not normalized or holds control characters" },
