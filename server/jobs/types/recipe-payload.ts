@@ -28,10 +28,20 @@ function recipeFailure(err: unknown): never {
   throw err;
 }
 
-/** In the worker (it may block: a worker runs one job). */
+// The scheduler's estimate, the handler and `persist` all need the recipe: parse it once per job.
+const parsedRecipes = new Map<string, Recipe>();
+const PARSED_RECIPES_KEPT = 16;
+
+/** In the worker (it may block: the parse is small next to the engine's work). */
 export function parsePayloadRecipe(p: RecipePayload): Recipe {
+  const key = `${p.recipeDir}\0${p.recipeYaml}`;
+  const hit = parsedRecipes.get(key);
+  if (hit) return hit;
   try {
-    return parseRecipeYaml(p.recipeYaml, { recipeDir: p.recipeDir });
+    const recipe = parseRecipeYaml(p.recipeYaml, { recipeDir: p.recipeDir });
+    if (parsedRecipes.size >= PARSED_RECIPES_KEPT) parsedRecipes.delete(parsedRecipes.keys().next().value!);
+    parsedRecipes.set(key, recipe);
+    return recipe;
   } catch (err) {
     recipeFailure(err);
   }

@@ -345,6 +345,8 @@ export async function updateModel(input: UpdateModelInput): Promise<ModelSummary
 /** The checked new folder of a moved model: inside the roots, holding weights, not another model's. */
 async function relocationTarget(id: string, newPath: string): Promise<string> {
   const real = await resolveAllowedModel(registrationPath(newPath).path);
+  // The checks registration makes (weights present, side files readable regular files, inside the roots).
+  await offload("models.detect", { realPath: real, tokensPerStep: null, allowedRoots: env().modelRoots });
   if (!holdsWeights(real)) throw new AppError("BAD_INPUT", `${real} holds no safetensors weights; point the model at the folder its files moved to`);
   const other = await (await db()).model.findUnique({ where: { path: real } });
   if (other && other.id !== id) throw new AppError("CONFLICT", `${real} is already registered as '${other.name}'; delete one of the two first`);
