@@ -1,7 +1,9 @@
 // `merge` job: writes a merged model under <data>/merges/<name>-<key> with the
 // engine's crash-safe staging. If a finished, verified output already exists
 // (an earlier attempt published it but died before recording it), it is
-// reused instead of merging again.
+// reused instead of merging again. The engine pass that merges also computes the
+// recipe's statistics: they are stored as the merge's Analysis (Figures 3–4, the
+// TIES vs TIES-SV comparison) in the transaction that marks the job done.
 import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
@@ -9,6 +11,8 @@ import { defineJob } from "../definition";
 import { env } from "../../env";
 import { merge } from "../../engine/merge";
 import { verifyOutput } from "../../engine/output";
+import type { StatsReport } from "../../engine/stats";
+import { saveAnalysis } from "../../services/analyses/store";
 import { engineRoots, parsePayloadRecipe, recipeResources, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
 import { engineProgressToJob } from "./progress";
 
@@ -73,6 +77,20 @@ export const mergeJob = defineJob({
       result: { outDir: r.outDir, outputSha256: r.manifestSha256, reused: false, totals: r.stats.totals as unknown as Record<string, unknown>, warnings: r.stats.warnings },
       outputPath: r.outDir,
       outputSha256: r.manifestSha256,
+      // The merge's engine pass computed the recipe's statistics too: stored as its analysis.
+      details: r.stats,
     };
+  },
+  async persist(tx, job, _result, details) {
+    // A reused output was not merged again: its statistics were stored by the run that wrote it.
+    if (!details) return;
+    const recipe = parsePayloadRecipe(job.payload);
+    await saveAnalysis(tx, {
+      jobId: job.jobId,
+      experimentId: job.experimentId,
+      report: details as StatsReport,
+      slack: recipe.method === "ties_sv" ? recipe.slack : null,
+      slackScope: recipe.method === "ties_sv" ? recipe.slackScope : null,
+    });
   },
 });
