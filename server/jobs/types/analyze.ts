@@ -4,7 +4,7 @@ import { z } from "zod";
 import { defineJob } from "../definition";
 import { analyze } from "../../engine/merge";
 import type { StatsReport } from "../../engine/stats";
-import { saveAnalysis } from "../../services/analyses/store";
+import { saveRecipeAnalysis } from "./recipe-analysis";
 import { engineRoots, parsePayloadRecipe, recipeResources, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
 import { engineProgressToJob } from "./progress";
 
@@ -36,14 +36,5 @@ export const analyzeJob = defineJob({
       details: report,
     };
   },
-  async persist(tx, job, _result, details) {
-    const recipe = parsePayloadRecipe(job.payload);
-    await saveAnalysis(tx, {
-      jobId: job.jobId,
-      experimentId: job.experimentId,
-      report: details as StatsReport,
-      slack: recipe.method === "ties_sv" ? recipe.slack : null,
-      slackScope: recipe.method === "ties_sv" ? recipe.slackScope : null,
-    });
-  },
+  persist: (tx, job, _result, details) => saveRecipeAnalysis(tx, job, details as StatsReport),
 });

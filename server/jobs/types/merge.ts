@@ -12,7 +12,7 @@ import { env } from "../../env";
 import { merge } from "../../engine/merge";
 import { verifyOutput } from "../../engine/output";
 import type { StatsReport } from "../../engine/stats";
-import { saveAnalysis } from "../../services/analyses/store";
+import { saveRecipeAnalysis } from "./recipe-analysis";
 import { engineRoots, parsePayloadRecipe, recipeResources, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
 import { engineProgressToJob } from "./progress";
 
@@ -83,14 +83,6 @@ export const mergeJob = defineJob({
   },
   async persist(tx, job, _result, details) {
     // A reused output was not merged again: its statistics were stored by the run that wrote it.
-    if (!details) return;
-    const recipe = parsePayloadRecipe(job.payload);
-    await saveAnalysis(tx, {
-      jobId: job.jobId,
-      experimentId: job.experimentId,
-      report: details as StatsReport,
-      slack: recipe.method === "ties_sv" ? recipe.slack : null,
-      slackScope: recipe.method === "ties_sv" ? recipe.slackScope : null,
-    });
+    if (details) await saveRecipeAnalysis(tx, job, details as StatsReport);
   },
 });
