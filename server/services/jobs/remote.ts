@@ -33,6 +33,14 @@ export async function recordProgress(jobId: string, p: JobProgress): Promise<voi
   });
 }
 
+/**
+ * Phase of a job recorded done whose follow-up (after-complete.ts: the merged model's
+ * registration, its evaluation) has not finished: a recorder killed in between finds it
+ * again at its next start (pendingFollowUps) instead of losing the registration.
+ */
+const FOLLOW_UP_PHASE = "after completion";
+const followUpsRunning = new Set<string>();
+
 export async function recordCompleted(
   jobId: string,
   ret: { result: unknown; outputPath: string | null; outputSha256: string | null; details: unknown },
@@ -42,13 +50,13 @@ export async function recordCompleted(
   if (!row || row.status === "done") return false;
   const def = jobDefinition(row.type);
   const payload = def?.payload.parse(JSON.parse(row.payload));
-  await client.$transaction(async (tx) => {
+  const recorded = await client.$transaction(async (tx) => {
     const r = await tx.job.updateMany({
       where: { id: jobId, status: { in: ["queued", "running"] } },
       data: {
         status: "done",
         progress: 1,
-        phase: "done",
+        phase: FOLLOW_UP_PHASE,
         etaSeconds: 0,
         result: JSON.stringify(ret.result),
         outputPath: ret.outputPath,
@@ -56,11 +64,33 @@ export async function recordCompleted(
         finishedAt: new Date(),
       },
     });
-    if (r.count === 1 && def?.persist) await def.persist(tx, { jobId, experimentId: row.experimentId, payload }, ret.result, ret.details);
+    if (r.count !== 1) return false; // recorded concurrently (an event and the reconciliation)
+    if (def?.persist) await def.persist(tx, { jobId, experimentId: row.experimentId, payload }, ret.result, ret.details);
+    await tx.jobLog.create({ data: { jobId, level: "info", message: "done (reported by a scale-out worker)" } });
+    return true;
   });
-  await client.jobLog.create({ data: { jobId, level: "info", message: "done (reported by a scale-out worker)" } });
-  await onJobCompleted(jobId).catch((err: Error) => client.jobLog.create({ data: { jobId, level: "warn", message: `after completion: ${err.message}` } }));
-  return true;
+  if (recorded) await runFollowUp(jobId);
+  return recorded;
+}
+
+/** Runs a done job's follow-up, then marks it finished (safe to repeat: after-complete.ts skips what exists). */
+export async function runFollowUp(jobId: string): Promise<void> {
+  if (followUpsRunning.has(jobId)) return;
+  followUpsRunning.add(jobId);
+  try {
+    const client = await db();
+    await onJobCompleted(jobId).catch((err: Error) => client.jobLog.create({ data: { jobId, level: "warn", message: `after completion: ${err.message}` } }));
+    await client.job.updateMany({ where: { id: jobId, status: "done", phase: FOLLOW_UP_PHASE }, data: { phase: "done" } });
+  } finally {
+    followUpsRunning.delete(jobId);
+  }
+}
+
+/** Done jobs whose follow-up never finished (their recorder died in between). */
+export async function pendingFollowUps(): Promise<string[]> {
+  const client = await db();
+  const rows = await client.job.findMany({ where: { status: "done", phase: FOLLOW_UP_PHASE }, select: { id: true } });
+  return rows.map((r) => r.id);
 }
 
 export async function recordFailed(jobId: string, code: string, message: string, willRetry: boolean, attempt: number): Promise<void> {
