@@ -212,7 +212,6 @@ describe("scale-out queue under faults (BullMQ on redis-server)", () => {
       { type: "analyze", payload: mergePayload("ct-4B", "ties_sv", 0.2) },
       { type: "merge", payload: mergePayload("ct-2B", "ties", 0.4) },
       { type: "analyze", payload: mergePayload("ct-2B", "ties_sv", 0.4) },
-      { type: "merge", payload: mergePayload("ct-4B", "ties", 0.4) },
     ]);
     const client = await db();
     // Kill it right after it recorded a merge as done, while it registers the merged model.
@@ -237,17 +236,18 @@ describe("scale-out queue under faults (BullMQ on redis-server)", () => {
       { type: "merge", payload: mergePayload("ct-2B", "ties_sv", 0.5) },
       { type: "merge", payload: mergePayload("ct-4B", "ties_sv", 0.5) },
       { type: "merge", payload: mergePayload("ct-2B", "ties", 0.6) },
-      { type: "merge", payload: mergePayload("ct-4B", "ties", 0.6) },
     ]);
     const client = await db();
     await waitFor("merges under way with more queued", async () => {
       const running = await client.job.count({ where: { id: { in: ids }, status: "running" } });
-      return running >= 1 && stagingNames().length >= 1 && (await unfinished(ids)) >= 3;
+      return running >= 1 && stagingNames().length >= 1 && (await unfinished(ids)) >= 2;
     });
     await redis.stop("SIGKILL");
     // A job queued during the outage waits for Redis instead of failing or being dropped.
     const duringOutage = enqueueAll([{ type: "merge", payload: mergePayload("ct-2B", "ties", 0.7) }]);
-    await sleep(2000);
+    // Longer than the workers' lock (10 s): running jobs lose their locks, are found stalled
+    // and run again while their first worker may still be merging.
+    await sleep(11_000);
     await redis.restart();
     ids.push(...(await duringOutage));
     await expectClean(ids, "redis restart");
