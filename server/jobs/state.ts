@@ -25,6 +25,13 @@ export function canTransition(from: JobStatus, to: JobStatus): boolean {
 /** Statuses from which a worker's report may still move the job (older events are ignored). */
 export const UNFINISHED: JobStatus[] = ["queued", "running"];
 
+/**
+ * Phase of a job recorded done whose server-side follow-up (server/services/follow-ups:
+ * the merged model's registration, its evaluation) has not finished: a worker or recorder
+ * killed in between leaves it findable, and the follow-up is run again (it is idempotent).
+ */
+export const FOLLOW_UP_PHASE = "after completion";
+
 export const RETRY_BACKOFF_MAX_MS = 60_000;
 
 /** Exponential backoff before attempt `attempts + 1`: 1 s, 2 s, 4 s … capped at a minute. */

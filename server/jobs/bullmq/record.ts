@@ -5,7 +5,7 @@
 import { db } from "../../db/client";
 import { isPermanentErrorCode } from "../error-codes";
 import { jobDefinition } from "../registry";
-import { cancelledData, clamp01, doneData, failedData, startedData, UNFINISHED, type ProgressColumns } from "../state";
+import { cancelledData, clamp01, doneData, failedData, FOLLOW_UP_PHASE, startedData, UNFINISHED, type ProgressColumns } from "../state";
 
 export async function recordActive(jobId: string, attempt: number): Promise<void> {
   const client = await db();
@@ -34,6 +34,8 @@ export async function recordProgress(jobId: string, p: ProgressColumns & { threa
   });
 }
 
+const followUpsRunning = new Set<string>();
+
 export async function recordCompleted(
   jobId: string,
   ret: { result: unknown; outputPath: string | null; outputSha256: string | null; details: unknown },
@@ -44,16 +46,38 @@ export async function recordCompleted(
   if (!row || row.status === "done") return false;
   const def = jobDefinition(row.type);
   const payload = def?.payload.parse(JSON.parse(row.payload));
-  await client.$transaction(async (tx) => {
+  const recorded = await client.$transaction(async (tx) => {
     const r = await tx.job.updateMany({
       where: { id: jobId, status: { in: UNFINISHED } },
-      data: doneData(ret),
+      data: { ...doneData(ret), phase: FOLLOW_UP_PHASE },
     });
-    if (r.count === 1 && def?.persist) await def.persist(tx, { jobId, experimentId: row.experimentId, payload }, ret.result, ret.details);
+    if (r.count !== 1) return false; // recorded concurrently (an event and the reconciliation)
+    if (def?.persist) await def.persist(tx, { jobId, experimentId: row.experimentId, payload }, ret.result, ret.details);
+    await tx.jobLog.create({ data: { jobId, level: "info", message: "done (reported by a scale-out worker)" } });
+    return true;
   });
-  await client.jobLog.create({ data: { jobId, level: "info", message: "done (reported by a scale-out worker)" } });
-  if (onCompleted) await onCompleted(jobId).catch((err: Error) => client.jobLog.create({ data: { jobId, level: "warn", message: `after completion: ${err.message}` } }));
-  return true;
+  if (recorded) await runFollowUp(jobId, onCompleted);
+  return recorded;
+}
+
+/** Runs a done job's follow-up, then marks it finished (safe to repeat: the follow-ups skip what exists). */
+export async function runFollowUp(jobId: string, onCompleted?: (jobId: string) => Promise<unknown>): Promise<void> {
+  if (followUpsRunning.has(jobId)) return;
+  followUpsRunning.add(jobId);
+  try {
+    const client = await db();
+    if (onCompleted) await onCompleted(jobId).catch((err: Error) => client.jobLog.create({ data: { jobId, level: "warn", message: `after completion: ${err.message}` } }));
+    await client.job.updateMany({ where: { id: jobId, status: "done", phase: FOLLOW_UP_PHASE }, data: { phase: "done" } });
+  } finally {
+    followUpsRunning.delete(jobId);
+  }
+}
+
+/** Done jobs whose follow-up never finished (their recorder died in between). */
+export async function pendingFollowUps(): Promise<string[]> {
+  const client = await db();
+  const rows = await client.job.findMany({ where: { status: "done", phase: FOLLOW_UP_PHASE }, select: { id: true } });
+  return rows.map((r) => r.id);
 }
 
 export async function recordFailed(jobId: string, code: string, message: string, willRetry: boolean, attempt: number): Promise<void> {

@@ -1,10 +1,11 @@
 // Server-side recorder for scale-out mode: turns BullMQ events into database
 // writes, and on start reconciles the database with Redis so nothing is lost
 // while the server was down (finished jobs are recorded from BullMQ's stored
-// return values; unfinished jobs missing from Redis are added again).
+// return values, running ones as running, interrupted follow-ups are finished;
+// unfinished jobs missing from Redis are added again).
 import { QueueEvents } from "bullmq";
 import type { ProgressColumns } from "../state";
-import { recordActive, recordCompleted, recordFailed, recordProgress, unfinishedJobs } from "./record";
+import { pendingFollowUps, recordActive, recordCompleted, recordFailed, recordProgress, runFollowUp, unfinishedJobs } from "./record";
 import { QUEUE_NAME, redisOptions } from "./connection";
 import { addRedisJob, redisQueue } from "./producer";
 import { decodeFailure, type RedisJobReturn } from "./wire";
@@ -22,9 +23,12 @@ async function recordFromQueue(jobId: string, onCompleted?: OnCompleted): Promis
   }
 }
 
-export async function reconcile(onCompleted?: OnCompleted): Promise<{ readded: number; recorded: number }> {
+export async function reconcile(onCompleted?: OnCompleted): Promise<{ readded: number; recorded: number; followUps: number }> {
   let readded = 0;
   let recorded = 0;
+  // Recorded done, but the recorder died before registering the merged model (or queueing its evaluation).
+  const followUps = await pendingFollowUps();
+  for (const id of followUps) await runFollowUp(id, onCompleted);
   for (const j of await unfinishedJobs()) {
     const job = await redisQueue().getJob(j.id);
     if (!job) {
@@ -42,10 +46,13 @@ export async function reconcile(onCompleted?: OnCompleted): Promise<{ readded: n
       if (state === "completed" || state === "failed") {
         await recordFromQueue(j.id, onCompleted);
         recorded++;
+      } else if (state === "active") {
+        // Started while no recorder listened: without this the row says queued (and drops progress) until it ends.
+        await recordActive(j.id, job.attemptsMade + 1);
       }
     }
   }
-  return { readded, recorded };
+  return { readded, recorded, followUps: followUps.length };
 }
 
 /** `onCompleted`: what follows a completed job on the server side (wired by the entrypoint). */
@@ -81,7 +88,7 @@ export async function runRecorder(onCompleted?: OnCompleted): Promise<() => Prom
   });
   await events.waitUntilReady();
   const r = await reconcile(onCompleted);
-  console.log(`[recorder] listening on ${QUEUE_NAME}; reconciled: ${r.readded} re-added, ${r.recorded} recorded`);
+  console.log(`[recorder] listening on ${QUEUE_NAME}; reconciled: ${r.readded} re-added, ${r.recorded} recorded, ${r.followUps} follow-ups finished`);
   return async () => {
     await events.close();
   };

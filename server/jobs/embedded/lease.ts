@@ -6,7 +6,7 @@
 import os from "node:os";
 import { db, type DbTx } from "../../db/client";
 import { isPermanentErrorCode } from "../error-codes";
-import { cancelledData, doneData, failedData, retryData, type ProgressColumns } from "../state";
+import { cancelledData, doneData, failedData, FOLLOW_UP_PHASE, retryData, type ProgressColumns } from "../state";
 
 export const LEASE_MS = 15_000;
 
@@ -120,6 +120,8 @@ export interface CompletionRecord {
   outputSha256?: string;
   /** Writes derived rows (e.g. analysis statistics) in the same transaction as the done status. */
   persist?: (tx: DbTx) => Promise<void>;
+  /** A server-side follow-up runs next: the row says so until finishFollowUp (a crash in between is resumed). */
+  followUp?: boolean;
 }
 
 /** Marks the job done and records its result in one transaction, fenced by the lease. */
@@ -128,7 +130,7 @@ export async function completeJob(jobId: string, token: number, rec: CompletionR
   await client.$transaction(async (tx) => {
     const r = await tx.job.updateMany({
       where: { id: jobId, leaseToken: token, status: "running" },
-      data: { ...doneData(rec), leaseOwner: null, leaseExpiresAt: null },
+      data: { ...doneData(rec), ...(rec.followUp ? { phase: FOLLOW_UP_PHASE } : {}), leaseOwner: null, leaseExpiresAt: null },
     });
     if (r.count !== 1) throw new LeaseLostError(jobId);
     if (rec.persist) await rec.persist(tx);
@@ -224,4 +226,36 @@ export async function unclaimJob(jobId: string, token: number, reason: string): 
     where: { id: jobId, leaseToken: token, status: "running" },
     data: { status: "queued", attempts: { decrement: 1 }, leaseToken: { increment: 1 }, leaseOwner: null, leaseExpiresAt: null, phase: `waiting: ${reason}`.slice(0, 300), runAfter: new Date() },
   });
+}
+
+/** The follow-up of a done job finished (or was given up with a logged warning). */
+export async function finishFollowUp(jobId: string): Promise<void> {
+  const client = await db();
+  await client.job.updateMany({ where: { id: jobId, status: "done", phase: FOLLOW_UP_PHASE }, data: { phase: "done" } });
+}
+
+/**
+ * Done jobs whose follow-up was interrupted (their worker died between completion and
+ * follow-up), finished more than `graceMs` ago. Each is claimed by compare-and-set on its
+ * phase, so two workers never resume the same one.
+ */
+export async function claimStaleFollowUps(workerId: string, graceMs: number, now = Date.now()): Promise<string[]> {
+  const client = await db();
+  const stale = await client.job.findMany({
+    where: { status: "done", phase: FOLLOW_UP_PHASE, finishedAt: { lt: new Date(now - graceMs) } },
+    select: { id: true },
+    take: 20,
+  });
+  const claimed: string[] = [];
+  for (const { id } of stale) {
+    const r = await client.job.updateMany({ where: { id, status: "done", phase: FOLLOW_UP_PHASE }, data: { phase: `${FOLLOW_UP_PHASE} (resumed by ${workerId})`.slice(0, 300) } });
+    if (r.count === 1) claimed.push(id);
+  }
+  return claimed;
+}
+
+/** Marks a resumed follow-up finished. */
+export async function finishResumedFollowUp(jobId: string): Promise<void> {
+  const client = await db();
+  await client.job.updateMany({ where: { id: jobId, status: "done", phase: { startsWith: `${FOLLOW_UP_PHASE} (resumed` } }, data: { phase: "done" } });
 }

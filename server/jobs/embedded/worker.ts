@@ -14,9 +14,12 @@ import { defaultScheduler, gib, type Placement, type Scheduler } from "../schedu
 import {
   appendJobLog,
   claimJob,
+  claimStaleFollowUps,
   completeJob,
   countRunnable,
   failJob,
+  finishFollowUp,
+  finishResumedFollowUp,
   heartbeat,
   LeaseLostError,
   makeWorkerId,
@@ -31,6 +34,8 @@ import {
 const IDLE_POLL_MS = 300;
 const REAP_EVERY_MS = 2000;
 const HEARTBEAT_MS = 1000;
+/** A follow-up still pending this long after completion lost its worker (it normally takes well under a second). */
+const FOLLOW_UP_GRACE_MS = 30_000;
 const LIGHT_JOB: JobResources = { cpuBound: false, workingSetBytes: 128 * 2 ** 20 };
 
 export type RunOutcome = "done" | "failed" | "queued" | "cancelled" | "lease-lost" | "released";
@@ -75,9 +80,13 @@ export async function runClaimedJob(
           outputPath: r.outputPath,
           outputSha256: r.outputSha256,
           persist: r.def.persist ? (tx) => r.def.persist!(tx, { jobId: job.id, experimentId: job.experimentId, payload: r.payload }, r.result, r.details) : undefined,
+          followUp: onCompleted !== undefined,
         });
         await appendJobLog(job.id, null, "info", "done");
-        if (onCompleted) await onCompleted(job.id).catch((err: Error) => appendJobLog(job.id, null, "warn", `after completion: ${err.message}`));
+        if (onCompleted) {
+          await onCompleted(job.id).catch((err: Error) => appendJobLog(job.id, null, "warn", `after completion: ${err.message}`));
+          await finishFollowUp(job.id);
+        }
         return "done";
       case "failed":
         await appendJobLog(job.id, token, "error", `[${r.code}] ${r.message}`);
@@ -132,6 +141,14 @@ export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
         if (n > 0) console.log(`[worker ${workerId}] re-queued ${n} job(s) of lost workers`);
         // Staging folders of dead workers on this host (a crash mid-merge) are removed; live ones are left alone.
         await sweepStaleStaging(mergesDir);
+        // A worker that died between a job's completion and its follow-up (registering the merged model …).
+        if (opts.onCompleted) {
+          for (const id of await claimStaleFollowUps(workerId, FOLLOW_UP_GRACE_MS)) {
+            console.log(`[worker ${workerId}] resuming the interrupted follow-up of job ${id}`);
+            await opts.onCompleted(id).catch((err: Error) => appendJobLog(id, null, "warn", `after completion: ${err.message}`));
+            await finishResumedFollowUp(id);
+          }
+        }
       }
       if (!scheduler.hasRoom()) {
         await Promise.race([finished, sleep(REAP_EVERY_MS, undefined, { signal: shutdown.signal }).catch(() => {})]);
