@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { trpcMutation } from "./support/api";
 import { expect, test, type Page } from "./support/fixtures";
 
 const FIX = path.resolve("test/fixtures/lm-eval");
@@ -104,5 +105,15 @@ test.describe("Scores", () => {
 
     const row = page.getByTestId("score-row").filter({ hasText: "TIES-tam-slow-load" }).and(page.locator('[data-task="belebele_tam_Taml"][data-metric="acc"]'));
     await expect(row.getByTestId("score-value")).toHaveText("0.3653");
+  });
+
+  test("should offer the grid search for every catalogued language, not only the paper's", async ({ page, request }) => {
+    // A language the paper does not cover (Georgian, ISO 639-3 + script as lm-eval names it).
+    await trpcMutation(request, "scores.catalogue.upsert", { task: "belebele_kat_Geor", benchmark: "Belebele", language: "kat", metric: "acc", filter: "none", scale: 100, priority: 0 });
+    await page.goto("/scores");
+    const select = page.getByLabel("Score: language average");
+    await expect(select.getByRole("option", { name: "kat" })).toHaveCount(1);
+    await select.selectOption("kat");
+    await expect(page.getByText(/No finished merges yet|kat average/).first()).toBeVisible();
   });
 });

@@ -1,10 +1,10 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useId, useState } from "react";
+import { useId, useMemo, useState } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
-import { PAPER_LANGUAGES } from "@/server/services/scores/languages";
+import { languageName, sortLanguages } from "@/server/services/scores/languages";
 
 const fmt = (v: number | null) => (v === null ? "—" : v.toFixed(2));
 const dens = (d: number[] | null) => (d ? `(${d.join(", ")})` : "—");
@@ -12,10 +12,17 @@ const dens = (d: number[] | null) => (d ? `(${d.join(", ")})` : "—");
 /** Appendix B: among merges differing only by densities, the best dev score picks the densities; its test score is reported. */
 export function GridSearchPanel() {
   const trpc = useTRPC();
-  const [language, setLanguage] = useState<string>(PAPER_LANGUAGES[3].code);
+  // Every language the task catalogue has tasks for (the paper's first), not only the paper's seven.
+  const catalogue = useQuery(trpc.scores.catalogue.list.queryOptions());
+  const languages = useMemo(() => sortLanguages((catalogue.data ?? []).map((m) => m.language)), [catalogue.data]);
+  const [chosen, setLanguage] = useState<string | null>(null);
+  const language = chosen ?? languages[0] ?? null;
   const [task, setTask] = useState("");
   const ids = { lang: useId(), task: useId() };
-  const q = useQuery(trpc.scores.gridSearch.queryOptions(task.trim() ? { task: task.trim() } : { language }));
+  const q = useQuery({
+    ...trpc.scores.gridSearch.queryOptions(task.trim() ? { task: task.trim() } : { language: language ?? "" }),
+    enabled: !!task.trim() || language !== null,
+  });
   return (
     <section className="card" aria-labelledby="grid-title">
       <h2 id="grid-title">Density grid search (dev → test)</h2>
@@ -26,10 +33,10 @@ export function GridSearchPanel() {
       <div className="row">
         <div className="field">
           <label htmlFor={ids.lang}>Score: language average</label>
-          <select id={ids.lang} value={language} onChange={(e) => setLanguage(e.target.value)} disabled={!!task.trim()}>
-            {PAPER_LANGUAGES.map((l) => (
-              <option key={l.code} value={l.code}>
-                {l.name}
+          <select id={ids.lang} value={language ?? ""} onChange={(e) => setLanguage(e.target.value)} disabled={!!task.trim() || languages.length === 0}>
+            {languages.map((code) => (
+              <option key={code} value={code}>
+                {languageName(code) === code ? code : `${languageName(code)} (${code})`}
               </option>
             ))}
           </select>
