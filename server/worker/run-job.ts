@@ -34,7 +34,11 @@ export async function runClaimedJob(job: ClaimedJob, shutdown: AbortSignal): Pro
   const onShutdown = () => controller.abort(new Error("worker shutting down"));
   shutdown.addEventListener("abort", onShutdown, { once: true });
 
+  let beating = false;
   const beat = async () => {
+    // A beat waiting for the write lock (retried in server/db) is not joined by the next one: progress is coalesced.
+    if (beating) return;
+    beating = true;
     const p = latest;
     try {
       const r = await heartbeat(job.id, token, p ? progressColumns(p) : undefined);
@@ -47,6 +51,8 @@ export async function runClaimedJob(job: ClaimedJob, shutdown: AbortSignal): Pro
         leaseLost = true;
         controller.abort(err);
       }
+    } finally {
+      beating = false;
     }
   };
   const timer = setInterval(() => void beat(), HEARTBEAT_MS);

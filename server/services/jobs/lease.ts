@@ -4,7 +4,7 @@
 // longer change the job. Claiming is a compare-and-set on status, which
 // SQLite serializes: two workers can never hold the same job.
 import os from "node:os";
-import { db, type DbTx } from "../../db/client";
+import { db, writeTransaction, type DbTx } from "../../db/client";
 import { isPermanentErrorCode } from "./status";
 
 export const LEASE_MS = 15_000;
@@ -134,8 +134,7 @@ export interface CompletionRecord {
 
 /** Marks the job done and records its result in one transaction, fenced by the lease. */
 export async function completeJob(jobId: string, token: number, rec: CompletionRecord): Promise<void> {
-  const client = await db();
-  await client.$transaction(async (tx) => {
+  await writeTransaction(`recording job ${jobId} as done`, async (tx) => {
     const r = await tx.job.updateMany({
       where: { id: jobId, leaseToken: token, status: "running" },
       data: {

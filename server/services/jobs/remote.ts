@@ -2,7 +2,7 @@
 // database): start, progress, completion (with derived rows in the same
 // transaction) and failure. Each write checks the job's current status so a
 // late or repeated event cannot move a finished job backwards.
-import { db } from "../../db/client";
+import { db, writeTransaction } from "../../db/client";
 import type { JobProgress } from "../../jobs/definition";
 import { jobDefinition } from "../../jobs/registry";
 import { onJobCompleted } from "./after-complete";
@@ -42,7 +42,7 @@ export async function recordCompleted(
   if (!row || row.status === "done") return false;
   const def = jobDefinition(row.type);
   const payload = def?.payload.parse(JSON.parse(row.payload));
-  await client.$transaction(async (tx) => {
+  await writeTransaction(`recording job ${jobId} as done`, async (tx) => {
     const r = await tx.job.updateMany({
       where: { id: jobId, status: { in: ["queued", "running"] } },
       data: {
