@@ -40,7 +40,7 @@ function immediateTransactions(factory: PrismaBetterSqlite3): SqlDriverAdapterFa
       // BEGIN must not throw: the adapter takes its connection mutex before BEGIN and never
       // releases it when BEGIN fails, which would hang every later transaction of this process.
       // When the lock stays taken for BUSY_TIMEOUT_MS the transaction begins deferred instead;
-      // its first write then fails busy and writeTransaction retries it whole.
+      // its first write then fails busy and the transaction is retried whole.
       const begin = {
         run() {
           try {
@@ -57,12 +57,16 @@ function immediateTransactions(factory: PrismaBetterSqlite3): SqlDriverAdapterFa
   };
 }
 
-function extend(client: PrismaClient) {
+/** How long a transaction may wait for this process's connection (another transaction of ours). */
+const TRANSACTION_MAX_WAIT_MS = 5_000;
+const TRANSACTION_TIMEOUT_MS = 15_000;
+
+function retryStatements(client: PrismaClient) {
   // Statements outside a transaction wait for the lock here, asynchronously.
   return client.$extends({
     query: {
       $allOperations({ model, operation, args, query, ...rest }) {
-        // Inside a transaction a busy statement is not retried alone: the transaction is (writeTransaction).
+        // Inside a transaction a busy statement is not retried alone: the whole transaction is.
         if ((rest as { __internalParams?: { transaction?: unknown } }).__internalParams?.transaction) return query(args);
         return withDbRetry(`${model ? `${model}.` : ""}${operation}`, () => query(args));
       },
@@ -70,11 +74,40 @@ function extend(client: PrismaClient) {
   });
 }
 
-type Db = ReturnType<typeof extend>;
+type Db = ReturnType<typeof retryStatements>;
+type TransactionFn = <T>(fn: (tx: DbTx) => Promise<T>, options: { maxWait: number; timeout: number }) => Promise<T>;
 
-const globalForDb = globalThis as unknown as { mergescopeDb?: Promise<Db> };
+/**
+ * Every interactive transaction — ours, and those libraries open on this client (Better Auth) —
+ * is retried whole while the database is busy. Returns the client and its transaction without
+ * the retry (for writeTransaction, which retries with its own label and bounds).
+ */
+function retryTransactions(client: Db): { client: Db; transaction: TransactionFn } {
+  const transaction = client.$transaction.bind(client) as unknown as TransactionFn;
+  const batch = client.$transaction.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  const extended = client.$extends({
+    client: {
+      $transaction(...args: unknown[]) {
+        const [fn, options] = args as [unknown, { maxWait?: number; timeout?: number } | undefined];
+        // A batch (an array of queries) is passed through: it cannot be re-run from here.
+        if (typeof fn !== "function") return batch(...args);
+        return withDbRetry("transaction", () =>
+          transaction(fn as (tx: DbTx) => Promise<unknown>, { maxWait: TRANSACTION_MAX_WAIT_MS, timeout: TRANSACTION_TIMEOUT_MS, ...options }),
+        );
+      },
+    },
+  }) as unknown as Db;
+  return { client: extended, transaction };
+}
 
-async function open(): Promise<Db> {
+interface Opened {
+  client: Db;
+  transaction: TransactionFn;
+}
+
+const globalForDb = globalThis as unknown as { mergescopeDb?: Promise<Opened> };
+
+async function open(): Promise<Opened> {
   const { dataDir, databaseFile } = env();
   mkdirSync(dataDir, { recursive: true });
   await pushSchema(databaseFile);
@@ -83,11 +116,10 @@ async function open(): Promise<Db> {
   const client = new PrismaClient({ adapter });
   // WAL lets every process read while one writes.
   await withDbRetry("enabling WAL", () => client.$queryRawUnsafe("PRAGMA journal_mode = WAL"));
-  return extend(client);
+  return retryTransactions(retryStatements(client));
 }
 
-/** The shared client; the first call creates the data directory and applies the schema. */
-export function db(): Promise<Db> {
+function opened(): Promise<Opened> {
   globalForDb.mergescopeDb ??= open().catch((err: unknown) => {
     globalForDb.mergescopeDb = undefined;
     throw err;
@@ -95,18 +127,20 @@ export function db(): Promise<Db> {
   return globalForDb.mergescopeDb;
 }
 
+/** The shared client; the first call creates the data directory and applies the schema. */
+export async function db(): Promise<Db> {
+  return (await opened()).client;
+}
+
 export async function closeDb(): Promise<void> {
   const pending = globalForDb.mergescopeDb;
   globalForDb.mergescopeDb = undefined;
-  if (pending) await (await pending).$disconnect();
+  if (pending) await (await pending).client.$disconnect();
 }
 
 export type { Db };
 /** The client handed to `$transaction(async (tx) => …)` callbacks. */
 export type DbTx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
-
-/** How long a transaction may wait for this process's connection (another transaction of ours). */
-const TRANSACTION_MAX_WAIT_MS = 5_000;
 
 /**
  * One short write transaction, retried as a whole while the database is busy (SQLite rolled the
@@ -114,6 +148,6 @@ const TRANSACTION_MAX_WAIT_MS = 5_000;
  * calls — outside `fn`: the write lock is held from its first to its last statement.
  */
 export async function writeTransaction<T>(what: string, fn: (tx: DbTx) => Promise<T>, opts: { timeoutMs?: number; retry?: RetryOptions } = {}): Promise<T> {
-  const client = await db();
-  return withDbRetry(what, () => client.$transaction(fn, { maxWait: TRANSACTION_MAX_WAIT_MS, timeout: opts.timeoutMs ?? 15_000 }), opts.retry);
+  const { transaction } = await opened();
+  return withDbRetry(what, () => transaction(fn, { maxWait: TRANSACTION_MAX_WAIT_MS, timeout: opts.timeoutMs ?? TRANSACTION_TIMEOUT_MS }), opts.retry);
 }

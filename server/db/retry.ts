@@ -35,6 +35,8 @@ function codeOf(err: object): string | undefined {
  */
 export function isBusyError(err: unknown, depth = 0): boolean {
   if (typeof err !== "object" || err === null || depth > 5) return false;
+  // A retry that gave up (below) is final, also for an enclosing retry.
+  if (err instanceof AppError) return false;
   const code = codeOf(err);
   // better-sqlite3: SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_RECOVERY, …
   if (code?.startsWith("SQLITE_BUSY")) return true;

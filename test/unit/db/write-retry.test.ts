@@ -67,6 +67,20 @@ describe("Database writes under a held write lock", () => {
     assert.equal(await experimentCount("retry-b"), 1);
   });
 
+  it("should retry a transaction opened directly on the client, as libraries do (Better Auth)", async () => {
+    const released = holdLock(400);
+    const t0 = Date.now();
+    const client = await db();
+    await client.$transaction(async (tx) => {
+      await tx.experiment.count();
+      await tx.experiment.create({ data: { name: "retry-f", language: "ne" } });
+    });
+    const waited = Date.now() - t0;
+    await released;
+    assert.ok(waited >= 300, `the transaction waited for the lock (${waited} ms)`);
+    assert.equal(await experimentCount("retry-f"), 1);
+  });
+
   it("should retry raw better-sqlite3 SQLITE_BUSY errors", async () => {
     const mine = new Database(appEnv().databaseFile, { timeout: 0 });
     try {
