@@ -3,25 +3,14 @@
 // and `mergescope import-scores` uploads 8 lm-eval results files, then 50 more.
 // Every file must be imported (before the fix: "Invalid prisma.score.createMany()
 // invocation: Operation has timed out"), none twice.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import os from "node:os";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { request as playwrightRequest, type APIRequestContext } from "@playwright/test";
 import { expect, test } from "./support/fixtures";
+import { startOwnServer, type OwnServer } from "./support/own-server";
 
 test.use({ signedInAs: null });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A results file in lm-evaluation-harness 0.4's layout: a few tasks, metrics with stderr, configs, n-shot. */
 function resultsFile(i: number): string {
@@ -49,20 +38,9 @@ function resultsFile(i: number): string {
   );
 }
 
-let server: ChildProcess | undefined;
-let dataDir = "";
-let output = "";
+let server: OwnServer | undefined;
 
-test.afterAll(() => {
-  if (server?.pid) {
-    try {
-      process.kill(server.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
+test.afterAll(() => server?.stop());
 
 async function trpc<T>(api: APIRequestContext, base: string, route: string, input: unknown, mutation = false): Promise<T> {
   const res = mutation
@@ -76,23 +54,15 @@ async function trpc<T>(api: APIRequestContext, base: string, route: string, inpu
 test.describe("Score imports while jobs run", () => {
   test("should import 8 and then 50 results files through the CLI while the demo's sweep runs", async () => {
     test.setTimeout(600_000);
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    dataDir = mkdtempSync(path.join(os.tmpdir(), "mergescope-import-load-"));
-    // Like `npm start` on a fresh clone: demo on, one worker per core.
-    const { MERGESCOPE_WORKERS: _w, ...inherited } = process.env;
-    server = spawn(process.execPath, ["scripts/start.mjs"], {
-      env: { ...inherited, PORT: String(port), MERGESCOPE_DATA_DIR: path.join(dataDir, "data"), MERGESCOPE_DEMO: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    server.stdout!.on("data", (d) => (output += d));
-    server.stderr!.on("data", (d) => (output += d));
+    // Like `npm start` on a fresh clone: demo on, one worker per core (the default).
+    server = await startOwnServer("mergescope-import-load-", { MERGESCOPE_DEMO: "1", MERGESCOPE_WORKERS: undefined });
+    const { base, port, dir: dataDir } = server;
     await expect.poll(async () => (await fetch(`${base}/api/trpc/health.status`).catch(() => null))?.status ?? 0, { timeout: 120_000 }).toBe(200);
 
     // A researcher with a personal API token, as a lab member would use the CLI.
     const link = JSON.parse(
       execFileSync(process.execPath, [path.resolve("bin/mergescope.mjs"), "user", "add", "loader@lab.example", "--role", "researcher", "--json"], {
-        env: { ...process.env, MERGESCOPE_DATA_DIR: path.join(dataDir, "data"), PORT: String(port) },
+        env: { ...process.env, MERGESCOPE_DATA_DIR: server.dataDir, PORT: String(port) },
         encoding: "utf8",
       }),
     ) as { url: string };
@@ -153,7 +123,7 @@ test.describe("Score imports while jobs run", () => {
     const repeated = JSON.parse(again) as { ok: boolean; summary?: { duplicate: boolean } }[];
     expect(repeated.every((o) => o.ok && o.summary?.duplicate)).toBe(true);
     expect(await trpc<unknown[]>(api, base, "scores.list", { limit: 20_000 })).toHaveLength(58 * 8);
-    expect(output).not.toContain("Operation has timed out");
+    expect(server.output()).not.toContain("Operation has timed out");
     await api.dispose();
   });
 });
