@@ -5,7 +5,7 @@ import { env } from "../env";
 import { jobErrorCode, type JobProgress } from "../jobs/definition";
 import { jobDefinition } from "../jobs/registry";
 import { onJobCompleted } from "../services/jobs/after-complete";
-import { appendJobLog, completeJob, failJob, heartbeat, LeaseLostError, markCancelled, releaseJob, type ClaimedJob } from "../services/jobs/lease";
+import { appendJobLog, completeJob, failJob, heartbeat, jobLogWriter, LeaseLostError, markCancelled, releaseJob, type ClaimedJob } from "../services/jobs/lease";
 
 const HEARTBEAT_MS = 1000;
 
@@ -13,7 +13,8 @@ export type RunOutcome = "done" | "failed" | "queued" | "cancelled" | "lease-los
 
 export async function runClaimedJob(job: ClaimedJob, shutdown: AbortSignal): Promise<RunOutcome> {
   const token = job.leaseToken;
-  const log = (level: "info" | "warn" | "error", message: string) => appendJobLog(job.id, token, level, message).catch(() => {});
+  const logs = jobLogWriter(job.id, token);
+  const log = (level: "info" | "warn" | "error", message: string) => logs.write(level, message);
   const def = jobDefinition(job.type);
   if (!def || def.version !== job.version) {
     await failJob(job.id, token, "JOB_TYPE_UNKNOWN", `no handler for job type ${job.type} v${job.version} in this worker`);
@@ -76,7 +77,7 @@ export async function runClaimedJob(job: ClaimedJob, shutdown: AbortSignal): Pro
     };
   }
 
-  await log("info", `attempt ${job.attempts} started`);
+  log("info", `attempt ${job.attempts} started`);
   try {
     const resolved = def.resolve ? await def.resolve(parsed.data) : undefined;
     const outcome = await def.handler(parsed.data, {
@@ -91,9 +92,10 @@ export async function runClaimedJob(job: ClaimedJob, shutdown: AbortSignal): Pro
       reportProgress: (p) => {
         latest = p;
       },
-      log: (level, message) => void log(level, message),
+      log,
     });
     clearInterval(timer);
+    await logs.flush();
     if (leaseLost) return "lease-lost";
     const parsedResult = def.result.parse(outcome.result);
     await completeJob(job.id, token, {
@@ -109,6 +111,7 @@ export async function runClaimedJob(job: ClaimedJob, shutdown: AbortSignal): Pro
     return "done";
   } catch (err) {
     clearInterval(timer);
+    await logs.flush();
     if (leaseLost || err instanceof LeaseLostError) return "lease-lost";
     if (cancelRequested) {
       await markCancelled(job.id, token);
@@ -122,7 +125,8 @@ export async function runClaimedJob(job: ClaimedJob, shutdown: AbortSignal): Pro
     }
     const code = jobErrorCode(err);
     const message = err instanceof Error ? err.message : String(err);
-    await log("error", `[${code}] ${message}`);
+    log("error", `[${code}] ${message}`);
+    await logs.flush();
     return await failJob(job.id, token, code, message);
   } finally {
     clearInterval(timer);
