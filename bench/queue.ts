@@ -9,8 +9,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { closeDb, db } from "../server/db/client";
 import { resetEnvCache } from "../server/env";
 import { generateModelFamily } from "../server/engine/synthetic/family";
-import { closeRedisProducer } from "../server/queue/redis/producer";
-import { enqueueJob } from "../server/services/jobs/queue";
+import { closeRedisProducer } from "../server/jobs/bullmq/producer";
+import { enqueueJob } from "../server/jobs/client";
 import { startRedis } from "../test/unit/jobs/redis-helpers";
 
 const N_JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 200);
@@ -48,7 +48,7 @@ async function runMode(mode: "embedded" | "redis"): Promise<{ jobsPerSec: number
     generateModelFamily({ out: tiny, hidden: 16, layers: 1, intermediate: 32, vocab: 32, heads: 2, kvHeads: 1, ctCheckpoints: 1, tokensPerCheckpoint: 2, dtype: "bf16", seed: 1 });
     log("tiny family generated");
     const client = await db();
-    if (redis) start("server/queue/redis/recorder-main.ts");
+    if (redis) start("server/worker/recorder-main.ts");
     for (let i = 0; i < WORKERS; i++) start("server/worker/main.ts");
     await sleep(3000); // workers connected and idle
     log("workers started");

@@ -74,7 +74,7 @@ test.describe("Merge builder", () => {
     const downloading = page.waitForEvent("download");
     await page.getByRole("button", { name: "Download .yml" }).click();
     const download = await downloading;
-    expect(download.suggestedFilename()).toBe("ties-sv-bld-ct-4b-d-0.2-1.yml");
+    expect(download.suggestedFilename()).toBe("ties-sv-bld-ct-4b-d-0.2-1-slack-0.04.yml");
     expect(readFileSync(await download.path(), "utf8")).toContain("slack_scope: model");
     await page.screenshot({ path: test.info().outputPath("builder.png"), fullPage: true });
 
@@ -82,7 +82,7 @@ test.describe("Merge builder", () => {
     await expect(page).toHaveURL(`/jobs?experiment=${experimentId}`);
     await expect
       .poll(async () => (await jobsOf(request, "merge")).map((j) => `${j.label}: ${j.status}`), { timeout: 60_000 })
-      .toEqual(["TIES-SV bld-ct-4B d=0.2/1: done"]);
+      .toEqual(["TIES-SV bld-ct-4B d=0.2/1 slack=0.04: done"]);
     expect(errors).toEqual([]);
   });
 

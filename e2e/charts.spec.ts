@@ -299,5 +299,9 @@ test.describe("Analysis charts", () => {
     expect(cell(table, "2B", "TIES (k=0.2/1)")).toBe("");
     await expect(fig2).toContainText("CT tokens (B)");
     await expect(page).toHaveURL(/task=belebele_tel_Telu/);
+    // A log axis for series spanning orders of magnitude; the choice is part of the link.
+    await fig2.getByRole("checkbox", { name: "log scale (CT tokens)" }).check();
+    await expect(page).toHaveURL(/xlog=1/);
+    await expect(fig2.locator(".recharts-xAxis .recharts-cartesian-axis-tick").first()).toContainText("2B");
   });
 });

@@ -14,7 +14,7 @@ export const NODE_DIST = path.join(root, "dist", "node");
 export const NODE_ENTRIES = {
   cli: "server/cli/main.ts",
   worker: "server/worker/main.ts",
-  recorder: "server/queue/redis/recorder-main.ts",
+  recorder: "server/worker/recorder-main.ts",
   "prepare-start": "scripts/prepare-start.ts",
   // the web server's parse threads (server/offload/pool.ts)
   "offload-thread": "server/offload/thread.ts",

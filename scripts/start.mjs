@@ -1,8 +1,8 @@
 // `npm start`: the production dashboard (next start) on HOST:PORT (default
 // 127.0.0.1:3000: loopback only unless HOST says otherwise; server/env.ts
-// validates it) plus a pool of worker processes for the embedded job queue
-// (one per core, MERGESCOPE_WORKERS overrides; 0 = none, e.g. when workers run
-// elsewhere). Workers and the recorder never listen on a port.
+// validates it) plus the worker process(es) of the embedded job queue (one by
+// default: it schedules several jobs at once over the cores and the memory
+// budget; MERGESCOPE_WORKERS overrides; 0 = none, e.g. when workers run elsewhere). Workers and the recorder never listen on a port.
 // A worker that dies is restarted; its job is re-queued by the lease reaper.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -63,7 +63,7 @@ if (everywhere)
     `[mergescope] HOST=${host}: listening on every interface. Requests must name an allowed host: loopback names and MERGESCOPE_ALLOWED_HOSTS (${process.env.MERGESCOPE_ALLOWED_HOSTS || "not set"}).`,
   );
 
-const workerCount = process.env.MERGESCOPE_WORKERS !== undefined ? Number(process.env.MERGESCOPE_WORKERS) : os.availableParallelism();
+const workerCount = process.env.MERGESCOPE_WORKERS !== undefined ? Number(process.env.MERGESCOPE_WORKERS) : 1;
 if (!Number.isInteger(workerCount) || workerCount < 0) {
   console.error(`[mergescope] MERGESCOPE_WORKERS must be a whole number >= 0, got ${process.env.MERGESCOPE_WORKERS}`);
   shutdown(1);
@@ -73,7 +73,8 @@ function superviseWorker(slot) {
   const child = spawn(process.execPath, [compiled("worker")], {
     cwd: root,
     stdio: "inherit",
-    env: { ...process.env, MERGESCOPE_WORKER_SLOT: String(slot) },
+    // Each running engine call holds a libuv pool thread; leave room for file I/O next to them.
+    env: { ...process.env, MERGESCOPE_WORKER_SLOT: String(slot), UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(Math.max(4, os.availableParallelism() + 2)) },
   });
   children.push(child);
   child.on("exit", (code, signal) => {

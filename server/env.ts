@@ -8,8 +8,13 @@ const envSchema = z.object({
   MERGESCOPE_DATA_DIR: z.string().min(1).default("./data"),
   /** Colon-separated directories that checkpoints may be registered from. Defaults to the data directory. */
   MERGESCOPE_MODEL_ROOTS: z.string().optional(),
-  /** Worker processes started next to the web server (embedded mode). */
+  /** Worker processes started next to the web server (embedded mode; each runs several jobs at once). */
   MERGESCOPE_WORKERS: z.coerce.number().int().min(0).max(256).optional(),
+  /** Memory the jobs running at once may use, by their estimated working sets: bytes, or with a unit (512M, 12G, 12GiB). */
+  MERGESCOPE_MEMORY_BUDGET: z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?\s*([KMGT]i?B?|B)?\s*$/i, "must be a byte count with an optional unit, e.g. 12G, 12GiB or 512M")
+    .optional(),
   /** Set to "0" to skip creating the demo experiment on first start. */
   MERGESCOPE_DEMO: z.enum(["0", "1"]).default("1"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -55,6 +60,8 @@ export type Env = z.infer<typeof envSchema> & {
   databaseFile: string;
   modelRoots: string[];
   workers: number;
+  /** MERGESCOPE_MEMORY_BUDGET in bytes (default: 60% of RAM), shared by this machine's worker processes. */
+  memoryBudgetBytes: number;
   outputDir: string;
   /** Single sign-on settings, when configured. */
   oidc: { issuer: string; discoveryUrl: string; clientId: string; clientSecret: string; name: string; role: "viewer" | "researcher" } | null;
@@ -92,7 +99,9 @@ export function env(): Env {
         .map((p) => path.resolve(p)),
       path.resolve(e.MERGESCOPE_OUTPUT_DIR ?? path.join(dataDir, "merges")),
     ),
-    workers: e.MERGESCOPE_WORKERS ?? Math.max(1, os.availableParallelism()),
+    // One process schedules several jobs (server/jobs/scheduler.ts); more processes split the cores and the budget.
+    workers: e.MERGESCOPE_WORKERS ?? 1,
+    memoryBudgetBytes: e.MERGESCOPE_MEMORY_BUDGET ? parseByteSize(e.MERGESCOPE_MEMORY_BUDGET) : Math.floor(os.totalmem() * DEFAULT_MEMORY_SHARE),
     outputDir: path.resolve(e.MERGESCOPE_OUTPUT_DIR ?? path.join(dataDir, "merges")),
     oidc:
       e.MERGESCOPE_OIDC_ISSUER && e.MERGESCOPE_OIDC_CLIENT_ID && e.MERGESCOPE_OIDC_CLIENT_SECRET
@@ -116,6 +125,17 @@ export function env(): Env {
 function withOutputDir(roots: string[], outputDir: string): string[] {
   const covered = roots.some((r) => outputDir === r || outputDir.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
   return covered ? roots : [...roots, outputDir];
+}
+
+/** Jobs may use this share of RAM unless MERGESCOPE_MEMORY_BUDGET says otherwise (the rest: web server, page cache). */
+const DEFAULT_MEMORY_SHARE = 0.6;
+
+/** "12G", "12GiB", "512M" or plain bytes; units are binary (K = 1024). */
+export function parseByteSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$/i.exec(text);
+  if (!m) throw new Error(`not a byte size: ${JSON.stringify(text)}`);
+  const power = { "": 0, K: 1, M: 2, G: 3, T: 4 }[m[2]!.toUpperCase() as "" | "K" | "M" | "G" | "T"];
+  return Math.floor(Number(m[1]) * 1024 ** power);
 }
 
 /** Tests change the environment between cases. */

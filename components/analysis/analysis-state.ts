@@ -24,6 +24,8 @@ export interface AnalysisState {
   f2dens: "paper" | "explorer" | "all";
   /** Figure 2: the paper's numbers as reference lines. */
   paper: boolean;
+  /** Figure 2: CT tokens on a log axis (series spanning orders of magnitude). */
+  xlog: boolean;
   /** Figure 3: stacked area (as the paper) or stacked bars. */
   kind: "area" | "bars";
   /** Heatmap: checkpoint (model id; null = the last) and method. */
@@ -46,6 +48,7 @@ export const DEFAULT_ANALYSIS_STATE: AnalysisState = {
   methods: null,
   f2dens: "paper",
   paper: false,
+  xlog: false,
   kind: "area",
   hmCkpt: null,
   hmMethod: "ties",
@@ -76,6 +79,7 @@ export function parseAnalysisState(p: URLSearchParams): AnalysisState {
     methods: list(p.get("methods"))?.filter((m) => (FIG2_FAMILIES as readonly string[]).includes(m)) ?? null,
     f2dens: f2 === "explorer" || f2 === "all" ? f2 : "paper",
     paper: p.get("paper") === "1",
+    xlog: p.get("xlog") === "1",
     kind: p.get("kind") === "bars" ? "bars" : "area",
     hmCkpt: idLike(p.get("hm")),
     hmMethod: p.get("hmm") === "ties_sv" ? "ties_sv" : "ties",
@@ -97,6 +101,7 @@ export function serializeAnalysisState(s: AnalysisState): URLSearchParams {
   if (s.methods !== null) p.set("methods", s.methods.join(","));
   if (s.f2dens !== d.f2dens) p.set("f2dens", s.f2dens);
   if (s.paper) p.set("paper", "1");
+  if (s.xlog) p.set("xlog", "1");
   if (s.kind !== d.kind) p.set("kind", s.kind);
   if (s.hmCkpt) p.set("hm", s.hmCkpt);
   if (s.hmMethod !== d.hmMethod) p.set("hmm", s.hmMethod);

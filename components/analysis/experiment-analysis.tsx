@@ -132,6 +132,7 @@ export function ExperimentAnalysis({
         densities={state.f2dens}
         sel={fig2Sel}
         paper={state.paper}
+        xlog={state.xlog}
         tokens={tokens}
         tableOpen={state.tables.includes("fig2")}
         onChange={onFig2}

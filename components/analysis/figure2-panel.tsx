@@ -24,10 +24,12 @@ export interface Figure2PanelProps {
   /** The explorer's densities (only used with densities = "explorer"). */
   sel: Selection | null;
   paper: boolean;
+  /** CT tokens on a log axis. */
+  xlog: boolean;
   /** Token counts of the checkpoints shown (null = all). */
   tokens: number[] | null;
   tableOpen: boolean;
-  onChange: (patch: { split?: "dev" | "test"; task?: string; methods?: string[] | null; f2dens?: "paper" | "explorer" | "all"; paper?: boolean }) => void;
+  onChange: (patch: { split?: "dev" | "test"; task?: string; methods?: string[] | null; f2dens?: "paper" | "explorer" | "all"; paper?: boolean; xlog?: boolean }) => void;
   onTable: (id: TableId, open: boolean) => void;
 }
 
@@ -95,6 +97,7 @@ export const Figure2Panel = memo(function Figure2Panel(props: Figure2PanelProps)
       subtitle={`${f.scoreLabel}, ${f.split} split`}
       data={data}
       index="tokensB"
+      xScale={props.xlog ? "log" : "linear"}
       categories={view.categories}
       config={view.config}
       valueFormatter={(v) => v.toFixed(2)}
@@ -168,6 +171,10 @@ export const Figure2Panel = memo(function Figure2Panel(props: Figure2PanelProps)
           <label>
             <input type="checkbox" checked={props.paper} onChange={(e) => props.onChange({ paper: e.target.checked })} data-testid="fig2-paper" />
             paper&apos;s numbers
+          </label>
+          <label>
+            <input type="checkbox" checked={props.xlog} onChange={(e) => props.onChange({ xlog: e.target.checked })} data-testid="fig2-xlog" />
+            log scale (CT tokens)
           </label>
         </>
       }

@@ -24,12 +24,14 @@ export interface Figure2ChartProps extends FigureFrameProps {
   /** Horizontal lines: BASE, SFT, and optionally the paper's numbers. */
   references: ReferenceValue[];
   yLabel: string;
+  /** The CT-token axis: linear (as the paper) or logarithmic for series spanning orders of magnitude. */
+  xScale?: "linear" | "log";
   height?: number;
 }
 
 /** Figure 2: score vs CT tokens, one line per model family, BASE and SFT as reference lines. */
 export function Figure2Chart(props: Figure2ChartProps) {
-  const { data, index, categories, config, valueFormatter, references, yLabel, height = 380 } = props;
+  const { data, index, categories, config, valueFormatter, references, yLabel, xScale = "linear", height = 380 } = props;
   const ticks = data.map((r) => r[index]).filter((v): v is number => typeof v === "number");
   const legend: LegendItem[] = [
     ...categories.map((c) => ({ label: config[c]!.label, color: config[c]!.color, dash: config[c]!.dash, kind: "line" as const })),
@@ -43,11 +45,12 @@ export function Figure2Chart(props: Figure2ChartProps) {
           <XAxis
             type="number"
             dataKey={index}
+            scale={xScale}
             domain={["dataMin", "dataMax"]}
             ticks={ticks}
             tickFormatter={(v: number) => formatTokensB(v)}
             padding={{ left: 16, right: 16 }}
-            label={{ value: "CT tokens (B)", position: "insideBottom", offset: -16, fontSize: 12, fill: "#3d434c" }}
+            label={{ value: "CT tokens", position: "insideBottom", offset: -16, fontSize: 12, fill: "#3d434c" }}
             tick={{ fontSize: 12 }}
           />
           <YAxis

@@ -60,7 +60,7 @@ export function Figure3Chart(props: Figure3ChartProps) {
               domain={["dataMin", "dataMax"]}
               ticks={ticks}
               tickFormatter={(v: number) => formatTokensB(v)}
-              label={{ value: "CT tokens (B)", position: "insideBottom", offset: -16, fontSize: 12, fill: "#3d434c" }}
+              label={{ value: "CT tokens", position: "insideBottom", offset: -16, fontSize: 12, fill: "#3d434c" }}
             tick={{ fontSize: 12 }}
             />
             {yAxis}
@@ -84,7 +84,7 @@ export function Figure3Chart(props: Figure3ChartProps) {
         ) : (
           <BarChart data={data} margin={margin}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e1e4e8" vertical={false} />
-            <XAxis dataKey="label" label={{ value: "CT tokens (B)", position: "insideBottom", offset: -16, fontSize: 12, fill: "#3d434c" }}
+            <XAxis dataKey="label" label={{ value: "CT tokens", position: "insideBottom", offset: -16, fontSize: 12, fill: "#3d434c" }}
             tick={{ fontSize: 12 }} />
             {yAxis}
             {tooltip}

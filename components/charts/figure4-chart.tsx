@@ -3,6 +3,7 @@
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { ChartFrame, frameProps, type FigureFrameProps } from "./chart-frame";
 import { ChartTooltip } from "./chart-tooltip";
+import { formatTokensB } from "./format";
 import type { ChartConfig, ChartRow, LegendItem } from "./types";
 
 export interface Figure4ChartProps extends FigureFrameProps {
@@ -24,7 +25,8 @@ export function Figure4Chart(props: Figure4ChartProps) {
       <ResponsiveContainer width="100%" height={height} initialDimension={{ width: 600, height }}>
         <BarChart data={data} margin={{ top: 10, right: 24, bottom: 28, left: 16 }} barGap={2} barCategoryGap="18%">
           <CartesianGrid strokeDasharray="3 3" stroke="#e1e4e8" vertical={false} />
-          <XAxis dataKey={index} label={{ value: "CT tokens (B)", position: "insideBottom", offset: -16, fontSize: 12, fill: "#3d434c" }}
+          <XAxis dataKey={index} label={{ value: "CT tokens", position: "insideBottom", offset: -16, fontSize: 12, fill: "#3d434c" }}
+            tickFormatter={(v: unknown) => (typeof v === "number" ? formatTokensB(v) : String(v))}
             tick={{ fontSize: 12 }} />
           <YAxis
             tickFormatter={(v: number) => `${Number(v.toFixed(2))}`}

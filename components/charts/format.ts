@@ -14,8 +14,17 @@ export function formatInt(v: number | null | undefined): string {
 }
 
 /** 2 → "2B", 12.4 → "12.4B" (CT tokens in billions). */
+/** A token count given in billions, in the unit that suits it: 328K, 1.5M, 2B, 1.2T (a series of small CT runs reads as such). */
 export function formatTokensB(v: number): string {
-  return `${Number(v.toPrecision(4))}B`;
+  const tokens = v * 1e9;
+  const units: [number, string][] = [
+    [1e12, "T"],
+    [1e9, "B"],
+    [1e6, "M"],
+    [1e3, "K"],
+  ];
+  for (const [scale, unit] of units) if (Math.abs(tokens) >= scale) return `${Number((tokens / scale).toPrecision(4))}${unit}`;
+  return String(Number(tokens.toPrecision(4)));
 }
 
 export function cellText(v: string | number | null | undefined, kind: ColumnKind): string {

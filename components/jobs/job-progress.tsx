@@ -1,4 +1,4 @@
-import type { JobSummary } from "@/server/services/jobs/status";
+import type { JobSummary } from "@/server/jobs/status";
 import { formatBytes, formatDuration } from "./format";
 
 /** Progress bar with phase, tensors, throughput and ETA of one job. */

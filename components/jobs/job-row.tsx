@@ -4,8 +4,9 @@ import { useMutation } from "@tanstack/react-query";
 import { Fragment, useState } from "react";
 import { useTRPC } from "@/components/providers/trpc";
 import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
-import type { JobSummary } from "@/server/services/jobs/status";
+import type { JobSummary } from "@/server/jobs/status";
 import { JobLogs } from "./job-logs";
+import { formatBytes } from "./format";
 import { JobProgress } from "./job-progress";
 
 /** One job: status, progress, error, and its actions (cancel, retry, priority, delete, logs). */
@@ -41,6 +42,13 @@ export function JobRow({ job }: { job: JobSummary }) {
         </td>
         <td className="progress-cell">
           <JobProgress job={job} />
+          {job.threads !== null && (
+            <small className="muted" data-testid="job-resources">
+              {" "}
+              {job.threads} engine thread{job.threads === 1 ? "" : "s"}
+              {job.workingSetBytes ? ` · working set ~${formatBytes(job.workingSetBytes)} (estimate)` : ""}
+            </small>
+          )}
           {job.errorCode && (
             <small className="error" data-testid="job-error">
               [{job.errorCode}] {job.errorMessage}

@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
 import { useTRPC } from "@/components/providers/trpc";
-import { JOB_STATUSES, type JobStatus } from "@/server/services/jobs/status";
+import { JOB_STATUSES, type JobStatus } from "@/server/jobs/status";
 import { JobRow } from "./job-row";
 
 const TYPES = ["merge", "analyze", "analyze-sweep", "evaluate", "import-scores"];

@@ -22,9 +22,11 @@ const identity = (m: { path: string; lora?: { path: string } | null }) => (m.lor
 export function prepareInputs(recipe: Recipe, request: NativeMergeRequest): PreparedInputs {
   if (request.models.length !== recipe.models.length) throw new Error("prepareInputs: request and recipe list different models");
   const loras: LoraReport[] = [];
+  // Side files (adapter_config.json, tokenizer.json, config.json) are opened with the engine's own checks.
+  const roots = request.allowedRoots ?? null;
   const tx = (lora: { path: string; source: string } | null | undefined, label: string): NativeInputTransforms => {
     if (!lora) return { lora: null, embedRows: null };
-    const loaded = loadLoraAdapter(lora.path);
+    const loaded = loadLoraAdapter(lora.path, roots);
     loras.push({
       model: label,
       adapter: lora.source,
@@ -48,7 +50,7 @@ export function prepareInputs(recipe: Recipe, request: NativeMergeRequest): Prep
         : []),
       ...recipe.models.map((m, i) => ({ index: i, path: m.path, label: refLabel(m), identity: identity(m) })),
     ];
-    tokenizer = planTokenizer(recipe, inputs);
+    tokenizer = planTokenizer(recipe, inputs, roots);
     if (baseTx) baseTx.embedRows = tokenizer.rowMaps.get(ROW_SOURCE_BASE) ?? null;
     modelTx.forEach((t, i) => (t.embedRows = tokenizer!.rowMaps.get(i) ?? null));
   }

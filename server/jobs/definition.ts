@@ -29,6 +29,8 @@ export interface JobContext {
   outputDir: string;
   /** What the definition's `resolve` returned for this job (server-side configuration), else undefined. */
   resolved: unknown;
+  /** Engine threads the scheduler gave this job (server/jobs/scheduler.ts). */
+  threads: number;
   reportProgress(p: JobProgress): void;
   log(level: "info" | "warn" | "error", message: string): void;
 }
@@ -40,6 +42,13 @@ export interface JobOutcome<TResult> {
   outputSha256?: string;
   /** Bulky data for `persist` (e.g. per-tensor statistics); not stored in the job row. */
   details?: unknown;
+}
+
+export interface JobResources {
+  /** Uses engine threads (merges, analyses): the scheduler shares the cores among such jobs. */
+  cpuBound: boolean;
+  /** Estimated peak memory of the job (bytes). */
+  workingSetBytes: number;
 }
 
 export interface JobDefinition<TPayload = unknown, TResult = unknown> {
@@ -55,6 +64,11 @@ export interface JobDefinition<TPayload = unknown, TResult = unknown> {
    * the server when it hands the job to Redis (scale-out workers never open the database).
    */
   resolve?(payload: TPayload): Promise<unknown>;
+  /**
+   * What running it costs, for the scheduler: engine jobs are CPU-bound and hold a working set
+   * bounded by their largest tensor (server/engine/working-set.ts). Without it: light, one thread.
+   */
+  resources?(payload: TPayload): Promise<JobResources>;
   handler(payload: TPayload, ctx: JobContext): Promise<JobOutcome<TResult>>;
   /** Records derived rows (a service function) in the transaction that marks the job done. */
   persist?(tx: DbTx, job: { jobId: string; experimentId: string | null; payload: TPayload }, result: TResult, details: unknown): Promise<void>;

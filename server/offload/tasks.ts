@@ -3,7 +3,7 @@
 // everything a task needs, such as allowed roots, comes in its input).
 import { parseRecipeYaml } from "../engine/recipe";
 import { analyzePastedRecipe } from "../services/builder/pasted-recipe";
-import { planSweepRecipes, type SweepInput } from "../services/jobs/sweep-expand";
+import { planSweepRecipes, type SweepInput } from "../services/sweeps/sweep-expand";
 import { detectModel } from "../services/models/detect";
 import { parseLmEvalResults, type Split } from "../services/scores/lm-eval";
 import { serializeError, type SerializedError } from "./errors";

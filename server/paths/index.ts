@@ -5,5 +5,5 @@ export { PathError, PATH_RULES, showPath, type PathRule } from "./errors";
 export { normalizePath, MAX_NAME_BYTES, MAX_PATH_BYTES } from "./normalize";
 export { checkModelFolder, isInside, realRoots, resolveInside, type ContainOptions } from "./contain";
 export { formatBytes } from "./format";
-export { copyRegularFile, openRegularFile, readRegularFileText, type OpenedFile, type OpenOptions } from "./open";
+export { copyRegularFile, openRegularFile, readRegularFileText, readRegularFileTextSync, type OpenedFile, type OpenOptions } from "./open";
 export { evaluateRoots, importRoots, modelRoots, MODEL_ROOTS_HINT } from "./roots";

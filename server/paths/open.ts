@@ -4,7 +4,7 @@
 // checked before reading, and containment checked on what was actually
 // opened — the descriptor's own path (/proc/self/fd) — so a folder swapped
 // for a symlink after an earlier check is still refused.
-import { constants, createWriteStream } from "node:fs";
+import { closeSync, constants, createWriteStream, fstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, type Stats } from "node:fs";
 import { open, readlink, realpath, stat, type FileHandle } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { isInside, outsideError, realRoots, resolveInside } from "./contain";
@@ -65,26 +65,81 @@ export async function openRegularFile(input: string, opts: OpenOptions): Promise
   try {
     const st = await handle.stat();
     const real = await descriptorPath(handle.fd, p, st);
-    if (opts.roots) {
-      const roots = await realRoots(opts.roots);
-      if (real === null) throw new PathError("PATH_NOT_ALLOWED", input, `${what} ${showPath(input)} changed while it was being opened; try again`);
-      if (!roots.some((r) => isInside(r, real))) throw outsideError(input, real, { roots: opts.roots, hint: opts.hint, rootsLabel: opts.rootsLabel, what });
-    }
-    if (!st.isFile()) {
-      const kind = st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO (named pipe)" : st.isSocket() ? "a socket" : "a device";
-      throw new PathError("PATH_NOT_REGULAR", input, `${what} ${showPath(input)} is ${kind}, not a regular file: only regular files are read`);
-    }
-    if (opts.maxBytes !== undefined && st.size > opts.maxBytes) {
-      throw new PathError(
-        "FILE_TOO_LARGE",
-        input,
-        `${what} ${showPath(input)} is ${formatBytes(st.size)}, above the ${formatBytes(opts.maxBytes)} limit for ${what}s; it is not read`,
-      );
-    }
+    checkOpened(input, st, real, opts.roots ? await realRoots(opts.roots) : null, opts);
     return { handle, realPath: real ?? p, size: st.size, mtimeMs: st.mtimeMs, dev: st.dev, ino: st.ino };
   } catch (err) {
     await handle.close();
     throw err;
+  }
+}
+
+/** What was opened must lie inside the (resolved) roots, be a regular file, and fit the size limit. */
+function checkOpened(input: string, st: Stats, real: string | null, roots: string[] | null, opts: OpenOptions): void {
+  const what = opts.what ?? "file";
+  if (roots && opts.roots) {
+    if (real === null) throw new PathError("PATH_NOT_ALLOWED", input, `${what} ${showPath(input)} changed while it was being opened; try again`);
+    if (!roots.some((r) => isInside(r, real))) throw outsideError(input, real, { roots: opts.roots, hint: opts.hint, rootsLabel: opts.rootsLabel, what });
+  }
+  if (!st.isFile()) {
+    const kind = st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO (named pipe)" : st.isSocket() ? "a socket" : "a device";
+    throw new PathError("PATH_NOT_REGULAR", input, `${what} ${showPath(input)} is ${kind}, not a regular file: only regular files are read`);
+  }
+  if (opts.maxBytes !== undefined && st.size > opts.maxBytes) {
+    throw new PathError(
+      "FILE_TOO_LARGE",
+      input,
+      `${what} ${showPath(input)} is ${formatBytes(st.size)}, above the ${formatBytes(opts.maxBytes)} limit for ${what}s; it is not read`,
+    );
+  }
+}
+
+/**
+ * readRegularFileText for synchronous callers (the engine's request preparation reads
+ * small side files — tokenizer.json, adapter_config.json — on the worker): the same
+ * checks on the opened descriptor. A missing file is PATH_NOT_FOUND.
+ */
+export function readRegularFileTextSync(input: string, opts: OpenOptions & { maxBytes: number }): string {
+  const what = opts.what ?? "file";
+  const p = normalizePath(input, what);
+  let fd: number;
+  try {
+    fd = openSync(p, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") throw new PathError("PATH_NOT_FOUND", input, `${what} ${showPath(input)} does not exist`);
+    throw new PathError("PATH_INVALID", input, `${what} ${showPath(input)} cannot be opened: ${code ?? (err as Error).message}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    let real: string | null = null;
+    try {
+      real = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      // no /proc (macOS): realpath, checked against the descriptor's identity
+      try {
+        const r = realpathSync(p);
+        const again = statSync(r);
+        real = again.dev === st.dev && again.ino === st.ino ? r : null;
+      } catch {
+        real = null;
+      }
+    }
+    const roots = opts.roots
+      ? [...new Set(opts.roots.map((r) => { try { return realpathSync(r); } catch { return null; } }).filter((r): r is string => r !== null))]
+      : null;
+    checkOpened(input, st, real, roots, opts);
+    const buf = Buffer.alloc(Math.min(st.size, opts.maxBytes) + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, n);
+      if (got === 0) break;
+      n += got;
+      if (n === buf.length) break;
+    }
+    if (n > opts.maxBytes) throw new PathError("FILE_TOO_LARGE", input, `${what} ${showPath(input)} grew above the ${formatBytes(opts.maxBytes)} limit while it was read`);
+    return buf.subarray(0, n).toString("utf8");
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { cancelJob, deleteJob, enqueueJob, getJob, listJobs, retryJob, setJobPriority } from "../../services/jobs/queue";
-import { jobStatusSchema, jobSummarySchema } from "../../services/jobs/status";
-import { enqueueSweep } from "../../services/jobs/sweep";
+import { cancelJob, deleteJob, enqueueJob, getJob, listJobs, retryJob, setJobPriority } from "../../jobs/client";
+import { jobStatusSchema, jobSummarySchema } from "../../jobs/status";
+import { enqueueSweep } from "../../services/sweeps/sweep";
 import { createTRPCRouter, researcherProcedure, viewerProcedure } from "../trpc";
 import { MERGE_METHODS } from "../../engine/recipe/types";
 

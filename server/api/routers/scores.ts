@@ -31,7 +31,7 @@ import {
   unattachedSchema,
 } from "../../services/scores/import";
 import { checkConsistency, consistencyReportSchema, overlaySchema, PAPER_METHODS, paperData, paperDataSchema, paperOverlay } from "../../services/scores/paper";
-import { jobSummarySchema } from "../../services/jobs/status";
+import { jobSummarySchema } from "../../jobs/status";
 import { evalTemplatesRouter } from "./eval-templates";
 import { adminProcedure, createTRPCRouter, researcherProcedure, viewerProcedure } from "../trpc";
 

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { apiClient, describeConnectionError, serverUrl } from "../api-client";
 import { CliUsageError } from "../command";
-import { JOB_STATUSES, type JobStatus } from "../../services/jobs/status";
+import { JOB_STATUSES, type JobStatus } from "../../jobs/status";
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { json: { type: "boolean" }, status: { type: "string" }, server: { type: "string" } } });

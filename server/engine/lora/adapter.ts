@@ -7,7 +7,8 @@
 //   (B @ A) is transposed for fan_in_fan_out layers and embedding adapters (lora_embedding_A/B).
 // Adapter features whose arithmetic is different (DoRA, trained biases, rank/alpha patterns,
 // modules_to_save) are refused by name rather than approximated.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import { PathError, readRegularFileTextSync } from "../../paths";
 import path from "node:path";
 import { inspectModel } from "../native-merge";
 import { EngineError } from "../output/errors";
@@ -37,12 +38,15 @@ function fail(dir: string, why: string): never {
   throw new EngineError("MODEL_LORA_INVALID", `LoRA adapter ${dir}: ${why}`);
 }
 
-function readConfig(dir: string): Record<string, unknown> {
+const ADAPTER_CONFIG_MAX_BYTES = 4 * 2 ** 20;
+
+function readConfig(dir: string, roots: readonly string[] | null): Record<string, unknown> {
   const file = path.join(dir, ADAPTER_CONFIG);
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
-  } catch {
+    text = readRegularFileTextSync(file, { roots, maxBytes: ADAPTER_CONFIG_MAX_BYTES, what: ADAPTER_CONFIG });
+  } catch (err) {
+    if (!(err instanceof PathError && err.rule === "PATH_NOT_FOUND")) throw err;
     throw new EngineError("MODEL_NOT_FOUND", `LoRA adapter ${dir} has no ${ADAPTER_CONFIG}; give the folder PEFT's save_pretrained wrote`);
   }
   try {
@@ -57,10 +61,11 @@ function readConfig(dir: string): Record<string, unknown> {
 const isEmpty = (v: unknown) => v == null || (typeof v === "object" && Object.keys(v as object).length === 0) || (Array.isArray(v) && v.length === 0);
 
 /** Reads and checks the adapter at `dir` (a folder, or adapter_model.safetensors itself). */
-export function loadLoraAdapter(dir: string): LoadedLora {
+/** `roots`: the folders the engine may read (the request's allowed roots; null for the local CLI). */
+export function loadLoraAdapter(dir: string, roots: readonly string[] | null = null): LoadedLora {
   const folder = existsSync(dir) && statSync(dir).isFile() ? path.dirname(dir) : dir;
   if (!existsSync(folder)) throw new EngineError("MODEL_NOT_FOUND", `LoRA adapter ${folder} does not exist`);
-  const cfg = readConfig(folder);
+  const cfg = readConfig(folder, roots);
   const peftType = cfg.peft_type ?? "LORA";
   if (peftType !== "LORA") fail(folder, `peft_type is ${JSON.stringify(peftType)}; only LORA adapters can be applied`);
   const r = cfg.r;

@@ -6,7 +6,7 @@ import type { Recipe, RecipeTokenizer } from "../recipe/types";
 import type { NativeEmbedRowMap } from "../types";
 import { EngineError } from "../output/errors";
 import { planEmbedRows, type EmbedRowStats, type RowInput, type TokenSetting } from "./embed-rows";
-import { configVocabSize, hasTokenizerJson, modelFolder, readTokenizer, type TokenizerData } from "./read";
+import { configVocabSize, hasTokenizerJson, modelFolder, readTokenizer, type ReadRoots, type TokenizerData } from "./read";
 import { buildOutputVocab, permutation, strippedVocab, UNION_ORDER_RULE, type OutputVocab } from "./vocab";
 
 export { writeTokenizerFiles } from "./write";
@@ -57,7 +57,8 @@ function sourceLabel(t: RecipeTokenizer): string {
 const identityOf = (ref: { path: string; lora?: { path: string } | null }) => (ref.lora ? `${ref.path}+${ref.lora.path}` : ref.path);
 
 /** Plans a tokenizer merge for `recipe` over the request's inputs. */
-export function planTokenizer(recipe: Recipe, inputs: TokenizerPlanInput[]): TokenizerPlan {
+/** `roots`: the folders the engine may read (the request's allowed roots; null for the local CLI). */
+export function planTokenizer(recipe: Recipe, inputs: TokenizerPlanInput[], roots: ReadRoots = null): TokenizerPlan {
   const settings = recipe.tokenizer;
   if (!settings) throw new Error("planTokenizer needs a recipe with tokenizer settings");
   const warnings: string[] = [];
@@ -68,7 +69,7 @@ export function planTokenizer(recipe: Recipe, inputs: TokenizerPlanInput[]): Tok
   const read = (p: string) => {
     const dir = modelFolder(p);
     let t = cache.get(dir);
-    if (!t) cache.set(dir, (t = readTokenizer(p)));
+    if (!t) cache.set(dir, (t = readTokenizer(p, roots)));
     return t;
   };
   if (!hasTokenizerJson(tokBase.path)) {
@@ -87,7 +88,7 @@ export function planTokenizer(recipe: Recipe, inputs: TokenizerPlanInput[]): Tok
       return { data: t, tokens: t.vocab.size, own: true };
     }
     warnings.push(`${m.label} has no tokenizer.json: its vocabulary is assumed to be the base model's (as mergekit does)`);
-    return { data: { vocab: stripped.vocab, vocabSize: configVocabSize(m.path) ?? stripped.vocab.size }, tokens: stripped.vocab.size, own: false };
+    return { data: { vocab: stripped.vocab, vocabSize: configVocabSize(m.path, roots) ?? stripped.vocab.size }, tokens: stripped.vocab.size, own: false };
   });
   const unionModels = [
     { ...base, vocab: stripped.vocab },
@@ -97,7 +98,7 @@ export function planTokenizer(recipe: Recipe, inputs: TokenizerPlanInput[]): Tok
     source: settings.source.kind,
     base,
     models: unionModels,
-    sourceTokenizer: settings.source.kind === "model" ? readTokenizer(settings.source.model.path) : undefined,
+    sourceTokenizer: settings.source.kind === "model" ? readTokenizer(settings.source.model.path, roots) : undefined,
     addTokens: settings.tokens.map((t) => t.token),
   });
 
@@ -132,7 +133,7 @@ export function planTokenizer(recipe: Recipe, inputs: TokenizerPlanInput[]): Tok
     inputs: inputs.map((m, i) => ({
       model: m.label,
       tokenizer_tokens: own[i]!.tokens,
-      config_vocab_size: configVocabSize(m.path),
+      config_vocab_size: configVocabSize(m.path, roots),
       missing_tokens: plan.stats.missing[i]!.count,
       tokenizer: own[i]!.own ? "own" : "base's (none found)",
     })),

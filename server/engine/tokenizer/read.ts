@@ -1,13 +1,20 @@
 // A model's fast tokenizer (tokenizer.json, the format of the `tokenizers` library) as the
 // tokenizer merge needs it: get_vocab() (model vocabulary + added tokens), the added tokens
 // with their flags, and the config's vocab_size (rows the embedding actually has).
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
+import { PathError, readRegularFileTextSync } from "../../paths";
 import { EngineError } from "../output/errors";
 import { isJsonObject, JsonNumber, parseJsonLiteral, type JsonObject, type JsonValue } from "../json-literal";
 
 export const TOKENIZER_JSON = "tokenizer.json";
 export const TOKENIZER_CONFIG = "tokenizer_config.json";
+/** Large vocabularies make tokenizer.json tens of MB; far above that is not a tokenizer. */
+const TOKENIZER_JSON_MAX_BYTES = 512 * 2 ** 20;
+const CONFIG_JSON_MAX_BYTES = 16 * 2 ** 20;
+
+/** The folders the engine may read (the request's allowed roots), or null for the local CLI. */
+export type ReadRoots = readonly string[] | null;
 
 export interface AddedToken {
   id: number;
@@ -50,9 +57,17 @@ export function hasTokenizerJson(modelPath: string): boolean {
 }
 
 /** config.json vocab_size of a model folder (top level or text_config), or null. */
-export function configVocabSize(modelPath: string): number | null {
+export function configVocabSize(modelPath: string, roots: ReadRoots = null): number | null {
+  let text: string;
   try {
-    const cfg = JSON.parse(readFileSync(path.join(modelFolder(modelPath), "config.json"), "utf8")) as Record<string, unknown>;
+    text = readRegularFileTextSync(path.join(modelFolder(modelPath), "config.json"), { roots, maxBytes: CONFIG_JSON_MAX_BYTES, what: "config.json" });
+  } catch (err) {
+    // No config is normal; one the checks refuse (outside the roots, a FIFO, huge) is an error.
+    if (err instanceof PathError && err.rule === "PATH_NOT_FOUND") return null;
+    throw err;
+  }
+  try {
+    const cfg = JSON.parse(text) as Record<string, unknown>;
     const v = cfg.vocab_size ?? (cfg.text_config as Record<string, unknown> | undefined)?.vocab_size;
     return Number.isSafeInteger(v) && (v as number) > 0 ? (v as number) : null;
   } catch {
@@ -60,13 +75,14 @@ export function configVocabSize(modelPath: string): number | null {
   }
 }
 
-export function readTokenizer(modelPath: string): TokenizerData {
+export function readTokenizer(modelPath: string, roots: ReadRoots = null): TokenizerData {
   const dir = modelFolder(modelPath);
   const file = path.join(dir, TOKENIZER_JSON);
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
-  } catch {
+    text = readRegularFileTextSync(file, { roots, maxBytes: TOKENIZER_JSON_MAX_BYTES, what: TOKENIZER_JSON });
+  } catch (err) {
+    if (!(err instanceof PathError && err.rule === "PATH_NOT_FOUND")) throw err;
     const slow = existsSync(path.join(dir, "tokenizer.model"));
     throw new EngineError(
       "MODEL_TOKENIZER_INVALID",
@@ -110,7 +126,7 @@ export function readTokenizer(modelPath: string): TokenizerData {
     vocab.set(content, id);
   }
   added.sort((a, b) => a.id - b.id);
-  const size = configVocabSize(modelPath);
+  const size = configVocabSize(modelPath, roots);
   return { dir, json, modelType, vocab, added, vocabSize: size ?? vocab.size };
 }
 

@@ -7,8 +7,8 @@ import { defineJob, PermanentJobError } from "../definition";
 import { analyzeSweep, type SweepReport } from "../../engine/merge";
 import type { StatsReport } from "../../engine/stats";
 import { saveAnalysis } from "../../services/analyses/store";
-import { engineRoots, parsePayloadRecipe, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
-import { engineProgressToJob, engineThreadsPerWorker } from "./progress";
+import { engineRoots, parsePayloadRecipe, recipeResources, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
+import { engineProgressToJob } from "./progress";
 
 const payloadSchema = recipePayloadSchema.extend({
   densities: z.array(z.number().min(0).max(1)).min(1).max(16),
@@ -43,16 +43,16 @@ export const analyzeSweepJob = defineJob({
   payload: payloadSchema,
   result: resultSchema,
   identity: async (p) => ({ ...((await recipeIdentity(p)) as object), densities: p.densities }),
+  resources: (p) => recipeResources(p),
   async handler(p, ctx) {
     const recipe = parsePayloadRecipe(p);
     if (recipe.method !== "ties") throw new PermanentJobError("RECIPE_INVALID", `density sweeps run on merge_method ties; this recipe uses ${recipe.method}`);
-    const started = Date.now();
     const sweep = await analyzeSweep(recipe, p.densities, {
       signal: ctx.signal,
-      threads: engineThreadsPerWorker(),
+      threads: ctx.threads,
       allowedRoots: engineRoots(),
       computeDtype: p.computeDtype,
-      onProgress: (np) => ctx.reportProgress(engineProgressToJob(np, started)),
+      onProgress: (np) => ctx.reportProgress(engineProgressToJob(np)),
     });
     return {
       result: { method: sweep.method, points: sweep.sweep.length, tensors: sweep.sweep[0]?.tensors.length ?? 0 },

@@ -4,9 +4,9 @@ import { z } from "zod";
 import { defineJob } from "../definition";
 import { analyze } from "../../engine/merge";
 import type { StatsReport } from "../../engine/stats";
-import { saveAnalysis } from "../../services/analyses/store";
-import { engineRoots, parsePayloadRecipe, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
-import { engineProgressToJob, engineThreadsPerWorker } from "./progress";
+import { saveRecipeAnalysis } from "./recipe-analysis";
+import { engineRoots, parsePayloadRecipe, recipeResources, recipeIdentity, recipePayloadSchema } from "./recipe-payload";
+import { engineProgressToJob } from "./progress";
 
 const analyzeResultSchema = z.object({
   method: z.string(),
@@ -21,29 +21,20 @@ export const analyzeJob = defineJob({
   payload: recipePayloadSchema,
   result: analyzeResultSchema,
   identity: (p) => recipeIdentity(p),
+  resources: (p) => recipeResources(p),
   async handler(p, ctx) {
     const recipe = parsePayloadRecipe(p);
-    const started = Date.now();
     const report = await analyze(recipe, {
       signal: ctx.signal,
-      threads: engineThreadsPerWorker(),
+      threads: ctx.threads,
       allowedRoots: engineRoots(),
       computeDtype: p.computeDtype,
-      onProgress: (np) => ctx.reportProgress(engineProgressToJob(np, started)),
+      onProgress: (np) => ctx.reportProgress(engineProgressToJob(np)),
     });
     return {
       result: { method: report.method, tensors: report.tensors.length, totals: report.totals as unknown as Record<string, unknown>, slackBudget: report.slack_budget },
       details: report,
     };
   },
-  async persist(tx, job, _result, details) {
-    const recipe = parsePayloadRecipe(job.payload);
-    await saveAnalysis(tx, {
-      jobId: job.jobId,
-      experimentId: job.experimentId,
-      report: details as StatsReport,
-      slack: recipe.method === "ties_sv" ? recipe.slack : null,
-      slackScope: recipe.method === "ties_sv" ? recipe.slackScope : null,
-    });
-  },
+  persist: (tx, job, _result, details) => saveRecipeAnalysis(tx, job, details as StatsReport),
 });

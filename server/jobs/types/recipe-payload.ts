@@ -4,9 +4,10 @@
 // and by the engine in the worker on every file it opens (engineRoots()), so a
 // folder swapped for a symlink in between is refused too.
 import { z } from "zod";
-import { PermanentJobError } from "../definition";
+import { PermanentJobError, type JobResources } from "../definition";
 import { modelFingerprintAsync } from "../idempotency";
 import { parseRecipeYaml, RecipeError } from "../../engine/recipe";
+import { estimateWorkingSet } from "../../engine/working-set";
 import { env } from "../../env";
 import { LIMITS } from "../../limits";
 import { offload } from "../../offload/pool";
@@ -27,10 +28,20 @@ function recipeFailure(err: unknown): never {
   throw err;
 }
 
-/** In the worker (it may block: a worker runs one job). */
+// The scheduler's estimate, the handler and `persist` all need the recipe: parse it once per job.
+const parsedRecipes = new Map<string, Recipe>();
+const PARSED_RECIPES_KEPT = 16;
+
+/** In the worker (it may block: the parse is small next to the engine's work). */
 export function parsePayloadRecipe(p: RecipePayload): Recipe {
+  const key = `${p.recipeDir}\0${p.recipeYaml}`;
+  const hit = parsedRecipes.get(key);
+  if (hit) return hit;
   try {
-    return parseRecipeYaml(p.recipeYaml, { recipeDir: p.recipeDir });
+    const recipe = parseRecipeYaml(p.recipeYaml, { recipeDir: p.recipeDir });
+    if (parsedRecipes.size >= PARSED_RECIPES_KEPT) parsedRecipes.delete(parsedRecipes.keys().next().value!);
+    parsedRecipes.set(key, recipe);
+    return recipe;
   } catch (err) {
     recipeFailure(err);
   }
@@ -75,4 +86,10 @@ export async function recipeIdentity(p: RecipePayload): Promise<unknown> {
   const inputs: [string, string][] = [];
   for (const x of paths) inputs.push([x, await modelFingerprintAsync(x)]);
   return { recipe: work, computeDtype: p.computeDtype ?? null, inputs };
+}
+
+/** Engine jobs are CPU-bound; their working set follows the recipe's largest tensor. */
+export async function recipeResources(p: RecipePayload): Promise<JobResources> {
+  const recipe = parsePayloadRecipe(p);
+  return { cpuBound: true, workingSetBytes: estimateWorkingSet(recipe, { allowedRoots: engineRoots() }) };
 }

@@ -3,18 +3,21 @@
 // transaction that marks the analyze job done.
 import type { DbTx } from "../../db/client";
 import type { StatsReport } from "../../engine/stats";
+import { registeredModelIds } from "../models/ids";
 
 export async function saveAnalysis(
   tx: DbTx,
   input: { jobId: string; experimentId: string | null; report: StatsReport; slack: number | null; slackScope: string | null },
 ): Promise<string> {
   const { report } = input;
+  const paths = report.models.map((m) => m.path);
   const analysis = await tx.analysis.create({
     data: {
       jobId: input.jobId,
       experimentId: input.experimentId,
       method: report.method,
-      modelIds: JSON.stringify(report.models.map((m) => m.path)),
+      modelPaths: JSON.stringify(paths),
+      inputModelIds: JSON.stringify(await registeredModelIds(tx, paths)),
       densities: JSON.stringify(report.models.map((m) => m.density)),
       slack: input.slack,
       slackScope: input.slackScope,

@@ -5,8 +5,8 @@ import { buildRecipeYaml, builderRecipeDir, loadModelRefs, validateRecipeYaml, t
 import type { BuilderSettings, PreviewResult } from "./schemas";
 
 /**
- * "TIES-SV ct-4B d=0.2/1": the method, the last (CT) model and what varies in
- * a sweep (densities; t for slerp), as the jobs list shows it.
+ * "TIES-SV ct-4B d=0.2/1 slack=0.04": the method, the last (CT) model and what varies
+ * between jobs (densities; TIES-SV's slack; t for slerp), as the jobs list shows it.
  */
 export function mergeLabel(s: BuilderSettings, refs: Map<string, BuilderModelRef>): string {
   const last = s.models.at(-1);
@@ -14,7 +14,8 @@ export function mergeLabel(s: BuilderSettings, refs: Map<string, BuilderModelRef
   if (s.slices?.length) return `${METHOD_LABELS[s.method] ?? s.method} ${name} ${s.slices.length} slices`;
   const layered = s.parameters || s.models.some((m) => m.parameters) ? " per-layer" : "";
   const dens = usesDensity(s.method) ? ` d=${s.models.map((m) => m.density).join("/")}` : "";
-  const t = s.method === "slerp" || s.method === "nearswap" ? ` t=${s.t}` : s.method === "sce" ? ` topk=${s.selectTopk}` : "";
+  const t =
+    s.method === "slerp" || s.method === "nearswap" ? ` t=${s.t}` : s.method === "sce" ? ` topk=${s.selectTopk}` : s.method === "ties_sv" ? ` slack=${s.slack}` : "";
   return `${METHOD_LABELS[s.method] ?? s.method} ${name}${dens}${t}${layered}`;
 }
 

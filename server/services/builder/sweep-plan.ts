@@ -3,7 +3,7 @@
 // and validated for that method (so e.g. linear drops base_model and
 // densities, ties_sv gets a favored model, slerp drops weights) — and how many jobs it makes.
 import { db } from "../../db/client";
-import { sharedDensityList } from "../jobs/sweep";
+import { sharedDensityList } from "../sweeps/sweep";
 import { METHOD_LABELS } from "../experiments/lineage";
 import { normalizeAfterSwitch, usesDensity } from "./method-rules";
 import { buildRecipeYaml, builderRecipeDir, loadModelRefs, validateRecipeYaml } from "./recipe-build";

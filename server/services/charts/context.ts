@@ -20,6 +20,7 @@ export interface ExperimentContext {
   ctsfts: Checkpoint[];
   /** The experiment's models by every spelling of their path. */
   byPath: Map<string, ModelRef & { ctTokens: number | null }>;
+  byId: Map<string, ModelRef & { ctTokens: number | null }>;
 }
 
 const realCache = new Map<string, string>();
@@ -77,9 +78,12 @@ export async function experimentContext(experimentId: string): Promise<Experimen
   const ref = (m: { id: string; name: string; path: string; role: string } | undefined): ModelRef | null =>
     m ? { id: m.id, name: m.name, path: m.path, role: m.role } : null;
   const byPath = new Map<string, ModelRef & { ctTokens: number | null }>();
+  const byId = new Map<string, ModelRef & { ctTokens: number | null }>();
   for (const em of row.models) {
     const m = em.model;
-    for (const p of pathSpellings(m.path)) byPath.set(p, { id: m.id, name: m.name, path: m.path, role: em.role, ctTokens: m.ctTokens });
+    const entry = { id: m.id, name: m.name, path: m.path, role: em.role, ctTokens: m.ctTokens };
+    byId.set(m.id, entry);
+    for (const p of pathSpellings(m.path)) byPath.set(p, entry);
   }
   return {
     experiment: { id: row.id, name: row.name, language: row.language },
@@ -89,6 +93,7 @@ export async function experimentContext(experimentId: string): Promise<Experimen
     checkpoints: of("CT").sort(byTokens).map(toCheckpoint),
     ctsfts: of("CTSFT").sort(byTokens).map(toCheckpoint),
     byPath,
+    byId,
   };
 }
 
@@ -107,14 +112,43 @@ export function samePath(a: string | null | undefined, b: string | null | undefi
   return pathSpellings(b).some((x) => sa.includes(x));
 }
 
+/** One input of a merge or analysis: its folder, and the registered model's id when it was known. */
+export interface InputRef {
+  path: string;
+  id: string | null;
+}
+
+/** The experiment model an input is: by id first (a moved folder keeps its model), else by path. */
+export function lookupInput(ctx: ExperimentContext, input: InputRef): (ModelRef & { ctTokens: number | null }) | undefined {
+  return (input.id ? ctx.byId.get(input.id) : undefined) ?? lookupPath(ctx, input.path);
+}
+
+/** An Analysis row's inputs: paths in recipe order with the ids recorded next to them (older rows: none). */
+export function analysisInputs(row: { modelPaths: string; inputModelIds: string | null }): InputRef[] {
+  const paths = parseJsonArray<unknown>(row.modelPaths).map(String);
+  const ids = row.inputModelIds ? parseJsonArray<unknown>(row.inputModelIds) : [];
+  return paths.map((p, i) => ({ path: p, id: typeof ids[i] === "string" ? (ids[i] as string) : null }));
+}
+
+/** A stored JSON array, or [] when the text is not one. */
+export function parseJsonArray<T>(text: string): T[] {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return Array.isArray(v) ? (v as T[]) : [];
+  } catch {
+    return [];
+  }
+}
+
 /** Which models of a two-model TIES recipe are the SFT and the CT checkpoint, or why they cannot be told apart. */
 export function identifyPair(
   ctx: ExperimentContext,
-  paths: readonly string[],
+  inputs: readonly InputRef[],
   favored: readonly boolean[] | null,
 ): { sftIndex: number; ctIndex: number; checkpoint: Checkpoint } | { reason: string } {
+  const paths = inputs.map((x) => x.path);
   if (paths.length !== 2) return { reason: `merges ${paths.length} models; Figures 3–4 describe an SFT model merged with one CT checkpoint` };
-  const matched = paths.map((p) => lookupPath(ctx, p));
+  const matched = inputs.map((x) => lookupInput(ctx, x));
   let sftIndex = matched.findIndex((m) => m !== undefined && ctx.sft !== null && m.id === ctx.sft.id);
   if (sftIndex < 0) sftIndex = favored ? favored.findIndex((f) => f) : -1;
   if (sftIndex < 0) sftIndex = 0;

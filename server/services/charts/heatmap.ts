@@ -4,9 +4,9 @@
 import { db } from "../../db/client";
 import { AppError } from "../../errors";
 import { TENSOR_MODULES } from "../../engine/stats";
-import { experimentContext, identifyPair } from "./context";
+import { analysisInputs, experimentContext, identifyPair, parseJsonArray } from "./context";
 import type { Heatmap, HeatmapCell } from "./schemas";
-import { parseJsonArray, type StoredTotals } from "./sweep";
+import type { StoredTotals } from "./sweep";
 import { pct } from "./sweep-select";
 
 interface TensorRow {
@@ -64,13 +64,13 @@ export async function analysisHeatmap(input: { analysisId: string; experimentId?
   const client = await db();
   const row = await client.analysis.findUnique({
     where: { id: input.analysisId },
-    select: { id: true, method: true, modelIds: true, densities: true, totals: true, experimentId: true },
+    select: { id: true, method: true, modelPaths: true, inputModelIds: true, densities: true, totals: true, experimentId: true },
   });
   if (!row) throw new AppError("NOT_FOUND", `analysis ${input.analysisId} not found; it may have been deleted with its experiment`);
-  const paths = parseJsonArray<string>(row.modelIds);
+  const inputs = analysisInputs(row);
   if (input.onlyOfExperiment) {
     const own = input.experimentId ? await experimentContext(input.experimentId) : null;
-    if (!own || (row.experimentId !== own.experiment.id && !(own.sft && paths.includes(own.sft.path))))
+    if (!own || (row.experimentId !== own.experiment.id && !(own.sft && inputs.some((x) => x.id === own.sft!.id || x.path === own.sft!.path))))
       throw new AppError("NOT_FOUND", `analysis ${input.analysisId} is not part of this view's experiment`);
   }
   let sftIndex = 0;
@@ -82,7 +82,7 @@ export async function analysisHeatmap(input: { analysisId: string; experimentId?
     favored = null;
   }
   if (experimentId) {
-    const pair = identifyPair(await experimentContext(experimentId), paths, favored);
+    const pair = identifyPair(await experimentContext(experimentId), inputs, favored);
     if (!("reason" in pair)) sftIndex = pair.sftIndex;
   } else if (favored && favored.includes(true)) sftIndex = favored.indexOf(true);
   const tensors = await client.tensorStat.findMany({ where: { analysisId: row.id }, select: { layer: true, module: true, numel: true, stats: true }, orderBy: { id: "asc" } });
@@ -91,7 +91,7 @@ export async function analysisHeatmap(input: { analysisId: string; experimentId?
     method: row.method,
     densities: parseJsonArray<number>(row.densities),
     sftIndex,
-    sftPath: paths[sftIndex] ?? "",
+    sftPath: inputs[sftIndex]?.path ?? "",
     ...heatmapCells(tensors, sftIndex),
   };
 }

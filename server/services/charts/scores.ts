@@ -57,7 +57,7 @@ export async function mergeOutputs(ctx: ExperimentContext): Promise<MergeOutput[
     if (j.experimentId !== ctx.experiment.id && !samePath(recipe.basePath, ctx.base?.path)) continue;
     const pair = identifyPair(
       ctx,
-      recipe.models.map((m) => m.path),
+      recipe.models.map((m) => ({ path: m.path, id: null })),
       recipe.models.map((m) => m.favored),
     );
     if ("reason" in pair) continue;

@@ -6,7 +6,7 @@
 import { db } from "../../db/client";
 import { parseRecipeYaml } from "../../engine/recipe";
 import type { StatsGroup } from "../../engine/stats";
-import { experimentContext, identifyPair, samePath, type ExperimentContext } from "./context";
+import { analysisInputs, experimentContext, identifyPair, parseJsonArray, samePath, type ExperimentContext } from "./context";
 import { ELECTION_METHODS, type ElectionMethod, type ModelCounts, type SweepPoint, type SweepStats } from "./schemas";
 import { densityKey } from "./sweep-select";
 
@@ -32,21 +32,14 @@ export function countsOf(g: StatsGroup, i: number): ModelCounts {
   };
 }
 
-export function parseJsonArray<T>(text: string): T[] {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return Array.isArray(v) ? (v as T[]) : [];
-  } catch {
-    return [];
-  }
-}
 
 export interface AnalysisRow {
   id: string;
   jobId: string | null;
   experimentId: string | null;
   method: string;
-  modelIds: string;
+  modelPaths: string;
+  inputModelIds: string | null;
   densities: string;
   slack: number | null;
   slackScope: string | null;
@@ -73,7 +66,6 @@ export function basePathOf(row: Pick<AnalysisRow, "job">): string | null | undef
  */
 export function toSweepPoint(ctx: ExperimentContext, row: AnalysisRow): SweepPoint | { reason: string } {
   if (!(ELECTION_METHODS as readonly string[]).includes(row.method)) return { reason: `method ${row.method} has no sign election` };
-  const paths = parseJsonArray<string>(row.modelIds);
   const densities = parseJsonArray<number>(row.densities);
   let stored: StoredTotals;
   try {
@@ -83,7 +75,7 @@ export function toSweepPoint(ctx: ExperimentContext, row: AnalysisRow): SweepPoi
   }
   if (!stored?.totals) return { reason: "statistics have no totals" };
   const favored = stored.models?.map((m) => m.favored === true) ?? null;
-  const pair = identifyPair(ctx, paths, favored);
+  const pair = identifyPair(ctx, analysisInputs(row), favored);
   if ("reason" in pair) return pair;
   if (row.experimentId !== ctx.experiment.id) {
     const base = basePathOf(row);
@@ -118,14 +110,18 @@ export async function candidateAnalyses(ctx: ExperimentContext, methods: readonl
   return client.analysis.findMany({
     where: {
       method: { in: [...methods] },
-      OR: [{ experimentId: ctx.experiment.id }, ...(ctx.sft ? [{ modelIds: { contains: JSON.stringify(ctx.sft.path) } }] : [])],
+      OR: [
+        { experimentId: ctx.experiment.id },
+        ...(ctx.sft ? [{ inputModelIds: { contains: JSON.stringify(ctx.sft.id) } }, { modelPaths: { contains: JSON.stringify(ctx.sft.path) } }] : []),
+      ],
     },
     select: {
       id: true,
       jobId: true,
       experimentId: true,
       method: true,
-      modelIds: true,
+      modelPaths: true,
+      inputModelIds: true,
       densities: true,
       slack: true,
       slackScope: true,

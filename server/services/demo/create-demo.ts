@@ -10,7 +10,7 @@ import { db } from "../../db/client";
 import { env } from "../../env";
 import { generateModelFamily } from "../../engine/synthetic/family";
 import { createExperiment } from "../experiments/store";
-import { enqueueSweep } from "../jobs/sweep";
+import { enqueueSweep } from "../sweeps/sweep";
 import { registerModel } from "../models/registry";
 
 export const DEMO_MARKER = ".demo-created";

@@ -60,7 +60,7 @@ async function checkQueue(): Promise<HealthStatus["queue"]> {
     const counts: Record<string, number> = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
     for (const g of groups) counts[g.status] = g._count._all;
     if (mode === "redis") {
-      const { redisQueue } = await import("../../queue/redis/producer");
+      const { redisQueue } = await import("../../jobs/bullmq/producer");
       const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`Redis at ${redisLabel(env().REDIS_URL)} did not answer within 2 s`)), 2000).unref());
       await Promise.race([redisQueue().getJobCounts("wait"), timeout]);
     }

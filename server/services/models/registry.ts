@@ -11,7 +11,7 @@ import { env } from "../../env";
 import { offload } from "../../offload/pool";
 import { readRegularFileText } from "../../paths";
 import { holdsWeights } from "./detect";
-import { resolveAllowedPath, allowedRoots, isInside } from "./roots";
+import { resolveAllowedModel, resolveAllowedPath, allowedRoots, isInside } from "./roots";
 import {
   TOKEN_ROLES,
   type ListModelsInput,
@@ -326,9 +326,11 @@ export async function updateModel(input: UpdateModelInput): Promise<ModelSummary
   }
   const language = input.language === undefined ? undefined : input.language === null || input.language === "" ? null : input.language;
   const client = await db();
+  const moved = input.path !== undefined ? await relocationTarget(input.id, input.path) : undefined;
   const row = await client.model.update({
     where: { id: input.id },
     data: {
+      ...(moved !== undefined ? { path: moved } : {}),
       ...(input.name !== undefined ? { name: input.name } : {}),
       role,
       ...(language !== undefined ? { language } : {}),
@@ -338,6 +340,17 @@ export async function updateModel(input: UpdateModelInput): Promise<ModelSummary
     include: withCount,
   });
   return toModelSummary(row);
+}
+
+/** The checked new folder of a moved model: inside the roots, holding weights, not another model's. */
+async function relocationTarget(id: string, newPath: string): Promise<string> {
+  const real = await resolveAllowedModel(registrationPath(newPath).path);
+  // The checks registration makes (weights present, side files readable regular files, inside the roots).
+  await offload("models.detect", { realPath: real, tokensPerStep: null, allowedRoots: env().modelRoots });
+  if (!holdsWeights(real)) throw new AppError("BAD_INPUT", `${real} holds no safetensors weights; point the model at the folder its files moved to`);
+  const other = await (await db()).model.findUnique({ where: { path: real } });
+  if (other && other.id !== id) throw new AppError("CONFLICT", `${real} is already registered as '${other.name}'; delete one of the two first`);
+  return real;
 }
 
 /** Removes the model from MergeScope (files stay on disk); refused while an experiment uses it. */

@@ -102,6 +102,8 @@ export const updateModelInput = z.object({
   role: modelRoleSchema.optional(),
   language: z.string().trim().max(64).nullish(),
   ctTokens: tokenCountInput.nullish(),
+  /** The folder moved: point the model at its new place (inside the model roots, holding weights). Its analyses, scores and experiments stay attached. */
+  path: z.string().min(1).max(4096).optional(),
 });
 export type UpdateModelInput = z.infer<typeof updateModelInput>;
 

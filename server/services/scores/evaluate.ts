@@ -6,8 +6,8 @@
 import path from "node:path";
 import { db } from "../../db/client";
 import { AppError } from "../../errors";
-import { enqueueJob } from "../jobs/queue";
-import type { JobSummary } from "../jobs/status";
+import { enqueueJob } from "../../jobs/client";
+import type { JobSummary } from "../../jobs/status";
 import { listMappings } from "./catalogue";
 import { evalTemplateCommand } from "./eval-templates";
 import { EXAMPLE_EVAL_TEMPLATE } from "./languages";

@@ -26,7 +26,7 @@ before(async () => {
   const client = await db();
   expA = (await client.experiment.create({ data: { name: "A", language: "ben" } })).id;
   expB = (await client.experiment.create({ data: { name: "B", language: "tel" } })).id;
-  analysisB = (await client.analysis.create({ data: { experimentId: expB, method: "ties", modelIds: "[]", densities: "[]", totals: "{}" } })).id;
+  analysisB = (await client.analysis.create({ data: { experimentId: expB, method: "ties", modelPaths: "[]", densities: "[]", totals: "{}" } })).id;
   const users = await Promise.all((["researcher", "researcher", "admin"] as const).map((r) => createUser(r)));
   const callers = await Promise.all(users.map(async (u) => as(new Headers({ cookie: await signInCookie(u.email) }))));
   owner = callers[0]!;

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { expandSweep } from "../../../server/services/jobs/sweep";
-import { enqueueJob } from "../../../server/services/jobs/queue";
+import { expandSweep } from "../../../server/services/sweeps/sweep";
+import { enqueueJob } from "../../../server/jobs/client";
 import { createExperiment } from "../../../server/services/experiments/store";
 import { parsePastedYaml } from "../../../server/services/builder/parse-yaml";
 import { previewRecipe } from "../../../server/services/builder/preview";
@@ -65,8 +65,8 @@ describe("merge builder", () => {
     assert.equal(doc.base_model, m.base!.path);
     assert.deepEqual(doc.models[0], { model: m.sft!.path, parameters: { weight: 1, density: 0.2, favored: true } });
     assert.deepEqual(doc.parameters, { normalize: true, lambda: 1, slack: 0.04, slack_scope: "model" });
-    assert.equal(p.label, "TIES-SV ct-4B d=0.2/1");
-    assert.equal(p.fileName, "ties-sv-ct-4b-d-0.2-1.yml");
+    assert.equal(p.label, "TIES-SV ct-4B d=0.2/1 slack=0.04");
+    assert.equal(p.fileName, "ties-sv-ct-4b-d-0.2-1-slack-0.04.yml");
     // the preview is exactly what a merge job accepts
     const job = await enqueueJob({ type: "merge", payload: { recipeYaml: p.yaml, recipeDir: p.recipeDir, label: p.label }, experimentId });
     assert.equal(job.created, true);

@@ -20,7 +20,7 @@ async function rows(fx: ChartFixture): Promise<Row[]> {
   const analyses = await client.analysis.findMany({ where: { experimentId: fx.experimentId }, include: { tensors: true } });
   return analyses
     .map((a) => {
-      const paths = JSON.parse(a.modelIds) as string[];
+      const paths = JSON.parse(a.modelPaths) as string[];
       const totals = JSON.parse(a.totals) as { totals: Record<string, unknown> };
       return {
         densities: JSON.parse(a.densities) as number[],

@@ -8,8 +8,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { db } from "../../../server/db/client";
 import { figure2 } from "../../../server/services/charts/scores";
-import { claimJob } from "../../../server/services/jobs/lease";
-import { runClaimedJob } from "../../../server/worker/run-job";
+import { claimJob } from "../../../server/jobs/embedded/lease";
+import { runClaimedJob } from "../helpers/run-claimed-job";
 import { freshDataDir, setupExperiment, sweep, type ChartFixture } from "./helpers";
 
 const env = freshDataDir("ms-eval-fig2-");

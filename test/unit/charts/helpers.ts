@@ -1,12 +1,12 @@
 // Shared setup for the chart tests: a tiny synthetic family registered as an
 // experiment (base, SFT, CT checkpoints), sweeps run through the real job queue.
 import path from "node:path";
-import { claimJob } from "../../../server/services/jobs/lease";
-import { enqueueSweep, type SweepInput } from "../../../server/services/jobs/sweep";
+import { claimJob } from "../../../server/jobs/embedded/lease";
+import { enqueueSweep, type SweepInput } from "../../../server/services/sweeps/sweep";
 import { createExperiment } from "../../../server/services/experiments/store";
 import { registerModel } from "../../../server/services/models/registry";
 import type { ModelSummary } from "../../../server/services/models/schemas";
-import { runClaimedJob } from "../../../server/worker/run-job";
+import { runClaimedJob } from "../helpers/run-claimed-job";
 import { tiesRecipe, tinyFamily } from "../jobs/helpers";
 
 export { freshDataDir, tiesRecipe, tinyFamily } from "../jobs/helpers";

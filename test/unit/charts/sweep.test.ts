@@ -4,7 +4,7 @@
 // `mergescope analyze --json`.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { db } from "../../../server/db/client";
@@ -17,6 +17,7 @@ import type { SweepStats } from "../../../server/services/charts/schemas";
 import { sweepStats } from "../../../server/services/charts/sweep";
 import { coverage, figure3Rows, figure4Rows, indexSweep, lookup, snapSelection } from "../../../server/services/charts/sweep-select";
 import { createExperiment } from "../../../server/services/experiments/store";
+import { updateModel } from "../../../server/services/models/registry";
 import { drainQueue, freshDataDir, setupExperiment, sweep, tiesRecipe, type ChartFixture } from "./helpers";
 
 const env = freshDataDir("ms-charts-sweep-");
@@ -237,5 +238,28 @@ describe("analyses shared between experiments", () => {
     assert.equal(other.points.length, 16);
     const mine = new Map(stats.points.map((p) => [p.analysisId, p]));
     for (const p of other.points) assert.deepEqual(p, mine.get(p.analysisId));
+  });
+});
+
+describe("analyses of a moved checkpoint", () => {
+  it("should keep a checkpoint's points when its folder moves and the model is pointed at the new place", async () => {
+    const moved = fx.cts[2]!;
+    const client = await db();
+    const recorded = await client.analysis.findMany({ where: { experimentId: fx.experimentId }, select: { inputModelIds: true } });
+    assert.ok(recorded.every((a) => a.inputModelIds?.includes(moved.id) || a.inputModelIds?.includes(fx.cts[0]!.id) || a.inputModelIds?.includes(fx.cts[1]!.id)), "each analysis recorded its models' ids");
+    const to = path.join(fx.family, "moved-ct-6B");
+    renameSync(moved.path, to);
+    // Before the model is told, the path no longer exists — but the id still matches.
+    const beforeUpdate = await sweepStats(fx.experimentId);
+    assert.equal(beforeUpdate.points.length, 24, JSON.stringify(beforeUpdate.skipped));
+    await assert.rejects(updateModel({ id: moved.id, path: path.join(fx.family, "nowhere") }), /nowhere/);
+    const updated = await updateModel({ id: moved.id, path: to });
+    assert.equal(updated.path, to);
+    const after = await sweepStats(fx.experimentId);
+    assert.equal(after.points.length, 24);
+    assert.deepEqual(
+      after.points.filter((p) => p.checkpointId === moved.id).length,
+      stats.points.filter((p) => p.checkpointId === moved.id).length,
+    );
   });
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AppError } from "../../../server/errors";
-import { enqueueJob } from "../../../server/services/jobs/queue";
+import { enqueueJob } from "../../../server/jobs/client";
 import { buildLineage } from "../../../server/services/experiments/lineage";
 import { createExperiment, deleteExperiment, getExperiment, listExperiments } from "../../../server/services/experiments/store";
 import { deleteModel, registerFolder, registerModel, updateModel } from "../../../server/services/models/registry";

@@ -58,6 +58,15 @@ const procedures: Procedure[] = [
   { name: "models.register", call: (p) => callProcedure("models.register", { path: p }) },
   { name: "models.registerFolder", call: (p) => callProcedure("models.registerFolder", { path: p }) },
   {
+    // a moved checkpoint is pointed at its new folder: the same checks as registering it
+    name: "models.update (path of a moved model)",
+    call: async (p) => {
+      const models = (await callProcedure("models.list", {})) as { id: string }[];
+      assert.ok(models.length > 0, "the control registered a model");
+      return callProcedure("models.update", { id: models[0]!.id, path: p });
+    },
+  },
+  {
     name: "jobs.enqueue merge (models[].model)",
     call: (p) => callProcedure("jobs.enqueue", { type: "merge", payload: { recipeYaml: recipe({ model: p }), recipeDir: env.root } }),
     legit: { "fifo-config": fifoWeightsAreRegular, dot: dotIsTheRecipeFolder },

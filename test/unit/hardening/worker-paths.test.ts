@@ -11,9 +11,9 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { env as settings } from "../../../server/env";
 import { closeOffloadThreads } from "../../../server/offload/pool";
-import { claimJob } from "../../../server/services/jobs/lease";
-import { enqueueJob, getJob } from "../../../server/services/jobs/queue";
-import { runClaimedJob } from "../../../server/worker/run-job";
+import { claimJob } from "../../../server/jobs/embedded/lease";
+import { enqueueJob, getJob } from "../../../server/jobs/client";
+import { runClaimedJob } from "../helpers/run-claimed-job";
 import { freshModelEnv, tinyFamily } from "../models/helpers";
 
 const env = freshModelEnv("ms-worker-paths-");

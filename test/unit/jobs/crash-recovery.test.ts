@@ -12,7 +12,7 @@ import { db } from "../../../server/db/client";
 import { merge } from "../../../server/engine/merge";
 import { verifyOutput } from "../../../server/engine/output";
 import { parseRecipeYaml } from "../../../server/engine/recipe";
-import { enqueueSweep } from "../../../server/services/jobs/sweep";
+import { enqueueSweep } from "../../../server/services/sweeps/sweep";
 import { freshDataDir, tiesRecipe, tinyFamily } from "./helpers";
 
 const env = freshDataDir("ms-crash-");

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { db } from "../../../server/db/client";
-import { jobLogWriter } from "../../../server/services/jobs/lease";
+import { jobLogWriter } from "../../../server/jobs/embedded/lease";
 import { freshDataDir } from "../scores/helpers";
 
 const env = freshDataDir("ms-job-log-writer-");

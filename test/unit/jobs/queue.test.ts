@@ -3,10 +3,10 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { db } from "../../../server/db/client";
 import { resetEnvCache } from "../../../server/env";
-import { claimJob, completeJob, failJob, heartbeat, LeaseLostError, reapExpiredLeases } from "../../../server/services/jobs/lease";
-import { cancelJob, enqueueJob, listJobs, retryJob } from "../../../server/services/jobs/queue";
-import { expandSweep } from "../../../server/services/jobs/sweep";
-import { runClaimedJob } from "../../../server/worker/run-job";
+import { claimJob, claimStaleFollowUps, completeJob, failJob, finishResumedFollowUp, heartbeat, LeaseLostError, reapExpiredLeases } from "../../../server/jobs/embedded/lease";
+import { cancelJob, enqueueJob, listJobs, retryJob } from "../../../server/jobs/client";
+import { expandSweep } from "../../../server/services/sweeps/sweep";
+import { runClaimedJob } from "../helpers/run-claimed-job";
 import { freshDataDir, tiesRecipe, tinyFamily } from "./helpers";
 
 const env = freshDataDir("ms-queue-");
@@ -66,6 +66,23 @@ describe("embedded queue", () => {
     await retryJob(j.id);
     const j2 = (await claimJob("host/1/a"))!;
     assert.equal(await failJob(j2.id, j2.leaseToken, "OUT_IO", "disk hiccup"), "queued");
+  });
+
+  it("should resume a follow-up whose worker died between completion and follow-up, exactly once", async () => {
+    const client = await db();
+    await client.job.deleteMany({});
+    const { job } = await enqueueJob({ type: "analyze", payload: payload("ct-2B", "ties_sv") });
+    const claimed = (await claimJob("host/1/a"))!;
+    // The worker records the completion, then dies before its follow-up runs.
+    await completeJob(claimed.id, claimed.leaseToken, { result: { method: "ties_sv", tensors: 0, totals: {}, slackBudget: null }, followUp: true });
+    assert.equal((await client.job.findUniqueOrThrow({ where: { id: job.id } })).phase, "after completion");
+    assert.deepEqual(await claimStaleFollowUps("host/2/b", 30_000), [], "within the grace period the owner may still be running it");
+    const later = Date.now() + 60_000;
+    const [first, second] = await Promise.all([claimStaleFollowUps("host/2/b", 30_000, later), claimStaleFollowUps("host/3/c", 30_000, later)]);
+    assert.deepEqual([...first!, ...second!], [job.id], "claimed by one worker only");
+    await finishResumedFollowUp(job.id);
+    assert.equal((await client.job.findUniqueOrThrow({ where: { id: job.id } })).phase, "done");
+    assert.deepEqual(await claimStaleFollowUps("host/2/b", 30_000, later), []);
   });
 
   it("should run an analyze job end to end and store per-tensor statistics", async () => {

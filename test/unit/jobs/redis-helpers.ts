@@ -26,14 +26,20 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(): Promise<{ url: string; stop: () => Promise<void>; process: ChildProcess }> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(os.tmpdir(), "ms-redis-"));
-  // AOF on and noeviction, as the README recommends for production queues.
-  const child = spawn(redisServerBinary(), ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--save", "", "--maxmemory-policy", "noeviction"], {
-    stdio: "ignore",
-  });
-  for (let i = 0; i < 100; i++) {
+export interface TestRedis {
+  url: string;
+  port: number;
+  /** Holds the append-only file: a restart on the same dir and port finds the queue again. */
+  dir: string;
+  process: ChildProcess;
+  /** SIGTERM (Redis flushes the AOF and exits), or SIGKILL to simulate a crash. */
+  stop: (signal?: NodeJS.Signals) => Promise<void>;
+  /** Starts redis-server again on the same dir and port (after stop). */
+  restart: () => Promise<void>;
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, "127.0.0.1", () => {
         s.end();
@@ -41,16 +47,37 @@ export async function startRedis(): Promise<{ url: string; stop: () => Promise<v
       });
       s.on("error", () => resolve(false));
     });
-    if (ok) break;
+    if (ok) return;
     await sleep(50);
   }
-  return {
+  throw new Error(`redis-server did not listen on 127.0.0.1:${port} within 10 s`);
+}
+
+export async function startRedis(): Promise<TestRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), "ms-redis-"));
+  // AOF on and noeviction, as the README recommends for production queues.
+  const spawnServer = () =>
+    spawn(redisServerBinary(), ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--save", "", "--maxmemory-policy", "noeviction"], {
+      stdio: "ignore",
+    });
+  const redis: TestRedis = {
     url: `redis://127.0.0.1:${port}`,
-    process: child,
-    stop: async () => {
+    port,
+    dir,
+    process: spawnServer(),
+    stop: async (signal = "SIGTERM") => {
+      const child = redis.process;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
+      child.kill(signal);
       await exited;
     },
+    restart: async () => {
+      redis.process = spawnServer();
+      await waitForPort(port);
+    },
   };
+  await waitForPort(port);
+  return redis;
 }

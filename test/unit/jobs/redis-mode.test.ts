@@ -12,9 +12,9 @@ import { db } from "../../../server/db/client";
 import { merge } from "../../../server/engine/merge";
 import { parseRecipeYaml } from "../../../server/engine/recipe";
 import { resetEnvCache } from "../../../server/env";
-import { closeRedisProducer } from "../../../server/queue/redis/producer";
-import { cancelJob, enqueueJob } from "../../../server/services/jobs/queue";
-import { enqueueSweep } from "../../../server/services/jobs/sweep";
+import { closeRedisProducer } from "../../../server/jobs/bullmq/producer";
+import { cancelJob, enqueueJob } from "../../../server/jobs/client";
+import { enqueueSweep } from "../../../server/services/sweeps/sweep";
 import { freshDataDir, tiesRecipe, tinyFamily } from "./helpers";
 import { startRedis } from "./redis-helpers";
 
@@ -33,7 +33,7 @@ function start(script: string, extraEnv: Record<string, string>): ChildProcess {
 }
 const startWorker = () =>
   start("server/worker/main.ts", { MERGESCOPE_DATA_DIR: workerDataDir, MERGESCOPE_OUTPUT_DIR: outputDir, MERGESCOPE_WORKERS: "2" });
-const startRecorder = () => start("server/queue/redis/recorder-main.ts", {});
+const startRecorder = () => start("server/worker/recorder-main.ts", {});
 
 async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null) return;

@@ -8,14 +8,14 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { db } from "../../../server/db/client";
-import { claimJob } from "../../../server/services/jobs/lease";
-import { cancelJob, enqueueJob, getJob } from "../../../server/services/jobs/queue";
+import { claimJob } from "../../../server/jobs/embedded/lease";
+import { cancelJob, enqueueJob, getJob } from "../../../server/jobs/client";
 import { buildEvalArgv, tokenizeCommand, validateTemplate } from "../../../server/services/scores/eval-command";
 import { runCommand } from "../../../server/services/scores/eval-runner";
 import { createEvalTemplate, deleteEvalTemplate } from "../../../server/services/scores/eval-templates";
 import { enqueueEvaluation } from "../../../server/services/scores/evaluate";
 import { listScores } from "../../../server/services/scores/import";
-import { runClaimedJob } from "../../../server/worker/run-job";
+import { runClaimedJob } from "../helpers/run-claimed-job";
 import { callerAs } from "../../support/auth";
 import { FAKE_LM_EVAL, freshDataDir, registerModel } from "./helpers";
 

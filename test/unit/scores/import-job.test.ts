@@ -5,10 +5,10 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { db } from "../../../server/db/client";
-import { claimJob } from "../../../server/services/jobs/lease";
-import { enqueueJob, getJob } from "../../../server/services/jobs/queue";
+import { claimJob } from "../../../server/jobs/embedded/lease";
+import { enqueueJob, getJob } from "../../../server/jobs/client";
 import { listScores } from "../../../server/services/scores/import";
-import { runClaimedJob } from "../../../server/worker/run-job";
+import { runClaimedJob } from "../helpers/run-claimed-job";
 import { FIXTURES, freshDataDir, registerModel } from "./helpers";
 
 const env = freshDataDir("ms-scores-importjob-");

@@ -1,28 +1,34 @@
 // Server-side recorder for scale-out mode: turns BullMQ events into database
 // writes, and on start reconciles the database with Redis so nothing is lost
 // while the server was down (finished jobs are recorded from BullMQ's stored
-// return values; unfinished jobs missing from Redis are added again).
+// return values, running ones as running, interrupted follow-ups are finished;
+// unfinished jobs missing from Redis are added again).
 import { QueueEvents } from "bullmq";
-import type { JobProgress } from "../../jobs/definition";
-import { recordActive, recordCompleted, recordFailed, recordProgress, unfinishedJobs } from "../../services/jobs/remote";
+import type { ProgressColumns } from "../state";
+import { pendingFollowUps, recordActive, recordCompleted, recordFailed, recordProgress, runFollowUp, unfinishedJobs } from "./record";
 import { QUEUE_NAME, redisOptions } from "./connection";
 import { addRedisJob, redisQueue } from "./producer";
-import { decodeFailure, type RedisJobReturn } from "./worker";
+import { decodeFailure, type RedisJobReturn } from "./wire";
 
-async function recordFromQueue(jobId: string): Promise<void> {
+type OnCompleted = (jobId: string) => Promise<unknown>;
+
+async function recordFromQueue(jobId: string, onCompleted?: OnCompleted): Promise<void> {
   const job = await redisQueue().getJob(jobId);
   if (!job) return;
   const state = await job.getState();
-  if (state === "completed") await recordCompleted(jobId, job.returnvalue as RedisJobReturn);
+  if (state === "completed") await recordCompleted(jobId, job.returnvalue as RedisJobReturn, onCompleted);
   else if (state === "failed") {
     const { code, message } = decodeFailure(job.failedReason ?? "");
     await recordFailed(jobId, code, message, false, job.attemptsMade);
   }
 }
 
-export async function reconcile(): Promise<{ readded: number; recorded: number }> {
+export async function reconcile(onCompleted?: OnCompleted): Promise<{ readded: number; recorded: number; followUps: number }> {
   let readded = 0;
   let recorded = 0;
+  // Recorded done, but the recorder died before registering the merged model (or queueing its evaluation).
+  const followUps = await pendingFollowUps();
+  for (const id of followUps) await runFollowUp(id, onCompleted);
   for (const j of await unfinishedJobs()) {
     const job = await redisQueue().getJob(j.id);
     if (!job) {
@@ -38,15 +44,19 @@ export async function reconcile(): Promise<{ readded: number; recorded: number }
     } else {
       const state = await job.getState();
       if (state === "completed" || state === "failed") {
-        await recordFromQueue(j.id);
+        await recordFromQueue(j.id, onCompleted);
         recorded++;
+      } else if (state === "active") {
+        // Started while no recorder listened: without this the row says queued (and drops progress) until it ends.
+        await recordActive(j.id, job.attemptsMade + 1);
       }
     }
   }
-  return { readded, recorded };
+  return { readded, recorded, followUps: followUps.length };
 }
 
-export async function runRecorder(): Promise<() => Promise<void>> {
+/** `onCompleted`: what follows a completed job on the server side (wired by the entrypoint). */
+export async function runRecorder(onCompleted?: OnCompleted): Promise<() => Promise<void>> {
   const events = new QueueEvents(QUEUE_NAME, { connection: redisOptions() });
   const safe = (label: string, p: Promise<unknown>) => p.catch((err: Error) => console.error(`[recorder] ${label}: ${err.message}`));
   events.on("active", ({ jobId }) => {
@@ -57,10 +67,10 @@ export async function runRecorder(): Promise<() => Promise<void>> {
         .then((job) => recordActive(jobId, (job?.attemptsMade ?? 0) + 1)),
     );
   });
-  events.on("progress", ({ jobId, data }) => void safe("progress", recordProgress(jobId, data as unknown as JobProgress)));
+  events.on("progress", ({ jobId, data }) => void safe("progress", recordProgress(jobId, data as unknown as ProgressColumns)));
   events.on("completed", ({ jobId, returnvalue }) => {
     const ret = (typeof returnvalue === "string" ? JSON.parse(returnvalue) : returnvalue) as RedisJobReturn;
-    void safe("completed", recordCompleted(jobId, ret));
+    void safe("completed", recordCompleted(jobId, ret, onCompleted));
   });
   events.on("failed", ({ jobId, failedReason }) => {
     void safe(
@@ -77,8 +87,8 @@ export async function runRecorder(): Promise<() => Promise<void>> {
     );
   });
   await events.waitUntilReady();
-  const r = await reconcile();
-  console.log(`[recorder] listening on ${QUEUE_NAME}; reconciled: ${r.readded} re-added, ${r.recorded} recorded`);
+  const r = await reconcile(onCompleted);
+  console.log(`[recorder] listening on ${QUEUE_NAME}; reconciled: ${r.readded} re-added, ${r.recorded} recorded, ${r.followUps} follow-ups finished`);
   return async () => {
     await events.close();
   };

@@ -21,6 +21,9 @@ export const jobSummarySchema = z.object({
   bytesTotal: z.number(),
   bytesPerSec: z.number().nullable(),
   etaSeconds: z.number().nullable(),
+  /** Engine threads and estimated working set (bytes) the scheduler gave the running or last attempt. */
+  threads: z.number().nullable(),
+  workingSetBytes: z.number().nullable(),
   errorCode: z.string().nullable(),
   errorMessage: z.string().nullable(),
   outputPath: z.string().nullable(),
@@ -36,13 +39,3 @@ export const jobSummarySchema = z.object({
   finishedAt: z.date().nullable(),
 });
 export type JobSummary = z.infer<typeof jobSummarySchema>;
-
-/** Codes of failures that retrying cannot fix (bad input): the job fails on its first attempt. */
-export function isPermanentErrorCode(code: string): boolean {
-  return (
-    // EVAL_*: an evaluation command that timed out or failed would fail the same way again.
-    // PATH_* / FILE_TOO_LARGE: a refused path is refused again (server/paths, native path_policy.h).
-    /^(ST|IDX|MODEL|RECIPE|EVAL|PATH)_/.test(code) ||
-    ["OUT_NO_SPACE", "OUT_EXISTS", "JOB_PAYLOAD_INVALID", "JOB_TYPE_UNKNOWN", "INVALID_ARGUMENT", "CANCELLED", "FILE_TOO_LARGE"].includes(code)
-  );
-}

@@ -5,7 +5,8 @@
 // SQLite serializes: two workers can never hold the same job.
 import os from "node:os";
 import { db, writeTransaction, type DbTx } from "../../db/client";
-import { isPermanentErrorCode } from "./status";
+import { isPermanentErrorCode } from "../error-codes";
+import { cancelledData, doneData, failedData, FOLLOW_UP_PHASE, retryData, type ProgressColumns } from "../state";
 
 export const LEASE_MS = 15_000;
 
@@ -91,23 +92,12 @@ export async function claimJob(workerId: string, types?: string[]): Promise<Clai
   return null;
 }
 
-export interface ProgressUpdate {
-  phase?: string;
-  progress?: number;
-  tensorsDone?: number;
-  tensorsTotal?: number;
-  bytesDone?: number;
-  bytesTotal?: number;
-  bytesPerSec?: number | null;
-  etaSeconds?: number | null;
-}
-
 /** Renews the lease (and records progress). Returns whether cancellation was requested. */
-export async function heartbeat(jobId: string, token: number, progress?: ProgressUpdate): Promise<{ cancelRequested: boolean }> {
+export async function heartbeat(jobId: string, token: number, progress?: ProgressColumns | null): Promise<{ cancelRequested: boolean }> {
   const client = await db();
   const r = await client.job.updateMany({
     where: { id: jobId, leaseToken: token, status: "running" },
-    data: { leaseExpiresAt: new Date(Date.now() + LEASE_MS), ...progress },
+    data: { leaseExpiresAt: new Date(Date.now() + LEASE_MS), ...(progress ?? {}) },
   });
   if (r.count !== 1) throw new LeaseLostError(jobId);
   const row = await client.job.findUnique({ where: { id: jobId }, select: { cancelRequested: true } });
@@ -166,6 +156,8 @@ export interface CompletionRecord {
   outputSha256?: string;
   /** Writes derived rows (e.g. analysis statistics) in the same transaction as the done status. */
   persist?: (tx: DbTx) => Promise<void>;
+  /** A server-side follow-up runs next: the row says so until finishFollowUp (a crash in between is resumed). */
+  followUp?: boolean;
 }
 
 /** Marks the job done and records its result in one transaction, fenced by the lease. */
@@ -173,18 +165,7 @@ export async function completeJob(jobId: string, token: number, rec: CompletionR
   await writeTransaction(`recording job ${jobId} as done`, async (tx) => {
     const r = await tx.job.updateMany({
       where: { id: jobId, leaseToken: token, status: "running" },
-      data: {
-        status: "done",
-        progress: 1,
-        phase: "done",
-        etaSeconds: 0,
-        result: JSON.stringify(rec.result),
-        outputPath: rec.outputPath ?? null,
-        outputSha256: rec.outputSha256 ?? null,
-        finishedAt: new Date(),
-        leaseOwner: null,
-        leaseExpiresAt: null,
-      },
+      data: { ...doneData(rec), ...(rec.followUp ? { phase: FOLLOW_UP_PHASE } : {}), leaseOwner: null, leaseExpiresAt: null },
     });
     if (r.count !== 1) throw new LeaseLostError(jobId);
     if (rec.persist) await rec.persist(tx);
@@ -196,12 +177,11 @@ export async function failJob(jobId: string, token: number, code: string, messag
   const client = await db();
   const job = await client.job.findUnique({ where: { id: jobId }, select: { attempts: true, maxAttempts: true } });
   const permanent = isPermanentErrorCode(code) || !job || job.attempts >= job.maxAttempts;
-  const backoffMs = Math.min(60_000, 1000 * 2 ** Math.max(0, (job?.attempts ?? 1) - 1));
   const r = await client.job.updateMany({
     where: { id: jobId, leaseToken: token, status: "running" },
     data: permanent
-      ? { status: "failed", errorCode: code, errorMessage: message, finishedAt: new Date(), leaseOwner: null, leaseExpiresAt: null, phase: "failed" }
-      : { status: "queued", errorCode: code, errorMessage: message, runAfter: new Date(Date.now() + backoffMs), leaseOwner: null, leaseExpiresAt: null, phase: "retrying" },
+      ? { ...failedData(code, message), leaseOwner: null, leaseExpiresAt: null }
+      : { ...retryData(code, message, job?.attempts ?? 1), leaseOwner: null, leaseExpiresAt: null },
   });
   if (r.count !== 1) throw new LeaseLostError(jobId);
   return permanent ? "failed" : "queued";
@@ -212,7 +192,7 @@ export async function markCancelled(jobId: string, token: number): Promise<void>
   const client = await db();
   await client.job.updateMany({
     where: { id: jobId, leaseToken: token, status: "running" },
-    data: { status: "cancelled", finishedAt: new Date(), leaseOwner: null, leaseExpiresAt: null, phase: "cancelled", errorCode: "CANCELLED", errorMessage: "cancelled by the user" },
+    data: { ...cancelledData(), leaseOwner: null, leaseExpiresAt: null },
   });
 }
 
@@ -233,10 +213,10 @@ export async function reapExpiredLeases(now = new Date()): Promise<number> {
   for (const j of expired) {
     const outOfAttempts = j.attempts >= j.maxAttempts;
     const data = j.cancelRequested
-      ? { status: "cancelled", finishedAt: now, phase: "cancelled", errorCode: "CANCELLED", errorMessage: "cancelled (its worker stopped)" }
+      ? cancelledData("cancelled (its worker stopped)", now)
       : outOfAttempts
-        ? { status: "failed", finishedAt: now, phase: "failed", errorCode: "WORKER_LOST", errorMessage: `worker stopped responding on attempt ${j.attempts} of ${j.maxAttempts}` }
-        : { status: "queued", phase: "re-queued after worker loss", runAfter: now };
+        ? failedData("WORKER_LOST", `worker stopped responding on attempt ${j.attempts} of ${j.maxAttempts}`, now)
+        : { status: "queued" as const, phase: "re-queued after worker loss", runAfter: now };
     const r = await client.job.updateMany({
       where: { id: j.id, status: "running", leaseToken: j.leaseToken },
       data: { ...data, leaseToken: { increment: 1 }, leaseOwner: null, leaseExpiresAt: null },
@@ -256,4 +236,61 @@ export async function releaseJob(jobId: string, token: number): Promise<void> {
     where: { id: jobId, leaseToken: token, status: "running" },
     data: { status: "queued", attempts: { decrement: 1 }, leaseToken: { increment: 1 }, leaseOwner: null, leaseExpiresAt: null, phase: "re-queued (worker stopped)", runAfter: new Date() },
   });
+}
+
+/** Runnable queued jobs (the scheduler splits the free cores among them). */
+export async function countRunnable(now = new Date()): Promise<number> {
+  const client = await db();
+  return client.job.count({ where: { status: "queued", runAfter: { lte: now }, cancelRequested: false } });
+}
+
+/** Records the threads and working-set estimate the scheduler gave a running job (shown on its page). */
+export async function recordPlacement(jobId: string, token: number, placement: { threads: number; workingSetBytes: number }): Promise<void> {
+  const client = await db();
+  await client.job.updateMany({ where: { id: jobId, leaseToken: token, status: "running" }, data: placement });
+}
+
+/**
+ * Hands a claimed job back without running it (the scheduler found no room): the
+ * claim is undone — attempts and lease token restored to a state any worker may
+ * claim again at once.
+ */
+export async function unclaimJob(jobId: string, token: number, reason: string): Promise<void> {
+  const client = await db();
+  await client.job.updateMany({
+    where: { id: jobId, leaseToken: token, status: "running" },
+    data: { status: "queued", attempts: { decrement: 1 }, leaseToken: { increment: 1 }, leaseOwner: null, leaseExpiresAt: null, phase: `waiting: ${reason}`.slice(0, 300), runAfter: new Date() },
+  });
+}
+
+/** The follow-up of a done job finished (or was given up with a logged warning). */
+export async function finishFollowUp(jobId: string): Promise<void> {
+  const client = await db();
+  await client.job.updateMany({ where: { id: jobId, status: "done", phase: FOLLOW_UP_PHASE }, data: { phase: "done" } });
+}
+
+/**
+ * Done jobs whose follow-up was interrupted (their worker died between completion and
+ * follow-up), finished more than `graceMs` ago. Each is claimed by compare-and-set on its
+ * phase, so two workers never resume the same one.
+ */
+export async function claimStaleFollowUps(workerId: string, graceMs: number, now = Date.now()): Promise<string[]> {
+  const client = await db();
+  const stale = await client.job.findMany({
+    where: { status: "done", phase: FOLLOW_UP_PHASE, finishedAt: { lt: new Date(now - graceMs) } },
+    select: { id: true },
+    take: 20,
+  });
+  const claimed: string[] = [];
+  for (const { id } of stale) {
+    const r = await client.job.updateMany({ where: { id, status: "done", phase: FOLLOW_UP_PHASE }, data: { phase: `${FOLLOW_UP_PHASE} (resumed by ${workerId})`.slice(0, 300) } });
+    if (r.count === 1) claimed.push(id);
+  }
+  return claimed;
+}
+
+/** Marks a resumed follow-up finished. */
+export async function finishResumedFollowUp(jobId: string): Promise<void> {
+  const client = await db();
+  await client.job.updateMany({ where: { id: jobId, status: "done", phase: { startsWith: `${FOLLOW_UP_PHASE} (resumed` } }, data: { phase: "done" } });
 }

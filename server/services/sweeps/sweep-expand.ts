@@ -107,7 +107,8 @@ export function expandSweep(input: SweepInput): { yaml: string; label: string }[
           parameters: { ...(m.parameters ?? {}), ...(dens ? { density: dens[i] } : {}) },
         }));
         adaptToMethod(d, method, ctIndex);
-        const label = `${input.labelPrefix ?? input.type} ${method} ${ckpt.split("/").pop()}${dens ? ` d=${dens.join("/")}` : ""}`;
+        const slack = method === "ties_sv" ? ` slack=${String((d.parameters as Record<string, unknown> | undefined)?.slack)}` : "";
+        const label = `${input.labelPrefix ?? input.type} ${method} ${ckpt.split("/").pop()}${dens ? ` d=${dens.join("/")}` : ""}${slack}`;
         out.push({ yaml: stringify(d), label });
       }
   return out;

@@ -3,8 +3,8 @@
 // thread (sweep-expand.ts): up to 5000 points of YAML is too much work for the
 // web server's event loop; each enqueue then awaits the database.
 import { offload } from "../../offload/pool";
-import { assertExperimentExists, enqueueJob } from "./queue";
-import type { JobSummary } from "./status";
+import { assertExperimentExists, enqueueJob } from "../../jobs/client";
+import type { JobSummary } from "../../jobs/status";
 import type { SweepInput } from "./sweep-expand";
 
 export { expandSweep, sharedDensityList, type SweepInput } from "./sweep-expand";

@@ -2,19 +2,11 @@
 // to the BullMQ queue (jobId = our job id, so adds are idempotent), and
 // cancellations are published for the worker that runs the job.
 import { Queue } from "bullmq";
-import { jobDefinition } from "../../jobs/registry";
+import type { JobBackend } from "../backend";
+import { jobDefinition } from "../registry";
 import { cancelKey, newRedis, QUEUE_NAME, redisOptions } from "./connection";
+import type { RedisJobData } from "./wire";
 
-export interface RedisJobData {
-  id: string;
-  type: string;
-  version: number;
-  payload: unknown;
-  experimentId: string | null;
-  idempotencyKey: string;
-  /** The job definition's `resolve` result, looked up here (workers never open the database). */
-  resolved?: unknown;
-}
 
 let queue: Queue | undefined;
 let redis: ReturnType<typeof newRedis> | undefined;
@@ -67,3 +59,16 @@ export async function closeRedisProducer(): Promise<void> {
   queue = undefined;
   redis = undefined;
 }
+
+export const bullmqBackend: JobBackend = {
+  name: "bullmq",
+  submit: (row) =>
+    addRedisJob(
+      { id: row.id, type: row.type, version: row.version, payload: JSON.parse(row.payload) as unknown, experimentId: row.experimentId, idempotencyKey: row.idempotencyKey },
+      { priority: row.priority, maxAttempts: row.maxAttempts },
+    ),
+  cancel: (jobId) => cancelRedisJob(jobId),
+  remove: async (jobId) => {
+    await (await redisQueue().getJob(jobId))?.remove();
+  },
+};

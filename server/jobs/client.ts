@@ -1,13 +1,16 @@
-// The embedded queue's producer side and job management: idempotent enqueue
-// (payload validated by the job type's schema), listing, cancel, retry,
-// delete. Used by the tRPC jobs router and the CLI (through the API).
-import { env } from "../../env";
-import { AppError } from "../../errors";
-import { db } from "../../db/client";
-import { PermanentJobError } from "../../jobs/definition";
-import { idempotencyKey } from "../../jobs/idempotency";
-import { userLabels } from "../auth/users";
-import { jobDefinition } from "../../jobs/registry";
+// The job client: idempotent enqueue (payload validated by the job type's
+// schema), listing, cancel, retry, delete — over whichever backend runs the
+// work (backend.ts). Services and the tRPC jobs router call it; nothing here
+// calls them back. The Job and JobLog tables belong to server/jobs.
+import { env } from "../env";
+import { AppError } from "../errors";
+import { db } from "../db/client";
+import { userLabels } from "../services/auth/users";
+import { jobBackend } from "./backend";
+import { PermanentJobError } from "./definition";
+import { idempotencyKey } from "./idempotency";
+import { jobDefinition } from "./registry";
+import { requeueData, cancelledData } from "./state";
 import { JOB_STATUSES, type JobStatus, type JobSummary } from "./status";
 
 export interface EnqueueInput {
@@ -51,6 +54,8 @@ export function toJobSummary(row: JobRow): JobSummary {
     bytesTotal: row.bytesTotal,
     bytesPerSec: row.bytesPerSec,
     etaSeconds: row.etaSeconds,
+    threads: row.threads,
+    workingSetBytes: row.workingSetBytes,
     errorCode: row.errorCode,
     errorMessage: row.errorMessage,
     outputPath: row.outputPath,
@@ -66,14 +71,9 @@ export function toJobSummary(row: JobRow): JobSummary {
   };
 }
 
-/** Scale-out mode: the database row is the record, BullMQ carries the work. */
-async function forwardToRedis(row: JobRow): Promise<void> {
-  if (!env().REDIS_URL) return;
-  const { addRedisJob } = await import("../../queue/redis/producer");
-  await addRedisJob(
-    { id: row.id, type: row.type, version: row.version, payload: JSON.parse(row.payload) as unknown, experimentId: row.experimentId, idempotencyKey: row.idempotencyKey },
-    { priority: row.priority, maxAttempts: row.maxAttempts },
-  );
+/** The database row is the record; the backend carries the work (a no-op for the embedded queue). */
+async function submit(row: JobRow): Promise<void> {
+  await (await jobBackend(env().REDIS_URL)).submit(row);
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -124,7 +124,7 @@ export async function enqueueJob(input: EnqueueInput): Promise<{ job: JobSummary
         data: requeueData(),
       });
       const row = await client.job.findUniqueOrThrow({ where: { id: existing.id } });
-      if (requeued.count === 1) await forwardToRedis(row);
+      if (requeued.count === 1) await submit(row);
       return { job: toJobSummary(row), created: requeued.count === 1 };
     }
     return { job: toJobSummary(existing), created: false };
@@ -142,7 +142,7 @@ export async function enqueueJob(input: EnqueueInput): Promise<{ job: JobSummary
       },
     });
     await client.jobLog.create({ data: { jobId: row.id, level: "info", message: "queued" } });
-    await forwardToRedis(row);
+    await submit(row);
     return { job: toJobSummary(row), created: true };
   } catch (err) {
     // The experiment was deleted between the check and the insert.
@@ -154,27 +154,6 @@ export async function enqueueJob(input: EnqueueInput): Promise<{ job: JobSummary
   }
 }
 
-function requeueData() {
-  return {
-    status: "queued",
-    attempts: 0,
-    progress: 0,
-    phase: null,
-    tensorsDone: 0,
-    bytesDone: 0,
-    bytesPerSec: null,
-    etaSeconds: null,
-    errorCode: null,
-    errorMessage: null,
-    outputPath: null,
-    outputSha256: null,
-    result: null,
-    cancelRequested: false,
-    runAfter: new Date(),
-    startedAt: null,
-    finishedAt: null,
-  };
-}
 
 export interface JobFilter {
   status?: JobStatus[];
@@ -215,13 +194,10 @@ export async function cancelJob(id: string): Promise<JobSummary> {
   const client = await db();
   const q = await client.job.updateMany({
     where: { id, status: "queued" },
-    data: { status: "cancelled", cancelRequested: true, finishedAt: new Date(), phase: "cancelled", errorCode: "CANCELLED", errorMessage: "cancelled by the user" },
+    data: { ...cancelledData(), cancelRequested: true },
   });
   if (q.count === 0) await client.job.updateMany({ where: { id, status: "running" }, data: { cancelRequested: true } });
-  if (env().REDIS_URL) {
-    const { cancelRedisJob } = await import("../../queue/redis/producer");
-    await cancelRedisJob(id);
-  }
+  await (await jobBackend(env().REDIS_URL)).cancel(id);
   const row = await client.job.findUnique({ where: { id } });
   if (!row) throw new AppError("NOT_FOUND", `job ${id} not found`);
   await client.jobLog.create({ data: { jobId: id, level: "info", message: "cancel requested" } });
@@ -235,17 +211,14 @@ export async function retryJob(id: string): Promise<JobSummary> {
   if (!row) throw new AppError("NOT_FOUND", `job ${id} not found`);
   if (r.count === 0) throw new AppError("CONFLICT", `job ${id} is ${row.status}; only failed or cancelled jobs can be retried`);
   await client.jobLog.create({ data: { jobId: id, level: "info", message: "retry requested" } });
-  await forwardToRedis(row);
+  await submit(row);
   return toJobSummary(row);
 }
 
 export async function deleteJob(id: string): Promise<void> {
   const client = await db();
   const r = await client.job.deleteMany({ where: { id, status: { not: "running" } } });
-  if (r.count === 1 && env().REDIS_URL) {
-    const { redisQueue } = await import("../../queue/redis/producer");
-    await (await redisQueue().getJob(id))?.remove();
-  }
+  if (r.count === 1) await (await jobBackend(env().REDIS_URL)).remove(id);
   if (r.count === 0) {
     const row = await client.job.findUnique({ where: { id } });
     if (!row) throw new AppError("NOT_FOUND", `job ${id} not found`);
