@@ -2,55 +2,25 @@
 // one-time link it prints, choose a password, land on the dashboard signed in;
 // sign out, sign back in. The server here is our own (fresh data directory),
 // started like `npm start` and read from its terminal output.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import os from "node:os";
-import path from "node:path";
 import { expect, test } from "./support/fixtures";
+import { startOwnServer, type OwnServer } from "./support/own-server";
 
 test.use({ signedInAs: null });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+let server: OwnServer | undefined;
 
-let server: ChildProcess | undefined;
-let dataDir = "";
-let output = "";
-
-test.afterAll(() => {
-  if (server?.pid) {
-    try {
-      process.kill(server.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
+test.afterAll(() => server?.stop());
 
 test.describe("First run", () => {
   test("should print a one-time link that makes its opener the first admin", async ({ page }) => {
     test.setTimeout(180_000);
-    const port = await freePort();
-    dataDir = mkdtempSync(path.join(os.tmpdir(), "mergescope-first-run-"));
-    server = spawn(process.execPath, ["scripts/start.mjs"], {
-      env: { ...process.env, PORT: String(port), MERGESCOPE_DATA_DIR: dataDir, MERGESCOPE_WORKERS: "0", MERGESCOPE_DEMO: "0" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    server.stdout!.on("data", (d) => (output += d));
-    server.stderr!.on("data", (d) => (output += d));
-    await expect.poll(() => /http:\/\/localhost:\d+\/setup\?token=[A-Za-z0-9_-]{43}/.exec(output)?.[0] ?? null, { timeout: 90_000 }).not.toBeNull();
-    const printed = /http:\/\/localhost:\d+\/setup\?token=[A-Za-z0-9_-]{43}/.exec(output)![0];
+    server = await startOwnServer("mergescope-first-run-", { MERGESCOPE_WORKERS: "0", MERGESCOPE_DEMO: "0" });
+    const { port } = server;
+    const output = server.output;
+    await expect.poll(() => /http:\/\/localhost:\d+\/setup\?token=[A-Za-z0-9_-]{43}/.exec(output())?.[0] ?? null, { timeout: 90_000 }).not.toBeNull();
+    const printed = /http:\/\/localhost:\d+\/setup\?token=[A-Za-z0-9_-]{43}/.exec(output())![0];
     expect(printed).toContain(`localhost:${port}/setup`);
-    expect(output).toContain("No account yet. Open this one-time link to become the first admin");
+    expect(output()).toContain("No account yet. Open this one-time link to become the first admin");
     const link = printed.replace("localhost", "127.0.0.1");
     await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/api/trpc/health.status`).catch(() => null))?.status ?? 0, { timeout: 90_000 }).toBe(200);
 

@@ -2,7 +2,7 @@
 // database): start, progress, completion (with derived rows in the same
 // transaction) and failure. Each write checks the job's current status so a
 // late or repeated event cannot move a finished job backwards.
-import { db } from "../../db/client";
+import { db, writeTransaction } from "../../db/client";
 import { isPermanentErrorCode } from "../error-codes";
 import { jobDefinition } from "../registry";
 import { cancelledData, clamp01, doneData, failedData, FOLLOW_UP_PHASE, startedData, UNFINISHED, type ProgressColumns } from "../state";
@@ -46,7 +46,7 @@ export async function recordCompleted(
   if (!row || row.status === "done") return false;
   const def = jobDefinition(row.type);
   const payload = def?.payload.parse(JSON.parse(row.payload));
-  const recorded = await client.$transaction(async (tx) => {
+  const recorded = await writeTransaction(`recording job ${jobId} as done`, async (tx) => {
     const r = await tx.job.updateMany({
       where: { id: jobId, status: { in: UNFINISHED } },
       data: { ...doneData(ret), phase: FOLLOW_UP_PHASE },

@@ -4,7 +4,7 @@
 // longer change the job. Claiming is a compare-and-set on status, which
 // SQLite serializes: two workers can never hold the same job.
 import os from "node:os";
-import { db, type DbTx } from "../../db/client";
+import { db, writeTransaction, type DbTx } from "../../db/client";
 import { isPermanentErrorCode } from "../error-codes";
 import { cancelledData, doneData, failedData, FOLLOW_UP_PHASE, retryData, type ProgressColumns } from "../state";
 
@@ -113,6 +113,42 @@ export async function appendJobLog(jobId: string, token: number | null, level: "
   await client.jobLog.create({ data: { jobId, level, message: message.slice(0, 4000) } });
 }
 
+/** How often a running job's buffered log lines are written. */
+const LOG_FLUSH_MS = 500;
+
+/**
+ * A running job's log, written in batches: one fenced INSERT per flush rather than two statements
+ * per line (an evaluation can print hundreds of lines a second, each a turn at the write lock).
+ * Lines keep the time they were logged; `flush` writes what is pending (call it before the job's
+ * outcome is recorded).
+ */
+export function jobLogWriter(jobId: string, token: number) {
+  let pending: { level: "info" | "warn" | "error"; message: string; ts: Date }[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  let written: Promise<void> = Promise.resolve();
+  const flush = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const lines = pending;
+    pending = [];
+    if (lines.length > 0)
+      written = written
+        .then(async () => {
+          const client = await db();
+          const owned = await client.job.count({ where: { id: jobId, leaseToken: token, status: "running" } });
+          if (owned === 1) await client.jobLog.createMany({ data: lines.map((l) => ({ jobId, ...l })) }); // a stale worker's lines are dropped
+        })
+        .catch(() => {}); // a log line is not worth failing the job
+    return written;
+  };
+  return {
+    write(level: "info" | "warn" | "error", message: string): void {
+      pending.push({ level, message: message.slice(0, 4000), ts: new Date() });
+      timer ??= setTimeout(() => void flush(), LOG_FLUSH_MS);
+    },
+    flush,
+  };
+}
 
 export interface CompletionRecord {
   result: unknown;
@@ -126,8 +162,7 @@ export interface CompletionRecord {
 
 /** Marks the job done and records its result in one transaction, fenced by the lease. */
 export async function completeJob(jobId: string, token: number, rec: CompletionRecord): Promise<void> {
-  const client = await db();
-  await client.$transaction(async (tx) => {
+  await writeTransaction(`recording job ${jobId} as done`, async (tx) => {
     const r = await tx.job.updateMany({
       where: { id: jobId, leaseToken: token, status: "running" },
       data: { ...doneData(rec), ...(rec.followUp ? { phase: FOLLOW_UP_PHASE } : {}), leaseOwner: null, leaseExpiresAt: null },

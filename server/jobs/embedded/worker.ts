@@ -21,6 +21,7 @@ import {
   finishFollowUp,
   finishResumedFollowUp,
   heartbeat,
+  jobLogWriter,
   LeaseLostError,
   makeWorkerId,
   markCancelled,
@@ -48,11 +49,11 @@ export interface WorkerOptions {
   scheduler?: Scheduler;
 }
 
-function portFor(job: ClaimedJob): RunPort {
+function portFor(job: ClaimedJob, logs: ReturnType<typeof jobLogWriter>): RunPort {
   return {
     pollMs: HEARTBEAT_MS,
     poll: (progress) => heartbeat(job.id, job.leaseToken, progress),
-    log: (level, message) => appendJobLog(job.id, job.leaseToken, level, message).catch(() => {}),
+    log: async (level, message) => logs.write(level, message),
     isLostError: (err) => err instanceof LeaseLostError,
   };
 }
@@ -66,12 +67,14 @@ export async function runClaimedJob(
   { placement = ONE_THREAD, onCompleted }: { placement?: Placement; onCompleted?: WorkerOptions["onCompleted"] } = {},
 ): Promise<RunOutcome> {
   const token = job.leaseToken;
+  const logs = jobLogWriter(job.id, token);
   await recordPlacement(job.id, token, placement).catch(() => {});
   const r = await runJob(
     { id: job.id, type: job.type, version: job.version, payload: JSON.parse(job.payload) as unknown, attempt: job.attempts, idempotencyKey: job.idempotencyKey, experimentId: job.experimentId },
-    portFor(job),
+    portFor(job, logs),
     { threads: placement.threads, shutdown },
   );
+  await logs.flush(); // the run's lines, written before its outcome
   try {
     switch (r.kind) {
       case "done":

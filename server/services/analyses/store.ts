@@ -24,16 +24,19 @@ export async function saveAnalysis(
       totals: JSON.stringify({ totals: report.totals, byLayer: report.byLayer, byModule: report.byModule, models: report.models, slack_budget: report.slack_budget, warnings: report.warnings }),
     },
   });
-  await tx.tensorStat.createMany({
-    data: report.tensors.map((t) => ({
-      analysisId: analysis.id,
-      name: t.name,
-      layer: t.layer,
-      module: t.module,
-      numel: t.numel,
-      signConflicts: t.sign_conflicts,
-      stats: JSON.stringify(t),
-    })),
-  });
+  // One multi-row INSERT per 500 tensors: this runs inside the transaction that marks the job
+  // done, i.e. while holding the database's write lock, and Prisma's createMany spends ~4× longer
+  // per row (measured with 36 × 100 rows: 6.1 s vs 1.4 s on a loaded 2-core machine).
+  const rows = report.tensors.map((t) => [analysis.id, t.name, t.layer ?? null, t.module, t.numel, t.sign_conflicts, JSON.stringify(t)] as const);
+  for (let i = 0; i < rows.length; i += TENSOR_ROWS_PER_INSERT) {
+    const slice = rows.slice(i, i + TENSOR_ROWS_PER_INSERT);
+    await tx.$executeRawUnsafe(
+      `INSERT INTO "TensorStat" ("analysisId", "name", "layer", "module", "numel", "signConflicts", "stats") VALUES ${slice.map(() => "(?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+      ...slice.flat(),
+    );
+  }
   return analysis.id;
 }
+
+/** 7 parameters per row: 3,500 per statement, far below SQLite's 32,766. */
+const TENSOR_ROWS_PER_INSERT = 500;

@@ -4,7 +4,7 @@
 // the language the primary metric (in %), then the mean over the benchmarks.
 // Defaults are seeded into the TaskMapping table, where users edit them.
 import { z } from "zod";
-import { db } from "../../db/client";
+import { db, writeTransaction } from "../../db/client";
 import { AppError } from "../../errors";
 import { PAPER_LANGUAGES } from "./languages";
 import type { Split } from "./lm-eval";
@@ -157,7 +157,7 @@ async function ensureSeeded(): Promise<void> {
   const client = await db();
   if ((await client.taskMapping.count()) > 0) return;
   const defaults = defaultMappings();
-  await client.$transaction(async (tx) => {
+  await writeTransaction("seeding the task catalogue", async (tx) => {
     if ((await tx.taskMapping.count()) > 0) return;
     await tx.taskMapping.createMany({ data: defaults.map((d) => ({ ...d, isDefault: true })) });
   });
@@ -173,8 +173,7 @@ export async function listMappings(): Promise<TaskMappingRow[]> {
 export async function upsertMapping(input: TaskMappingInput & { previousTask?: string }): Promise<TaskMappingRow> {
   const parsed = taskMappingSchema.parse(input);
   await ensureSeeded();
-  const client = await db();
-  const row = await client.$transaction(async (tx) => {
+  const row = await writeTransaction(`saving the task mapping ${parsed.task}`, async (tx) => {
     if (input.previousTask && input.previousTask !== parsed.task) {
       if (await tx.taskMapping.findUnique({ where: { task: parsed.task } })) throw new AppError("CONFLICT", `task ${parsed.task} is already in the catalogue`);
       await tx.taskMapping.deleteMany({ where: { task: input.previousTask } });
@@ -193,9 +192,8 @@ export async function deleteMapping(task: string): Promise<void> {
 
 /** Puts every built-in mapping back as shipped (user-added tasks are kept). */
 export async function resetMappings(): Promise<{ restored: number }> {
-  const client = await db();
   const defaults = defaultMappings();
-  await client.$transaction(async (tx) => {
+  await writeTransaction("resetting the task catalogue", async (tx) => {
     for (const d of defaults) await tx.taskMapping.upsert({ where: { task: d.task }, create: { ...d, isDefault: true }, update: { ...d, isDefault: true } });
   });
   return { restored: defaults.length };

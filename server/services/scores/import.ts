@@ -6,7 +6,7 @@
 import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { db, type DbTx } from "../../db/client";
+import { db, writeTransaction, type DbTx } from "../../db/client";
 import { AppError } from "../../errors";
 import { offload } from "../../offload/pool";
 import { checkResultsFileSize, ResultsFileError, SPLITS, type ParsedResultsFile, type Split } from "./lm-eval";
@@ -82,8 +82,8 @@ const CREATE_SLICE = 100;
 const READ_PAGE = 1000;
 /** Job workers may block their own loop: one statement per 5,000 rows. */
 export const WORKER_ROWS_PER_STATEMENT = 5000;
-/** An import at the limits writes 20,000 rows in 200 statements: minutes on a loaded machine, not Prisma's 5 s default. */
-export const IMPORT_TRANSACTION = { timeout: 10 * 60_000, maxWait: 30_000 } as const;
+/** An import at the limits writes 20,000 rows in 200 statements: minutes on a loaded machine, not a default 15 s. */
+const IMPORT_TRANSACTION_TIMEOUT_MS = 10 * 60_000;
 
 const keyOf = (s: { modelName: string; task: string; metric: string; filter: string }) => `${s.modelName}\u0000${s.task}\u0000${s.metric}\u0000${s.filter}`;
 
@@ -198,8 +198,11 @@ export async function importResultsText(
     if (err instanceof ResultsFileError) throw new AppError("BAD_INPUT", err.message, { cause: err });
     throw err;
   }
-  const client = await db();
-  return client.$transaction((tx) => saveParsedResults(tx, parsed, { modelId: input.modelId ?? null, jobId: opts.jobId ?? null, modelPath: opts.modelPath ?? null }), IMPORT_TRANSACTION);
+  // Parsed above, outside the transaction: it holds the write lock only while rows are written, and
+  // a busy database retries it whole (saveParsedResults is idempotent per file: same sha256, same rows).
+  return writeTransaction(`importing ${input.fileName}`, (tx) => saveParsedResults(tx, parsed, { modelId: input.modelId ?? null, jobId: opts.jobId ?? null, modelPath: opts.modelPath ?? null }), {
+    timeoutMs: IMPORT_TRANSACTION_TIMEOUT_MS,
+  });
 }
 
 export const importOutcomeSchema = z.discriminatedUnion("ok", [
@@ -295,7 +298,7 @@ export async function attachScores(modelName: string, modelId: string): Promise<
   const client = await db();
   const model = await client.model.findUnique({ where: { id: modelId }, select: { id: true, name: true } });
   if (!model) throw new AppError("NOT_FOUND", `model ${modelId} is not registered`);
-  return client.$transaction(async (tx) => {
+  return writeTransaction(`attaching the scores of ${modelName}`, async (tx) => {
     const r = await tx.score.updateMany({ where: { modelName, modelId: null }, data: { modelId } });
     await tx.scoreImport.updateMany({ where: { modelName, modelId: null }, data: { modelId, matchedBy: "option" } });
     if (r.count === 0 && (await tx.score.count({ where: { modelName } })) === 0) throw new AppError("NOT_FOUND", `no scores are filed under the model name '${modelName}'`);
@@ -367,8 +370,7 @@ function safeJsonArray(s: string): string[] {
 
 /** Removes an imported file's scores. */
 export async function deleteImport(sourceHash: string): Promise<{ deleted: number }> {
-  const client = await db();
-  return client.$transaction(async (tx) => {
+  return writeTransaction(`deleting the import ${sourceHash}`, async (tx) => {
     const r = await tx.score.deleteMany({ where: { sourceHash } });
     const i = await tx.scoreImport.deleteMany({ where: { sourceHash } });
     if (r.count === 0 && i.count === 0) throw new AppError("NOT_FOUND", `no imported file with sha256 ${sourceHash}`);
