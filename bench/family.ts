@@ -27,6 +27,7 @@ export const familyDir = (cacheDir: string, preset: string) => path.join(cacheDi
 export const modelBytes = (preset: string) => llamaParameterCount(BENCH_PRESETS[preset]!) * 2;
 
 export function freeBytes(dir: string): number {
+  mkdirSync(dir, { recursive: true });
   const s = statfsSync(dir);
   return s.bavail * s.bsize;
 }
@@ -43,11 +44,10 @@ function duBytes(dir: string): number {
  * unless already generated) plus one merged output, plus SPARE_BYTES. The error says
  * what else lies in the cache folder, since those families can be deleted and regenerated.
  */
-export function checkDiskSpace(cacheDir: string, preset: string): void {
+export function checkDiskSpace(cacheDir: string, preset: string, free = freeBytes(cacheDir)): void {
   mkdirSync(cacheDir, { recursive: true });
   const generated = existsSync(path.join(familyDir(cacheDir, preset), ".complete"));
   const need = (generated ? 1 : 4) * modelBytes(preset) + SPARE_BYTES;
-  const free = freeBytes(cacheDir);
   if (free >= need) return;
   const others = readdirSync(cacheDir)
     .filter((n) => n.startsWith("llama-") && n !== path.basename(familyDir(cacheDir, preset)))
