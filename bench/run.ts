@@ -147,15 +147,18 @@ for (const w of ALL_WORKLOADS)
 /** Paper scale (issue #17): the 7B preset's default rows, cache states and targets. */
 const PAPER_SCALE = {
   preset: "7b",
-  rows: ["ties (", "ties_sv", "analysis only"],
+  rows: ["ties (sft 0.2, ct 1.0)", "ties_sv (slack 0.04)", "analysis only (ties stats)"], // exact names
   cache: "both",
   rssTargetBytes: 4e9,
   /** × the cold floor (read 3 + write 1 with an empty page cache). */
   coldTargets: { "ties (sft 0.2, ct 1.0)": 1.2 } as Record<string, number>,
 };
 const paperScale = presetNames.includes(PAPER_SCALE.preset);
-const rowFilter = (values.rows?.split(",") ?? (paperScale ? PAPER_SCALE.rows : undefined))?.map((s) => s.trim()).filter(Boolean);
-const picked = new Set(ALL_WORKLOADS.filter((w) => !w.request || !rowFilter || rowFilter.some((f) => w.name.includes(f))).map((w) => w.name));
+for (const name of PAPER_SCALE.rows) if (!ALL_WORKLOADS.some((w) => w.name === name)) throw new Error(`7b default row "${name}" is not a bench row`);
+const rowFilter = values.rows?.split(",").map((s) => s.trim()).filter(Boolean);
+const keep = (w: Workload) =>
+  !w.request || (rowFilter ? rowFilter.some((f) => w.name.includes(f)) : !paperScale || PAPER_SCALE.rows.includes(w.name));
+const picked = new Set(ALL_WORKLOADS.filter(keep).map((w) => w.name));
 // Rows compared with another row bring it along, except in the 7B default set (minutes per row).
 if (values.rows !== undefined || !paperScale) for (const w of ALL_WORKLOADS) if (picked.has(w.name) && w.versus) picked.add(w.versus.row);
 const WORKLOADS = ALL_WORKLOADS.filter((w) => picked.has(w.name));
