@@ -32,7 +32,8 @@ import {
   type ClaimedJob,
 } from "./lease";
 
-const IDLE_POLL_MS = 300;
+// An idle worker looks for work this often: a queued job waits ~50 ms for its claim on average.
+const IDLE_POLL_MS = 100;
 const REAP_EVERY_MS = 2000;
 const HEARTBEAT_MS = 1000;
 /** A follow-up still pending this long after completion lost its worker (it normally takes well under a second). */
