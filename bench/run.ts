@@ -86,7 +86,22 @@ interface Workload {
   target?: number; // × floor
   /** Also report the median per-round ratio to another row (by name), with an optional target. */
   versus?: { row: string; target?: number };
+  /** Also report the median per-round speed-up over another row (its time / this row's), with an optional floor. */
+  speedup?: { over: string; target?: number };
 }
+
+// Thread scaling: the same CPU-bound workload on 1 and on 2 engine threads, run back to back in
+// every round; the 2-thread row reports the median per-round speed-up (target >= 1.6x).
+const THREAD_SCALING_TARGET = 1.6;
+const threadRows = (name: string, req: (f: Family) => NativeMergeRequest): Workload[] => [
+  { name: `${name}, 1 thread`, request: (f) => ({ ...req(f), threads: 1 }), writes: false },
+  {
+    name: `${name}, 2 threads`,
+    request: (f) => ({ ...req(f), threads: 2 }),
+    writes: false,
+    speedup: { over: `${name}, 1 thread`, target: THREAD_SCALING_TARGET },
+  },
+];
 
 /**
  * Layer swap as mergekit slices (passthrough): the bottom quarter and the top eighth of the
@@ -139,19 +154,27 @@ const ALL_WORKLOADS: Workload[] = [
   // mergekit's newer methods (storage-dtype compute, as mergekit without `dtype`)
   { name: "sce (select_topk 0.2)", request: (f, out) => request(f, out, { method: "sce", selectTopk: 0.2 }), writes: true },
   { name: "nuslerp (flatten, base, weights 1/1)", request: (f, out) => request(f, out, { method: "nuslerp" }), writes: true },
+  // Thread scaling of the CPU-bound workloads (statistics only: no disk writes in the timing).
+  ...threadRows("analysis only (ties stats)", (f) => request(f, null)),
+  ...threadRows("6×6 density sweep", (f) => request(f, null, { densities: [0.01, 0.2, 0.4, 0.6, 0.8, 1.0] })),
+  ...threadRows("ties_sv stats (slack 0.04)", (f) => request(f, null, { method: "ties_sv", slack: 0.04 })),
 ];
 for (const w of ALL_WORKLOADS)
-  if (w.versus && !ALL_WORKLOADS.some((x) => x.name === w.versus!.row)) throw new Error(`bench row "${w.name}" compares with a missing row "${w.versus.row}"`);
+  for (const other of [w.versus?.row, w.speedup?.over])
+    if (other !== undefined && !ALL_WORKLOADS.some((x) => x.name === other)) throw new Error(`bench row "${w.name}" compares with a missing row "${other}"`);
 const rowFilter = values.rows?.split(",").map((s) => s.trim()).filter(Boolean);
 const picked = new Set(ALL_WORKLOADS.filter((w) => !w.request || !rowFilter || rowFilter.some((f) => w.name.includes(f))).map((w) => w.name));
-for (const w of ALL_WORKLOADS) if (picked.has(w.name) && w.versus) picked.add(w.versus.row);
+for (const w of ALL_WORKLOADS) {
+  if (picked.has(w.name) && w.versus) picked.add(w.versus.row);
+  if (picked.has(w.name) && w.speedup) picked.add(w.speedup.over);
+}
 const WORKLOADS = ALL_WORKLOADS.filter((w) => picked.has(w.name));
 const RSS_TARGET_BYTES = 2.5e9;
 const rowIndex = (name: string) => WORKLOADS.findIndex((w) => w.name === name);
 
 // ---------------------------------------------------------------- helpers
 
-function measure(kind: string, arg: unknown): { seconds: number; maxRssBytes: number } {
+function measure(kind: string, arg: unknown): { seconds: number; maxRssBytes: number; cpuSeconds: number } {
   const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "bench", "measure.ts"), kind, JSON.stringify(arg)], {
     encoding: "utf8",
     env: { ...process.env, MERGESCOPE_ROOT: root },
@@ -236,7 +259,7 @@ interface PresetResult {
   params: number;
   fileBytes: number;
   largest: [string, number];
-  rows: { w: Workload; seconds: number; ratio: number; rss: number; versus: number }[];
+  rows: { w: Workload; seconds: number; ratio: number; rss: number; versus: number; speedup: number; cpu: number }[];
   resident: number | null; // min over rounds, before each round
 }
 
@@ -257,7 +280,7 @@ function benchPreset(preset: string): PresetResult {
   const scratch = mkdtempSync(path.join(cacheDir, "run-"));
   try {
     const floorArg = (name: string) => ({ inputs, output: path.join(scratch, name) });
-    const runs: { seconds: number; rss: number }[][] = WORKLOADS.map(() => []);
+    const runs: { seconds: number; rss: number; cpu: number }[][] = WORKLOADS.map(() => []);
     let resident: number | null = null;
     for (let r = 0; r < repeat; r++) {
       WORKLOADS.forEach((w, i) => {
@@ -273,8 +296,8 @@ function benchPreset(preset: string): PresetResult {
           if (out) mkdirSync(out);
           m = measure("engine", w.request(fam, out));
         }
-        runs[i]!.push({ seconds: m.seconds, rss: m.maxRssBytes });
-        console.error(`[bench ${preset}] round ${r + 1}/${repeat} ${w.name}: ${m.seconds.toFixed(2)} s, ${gib(m.maxRssBytes)}`);
+        runs[i]!.push({ seconds: m.seconds, rss: m.maxRssBytes, cpu: m.cpuSeconds });
+        console.error(`[bench ${preset}] round ${r + 1}/${repeat} ${w.name}: ${m.seconds.toFixed(2)} s (CPU ${m.cpuSeconds.toFixed(2)} s), ${gib(m.maxRssBytes)}`);
       });
     }
     const floorRuns = runs[0]!;
@@ -284,6 +307,8 @@ function benchPreset(preset: string): PresetResult {
       ratio: median(runs[i]!.map((x, r) => x.seconds / floorRuns[r]!.seconds)),
       rss: Math.max(...runs[i]!.map((x) => x.rss)),
       versus: w.versus ? median(runs[i]!.map((x, r) => x.seconds / runs[rowIndex(w.versus!.row)]![r]!.seconds)) : NaN,
+      speedup: w.speedup ? median(runs[i]!.map((x, r) => runs[rowIndex(w.speedup!.over)]![r]!.seconds / x.seconds)) : NaN,
+      cpu: median(runs[i]!.map((x) => x.cpu)),
     }));
     const shape = BENCH_PRESETS[preset]!;
     return {
@@ -299,7 +324,9 @@ function benchPreset(preset: string): PresetResult {
   }
 }
 
+const loadBefore = os.loadavg();
 const results = presetNames.map(benchPreset);
+const loadAfter = os.loadavg();
 
 // ---------------------------------------------------------------- report
 
@@ -312,9 +339,10 @@ const lines: string[] = [];
 lines.push(`### MergeScope bench (${new Date().toISOString().slice(0, 10)})`, "");
 lines.push(`- machine: ${cpus[0]?.model.trim() ?? "?"}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, disk ${diskDescription(cacheDir)}; Node ${process.version}, ${os.platform()} ${os.release()}`);
 lines.push(`- page cache: ${cache}`);
+lines.push(`- load average (1/5/15 min) at start ${loadBefore.map((x) => x.toFixed(2)).join("/")}, at end ${loadAfter.map((x) => x.toFixed(2)).join("/")}; CPU s = median user + system time of the measuring process (Node start-up included)`);
 lines.push(`- ${repeat} round(s), workloads interleaved in each round; seconds = median; × floor = median of the per-round ratios; peak RSS = max over rounds (whole process, Node included)`);
 lines.push(`- floor = read the 3 input files + write and fsync one file of the same size; merges write and fsync the merged model and hash it (SHA-256)`);
-lines.push(`- targets: ties ≤ 2× floor and ≤ 1.3× the same merge with the index tie order, ties_sv ≤ 2.5× floor, sweep ≤ 1.5× one analysis, peak RSS ≤ ${RSS_TARGET_BYTES / 1e9} GB (${gib(RSS_TARGET_BYTES)})`, "");
+lines.push(`- targets: ties ≤ 2× floor and ≤ 1.3× the same merge with the index tie order, ties_sv ≤ 2.5× floor, sweep ≤ 1.5× one analysis, 2 engine threads ≥ ${THREAD_SCALING_TARGET}× faster than 1 on the thread-scaling rows, peak RSS ≤ ${RSS_TARGET_BYTES / 1e9} GB (${gib(RSS_TARGET_BYTES)})`, "");
 for (const r of results) {
   const [lname, lnumel] = r.largest;
   lines.push(`#### ${r.preset}: Llama-shaped bf16, ${(r.params / 1e9).toFixed(2)}B params/model (${(r.fileBytes / 1e9).toFixed(2)} GB/file), 3 models; largest tensor ${lname} (${(lnumel / 1e6).toFixed(1)}M elements, ${gib(lnumel * 4)} as f32)`, "");
@@ -329,10 +357,26 @@ for (const r of results) {
     const versus = vs
       ? `${row.versus.toFixed(2)}× "${vs.row}"${vs.target !== undefined ? ` (≤ ${vs.target}× ${row.versus <= vs.target ? "✓" : "✗"})` : ""}`
       : "";
+    const sp = row.w.speedup;
+    const speedup = sp
+      ? `${row.speedup.toFixed(2)}× faster than "${sp.over}"${sp.target !== undefined ? ` (≥ ${sp.target}× ${row.speedup >= sp.target ? "✓" : "✗"})` : ""}`
+      : "";
     const rssOk = row.w.request ? (row.rss <= RSS_TARGET_BYTES ? " ✓" : " ✗") : "";
-    lines.push(`| ${row.w.name} | ${row.seconds.toFixed(2)} | ${row.ratio.toFixed(2)} | ${[target, versus].filter(Boolean).join("; ")} | ${gib(row.rss)}${rssOk} |`);
+    lines.push(`| ${row.w.name} | ${row.seconds.toFixed(2)} | ${row.ratio.toFixed(2)} | ${[target, versus, speedup].filter(Boolean).join("; ")} | ${gib(row.rss)}${rssOk} |`);
   }
   lines.push("");
+  const scaling = r.rows.filter((row) => row.w.speedup);
+  if (scaling.length) {
+    lines.push("| thread scaling | 1 thread s | 2 threads s | speed-up 1→2 | target | CPU s 1 → 2 threads |");
+    lines.push("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (const row of scaling) {
+      const one = r.rows[rowIndex(row.w.speedup!.over)]!;
+      const t = row.w.speedup!.target;
+      const ok = t === undefined ? "" : `≥ ${t}× ${row.speedup >= t ? "✓" : "✗"}`;
+      lines.push(`| ${one.w.name.replace(/, 1 thread$/, "")} | ${one.seconds.toFixed(2)} | ${row.seconds.toFixed(2)} | ${row.speedup.toFixed(2)}× | ${ok} | ${one.cpu.toFixed(2)} → ${row.cpu.toFixed(2)} |`);
+    }
+    lines.push("");
+  }
 }
 if (results.length > 1) {
   const a = results[0]!;
