@@ -24,6 +24,7 @@ namespace ms::kern {
 
 uint64_t g_tie_parallel_min = uint64_t(1) << 20;
 uint64_t g_tie_parallel_block = uint64_t(1) << 16;
+bool g_tie_scalar_scans = false;
 std::atomic<uint64_t> g_tie_heap_fallbacks{0}, g_tie_parallel_partitions{0};
 
 namespace {
@@ -178,7 +179,7 @@ __attribute__((target("avx512f"))) void count_both_avx512(const uint32_t* A, uin
 }
 bool have_avx512() {
   static const bool yes = __builtin_cpu_supports("avx512f");
-  return yes;
+  return yes && !g_tie_scalar_scans;
 }
 #endif
 
@@ -422,42 +423,43 @@ struct Block {       // a sub-range the chain does not enter again
 // The chain: follows std::sort on A[0, n) into every sub-range holding a cut
 // position strictly inside; returns the sub-ranges where it stops (settled
 // as a set, or fully sorted when it was a leaf or a heap-sort fallback).
+// Sub-ranges never exchange elements, so the order they are processed in does
+// not matter: large ones are partitioned one at a time by all threads
+// (parallel_partition), then the smaller ones still holding cuts (several
+// with many cuts: sweeps, breadcrumbs) are followed to the end concurrently,
+// one thread each.
 template <class D, bool kAsc>
 std::vector<Block> follow_chain(uint32_t* A, int64_t n, const std::vector<int64_t>& pos, D d, ThreadPool& pool,
                                 const std::atomic<bool>* cancel) {
   const Before<D, kAsc> before{d};
-  std::vector<Block> blocks;
-  std::vector<Range> stack;
   auto holds_cut = [&](int64_t f, int64_t l) {
     auto it = std::upper_bound(pos.begin(), pos.end(), f);
     return it != pos.end() && *it < l;
   };
-  if (n > 0) {
-    if (holds_cut(0, n)) stack.push_back({0, n, introsort::lg(n) * 2, 0u, 0xffffffffu});
-    else blocks.push_back({0, n, 0u, 0xffffffffu});
-  }
-  while (!stack.empty()) {
-    const Range r = stack.back();
-    stack.pop_back();
+  const bool parallel = pool.size() > 1;
+  auto large = [&](const Range& r) {
+    return parallel && r.l - r.f >= int64_t(g_tie_parallel_min) && r.l - r.f > introsort::kThreshold && r.depth > 0;
+  };
+  // One std::sort step on r: a leaf or a heap-sort fallback settles it, else
+  // it is partitioned and its halves go to `next` (holding a cut) or `blocks`.
+  auto step = [&](const Range& r, bool parallel_split, std::vector<Range>* next, std::vector<Block>* blocks) {
     check_cancel(cancel);
     uint32_t* first = A + r.f;
     uint32_t* last = A + r.l;
     if (r.l - r.f <= introsort::kThreshold) {  // final_insertion_sort's work on this leaf
       introsort::insertion_sort(first, last, before);
-      blocks.push_back({r.f, r.l, r.klo, r.khi});
-      continue;
+      blocks->push_back({r.f, r.l, r.klo, r.khi});
+      return;
     }
     if (r.depth == 0) {
       ++g_tie_heap_fallbacks;
       introsort::heap_sort(first, last, before);
-      blocks.push_back({r.f, r.l, r.klo, r.khi});
-      continue;
+      blocks->push_back({r.f, r.l, r.klo, r.khi});
+      return;
     }
     introsort::move_median_to_first(first, first + 1, first + (last - first) / 2, last - 1, before);
     const Stops<D, kAsc> st{d, d.key(*first)};
-    const int64_t cut = (r.l - r.f >= int64_t(g_tie_parallel_min) && pool.size() > 1)
-                            ? parallel_partition(A, r.f, r.l, st, pool)
-                            : block_partition(A, r.f, r.l, st, before);
+    const int64_t cut = parallel_split ? parallel_partition(A, r.f, r.l, st, pool) : block_partition(A, r.f, r.l, st, before);
     const uint32_t P = st.P;
     // Before-side keys: >= P (descending) or <= P (ascending).
     Range left{r.f, cut, r.depth - 1, r.klo, r.khi}, right{cut, r.l, r.depth - 1, r.klo, r.khi};
@@ -469,10 +471,35 @@ std::vector<Block> follow_chain(uint32_t* A, int64_t n, const std::vector<int64_
       right.khi = std::min(right.khi, P);
     }
     for (const Range& c : {left, right}) {
-      if (holds_cut(c.f, c.l)) stack.push_back(c);
-      else blocks.push_back({c.f, c.l, c.klo, c.khi});
+      if (holds_cut(c.f, c.l)) next->push_back(c);
+      else blocks->push_back({c.f, c.l, c.klo, c.khi});
     }
+  };
+  std::vector<Block> blocks;
+  std::vector<Range> big, small;
+  if (n > 0) {
+    const Range all{0, n, introsort::lg(n) * 2, 0u, 0xffffffffu};
+    if (!holds_cut(0, n)) blocks.push_back({0, n, 0u, 0xffffffffu});
+    else (large(all) ? big : small).push_back(all);
   }
+  while (!big.empty()) {
+    const Range r = big.back();
+    big.pop_back();
+    std::vector<Range> next;
+    step(r, true, &next, &blocks);
+    for (const Range& c : next) (large(c) ? big : small).push_back(c);
+  }
+  // Each remaining range to the end on one thread (serial partitions).
+  std::vector<std::vector<Block>> found(small.size());
+  pool.parallel_for(small.size(), [&](uint64_t i) {
+    std::vector<Range> stack = {small[i]};
+    while (!stack.empty()) {
+      const Range r = stack.back();
+      stack.pop_back();
+      step(r, false, &stack, &found[i]);
+    }
+  });
+  for (const std::vector<Block>& f : found) blocks.insert(blocks.end(), f.begin(), f.end());
   return blocks;
 }
 
