@@ -513,11 +513,13 @@ struct ResolveCut {
   uint64_t n_equal;
 };
 
-// Sets the bits of the ties of each cut that lie in its top set.
+// Sets the bits of the ties of each cut that lie in its top set (cuts in
+// parallel: each writes only its own bits).
 template <class D, bool kAsc>
 void collect(const uint32_t* A, int64_t n, const std::vector<Block>& blocks, const Groups& g,
-             std::vector<ResolveCut>& cuts) {
-  for (ResolveCut& c : cuts) {
+             std::vector<ResolveCut>& cuts, ThreadPool& pool) {
+  pool.parallel_for(cuts.size(), [&](uint64_t ci) {
+    ResolveCut& c = cuts[ci];
     c.bits->assign((c.n_equal + 63) / 64, 0);
     const int64_t s0 = kAsc ? n - int64_t(c.k) : 0, s1 = kAsc ? n : int64_t(c.k);
     const uint32_t T = g.T[c.group];
@@ -533,7 +535,7 @@ void collect(const uint32_t* A, int64_t n, const std::vector<Block>& blocks, con
         if (o >= o0 && o < o1) bits[(o - o0) >> 6] |= uint64_t(1) << ((o - o0) & 63);
       }
     }
-  }
+  });
 }
 
 std::vector<int64_t> cut_positions(const std::vector<ResolveCut>& cuts, int64_t n, bool ascending) {
@@ -547,7 +549,7 @@ template <class D, bool kAsc>
 void run_chain(uint32_t* A, int64_t n, const Groups& g, D d, std::vector<ResolveCut>& cuts, ThreadPool& pool,
                const std::atomic<bool>* cancel) {
   const std::vector<Block> blocks = follow_chain<D, kAsc>(A, n, cut_positions(cuts, n, kAsc), d, pool, cancel);
-  collect<D, kAsc>(A, n, blocks, g, cuts);
+  collect<D, kAsc>(A, n, blocks, g, cuts, pool);
 }
 
 void resolve(uint32_t* A, int64_t n, bool ascending, const Groups& g, std::vector<ResolveCut>& cuts, ThreadPool& pool,
