@@ -45,4 +45,6 @@ if (kind === "floor") {
   throw new Error(`unknown measurement ${kind}`);
 }
 const seconds = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({ seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024, ...extra }));
+const usage = process.resourceUsage();
+const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6; // whole process, every thread
+console.log(JSON.stringify({ seconds, cpuSeconds, maxRssBytes: usage.maxRSS * 1024, ...extra }));

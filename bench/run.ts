@@ -87,6 +87,8 @@ interface Workload {
   target?: number; // × floor
   /** Also report the median per-round ratio to another row (by name), with an optional target. */
   versus?: { row: string; target?: number };
+  /** Also report the median per-round speed-up over another row (its time / this row's), with an optional floor. */
+  speedup?: { over: string; target?: number };
 }
 
 /**
@@ -109,6 +111,19 @@ function layerSwapRequest(f: Family, outDir: string | null): NativeMergeRequest 
   const { plan } = buildMergePlan(recipe, (p) => inspectModel(p).tensors.map((t) => t.name));
   return recipeToNativeRequest(recipe, { outDir, shardSizeBytes: 5e9, threads: 0, plan });
 }
+
+// Thread scaling: the same CPU-bound workload on 1 and on 2 engine threads, run back to back in
+// every round; the 2-thread row reports the median per-round speed-up (target >= 1.6x).
+const THREAD_SCALING_TARGET = 1.6;
+const threadRows = (name: string, req: (f: Family) => NativeMergeRequest): Workload[] => [
+  { name: `${name}, 1 thread`, request: (f) => ({ ...req(f), threads: 1 }), writes: false },
+  {
+    name: `${name}, 2 threads`,
+    request: (f) => ({ ...req(f), threads: 2 }),
+    writes: false,
+    speedup: { over: `${name}, 1 thread`, target: THREAD_SCALING_TARGET },
+  },
+];
 
 const ALL_WORKLOADS: Workload[] = [
   { name: "floor (read 3 + write 1)", request: null, writes: true },
@@ -140,9 +155,14 @@ const ALL_WORKLOADS: Workload[] = [
   // mergekit's newer methods (storage-dtype compute, as mergekit without `dtype`)
   { name: "sce (select_topk 0.2)", request: (f, out) => request(f, out, { method: "sce", selectTopk: 0.2 }), writes: true },
   { name: "nuslerp (flatten, base, weights 1/1)", request: (f, out) => request(f, out, { method: "nuslerp" }), writes: true },
+  // Thread scaling of the CPU-bound workloads (statistics only: no disk writes in the timing).
+  ...threadRows("analysis only (ties stats)", (f) => request(f, null)),
+  ...threadRows("6×6 density sweep", (f) => request(f, null, { densities: [0.01, 0.2, 0.4, 0.6, 0.8, 1.0] })),
+  ...threadRows("ties_sv stats (slack 0.04)", (f) => request(f, null, { method: "ties_sv", slack: 0.04 })),
 ];
 for (const w of ALL_WORKLOADS)
-  if (w.versus && !ALL_WORKLOADS.some((x) => x.name === w.versus!.row)) throw new Error(`bench row "${w.name}" compares with a missing row "${w.versus.row}"`);
+  for (const other of [w.versus?.row, w.speedup?.over])
+    if (other !== undefined && !ALL_WORKLOADS.some((x) => x.name === other)) throw new Error(`bench row "${w.name}" compares with a missing row "${other}"`);
 
 /** Paper scale (issue #17): the 7B preset's default rows, cache states and targets. */
 const PAPER_SCALE = {
@@ -160,7 +180,11 @@ const keep = (w: Workload) =>
   !w.request || (rowFilter ? rowFilter.some((f) => w.name.includes(f)) : !paperScale || PAPER_SCALE.rows.includes(w.name));
 const picked = new Set(ALL_WORKLOADS.filter(keep).map((w) => w.name));
 // Rows compared with another row bring it along, except in the 7B default set (minutes per row).
-if (values.rows !== undefined || !paperScale) for (const w of ALL_WORKLOADS) if (picked.has(w.name) && w.versus) picked.add(w.versus.row);
+if (values.rows !== undefined || !paperScale)
+  for (const w of ALL_WORKLOADS) {
+    if (picked.has(w.name) && w.versus) picked.add(w.versus.row);
+    if (picked.has(w.name) && w.speedup) picked.add(w.speedup.over);
+  }
 const WORKLOADS = ALL_WORKLOADS.filter((w) => picked.has(w.name));
 const rssTargetBytes = (preset: string) => (preset === PAPER_SCALE.preset ? PAPER_SCALE.rssTargetBytes : 2.5e9);
 const rowIndex = (name: string) => WORKLOADS.findIndex((w) => w.name === name);
@@ -172,7 +196,7 @@ const MODES: CacheMode[] = cacheOption === "both" ? ["cold", "warm"] : [cacheOpt
 
 // ---------------------------------------------------------------- helpers
 
-function measure(kind: string, arg: unknown): { seconds: number; maxRssBytes: number } {
+function measure(kind: string, arg: unknown): { seconds: number; maxRssBytes: number; cpuSeconds: number } {
   const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "bench", "measure.ts"), kind, JSON.stringify(arg)], {
     encoding: "utf8",
     env: { ...process.env, MERGESCOPE_ROOT: root },
@@ -294,6 +318,9 @@ interface Row {
   ratio: number;
   rss: number;
   versus: number;
+  speedup: number;
+  /** Median user + system CPU seconds of the measuring process. */
+  cpu: number;
 }
 
 interface PresetResult {
@@ -313,7 +340,7 @@ function benchPreset(preset: string): PresetResult {
   const scratch = mkdtempSync(path.join(cacheDir, "run-"));
   try {
     const floorArg = (name: string) => ({ inputs, output: path.join(scratch, name) });
-    const runs = MODES.map(() => WORKLOADS.map(() => [] as { seconds: number; rss: number }[]));
+    const runs = MODES.map(() => WORKLOADS.map(() => [] as { seconds: number; rss: number; cpu: number }[]));
     const resident = MODES.map(() => [] as number[]);
     for (let r = 0; r < repeat; r++) {
       WORKLOADS.forEach((w, i) => {
@@ -331,9 +358,9 @@ function benchPreset(preset: string): PresetResult {
             if (out) mkdirSync(out);
             m = measure("engine", w.request(fam, out));
           }
-          runs[mi]![i]!.push({ seconds: m.seconds, rss: m.maxRssBytes });
+          runs[mi]![i]!.push({ seconds: m.seconds, rss: m.maxRssBytes, cpu: m.cpuSeconds });
           const res = frac === null ? "" : `, ${(100 * frac).toFixed(1)}% resident before`;
-          console.error(`[bench ${preset}] round ${r + 1}/${repeat} ${w.name} (${mode}): ${m.seconds.toFixed(2)} s, ${gib(m.maxRssBytes)}${res}`);
+          console.error(`[bench ${preset}] round ${r + 1}/${repeat} ${w.name} (${mode}): ${m.seconds.toFixed(2)} s (CPU ${m.cpuSeconds.toFixed(2)} s), ${gib(m.maxRssBytes)}${res}`);
         });
       });
     }
@@ -342,12 +369,15 @@ function benchPreset(preset: string): PresetResult {
       const floorRuns = modeRuns[0]!;
       const rows = WORKLOADS.map((w, i) => {
         const vi = w.versus ? rowIndex(w.versus.row) : -1;
+        const si = w.speedup ? rowIndex(w.speedup.over) : -1;
         return {
           w,
           seconds: median(modeRuns[i]!.map((x) => x.seconds)),
           ratio: median(modeRuns[i]!.map((x, r) => x.seconds / floorRuns[r]!.seconds)),
           rss: Math.max(...modeRuns[i]!.map((x) => x.rss)),
           versus: vi >= 0 ? median(modeRuns[i]!.map((x, r) => x.seconds / modeRuns[vi]![r]!.seconds)) : NaN,
+          speedup: si >= 0 ? median(modeRuns[i]!.map((x, r) => modeRuns[si]![r]!.seconds / x.seconds)) : NaN,
+          cpu: median(modeRuns[i]!.map((x) => x.cpu)),
         };
       });
       const fr = resident[mi]!;
@@ -360,7 +390,9 @@ function benchPreset(preset: string): PresetResult {
   }
 }
 
+const loadBefore = os.loadavg();
 const results = presetNames.map(benchPreset);
+const loadAfter = os.loadavg();
 
 // ---------------------------------------------------------------- report
 
@@ -368,7 +400,8 @@ const cpus = os.cpus();
 const pct = (x: number | null) => (x === null ? "?" : `${(100 * x).toFixed(1)}%`);
 const lines: string[] = [];
 lines.push(`### MergeScope bench (${new Date().toISOString().slice(0, 10)})`, "");
-lines.push(`- machine: ${cpus[0]?.model.trim() ?? "?"}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, disk ${diskDescription(cacheDir)}; Node ${process.version}, ${os.platform()} ${os.release()}; load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(" / ")}`);
+lines.push(`- machine: ${cpus[0]?.model.trim() ?? "?"}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, disk ${diskDescription(cacheDir)}; Node ${process.version}, ${os.platform()} ${os.release()}`);
+lines.push(`- load average (1/5/15 min) at start ${loadBefore.map((x) => x.toFixed(2)).join("/")}, at end ${loadAfter.map((x) => x.toFixed(2)).join("/")}; CPU s = median user + system time of the measuring process (Node start-up included)`);
 for (const mode of MODES) {
   const methods = [...(mode === "cold" ? coldMethods : warmMethods)].join("; ");
   const res = results
@@ -380,7 +413,7 @@ for (const mode of MODES) {
 if (damon()) lines.push(`- ${damon().replace(/^; note: /, "")}`);
 lines.push(`- ${repeat} round(s), workloads interleaved in each round${MODES.length > 1 ? " (each row cold, then warm)" : ""}; seconds = median; × floor = median of the per-round ratios to the floor in the same cache state; peak RSS = max over rounds (whole process, Node included)`);
 lines.push(`- floor = read the 3 input files + write and fsync one file of the same size; merges write and fsync the merged model and hash it (SHA-256); each output is deleted right after its measurement`);
-lines.push(`- targets: ties ≤ 2× floor and ≤ 1.3× the same merge with the index tie order, ties_sv ≤ 2.5× floor, sweep ≤ 1.5× one analysis, peak RSS ≤ 2.5 GB; 7B: ties ≤ 1.2× the cold floor, peak RSS ≤ 4 GB`, "");
+lines.push(`- targets: ties ≤ 2× floor and ≤ 1.3× the same merge with the index tie order, ties_sv ≤ 2.5× floor, sweep ≤ 1.5× one analysis, 2 engine threads ≥ ${THREAD_SCALING_TARGET}× faster than 1 on the thread-scaling rows, peak RSS ≤ 2.5 GB; 7B: ties ≤ 1.2× the cold floor, peak RSS ≤ 4 GB`, "");
 for (const r of results) {
   const [lname, lnumel] = r.largest;
   for (const t of r.tables) {
@@ -396,10 +429,27 @@ for (const r of results) {
         vs && !Number.isNaN(row.versus)
           ? `${row.versus.toFixed(2)}× "${vs.row}"${vs.target !== undefined ? ` (≤ ${vs.target}× ${row.versus <= vs.target ? "✓" : "✗"})` : ""}`
           : "";
+      const sp = row.w.speedup;
+      const speedup =
+        sp && !Number.isNaN(row.speedup)
+          ? `${row.speedup.toFixed(2)}× faster than "${sp.over}"${sp.target !== undefined ? ` (≥ ${sp.target}× ${row.speedup >= sp.target ? "✓" : "✗"})` : ""}`
+          : "";
       const rssOk = row.w.request ? (row.rss <= rssTarget ? " ✓" : " ✗") : "";
-      lines.push(`| ${row.w.name} | ${row.seconds.toFixed(2)} | ${row.ratio.toFixed(2)} | ${[target, versus].filter(Boolean).join("; ")} | ${gib(row.rss)}${rssOk} |`);
+      lines.push(`| ${row.w.name} | ${row.seconds.toFixed(2)} | ${row.ratio.toFixed(2)} | ${[target, versus, speedup].filter(Boolean).join("; ")} | ${gib(row.rss)}${rssOk} |`);
     }
     lines.push("");
+    const scaling = t.rows.filter((row) => row.w.speedup && !Number.isNaN(row.speedup));
+    if (scaling.length) {
+      lines.push("| thread scaling | 1 thread s | 2 threads s | speed-up 1→2 | target | CPU s 1 → 2 threads |");
+      lines.push("| --- | ---: | ---: | ---: | ---: | ---: |");
+      for (const row of scaling) {
+        const one = t.rows[rowIndex(row.w.speedup!.over)]!;
+        const target = row.w.speedup!.target;
+        const ok = target === undefined ? "" : `≥ ${target}× ${row.speedup >= target ? "✓" : "✗"}`;
+        lines.push(`| ${one.w.name.replace(/, 1 thread$/, "")} | ${one.seconds.toFixed(2)} | ${row.seconds.toFixed(2)} | ${row.speedup.toFixed(2)}× | ${ok} | ${one.cpu.toFixed(2)} → ${row.cpu.toFixed(2)} |`);
+      }
+      lines.push("");
+    }
   }
 }
 if (results.length > 1) {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <new>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "errors.h"
@@ -133,16 +134,46 @@ void load_input(float* out, const InputRef& in, const TensorPlan& t, DType compu
   if (compute != DType::F32 && in.storage != compute) round_buffer(out, t.numel, compute);
 }
 
-void load_into(Slot* s, const TensorPlan& t, std::vector<uint8_t>* staging) {
+// Loads the tensor's inputs into the slot, on up to staging->size() threads
+// (one staging buffer each; inputs dealt round-robin). Reading from the page
+// cache, widening and the first touch of fresh slot memory (page zeroing) are
+// CPU work: with one loader they are a serial stage as long as the
+// multi-threaded kernels that consume them.
+void load_into(Slot* s, const TensorPlan& t, std::vector<std::vector<uint8_t>>* staging) {
   s->has_base = t.base.has_value();
-  if (t.base) load_input(s->base.ensure(t.numel), *t.base, t, t.compute, staging);
   if (s->models.size() < t.models.size()) s->models.resize(t.models.size());
   s->ptrs.resize(t.models.size());
+  std::vector<std::pair<float*, const InputRef*>> jobs;
+  if (t.base) jobs.emplace_back(s->base.ensure(t.numel), &*t.base);
   for (size_t i = 0; i < t.models.size(); ++i) {
-    float* dst = s->models[i].ensure(t.numel);
-    load_input(dst, t.models[i], t, t.compute, staging);
-    s->ptrs[i] = dst;
+    s->ptrs[i] = s->models[i].ensure(t.numel);
+    jobs.emplace_back(s->models[i].data(), &t.models[i]);
   }
+  const size_t ways = std::max<size_t>(1, std::min(staging->size(), jobs.size()));
+  std::vector<std::exception_ptr> errs(jobs.size());
+  auto run = [&](size_t w) noexcept {
+    for (size_t j = w; j < jobs.size(); j += ways) {
+      try {
+        load_input(jobs[j].first, *jobs[j].second, t, t.compute, &(*staging)[w]);
+      } catch (...) {
+        errs[j] = std::current_exception();
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (size_t w = 1; w < ways; ++w) {
+    try {
+      helpers.emplace_back(run, w);
+    } catch (const std::system_error&) {  // no thread to be had: load that share here
+      run(w);
+    }
+  }
+  run(0);
+  for (std::thread& h : helpers) h.join();  // every helper finishes before the slot is used or freed
+  // The first failing input in input order, as a one-thread load reports it.
+  for (const std::exception_ptr& e : errs)
+    if (e) std::rethrow_exception(e);
   s->bytes_read = t.input_bytes;
 }
 
@@ -681,7 +712,8 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
   // the array the writer is narrowing and writing: memory is bounded by seven
   // f32 copies of the largest tensor (three inputs), not by the model.
   Slot slots[2];
-  std::vector<uint8_t> staging;  // used by the I/O thread only
+  // One staging buffer per loader thread: with 2+ engine threads the inputs of a tensor load concurrently.
+  std::vector<std::vector<uint8_t>> staging(std::min(pool.size(), 3u));  // used by the I/O threads only
   std::optional<AsyncShardWriter> async_writer;
   if (writer) async_writer.emplace(writer.get());
 

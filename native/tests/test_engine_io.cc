@@ -213,6 +213,38 @@ TEST(engine_writer_errors_and_cancel_propagate) {
   }
 }
 
+// Inputs load on several threads when the engine has several: a read error is
+// still the first failing input in input order (base, then the models), as
+// with one loader. Both models' shard of the third tensor (one shard per
+// tensor for the first three) is truncated once the first tensor is merged:
+// the second is loading then, from another shard, the third not yet.
+TEST(engine_load_error_is_the_first_failing_input_any_threads) {
+  TempDir d;
+  const std::vector<Spec> specs = {{"a.weight", {1100, 1024}}, {"b.weight", {1100, 1024}},
+                                   {"c.weight", {1100, 1024}}, {"d.weight", {700, 333}}};
+  for (int v = 0; v < 3; ++v) write_model(d.sub(v == 0 ? "base" : v == 1 ? "sft" : "ct"), specs, v);
+  ms::EngineRequest req = make_request(d, ms::Method::Ties);
+  auto shard_of = [&](const std::string& model) {
+    ms::ModelSource src = ms::ModelSource::open(model);
+    const uint32_t third = src.find("c.weight")->shard;
+    CHECK(src.find("a.weight")->shard != third && src.find("b.weight")->shard != third);
+    return src.shard_paths()[third];
+  };
+  const std::string sft_shard = shard_of(req.models[0].path), ct_shard = shard_of(req.models[1].path);
+  const std::string sft_copy = read_all(sft_shard), ct_copy = read_all(ct_shard);
+  for (const unsigned threads : {1u, 2u, 3u}) {
+    std::ofstream(sft_shard, std::ios::binary) << sft_copy;
+    std::ofstream(ct_shard, std::ios::binary) << ct_copy;
+    req.threads = threads;
+    auto truncate = [&](const ms::EngineProgress& p) {
+      if (p.tensors_done != 1) return;
+      std::filesystem::resize_file(sft_shard, 64);
+      std::filesystem::resize_file(ct_shard, 64);
+    };
+    EXPECT_ERR(ms::run_engine(req, truncate, nullptr), ST_IO, sft_shard, "c.weight", "truncated");
+  }
+}
+
 namespace {
 
 // Output tensor `name` of a finished merge, as bf16 bits.

@@ -226,3 +226,51 @@ TEST(chain_all_equal_and_two_values_large) {
       }
   }
 }
+
+// The density sweep's case: one ranking with many cuts at distinct thresholds,
+// listed in no particular order (the groups are renumbered by threshold), a
+// NaN threshold among them; every thread count, the parallel partition forced
+// on and off, the vectorized and the portable stopper scans: the kept ties
+// equal the full sort's every time.
+TEST(chain_many_thresholds_listed_unsorted_any_threads_and_scan) {
+  std::mt19937_64 rng(21);
+  const uint64_t saved_min = kern::g_tie_parallel_min, saved_block = kern::g_tie_parallel_block;
+  const uint64_t n = 300000;
+  std::normal_distribution<float> w(0.f, 0.02f);
+  std::vector<uint32_t> keys(n);
+  for (auto& x : keys) x = rng() % 50 == 0 ? kNaN : mag_key(round_to(DType::BF16, w(rng)));
+  const std::vector<uint64_t> ks = {n / 5, 3, n / 20, n * 4 / 5, n / 2, n * 3 / 5, n / 10};
+  int checked = 0;
+  for (bool asc : {false, true}) {
+    const std::vector<sortref::Pair> sorted = sortref::full_sort(keys, asc, false);
+    std::vector<sortref::TopSet> want;
+    for (uint64_t k : ks) want.push_back(sortref::top_set(keys, sorted, k, asc));
+    bool nan_threshold = false;
+    uint32_t distinct = 0;
+    for (size_t a = 0; a < want.size(); ++a) {
+      nan_threshold |= want[a].T == kNaN;
+      bool seen = false;
+      for (size_t b = 0; b < a; ++b) seen |= want[a].T == want[b].T;
+      distinct += !seen;
+    }
+    CHECK(nan_threshold);  // the 3 largest keys are NaN (2% of the keys)
+    CHECK(distinct == ks.size());
+    for (unsigned threads : {1u, 2u, 3u})
+      for (int forced = 0; forced < 2; ++forced)
+        for (bool scalar : {false, true}) {
+          ThreadPool pool(threads);
+          kern::g_tie_parallel_min = forced ? 5000 : saved_min;
+          kern::g_tie_parallel_block = forced ? 1021 : saved_block;
+          kern::g_tie_scalar_scans = scalar;
+          std::vector<kern::KeyCut> cuts;
+          for (size_t c = 0; c < ks.size(); ++c) cuts.push_back({ks[c], want[c].T, {}});
+          kern::mergekit_tie_bits(keys.data(), n, asc, cuts, pool);
+          for (size_t c = 0; c < ks.size(); ++c) CHECK(cuts[c].bits == want[c].bits);
+          ++checked;
+        }
+  }
+  kern::g_tie_parallel_min = saved_min;
+  kern::g_tie_parallel_block = saved_block;
+  kern::g_tie_scalar_scans = false;
+  CHECK(checked == 24);
+}

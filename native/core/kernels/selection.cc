@@ -117,19 +117,27 @@ std::vector<SelReq> select_by_windows(const SelCtx& ctx, const std::vector<SelRe
   };
   std::vector<Window> win(L);
   std::vector<ModelWindows> mws;
-  std::vector<uint32_t> sk(S);
-  for (uint64_t l = 0; l < L; ++l) {
+  for (uint64_t l = 0; l < L; ++l)
     if (l == 0 || reqs[l].model != reqs[l - 1].model) {
       mws.emplace_back();
       mws.back().model = reqs[l].model;
-      const float* x = job.models[reqs[l].model];
-      for (uint64_t s = 0; s < S; ++s) {
-        const uint64_t j = topk_sample_position(s, n);
-        sk[s] = mag_key(round_to(ctx.r, x[j] - job.base[j]));
-      }
-      std::sort(sk.begin(), sk.end(), std::greater<uint32_t>());
     }
-    ModelWindows& mw = mws.back();
+  // Each model's sample keys, sorted descending (one model per task).
+  std::vector<std::vector<uint32_t>> samples(mws.size());
+  job.pool->parallel_for(mws.size(), [&](uint64_t i) {
+    std::vector<uint32_t>& sk = samples[i];
+    sk.resize(S);
+    const float* x = job.models[mws[i].model];
+    for (uint64_t s = 0; s < S; ++s) {
+      const uint64_t j = topk_sample_position(s, n);
+      sk[s] = mag_key(round_to(ctx.r, x[j] - job.base[j]));
+    }
+    std::sort(sk.begin(), sk.end(), std::greater<uint32_t>());
+  });
+  for (uint64_t l = 0, mi = 0; l < L; ++l) {
+    if (l > 0 && reqs[l].model != reqs[l - 1].model) ++mi;
+    ModelWindows& mw = mws[mi];
+    const std::vector<uint32_t>& sk = samples[mi];
     const double p = double(reqs[l].t->k) / double(n), center = p * double(S);
     const double margin = 5.0 * std::sqrt(double(S) * p * (1.0 - p)) + 8.0;
     const int64_t r_hi = int64_t(std::floor(center - margin)), r_lo = int64_t(std::ceil(center + margin));

@@ -22,8 +22,12 @@
 
 namespace ms::kern {
 
-uint64_t g_tie_parallel_min = uint64_t(1) << 20;
+// Sub-ranges from 256Ki codes on are partitioned by all threads: the counting
+// pass is vectorized and cheap next to the swaps it splits (1M BF16-like codes,
+// one cut, 2 threads: 10-20% more CPU time than one thread's serial partitions).
+uint64_t g_tie_parallel_min = uint64_t(1) << 18;
 uint64_t g_tie_parallel_block = uint64_t(1) << 16;
+bool g_tie_scalar_scans = false;
 std::atomic<uint64_t> g_tie_heap_fallbacks{0}, g_tie_parallel_partitions{0};
 
 namespace {
@@ -76,43 +80,79 @@ struct Stops {
 };
 
 // ---- stopper scans: positions (offsets from `a`, ascending) or counts of the
-// left / right stoppers in A[a, a + len). With one threshold a stopper test is
-// a range test on the code: "key <= P" is code <= P, plus every tie code when
-// T <= P; "key >= P" is P <= code < flag, plus the tie codes when T >= P. That
-// runs 16 codes at a time with AVX-512 (compress in a register, then a plain
-// store: compress-to-memory is slow on some CPUs); otherwise a branch-free loop.
+// left / right stoppers in A[a, a + len). A stopper test is a range test on the
+// code: "key <= P" is code <= P, "key >= P" is P <= code < flag, plus the tie
+// codes of the groups whose threshold passes. Groups are numbered by ascending
+// threshold (make_groups), so those tie codes form one range of ordinals: with
+// one threshold or many, a test is two compares. That runs 16 codes at a time
+// with AVX-512 (compress in a register, then a plain store: compress-to-memory
+// is slow on some CPUs); otherwise a branch-free loop.
 
 struct RangeTest {
   uint32_t P;
-  bool ge;    // key >= P (else key <= P)
-  bool ties;  // the tie codes pass too
+  bool ge;                  // key >= P (else key <= P)
+  uint32_t tie_lo, tie_hi;  // tie codes in [tie_lo, tie_hi] pass (empty: tie_lo > tie_hi)
   MS_ALWAYS_INLINE bool operator()(uint32_t c) const {
-    if (c >= kTieFlag) return ties;
+    if (c >= kTieFlag) return c >= tie_lo && c <= tie_hi;
     return ge ? c >= P : c <= P;
   }
 };
 
+// Tie codes whose group threshold T satisfies T >= P (ge) or T <= P.
+inline void tie_code_range(const OneGroup& d, uint32_t P, bool ge, uint32_t* lo, uint32_t* hi) {
+  const bool pass = ge ? d.T >= P : d.T <= P;
+  *lo = pass ? kTieFlag : 0xffffffffu;
+  *hi = pass ? 0xffffffffu : 0u;
+}
+inline void tie_code_range(const ManyGroups& d, uint32_t P, bool ge, uint32_t* lo, uint32_t* hi) {
+  const Groups& g = *d.g;
+  // groups [a, b) pass: a suffix for T >= P, a prefix for T <= P (thresholds ascend)
+  uint32_t a = 0, b = g.G;
+  if (ge) while (a < g.G && g.T[a] < P) ++a;
+  else {
+    b = 0;
+    while (b < g.G && g.T[b] <= P) ++b;
+  }
+  if (a >= b || g.lo[a] == g.lo[b]) {
+    *lo = 0xffffffffu;
+    *hi = 0u;
+    return;
+  }
+  *lo = kTieFlag | uint32_t(g.lo[a]);
+  *hi = kTieFlag | uint32_t(g.lo[b] - 1);
+}
+
 template <class D, bool kAsc>
 RangeTest range_test(const Stops<D, kAsc>& st, bool left) {
   const bool ge = kAsc ? left : !left;  // descending: left stops at key <= P
-  const uint32_t T = st.d.key(kTieFlag);  // the one threshold (OneGroup)
-  return RangeTest{st.P, ge, ge ? T >= st.P : T <= st.P};
+  RangeTest t{st.P, ge, 0, 0};
+  tie_code_range(st.d, st.P, ge, &t.tie_lo, &t.tie_hi);
+  return t;
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(MS_NO_CLONES)
 #define MS_TIE_AVX512 1
-__attribute__((target("avx512f"))) MS_ALWAYS_INLINE __mmask16 range_mask(__m512i c, __m512i vP, __m512i vF, const RangeTest& t) {
-  const __mmask16 tie = _mm512_cmpge_epu32_mask(c, vF);
-  const __mmask16 in = t.ge ? _mm512_cmpge_epu32_mask(c, vP) & ~tie : _mm512_cmple_epu32_mask(c, vP);
-  return t.ties ? __mmask16(in | tie) : in;
+struct RangeVec {
+  __m512i P, F, lo, hi;
+};
+__attribute__((target("avx512f"))) MS_ALWAYS_INLINE RangeVec range_vec(const RangeTest& t) {
+  return {_mm512_set1_epi32(int(t.P)), _mm512_set1_epi32(int(kTieFlag)), _mm512_set1_epi32(int(t.tie_lo)),
+          _mm512_set1_epi32(int(t.tie_hi))};
+}
+__attribute__((target("avx512f"))) MS_ALWAYS_INLINE __mmask16 range_mask(__m512i c, const RangeVec& v, bool ge) {
+  const __mmask16 tie = _mm512_cmpge_epu32_mask(c, v.F);
+  const __mmask16 in = ge ? _mm512_cmpge_epu32_mask(c, v.P) & ~tie : _mm512_cmple_epu32_mask(c, v.P);
+  // tie_lo >= flag whenever the range is not empty, so only tie codes can match it
+  return __mmask16(in | (_mm512_cmpge_epu32_mask(c, v.lo) & _mm512_cmple_epu32_mask(c, v.hi)));
 }
 // out needs room for len + 16 entries.
 __attribute__((target("avx512f"))) uint32_t positions_avx512(uint32_t* out, const uint32_t* A, uint32_t len, RangeTest t) {
-  const __m512i vP = _mm512_set1_epi32(int(t.P)), vF = _mm512_set1_epi32(int(kTieFlag)), step = _mm512_set1_epi32(16);
+  const RangeVec v = range_vec(t);
+  const __m512i step = _mm512_set1_epi32(16);
   __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   uint32_t n = 0, p = 0;
   for (; p + 16 <= len; p += 16) {
-    const __mmask16 m = range_mask(_mm512_loadu_si512(A + p), vP, vF, t);
+    const __mmask16 m = range_mask(_mm512_loadu_si512(A + p), v, t.ge);
     _mm512_storeu_si512(out + n, _mm512_maskz_compress_epi32(m, idx));
     n += uint32_t(__builtin_popcount(m));
     idx = _mm512_add_epi32(idx, step);
@@ -123,21 +163,30 @@ __attribute__((target("avx512f"))) uint32_t positions_avx512(uint32_t* out, cons
   }
   return n;
 }
-__attribute__((target("avx512f"))) uint64_t count_avx512(const uint32_t* A, uint64_t len, RangeTest t) {
-  const __m512i vP = _mm512_set1_epi32(int(t.P)), vF = _mm512_set1_epi32(int(kTieFlag));
-  uint64_t n = 0, p = 0;
-  for (; p + 16 <= len; p += 16) n += uint64_t(__builtin_popcount(range_mask(_mm512_loadu_si512(A + p), vP, vF, t)));
-  for (; p < len; ++p) n += t(A[p]);
-  return n;
+// Left and right stoppers counted in one pass over the codes.
+__attribute__((target("avx512f"))) void count_both_avx512(const uint32_t* A, uint64_t len, RangeTest tl, RangeTest tr,
+                                                          uint64_t* cl, uint64_t* cr) {
+  const RangeVec vl = range_vec(tl), vr = range_vec(tr);
+  uint64_t nl = 0, nr = 0, p = 0;
+  for (; p + 16 <= len; p += 16) {
+    const __m512i c = _mm512_loadu_si512(A + p);
+    nl += uint64_t(__builtin_popcount(range_mask(c, vl, tl.ge)));
+    nr += uint64_t(__builtin_popcount(range_mask(c, vr, tr.ge)));
+  }
+  for (; p < len; ++p) {
+    nl += tl(A[p]);
+    nr += tr(A[p]);
+  }
+  *cl = nl;
+  *cr = nr;
 }
 bool have_avx512() {
   static const bool yes = __builtin_cpu_supports("avx512f");
-  return yes;
+  return yes && !g_tie_scalar_scans;
 }
 #endif
 
-template <class Test>
-uint32_t positions_scalar(uint32_t* out, const uint32_t* A, uint32_t len, const Test& t) {
+uint32_t positions_scalar(uint32_t* out, const uint32_t* A, uint32_t len, const RangeTest& t) {
   uint32_t n = 0;
   for (uint32_t p = 0; p < len; ++p) {
     out[n] = p;
@@ -149,32 +198,27 @@ uint32_t positions_scalar(uint32_t* out, const uint32_t* A, uint32_t len, const 
 // Positions (offsets, ascending) of the left / right stoppers in A[0, len).
 template <class D, bool kAsc>
 uint32_t stopper_positions(uint32_t* out, const uint32_t* A, uint32_t len, const Stops<D, kAsc>& st, bool left) {
-  if constexpr (std::is_same_v<D, OneGroup>) {
+  const RangeTest t = range_test(st, left);
 #ifdef MS_TIE_AVX512
-    if (have_avx512()) return positions_avx512(out, A, len, range_test(st, left));
+  if (have_avx512()) return positions_avx512(out, A, len, t);
 #endif
-    return positions_scalar(out, A, len, range_test(st, left));
-  } else {
-    if (left) return positions_scalar(out, A, len, [&](uint32_t c) { return st.left(c); });
-    return positions_scalar(out, A, len, [&](uint32_t c) { return st.right(c); });
-  }
+  return positions_scalar(out, A, len, t);
 }
 
+// Left and right stoppers in A[0, len): *cl, *cr.
 template <class D, bool kAsc>
-uint64_t count_stoppers(const uint32_t* A, uint64_t len, const Stops<D, kAsc>& st, bool left) {
-  if constexpr (std::is_same_v<D, OneGroup>) {
+void count_stoppers(const uint32_t* A, uint64_t len, const Stops<D, kAsc>& st, uint64_t* cl, uint64_t* cr) {
+  const RangeTest tl = range_test(st, true), tr = range_test(st, false);
 #ifdef MS_TIE_AVX512
-    if (have_avx512()) return count_avx512(A, len, range_test(st, left));
+  if (have_avx512()) return count_both_avx512(A, len, tl, tr, cl, cr);
 #endif
-    const RangeTest t = range_test(st, left);
-    uint64_t n = 0;
-    for (uint64_t p = 0; p < len; ++p) n += t(A[p]);
-    return n;
-  } else {
-    uint64_t n = 0;
-    for (uint64_t p = 0; p < len; ++p) n += left ? st.left(A[p]) : st.right(A[p]);
-    return n;
+  uint64_t nl = 0, nr = 0;
+  for (uint64_t p = 0; p < len; ++p) {
+    nl += tl(A[p]);
+    nr += tr(A[p]);
   }
+  *cl = nl;
+  *cr = nr;
 }
 
 // Pairs stoppers the way the Hoare loop does: left stoppers from `lp` up (never
@@ -279,8 +323,10 @@ int64_t parallel_partition(uint32_t* A, int64_t f, int64_t l, const Stops<D, kAs
   std::vector<int64_t> cl(nb), cr(nb);
   pool.parallel_for(uint64_t(nb), [&](uint64_t b) {
     const int64_t b0 = s0 + int64_t(b) * BS, b1 = std::min(l, b0 + BS);
-    cl[b] = int64_t(count_stoppers(A + b0, uint64_t(b1 - b0), st, true));
-    cr[b] = int64_t(count_stoppers(A + b0, uint64_t(b1 - b0), st, false));
+    uint64_t nl, nr;
+    count_stoppers(A + b0, uint64_t(b1 - b0), st, &nl, &nr);
+    cl[b] = int64_t(nl);
+    cr[b] = int64_t(nr);
   });
   std::vector<int64_t> pl(nb + 1, 0), sr(nb + 1, 0);  // left stoppers before block b; right stoppers from block b on
   for (int64_t b = 0; b < nb; ++b) pl[b + 1] = pl[b] + cl[b];
@@ -296,8 +342,9 @@ int64_t parallel_partition(uint32_t* A, int64_t f, int64_t l, const Stops<D, kAs
     const int64_t b1 = std::min(l, x + BS);
     s = std::min(CL, CR);
     for (int64_t len; x < b1 && (len = std::min<int64_t>(kSub, b1 - x)) > 0;) {
-      const int64_t cl1 = int64_t(count_stoppers(A + x, uint64_t(len), st, true));
-      const int64_t cr1 = int64_t(count_stoppers(A + x, uint64_t(len), st, false));
+      uint64_t nl, nr;
+      count_stoppers(A + x, uint64_t(len), st, &nl, &nr);
+      const int64_t cl1 = int64_t(nl), cr1 = int64_t(nr);
       if (CL + cl1 >= CR - cr1 || x + len == b1) break;  // the crossing lies in [x, x + len)
       CL += cl1;
       CR -= cr1;
@@ -379,42 +426,43 @@ struct Block {       // a sub-range the chain does not enter again
 // The chain: follows std::sort on A[0, n) into every sub-range holding a cut
 // position strictly inside; returns the sub-ranges where it stops (settled
 // as a set, or fully sorted when it was a leaf or a heap-sort fallback).
+// Sub-ranges never exchange elements, so the order they are processed in does
+// not matter: large ones are partitioned one at a time by all threads
+// (parallel_partition), then the smaller ones still holding cuts (several
+// with many cuts: sweeps, breadcrumbs) are followed to the end concurrently,
+// one thread each.
 template <class D, bool kAsc>
 std::vector<Block> follow_chain(uint32_t* A, int64_t n, const std::vector<int64_t>& pos, D d, ThreadPool& pool,
                                 const std::atomic<bool>* cancel) {
   const Before<D, kAsc> before{d};
-  std::vector<Block> blocks;
-  std::vector<Range> stack;
   auto holds_cut = [&](int64_t f, int64_t l) {
     auto it = std::upper_bound(pos.begin(), pos.end(), f);
     return it != pos.end() && *it < l;
   };
-  if (n > 0) {
-    if (holds_cut(0, n)) stack.push_back({0, n, introsort::lg(n) * 2, 0u, 0xffffffffu});
-    else blocks.push_back({0, n, 0u, 0xffffffffu});
-  }
-  while (!stack.empty()) {
-    const Range r = stack.back();
-    stack.pop_back();
+  const bool parallel = pool.size() > 1;
+  auto large = [&](const Range& r) {
+    return parallel && r.l - r.f >= int64_t(g_tie_parallel_min) && r.l - r.f > introsort::kThreshold && r.depth > 0;
+  };
+  // One std::sort step on r: a leaf or a heap-sort fallback settles it, else
+  // it is partitioned and its halves go to `next` (holding a cut) or `blocks`.
+  auto step = [&](const Range& r, bool parallel_split, std::vector<Range>* next, std::vector<Block>* blocks) {
     check_cancel(cancel);
     uint32_t* first = A + r.f;
     uint32_t* last = A + r.l;
     if (r.l - r.f <= introsort::kThreshold) {  // final_insertion_sort's work on this leaf
       introsort::insertion_sort(first, last, before);
-      blocks.push_back({r.f, r.l, r.klo, r.khi});
-      continue;
+      blocks->push_back({r.f, r.l, r.klo, r.khi});
+      return;
     }
     if (r.depth == 0) {
       ++g_tie_heap_fallbacks;
       introsort::heap_sort(first, last, before);
-      blocks.push_back({r.f, r.l, r.klo, r.khi});
-      continue;
+      blocks->push_back({r.f, r.l, r.klo, r.khi});
+      return;
     }
     introsort::move_median_to_first(first, first + 1, first + (last - first) / 2, last - 1, before);
     const Stops<D, kAsc> st{d, d.key(*first)};
-    const int64_t cut = (r.l - r.f >= int64_t(g_tie_parallel_min) && pool.size() > 1)
-                            ? parallel_partition(A, r.f, r.l, st, pool)
-                            : block_partition(A, r.f, r.l, st, before);
+    const int64_t cut = parallel_split ? parallel_partition(A, r.f, r.l, st, pool) : block_partition(A, r.f, r.l, st, before);
     const uint32_t P = st.P;
     // Before-side keys: >= P (descending) or <= P (ascending).
     Range left{r.f, cut, r.depth - 1, r.klo, r.khi}, right{cut, r.l, r.depth - 1, r.klo, r.khi};
@@ -426,10 +474,35 @@ std::vector<Block> follow_chain(uint32_t* A, int64_t n, const std::vector<int64_
       right.khi = std::min(right.khi, P);
     }
     for (const Range& c : {left, right}) {
-      if (holds_cut(c.f, c.l)) stack.push_back(c);
-      else blocks.push_back({c.f, c.l, c.klo, c.khi});
+      if (holds_cut(c.f, c.l)) next->push_back(c);
+      else blocks->push_back({c.f, c.l, c.klo, c.khi});
     }
+  };
+  std::vector<Block> blocks;
+  std::vector<Range> big, small;
+  if (n > 0) {
+    const Range all{0, n, introsort::lg(n) * 2, 0u, 0xffffffffu};
+    if (!holds_cut(0, n)) blocks.push_back({0, n, 0u, 0xffffffffu});
+    else (large(all) ? big : small).push_back(all);
   }
+  while (!big.empty()) {
+    const Range r = big.back();
+    big.pop_back();
+    std::vector<Range> next;
+    step(r, true, &next, &blocks);
+    for (const Range& c : next) (large(c) ? big : small).push_back(c);
+  }
+  // Each remaining range to the end on one thread (serial partitions).
+  std::vector<std::vector<Block>> found(small.size());
+  pool.parallel_for(small.size(), [&](uint64_t i) {
+    std::vector<Range> stack = {small[i]};
+    while (!stack.empty()) {
+      const Range r = stack.back();
+      stack.pop_back();
+      step(r, false, &stack, &found[i]);
+    }
+  });
+  for (const std::vector<Block>& f : found) blocks.insert(blocks.end(), f.begin(), f.end());
   return blocks;
 }
 
@@ -440,11 +513,13 @@ struct ResolveCut {
   uint64_t n_equal;
 };
 
-// Sets the bits of the ties of each cut that lie in its top set.
+// Sets the bits of the ties of each cut that lie in its top set (cuts in
+// parallel: each writes only its own bits).
 template <class D, bool kAsc>
 void collect(const uint32_t* A, int64_t n, const std::vector<Block>& blocks, const Groups& g,
-             std::vector<ResolveCut>& cuts) {
-  for (ResolveCut& c : cuts) {
+             std::vector<ResolveCut>& cuts, ThreadPool& pool) {
+  pool.parallel_for(cuts.size(), [&](uint64_t ci) {
+    ResolveCut& c = cuts[ci];
     c.bits->assign((c.n_equal + 63) / 64, 0);
     const int64_t s0 = kAsc ? n - int64_t(c.k) : 0, s1 = kAsc ? n : int64_t(c.k);
     const uint32_t T = g.T[c.group];
@@ -460,7 +535,7 @@ void collect(const uint32_t* A, int64_t n, const std::vector<Block>& blocks, con
         if (o >= o0 && o < o1) bits[(o - o0) >> 6] |= uint64_t(1) << ((o - o0) & 63);
       }
     }
-  }
+  });
 }
 
 std::vector<int64_t> cut_positions(const std::vector<ResolveCut>& cuts, int64_t n, bool ascending) {
@@ -474,7 +549,7 @@ template <class D, bool kAsc>
 void run_chain(uint32_t* A, int64_t n, const Groups& g, D d, std::vector<ResolveCut>& cuts, ThreadPool& pool,
                const std::atomic<bool>* cancel) {
   const std::vector<Block> blocks = follow_chain<D, kAsc>(A, n, cut_positions(cuts, n, kAsc), d, pool, cancel);
-  collect<D, kAsc>(A, n, blocks, g, cuts);
+  collect<D, kAsc>(A, n, blocks, g, cuts, pool);
 }
 
 void resolve(uint32_t* A, int64_t n, bool ascending, const Groups& g, std::vector<ResolveCut>& cuts, ThreadPool& pool,
@@ -490,22 +565,31 @@ void resolve(uint32_t* A, int64_t n, bool ascending, const Groups& g, std::vecto
   }
 }
 
-// Groups of the cuts' thresholds (in first-seen order) and each cut's group.
+// Groups of the cuts' thresholds, numbered by ascending threshold (so the tie
+// codes passing a stopper test form one range, see RangeTest), and each cut's group.
 Groups make_groups(const std::vector<uint32_t>& thresholds, const std::vector<uint64_t>& n_equal,
                    std::vector<uint32_t>* group_of) {
-  Groups g;
-  group_of->clear();
+  std::vector<std::pair<uint32_t, uint64_t>> distinct;  // (T, ties equal to T)
   for (size_t c = 0; c < thresholds.size(); ++c) {
+    bool seen = false;
+    for (const auto& d : distinct) seen |= d.first == thresholds[c];
+    if (seen) continue;
+    if (distinct.size() == kMaxGroups)
+      throw MergeError(ErrorCode::RECIPE_INVALID, "mergekit tie order: more than " + std::to_string(kMaxGroups) +
+                                                      " distinct thresholds in one tensor; use fewer densities");
+    distinct.emplace_back(thresholds[c], n_equal[c]);
+  }
+  std::sort(distinct.begin(), distinct.end());
+  Groups g;
+  for (const auto& [T, ne] : distinct) {
+    g.T[g.G] = T;
+    g.lo[g.G + 1] = g.lo[g.G] + ne;
+    ++g.G;
+  }
+  group_of->clear();
+  for (uint32_t T : thresholds) {
     uint32_t i = 0;
-    while (i < g.G && g.T[i] != thresholds[c]) ++i;
-    if (i == g.G) {
-      if (g.G == kMaxGroups)
-        throw MergeError(ErrorCode::RECIPE_INVALID, "mergekit tie order: more than " + std::to_string(kMaxGroups) +
-                                                        " distinct thresholds in one tensor; use fewer densities");
-      g.T[g.G] = thresholds[c];
-      g.lo[g.G + 1] = g.lo[g.G] + n_equal[c];
-      ++g.G;
-    }
+    while (g.T[i] != T) ++i;
     group_of->push_back(i);
   }
   if (g.lo[g.G] >= kTieFlag)

@@ -53,6 +53,9 @@ void mergekit_tie_bits(const uint32_t* keys, uint64_t n, bool ascending, std::ve
 extern uint64_t g_tie_parallel_min;
 // ... counting their stoppers in blocks of this many elements.
 extern uint64_t g_tie_parallel_block;
+// Test knob: stopper scans take the portable loop even where AVX-512 runs
+// (results never depend on it).
+extern bool g_tie_scalar_scans;
 // Observability for tests: sub-ranges the chain heap-sorted because the depth
 // budget ran out, and partitions done in parallel.
 extern std::atomic<uint64_t> g_tie_heap_fallbacks, g_tie_parallel_partitions;
