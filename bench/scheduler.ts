@@ -73,12 +73,16 @@ try {
     console.error(`[bench:scheduler] round ${r + 1}: new defaults ${fresh.toFixed(1)} s, one thread per worker × ${cores} workers ${old.toFixed(1)} s`);
     rounds.push({ fresh, old });
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = Math.floor(s.length / 2);
+    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  };
   console.log(`\nMergeScope scheduler bench — ${JOBS} analyze-sweep jobs (6×6 grid each), ${cores} cores, ${repeat} round(s); load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}\n`);
   console.log("| defaults | seconds (median) | old ÷ new |");
   console.log("| --- | ---: | ---: |");
   console.log(`| new: 1 worker, scheduler | ${median(rounds.map((r) => r.fresh)).toFixed(1)} | |`);
-  console.log(`| old: ${cores} workers × 1 thread | ${median(rounds.map((r) => r.old)).toFixed(1)} | ${median(rounds.map((r) => r.old / r.fresh)).toFixed(2)}× |`);
+  console.log(`| old: ${cores} workers × 1 thread | ${median(rounds.map((r) => r.old)).toFixed(1)} | ${median(rounds.map((r) => r.old / r.fresh)).toFixed(2)}× (rounds: ${rounds.map((r) => (r.old / r.fresh).toFixed(2)).join(" / ")}) |`);
 } finally {
   rmSync(familyDir, { recursive: true, force: true });
 }
