@@ -161,8 +161,10 @@ describe("TIES vs TIES-SV scores", () => {
     assert.ok(Math.abs(row.diff! - 2) < 1e-9);
     assert.equal(c.slack, 0.04);
     assert.equal(c.scores.at(-1)!.task, "avg");
-    // No analyze jobs ran in this file: the statistics are absent, the merge recipes are shown.
-    assert.equal(c.ties, null);
+    // No analyze jobs ran in this file: the merges stored their statistics, and their recipes are shown.
+    assert.ok(c.ties, "TIES statistics from the ties merge");
+    assert.ok(c.tiesSv, "TIES-SV statistics from the ties_sv merge");
+    assert.equal(c.ties.jobId, c.recipes.ties[0]!.jobId);
     assert.equal(c.recipes.ties[0]!.kind, "merge");
     assert.equal(c.recipes.tiesSv[0]!.outputPath, outputs.get("ties_sv@4B"));
   });
