@@ -2,6 +2,7 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { parseByteSize } from "./engine/output/shard-size";
 import { allowedHostEntries, isHostName, isLoopbackHost, type HostEntry } from "./http/hosts";
 
 const envSchema = z.object({
@@ -10,10 +11,17 @@ const envSchema = z.object({
   MERGESCOPE_MODEL_ROOTS: z.string().optional(),
   /** Worker processes started next to the web server (embedded mode; each runs several jobs at once). */
   MERGESCOPE_WORKERS: z.coerce.number().int().min(0).max(256).optional(),
-  /** Memory the jobs running at once may use, by their estimated working sets: bytes, or with a unit (512M, 12G, 12GiB). */
+  /** Memory the jobs running at once may use, by their estimated working sets: 12GB, 12GiB, 512MB or bytes. */
   MERGESCOPE_MEMORY_BUDGET: z
     .string()
-    .regex(/^\s*\d+(\.\d+)?\s*([KMGT]i?B?|B)?\s*$/i, "must be a byte count with an optional unit, e.g. 12G, 12GiB or 512M")
+    .refine((v) => {
+      try {
+        parseByteSize(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, "must be a size such as 12GB, 12GiB, 512MB or a number of bytes")
     .optional(),
   /** Set to "0" to skip creating the demo experiment on first start. */
   MERGESCOPE_DEMO: z.enum(["0", "1"]).default("1"),
@@ -129,14 +137,6 @@ function withOutputDir(roots: string[], outputDir: string): string[] {
 
 /** Jobs may use this share of RAM unless MERGESCOPE_MEMORY_BUDGET says otherwise (the rest: web server, page cache). */
 const DEFAULT_MEMORY_SHARE = 0.6;
-
-/** "12G", "12GiB", "512M" or plain bytes; units are binary (K = 1024). */
-export function parseByteSize(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$/i.exec(text);
-  if (!m) throw new Error(`not a byte size: ${JSON.stringify(text)}`);
-  const power = { "": 0, K: 1, M: 2, G: 3, T: 4 }[m[2]!.toUpperCase() as "" | "K" | "M" | "G" | "T"];
-  return Math.floor(Number(m[1]) * 1024 ** power);
-}
 
 /** Tests change the environment between cases. */
 export function resetEnvCache(): void {

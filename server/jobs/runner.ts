@@ -94,7 +94,8 @@ export async function runJob(job: RunnableJob, port: RunPort, opts: { threads: n
     polling ??= poll().finally(() => (polling = null));
   }, port.pollMs);
 
-  await port.log("info", `attempt ${job.attempt} started (${opts.threads} engine thread${opts.threads === 1 ? "" : "s"})`);
+  // A log line that cannot be written (Redis briefly away) must not fail the run.
+  await port.log("info", `attempt ${job.attempt} started (${opts.threads} engine thread${opts.threads === 1 ? "" : "s"})`).catch(() => {});
   try {
     const resolved = job.resolved !== undefined ? job.resolved : def.resolve ? await def.resolve(payload) : undefined;
     const outcome = await def.handler(payload, {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { env, resetEnvCache } from "../../../server/env";
@@ -36,6 +37,21 @@ describe("env", () => {
     resetEnvCache();
     assert.deepEqual(env().modelRoots, ["/models/a", "/models/b"], "an output directory inside a root adds nothing");
     delete process.env.MERGESCOPE_OUTPUT_DIR;
+  });
+
+  it("reads MERGESCOPE_MEMORY_BUDGET as a size (default 60% of RAM) and refuses one that is not", () => {
+    delete process.env.MERGESCOPE_MEMORY_BUDGET;
+    resetEnvCache();
+    assert.equal(env().memoryBudgetBytes, Math.floor(os.totalmem() * 0.6));
+    process.env.MERGESCOPE_MEMORY_BUDGET = "12GiB";
+    resetEnvCache();
+    assert.equal(env().memoryBudgetBytes, 12 * 2 ** 30);
+    process.env.MERGESCOPE_MEMORY_BUDGET = "512MB";
+    resetEnvCache();
+    assert.equal(env().memoryBudgetBytes, 512e6);
+    process.env.MERGESCOPE_MEMORY_BUDGET = "lots";
+    resetEnvCache();
+    assert.throws(() => env(), /MERGESCOPE_MEMORY_BUDGET: must be a size such as 12GB/);
   });
 
   it("rejects invalid values with the variable's name", () => {
