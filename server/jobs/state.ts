@@ -1,26 +1,12 @@
-// The job state machine, in one place: which transitions exist, the row
-// changes each one makes, and how a handler's progress becomes the progress
+// The job state machine, in one place: the row changes each transition
+// makes (queued → running → done | failed | cancelled, back to queued on a
+// retry, a released or lost lease, or a user's re-run), and how a handler's progress becomes the progress
 // columns (throughput and ETA are computed here and nowhere else). Both
 // backends (embedded lease queue, BullMQ recorder) write these objects; the
 // `where` clauses that fence them (lease token, current status) stay with
 // the backend that owns the fencing.
 import type { JobProgress } from "./definition";
 import type { JobStatus } from "./status";
-
-/** Every status change a job can make. Anything else is a bug (or a late, stale event to ignore). */
-export const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
-  queued: ["running", "cancelled"],
-  // running → queued: a retry after a transient failure, a released or lost lease
-  running: ["done", "failed", "cancelled", "queued"],
-  // finished jobs go back to the queue only when a user retries or forces a re-run
-  done: ["queued"],
-  failed: ["queued"],
-  cancelled: ["queued"],
-};
-
-export function canTransition(from: JobStatus, to: JobStatus): boolean {
-  return TRANSITIONS[from].includes(to);
-}
 
 /** Statuses from which a worker's report may still move the job (older events are ignored). */
 export const UNFINISHED: JobStatus[] = ["queued", "running"];
