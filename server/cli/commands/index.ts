@@ -76,7 +76,7 @@ export const commands: CliCommand[] = [
   },
   {
     name: "worker",
-    summary: "Run a job worker (REDIS_URL set: BullMQ scale-out worker; else the embedded SQLite queue)",
+    summary: "Run a job worker (REDIS_URL set: BullMQ scale-out worker; else the embedded SQLite queue, several jobs at once within the cores and MERGESCOPE_MEMORY_BUDGET)",
     usage: "mergescope worker",
     load: () => import("./worker"),
   },
