@@ -78,7 +78,33 @@ test.describe("Score imports while jobs run", () => {
     expect(await jobsIn(["queued"])).toBeGreaterThan(0);
 
     const cliEnv = { ...process.env, MERGESCOPE_SERVER: base, MERGESCOPE_TOKEN: token, HOME: dataDir };
+    // The demo's sweep can finish within the first round on a fast machine, so each round
+    // first queues an analysis sweep of its own over the demo family (a density grid no
+    // other round uses, so it is never deduplicated) and waits until it is being worked on.
+    const family = path.join(server.dataDir, "demo", "synthetic-llama-family");
+    const recipeYaml = [
+      "merge_method: ties",
+      "base_model: ./base",
+      "models:",
+      "  - model: ./sft",
+      "    parameters: { weight: 1.0, density: 0.2 }",
+      "  - model: ./ct-12B",
+      "    parameters: { weight: 1.0, density: 1.0 }",
+      "parameters:",
+      "  normalize: true",
+      "",
+    ].join("\n");
+    const keepWorkersBusy = async (round: number) => {
+      // Different SFT and CT grids: one job per grid point (a shared grid would be one job per checkpoint).
+      const sftGrid = [0.05, 0.25, 0.45, 0.65, 0.85].map((d) => d + round * 0.01);
+      const ctGrid = [0.3, 0.5, 0.7, 0.9].map((d) => d + round * 0.01);
+      const checkpoints = [2, 4, 6, 8, 10, 12].map((b) => `./ct-${b}B`);
+      const sweep = await trpc<{ created: number }>(api, base, "jobs.sweep", { type: "analyze", recipeYaml, recipeDir: family, checkpoints, methods: ["ties"], densities: [sftGrid, ctGrid], labelPrefix: `load round ${round}` }, true);
+      expect(sweep.created).toBe(checkpoints.length * sftGrid.length * ctGrid.length);
+      await expect.poll(() => jobsIn(["running"]), { timeout: 60_000 }).toBeGreaterThan(0);
+    };
     const importRound = async (name: string, from: number, count: number) => {
+      await keepWorkersBusy(from);
       const dir = path.join(dataDir, name);
       for (let i = from; i < from + count; i++) {
         mkdirSync(path.join(dir, `ckpt-${i}`), { recursive: true });
