@@ -5,11 +5,6 @@ import { useId, useState } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
 
-/** The last path segment of a model path (the full path is in the title). */
-function shortName(name: string): string {
-  return name.split("/").filter(Boolean).at(-1) ?? name;
-}
-
 /** Every imported score: model, task, split (and why), metric, filter, value ± stderr, source file. */
 export function ScoresTable() {
   const trpc = useTRPC();
@@ -75,7 +70,15 @@ export function ScoresTable() {
             <tbody>
               {q.data.map((s) => (
                 <tr key={s.id} data-testid="score-row" data-task={s.task} data-metric={s.metric} data-filter={s.filter}>
-                  <td title={s.modelName}>{s.modelLabel ?? <code className="path">{shortName(s.modelName)}</code>}</td>
+                  <td>
+                    {s.modelLabel ?? (
+                      // Not filed under a registered model: say so, with the full path the file named (a last segment
+                      // like "base" would look like a registered model's name).
+                      <>
+                        <span className="badge badge-warn">unattached</span> <code className="path">{s.modelName}</code>
+                      </>
+                    )}
+                  </td>
                   <td>
                     {s.task}
                     {s.isGroup && <span className="muted"> (group)</span>}

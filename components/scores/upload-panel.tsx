@@ -34,7 +34,7 @@ function OutcomeItem({ o }: { o: ImportOutcome }) {
         </>
       ) : (
         <>
-          <code>{s.modelName}</code> — no registered model matched; attach it below
+          <code>{s.modelName}</code> — not filed yet: no registered model has this path; confirm its model in the review below
         </>
       )}
       . {s.duplicate ? "Already imported: nothing changed." : `${s.created} new, ${s.updated} updated, ${s.unchanged} unchanged.`}

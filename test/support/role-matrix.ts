@@ -55,7 +55,7 @@ export const EXPECTED_ACCESS: Record<string, { access: Access; type: "query" | "
   "scores.importFile": { access: "researcher", type: "mutation" },
   "scores.importFiles": { access: "researcher", type: "mutation" },
   "scores.deleteImport": { access: "researcher", type: "mutation" },
-  "scores.attachScores": { access: "researcher", type: "mutation" },
+  "scores.attach": { access: "researcher", type: "mutation" },
   "scores.catalogue.upsert": { access: "researcher", type: "mutation" },
   "scores.catalogue.remove": { access: "researcher", type: "mutation" },
   "scores.evaluate": { access: "researcher", type: "mutation" },

@@ -14,7 +14,9 @@ import {
 import { enqueueEvaluation, enqueueExperimentEvaluations, experimentPaperOverlay } from "../../services/scores/evaluate";
 import { gridSearch, gridSearchResultSchema } from "../../services/scores/grid-search";
 import {
-  attachScores,
+  attachImports,
+  attachInputSchema,
+  attachResultSchema,
   deleteImport,
   importOutcomeSchema,
   importResultsFiles,
@@ -106,12 +108,10 @@ export const scoresRouter = createTRPCRouter({
   imports: viewerProcedure.output(z.array(importRowSchema)).query(() => listImports()),
   deleteImport: researcherProcedure.input(z.object({ sourceHash: z.string().min(1) })).output(z.object({ deleted: z.number() })).mutation(({ input }) => deleteImport(input.sourceHash)),
   models: viewerProcedure.output(z.array(modelOptionSchema)).query(() => listModelOptions()),
+  /** Imported files not filed under a registered model, each with its candidate models (fingerprint, path suffix). */
   unattached: viewerProcedure.output(z.array(unattachedSchema)).query(() => listUnattached()),
-  /** Files the scores kept under a model name (no registered model matched) under a registered model. */
-  attachScores: researcherProcedure
-    .input(z.object({ modelName: z.string().min(1), modelId: z.string().min(1) }))
-    .output(z.object({ attached: z.number(), modelLabel: z.string() }))
-    .mutation(({ input }) => attachScores(input.modelName, input.modelId)),
+  /** Files each listed results file's unattached scores under the model the user confirmed (all or nothing). */
+  attach: researcherProcedure.input(attachInputSchema).output(attachResultSchema).mutation(({ input }) => attachImports(input)),
   /** Table-3-style averages: per model and language, the mean of the primary metrics (in %). */
   averages: viewerProcedure.input(averagesInputSchema).output(z.array(modelAveragesSchema)).query(({ input }) => languageAverages(input)),
   catalogue: catalogueRouter,

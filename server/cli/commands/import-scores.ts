@@ -34,7 +34,7 @@ async function expand(inputs: string[]): Promise<string[]> {
 export function describeOutcome(o: ImportOutcome): string[] {
   if (!o.ok) return [`✗ ${o.error}`];
   const s = o.summary;
-  const model = s.modelId ? `model ${s.modelLabel ?? s.modelId} (${s.modelId}, matched by ${s.matchedBy})` : `model name "${s.modelName}" (no registered model matched: attach it later)`;
+  const model = s.modelId ? `model ${s.modelLabel ?? s.modelId} (${s.modelId}, matched by ${s.matchedBy})` : `model name "${s.modelName}" (no registered model has this path: confirm its model in the review on the Scores page)`;
   const counts = s.duplicate ? "already imported, nothing changed" : `${s.created} new, ${s.updated} updated, ${s.unchanged} unchanged`;
   const lines = [`✓ ${s.fileName}: ${s.total} scores for ${model} — ${counts}`];
   const bySplit = new Map<string, string[]>();

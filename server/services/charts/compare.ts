@@ -123,7 +123,7 @@ export async function compareTiesSv(input: {
 
   // Scores of the two merged models, per task.
   const subjects = [tiesMerge, svMerge]
-    .map((o, i) => (o ? { key: i === 0 ? "ties" : "ties_sv", modelIds: o.modelId ? [o.modelId] : [], names: pathSpellings(o.outputPath).flatMap((s) => [s, `${s}/`]) } : null))
+    .map((o, i) => (o ? { key: i === 0 ? "ties" : "ties_sv", modelIds: o.modelIds, names: pathSpellings(o.outputPath).flatMap((s) => [s, `${s}/`]) } : null))
     .filter((s): s is NonNullable<typeof s> => s !== null);
   let scoreRows: CompareData["scores"] = [];
   if (subjects.length > 0) {

@@ -27,8 +27,12 @@ export interface MergeOutput {
   /** [sft, ct] densities (ties / ties_sv) */
   densities: [number, number];
   slack: number | null;
-  /** Registered Model at the output path (role MERGED when registered as such). */
+  /** The manifest digest the job recorded (null for jobs from before it was recorded). */
+  outputSha256: string | null;
+  /** Registered Model with the output's digest, else at the output path (role MERGED when registered as such). */
   modelId: string | null;
+  /** Every registration of the merged model (copies carry the same digest): scores filed under any count. */
+  modelIds: string[];
   modelName: string | null;
   yaml: string;
 }
@@ -38,7 +42,7 @@ export async function mergeOutputs(ctx: ExperimentContext): Promise<MergeOutput[
   const client = await db();
   const jobs = await client.job.findMany({
     where: { type: "merge", status: "done", outputPath: { not: null } },
-    select: { id: true, payload: true, outputPath: true, experimentId: true, finishedAt: true },
+    select: { id: true, payload: true, outputPath: true, outputSha256: true, experimentId: true, finishedAt: true },
     orderBy: [{ finishedAt: "asc" }, { id: "asc" }],
     take: 20_000,
   });
@@ -73,16 +77,27 @@ export async function mergeOutputs(ctx: ExperimentContext): Promise<MergeOutput[
       checkpoint: pair.checkpoint,
       densities: [densityKey(recipe.models[pair.sftIndex]!.density), densityKey(recipe.models[pair.ctIndex]!.density)],
       slack: recipe.method === "ties_sv" ? densityKey(recipe.slack) : null,
+      outputSha256: j.outputSha256,
+      modelIds: [],
       modelId: null,
       modelName: null,
       yaml,
     });
   }
   if (out.length > 0) {
+    // The registered model of a merge: the one with the output's digest (the merged model wherever it
+    // was copied or moved; the oldest registration when there are copies), else the one at the job's path.
     const names = out.flatMap((o) => pathSpellings(o.outputPath));
-    const models = await client.model.findMany({ where: { path: { in: names } }, select: { id: true, name: true, path: true } });
+    const digests = [...new Set(out.flatMap((o) => (o.outputSha256 ? [o.outputSha256] : [])))];
+    const models = await client.model.findMany({
+      where: { OR: [{ path: { in: names } }, ...(digests.length ? [{ outputSha256: { in: digests } }] : [])] },
+      select: { id: true, name: true, path: true, outputSha256: true },
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    });
     for (const o of out) {
-      const m = models.find((x) => samePath(x.path, o.outputPath));
+      const mine = models.filter((x) => (o.outputSha256 !== null && x.outputSha256 === o.outputSha256) || samePath(x.path, o.outputPath));
+      o.modelIds = mine.map((x) => x.id);
+      const m = (o.outputSha256 ? mine.find((x) => x.outputSha256 === o.outputSha256) : undefined) ?? mine[0];
       if (m) {
         o.modelId = m.id;
         o.modelName = m.name;
@@ -198,7 +213,7 @@ export async function figure2(input: { experimentId: string; split: ChartSplit; 
   for (const m of [ctx.base, ctx.sft, ...ctx.checkpoints.map((c) => ({ id: c.modelId })), ...ctx.ctsfts.map((c) => ({ id: c.modelId }))]) if (m) subjects.push(modelSubject(m.id));
   for (const o of merges) {
     const spell = pathSpellings(o.outputPath);
-    subjects.push({ key: `job:${o.jobId}`, modelIds: o.modelId ? [o.modelId] : [], names: [...spell, ...spell.map((s) => `${s}/`)] });
+    subjects.push({ key: `job:${o.jobId}`, modelIds: o.modelIds, names: [...spell, ...spell.map((s) => `${s}/`)] });
   }
   const scores = await loadScores(subjects);
   const allRows = [...scores.values()].flat();

@@ -27,6 +27,8 @@ export interface DetectedModel {
   syntheticRole: string | null;
   /** The folder holds a MergeScope merge output (mergescope-manifest.json): its role is MERGED, whatever its name says. */
   mergeOutput: boolean;
+  /** The manifest's digests of a merge output (null otherwise): identify it wherever it is copied. */
+  mergeIdentity: { outputSha256: string; recipeSha256: string | null } | null;
   /** Tokens seen by continual training and where the number came from, when found. */
   tokens: { value: number; source: string } | null;
   /** config.json vocab_size, else the rows of the input embedding (null: neither found). */
@@ -139,6 +141,8 @@ export async function detectModel(realPath: string, opts: DetectOptions = {}): P
   const syntheticRole = synthetic && typeof marker?.role === "string" ? marker.role : null;
   const manifest = isDir && present(path.join(dir, MANIFEST_FILE)) ? asRecord(await readJson(path.join(dir, MANIFEST_FILE), MAX_SIDE_FILE_BYTES.manifest, roots)) : null;
   const mergeOutput = manifest !== null && typeof manifest.outputSha256 === "string";
+  const sha = (v: unknown) => (typeof v === "string" && /^[0-9a-f]{64}$/.test(v) ? v : null);
+  const mergeIdentity = mergeOutput && sha(manifest.outputSha256) ? { outputSha256: sha(manifest.outputSha256)!, recipeSha256: sha(manifest.recipeSha256) } : null;
 
   let tokens: DetectedModel["tokens"] = null;
   const statePath = path.join(dir, "trainer_state.json");
@@ -170,6 +174,7 @@ export async function detectModel(realPath: string, opts: DetectOptions = {}): P
     synthetic,
     syntheticRole,
     mergeOutput,
+    mergeIdentity,
     tokens,
     warnings,
   };

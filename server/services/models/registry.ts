@@ -204,6 +204,8 @@ export async function registerModel(input: RegisterModelInput): Promise<Register
         sizeBytes: detected.sizeBytes,
         synthetic: detected.synthetic,
         vocabSize: detected.vocabSize,
+        outputSha256: detected.mergeIdentity?.outputSha256 ?? null,
+        recipeSha256: detected.mergeIdentity?.recipeSha256 ?? null,
       },
       include: withCount,
     });

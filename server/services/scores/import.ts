@@ -10,6 +10,7 @@ import { db, writeTransaction, type DbTx } from "../../db/client";
 import { AppError } from "../../errors";
 import { offload } from "../../offload/pool";
 import { checkResultsFileSize, ResultsFileError, SPLITS, type ParsedResultsFile, type Split } from "./lm-eval";
+import { automaticMatch, matchCandidates, type MatchableModel } from "./match";
 
 export const splitSchema = z.enum(SPLITS);
 
@@ -20,7 +21,8 @@ export const importSummarySchema = z.object({
   pretrained: z.string().nullable(),
   modelId: z.string().nullable(),
   modelLabel: z.string().nullable(),
-  matchedBy: z.enum(["option", "path", "job"]).nullable(),
+  /** option: chosen at upload; path: same path; job: an evaluate job's model; fingerprint: a merged model's digest in the path; confirmed: a reviewed match. */
+  matchedBy: z.enum(["option", "path", "job", "fingerprint", "confirmed"]).nullable(),
   created: z.number(),
   updated: z.number(),
   unchanged: z.number(),
@@ -73,7 +75,15 @@ async function resolveModel(tx: DbTx, parsed: ParsedResultsFile, opts: SaveOptio
     const m = await tx.model.findFirst({ where: { path: { in: pathVariants(t.p) } }, select: { id: true, name: true } });
     if (m) return { model: m, matchedBy: t.by };
   }
+  // Made on another machine: a merged model's digest (or job key) in the path files it at once;
+  // path-suffix candidates wait for the user's confirmation (listUnattached → attachImports).
+  const auto = automaticMatch(matchCandidates(parsed, await matchableModels(tx)));
+  if (auto) return { model: { id: auto.modelId, name: auto.name }, matchedBy: "fingerprint" as const };
   return { model: null, matchedBy: null };
+}
+
+async function matchableModels(tx: Pick<DbTx, "model">): Promise<MatchableModel[]> {
+  return tx.model.findMany({ select: { id: true, name: true, path: true, role: true, outputSha256: true, recipeSha256: true }, orderBy: { id: "asc" }, take: 20_000 });
 }
 
 // Rows per statement. Prisma spends ~0.4 ms of CPU per created row here, synchronously per
@@ -293,29 +303,80 @@ export async function listScores(filter: ScoreFilter = {}): Promise<ScoreRow[]> 
   }));
 }
 
-/** Files every unattached score of `modelName` under a registered model. */
-export async function attachScores(modelName: string, modelId: string): Promise<{ attached: number; modelLabel: string }> {
+export const matchCandidateSchema = z.object({
+  modelId: z.string(),
+  name: z.string(),
+  path: z.string(),
+  role: z.string(),
+  by: z.enum(["fingerprint", "suffix"]),
+  evidence: z.string(),
+  segments: z.number(),
+});
+
+export const unattachedSchema = z.object({
+  sourceHash: z.string(),
+  sourceFile: z.string(),
+  /** The model as the file names it (model_name, else model_args pretrained): a path on the machine that evaluated. */
+  modelName: z.string(),
+  pretrained: z.string().nullable(),
+  scores: z.number(),
+  evaluatedAt: z.string().nullable(),
+  /** Registered models this file may have evaluated, best first (empty: nothing alike is registered). */
+  candidates: z.array(matchCandidateSchema),
+});
+export type UnattachedImport = z.infer<typeof unattachedSchema>;
+
+/** Imported files whose scores are not filed under a registered model, each with its candidate models. */
+export async function listUnattached(): Promise<UnattachedImport[]> {
   const client = await db();
-  const model = await client.model.findUnique({ where: { id: modelId }, select: { id: true, name: true } });
-  if (!model) throw new AppError("NOT_FOUND", `model ${modelId} is not registered`);
-  return writeTransaction(`attaching the scores of ${modelName}`, async (tx) => {
-    const r = await tx.score.updateMany({ where: { modelName, modelId: null }, data: { modelId } });
-    await tx.scoreImport.updateMany({ where: { modelName, modelId: null }, data: { modelId, matchedBy: "option" } });
-    if (r.count === 0 && (await tx.score.count({ where: { modelName } })) === 0) throw new AppError("NOT_FOUND", `no scores are filed under the model name '${modelName}'`);
-    return { attached: r.count, modelLabel: model.name };
+  const groups = await client.score.groupBy({ by: ["sourceHash"], where: { modelId: null }, _count: { _all: true } });
+  if (groups.length === 0) return [];
+  const imports = await client.scoreImport.findMany({
+    where: { sourceHash: { in: groups.map((g) => g.sourceHash) } },
+    select: { sourceHash: true, sourceFile: true, modelName: true, pretrained: true, modelArgs: true, evaluatedAt: true },
+    orderBy: [{ modelName: "asc" }, { sourceFile: "asc" }],
   });
+  const models = await matchableModels(client);
+  const counts = new Map(groups.map((g) => [g.sourceHash, g._count._all]));
+  return imports.map((i) => ({
+    sourceHash: i.sourceHash,
+    sourceFile: i.sourceFile,
+    modelName: i.modelName,
+    pretrained: i.pretrained,
+    scores: counts.get(i.sourceHash) ?? 0,
+    evaluatedAt: i.evaluatedAt,
+    candidates: matchCandidates(i, models).slice(0, 20),
+  }));
 }
 
-export const unattachedSchema = z.object({ modelName: z.string(), scores: z.number(), files: z.array(z.string()), pretrained: z.string().nullable() });
+export const attachInputSchema = z.object({
+  items: z.array(z.object({ sourceHash: z.string().regex(/^[0-9a-f]{64}$/, "a results file's sha256 (64 hex digits)"), modelId: z.string().min(1) })).min(1).max(1000),
+});
+export const attachResultSchema = z.array(z.object({ sourceHash: z.string(), sourceFile: z.string(), modelId: z.string(), modelLabel: z.string(), modelPath: z.string(), attached: z.number() }));
 
-/** Model names whose scores are not filed under a registered model yet. */
-export async function listUnattached(): Promise<z.infer<typeof unattachedSchema>[]> {
-  const client = await db();
-  const groups = await client.score.groupBy({ by: ["modelName"], where: { modelId: null }, _count: { _all: true }, orderBy: { modelName: "asc" } });
-  const imports = await client.scoreImport.findMany({ where: { modelName: { in: groups.map((g) => g.modelName) } }, select: { modelName: true, sourceFile: true, pretrained: true } });
-  return groups.map((g) => {
-    const mine = imports.filter((i) => i.modelName === g.modelName);
-    return { modelName: g.modelName, scores: g._count._all, files: [...new Set(mine.map((i) => i.sourceFile))], pretrained: mine.find((i) => i.pretrained)?.pretrained ?? null };
+/**
+ * Files the unattached scores of each results file under the model the user confirmed, all or
+ * nothing: an unknown model or file refuses the whole request (nothing is attached).
+ */
+export async function attachImports(input: z.infer<typeof attachInputSchema>): Promise<z.infer<typeof attachResultSchema>> {
+  const hashes = input.items.map((i) => i.sourceHash);
+  if (new Set(hashes).size !== hashes.length) throw new AppError("BAD_INPUT", "a results file is listed twice; confirm one model per file");
+  return writeTransaction(`attaching the scores of ${input.items.length} results file(s)`, async (tx) => {
+    const modelIds = [...new Set(input.items.map((i) => i.modelId))];
+    const models = await tx.model.findMany({ where: { id: { in: modelIds } }, select: { id: true, name: true, path: true } });
+    const missingModel = modelIds.find((id) => !models.some((m) => m.id === id));
+    if (missingModel) throw new AppError("NOT_FOUND", `model ${missingModel} is not registered (deleted meanwhile?); reload the review and choose again`);
+    const imports = await tx.scoreImport.findMany({ where: { sourceHash: { in: hashes } }, select: { sourceHash: true, sourceFile: true } });
+    const missingFile = hashes.find((h) => !imports.some((i) => i.sourceHash === h));
+    if (missingFile) throw new AppError("NOT_FOUND", `no imported results file with sha256 ${missingFile} (deleted meanwhile?); reload the review`);
+    const out = [];
+    for (const item of input.items) {
+      const model = models.find((m) => m.id === item.modelId)!;
+      const r = await tx.score.updateMany({ where: { sourceHash: item.sourceHash, modelId: null }, data: { modelId: model.id } });
+      await tx.scoreImport.updateMany({ where: { sourceHash: item.sourceHash, modelId: null }, data: { modelId: model.id, matchedBy: "confirmed" } });
+      out.push({ sourceHash: item.sourceHash, sourceFile: imports.find((i) => i.sourceHash === item.sourceHash)!.sourceFile, modelId: model.id, modelLabel: model.name, modelPath: model.path, attached: r.count });
+    }
+    return out;
   });
 }
 

@@ -85,7 +85,7 @@ const cases: Record<string, () => unknown> = {
   "models.registerFolder": () => ({ path: path.join(env.root, "nope") }),
   "models.roots": () => ({}),
   "models.update": () => ({ id: NOPE, name: "renamed" }),
-  "scores.attachScores": () => ({ modelName: "m", modelId: NOPE }),
+  "scores.attach": () => ({ items: [{ sourceHash: "0".repeat(64), modelId: NOPE }] }),
   "scores.averages": () => ({ split: "test", modelId: NOPE }),
   "scores.catalogue.list": () => undefined,
   "scores.catalogue.remove": () => ({ task: NOPE }),

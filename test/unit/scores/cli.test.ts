@@ -47,7 +47,7 @@ describe("scores CLI", () => {
       url,
     );
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stdout, /✓ results_2024-06-01T10-15-30\.123456\.json: 10 scores for model name "\/models\/merges\/TIES-ben-flan" \(no registered model matched: attach it later\) — 10 new, 0 updated, 0 unchanged/);
+    assert.match(r.stdout, /✓ results_2024-06-01T10-15-30\.123456\.json: 10 scores for model name "\/models\/merges\/TIES-ben-flan" \(no registered model has this path: confirm its model in the review on the Scores page\) — 10 new, 0 updated, 0 unchanged/);
     assert.match(r.stdout, /split test — config test_split=test: belebele_ben_Beng, mgsm_direct_bn, mgsm_native_cot_bn, sib200_ben_Beng/);
     assert.match(r.stdout, /split dev — config validation_split=dev: mlic_bod_mrc, mlic_bod_rs, mlic_bod_tc, mlic_bod_math/);
     assert.match(r.stderr, /✗ results_2024\.json line 14: results\.belebele_ben_Beng: expected an object of metric values, got a string/);

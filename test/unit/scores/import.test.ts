@@ -8,7 +8,7 @@ import { callerAs } from "../../support/auth";
 import { db } from "../../../server/db/client";
 import { AppError } from "../../../server/errors";
 import { deleteMapping, languageAverages, listMappings, resetMappings, unmappedTasks, upsertMapping } from "../../../server/services/scores/catalogue";
-import { attachScores, deleteImport, importResultsFiles, importResultsText, listImports, listScores, listUnattached } from "../../../server/services/scores/import";
+import { attachImports, deleteImport, importResultsFiles, importResultsText, listImports, listScores, listUnattached } from "../../../server/services/scores/import";
 import { fixture, freshDataDir, registerModel, resultsFile } from "./helpers";
 
 const env = freshDataDir("ms-scores-import-");
@@ -59,18 +59,23 @@ describe("score import", () => {
     assert.equal(s.matchedBy, null);
     assert.equal(s.modelName, "/models/ct/CT-bod-1B");
     const unattached = await listUnattached();
-    assert.deepEqual(unattached.map((u) => [u.modelName, u.scores, u.files]), [["/models/ct/CT-bod-1B", 8, [V045]]]);
+    assert.deepEqual(unattached.map((u) => [u.modelName, u.scores, u.sourceFile, u.candidates]), [["/models/ct/CT-bod-1B", 8, V045, []]]);
     const ct = await registerModel(env.dir, "CT-bod", "CT", "bod");
-    const r = await attachScores("/models/ct/CT-bod-1B", ct.id);
-    assert.deepEqual(r, { attached: 8, modelLabel: "CT-bod" });
+    const r = await attachImports({ items: [{ sourceHash: s.sourceHash, modelId: ct.id }] });
+    assert.deepEqual(r, [{ sourceHash: s.sourceHash, sourceFile: V045, modelId: ct.id, modelLabel: "CT-bod", modelPath: ct.path, attached: 8 }]);
     assert.equal((await listScores({ modelId: ct.id })).length, 8);
+    assert.equal((await listImports()).find((i) => i.sourceHash === s.sourceHash)?.matchedBy, "confirmed");
     assert.deepEqual(await listUnattached(), []);
     // Re-importing the file afterwards does not detach it.
     const again = await importResultsText({ fileName: V045, text: fixture(V045) });
     assert.equal(again.modelId, ct.id);
     assert.equal(again.duplicate, true);
-    await assert.rejects(attachScores("/models/none", ct.id), /no scores are filed under the model name/);
-    await assert.rejects(attachScores("/models/ct/CT-bod-1B", "nope"), (e: unknown) => e instanceof AppError && e.code === "NOT_FOUND");
+    // Unknown files or models refuse the whole request.
+    const before = await listScores({ modelId: ct.id });
+    await assert.rejects(attachImports({ items: [{ sourceHash: s.sourceHash, modelId: ct.id }, { sourceHash: "f".repeat(64), modelId: ct.id }] }), /no imported results file with sha256 f{64}/);
+    await assert.rejects(attachImports({ items: [{ sourceHash: s.sourceHash, modelId: "nope" }] }), (e: unknown) => e instanceof AppError && e.code === "NOT_FOUND");
+    await assert.rejects(attachImports({ items: [{ sourceHash: s.sourceHash, modelId: ct.id }, { sourceHash: s.sourceHash, modelId: ct.id }] }), /listed twice/);
+    assert.deepEqual(await listScores({ modelId: ct.id }), before);
   });
 
   it("should file scores under an explicit model and split, and move them when re-imported with another split", async () => {
