@@ -1,6 +1,8 @@
 // Figure 2 (score vs CT tokens) and the score part of the TIES vs TIES-SV page,
 // from real merge jobs and Score rows: series fill in as scores arrive.
 import assert from "node:assert/strict";
+import { cpSync } from "node:fs";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { db } from "../../../server/db/client";
 import { compareTiesSv } from "../../../server/services/charts/compare";
@@ -124,6 +126,24 @@ describe("Figure 2 data", () => {
 
     const dev = await figure2({ experimentId: fx.experimentId, split: "dev", task });
     assert.deepEqual(dev.series.find((s) => s.key === "CT")!.points.map((p) => round(p.value)), [90]);
+  });
+
+  it("should find a merge's scores under a registered copy of its output (same digest, another folder)", async () => {
+    const task = "belebele_tel_Telu";
+    const copy = path.join(env.dir, "copied-merges", "ties-6B-copy");
+    cpSync(outputs.get("ties@6B")!, copy, { recursive: true });
+    const reg = (await registerModel({ path: copy, name: "TIES-6B copy" })).model;
+    assert.equal(reg.role, "MERGED", "the manifest says what the folder is, whatever its name");
+    await score({ modelId: reg.id, modelName: "TIES-6B copy" }, task, 0.61);
+    const f = await figure2({ experimentId: fx.experimentId, split: "test", task });
+    const ties = f.series.find((s) => s.label === "TIES (k=0.2/1)")!;
+    assert.deepEqual(ties.points.map((p) => [p.tokensB, round(p.value)]), [
+      [2, 50],
+      [4, 55],
+      [6, 61],
+    ]);
+    // The point names the merge's first registration (at its output folder); the copy's scores count for it.
+    assert.equal(ties.points.at(-1)!.modelName, "merge ties ct-6B d=0.2/1");
   });
 
   it("should average the language's benchmarks like Table 3 and mark partial averages", async () => {
