@@ -8,7 +8,7 @@ import { RoleBadge } from "@/components/common/role-badge";
 import { SyntheticBadge } from "@/components/common/synthetic-badge";
 import { useTRPC } from "@/components/providers/trpc";
 import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
-import type { ModelSummary } from "@/server/services/models/schemas";
+import type { MergeLineage, ModelSummary } from "@/server/services/models/schemas";
 
 /** A model in the table, with Edit and a two-step Delete. */
 export function ModelRow({ model: m, onEdit }: { model: ModelSummary; onEdit: () => void }) {
@@ -26,6 +26,7 @@ export function ModelRow({ model: m, onEdit }: { model: ModelSummary; onEdit: ()
         <strong>{m.name}</strong>
         {m.synthetic ? <SyntheticBadge /> : null}
         <div className="path" title={m.path}>{m.path}</div>
+        {m.lineage ? <MergeLineageNote lineage={m.lineage} /> : null}
       </td>
       <td><RoleBadge role={m.role} /></td>
       <td>{m.language ?? "—"}</td>
@@ -67,5 +68,21 @@ export function ModelRow({ model: m, onEdit }: { model: ModelSummary; onEdit: ()
         )}
       </td>
     </tr>
+  );
+}
+
+/** A merged model's method and inputs (from its manifest), with the recipe one click away. */
+function MergeLineageNote({ lineage }: { lineage: MergeLineage }) {
+  const base = lineage.inputs.find((i) => i.role === "base");
+  const models = lineage.inputs.filter((i) => i.role === "model").map((i) => i.source);
+  return (
+    <details className="muted" data-testid="merge-lineage">
+      <summary>
+        {lineage.method ?? "merge"} of {models.join(" + ") || "?"}
+        {base ? ` (base ${base.source})` : ""}
+      </summary>
+      <pre className="recipe">{lineage.recipeYaml}</pre>
+      {lineage.engineVersion ? <div>engine {lineage.engineVersion}</div> : null}
+    </details>
   );
 }

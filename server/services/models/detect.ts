@@ -12,6 +12,7 @@ import { inspectModel } from "../../engine/native-merge";
 import { MANIFEST_FILE } from "../../engine/output";
 import { PathError, readRegularFileText } from "../../paths";
 import { tokensFromDirName, tokensFromTrainerState } from "./tokens";
+import type { MergeLineage } from "./schemas";
 
 export const SYNTHETIC_MARKER = "mergescope-synthetic.json";
 
@@ -28,7 +29,7 @@ export interface DetectedModel {
   /** The folder holds a MergeScope merge output (mergescope-manifest.json): its role is MERGED, whatever its name says. */
   mergeOutput: boolean;
   /** The manifest's digests of a merge output (null otherwise): identify it wherever it is copied. */
-  mergeIdentity: { outputSha256: string; recipeSha256: string | null } | null;
+  mergeIdentity: { outputSha256: string; recipeSha256: string | null; lineage: MergeLineage } | null;
   /** Tokens seen by continual training and where the number came from, when found. */
   tokens: { value: number; source: string } | null;
   /** config.json vocab_size, else the rows of the input embedding (null: neither found). */
@@ -142,7 +143,7 @@ export async function detectModel(realPath: string, opts: DetectOptions = {}): P
   const manifest = isDir && present(path.join(dir, MANIFEST_FILE)) ? asRecord(await readJson(path.join(dir, MANIFEST_FILE), MAX_SIDE_FILE_BYTES.manifest, roots)) : null;
   const mergeOutput = manifest !== null && typeof manifest.outputSha256 === "string";
   const sha = (v: unknown) => (typeof v === "string" && /^[0-9a-f]{64}$/.test(v) ? v : null);
-  const mergeIdentity = mergeOutput && sha(manifest.outputSha256) ? { outputSha256: sha(manifest.outputSha256)!, recipeSha256: sha(manifest.recipeSha256) } : null;
+  const mergeIdentity = mergeOutput && sha(manifest.outputSha256) ? { outputSha256: sha(manifest.outputSha256)!, recipeSha256: sha(manifest.recipeSha256), lineage: manifestLineage(manifest) } : null;
 
   let tokens: DetectedModel["tokens"] = null;
   const statePath = path.join(dir, "trainer_state.json");
@@ -178,4 +179,19 @@ export async function detectModel(realPath: string, opts: DetectOptions = {}): P
     tokens,
     warnings,
   };
+}
+
+const MAX_LINEAGE_INPUTS = 64;
+const MAX_LINEAGE_TEXT = 64 << 10;
+
+/** Method, inputs and recipe of a merge output's manifest (written by us, still read defensively). */
+function manifestLineage(manifest: Record<string, unknown>): MergeLineage {
+  const recipeYaml = typeof manifest.recipeYaml === "string" ? manifest.recipeYaml.slice(0, MAX_LINEAGE_TEXT) : "";
+  const method = /^merge_method:\s*["']?([A-Za-z0-9_]+)/m.exec(recipeYaml)?.[1] ?? null;
+  const inputs = (Array.isArray(manifest.inputs) ? manifest.inputs : []).slice(0, MAX_LINEAGE_INPUTS).flatMap((raw) => {
+    const i = asRecord(raw);
+    if (!i || (i.role !== "base" && i.role !== "model") || typeof i.source !== "string") return [];
+    return [{ role: i.role as "base" | "model", source: i.source.slice(0, 500) }];
+  });
+  return { method, inputs, recipeYaml, engineVersion: typeof manifest.engineVersion === "string" ? manifest.engineVersion.slice(0, 100) : null };
 }

@@ -24,6 +24,8 @@ import {
   type UpdateModelInput,
   type RootsInfo,
   MODEL_ROLES,
+  mergeLineageSchema,
+  type MergeLineage,
 } from "./schemas";
 import { parseTokenCount, tokensFromDirName } from "./tokens";
 
@@ -31,6 +33,16 @@ type Db = Awaited<ReturnType<typeof db>>;
 type ModelRow = Awaited<ReturnType<Db["model"]["findUniqueOrThrow"]>> & { _count?: { experiments: number } };
 
 const withCount = { _count: { select: { experiments: true } } } as const;
+
+function parseLineage(text: string | null | undefined): MergeLineage | null {
+  if (!text) return null;
+  try {
+    const parsed = mergeLineageSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
 
 export function toModelSummary(row: ModelRow, vocabDiffers: ModelSummary["vocabDiffers"] = null): ModelSummary {
   return {
@@ -50,6 +62,7 @@ export function toModelSummary(row: ModelRow, vocabDiffers: ModelSummary["vocabD
     experimentCount: row._count?.experiments ?? 0,
     vocabSize: row.vocabSize ?? null,
     vocabDiffers,
+    lineage: parseLineage(row.lineage),
   };
 }
 
@@ -206,6 +219,7 @@ export async function registerModel(input: RegisterModelInput): Promise<Register
         vocabSize: detected.vocabSize,
         outputSha256: detected.mergeIdentity?.outputSha256 ?? null,
         recipeSha256: detected.mergeIdentity?.recipeSha256 ?? null,
+        lineage: detected.mergeIdentity ? JSON.stringify(detected.mergeIdentity.lineage) : null,
       },
       include: withCount,
     });

@@ -11,6 +11,15 @@ export const TOKEN_ROLES: readonly ModelRole[] = ["CT", "CTSFT"];
 /** A token count as entered: a number of tokens, or text such as "2B", "800M", "12.4B". */
 export const tokenCountInput = z.union([z.number().finite().nonnegative(), z.string().trim().min(1).max(40)]);
 
+/** What a MergeScope merge output was made from, as its mergescope-manifest.json says (no absolute paths). */
+export const mergeLineageSchema = z.object({
+  method: z.string().nullable(),
+  inputs: z.array(z.object({ role: z.enum(["base", "model"]), source: z.string() })),
+  recipeYaml: z.string(),
+  engineVersion: z.string().nullable(),
+});
+export type MergeLineage = z.infer<typeof mergeLineageSchema>;
+
 export const modelSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -35,6 +44,8 @@ export const modelSchema = z.object({
    * without tokenizer_source a merge cuts the extra rows, losing the new tokens.
    */
   vocabDiffers: z.object({ base: z.string(), baseVocabSize: z.number() }).nullable(),
+  /** MERGED models written by MergeScope: method, inputs and recipe from the manifest. */
+  lineage: mergeLineageSchema.nullable(),
 });
 export type ModelSummary = z.infer<typeof modelSchema>;
 

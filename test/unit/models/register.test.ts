@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AppError } from "../../../server/errors";
+import { db } from "../../../server/db/client";
 import { merge } from "../../../server/engine/merge";
 import { parseRecipeYaml } from "../../../server/engine/recipe";
 import { deleteModel, inferRole, listModels, registerFolder, registerModel, updateModel } from "../../../server/services/models/registry";
@@ -180,5 +181,20 @@ describe("registering models", () => {
     await merge(recipe, out);
     const r = await registerModel({ path: out });
     assert.equal(r.model.role, "MERGED");
+    // Its lineage and identity come from the manifest: method, inputs as the recipe wrote them, digests.
+    const manifest = JSON.parse(readFileSync(path.join(out, "mergescope-manifest.json"), "utf8")) as { outputSha256: string; recipeSha256: string; recipeYaml: string };
+    assert.deepEqual(r.model.lineage, {
+      method: "ties",
+      inputs: [
+        { role: "base", source: "./base" },
+        { role: "model", source: "./sft" },
+      ],
+      recipeYaml: manifest.recipeYaml,
+      engineVersion: r.model.lineage!.engineVersion,
+    });
+    assert.match(r.model.lineage!.engineVersion ?? "", /^\d+\.\d+\.\d+/);
+    const row = await (await db()).model.findUniqueOrThrow({ where: { id: r.model.id } });
+    assert.equal(row.outputSha256, manifest.outputSha256);
+    assert.equal(row.recipeSha256, manifest.recipeSha256);
   });
 });
