@@ -49,13 +49,34 @@ export class LeaseLostError extends Error {
 }
 
 /** Claims the highest-priority runnable job, or returns null when there is none. */
-export async function claimJob(workerId: string, types?: string[]): Promise<ClaimedJob | null> {
+const NEXT_ORDER = [{ priority: "desc" as const }, { createdAt: "asc" as const }, { id: "asc" as const }];
+
+/** The job a worker would claim next, without claiming it: the scheduler decides first (no claim/unclaim churn). */
+export async function peekJob(): Promise<{ id: string; type: string; version: number; payload: string } | null> {
+  const client = await db();
+  return client.job.findFirst({
+    where: { status: "queued", runAfter: { lte: new Date() }, cancelRequested: false },
+    orderBy: NEXT_ORDER,
+    select: { id: true, type: true, version: true, payload: true },
+  });
+}
+
+/** A job that waits for room (memory, cores) says why on its page; written only when the reason changes. */
+export async function noteWaiting(jobId: string, reason: string): Promise<void> {
+  const client = await db();
+  const phase = `waiting: ${reason}`.slice(0, 300);
+  // (phase <> x is NULL for a NULL phase in SQL: test for it on its own.)
+  await client.job.updateMany({ where: { id: jobId, status: "queued", OR: [{ phase: null }, { phase: { not: phase } }] }, data: { phase } });
+}
+
+/** Claims the next runnable job (of `types`), or exactly `onlyId` when given (null: another worker took it). */
+export async function claimJob(workerId: string, types?: string[], onlyId?: string): Promise<ClaimedJob | null> {
   const client = await db();
   for (let attempt = 0; attempt < 8; attempt++) {
     const now = new Date();
     const candidate = await client.job.findFirst({
-      where: { status: "queued", runAfter: { lte: now }, cancelRequested: false, ...(types ? { type: { in: types } } : {}) },
-      orderBy: [{ priority: "desc" }, { createdAt: "asc" }, { id: "asc" }],
+      where: { status: "queued", runAfter: { lte: now }, cancelRequested: false, ...(types ? { type: { in: types } } : {}), ...(onlyId ? { id: onlyId } : {}) },
+      orderBy: NEXT_ORDER,
       select: { id: true },
     });
     if (!candidate) return null;
@@ -248,19 +269,6 @@ export async function countRunnable(now = new Date()): Promise<number> {
 export async function recordPlacement(jobId: string, token: number, placement: { threads: number; workingSetBytes: number }): Promise<void> {
   const client = await db();
   await client.job.updateMany({ where: { id: jobId, leaseToken: token, status: "running" }, data: placement });
-}
-
-/**
- * Hands a claimed job back without running it (the scheduler found no room): the
- * claim is undone — attempts and lease token restored to a state any worker may
- * claim again at once.
- */
-export async function unclaimJob(jobId: string, token: number, reason: string): Promise<void> {
-  const client = await db();
-  await client.job.updateMany({
-    where: { id: jobId, leaseToken: token, status: "running" },
-    data: { status: "queued", attempts: { decrement: 1 }, leaseToken: { increment: 1 }, leaseOwner: null, leaseExpiresAt: null, phase: `waiting: ${reason}`.slice(0, 300), runAfter: new Date() },
-  });
 }
 
 /** The follow-up of a done job finished (or was given up with a logged warning). */

@@ -28,7 +28,8 @@ import {
   reapExpiredLeases,
   recordPlacement,
   releaseJob,
-  unclaimJob,
+  noteWaiting,
+  peekJob,
   type ClaimedJob,
 } from "./lease";
 
@@ -113,7 +114,7 @@ export async function runClaimedJob(
 }
 
 /** What the claimed job needs; a payload that cannot be read is light (the runner fails it at once). */
-async function resourcesOf(job: ClaimedJob): Promise<JobResources> {
+async function resourcesOf(job: Pick<ClaimedJob, "type" | "version" | "payload">): Promise<JobResources> {
   const prepared = prepareJob({ type: job.type, version: job.version, payload: JSON.parse(job.payload) as unknown });
   if (!prepared.ok || !prepared.def.resources) return LIGHT_JOB;
   // An unreadable model is the handler's error to report (with its code): schedule it as light.
@@ -158,19 +159,22 @@ export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
         await Promise.race([finished, sleep(REAP_EVERY_MS, undefined, { signal: shutdown.signal }).catch(() => {})]);
         continue;
       }
-      const job = await claimJob(workerId);
-      if (!job) {
+      const next = await peekJob();
+      if (!next) {
         if (opts.once && inFlight.size === 0) break;
         await Promise.race([finished, sleep(IDLE_POLL_MS, undefined, { signal: shutdown.signal }).catch(() => {})]);
         continue;
       }
-      const resources = await resourcesOf(job);
+      // Decide before claiming: a job that does not fit stays queued, untouched but for its reason.
+      const resources = await resourcesOf(next);
       const decision = scheduler.decide(resources, await countRunnable());
       if (!decision.start) {
-        await unclaimJob(job.id, job.leaseToken, decision.reason);
+        await noteWaiting(next.id, decision.reason);
         await Promise.race([finished, sleep(REAP_EVERY_MS, undefined, { signal: shutdown.signal }).catch(() => {})]);
         continue;
       }
+      const job = await claimJob(workerId, undefined, next.id);
+      if (!job) continue; // another worker took it first: look again
       scheduler.start(job.id, decision.placement, resources.cpuBound);
       console.log(
         `[worker ${workerId}] ${job.type} ${job.id} (attempt ${job.attempts}; ${decision.placement.threads} thread(s), ~${gib(decision.placement.workingSetBytes)})`,

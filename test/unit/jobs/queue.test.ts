@@ -3,7 +3,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { db } from "../../../server/db/client";
 import { resetEnvCache } from "../../../server/env";
-import { claimJob, claimStaleFollowUps, completeJob, failJob, finishResumedFollowUp, heartbeat, LeaseLostError, reapExpiredLeases } from "../../../server/jobs/embedded/lease";
+import { claimJob, claimStaleFollowUps, completeJob, failJob, finishResumedFollowUp, heartbeat, LeaseLostError, noteWaiting, peekJob, reapExpiredLeases } from "../../../server/jobs/embedded/lease";
 import { cancelJob, enqueueJob, listJobs, retryJob } from "../../../server/jobs/client";
 import { expandSweep } from "../../../server/services/sweeps/sweep";
 import { runClaimedJob } from "../helpers/run-claimed-job";
@@ -55,6 +55,23 @@ describe("embedded queue", () => {
     assert.equal(again?.id, job.id);
     assert.equal(again?.attempts, 2);
     assert.ok(again!.leaseToken > job.leaseToken);
+  });
+
+  it("should let a worker look at the next job without claiming it, and claim exactly that one", async () => {
+    const client = await db();
+    await client.job.deleteMany({});
+    const { job: first } = await enqueueJob({ type: "analyze", payload: payload("ct-2B") });
+    await enqueueJob({ type: "analyze", payload: payload("ct-4B") });
+    const next = (await peekJob())!;
+    assert.equal(next.id, first.id);
+    // Waiting for room leaves the job queued and untouched, apart from the reason on its page.
+    await noteWaiting(next.id, "memory budget full");
+    const waiting = await client.job.findUniqueOrThrow({ where: { id: first.id } });
+    assert.deepEqual([waiting.status, waiting.attempts, waiting.startedAt, waiting.phase], ["queued", 0, null, "waiting: memory budget full"]);
+    // Another worker takes it meanwhile: claiming exactly that job finds nothing, and the other job is not taken instead.
+    assert.equal((await claimJob("host/2/b"))?.id, first.id);
+    assert.equal(await claimJob("host/1/a", undefined, first.id), null);
+    assert.equal((await client.job.count({ where: { status: "queued" } })), 1);
   });
 
   it("should fail bad input at once with the engine's code and retry transient errors", async () => {
