@@ -6,6 +6,9 @@ import { useEffect, useState } from "react";
 import { useTRPC } from "@/components/providers/trpc";
 import { JOB_STATUSES, type JobStatus } from "@/server/jobs/status";
 import { JobRow } from "./job-row";
+import { SweepRow } from "./sweep-row";
+
+const PAGE_SIZE = 50;
 
 const TYPES = ["merge", "analyze", "analyze-sweep", "evaluate", "import-scores"];
 
@@ -17,7 +20,7 @@ function parseStatus(v: string): JobStatus[] {
   return parseList(v).filter((s): s is JobStatus => (JOB_STATUSES as readonly string[]).includes(s));
 }
 
-/** The jobs list with filters kept in the URL (?status=running,queued&type=merge&experiment=ID). */
+/** The jobs list (a sweep is one expandable row) with filters and the page kept in the URL (?status=running,queued&type=merge&experiment=ID&page=2). */
 export function JobsTable() {
   const trpc = useTRPC();
   const router = useRouter();
@@ -32,16 +35,19 @@ export function JobsTable() {
   useEffect(() => setStatus(parseStatus(urlStatus)), [urlStatus]);
   useEffect(() => setType(parseList(urlType)), [urlType]);
 
+  const page = Math.max(0, Number.parseInt(params.get("page") ?? "1", 10) - 1 || 0);
   const q = useQuery({
-    ...trpc.jobs.list.queryOptions({ status: status.length ? status : undefined, type: type.length ? type : undefined, experimentId }),
+    ...trpc.jobs.groups.queryOptions({ status: status.length ? status : undefined, type: type.length ? type : undefined, experimentId, page, pageSize: PAGE_SIZE }),
     // Live progress: poll quickly while anything is queued or running.
-    refetchInterval: (query) => (query.state.data?.some((j) => j.status === "queued" || j.status === "running") ? 1000 : 5000),
+    refetchInterval: (query) => (query.state.data && query.state.data.counts.queued + query.state.data.counts.running > 0 ? 1000 : 5000),
   });
+  const pages = q.data ? Math.max(1, Math.ceil(q.data.totalRows / PAGE_SIZE)) : 1;
 
   function setFilter(key: string, values: string[]) {
     const next = new URLSearchParams(params.toString());
     if (values.length) next.set(key, values.join(","));
     else next.delete(key);
+    if (key !== "page") next.delete("page"); // other filters, other pages
     router.replace(`${pathname}${next.size ? `?${next.toString()}` : ""}`, { scroll: false });
   }
   const toggle = (key: "status" | "type", current: string[], value: string) => {
@@ -51,7 +57,7 @@ export function JobsTable() {
     setFilter(key, next);
   };
 
-  const counts = q.data ? Object.fromEntries(JOB_STATUSES.map((s) => [s, q.data.filter((j) => j.status === s).length])) : null;
+  const counts = q.data?.counts ?? null;
 
   return (
     <section data-testid="jobs-table">
@@ -83,12 +89,12 @@ export function JobsTable() {
           Could not load the jobs: {q.error.message}
         </p>
       )}
-      {q.data && q.data.length === 0 && (
+      {q.data && q.data.rows.length === 0 && (
         <p className="empty" data-testid="jobs-empty">
           No jobs {status.length || type.length ? "match these filters" : "yet"}. Queue a merge or a sweep from the merge builder.
         </p>
       )}
-      {q.data && q.data.length > 0 && (
+      {q.data && q.data.rows.length > 0 && (
         <table className="table">
           <thead>
             <tr>
@@ -101,11 +107,24 @@ export function JobsTable() {
             </tr>
           </thead>
           <tbody>
-            {q.data.map((j) => (
-              <JobRow key={j.id} job={j} />
-            ))}
+            {q.data.rows.map((r) =>
+              r.kind === "sweep" ? <SweepRow key={r.sweep.id} sweep={r.sweep} status={status} type={type} /> : <JobRow key={r.job.id} job={r.job} />,
+            )}
           </tbody>
         </table>
+      )}
+      {q.data && pages > 1 && (
+        <nav className="btn-row pager" aria-label="Pages of jobs">
+          <button type="button" className="btn btn-small" disabled={page === 0} onClick={() => setFilter("page", page > 1 ? [String(page)] : [])}>
+            Previous
+          </button>
+          <span data-testid="jobs-page">
+            page {page + 1} of {pages} ({q.data.totalRows} rows)
+          </span>
+          <button type="button" className="btn btn-small" disabled={page + 1 >= pages} onClick={() => setFilter("page", [String(page + 2)])}>
+            Next
+          </button>
+        </nav>
       )}
     </section>
   );

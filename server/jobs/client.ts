@@ -23,6 +23,8 @@ export interface EnqueueInput {
   label?: string;
   /** The account queueing it (recorded on a new job). */
   createdById?: string | null;
+  /** The sweep queueing it (recorded on a new job; an existing identical job keeps its own). */
+  sweepId?: string | null;
 }
 
 type JobRow = Awaited<ReturnType<Awaited<ReturnType<typeof db>>["job"]["findUniqueOrThrow"]>>;
@@ -139,6 +141,7 @@ export async function enqueueJob(input: EnqueueInput): Promise<{ job: JobSummary
         priority: input.priority ?? 0,
         experimentId: input.experimentId ?? null,
         createdById: input.createdById ?? null,
+        sweepId: input.sweepId ?? null,
       },
     });
     await client.jobLog.create({ data: { jobId: row.id, level: "info", message: "queued" } });
@@ -159,17 +162,27 @@ export interface JobFilter {
   status?: JobStatus[];
   type?: string[];
   experimentId?: string;
+  sweepId?: string;
+  /** Only these jobs (a page of the grouped list). */
+  ids?: string[];
   limit?: number;
+}
+
+/** The WHERE clause of a job filter (the list and the grouped list share it). */
+export function jobWhere(filter: Omit<JobFilter, "limit">) {
+  return {
+    ...(filter.status?.length ? { status: { in: filter.status } } : {}),
+    ...(filter.type?.length ? { type: { in: filter.type } } : {}),
+    ...(filter.experimentId ? { experimentId: filter.experimentId } : {}),
+    ...(filter.sweepId ? { sweepId: filter.sweepId } : {}),
+    ...(filter.ids ? { id: { in: filter.ids } } : {}),
+  };
 }
 
 export async function listJobs(filter: JobFilter = {}): Promise<JobSummary[]> {
   const client = await db();
   const rows = await client.job.findMany({
-    where: {
-      ...(filter.status?.length ? { status: { in: filter.status } } : {}),
-      ...(filter.type?.length ? { type: { in: filter.type } } : {}),
-      ...(filter.experimentId ? { experimentId: filter.experimentId } : {}),
-    },
+    where: jobWhere(filter),
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: Math.min(filter.limit ?? 500, 5000),
   });

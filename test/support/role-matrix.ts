@@ -23,6 +23,7 @@ export const EXPECTED_ACCESS: Record<string, { access: Access; type: "query" | "
   "account.tokens.create": { access: "viewer", type: "mutation" },
   "account.tokens.revoke": { access: "viewer", type: "mutation" },
   "jobs.list": { access: "viewer", type: "query" },
+  "jobs.groups": { access: "viewer", type: "query" },
   "jobs.get": { access: "viewer", type: "query" },
   "scores.list": { access: "viewer", type: "query" },
   "scores.imports": { access: "viewer", type: "query" },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cancelJob, deleteJob, enqueueJob, getJob, listJobs, retryJob, setJobPriority } from "../../jobs/client";
+import { jobGroupsSchema, listJobGroups } from "../../jobs/sweeps";
 import { jobStatusSchema, jobSummarySchema } from "../../jobs/status";
 import { enqueueSweep } from "../../services/sweeps/sweep";
 import { createTRPCRouter, researcherProcedure, viewerProcedure } from "../trpc";
@@ -16,12 +17,28 @@ export const jobsRouter = createTRPCRouter({
           status: z.array(jobStatusSchema).optional(),
           type: z.array(z.string()).optional(),
           experimentId: z.string().optional(),
+          /** The jobs of one sweep (a sweep row expanded on the jobs page). */
+          sweepId: z.string().optional(),
           limit: z.number().int().min(1).max(5000).optional(),
         })
         .optional(),
     )
     .output(z.array(jobSummarySchema))
     .query(({ input }) => listJobs(input ?? {})),
+
+  /** The jobs page: sweeps as one row each among the jobs queued on their own, newest first, a page at a time. */
+  groups: viewerProcedure
+    .input(
+      z.object({
+        status: z.array(jobStatusSchema).optional(),
+        type: z.array(z.string()).optional(),
+        experimentId: z.string().optional(),
+        page: z.number().int().min(0).max(100_000).default(0),
+        pageSize: z.number().int().min(1).max(500).default(50),
+      }),
+    )
+    .output(jobGroupsSchema)
+    .query(({ input }) => listJobGroups(input)),
 
   get: viewerProcedure
     .input(idInput)
@@ -63,7 +80,7 @@ export const jobsRouter = createTRPCRouter({
         labelPrefix: z.string().max(100).optional(),
       }),
     )
-    .output(z.object({ jobs: z.array(jobSummarySchema), created: z.number() }))
+    .output(z.object({ jobs: z.array(jobSummarySchema), created: z.number(), sweepId: z.string().nullable() }))
     .mutation(({ input, ctx }) => enqueueSweep(input, ctx.user.id)),
 
   cancel: researcherProcedure.input(idInput).output(jobSummarySchema).mutation(({ input }) => cancelJob(input.id)),

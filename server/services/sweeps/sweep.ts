@@ -4,16 +4,18 @@
 // web server's event loop; each enqueue then awaits the database.
 import { offload } from "../../offload/pool";
 import { assertExperimentExists, enqueueJob } from "../../jobs/client";
+import { createSweep, deleteEmptySweep } from "../../jobs/sweeps";
 import type { JobSummary } from "../../jobs/status";
 import type { SweepInput } from "./sweep-expand";
 
 export { expandSweep, sharedDensityList, type SweepInput } from "./sweep-expand";
 
-export async function enqueueSweep(input: SweepInput, createdById: string | null = null): Promise<{ jobs: JobSummary[]; created: number }> {
+export async function enqueueSweep(input: SweepInput, createdById: string | null = null): Promise<{ jobs: JobSummary[]; created: number; sweepId: string | null }> {
   await assertExperimentExists(input.experimentId);
   const jobs: JobSummary[] = [];
   let created = 0;
   const plan = await offload("sweep.plan", input);
+  const sweepId = await createSweep({ label: sweepLabel(input), type: input.type, experimentId: input.experimentId ?? null, createdById });
   // ties analyses over a shared density list: one analyze-sweep job per checkpoint
   // (one pass over the checkpoints for the whole grid) instead of one job per point.
   for (const r of plan.engineSweeps) {
@@ -23,6 +25,7 @@ export async function enqueueSweep(input: SweepInput, createdById: string | null
       priority: input.priority,
       experimentId: input.experimentId,
       createdById,
+      sweepId,
     });
     jobs.push(e.job);
     if (e.created) created++;
@@ -34,9 +37,25 @@ export async function enqueueSweep(input: SweepInput, createdById: string | null
       priority: input.priority,
       experimentId: input.experimentId,
       createdById,
+      sweepId,
     });
     jobs.push(e.job);
     if (e.created) created++;
   }
-  return { jobs, created };
+  // Every point existed already (an identical sweep ran before): no new sweep to show.
+  if (created === 0) {
+    await deleteEmptySweep(sweepId);
+    return { jobs, created, sweepId: null };
+  }
+  return { jobs, created, sweepId };
+}
+
+/** "analyze sweep: 6 checkpoints × ties, ties_sv × 6×2 densities" (the prefix when one was given). */
+function sweepLabel(input: SweepInput): string {
+  const parts = [
+    input.checkpoints?.length ? `${input.checkpoints.length} checkpoint${input.checkpoints.length === 1 ? "" : "s"}` : null,
+    input.methods?.length ? input.methods.join(", ") : null,
+    input.densities?.length ? `${input.densities.map((d) => d.length).join("×")} densities` : null,
+  ].filter((p): p is string => p !== null);
+  return `${input.labelPrefix ?? `${input.type} sweep`}: ${parts.join(" × ") || "one recipe"}`.slice(0, 300);
 }
