@@ -1,4 +1,5 @@
 import { HealthStatus } from "@/components/health/health-status";
+import { ExperimentCards } from "@/components/home/experiment-cards";
 
 export default function HomePage() {
   return (
@@ -9,6 +10,7 @@ export default function HomePage() {
         pre-trained on the language (CT) with an English task-solving model (SFT): queue TIES and
         TIES-SV merges and analyses across CT checkpoints and see the sign conflicts behind them.
       </p>
+      <ExperimentCards />
       <HealthStatus />
     </>
   );

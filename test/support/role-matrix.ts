@@ -41,6 +41,7 @@ export const EXPECTED_ACCESS: Record<string, { access: Access; type: "query" | "
   "models.list": { access: "viewer", type: "query" },
   "models.get": { access: "viewer", type: "query" },
   "experiments.list": { access: "viewer", type: "query" },
+  "experiments.overview": { access: "viewer", type: "query" },
   "experiments.get": { access: "viewer", type: "query" },
   "builder.preview": { access: "viewer", type: "query" },
   "builder.sweepPlan": { access: "viewer", type: "query" },

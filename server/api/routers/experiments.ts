@@ -5,12 +5,15 @@ import {
   experimentSummarySchema,
   updateExperimentInput,
 } from "../../services/experiments/schemas";
+import { experimentOverviewSchema, experimentOverviews } from "../../services/experiments/overview";
 import { createExperiment, deleteExperiment, getExperiment, listExperiments, updateExperiment } from "../../services/experiments/store";
 import { createTRPCRouter, researcherProcedure, viewerProcedure } from "../trpc";
 
 const idInput = z.object({ id: z.string().min(1) });
 
 export const experimentsRouter = createTRPCRouter({
+  /** The home page's cards: the newest experiments with job counts and a Figure 4 thumbnail. */
+  overview: viewerProcedure.output(z.array(experimentOverviewSchema)).query(() => experimentOverviews()),
   list: viewerProcedure
     .input(z.object({ language: z.string().max(64).optional() }).optional())
     .output(z.array(experimentSummarySchema))

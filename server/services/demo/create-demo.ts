@@ -86,6 +86,8 @@ export async function createDemoIfEmpty(): Promise<DemoResult> {
     ctModelIds: cts.map((m) => ids[m.name]!),
   });
 
+  await client.experiment.update({ where: { id: experiment.id }, data: { demo: true } });
+
   const common = { recipeDir: out, experimentId: experiment.id, checkpoints: cts.map((m) => `./${m.name}`) };
   // Density sweep (the paper's grid for SFT × two CT densities) for Figures 3–4 and the density explorer.
   const sweep = await enqueueSweep({ ...common, type: "analyze", recipeYaml: recipe("ties"), methods: ["ties"], densities: [PAPER_DENSITY_GRID, [0.6, 1.0]], labelPrefix: "demo analyze" });

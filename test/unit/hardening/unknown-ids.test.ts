@@ -68,6 +68,7 @@ const cases: Record<string, () => unknown> = {
   "experiments.delete": () => ({ id: NOPE }),
   "experiments.get": () => ({ id: NOPE }),
   "experiments.list": () => ({ language: "zz" }),
+  "experiments.overview": () => undefined,
   "experiments.update": () => ({ id: NOPE, name: "renamed" }),
   "health.status": () => ({}),
   "jobs.cancel": () => ({ id: NOPE }),
