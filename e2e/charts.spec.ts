@@ -184,7 +184,7 @@ test.describe("Analysis charts", () => {
     expect((await trpcQuery<JobSummary[]>(request, "jobs.list", { limit: 5000 })).length).toBe(jobsBefore);
   });
 
-  test("should show the engine's rescued parameters on the TIES vs TIES-SV page", async ({ page }) => {
+  test("should show the engine's rescued parameters on the TIES vs TIES-SV page", async ({ page, browser }) => {
     const errors = watchConsoleErrors(page);
     await openAnalysis(page);
     await page.getByTestId("compare-link").click();
@@ -198,6 +198,25 @@ test.describe("Analysis charts", () => {
     for (const g of sv.byModule) {
       await expect(page.getByTestId("rescued-by-module").locator(`tr[data-key="${g.module}"] td[data-col="rescued"]`)).toHaveText(String(g.rescued[0]));
     }
+    // The comparison drawn: per module, TIES and TIES-SV discard and the rescued share; its table is the engine's numbers.
+    const chart = page.getByTestId("chart-compare");
+    await expect(chart.locator(".recharts-bar-rectangle").first()).toBeVisible();
+    const byModule = await tableOf(chart);
+    for (const g of sv.byModule) expect(cell(byModule, g.module, "rescued")).toBe(String(g.rescued[0]));
+    await chart.getByTestId("compare-group").selectOption("layer");
+    await expect(page).toHaveURL(/group=layer/);
+    await expect(page).toHaveURL(/ctable=1/);
+    const byLayer = await tableOf(chart);
+    expect(byLayer.slice(1).map((r) => r[0])).toEqual(["layer 0", "layer 1", "outside layers"]);
+    // The link reproduces the view in a fresh context.
+    const fresh = await browser.newContext({ storageState: await page.context().storageState() });
+    const again = await fresh.newPage();
+    await again.goto(page.url());
+    const replay = again.getByTestId("chart-compare");
+    await expect(replay.getByTestId("compare-group")).toHaveValue("layer");
+    await expect(replay.getByTestId("data-table")).toBeVisible();
+    expect(await tableOf(replay)).toEqual(byLayer);
+    await fresh.close();
     await expect(page.getByTestId("recipe-ties-sv")).toContainText("merge_method: ties_sv");
     await expect(page.getByTestId("recipe-ties-sv")).toContainText("favored: true");
     await expect(page.getByTestId("recipe-ties")).toContainText("merge_method: ties");

@@ -1,4 +1,4 @@
-// The TIES vs TIES-SV page's state in the URL (/analysis/compare?experiment=…&ckpt=…&sft=0.2&ct=1&slack=0.04&split=test).
+// The TIES vs TIES-SV page's state in the URL (/analysis/compare?experiment=…&ckpt=…&sft=0.2&ct=1&slack=0.04&split=test&group=layer&ctable=1).
 
 export interface CompareState {
   experiment: string | null;
@@ -7,6 +7,10 @@ export interface CompareState {
   ct: number | null;
   slack: number | null;
   split: "dev" | "test";
+  /** The chart's grouping: per module (default) or per layer. */
+  group: "module" | "layer";
+  /** The chart's data table shown. */
+  ctable: boolean;
 }
 
 const num01 = (s: string | null): number | null => {
@@ -24,6 +28,8 @@ export function parseCompareState(p: URLSearchParams): CompareState {
     ct: num01(p.get("ct")),
     slack: num01(p.get("slack")),
     split: p.get("split") === "dev" ? "dev" : "test",
+    group: p.get("group") === "layer" ? "layer" : "module",
+    ctable: p.get("ctable") === "1",
   };
 }
 
@@ -35,5 +41,7 @@ export function serializeCompareState(s: CompareState): URLSearchParams {
   if (s.ct !== null) p.set("ct", String(s.ct));
   if (s.slack !== null) p.set("slack", String(s.slack));
   if (s.split !== "test") p.set("split", s.split);
+  if (s.group !== "module") p.set("group", s.group);
+  if (s.ctable) p.set("ctable", "1");
   return p;
 }

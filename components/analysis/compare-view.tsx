@@ -11,6 +11,7 @@ import { useUrlState } from "@/components/common/use-url-state";
 import { useTRPC } from "@/components/providers/trpc";
 import { nearest, PAPER_DENSITIES } from "@/server/services/charts/sweep-select";
 import { parseCompareState, serializeCompareState, type CompareState } from "./compare-state";
+import { CompareChart } from "./compare-chart";
 import { RecipeBlock } from "./recipe-block";
 import { RescuedGroupsTable } from "./rescued-groups-table";
 import { ShareBar } from "./share-bar";
@@ -171,6 +172,7 @@ export function CompareView() {
           </section>
           {d.byLayer.length > 0 ? (
             <>
+              <CompareChart groups={state.group === "layer" ? d.byLayer : d.byModule} state={state} patch={patch} />
               <section className="card" aria-labelledby="cmp-layer">
                 <h2 id="cmp-layer">Rescued per layer</h2>
                 <RescuedGroupsTable groups={d.byLayer} what="layer" testId="rescued-by-layer" />

@@ -23,7 +23,7 @@ function groupRows<G extends StatsGroup>(
   const map = new Map<string, CompareGroup>();
   const get = (g: G) => {
     const k = keyOf(g);
-    const row = map.get(k) ?? { key: k, label: labelOf(g), nnzTrimmed: 0, discardedTies: null, discardedSv: null, rescued: null, svCandidates: null, svReserved: null };
+    const row = map.get(k) ?? { key: k, label: labelOf(g), nnzTrimmed: 0, discardedTies: null, discardedSv: null, rescued: null, svCandidates: null, svReserved: null, discardedTiesPct: null, discardedSvPct: null, rescuedPct: null };
     map.set(k, row);
     return row;
   };
@@ -40,7 +40,8 @@ function groupRows<G extends StatsGroup>(
     r.svCandidates = g.sv_candidates;
     r.svReserved = g.sv_reserved;
   }
-  return [...map.values()];
+  const share = (n: number | null, r: CompareGroup) => (n === null ? null : pct(n, r.nnzTrimmed));
+  return [...map.values()].map((r) => ({ ...r, discardedTiesPct: share(r.discardedTies, r), discardedSvPct: share(r.discardedSv, r), rescuedPct: share(r.rescued, r) }));
 }
 
 export async function compareTiesSv(input: {
@@ -85,7 +86,11 @@ export async function compareTiesSv(input: {
   const sStored = stored(svPoint);
   const sftT = tiesPoint?.sftIndex ?? 0;
   const sftS = svPoint?.sftIndex ?? 0;
-  const byLayer = groupRows(tStored?.byLayer, sStored?.byLayer, (g) => String(g.layer), (g) => (g.layer === null ? "outside layers" : `layer ${g.layer}`), sftT, sftS);
+  // Layers in order, the tensors outside any layer (embeddings, final norm, LM head) last.
+  const layerOrder = (k: string) => (k === "null" ? Number.POSITIVE_INFINITY : Number(k));
+  const byLayer = groupRows(tStored?.byLayer, sStored?.byLayer, (g) => String(g.layer), (g) => (g.layer === null ? "outside layers" : `layer ${g.layer}`), sftT, sftS).sort(
+    (a, b) => layerOrder(a.key) - layerOrder(b.key),
+  );
   const byModule = groupRows(tStored?.byModule, sStored?.byModule, (g) => g.module, (g) => g.module, sftT, sftS);
 
   const side = (p: SweepPoint | null) =>

@@ -190,6 +190,10 @@ export const compareGroupSchema = z.object({
   rescued: z.number().nullable(),
   svCandidates: z.number().nullable(),
   svReserved: z.number().nullable(),
+  /** Shares of the group's trimmed SFT parameters (%): discarded by TIES, by TIES-SV, and rescued by the slack. */
+  discardedTiesPct: z.number().nullable(),
+  discardedSvPct: z.number().nullable(),
+  rescuedPct: z.number().nullable(),
 });
 export type CompareGroup = z.infer<typeof compareGroupSchema>;
 
