@@ -3,6 +3,7 @@ import { compareTiesSv } from "../../services/charts/compare";
 import { analysisHeatmap } from "../../services/charts/heatmap";
 import { compareSchema, figure2Schema, heatmapSchema, splitSchema, sweepStatsSchema } from "../../services/charts/schemas";
 import { figure2 } from "../../services/charts/scores";
+import { mergeStatisticSchema, scoreStatsSchema, scoreVsStatistic } from "../../services/charts/score-stats";
 import { sweepStats } from "../../services/charts/sweep";
 import { createTRPCRouter, sharedChartProcedure } from "../trpc";
 
@@ -17,6 +18,11 @@ export const chartsRouter = createTRPCRouter({
     .input(experimentInput.extend({ split: splitSchema, task: z.string().min(1).max(200).nullish() }))
     .output(figure2Schema)
     .query(({ input }) => figure2(input)),
+  /** Scores against a merge statistic: every finished merge as a point, with the least-squares line and r. */
+  scoreStats: sharedChartProcedure
+    .input(experimentInput.extend({ split: splitSchema, task: z.string().min(1).max(200).nullish(), statistic: mergeStatisticSchema }))
+    .output(scoreStatsSchema)
+    .query(({ input }) => scoreVsStatistic(input)),
   /** Discard rate of the SFT model per layer × module for one analysis. */
   heatmap: sharedChartProcedure
     .input(z.object({ analysisId: z.string().min(1), experimentId: z.string().min(1).nullish() }))

@@ -205,9 +205,11 @@ export function chartRows(series: ScoreSeries[], checkpoints: Checkpoint[]): Fig
   });
 }
 
-export async function figure2(input: { experimentId: string; split: ChartSplit; task?: string | null }): Promise<Figure2Data> {
-  const ctx = await experimentContext(input.experimentId);
-  const merges = await mergeOutputs(ctx);
+/**
+ * The chosen score (a language's Table-3 average, or one task) of the experiment's base, SFT,
+ * checkpoints (keys `id:<model>`) and finished merges (keys `job:<merge job>`), in one split.
+ */
+export async function experimentScoreValues(ctx: ExperimentContext, merges: MergeOutput[], input: { split: ChartSplit; task?: string | null }) {
   const subjects: ScoredSubject[] = [];
   const modelSubject = (id: string) => ({ key: `id:${id}`, modelIds: [id], names: [] as string[] });
   for (const m of [ctx.base, ctx.sft, ...ctx.checkpoints.map((c) => ({ id: c.modelId })), ...ctx.ctsfts.map((c) => ({ id: c.modelId }))]) if (m) subjects.push(modelSubject(m.id));
@@ -217,7 +219,6 @@ export async function figure2(input: { experimentId: string; split: ChartSplit; 
   }
   const scores = await loadScores(subjects);
   const allRows = [...scores.values()].flat();
-  const inSplit = allRows.filter((r) => r.split === input.split);
 
   const catalogue = (await listMappings()).map(({ isDefault: _d, updatedAt: _u, ...m }) => m);
   const task = input.task && input.task !== "avg" ? input.task : "avg";
@@ -237,7 +238,15 @@ export async function figure2(input: { experimentId: string; split: ChartSplit; 
     benchmark = catalogue.find((c) => c.task === task)?.benchmark ?? inferMapping(task)?.benchmark ?? null;
     scoreLabel = `${task}: ${m.metric}${m.filter !== "none" ? ` (${m.filter})` : ""}${m.scale === 100 ? ", %" : m.scale !== 1 ? ` ×${m.scale}` : ""}`;
   }
-  const values = subjectValues(scores, mappings, input.split);
+  return { values: subjectValues(scores, mappings, input.split), scoreLabel, task, benchmark, allRows, catalogue };
+}
+
+export async function figure2(input: { experimentId: string; split: ChartSplit; task?: string | null }): Promise<Figure2Data> {
+  const ctx = await experimentContext(input.experimentId);
+  const merges = await mergeOutputs(ctx);
+  const { values, scoreLabel, task, benchmark, allRows, catalogue } = await experimentScoreValues(ctx, merges, input);
+  const inSplit = allRows.filter((r) => r.split === input.split);
+  const lang = ctx.catalogueLanguage;
 
   const point = (key: string, checkpoint: Checkpoint, modelId: string | null, modelName: string) => {
     const v = values.get(key);

@@ -63,6 +63,7 @@ const cases: Record<string, () => unknown> = {
   "charts.compare": () => ({ experimentId: NOPE, checkpointId: NOPE, split: "test" }),
   "charts.figure2": () => ({ experimentId: NOPE, split: "test" }),
   "charts.heatmap": () => ({ analysisId: NOPE, experimentId: NOPE }),
+  "charts.scoreStats": () => ({ experimentId: NOPE, split: "test", statistic: "sftDiscardPct" }),
   "charts.sweep": () => ({ experimentId: NOPE }),
   "experiments.create": () => ({ name: "x", language: "ne", baseModelId: NOPE, sftModelId: NOPE, ctModelIds: [NOPE] }),
   "experiments.delete": () => ({ id: NOPE }),
