@@ -196,6 +196,41 @@ test.describe("Research loop", () => {
     const tiesSv = column(table, "TIES-SV (k=0.2/1, slack 0.04)");
     expect([...ties, ...tiesSv].every((v) => /^5\d\.0000$/.test(v)), `${ties} ${tiesSv}`).toBe(true);
 
+    // Scores against the merges' own statistics: one dot per merge, the fitted line, the table equal to the API.
+    const stats = page.getByTestId("chart-score-stats");
+    await expect(stats.locator(".recharts-scatter-symbol")).toHaveCount(6);
+    await expect(stats.getByTestId("score-stats-fit")).toContainText("over 6 merges");
+    await stats.getByTestId("score-stats-statistic").selectOption("signConflictPct");
+    await expect(page).toHaveURL(/stat=signConflictPct/);
+    const fromApi = await call<{ points: { label: string; x: number | null }[] }>("charts.scoreStats", { experimentId, split: "test", task: TASK, statistic: "signConflictPct" });
+    const statsTable = await tableOf(stats);
+    const xCol = statsTable[0]!.findIndex((h) => h.startsWith("positions with a sign conflict"));
+    expect(statsTable.slice(1).map((r) => [r[0], Number(r[xCol])]).sort()).toEqual(fromApi.points.map((p) => [p.label, Number(p.x!.toFixed(4))]).sort());
+    const fresh = await page.context().newPage();
+    await fresh.goto(page.url());
+    await expect(fresh.getByTestId("chart-score-stats").getByTestId("score-stats-statistic")).toHaveValue("signConflictPct");
+    await expect(fresh.getByTestId("chart-score-stats").getByTestId("data-table")).toBeVisible();
+    await fresh.close();
+
+    // Parallel coordinates: brushing the CT-tokens axis (4B and 6B) filters the merge list; the link keeps the brush.
+    const parallel = page.getByTestId("chart-parallel");
+    await expect(parallel.getByTestId("parallel-line")).toHaveCount(6);
+    const area = parallel.locator('[data-testid="parallel-axis"][data-axis="tokensB"] [data-testid="parallel-brush-area"]');
+    const box = (await area.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.4, { steps: 5 });
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.7, { steps: 5 });
+    await page.mouse.up();
+    await expect(page.getByTestId("pc-count")).toHaveText("4 of 6 selected");
+    await expect(page).toHaveURL(/pc=tokensB/);
+    for (const text of await page.getByTestId("pc-merge").allTextContents()) expect(text).toMatch(/ct-[46]B|[46]B/);
+    await expect(parallel.locator('[data-testid="parallel-line"][data-selected="true"]')).toHaveCount(4);
+    const again = await page.context().newPage();
+    await again.goto(page.url());
+    await expect(again.getByTestId("pc-count")).toHaveText("4 of 6 selected");
+    await again.close();
+
     // 7. Figures 3–4 and the comparison page come from the merges' own statistics.
     await expect(page.getByTestId("chart-fig3").locator(".recharts-area, .recharts-bar-rectangle").first()).toBeVisible();
     const fig4 = await tableOf(page.getByTestId("chart-fig4"));

@@ -2,9 +2,13 @@
 // address reproduces the view (experiment, checkpoints, methods, densities,
 // task, split and chart options). Defaults are left out of the URL; unknown or
 // malformed values fall back to them.
+import type { Brushes } from "@/components/charts/types";
+import { MERGE_STATISTIC_KEYS, type MergeStatistic } from "@/server/services/charts/merge-statistics";
 
 export const FIG2_FAMILIES = ["CT", "CTSFT", "ties", "ties_sv", "linear", "task_arithmetic"] as const;
-export const TABLE_IDS = ["fig2", "fig3", "fig4", "heatmap", "explorer"] as const;
+export const TABLE_IDS = ["fig2", "fig3", "fig4", "heatmap", "explorer", "stats", "parallel"] as const;
+export const SCORE_STATISTICS = MERGE_STATISTIC_KEYS;
+export type ScoreStatistic = MergeStatistic;
 export type TableId = (typeof TABLE_IDS)[number];
 
 export interface AnalysisState {
@@ -33,6 +37,10 @@ export interface AnalysisState {
   hmMethod: "ties" | "ties_sv";
   /** Density explorer overview: checkpoint (null = the last) and method. */
   xCkpt: string | null;
+  /** Scores against statistics: the statistic on the x axis. */
+  stat: ScoreStatistic;
+  /** Parallel coordinates: brushed axes (URL `pc=tokensB:2:6;method=ties|ties_sv`). */
+  pc: Brushes;
   /** Open data tables. */
   tables: TableId[];
 }
@@ -53,6 +61,8 @@ export const DEFAULT_ANALYSIS_STATE: AnalysisState = {
   hmCkpt: null,
   hmMethod: "ties",
   xCkpt: null,
+  stat: "sftDiscardPct",
+  pc: {},
   tables: [],
 };
 
@@ -84,6 +94,8 @@ export function parseAnalysisState(p: URLSearchParams): AnalysisState {
     hmCkpt: idLike(p.get("hm")),
     hmMethod: p.get("hmm") === "ties_sv" ? "ties_sv" : "ties",
     xCkpt: idLike(p.get("xc")),
+    pc: parseBrushes(p.get("pc")),
+    stat: (SCORE_STATISTICS as readonly string[]).includes(p.get("stat") ?? "") ? (p.get("stat") as ScoreStatistic) : d.stat,
     tables,
   };
 }
@@ -106,6 +118,9 @@ export function serializeAnalysisState(s: AnalysisState): URLSearchParams {
   if (s.hmCkpt) p.set("hm", s.hmCkpt);
   if (s.hmMethod !== d.hmMethod) p.set("hmm", s.hmMethod);
   if (s.xCkpt) p.set("xc", s.xCkpt);
+  if (s.stat !== d.stat) p.set("stat", s.stat);
+  const pc = serializeBrushes(s.pc);
+  if (pc) p.set("pc", pc);
   if (s.tables.length) p.set("tables", [...s.tables].sort().join(","));
   return p;
 }
@@ -116,4 +131,33 @@ export function compareHref(s: { experiment: string; checkpointId: string; sft: 
   if (s.slack !== null) p.set("slack", String(s.slack));
   if (s.split !== "test") p.set("split", s.split);
   return `/analysis/compare?${p.toString()}`;
+}
+
+const BRUSH_KEY = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
+
+/** `tokensB:2:6;method=ties|ties_sv` → brushes (malformed parts are dropped). */
+export function parseBrushes(text: string | null): Brushes {
+  const out: Brushes = {};
+  for (const part of (text ?? "").split(";").slice(0, 20)) {
+    const set = /^([^=:]+)=(.*)$/.exec(part);
+    if (set && BRUSH_KEY.test(set[1]!)) {
+      out[set[1]!] = { kind: "set", values: set[2]!.split("|").filter((v) => v !== "").slice(0, 50) };
+      continue;
+    }
+    const [key, lo, hi] = part.split(":");
+    const a = Number(lo);
+    const b = Number(hi);
+    if (key && BRUSH_KEY.test(key) && lo !== undefined && hi !== undefined && lo !== "" && hi !== "" && Number.isFinite(a) && Number.isFinite(b)) out[key] = { kind: "range", lo: Math.min(a, b), hi: Math.max(a, b) };
+  }
+  return out;
+}
+
+export function serializeBrushes(b: Brushes): string {
+  return Object.keys(b)
+    .sort()
+    .map((k) => {
+      const x = b[k]!;
+      return x.kind === "set" ? `${k}=${x.values.join("|")}` : `${k}:${Number(x.lo.toPrecision(6))}:${Number(x.hi.toPrecision(6))}`;
+    })
+    .join(";");
 }

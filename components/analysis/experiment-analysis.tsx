@@ -11,6 +11,8 @@ import type { AnalysisState, TableId } from "./analysis-state";
 import { CheckpointFilter } from "./checkpoint-filter";
 import { Figure2Panel } from "./figure2-panel";
 import { HeatmapPanel } from "./heatmap-panel";
+import { ParallelPanel } from "./parallel-panel";
+import { ScoreStatsPanel } from "./score-stats-panel";
 import { ShareBar } from "./share-bar";
 import { SweepFigures } from "./sweep-figures";
 
@@ -136,6 +138,24 @@ export function ExperimentAnalysis({
         tokens={tokens}
         tableOpen={state.tables.includes("fig2")}
         onChange={onFig2}
+        onTable={onTable}
+      />
+      <ScoreStatsPanel
+        experimentId={experimentId}
+        split={state.split}
+        task={state.task}
+        statistic={state.stat}
+        tableOpen={state.tables.includes("stats")}
+        onChange={patch}
+        onTable={onTable}
+      />
+      <ParallelPanel
+        experimentId={experimentId}
+        split={state.split}
+        task={state.task}
+        brushes={state.pc}
+        tableOpen={state.tables.includes("parallel")}
+        onBrushes={(pc) => patch({ pc })}
         onTable={onTable}
       />
       {sweep.skipped.length > 0 ? (

@@ -28,3 +28,7 @@ export interface LegendItem {
 }
 
 export type ChartRow = Record<string, string | number | null>;
+
+/** A brush on a parallel-coordinates axis: a range in data units, or a set of category values. */
+export type Brush = { kind: "range"; lo: number; hi: number } | { kind: "set"; values: string[] };
+export type Brushes = Record<string, Brush>;

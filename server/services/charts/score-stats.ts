@@ -9,17 +9,10 @@ import { experimentContext } from "./context";
 import { splitSchema, type ChartSplit, type SweepPoint } from "./schemas";
 import { experimentScoreValues, mergeOutputs } from "./scores";
 import { toSweepPoint, type AnalysisRow } from "./sweep";
+import { MERGE_STATISTIC_KEYS, MERGE_STATISTICS, type MergeStatistic } from "./merge-statistics";
 import { METHOD_LABELS, pct } from "./sweep-select";
 
-export const MERGE_STATISTICS = {
-  sftDiscardPct: "SFT parameters discarded by the sign election (% of its trimmed parameters)",
-  ctDiscardPct: "CT parameters discarded by the sign election (% of its trimmed parameters)",
-  signConflictPct: "positions with a sign conflict (% of all parameters)",
-  sftRescuedPct: "SFT parameters rescued by the slack (% of its trimmed parameters)",
-  tokensB: "CT tokens of the checkpoint (B)",
-} as const;
-export type MergeStatistic = keyof typeof MERGE_STATISTICS;
-export const mergeStatisticSchema = z.enum(Object.keys(MERGE_STATISTICS) as [MergeStatistic, ...MergeStatistic[]]);
+export const mergeStatisticSchema = z.enum(MERGE_STATISTIC_KEYS);
 
 export const mergePointSchema = z.object({
   jobId: z.string(),

@@ -1,0 +1,125 @@
+"use client";
+
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { memo, useMemo } from "react";
+import { passesBrushes } from "@/components/charts/brushes";
+import { ParallelCoordinates, type ParallelAxis } from "@/components/charts/parallel-coordinates";
+import { FAMILY_STYLES, OKABE_ITO } from "@/components/charts/palette";
+import type { Brushes, ChartConfig, ChartRow, ChartTable } from "@/components/charts/types";
+import { ErrorAlert } from "@/components/common/error-alert";
+import { useTRPC } from "@/components/providers/trpc";
+import type { TableId } from "./analysis-state";
+
+export interface ParallelPanelProps {
+  experimentId: string;
+  split: "dev" | "test";
+  task: string;
+  brushes: Brushes;
+  tableOpen: boolean;
+  onBrushes: (b: Brushes) => void;
+  onTable: (id: TableId, open: boolean) => void;
+}
+
+const score = (v: number | null) => (v === null ? "—" : v.toFixed(2));
+
+/** Every merge across checkpoint tokens, method, densities, λ, slack and its statistics → score; brushing an axis filters the merge list below. */
+export const ParallelPanel = memo(function ParallelPanel(props: ParallelPanelProps) {
+  const trpc = useTRPC();
+  const q = useQuery({
+    ...trpc.charts.scoreStats.queryOptions({ experimentId: props.experimentId, split: props.split, task: props.task, statistic: "sftDiscardPct" }),
+    placeholderData: keepPreviousData,
+    refetchInterval: 15_000,
+  });
+  const d = q.data;
+  const view = useMemo(() => {
+    if (!d) return null;
+    const methods = [...new Set(d.points.map((p) => p.method))];
+    const config: ChartConfig = Object.fromEntries(methods.map((m) => [m, { label: d.points.find((p) => p.method === m)!.methodLabel, color: FAMILY_STYLES[m]?.color ?? OKABE_ITO.grey }]));
+    const rows: ChartRow[] = d.points.map((p) => ({
+      jobId: p.jobId,
+      label: p.label,
+      group: p.method,
+      method: p.methodLabel,
+      tokensB: p.tokensB,
+      sftDensity: p.sftDensity,
+      ctDensity: p.ctDensity,
+      lambda: p.lambda,
+      slack: p.slack,
+      sftDiscardPct: p.x,
+      score: p.y,
+    }));
+    const axes: ParallelAxis[] = [
+      { key: "tokensB", label: "CT tokens (B)", kind: "number" },
+      { key: "method", label: "method", kind: "category", categories: methods.map((m) => config[m]!.label) },
+      { key: "sftDensity", label: "k_sft", kind: "number" },
+      { key: "ctDensity", label: "k_ct", kind: "number" },
+      { key: "lambda", label: "λ", kind: "number" },
+      ...(rows.some((r) => r.slack !== null) ? [{ key: "slack", label: "slack", kind: "number" as const }] : []),
+      { key: "sftDiscardPct", label: "SFT discard %", kind: "number" },
+      { key: "score", label: "score", kind: "number" },
+    ];
+    const table: ChartTable = {
+      columns: [
+        { key: "label", label: "merge", kind: "text" },
+        ...axes.map((a) => ({ key: a.key, label: a.label, kind: a.kind === "category" ? ("text" as const) : a.key === "score" || a.key === "sftDiscardPct" ? ("number" as const) : ("density" as const) })),
+      ],
+      rows,
+    };
+    return { rows, axes, config, table };
+  }, [d]);
+  if (q.isError) return <ErrorAlert error={q.error} prefix="Parallel coordinates:" />;
+  if (!d || !view) return <p className="muted" role="status">Loading the merges…</p>;
+  const selected = view.rows.filter((r) => passesBrushes(r, props.brushes));
+  const brushed = Object.keys(props.brushes).length > 0;
+  return (
+    <>
+      <ParallelCoordinates
+        title="Merges across their parameters"
+        subtitle={`${d.scoreLabel}, ${d.split} split — drag along an axis to filter`}
+        data={view.rows}
+        axes={view.axes}
+        config={view.config}
+        brushes={props.brushes}
+        onBrushesChange={props.onBrushes}
+        table={view.table}
+        tableOpen={props.tableOpen}
+        onTableOpenChange={(open) => props.onTable("parallel", open)}
+        empty={view.rows.length === 0 ? <p>No finished merge of this experiment yet: queue a merge sweep from the merge builder.</p> : undefined}
+      />
+      {view.rows.length > 0 && (
+        <section className="card" aria-labelledby="pc-merges-title" data-testid="pc-merges">
+          <h2 id="pc-merges-title">
+            Merges <span className="muted" data-testid="pc-count">{brushed ? `${selected.length} of ${view.rows.length} selected` : `${view.rows.length}`}</span>
+          </h2>
+          {brushed ? (
+            <button type="button" className="btn btn-small" onClick={() => props.onBrushes({})}>
+              Clear the filters
+            </button>
+          ) : null}
+          <div className="table-wrap">
+            <table className="data">
+              <thead>
+                <tr>
+                  <th scope="col">Merge</th>
+                  <th scope="col" className="num">CT tokens (B)</th>
+                  <th scope="col" className="num">SFT discard %</th>
+                  <th scope="col" className="num">Score</th>
+                </tr>
+              </thead>
+              <tbody>
+                {selected.map((r) => (
+                  <tr key={String(r.jobId)} data-testid="pc-merge" data-job-id={String(r.jobId)}>
+                    <td>{String(r.label)}</td>
+                    <td className="num">{r.tokensB ?? "—"}</td>
+                    <td className="num">{typeof r.sftDiscardPct === "number" ? r.sftDiscardPct.toFixed(2) : "—"}</td>
+                    <td className="num">{score(r.score as number | null)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      )}
+    </>
+  );
+});
