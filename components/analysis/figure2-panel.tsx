@@ -8,6 +8,9 @@ import { Figure2Chart, type ReferenceValue } from "@/components/charts/figure2-c
 import { FAMILY_STYLES, OKABE_ITO } from "@/components/charts/palette";
 import type { ChartRow } from "@/components/charts/types";
 import { ErrorAlert } from "@/components/common/error-alert";
+import { formatTokensB } from "@/components/charts/format";
+import type { Figure2Data } from "@/server/services/charts/schemas";
+import { SATURATION_TOLERANCE } from "@/server/services/charts/saturation";
 import { useTRPC } from "@/components/providers/trpc";
 import type { Selection } from "@/server/services/charts/sweep-select";
 import { FIG2_FAMILIES, type TableId } from "./analysis-state";
@@ -118,6 +121,7 @@ export const Figure2Panel = memo(function Figure2Panel(props: Figure2PanelProps)
               {view.hiddenByDensity} merge series with scores at other densities not shown: choose &ldquo;every density pair&rdquo;.
             </strong>
           ) : null}
+          <SaturationReadout items={f.saturation.filter((x) => view.categories.some((c) => view.config[c]?.label === x.label))} />
         </>
       }
       controls={
@@ -181,3 +185,22 @@ export const Figure2Panel = memo(function Figure2Panel(props: Figure2PanelProps)
     />
   );
 });
+
+const pctText = (v: number | null) => (v === null ? "—" : `${v.toFixed(1)} %`);
+
+/** Where each drawn series stops improving, and what the SFT discard rate did after it. */
+function SaturationReadout({ items }: { items: Figure2Data["saturation"] }) {
+  if (items.length === 0) return null;
+  return (
+    <ul className="saturation" data-testid="fig2-saturation">
+      {items.map((x) => (
+        <li key={x.key} data-series={x.key}>
+          <strong>{x.label}</strong> stops improving at {formatTokensB(x.tokensB!)} ({x.value!.toFixed(2)}; no later checkpoint gains more than {SATURATION_TOLERANCE})
+          {x.discardAt !== null && x.discardLast !== null
+            ? `; the SFT discard rate ${x.discardKeptRising ? "kept rising" : "did not keep rising"} after it (${pctText(x.discardAt)} → ${pctText(x.discardLast)} at the last checkpoint)`
+            : ""}
+        </li>
+      ))}
+    </ul>
+  );
+}

@@ -129,6 +129,8 @@ export const scorePointSchema = z.object({
   /** Average over only some of the language's benchmarks. */
   partial: z.boolean(),
   detail: z.string().nullable(),
+  /** Merge points: the merge job (its own analysis gives the SFT discard rate). */
+  jobId: z.string().nullable().optional(),
 });
 export type ScorePoint = z.infer<typeof scorePointSchema>;
 
@@ -176,6 +178,18 @@ export const figure2Schema = z.object({
   scoreCountAnySplit: z.number(),
   /** Finished merges of the experiment's checkpoints, with or without scores. */
   mergeCount: z.number(),
+  /** Per series (3+ points): where the score stops improving, and the SFT discard rate there and at the last checkpoint. */
+  saturation: z.array(
+    z.object({
+      key: z.string(),
+      label: z.string(),
+      tokensB: z.number().nullable(),
+      value: z.number().nullable(),
+      discardAt: z.number().nullable(),
+      discardLast: z.number().nullable(),
+      discardKeptRising: z.boolean().nullable(),
+    }),
+  ),
 });
 export type Figure2Data = z.infer<typeof figure2Schema>;
 

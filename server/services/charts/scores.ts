@@ -14,7 +14,9 @@ import { languageName } from "../scores/languages";
 import { paperOverlay } from "../scores/paper";
 import { experimentContext, identifyPair, lookupPath, pathSpellings, samePath, type ExperimentContext } from "./context";
 import type { ChartSplit, Checkpoint, Figure2Data, ScoreSeries } from "./schemas";
-import { densityKey, densityLabel, METHOD_LABELS, PAPER_DENSITIES } from "./sweep-select";
+import { saturationOf } from "./saturation";
+import { toSweepPoint } from "./sweep";
+import { densityKey, densityLabel, METHOD_LABELS, PAPER_DENSITIES, pct } from "./sweep-select";
 
 export interface MergeOutput {
   jobId: string;
@@ -273,8 +275,9 @@ export async function figure2(input: { experimentId: string; split: ChartSplit; 
       at: new Map(),
     };
     grouped.set(id.key, g);
-    const p = point(`job:${o.jobId}`, o.checkpoint, o.modelId, o.modelName ?? path.basename(o.outputPath));
-    if (!p) continue;
+    const scored = point(`job:${o.jobId}`, o.checkpoint, o.modelId, o.modelName ?? path.basename(o.outputPath));
+    if (!scored) continue;
+    const p = { ...scored, jobId: o.jobId };
     const prev = g.at.get(o.checkpoint.modelId);
     const t = o.finishedAt?.getTime() ?? 0;
     if (!prev || prev.finishedAt <= t) g.at.set(o.checkpoint.modelId, { finishedAt: t, p });
@@ -308,7 +311,13 @@ export async function figure2(input: { experimentId: string; split: ChartSplit; 
     return { task: t, label: m ? `${t} (${m.benchmark})` : t };
   });
 
+  const discard = await mergeDiscardRates(ctx, series.flatMap((x) => x.points.flatMap((p) => (p.jobId ? [p.jobId] : []))));
+  const saturation = series
+    .map((x) => saturationOf({ key: x.key, label: x.label, points: x.points.map((p) => ({ tokensB: p.tokensB, value: p.value, discardPct: p.jobId ? (discard.get(p.jobId) ?? null) : null })) }))
+    .filter((x) => x.tokensB !== null);
+
   return {
+    saturation,
     experimentId: ctx.experiment.id,
     language: ctx.experiment.language,
     split: input.split,
@@ -324,4 +333,22 @@ export async function figure2(input: { experimentId: string; split: ChartSplit; 
     scoreCountAnySplit: allRows.length,
     mergeCount: merges.length,
   };
+}
+
+/** The SFT discard rate (%) of each merge's own sign election (merges store their analysis). */
+async function mergeDiscardRates(ctx: ExperimentContext, jobIds: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (jobIds.length === 0) return out;
+  const client = await db();
+  const rows = await client.analysis.findMany({
+    where: { jobId: { in: jobIds } },
+    select: { id: true, jobId: true, experimentId: true, method: true, modelPaths: true, inputModelIds: true, densities: true, slack: true, slackScope: true, totals: true, createdAt: true, job: { select: { payload: true, status: true } } },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+  });
+  for (const r of rows) {
+    const p = toSweepPoint(ctx, r);
+    const v = "reason" in p ? null : pct(p.sft.discarded, p.sft.nnzTrimmed);
+    if (v !== null && r.jobId) out.set(r.jobId, v);
+  }
+  return out;
 }

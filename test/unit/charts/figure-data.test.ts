@@ -105,6 +105,7 @@ describe("figure data (browser side)", () => {
 
   it("should name Figure 2 series by method and densities and filter them", () => {
     const f: Figure2Data = {
+      saturation: [],
       experimentId: "e",
       language: "te",
       split: "test",
