@@ -196,6 +196,10 @@ test.describe("Research loop", () => {
     const tiesSv = column(table, "TIES-SV (k=0.2/1, slack 0.04)");
     expect([...ties, ...tiesSv].every((v) => /^5\d\.0000$/.test(v)), `${ties} ${tiesSv}`).toBe(true);
 
+    // The saturation readout names where each series stops improving (the CT scores rise at every checkpoint: not saturated).
+    const ctSaturated = await fig2.getByTestId("fig2-saturation").locator('[data-series="CT"]').count();
+    expect(ctSaturated).toBe(0);
+
     // Scores against the merges' own statistics: one dot per merge, the fitted line, the table equal to the API.
     const stats = page.getByTestId("chart-score-stats");
     await expect(stats.locator(".recharts-scatter-symbol")).toHaveCount(6);
