@@ -220,6 +220,7 @@ test.describe("Research loop", () => {
     const parallel = page.getByTestId("chart-parallel");
     await expect(parallel.getByTestId("parallel-line")).toHaveCount(6);
     const area = parallel.locator('[data-testid="parallel-axis"][data-axis="tokensB"] [data-testid="parallel-brush-area"]');
+    await area.scrollIntoViewIfNeeded();
     const box = (await area.boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + 2);
     await page.mouse.down();

@@ -29,6 +29,7 @@ const W = 920;
 const PAD_X = 60;
 const PAD_TOP = 28;
 const PAD_BOTTOM = 24;
+const SNAP_PX = 6;
 
 /** Parallel coordinates over merges (the sweep view of W&B): drag along an axis to brush it; a click on an axis clears its brush. */
 export function ParallelCoordinates(props: ParallelCoordinatesProps) {
@@ -58,9 +59,12 @@ export function ParallelCoordinates(props: ParallelCoordinatesProps) {
     const d = domains.get(a.key)!;
     return d.lo + (1 - (y - PAD_TOP) / inner) * (d.hi - d.lo);
   };
+  // Screen → viewBox coordinates through the SVG's own transform (exact under any scaling or letterboxing).
   const svgY = (e: ReactPointerEvent) => {
-    const r = svgRef.current!.getBoundingClientRect();
-    return ((e.clientY - r.top) / r.height) * height;
+    const svg = svgRef.current!;
+    const ctm = svg.getScreenCTM();
+    if (!ctm) return 0;
+    return new DOMPoint(e.clientX, e.clientY).matrixTransform(ctm.inverse()).y;
   };
   const finish = (a: ParallelAxis, y0: number, y1: number) => {
     const next = { ...brushes };
@@ -73,7 +77,13 @@ export function ParallelCoordinates(props: ParallelCoordinatesProps) {
           return p >= top && p <= bottom;
         });
         next[a.key] = { kind: "set", values };
-      } else next[a.key] = { kind: "range", lo: valueAt(a, bottom), hi: valueAt(a, top) };
+      } else {
+        // A drag that starts or ends at an axis end includes that end's value (pixels cannot hit it exactly).
+        const d = domains.get(a.key)!;
+        const hi = top <= PAD_TOP + SNAP_PX ? d.hi : valueAt(a, top);
+        const lo = bottom >= PAD_TOP + inner - SNAP_PX ? d.lo : valueAt(a, bottom);
+        next[a.key] = { kind: "range", lo, hi };
+      }
     }
     onBrushesChange(next);
   };
