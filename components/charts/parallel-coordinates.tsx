@@ -40,11 +40,12 @@ export function ParallelCoordinates(props: ParallelCoordinatesProps) {
   const xOf = (i: number) => PAD_X + (axes.length === 1 ? 0 : (i * (W - 2 * PAD_X)) / (axes.length - 1));
   const domains = new Map(
     axes.map((a) => {
-      if (a.kind === "category") return [a.key, { lo: 0, hi: Math.max(1, (a.categories?.length ?? 1) - 1) }];
+      if (a.kind === "category") return [a.key, { lo: 0, hi: Math.max(1, (a.categories?.length ?? 1) - 1), only: null }];
       const vs = data.map((r) => r[a.key]).filter((v): v is number => typeof v === "number");
       const lo = vs.length ? Math.min(...vs) : 0;
       const hi = vs.length ? Math.max(...vs) : 1;
-      return [a.key, lo === hi ? { lo: lo - 0.5, hi: hi + 0.5 } : { lo, hi }];
+      // One value only: it sits mid-axis, labelled once.
+      return [a.key, lo === hi ? { lo: lo - 0.5, hi: hi + 0.5, only: lo } : { lo, hi, only: null }];
     }),
   );
   const position = (a: ParallelAxis, v: string | number | null | undefined): number | null => {
@@ -129,6 +130,10 @@ export function ParallelCoordinates(props: ParallelCoordinatesProps) {
                     {c}
                   </text>
                 ))
+              ) : d.only !== null ? (
+                <text x={x + 6} y={PAD_TOP + inner / 2 + 4} fontSize={11} fill="#3d434c">
+                  {Number(d.only.toPrecision(4))}
+                </text>
               ) : (
                 <>
                   <text x={x + 6} y={PAD_TOP + 4} fontSize={11} fill="#3d434c">
