@@ -4,11 +4,11 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { memo, useMemo } from "react";
 import { passesBrushes } from "@/components/charts/brushes";
 import { ParallelCoordinates, type ParallelAxis } from "@/components/charts/parallel-coordinates";
-import { FAMILY_STYLES, OKABE_ITO } from "@/components/charts/palette";
-import type { Brushes, ChartConfig, ChartRow, ChartTable } from "@/components/charts/types";
+import type { Brushes, ChartRow, ChartTable } from "@/components/charts/types";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
 import type { TableId } from "./analysis-state";
+import { mergeRows, methodConfig } from "./merge-points";
 
 export interface ParallelPanelProps {
   experimentId: string;
@@ -33,21 +33,10 @@ export const ParallelPanel = memo(function ParallelPanel(props: ParallelPanelPro
   const d = q.data;
   const view = useMemo(() => {
     if (!d) return null;
-    const methods = [...new Set(d.points.map((p) => p.method))];
-    const config: ChartConfig = Object.fromEntries(methods.map((m) => [m, { label: d.points.find((p) => p.method === m)!.methodLabel, color: FAMILY_STYLES[m]?.color ?? OKABE_ITO.grey }]));
-    const rows: ChartRow[] = d.points.map((p) => ({
-      jobId: p.jobId,
-      label: p.label,
-      group: p.method,
-      method: p.methodLabel,
-      tokensB: p.tokensB,
-      sftDensity: p.sftDensity,
-      ctDensity: p.ctDensity,
-      lambda: p.lambda,
-      slack: p.slack,
-      sftDiscardPct: p.x,
-      score: p.y,
-    }));
+    const config = methodConfig(d.points);
+    const methods = Object.keys(config);
+    // The parallel view names the statistic and the score by their axes.
+    const rows: ChartRow[] = mergeRows(d.points).map(({ x, y, ...r }) => ({ ...r, sftDiscardPct: x ?? null, score: y ?? null }));
     const axes: ParallelAxis[] = [
       { key: "tokensB", label: "CT tokens (B)", kind: "number" },
       { key: "method", label: "method", kind: "category", categories: methods.map((m) => config[m]!.label) },

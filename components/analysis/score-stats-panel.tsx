@@ -3,11 +3,11 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { memo, useMemo } from "react";
 import { ScoreScatterChart } from "@/components/charts/score-scatter-chart";
-import { FAMILY_STYLES, OKABE_ITO } from "@/components/charts/palette";
-import type { ChartConfig, ChartRow, ChartTable } from "@/components/charts/types";
+import type { ChartTable } from "@/components/charts/types";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
 import { SCORE_STATISTICS, type ScoreStatistic, type TableId } from "./analysis-state";
+import { mergeRows, methodConfig } from "./merge-points";
 
 export interface ScoreStatsPanelProps {
   experimentId: string;
@@ -32,20 +32,8 @@ export const ScoreStatsPanel = memo(function ScoreStatsPanel(props: ScoreStatsPa
     if (!d) return null;
     const drawn = d.points.filter((p) => p.x !== null && p.y !== null);
     const groups = [...new Set(drawn.map((p) => p.method))];
-    const config: ChartConfig = Object.fromEntries(
-      [...new Set(d.points.map((p) => p.method))].map((m) => [m, { label: d.points.find((p) => p.method === m)!.methodLabel, color: FAMILY_STYLES[m]?.color ?? OKABE_ITO.grey }]),
-    );
-    const rows: ChartRow[] = d.points.map((p) => ({
-      label: p.label,
-      group: p.method,
-      method: p.methodLabel,
-      tokensB: p.tokensB,
-      sftDensity: p.sftDensity,
-      ctDensity: p.ctDensity,
-      slack: p.slack,
-      x: p.x,
-      y: p.y,
-    }));
+    const config = methodConfig(d.points);
+    const rows = mergeRows(d.points);
     const xs = drawn.map((p) => p.x!);
     const fit = d.fit && xs.length ? { x1: Math.min(...xs), x2: Math.max(...xs), y1: d.fit.intercept + d.fit.slope * Math.min(...xs), y2: d.fit.intercept + d.fit.slope * Math.max(...xs), r: d.fit.r, n: d.fit.n } : null;
     const table: ChartTable = {
