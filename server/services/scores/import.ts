@@ -10,7 +10,7 @@ import { db, writeTransaction, type DbTx } from "../../db/client";
 import { AppError } from "../../errors";
 import { offload } from "../../offload/pool";
 import { checkResultsFileSize, ResultsFileError, SPLITS, type ParsedResultsFile, type Split } from "./lm-eval";
-import { automaticMatch, matchCandidates, type MatchableModel } from "./match";
+import { automaticMatch, fingerprintTokens, matchCandidates, type MatchableModel } from "./match";
 
 export const splitSchema = z.enum(SPLITS);
 
@@ -77,13 +77,23 @@ async function resolveModel(tx: DbTx, parsed: ParsedResultsFile, opts: SaveOptio
   }
   // Made on another machine: a merged model's digest (or job key) in the path files it at once;
   // path-suffix candidates wait for the user's confirmation (listUnattached → attachImports).
-  const auto = automaticMatch(matchCandidates(parsed, await matchableModels(tx)));
+  // Only models whose digests or folder carry one of the file's hex runs are read.
+  const tokens = fingerprintTokens([parsed.pretrained ?? "", parsed.modelName, parsed.modelArgs ?? ""].join(" ")).slice(0, 20);
+  if (tokens.length === 0) return { model: null, matchedBy: null };
+  const models = await tx.model.findMany({
+    where: { OR: tokens.flatMap((t) => [{ outputSha256: { startsWith: t } }, { recipeSha256: { startsWith: t } }, { path: { contains: t } }]) },
+    select: MATCHABLE,
+    take: 100,
+  });
+  const auto = automaticMatch(matchCandidates(parsed, models));
   if (auto) return { model: { id: auto.modelId, name: auto.name }, matchedBy: "fingerprint" as const };
   return { model: null, matchedBy: null };
 }
 
+const MATCHABLE = { id: true, name: true, path: true, role: true, outputSha256: true, recipeSha256: true } as const;
+
 async function matchableModels(tx: Pick<DbTx, "model">): Promise<MatchableModel[]> {
-  return tx.model.findMany({ select: { id: true, name: true, path: true, role: true, outputSha256: true, recipeSha256: true }, orderBy: { id: "asc" }, take: 20_000 });
+  return tx.model.findMany({ select: MATCHABLE, orderBy: { id: "asc" }, take: 20_000 });
 }
 
 // Rows per statement. Prisma spends ~0.4 ms of CPU per created row here, synchronously per
