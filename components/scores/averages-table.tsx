@@ -5,7 +5,7 @@ import { useId, useState } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { GroupedBarChart } from "@/components/paper/grouped-bar-chart";
 import { useTRPC } from "@/components/providers/trpc";
-import { languageName, sortLanguages } from "@/server/services/scores/languages";
+import { languageName, sortLanguages } from "@/server/services/languages/codes";
 import type { ModelAveragesRow } from "@/server/services/scores/catalogue";
 
 const fmt = (v: number) => v.toFixed(2);

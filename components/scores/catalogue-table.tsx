@@ -5,7 +5,7 @@ import { useState } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
 import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
-import { languageName } from "@/server/services/scores/languages";
+import { languageName } from "@/server/services/languages/codes";
 import type { TaskMappingInput } from "@/server/services/scores/catalogue";
 
 const EMPTY: TaskMappingInput = { task: "", benchmark: "", language: "", metric: "acc", filter: "none", scale: 100, priority: 0 };

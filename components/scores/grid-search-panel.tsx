@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useId, useMemo, useState } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
-import { languageName, sortLanguages } from "@/server/services/scores/languages";
+import { languageName, sortLanguages } from "@/server/services/languages/codes";
 
 const fmt = (v: number | null) => (v === null ? "—" : v.toFixed(2));
 const dens = (d: number[] | null) => (d ? `(${d.join(", ")})` : "—");

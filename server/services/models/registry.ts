@@ -10,6 +10,8 @@ import { db } from "../../db/client";
 import { env } from "../../env";
 import { offload } from "../../offload/pool";
 import { readRegularFileText } from "../../paths";
+import { formatLanguageCode, languageKey } from "../languages/codes";
+import { recordLanguage, splitLanguage } from "../languages/store";
 import { holdsWeights } from "./detect";
 import { resolveAllowedModel, resolveAllowedPath, allowedRoots, isInside } from "./roots";
 import {
@@ -189,13 +191,20 @@ export async function registerModel(input: RegisterModelInput): Promise<Register
   } else if (entered !== undefined && entered !== null) {
     throw new AppError("BAD_INPUT", `a CT token count only applies to CT and CTSFT checkpoints, not ${role}; leave it empty or change the role`);
   }
+  // The language entered wins; otherwise the one the side files name (the user can still edit it).
+  const enteredLanguage = input.language ? splitLanguage(input.language) : null;
+  const language = enteredLanguage ?? (detected.language ? { code: detected.language.code, script: detected.language.script } : null);
+  const languageSource = enteredLanguage ? "entered" : (detected.language?.source ?? null);
+  if (enteredLanguage && detected.language && detected.language.code !== enteredLanguage.code)
+    warnings.push(`language ${formatLanguageCode(enteredLanguage)} entered; ${detected.language.source} names ${formatLanguageCode(detected.language)}`);
+  if (language) await recordLanguage(language);
   try {
     const row = await client.model.create({
       data: {
         name: input.name ?? target.hfName ?? defaultName(real),
         path: real,
         role,
-        language: input.language ?? null,
+        language: language?.code ?? null,
         ctTokens,
         architecture: detected.architecture,
         parameterCount: detected.parameterCount,
@@ -207,7 +216,7 @@ export async function registerModel(input: RegisterModelInput): Promise<Register
       },
       include: withCount,
     });
-    return { model: toModelSummary(row), tokensSource, warnings };
+    return { model: toModelSummary(row), tokensSource, languageSource, warnings };
   } catch (err) {
     if (isUniqueViolation(err)) throw new AppError("CONFLICT", `${real} was just registered by another request; refresh the models list`);
     throw err;
@@ -285,7 +294,7 @@ export async function listModels(filter: ListModelsInput = {}): Promise<ModelSum
   const rows = await client.model.findMany({
     where: {
       ...(filter?.role?.length ? { role: { in: filter.role } } : {}),
-      ...(filter?.language?.trim() ? { language: filter.language.trim() } : {}),
+      ...(filter?.language?.trim() ? { language: languageKey(filter.language) } : {}),
       ...(search ? { OR: [{ name: { contains: search } }, { path: { contains: search } }] } : {}),
     },
     include: withCount,
@@ -324,7 +333,9 @@ export async function updateModel(input: UpdateModelInput): Promise<ModelSummary
   if (!TOKEN_ROLES.includes(role) && entered !== undefined && entered !== null) {
     throw new AppError("BAD_INPUT", `a CT token count only applies to CT and CTSFT checkpoints, not ${role}; leave it empty or change the role`);
   }
-  const language = input.language === undefined ? undefined : input.language === null || input.language === "" ? null : input.language;
+  const parsedLanguage = input.language ? splitLanguage(input.language) : input.language === undefined ? undefined : null;
+  if (parsedLanguage) await recordLanguage(parsedLanguage);
+  const language = parsedLanguage === undefined ? undefined : (parsedLanguage?.code ?? null);
   const client = await db();
   const moved = input.path !== undefined ? await relocationTarget(input.id, input.path) : undefined;
   const row = await client.model.update({
