@@ -9,7 +9,7 @@ interface JobSummary {
 }
 
 // Tamil: no other spec registers checkpoints for it, so the form lists only these.
-const LANG = "ta";
+const LANG = "tam";
 let fam: RegisteredFamily;
 
 test.beforeAll(async ({ request }) => {

@@ -58,7 +58,7 @@ test.describe("Models", () => {
     await page.goto("/models");
     const form = page.getByTestId("register-folder-form");
     await form.getByLabel("Folder (absolute path)").fill(fam.ctFolder);
-    await form.getByLabel("Language").fill("ne");
+    await form.getByLabel("Language").fill("nep");
     await form.getByRole("button", { name: "Register folder" }).click();
 
     const results = page.getByTestId("folder-results");
@@ -84,8 +84,8 @@ test.describe("Models", () => {
     const cfgFile = path.join(fam.cts[0]!, "config.json");
     const cfg = JSON.parse(readFileSync(cfgFile, "utf8")) as Record<string, unknown>;
     writeFileSync(cfgFile, JSON.stringify({ ...cfg, vocab_size: 272 }));
-    const reg = await registerFamily(request, fam, "vocab", "ne");
-    await ensureExperiment(request, { name: "e2e vocab", language: "ne", baseModelId: reg.base.id, sftModelId: reg.sft.id, ctModelIds: reg.cts.map((c) => c.id) });
+    const reg = await registerFamily(request, fam, "vocab", "nep");
+    await ensureExperiment(request, { name: "e2e vocab", language: "nep", baseModelId: reg.base.id, sftModelId: reg.sft.id, ctModelIds: reg.cts.map((c) => c.id) });
     const errors = watchConsoleErrors(page);
     await page.goto(`/models?q=${encodeURIComponent(fam.dir)}`);
     const grown = page.locator('[data-testid="model-row"][data-name="vocab-ct-2B"]');
@@ -129,18 +129,18 @@ test.describe("Models", () => {
 
   test("should keep the filters in the URL and edit and delete a model", async ({ page, request }) => {
     const fam = ctFamily("e2e-models-edit");
-    await trpcMutation(request, "models.registerFolder", { path: fam.ctFolder, language: "ne" });
+    await trpcMutation(request, "models.registerFolder", { path: fam.ctFolder, language: "nep" });
     const errors = watchConsoleErrors(page, { expectHttpErrors: true });
     await page.goto(`/models?role=CT&q=${encodeURIComponent(fam.ctFolder)}`);
     const rows = page.getByTestId("model-row");
     await expect(rows).toHaveCount(2);
     await expect(page.getByTestId("model-filters").getByLabel("Role")).toHaveValue("CT");
 
-    await page.getByTestId("model-filters").getByLabel("Language").fill("ne");
-    await expect(page).toHaveURL(/lang=ne/);
+    await page.getByTestId("model-filters").getByLabel("Language").fill("nep");
+    await expect(page).toHaveURL(/lang=nep/);
     await expect(page).toHaveURL(/role=CT/);
     await page.reload();
-    await expect(page.getByTestId("model-filters").getByLabel("Language")).toHaveValue("ne");
+    await expect(page.getByTestId("model-filters").getByLabel("Language")).toHaveValue("nep");
     await expect(rows).toHaveCount(2);
 
     // Edit the token count of ct-2B.
