@@ -233,6 +233,7 @@ function naturalCompare(a: string, b: string): number {
  * registered) is reported in its entry and does not stop the others.
  */
 export async function registerFolder(input: RegisterFolderInput): Promise<RegisterFolderResult> {
+  if (input.language) splitLanguage(input.language); // refused once, not once per checkpoint
   const folder = await resolveAllowedPath(input.path);
   if (!statSync(folder).isDirectory()) {
     throw new AppError("BAD_INPUT", `${folder} is a file; give the folder that holds one subdirectory per checkpoint`);
