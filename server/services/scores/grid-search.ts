@@ -12,7 +12,7 @@ import { canonicalJson } from "../../jobs/idempotency";
 import { parseRecipeYaml } from "../../engine/recipe";
 import type { Recipe } from "../../engine/recipe";
 import { AppError } from "../../errors";
-import { catalogueLanguage, languageKey, languageName } from "../languages/codes";
+import { catalogueLanguage, languageKey } from "../languages/codes";
 import { computeAverages, inferMapping, listMappings, scoredTasks, type ScoreLike, type TaskMappingInput } from "./catalogue";
 import type { Split } from "./lm-eval";
 
@@ -113,7 +113,7 @@ export async function gridSearch(input: GridSearchInput): Promise<GridSearchResu
     mappings = allMappings.filter((m) => m.language === language);
     if (mappings.length === 0) throw new AppError("BAD_INPUT", `the task catalogue has no tasks for language '${language}'`);
     const paired = mappings.filter((m) => m.devTask).map((m) => `${m.devTask} → ${m.task}`);
-    label = `${languageName(language!)} average over ${[...new Set(mappings.map((m) => m.benchmark))].join(", ")}${paired.length ? ` (dev tasks: ${paired.join(", ")})` : ""}`;
+    label = `${language} average over ${[...new Set(mappings.map((m) => m.benchmark))].join(", ")}${paired.length ? ` (dev tasks: ${paired.join(", ")})` : ""}`;
   }
   const scoreLang = input.task ? "__task__" : (language as string);
 
