@@ -121,7 +121,7 @@ test.describe("Languages", () => {
     await expect(grid.getByRole("option", { name: "Mingrelian (xka)" })).toHaveCount(1);
     await grid.selectOption("xka");
     await expect(page.getByTestId("grid-best").filter({ hasText: "dev 65.00" })).toHaveText("Best densities by dev: (0.2, 1) — dev 65.00, test 52.50");
-    await expect(page.getByText("xka average over Belebele, SIB-200 (dev tasks: xka_belebele_dev → belebele_xka_Geor, xka_sib200_dev → sib200_xka_Geor)")).toBeVisible();
+    await expect(page.getByText("Score: xka average over Belebele, SIB-200 (dev tasks: xka_belebele_dev → belebele_xka_Geor, xka_sib200_dev → sib200_xka_Geor).")).toBeVisible();
     expect(errors).toEqual([]);
   });
 });
