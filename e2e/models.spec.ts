@@ -36,6 +36,8 @@ test.describe("Models", () => {
     await form.getByLabel("Role").selectOption("SFT");
     await form.getByLabel("Name").fill("e2e-models SFT-flan");
     await form.getByLabel("Language").fill("en");
+    await expect(form.getByRole("alert")).toHaveText("'en' is a 2-letter ISO 639-1 code; use the 3-letter ISO 639-3 code eng (English)");
+    await form.getByLabel("Language").fill("eng");
     await registerByPath(page, fam.sft);
     await expect(page.getByTestId("register-result")).toContainText("Registered e2e-models SFT-flan as SFT");
     await expect(page.locator(`[data-testid="model-row"][data-name="e2e-models SFT-flan"]`)).toContainText("SFT");
