@@ -15,10 +15,10 @@ let experimentId: string;
 
 test.beforeAll(async ({ request }) => {
   // Kannada: no other spec uses it.
-  fam = await registerFamily(request, ctFamily("e2e-builder-newer"), "nbl", "kn");
+  fam = await registerFamily(request, ctFamily("e2e-builder-newer"), "nbl", "kan");
   experimentId = await ensureExperiment(request, {
     name: "Kannada e2e builder, newer methods",
-    language: "kn",
+    language: "kan",
     baseModelId: fam.base.id,
     sftModelId: fam.sft.id,
     ctModelIds: fam.cts.map((c) => c.id),

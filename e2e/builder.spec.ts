@@ -16,10 +16,10 @@ let experimentId: string;
 
 test.beforeAll(async ({ request }) => {
   // Telugu: no other spec uses it.
-  fam = await registerFamily(request, ctFamily("e2e-builder"), "bld", "te");
+  fam = await registerFamily(request, ctFamily("e2e-builder"), "bld", "tel");
   experimentId = await ensureExperiment(request, {
     name: "Telugu e2e builder",
-    language: "te",
+    language: "tel",
     baseModelId: fam.base.id,
     sftModelId: fam.sft.id,
     ctModelIds: fam.cts.map((c) => c.id),

@@ -49,7 +49,7 @@ const appErrors = (errors: string[]) => errors.filter((e) => !e.includes("/favic
 async function ensureModel(request: APIRequestContext, p: string, role: string, name: string): Promise<Model> {
   const existing = (await trpcQuery<Model[]>(request, "models.list", {})).find((m) => m.path === p);
   if (existing) return existing;
-  return (await trpcMutation<{ model: Model }>(request, "models.register", { path: p, role, name, language: role === "CT" ? "te" : null })).model;
+  return (await trpcMutation<{ model: Model }>(request, "models.register", { path: p, role, name, language: role === "CT" ? "tel" : null })).model;
 }
 
 /** The figure's data table (opened if needed) as header + rows of cell text. */
@@ -83,7 +83,7 @@ test.beforeAll(async ({ request }) => {
   const existing = (await trpcQuery<{ id: string; name: string }[]>(request, "experiments.list", {})).find((e) => e.name === EXPERIMENT);
   experimentId =
     existing?.id ??
-    (await trpcMutation<{ id: string }>(request, "experiments.create", { name: EXPERIMENT, language: "te", baseModelId: base.id, sftModelId: sft.id, ctModelIds: cts.map((c) => c.id) })).id;
+    (await trpcMutation<{ id: string }>(request, "experiments.create", { name: EXPERIMENT, language: "tel", baseModelId: base.id, sftModelId: sft.id, ctModelIds: cts.map((c) => c.id) })).id;
   // 3 checkpoints × 2 methods × 2 SFT densities × 2 CT densities = 24 analyze jobs (idempotent: a re-run finds them).
   await trpcMutation(request, "jobs.sweep", {
     type: "analyze",

@@ -9,7 +9,7 @@ interface JobSummary {
 }
 
 // Tamil: no other spec registers checkpoints for it, so the form lists only these.
-const LANG = "ta";
+const LANG = "tam";
 let fam: RegisteredFamily;
 
 test.beforeAll(async ({ request }) => {
@@ -24,7 +24,7 @@ test.describe("Experiments", () => {
     await form.getByLabel("Name").fill("Tamil e2e");
     await form.getByLabel("Target language").fill(LANG);
     await form.getByLabel("Base model").selectOption({ label: "exp-base" });
-    await form.getByLabel("SFT model").selectOption({ label: "exp-sft (en)" });
+    await form.getByLabel("SFT model").selectOption({ label: "exp-sft (eng)" });
     const cts = form.getByTestId("ct-checklist");
     await expect(cts.getByRole("checkbox")).toHaveCount(2);
     await cts.getByRole("button", { name: "Select all" }).click();

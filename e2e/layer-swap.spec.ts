@@ -14,10 +14,10 @@ let experimentId: string;
 
 test.beforeAll(async ({ request }) => {
   // Kannada: no other spec uses it.
-  fam = await registerFamily(request, ctFamily("e2e-layers"), "lay", "kn");
+  fam = await registerFamily(request, ctFamily("e2e-layers"), "lay", "kan");
   experimentId = await ensureExperiment(request, {
     name: "Kannada e2e layer swap",
-    language: "kn",
+    language: "kan",
     baseModelId: fam.base.id,
     sftModelId: fam.sft.id,
     ctModelIds: fam.cts.map((c) => c.id),

@@ -36,6 +36,8 @@ test.describe("Models", () => {
     await form.getByLabel("Role").selectOption("SFT");
     await form.getByLabel("Name").fill("e2e-models SFT-flan");
     await form.getByLabel("Language").fill("en");
+    await expect(form.getByRole("alert")).toHaveText("'en' is a 2-letter ISO 639-1 code; use the 3-letter ISO 639-3 code eng (English)");
+    await form.getByLabel("Language").fill("eng");
     await registerByPath(page, fam.sft);
     await expect(page.getByTestId("register-result")).toContainText("Registered e2e-models SFT-flan as SFT");
     await expect(page.locator(`[data-testid="model-row"][data-name="e2e-models SFT-flan"]`)).toContainText("SFT");
@@ -58,7 +60,7 @@ test.describe("Models", () => {
     await page.goto("/models");
     const form = page.getByTestId("register-folder-form");
     await form.getByLabel("Folder (absolute path)").fill(fam.ctFolder);
-    await form.getByLabel("Language").fill("ne");
+    await form.getByLabel("Language").fill("nep");
     await form.getByRole("button", { name: "Register folder" }).click();
 
     const results = page.getByTestId("folder-results");
@@ -84,8 +86,8 @@ test.describe("Models", () => {
     const cfgFile = path.join(fam.cts[0]!, "config.json");
     const cfg = JSON.parse(readFileSync(cfgFile, "utf8")) as Record<string, unknown>;
     writeFileSync(cfgFile, JSON.stringify({ ...cfg, vocab_size: 272 }));
-    const reg = await registerFamily(request, fam, "vocab", "ne");
-    await ensureExperiment(request, { name: "e2e vocab", language: "ne", baseModelId: reg.base.id, sftModelId: reg.sft.id, ctModelIds: reg.cts.map((c) => c.id) });
+    const reg = await registerFamily(request, fam, "vocab", "nep");
+    await ensureExperiment(request, { name: "e2e vocab", language: "nep", baseModelId: reg.base.id, sftModelId: reg.sft.id, ctModelIds: reg.cts.map((c) => c.id) });
     const errors = watchConsoleErrors(page);
     await page.goto(`/models?q=${encodeURIComponent(fam.dir)}`);
     const grown = page.locator('[data-testid="model-row"][data-name="vocab-ct-2B"]');
@@ -129,18 +131,18 @@ test.describe("Models", () => {
 
   test("should keep the filters in the URL and edit and delete a model", async ({ page, request }) => {
     const fam = ctFamily("e2e-models-edit");
-    await trpcMutation(request, "models.registerFolder", { path: fam.ctFolder, language: "ne" });
+    await trpcMutation(request, "models.registerFolder", { path: fam.ctFolder, language: "nep" });
     const errors = watchConsoleErrors(page, { expectHttpErrors: true });
     await page.goto(`/models?role=CT&q=${encodeURIComponent(fam.ctFolder)}`);
     const rows = page.getByTestId("model-row");
     await expect(rows).toHaveCount(2);
     await expect(page.getByTestId("model-filters").getByLabel("Role")).toHaveValue("CT");
 
-    await page.getByTestId("model-filters").getByLabel("Language").fill("ne");
-    await expect(page).toHaveURL(/lang=ne/);
+    await page.getByTestId("model-filters").getByLabel("Language").fill("nep");
+    await expect(page).toHaveURL(/lang=nep/);
     await expect(page).toHaveURL(/role=CT/);
     await page.reload();
-    await expect(page.getByTestId("model-filters").getByLabel("Language")).toHaveValue("ne");
+    await expect(page.getByTestId("model-filters").getByLabel("Language")).toHaveValue("nep");
     await expect(rows).toHaveCount(2);
 
     // Edit the token count of ct-2B.

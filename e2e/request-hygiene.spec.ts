@@ -90,7 +90,7 @@ function rawRequest(opts: { path: string; host: string; method?: string; headers
 test.describe("Request hygiene", () => {
   test("should let a cross-site page change nothing with form posts and no-cors fetches", async ({ page, request }) => {
     // State the attack would change: a custom catalogue row (reset drops it) and an experiment (delete removes it).
-    const custom: Mapping = { task: "csrf_probe_task", benchmark: "CSRF", language: "zz", metric: "acc", filter: "none", scale: 100, priority: 5 };
+    const custom: Mapping = { task: "csrf_probe_task", benchmark: "CSRF", language: "zzz", metric: "acc", filter: "none", scale: 100, priority: 5 };
     // Retried: right after start the demo's first analyses hold SQLite's write lock for a while.
     await expect(async () => {
       await trpcMutation(request, "scores.catalogue.upsert", custom);

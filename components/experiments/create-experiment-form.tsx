@@ -7,11 +7,13 @@ import { useId, useMemo, useState, type FormEvent } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
 import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
+import { LanguageInput, languageProblem } from "@/components/common/language-input";
+import { catalogueLanguage, hasBuiltInName, languageKey } from "@/server/services/languages/codes";
 import { ModelChecklist } from "./model-checklist";
 import { ModelSelect } from "./model-select";
 
 function matchesLanguage(modelLanguage: string | null, language: string): boolean {
-  return !language.trim() || !modelLanguage || modelLanguage.toLowerCase() === language.trim().toLowerCase();
+  return !language.trim() || !modelLanguage || catalogueLanguage(modelLanguage) === catalogueLanguage(language);
 }
 
 /** Base + SFT + a CT series (+ CTSFT series and extra models) for one target language. */
@@ -23,6 +25,7 @@ export function CreateExperimentForm() {
   const models = useQuery(trpc.models.list.queryOptions({}));
   const [name, setName] = useState("");
   const [language, setLanguage] = useState("");
+  const [languageName, setLanguageName] = useState("");
   const [description, setDescription] = useState("");
   const [baseId, setBaseId] = useState("");
   const [sftId, setSftId] = useState("");
@@ -52,13 +55,17 @@ export function CreateExperimentForm() {
   // Ticked checkpoints hidden by a language change are not submitted.
   const visible = (ids: string[], list: { id: string }[]) => ids.filter((x) => list.some((m) => m.id === x));
   const cts = visible(ctIds, byRole.ct);
-  const ready = name.trim() && language.trim() && baseId && sftId && cts.length > 0;
+  const languageOk = languageProblem(language, true) === null;
+  // A language the built-in tables do not name (xka) may be given its name once, here.
+  const askName = languageOk && !hasBuiltInName(languageKey(language));
+  const ready = name.trim() && languageOk && baseId && sftId && cts.length > 0;
 
   function submit(e: FormEvent) {
     e.preventDefault();
     create.mutate({
       name: name.trim(),
       language: language.trim(),
+      languageName: askName && languageName.trim() ? languageName.trim() : null,
       description: description.trim() || null,
       baseModelId: baseId,
       sftModelId: sftId,
@@ -88,8 +95,14 @@ export function CreateExperimentForm() {
             </div>
             <div className="field">
               <label htmlFor={`${id}-lang`}>Target language</label>
-              <input id={`${id}-lang`} type="text" required value={language} onChange={(e) => setLanguage(e.target.value)} placeholder="ne" size={10} />
+              <LanguageInput id={`${id}-lang`} value={language} onChange={setLanguage} required />
             </div>
+            {askName ? (
+              <div className="field">
+                <label htmlFor={`${id}-lang-name`}>Language name (optional)</label>
+                <input id={`${id}-lang-name`} type="text" value={languageName} onChange={(e) => setLanguageName(e.target.value)} placeholder="e.g. Mingrelian" size={16} />
+              </div>
+            ) : null}
           </div>
           <div className="row">
             <ModelSelect id={`${id}-base`} label="Base model" models={byRole.base} value={baseId} onChange={setBaseId} placeholder={byRole.base.length ? "Choose the base model" : "No BASE model registered"} required />
@@ -113,7 +126,7 @@ export function CreateExperimentForm() {
             <button type="submit" className="btn btn-primary" disabled={!ready || create.isPending}>
               {create.isPending ? "Creating…" : "Create experiment"}
             </button>
-            {!ready ? <span className="hint">Needs a name, a language, the base and SFT models and at least one CT checkpoint.</span> : null}
+            {!ready ? <span className="hint">Needs a name, a language code (3 letters, optionally with its script: xka_Geor), the base and SFT models and at least one CT checkpoint.</span> : null}
           </div>
           {create.isError ? <ErrorAlert error={create.error} testId="create-experiment-error" prefix="Not created:" /> : null}
         </>

@@ -5,6 +5,7 @@ import { useId, useState, type FormEvent } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { formatTokens } from "@/components/common/format";
 import { MODEL_ROLES, TOKEN_ROLES, type ModelRole } from "@/components/common/roles";
+import { LanguageInput, languageProblem } from "@/components/common/language-input";
 import { useTRPC } from "@/components/providers/trpc";
 import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
 import type { ModelSummary } from "@/server/services/models/schemas";
@@ -34,7 +35,8 @@ export function ModelRowEditor({ model: m, onDone }: { model: ModelSummary; onDo
       id: m.id,
       name: name.trim(),
       role,
-      language: language.trim() || null,
+      // Sent only when changed: a model registered with an older 2-letter code stays editable.
+      ...(language.trim() !== (m.language ?? "") ? { language: language.trim() || null } : {}),
       ...(tokenRole ? { ctTokens: tokens.trim() || null } : {}),
     });
   }
@@ -58,7 +60,7 @@ export function ModelRowEditor({ model: m, onDone }: { model: ModelSummary; onDo
             </div>
             <div className="field">
               <label htmlFor={`${id}-lang`}>Language</label>
-              <input id={`${id}-lang`} type="text" value={language} onChange={(e) => setLanguage(e.target.value)} size={8} />
+              <LanguageInput id={`${id}-lang`} value={language} onChange={setLanguage} size={8} />
             </div>
             {tokenRole ? (
               <div className="field">
@@ -67,7 +69,7 @@ export function ModelRowEditor({ model: m, onDone }: { model: ModelSummary; onDo
               </div>
             ) : null}
             <div className="btn-row">
-              <button type="submit" className="btn btn-primary" disabled={update.isPending || name.trim() === ""}>Save</button>
+              <button type="submit" className="btn btn-primary" disabled={update.isPending || name.trim() === "" || (language.trim() !== (m.language ?? "") && languageProblem(language) !== null)}>Save</button>
               <button type="button" className="btn" onClick={onDone}>Cancel</button>
             </div>
           </div>

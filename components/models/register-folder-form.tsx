@@ -3,6 +3,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { useId, useState, type FormEvent } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
+import { LanguageInput, languageProblem } from "@/components/common/language-input";
 import { FolderResults } from "./folder-results";
 import { useTRPC } from "@/components/providers/trpc";
 import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
@@ -52,7 +53,7 @@ export function RegisterFolderForm() {
         </div>
         <div className="field">
           <label htmlFor={`${id}-lang`}>Language</label>
-          <input id={`${id}-lang`} type="text" value={language} onChange={(e) => setLanguage(e.target.value)} placeholder="ne" size={8} />
+          <LanguageInput id={`${id}-lang`} value={language} onChange={setLanguage} size={8} />
         </div>
         <div className="field">
           <label htmlFor={`${id}-step`}>Tokens per step</label>
@@ -73,7 +74,7 @@ export function RegisterFolderForm() {
         Optional: batch size × sequence length, to turn trainer_state.json&apos;s global_step into tokens when num_input_tokens_seen is missing.
       </p>
       <div className="btn-row">
-        <button type="submit" className="btn btn-primary" disabled={register.isPending || path.trim() === "" || perStepInvalid}>
+        <button type="submit" className="btn btn-primary" disabled={register.isPending || path.trim() === "" || perStepInvalid || languageProblem(language) !== null}>
           {register.isPending ? "Registering…" : "Register folder"}
         </button>
       </div>

@@ -5,6 +5,7 @@ import { useId, useState, type FormEvent } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { formatTokens } from "@/components/common/format";
 import { MODEL_ROLES, ROLE_LABELS, TOKEN_ROLES, type ModelRole } from "@/components/common/roles";
+import { LanguageInput, languageProblem } from "@/components/common/language-input";
 import { useTRPC } from "@/components/providers/trpc";
 import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
 
@@ -60,7 +61,7 @@ export function RegisterModelForm() {
         </div>
         <div className="field">
           <label htmlFor={`${id}-lang`}>Language</label>
-          <input id={`${id}-lang`} type="text" value={language} onChange={(e) => setLanguage(e.target.value)} placeholder="ne" size={8} />
+          <LanguageInput id={`${id}-lang`} value={language} onChange={setLanguage} size={8} />
         </div>
         {showTokens ? (
           <div className="field">
@@ -74,10 +75,13 @@ export function RegisterModelForm() {
         </div>
       </div>
       {showTokens ? (
-        <p className="hint">CT tokens: left empty, read from trainer_state.json or the directory name (ct-2B, checkpoint-12.4B).</p>
+        <p className="hint">
+          CT tokens: left empty, read from trainer_state.json or the directory name (ct-2B, checkpoint-12.4B). Language: left empty, the FLORES-style code
+          (xka_Geor) trainer_state.json or config.json names most often.
+        </p>
       ) : null}
       <div className="btn-row">
-        <button type="submit" className="btn btn-primary" disabled={register.isPending || path.trim() === ""}>
+        <button type="submit" className="btn btn-primary" disabled={register.isPending || path.trim() === "" || languageProblem(language) !== null}>
           {register.isPending ? "Registering…" : "Register"}
         </button>
       </div>
@@ -85,7 +89,8 @@ export function RegisterModelForm() {
       {result && !register.isError ? (
         <div className="alert alert-ok" role="status" data-testid="register-result">
           Registered <strong>{result.model.name}</strong> as {result.model.role}
-          {result.model.ctTokens !== null ? ` with ${formatTokens(result.model.ctTokens)} CT tokens (from ${result.tokensSource})` : ""}.
+          {result.model.ctTokens !== null ? ` with ${formatTokens(result.model.ctTokens)} CT tokens (from ${result.tokensSource})` : ""}
+          {result.model.language ? `, language ${result.model.language}${result.languageSource && result.languageSource !== "entered" ? ` (from ${result.languageSource}; edit the model to change it)` : ""}` : ""}.
           {result.warnings.map((w) => (
             <div key={w} className="hint">Note: {w}</div>
           ))}

@@ -5,7 +5,8 @@ import { useId, useState } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { GroupedBarChart } from "@/components/paper/grouped-bar-chart";
 import { useTRPC } from "@/components/providers/trpc";
-import { languageName, sortLanguages } from "@/server/services/scores/languages";
+import { useLanguageNames } from "@/components/common/language-input";
+import { sortLanguages } from "@/server/services/languages/codes";
 import type { ModelAveragesRow } from "@/server/services/scores/catalogue";
 
 const fmt = (v: number) => v.toFixed(2);
@@ -34,6 +35,7 @@ export function AveragesTable() {
   const [chartLang, setChartLang] = useState("");
   const ids = { split: useId(), lang: useId() };
   const q = useQuery(trpc.scores.averages.queryOptions({ split }));
+  const languageName = useLanguageNames();
   const languages = sortLanguages((q.data ?? []).flatMap((r) => r.languages.map((l) => l.language)));
   const lang = chartLang || languages[0] || "";
   const overlay = useQuery({ ...trpc.scores.paper.overlay.queryOptions({ language: lang || "ben", methods: ["TIES", "CTSFT-flan", "CT"] }), enabled: !!lang && split === "test" });

@@ -6,7 +6,7 @@ import { useHasRole } from "@/components/auth/session-context";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
 import { useRefetchAfterWrite } from "@/components/providers/use-refetch-after-write";
-import { EXAMPLE_EVAL_TEMPLATE } from "@/server/services/scores/languages";
+import { EXAMPLE_EVAL_TEMPLATE } from "@/server/services/scores/eval-command";
 
 /**
  * Evaluation command templates: the only commands an evaluation runs. Everyone

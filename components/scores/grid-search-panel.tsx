@@ -4,7 +4,8 @@ import { useQuery } from "@tanstack/react-query";
 import { useId, useMemo, useState } from "react";
 import { ErrorAlert } from "@/components/common/error-alert";
 import { useTRPC } from "@/components/providers/trpc";
-import { languageName, sortLanguages } from "@/server/services/scores/languages";
+import { useLanguageNames } from "@/components/common/language-input";
+import { sortLanguages } from "@/server/services/languages/codes";
 
 const fmt = (v: number | null) => (v === null ? "—" : v.toFixed(2));
 const dens = (d: number[] | null) => (d ? `(${d.join(", ")})` : "—");
@@ -15,6 +16,8 @@ export function GridSearchPanel() {
   // Every language the task catalogue has tasks for (the paper's first), not only the paper's seven.
   const catalogue = useQuery(trpc.scores.catalogue.list.queryOptions());
   const languages = useMemo(() => sortLanguages((catalogue.data ?? []).map((m) => m.language)), [catalogue.data]);
+  const languageName = useLanguageNames();
+  const labelOf = (code: string) => (languageName(code) === code ? code : `${languageName(code)} (${code})`);
   const [chosen, setLanguage] = useState<string | null>(null);
   const language = chosen ?? languages[0] ?? null;
   const [task, setTask] = useState("");
@@ -36,7 +39,7 @@ export function GridSearchPanel() {
           <select id={ids.lang} value={language ?? ""} onChange={(e) => setLanguage(e.target.value)} disabled={!!task.trim() || languages.length === 0}>
             {languages.map((code) => (
               <option key={code} value={code}>
-                {languageName(code) === code ? code : `${languageName(code)} (${code})`}
+                {labelOf(code)}
               </option>
             ))}
           </select>

@@ -79,7 +79,7 @@ export async function registerFamily(request: APIRequestContext, fam: CtFamily, 
     return (await trpcMutation<{ model: RegisteredModel }>(request, "models.register", { path: p, role, name, language: lang })).model;
   };
   const base = await reg(fam.base, "BASE", `${prefix}-base`, null);
-  const sft = await reg(fam.sft, "SFT", `${prefix}-sft`, "en");
+  const sft = await reg(fam.sft, "SFT", `${prefix}-sft`, "eng");
   const cts: RegisteredModel[] = [];
   for (const ct of fam.cts) cts.push(await reg(ct, "CT", `${prefix}-${path.basename(ct)}`, language));
   return { base, sft, cts };

@@ -6,11 +6,15 @@ import {
   listMappings,
   modelAveragesSchema,
   resetMappings,
+  taskMappingInputSchema,
   taskMappingRowSchema,
   taskMappingSchema,
   unmappedTasks,
   upsertMapping,
 } from "../../services/scores/catalogue";
+import { languageCodeInput, languageRowSchema } from "../../services/languages/schemas";
+import { listLanguages } from "../../services/languages/store";
+import { addProposedTasks, addProposedTasksInput, addProposedTasksResultSchema, proposeTasks, taskProposalsSchema } from "../../services/scores/task-proposals";
 import { enqueueEvaluation, enqueueExperimentEvaluations, experimentPaperOverlay } from "../../services/scores/evaluate";
 import { gridSearch, gridSearchResultSchema } from "../../services/scores/grid-search";
 import {
@@ -43,7 +47,7 @@ const fileInput = z.object({ fileName: z.string().min(1).max(500), text: z.strin
 const catalogueRouter = createTRPCRouter({
   list: viewerProcedure.output(z.array(taskMappingRowSchema)).query(() => listMappings()),
   upsert: researcherProcedure
-    .input(taskMappingSchema.extend({ previousTask: z.string().optional() }))
+    .input(taskMappingInputSchema.extend({ previousTask: z.string().optional() }))
     .output(taskMappingRowSchema)
     .mutation(({ input }) => upsertMapping(input)),
   remove: researcherProcedure.input(z.object({ task: z.string().min(1) })).output(z.object({ ok: z.literal(true) })).mutation(async ({ input }) => {
@@ -54,6 +58,18 @@ const catalogueRouter = createTRPCRouter({
   unmapped: viewerProcedure
     .output(z.array(z.object({ task: z.string(), scores: z.number(), suggestion: taskMappingSchema.nullable() })))
     .query(() => unmappedTasks()),
+  /** Every known language (the paper's, the Language table's, the codes rows carry) with its script and name. */
+  languages: viewerProcedure.output(z.array(languageRowSchema)).query(() => listLanguages()),
+  /** A language's imported tasks that the catalogue does not map yet, as proposed rows. */
+  proposals: viewerProcedure
+    .input(z.object({ language: languageCodeInput }))
+    .output(taskProposalsSchema)
+    .query(({ input }) => proposeTasks(input.language)),
+  /** Adds the confirmed proposals (and the language's script and name) in one step. */
+  addProposed: researcherProcedure
+    .input(addProposedTasksInput)
+    .output(addProposedTasksResultSchema)
+    .mutation(({ input }) => addProposedTasks(input)),
 });
 
 const paperRouter = createTRPCRouter({

@@ -7,7 +7,7 @@ import path from "node:path";
 import { db } from "../../db/client";
 import { AppError } from "../../errors";
 import { formatTokens } from "../models/tokens";
-import { PAPER_LANGUAGES } from "../scores/languages";
+import { catalogueLanguage } from "../languages/codes";
 import type { Checkpoint, ModelRef } from "./schemas";
 
 export interface ExperimentContext {
@@ -58,13 +58,6 @@ export function toCheckpoint(m: { id: string; name: string; path: string; ctToke
 
 export function byTokens(a: { ctTokens: number | null; name: string }, b: { ctTokens: number | null; name: string }): number {
   return (a.ctTokens ?? Infinity) - (b.ctTokens ?? Infinity) || a.name.localeCompare(b.name, undefined, { numeric: true });
-}
-
-/** tel, te, Telugu → the catalogue's code (tel); anything else as given, lower case. */
-export function catalogueLanguage(language: string): string {
-  const l = language.trim().toLowerCase();
-  const hit = PAPER_LANGUAGES.find((x) => x.code === l || x.iso1 === l || x.name.toLowerCase() === l || x.flores.toLowerCase() === l);
-  return hit?.code ?? l;
 }
 
 export async function experimentContext(experimentId: string): Promise<ExperimentContext> {

@@ -10,7 +10,7 @@ import { db } from "../../db/client";
 import { parseRecipeYaml, type Recipe } from "../../engine/recipe";
 import { computeAverages, inferMapping, listMappings, type ScoreLike, type TaskMappingInput } from "../scores/catalogue";
 import { formatTokens } from "../models/tokens";
-import { languageName } from "../scores/languages";
+import { languageName } from "../languages/codes";
 import { paperOverlay } from "../scores/paper";
 import { experimentContext, identifyPair, lookupPath, pathSpellings, samePath, type ExperimentContext } from "./context";
 import type { ChartSplit, Checkpoint, Figure2Data, ScoreSeries } from "./schemas";

@@ -2,6 +2,7 @@
 // an SFT model, a CT checkpoint series (+ CTSFT series and extra models), and
 // the lineage graph of the paper's Figure 1 laid out on the server.
 import { z } from "zod";
+import { languageCodeInput, languageNameInput } from "../languages/schemas";
 import { modelSchema } from "../models/schemas";
 
 export const EXPERIMENT_ROLES = ["BASE", "SFT", "CT", "CTSFT", "EXTRA"] as const;
@@ -11,7 +12,10 @@ const idList = z.array(z.string().min(1)).max(500);
 
 export const createExperimentInput = z.object({
   name: z.string().trim().min(1).max(200),
-  language: z.string().trim().min(1).max(64),
+  /** ISO 639-3 code, optionally with its script (`xka_Geor`); 2-letter codes are refused with the code to use. */
+  language: languageCodeInput,
+  /** A name for a language the built-in tables do not name (Mingrelian); stored once with the language. */
+  languageName: languageNameInput.nullish(),
   description: z.string().trim().max(2000).nullish(),
   baseModelId: z.string().min(1),
   sftModelId: z.string().min(1),

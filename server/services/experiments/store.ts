@@ -4,6 +4,8 @@ import { AppError } from "../../errors";
 import { db } from "../../db/client";
 import { userLabels } from "../auth/users";
 import { parseRecipeYaml } from "../../engine/recipe";
+import { catalogueLanguage, languageKey, type LanguageCode } from "../languages/codes";
+import { recordLanguage, splitLanguage } from "../languages/store";
 import { toModelSummary } from "../models/registry";
 import type { ModelRole, ModelSummary } from "../models/schemas";
 import { buildLineage, type LineageMerge } from "./lineage";
@@ -19,16 +21,13 @@ import {
 
 type Slot = { role: ExperimentRole; ids: string[]; allowed: ModelRole[]; what: string };
 
-function sameLanguage(a: string, b: string): boolean {
-  return a.trim().toLowerCase() === b.trim().toLowerCase();
-}
 
 function fmtCount(n: number | null): string {
   return n === null ? "unknown" : n.toLocaleString("en-US");
 }
 
 /** Checks the models and returns the ExperimentModel rows to create. */
-async function validateModels(input: CreateExperimentInput): Promise<{ rows: { modelId: string; role: ExperimentRole; position: number }[]; models: ModelSummary[] }> {
+async function validateModels(input: CreateExperimentInput, language: LanguageCode): Promise<{ rows: { modelId: string; role: ExperimentRole; position: number }[]; models: ModelSummary[] }> {
   const slots: Slot[] = [
     { role: "BASE", ids: [input.baseModelId], allowed: ["BASE"], what: "the base model" },
     { role: "SFT", ids: [input.sftModelId], allowed: ["SFT"], what: "the SFT model" },
@@ -60,10 +59,11 @@ async function validateModels(input: CreateExperimentInput): Promise<{ rows: { m
           `'${m.name}' has role ${m.role} but is chosen as ${slot.what} (needs role ${slot.allowed.join(" or ")}); change its role on the Models page or pick another model`,
         );
       }
-      if ((slot.role === "CT" || slot.role === "CTSFT") && m.language && !sameLanguage(m.language, input.language)) {
+      // Models registered before codes were checked may carry `te` for `tel`: compared as the catalogue reads them.
+      if ((slot.role === "CT" || slot.role === "CTSFT") && m.language && catalogueLanguage(m.language) !== language.code) {
         throw new AppError(
           "BAD_INPUT",
-          `${slot.role} checkpoint '${m.name}' is for language '${m.language}', the experiment for '${input.language}'; pick checkpoints of the target language or fix the model's language`,
+          `${slot.role} checkpoint '${m.name}' is for language '${m.language}', the experiment for '${language.code}'; pick checkpoints of the target language or fix the model's language`,
         );
       }
       rows.push({ modelId: m.id, role: slot.role, position });
@@ -137,13 +137,15 @@ function toSummary(row: NonNullable<ExperimentRow>, jobs: JobCounts | undefined,
 }
 
 export async function createExperiment(input: CreateExperimentInput, createdById: string | null = null): Promise<ExperimentSummary> {
-  const { rows, models } = await validateModels(input);
+  const language = splitLanguage(input.language);
+  const { rows, models } = await validateModels(input, language);
   await assertTemplate(input.evalTemplateId);
+  await recordLanguage(language, { name: input.languageName });
   const client = await db();
   const created = await client.experiment.create({
     data: {
       name: input.name,
-      language: input.language,
+      language: language.code,
       description: input.description || null,
       baseModelId: input.baseModelId,
       sftModelId: input.sftModelId,
@@ -160,7 +162,7 @@ export async function createExperiment(input: CreateExperimentInput, createdById
 export async function listExperiments(filter: { language?: string } = {}): Promise<ExperimentSummary[]> {
   const client = await db();
   const rows = await client.experiment.findMany({
-    where: filter.language?.trim() ? { language: filter.language.trim() } : {},
+    where: filter.language?.trim() ? { language: languageKey(filter.language) } : {},
     include: summaryInclude,
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: 1000,

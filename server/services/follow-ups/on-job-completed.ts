@@ -4,6 +4,7 @@
 // language (so scores can attach to it and charts find it), and its
 // evaluation is queued when the experiment has an evaluation command.
 import { db } from "../../db/client";
+import { catalogueLanguage, normalizeLanguageCode } from "../languages/codes";
 import { registerModel } from "../models/registry";
 import { evaluateAfterMerge } from "../scores/evaluate";
 
@@ -22,7 +23,7 @@ export async function onJobCompleted(jobId: string): Promise<string[]> {
       label = undefined;
     }
     try {
-      await registerModel({ path: job.outputPath, role: "MERGED", name: label?.slice(0, 200), language: experiment?.language ?? null });
+      await registerModel({ path: job.outputPath, role: "MERGED", name: label?.slice(0, 200), language: experiment ? normalizeLanguageCode(catalogueLanguage(experiment.language)) : null });
       notes.push(`registered ${job.outputPath} as a MERGED model`);
     } catch (err) {
       // Outputs outside the allowed model roots (MERGESCOPE_OUTPUT_DIR elsewhere) stay unregistered.

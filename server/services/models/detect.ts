@@ -10,6 +10,7 @@ import path from "node:path";
 import { AppError } from "../../errors";
 import { inspectModel } from "../../engine/native-merge";
 import { MANIFEST_FILE } from "../../engine/output";
+import { formatLanguageCode, mostFrequentFloresCode } from "../languages/codes";
 import { PathError, readRegularFileText } from "../../paths";
 import { tokensFromDirName, tokensFromTrainerState } from "./tokens";
 import type { MergeLineage } from "./schemas";
@@ -34,6 +35,8 @@ export interface DetectedModel {
   tokens: { value: number; source: string } | null;
   /** config.json vocab_size, else the rows of the input embedding (null: neither found). */
   vocabSize: number | null;
+  /** The most frequent FLORES-style code (xka_Geor) in trainer_state.json, else config.json: the language registration proposes. */
+  language: { code: string; script: string | null; source: string } | null;
   warnings: string[];
 }
 
@@ -71,6 +74,14 @@ async function readJson(file: string, maxBytes: number, roots: readonly string[]
 
 function asRecord(v: unknown): Record<string, unknown> | null {
   return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
+
+/** The language a side file names most often (dataset names, args, log keys like eval_xka_Geor_loss), with where it was found. */
+function detectedLanguage(doc: unknown, file: string): DetectedModel["language"] {
+  const hit = doc === undefined || doc === null ? null : mostFrequentFloresCode(doc);
+  if (!hit) return null;
+  const others = hit.codes > 1 ? `; ${hit.codes - 1} other code${hit.codes > 2 ? "s" : ""} less often` : "";
+  return { code: hit.code, script: hit.script, source: `${file} (${formatLanguageCode(hit)} ${hit.count}×${others})` };
 }
 
 /** True when a directory holds safetensors weights (single file, index or shards). */
@@ -146,9 +157,11 @@ export async function detectModel(realPath: string, opts: DetectOptions = {}): P
   const mergeIdentity = mergeOutput && sha(manifest.outputSha256) ? { outputSha256: sha(manifest.outputSha256)!, recipeSha256: sha(manifest.recipeSha256), lineage: manifestLineage(manifest) } : null;
 
   let tokens: DetectedModel["tokens"] = null;
+  let language: DetectedModel["language"] = null;
   const statePath = path.join(dir, "trainer_state.json");
   if (isDir && present(statePath)) {
     const state = await readJson(statePath, MAX_SIDE_FILE_BYTES.trainerState, roots);
+    language = detectedLanguage(state, "trainer_state.json");
     const fromState = tokensFromTrainerState(state, opts.tokensPerStep);
     if (fromState) tokens = { value: fromState.tokens, source: `trainer_state.json (${fromState.how})` };
     else warnings.push("trainer_state.json has no num_input_tokens_seen; give tokens per step to derive tokens from global_step");
@@ -161,12 +174,15 @@ export async function detectModel(realPath: string, opts: DetectOptions = {}): P
     if (fromName !== null) tokens = { value: fromName, source: `directory name '${path.basename(realPath)}'` };
   }
 
+  language ??= detectedLanguage(config, "config.json");
+
   const cfgVocab = config?.vocab_size ?? asRecord(config?.text_config)?.vocab_size;
   const embed = info.tensors.find((t) => /(embed_tokens|wte|word_embeddings|tok_embeddings|embed_in)\.weight$/.test(t.name) && t.shape.length === 2);
   const vocabSize = Number.isSafeInteger(cfgVocab) && (cfgVocab as number) > 0 ? (cfgVocab as number) : (embed?.shape[0] ?? null);
 
   return {
     vocabSize,
+    language,
     architecture,
     parameterCount: info.parameterCount,
     dtype,

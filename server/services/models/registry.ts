@@ -10,6 +10,8 @@ import { db } from "../../db/client";
 import { env } from "../../env";
 import { offload } from "../../offload/pool";
 import { readRegularFileText } from "../../paths";
+import { formatLanguageCode, languageKey } from "../languages/codes";
+import { recordLanguage, splitLanguage } from "../languages/store";
 import { holdsWeights } from "./detect";
 import { resolveAllowedModel, resolveAllowedPath, allowedRoots, isInside } from "./roots";
 import {
@@ -202,13 +204,20 @@ export async function registerModel(input: RegisterModelInput): Promise<Register
   } else if (entered !== undefined && entered !== null) {
     throw new AppError("BAD_INPUT", `a CT token count only applies to CT and CTSFT checkpoints, not ${role}; leave it empty or change the role`);
   }
+  // The language entered wins; otherwise the one the side files name (the user can still edit it).
+  const enteredLanguage = input.language ? splitLanguage(input.language) : null;
+  const language = enteredLanguage ?? (detected.language ? { code: detected.language.code, script: detected.language.script } : null);
+  const languageSource = enteredLanguage ? "entered" : (detected.language?.source ?? null);
+  if (enteredLanguage && detected.language && detected.language.code !== enteredLanguage.code)
+    warnings.push(`language ${formatLanguageCode(enteredLanguage)} entered; ${detected.language.source} names ${formatLanguageCode(detected.language)}`);
+  if (language) await recordLanguage(language);
   try {
     const row = await client.model.create({
       data: {
         name: input.name ?? target.hfName ?? defaultName(real),
         path: real,
         role,
-        language: input.language ?? null,
+        language: language?.code ?? null,
         ctTokens,
         architecture: detected.architecture,
         parameterCount: detected.parameterCount,
@@ -223,7 +232,7 @@ export async function registerModel(input: RegisterModelInput): Promise<Register
       },
       include: withCount,
     });
-    return { model: toModelSummary(row), tokensSource, warnings };
+    return { model: toModelSummary(row), tokensSource, languageSource, warnings };
   } catch (err) {
     if (isUniqueViolation(err)) throw new AppError("CONFLICT", `${real} was just registered by another request; refresh the models list`);
     throw err;
@@ -240,6 +249,7 @@ function naturalCompare(a: string, b: string): number {
  * registered) is reported in its entry and does not stop the others.
  */
 export async function registerFolder(input: RegisterFolderInput): Promise<RegisterFolderResult> {
+  if (input.language) splitLanguage(input.language); // refused once, not once per checkpoint
   const folder = await resolveAllowedPath(input.path);
   if (!statSync(folder).isDirectory()) {
     throw new AppError("BAD_INPUT", `${folder} is a file; give the folder that holds one subdirectory per checkpoint`);
@@ -301,7 +311,7 @@ export async function listModels(filter: ListModelsInput = {}): Promise<ModelSum
   const rows = await client.model.findMany({
     where: {
       ...(filter?.role?.length ? { role: { in: filter.role } } : {}),
-      ...(filter?.language?.trim() ? { language: filter.language.trim() } : {}),
+      ...(filter?.language?.trim() ? { language: languageKey(filter.language) } : {}),
       ...(search ? { OR: [{ name: { contains: search } }, { path: { contains: search } }] } : {}),
     },
     include: withCount,
@@ -340,7 +350,9 @@ export async function updateModel(input: UpdateModelInput): Promise<ModelSummary
   if (!TOKEN_ROLES.includes(role) && entered !== undefined && entered !== null) {
     throw new AppError("BAD_INPUT", `a CT token count only applies to CT and CTSFT checkpoints, not ${role}; leave it empty or change the role`);
   }
-  const language = input.language === undefined ? undefined : input.language === null || input.language === "" ? null : input.language;
+  const parsedLanguage = input.language ? splitLanguage(input.language) : input.language === undefined ? undefined : null;
+  if (parsedLanguage) await recordLanguage(parsedLanguage);
+  const language = parsedLanguage === undefined ? undefined : (parsedLanguage?.code ?? null);
   const client = await db();
   const moved = input.path !== undefined ? await relocationTarget(input.id, input.path) : undefined;
   const row = await client.model.update({

@@ -1,5 +1,6 @@
 // Public shapes of registered models (API, UI) and the inputs that change them.
 import { z } from "zod";
+import { optionalLanguageCodeInput as modelLanguageInput } from "../languages/schemas";
 
 export const MODEL_ROLES = ["BASE", "SFT", "CT", "CTSFT", "MERGED", "OTHER"] as const;
 export type ModelRole = (typeof MODEL_ROLES)[number];
@@ -55,7 +56,8 @@ export const registerModelInput = z.object({
   /** Omitted: from the synthetic marker or the directory name, else OTHER. */
   role: modelRoleSchema.optional(),
   name: z.string().trim().min(1).max(200).optional(),
-  language: z.string().trim().min(1).max(64).nullish(),
+  /** Omitted: the FLORES-style code trainer_state.json or config.json names most often, if any. */
+  language: modelLanguageInput,
   ctTokens: tokenCountInput.nullish(),
   /** Turns trainer_state.json's global_step into tokens when num_input_tokens_seen is missing. */
   tokensPerStep: z.number().int().positive().max(1e12).nullish(),
@@ -66,6 +68,8 @@ export const registerResultSchema = z.object({
   model: modelSchema,
   /** Where ctTokens came from: entered, trainer_state.json, the directory name, … (null: unknown). */
   tokensSource: z.string().nullable(),
+  /** Where the language came from: entered, or the side file that names it (null: none). */
+  languageSource: z.string().nullable(),
   warnings: z.array(z.string()),
 });
 export type RegisterResult = z.infer<typeof registerResultSchema>;
@@ -73,7 +77,7 @@ export type RegisterResult = z.infer<typeof registerResultSchema>;
 export const registerFolderInput = z.object({
   path: z.string().min(1).max(4096),
   role: z.enum(["CT", "CTSFT"]).default("CT"),
-  language: z.string().trim().min(1).max(64).nullish(),
+  language: modelLanguageInput,
   tokensPerStep: z.number().int().positive().max(1e12).nullish(),
 });
 export type RegisterFolderInput = z.input<typeof registerFolderInput>;
@@ -111,7 +115,7 @@ export const updateModelInput = z.object({
   id: z.string().min(1),
   name: z.string().trim().min(1).max(200).optional(),
   role: modelRoleSchema.optional(),
-  language: z.string().trim().max(64).nullish(),
+  language: modelLanguageInput,
   ctTokens: tokenCountInput.nullish(),
   /** The folder moved: point the model at its new place (inside the model roots, holding weights). Its analyses, scores and experiments stay attached. */
   path: z.string().min(1).max(4096).optional(),

@@ -4,13 +4,14 @@
 // the language the primary metric (in %), then the mean over the benchmarks.
 // Defaults are seeded into the TaskMapping table, where users edit them.
 import { z } from "zod";
-import { db, writeTransaction } from "../../db/client";
+import { db, writeTransaction, type DbTx } from "../../db/client";
 import { AppError } from "../../errors";
-import { PAPER_LANGUAGES } from "./languages";
+import { PAPER_LANGUAGES, languageKey, languageOfTaskName } from "../languages/codes";
+import { languageCodeInput } from "../languages/schemas";
+import { recordLanguage, splitLanguage } from "../languages/store";
 import type { Split } from "./lm-eval";
 
-export { PAPER_LANGUAGES };
-
+/** A catalogue row as stored (language: the ISO 639-3 code). */
 export const taskMappingSchema = z.object({
   task: z.string().min(1).max(200),
   benchmark: z.string().min(1).max(100),
@@ -19,10 +20,32 @@ export const taskMappingSchema = z.object({
   filter: z.string().min(1).max(100),
   scale: z.number().positive().max(1000),
   priority: z.number().int().min(0).max(100),
+  /** The task that stands for this one on the dev split (null: this task's own dev scores). */
+  devTask: z.string().min(1).max(200).nullish(),
 });
 export type TaskMappingInput = z.infer<typeof taskMappingSchema>;
-export const taskMappingRowSchema = taskMappingSchema.extend({ isDefault: z.boolean(), updatedAt: z.date().nullable() });
+export const taskMappingRowSchema = taskMappingSchema.extend({ devTask: z.string().nullable(), isDefault: z.boolean(), updatedAt: z.date().nullable() });
 export type TaskMappingRow = z.infer<typeof taskMappingRowSchema>;
+/** A row as a user sends it: the language as `xka` or `xka_Geor` (2-letter codes refused), an empty dev task as none. */
+export const taskMappingInputSchema = taskMappingSchema.extend({
+  language: languageCodeInput,
+  devTask: z
+    .string()
+    .trim()
+    .max(200)
+    .nullish()
+    .transform((v) => v || null),
+});
+
+/** The task whose scores count for a row on a split: its dev task on the dev split when it names one. */
+export function taskOnSplit(m: Pick<TaskMappingInput, "task" | "devTask">, split: Split): string {
+  return split === "dev" && m.devTask ? m.devTask : m.task;
+}
+
+/** Every task whose scores a set of rows reads (their tasks and dev tasks). */
+export function scoredTasks(mappings: Pick<TaskMappingInput, "task" | "devTask">[]): string[] {
+  return [...new Set(mappings.flatMap((m) => (m.devTask ? [m.task, m.devTask] : [m.task])))];
+}
 
 const MGSM_LANGS: Record<string, string> = { bn: "ben", te: "tel", de: "deu", en: "eng", es: "spa", fr: "fra", ja: "jpn", ru: "rus", sw: "swa", th: "tha", zh: "zho" };
 const MLIC_KINDS = { tc: "MLiC-TC", mrc: "MLiC-MRC", rs: "MLiC-RS", math: "MLiC-Math" } as const;
@@ -48,8 +71,9 @@ export function defaultMappings(): TaskMappingInput[] {
 /** A mapping guessed from the task name (for tasks not in the catalogue yet): shown as a suggestion, never counted silently. */
 export function inferMapping(task: string): TaskMappingInput | null {
   let m: RegExpExecArray | null;
-  if ((m = /^belebele_([a-z]{3})_([A-Z][a-z]{3})$/.exec(task))) return { task, benchmark: "Belebele", language: m[1]!, metric: "acc", filter: "none", scale: 100, priority: 0 };
-  if ((m = /^sib_?200_([a-z]{3})_([A-Z][a-z]{3})(?:_(?:dev|test))?$/.exec(task))) return { task, benchmark: "SIB-200", language: m[1]!, metric: "acc", filter: "none", scale: 100, priority: 0 };
+  const flores = languageOfTaskName(task);
+  if (flores && /^belebele_[a-z]{3}_[A-Z][a-z]{3}$/.test(task)) return { task, benchmark: "Belebele", language: flores.code, metric: "acc", filter: "none", scale: 100, priority: 0 };
+  if (flores && /^sib_?200_[a-z]{3}_[A-Z][a-z]{3}(?:_(?:dev|test))?$/.test(task)) return { task, benchmark: "SIB-200", language: flores.code, metric: "acc", filter: "none", scale: 100, priority: 0 };
   if ((m = /^mgsm_direct_([a-z]{2})$/.exec(task))) return { task, benchmark: "MGSM", language: MGSM_LANGS[m[1]!] ?? m[1]!, metric: "exact_match", filter: "flexible-extract", scale: 100, priority: 0 };
   if ((m = /^mgsm_(?:native_cot|cot_native)_([a-z]{2})$/.exec(task))) return { task, benchmark: "MGSM", language: MGSM_LANGS[m[1]!] ?? m[1]!, metric: "exact_match", filter: "flexible-extract", scale: 100, priority: 1 };
   if ((m = /^mlic_([a-z]{3})_(tc|mrc|rs|math)$/.exec(task))) {
@@ -101,7 +125,9 @@ export interface ModelAverages {
 export const modelKeyOf = (s: { modelId: string | null; modelName: string }) => (s.modelId ? `id:${s.modelId}` : `name:${s.modelName}`);
 
 /** Table-3-style averages per model and language, from scores of one split. */
-export function computeAverages(scores: ScoreLike[], mappings: TaskMappingInput[], split: Split): ModelAverages[] {
+export function computeAverages(scores: ScoreLike[], catalogue: TaskMappingInput[], split: Split): ModelAverages[] {
+  // On the dev split a row that names a dev task reads that task's scores.
+  const mappings = catalogue.map((m) => ({ ...m, task: taskOnSplit(m, split) }));
   const benchmarksByLang = new Map<string, Map<string, TaskMappingInput[]>>();
   for (const m of mappings) {
     const byBench = benchmarksByLang.get(m.language) ?? new Map<string, TaskMappingInput[]>();
@@ -167,20 +193,37 @@ export async function listMappings(): Promise<TaskMappingRow[]> {
   await ensureSeeded();
   const client = await db();
   const rows = await client.taskMapping.findMany({ orderBy: [{ language: "asc" }, { benchmark: "asc" }, { priority: "asc" }, { task: "asc" }] });
-  return rows.map((r) => ({ task: r.task, benchmark: r.benchmark, language: r.language, metric: r.metric, filter: r.filter, scale: r.scale, priority: r.priority, isDefault: r.isDefault, updatedAt: r.updatedAt }));
+  return rows.map((r) => ({ task: r.task, benchmark: r.benchmark, language: r.language, metric: r.metric, filter: r.filter, scale: r.scale, priority: r.priority, devTask: r.devTask, isDefault: r.isDefault, updatedAt: r.updatedAt }));
 }
 
+/** Refuses a dev task that is already a catalogue task or another row's dev task (one dev task stands for one task). */
+async function assertDevTaskFree(tx: DbTx, task: string, devTask: string | null | undefined, replacing: string[]): Promise<void> {
+  if (!devTask) return;
+  if (devTask === task) throw new AppError("BAD_INPUT", `the dev task of ${task} is the task itself; leave it empty (the task's own dev scores count) or name the other task`);
+  const clash = await tx.taskMapping.findFirst({ where: { OR: [{ task: devTask }, { devTask }], task: { notIn: [task, ...replacing] } }, select: { task: true, devTask: true } });
+  if (clash) {
+    throw new AppError(
+      "CONFLICT",
+      clash.task === devTask ? `${devTask} is a catalogue task of its own; remove its row before pairing it as the dev task of ${task}` : `${devTask} is already the dev task of ${clash.task}`,
+    );
+  }
+}
+
+/** Saves one row; `input.language` is a code as the API accepts it (`xka`, `xka_Geor`). */
 export async function upsertMapping(input: TaskMappingInput & { previousTask?: string }): Promise<TaskMappingRow> {
-  const parsed = taskMappingSchema.parse(input);
+  const lang = splitLanguage(input.language);
+  const parsed = taskMappingSchema.parse({ ...input, language: lang.code, devTask: input.devTask || null });
   await ensureSeeded();
   const row = await writeTransaction(`saving the task mapping ${parsed.task}`, async (tx) => {
     if (input.previousTask && input.previousTask !== parsed.task) {
       if (await tx.taskMapping.findUnique({ where: { task: parsed.task } })) throw new AppError("CONFLICT", `task ${parsed.task} is already in the catalogue`);
       await tx.taskMapping.deleteMany({ where: { task: input.previousTask } });
     }
+    await assertDevTaskFree(tx, parsed.task, parsed.devTask, input.previousTask ? [input.previousTask] : []);
+    await recordLanguage(lang, { tx });
     return tx.taskMapping.upsert({ where: { task: parsed.task }, create: { ...parsed, isDefault: false }, update: { ...parsed, isDefault: false } });
   });
-  return { ...parsed, isDefault: row.isDefault, updatedAt: row.updatedAt };
+  return { ...parsed, devTask: row.devTask, isDefault: row.isDefault, updatedAt: row.updatedAt };
 }
 
 export async function deleteMapping(task: string): Promise<void> {
@@ -194,7 +237,7 @@ export async function deleteMapping(task: string): Promise<void> {
 export async function resetMappings(): Promise<{ restored: number }> {
   const defaults = defaultMappings();
   await writeTransaction("resetting the task catalogue", async (tx) => {
-    for (const d of defaults) await tx.taskMapping.upsert({ where: { task: d.task }, create: { ...d, isDefault: true }, update: { ...d, isDefault: true } });
+    for (const d of defaults) await tx.taskMapping.upsert({ where: { task: d.task }, create: { ...d, isDefault: true }, update: { ...d, devTask: null, isDefault: true } });
   });
   return { restored: defaults.length };
 }
@@ -203,7 +246,7 @@ export async function resetMappings(): Promise<{ restored: number }> {
 export async function unmappedTasks(): Promise<{ task: string; scores: number; suggestion: TaskMappingInput | null }[]> {
   await ensureSeeded();
   const client = await db();
-  const mapped = new Set((await client.taskMapping.findMany({ select: { task: true } })).map((r) => r.task));
+  const mapped = new Set(scoredTasks(await client.taskMapping.findMany({ select: { task: true, devTask: true } })));
   const groups = await client.score.groupBy({ by: ["task"], where: { isGroup: false }, _count: { _all: true }, orderBy: { task: "asc" } });
   return groups.filter((g) => !mapped.has(g.task)).map((g) => ({ task: g.task, scores: g._count._all, suggestion: inferMapping(g.task) }));
 }
@@ -226,13 +269,13 @@ export async function languageAverages(input: { split: Split; modelId?: string; 
   const mappings = await listMappings();
   const client = await db();
   const scores = await client.score.findMany({
-    where: { split: input.split, task: { in: mappings.map((m) => m.task) }, ...(input.modelId ? { modelId: input.modelId } : {}) },
+    where: { split: input.split, task: { in: mappings.map((m) => taskOnSplit(m, input.split)) }, ...(input.modelId ? { modelId: input.modelId } : {}) },
     select: { modelId: true, modelName: true, task: true, split: true, metric: true, filter: true, value: true, createdAt: true },
   });
   const rows = computeAverages(scores, mappings, input.split);
   const ids = rows.map((r) => r.modelId).filter((x): x is string => !!x);
   const names = new Map((await client.model.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } })).map((m) => [m.id, m.name]));
   return rows
-    .map((r) => ({ ...r, modelLabel: r.modelId ? (names.get(r.modelId) ?? null) : null, languages: input.language ? r.languages.filter((l) => l.language === input.language) : r.languages }))
+    .map((r) => ({ ...r, modelLabel: r.modelId ? (names.get(r.modelId) ?? null) : null, languages: input.language ? r.languages.filter((l) => l.language === languageKey(input.language!)) : r.languages }))
     .filter((r) => r.languages.length > 0);
 }

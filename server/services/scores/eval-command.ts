@@ -6,6 +6,9 @@
 // argument, after splitting, so a path with spaces stays one argument. The
 // command is then run without a shell.
 
+/** Shown as the example in forms and messages. */
+export const EXAMPLE_EVAL_TEMPLATE = "lm_eval --model hf --model_args pretrained={model},dtype=bfloat16 --tasks {tasks} --output_path {out}";
+
 export class TemplateError extends Error {
   constructor(message: string) {
     super(message);

@@ -8,9 +8,10 @@ import { db } from "../../db/client";
 import { AppError } from "../../errors";
 import { enqueueJob } from "../../jobs/client";
 import type { JobSummary } from "../../jobs/status";
-import { listMappings } from "./catalogue";
+import { catalogueLanguage } from "../languages/codes";
+import { listMappings, taskOnSplit } from "./catalogue";
 import { evalTemplateCommand } from "./eval-templates";
-import { EXAMPLE_EVAL_TEMPLATE } from "./languages";
+import { EXAMPLE_EVAL_TEMPLATE } from "./eval-command";
 import type { Split } from "./lm-eval";
 import { paperOverlay, type PaperMethod, type PaperOverlay } from "./paper";
 
@@ -29,15 +30,16 @@ export interface EvaluateRequest {
   createdById?: string | null;
 }
 
-/** The catalogue's tasks for a language: per benchmark the preferred (lowest priority) task. */
-export async function defaultTasksFor(language: string): Promise<string[]> {
-  const mappings = (await listMappings()).filter((m) => m.language === language);
+/** The catalogue's tasks for a language: per benchmark the preferred (lowest priority) task; on the dev split its dev task when paired. */
+export async function defaultTasksFor(language: string, split: Split = "test"): Promise<string[]> {
+  const code = catalogueLanguage(language);
+  const mappings = (await listMappings()).filter((m) => m.language === code);
   const best = new Map<string, (typeof mappings)[number]>();
   for (const m of mappings) {
     const prev = best.get(m.benchmark);
     if (!prev || m.priority < prev.priority) best.set(m.benchmark, m);
   }
-  return [...best.values()].map((m) => m.task).sort();
+  return [...best.values()].map((m) => taskOnSplit(m, split)).sort();
 }
 
 export async function enqueueEvaluation(
@@ -59,7 +61,7 @@ export async function enqueueEvaluation(
   const template = await evalTemplateCommand(templateId);
   if (!template) throw new AppError("NOT_FOUND", `evaluation template ${templateId} not found: pick one of the configured templates`);
   const language = experiment?.language ?? model?.language ?? null;
-  const tasks = req.tasks?.length ? req.tasks : language ? await defaultTasksFor(language) : [];
+  const tasks = req.tasks?.length ? req.tasks : language ? await defaultTasksFor(language, req.split ?? "test") : [];
   if (tasks.length === 0) throw new AppError("BAD_INPUT", `no tasks to evaluate: give tasks${language ? ` (the catalogue has none for '${language}')` : " or an experiment with a language"}`);
   const r = await enqueueJob({
     type: "evaluate",

@@ -12,7 +12,8 @@ import { canonicalJson } from "../../jobs/idempotency";
 import { parseRecipeYaml } from "../../engine/recipe";
 import type { Recipe } from "../../engine/recipe";
 import { AppError } from "../../errors";
-import { computeAverages, inferMapping, listMappings, type ScoreLike, type TaskMappingInput } from "./catalogue";
+import { catalogueLanguage, languageKey } from "../languages/codes";
+import { computeAverages, inferMapping, listMappings, scoredTasks, type ScoreLike, type TaskMappingInput } from "./catalogue";
 import type { Split } from "./lm-eval";
 
 export const gridCandidateSchema = z.object({
@@ -93,11 +94,11 @@ export interface GridSearchInput {
 
 export async function gridSearch(input: GridSearchInput): Promise<GridSearchResult> {
   const client = await db();
-  let language = input.language ?? null;
+  let language = input.language ? languageKey(input.language) : null;
   if (!language && !input.task && input.experimentId) {
     const exp = await client.experiment.findUnique({ where: { id: input.experimentId }, select: { language: true } });
     if (!exp) throw new AppError("NOT_FOUND", `experiment ${input.experimentId} not found`);
-    language = exp.language;
+    language = catalogueLanguage(exp.language);
   }
   if (!language && !input.task) throw new AppError("BAD_INPUT", "choose a language (its average is the score) or a task");
   const allMappings = await listMappings();
@@ -111,7 +112,8 @@ export async function gridSearch(input: GridSearchInput): Promise<GridSearchResu
   } else {
     mappings = allMappings.filter((m) => m.language === language);
     if (mappings.length === 0) throw new AppError("BAD_INPUT", `the task catalogue has no tasks for language '${language}'`);
-    label = `${language} average over ${[...new Set(mappings.map((m) => m.benchmark))].join(", ")}`;
+    const paired = mappings.filter((m) => m.devTask).map((m) => `${m.devTask} → ${m.task}`);
+    label = `${language} average over ${[...new Set(mappings.map((m) => m.benchmark))].join(", ")}${paired.length ? ` (dev tasks: ${paired.join(", ")})` : ""}`;
   }
   const scoreLang = input.task ? "__task__" : (language as string);
 
@@ -137,7 +139,7 @@ export async function gridSearch(input: GridSearchInput): Promise<GridSearchResu
     const names = [out, out.replace(/\/+$/, "")];
     const model = await client.model.findFirst({ where: { path: { in: names } }, select: { id: true, name: true } });
     const rows = await client.score.findMany({
-      where: { task: { in: mappings.map((m) => m.task) }, OR: [...(model ? [{ modelId: model.id }] : []), { modelName: { in: names } }] },
+      where: { task: { in: scoredTasks(mappings) }, OR: [...(model ? [{ modelId: model.id }] : []), { modelName: { in: names } }] },
       select: { modelId: true, modelName: true, task: true, split: true, metric: true, filter: true, value: true, createdAt: true },
     });
     // One candidate = one key, whether its scores were filed by model id or by path.

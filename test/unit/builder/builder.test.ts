@@ -22,13 +22,13 @@ let m: Record<string, ModelSummary>;
 let experimentId: string;
 before(async () => {
   tinyFamily(family, 2);
-  const r = await registerFolder({ path: family, role: "CT", language: "ne" });
+  const r = await registerFolder({ path: family, role: "CT", language: "nep" });
   m = Object.fromEntries(r.entries.map((e) => [e.name, e.model!]));
   // the folder registers everything as CT; fix base and SFT like a user would
   const { updateModel } = await import("../../../server/services/models/registry");
   m.base = await updateModel({ id: m.base!.id, role: "BASE" });
   m.sft = await updateModel({ id: m.sft!.id, role: "SFT" });
-  const e = await createExperiment({ name: "ne", language: "ne", baseModelId: m.base.id, sftModelId: m.sft.id, ctModelIds: [m["ct-2B"]!.id, m["ct-4B"]!.id] });
+  const e = await createExperiment({ name: "ne", language: "nep", baseModelId: m.base.id, sftModelId: m.sft.id, ctModelIds: [m["ct-2B"]!.id, m["ct-4B"]!.id] });
   experimentId = e.id;
 });
 

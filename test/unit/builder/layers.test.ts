@@ -21,7 +21,7 @@ after(() => env.cleanup());
 let m: Record<string, ModelSummary>;
 before(async () => {
   tinyFamily(family, 2);
-  const r = await registerFolder({ path: family, role: "CT", language: "ne" });
+  const r = await registerFolder({ path: family, role: "CT", language: "nep" });
   m = Object.fromEntries(r.entries.map((e) => [e.name, e.model!]));
   m.base = await updateModel({ id: m.base!.id, role: "BASE" });
   m.sft = await updateModel({ id: m.sft!.id, role: "SFT" });

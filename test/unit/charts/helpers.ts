@@ -27,9 +27,9 @@ export async function setupExperiment(root: string, ctCheckpoints = 3, name = "c
   const sft = (await registerModel({ path: path.join(family, "sft"), role: "SFT", name: `${name}-sft` })).model;
   const cts: ModelSummary[] = [];
   for (let i = 1; i <= ctCheckpoints; i++) {
-    cts.push((await registerModel({ path: path.join(family, `ct-${2 * i}B`), role: "CT", name: `${name}-ct-${2 * i}B`, language: "te" })).model);
+    cts.push((await registerModel({ path: path.join(family, `ct-${2 * i}B`), role: "CT", name: `${name}-ct-${2 * i}B`, language: "tel" })).model);
   }
-  const exp = await createExperiment({ name, language: "te", baseModelId: base.id, sftModelId: sft.id, ctModelIds: cts.map((c) => c.id) });
+  const exp = await createExperiment({ name, language: "tel", baseModelId: base.id, sftModelId: sft.id, ctModelIds: cts.map((c) => c.id) });
   return { family, experimentId: exp.id, base, sft, cts };
 }
 

@@ -232,7 +232,7 @@ describe("TIES vs TIES-SV comparison", () => {
 describe("analyses shared between experiments", () => {
   it("should show the same statistics in another experiment with the same base, SFT and checkpoints", async () => {
     // The analyze jobs are idempotent: the second experiment's sweep returns the first one's jobs.
-    const e2 = await createExperiment({ name: "charts again", language: "te", baseModelId: fx.base.id, sftModelId: fx.sft.id, ctModelIds: fx.cts.slice(1).map((c) => c.id) });
+    const e2 = await createExperiment({ name: "charts again", language: "tel", baseModelId: fx.base.id, sftModelId: fx.sft.id, ctModelIds: fx.cts.slice(1).map((c) => c.id) });
     const other = await sweepStats(e2.id);
     assert.equal(other.checkpoints.length, 2);
     assert.equal(other.points.length, 16);

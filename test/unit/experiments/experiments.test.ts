@@ -26,7 +26,7 @@ before(async () => {
   generateModelFamily({ out: other, hidden: 16, layers: 1, intermediate: 32, vocab: 64, heads: 4, kvHeads: 2, ctCheckpoints: 0, tokensPerCheckpoint: 1, dtype: "bf16", seed: 1 });
   base = (await registerModel({ path: path.join(family, "base") })).model;
   sft = (await registerModel({ path: path.join(family, "sft"), name: "SFT-flan" })).model;
-  const r = await registerFolder({ path: family, language: "ne" });
+  const r = await registerFolder({ path: family, language: "nep" });
   // base and sft are skipped (already registered); the two CT checkpoints are new
   assert.equal(r.registered, 2);
   assert.equal(r.skipped, 2);
@@ -47,7 +47,7 @@ describe("experiments", () => {
   it("should create an experiment with its CT series ordered by tokens", async () => {
     const e = await createExperiment({
       name: "Nepali",
-      language: "ne",
+      language: "nep",
       baseModelId: base.id,
       sftModelId: sft.id,
       ctModelIds: [cts[1]!.id, cts[0]!.id],
@@ -66,9 +66,9 @@ describe("experiments", () => {
   });
 
   it("should refuse models in the wrong role, language or shape, and duplicates", async () => {
-    const input = { name: "x", language: "ne", baseModelId: base.id, sftModelId: sft.id, ctModelIds: [cts[0]!.id] };
+    const input = { name: "x", language: "nep", baseModelId: base.id, sftModelId: sft.id, ctModelIds: [cts[0]!.id] };
     await assert.rejects(createExperiment({ ...input, baseModelId: sft.id, sftModelId: base.id }), appError("BAD_INPUT", /has role SFT but is chosen as the base model/));
-    await assert.rejects(createExperiment({ ...input, language: "ta" }), appError("BAD_INPUT", /language 'ne'.*'ta'/));
+    await assert.rejects(createExperiment({ ...input, language: "tam" }), appError("BAD_INPUT", /language 'nep'.*'tam'/));
     await assert.rejects(createExperiment({ ...input, ctModelIds: [cts[0]!.id, cts[0]!.id] }), appError("BAD_INPUT", /chosen twice/));
     await assert.rejects(createExperiment({ ...input, ctModelIds: ["nope"] }), appError("NOT_FOUND", /nope/));
     await assert.rejects(createExperiment({ ...input, baseModelId: otherBase.id }), appError("BAD_INPUT", /same shape/));
@@ -135,7 +135,7 @@ describe("experiments", () => {
 
   it("should keep roles editable and delete experiments without deleting models", async () => {
     const [e] = await listExperiments();
-    await updateModel({ id: cts[0]!.id, language: "NE" });
+    await updateModel({ id: cts[0]!.id, language: "NEP" });
     await deleteExperiment(e!.id);
     await assert.rejects(getExperiment(e!.id), appError("NOT_FOUND", /not found/));
     await deleteModel(cts[0]!.id);

@@ -29,7 +29,7 @@ let server: ApiServer;
 
 before(async () => {
   tinyFamily(family, 1);
-  await registerFolder({ path: family, role: "CT", language: "ne" });
+  await registerFolder({ path: family, role: "CT", language: "nep" });
   server = await startApiServer();
   await rawRequest(server, { path: "/api/trpc/health.status" }); // the first answer opens the database
   // Steady state: the offload threads are up (their start never blocks this loop, but it competes for the CPU).

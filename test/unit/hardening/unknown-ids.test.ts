@@ -22,7 +22,7 @@ const NOPE = "nope0000000000000000000000";
 let modelIds: Record<string, string> = {};
 before(async () => {
   tinyFamily(family, 1);
-  const r = await registerFolder({ path: family, role: "CT", language: "ne" });
+  const r = await registerFolder({ path: family, role: "CT", language: "nep" });
   modelIds = Object.fromEntries(r.entries.map((e) => [e.name, e.model!.id]));
 });
 
@@ -65,7 +65,7 @@ const cases: Record<string, () => unknown> = {
   "charts.heatmap": () => ({ analysisId: NOPE, experimentId: NOPE }),
   "charts.scoreStats": () => ({ experimentId: NOPE, split: "test", statistic: "sftDiscardPct" }),
   "charts.sweep": () => ({ experimentId: NOPE }),
-  "experiments.create": () => ({ name: "x", language: "ne", baseModelId: NOPE, sftModelId: NOPE, ctModelIds: [NOPE] }),
+  "experiments.create": () => ({ name: "x", language: "nep", baseModelId: NOPE, sftModelId: NOPE, ctModelIds: [NOPE] }),
   "experiments.delete": () => ({ id: NOPE }),
   "experiments.get": () => ({ id: NOPE }),
   "experiments.list": () => ({ language: "zz" }),
@@ -94,7 +94,10 @@ const cases: Record<string, () => unknown> = {
   "scores.catalogue.remove": () => ({ task: NOPE }),
   "scores.catalogue.reset": () => undefined,
   "scores.catalogue.unmapped": () => undefined,
-  "scores.catalogue.upsert": () => ({ task: "t", benchmark: "b", language: "ne", metric: "acc", filter: "none", scale: 100, priority: 0, previousTask: NOPE }),
+  "scores.catalogue.languages": () => undefined,
+  "scores.catalogue.proposals": () => ({ language: "xka_Geor" }),
+  "scores.catalogue.addProposed": () => ({ language: "xka", tasks: [{ task: NOPE, benchmark: "b", metric: "acc", filter: "none", scale: 100, priority: 0, devTask: NOPE }] }),
+  "scores.catalogue.upsert": () => ({ task: "t", benchmark: "b", language: "nep", metric: "acc", filter: "none", scale: 100, priority: 0, previousTask: NOPE }),
   "scores.deleteImport": () => ({ sourceHash: NOPE }),
   "scores.evaluate": () => ({ experimentId: NOPE, modelId: NOPE, tasks: ["x"], templateId: NOPE }),
   "scores.evaluateExperiment": () => ({ experimentId: NOPE }),

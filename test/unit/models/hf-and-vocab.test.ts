@@ -85,7 +85,7 @@ describe("vocabulary sizes", () => {
     assert.deepEqual(byName["ct-2B"]!.vocabDiffers, { base: "base", baseVocabSize: 64 });
     assert.equal(byName["base"]!.vocabDiffers, null);
     // In an experiment: compared with that experiment's base.
-    await createExperiment({ name: "ne", language: "ne", baseModelId: base.model.id, sftModelId: sft.model.id, ctModelIds: [ct.model.id] });
+    await createExperiment({ name: "ne", language: "nep", baseModelId: base.model.id, sftModelId: sft.model.id, ctModelIds: [ct.model.id] });
     byName = Object.fromEntries((await listModels()).map((m) => [m.name, m]));
     assert.deepEqual(byName["ct-2B"]!.vocabDiffers, { base: "base", baseVocabSize: 64 });
     assert.equal(byName["sft"]!.vocabDiffers, null, "only CT / CTSFT models are flagged");

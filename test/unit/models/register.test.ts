@@ -42,7 +42,7 @@ function appError(code: string, re?: RegExp) {
 
 describe("registering models", () => {
   it("should detect architecture, parameters, dtype, shards, size and the synthetic marker", async () => {
-    const r = await registerModel({ path: path.join(family, "base"), language: "en" });
+    const r = await registerModel({ path: path.join(family, "base"), language: "eng" });
     const m = r.model;
     assert.equal(m.role, "BASE", "role from the synthetic marker");
     assert.equal(m.name, "base");
@@ -54,7 +54,7 @@ describe("registering models", () => {
     assert.ok(m.sizeBytes! >= m.parameterCount! * 2);
     assert.equal(m.synthetic, true);
     assert.equal(m.ctTokens, null);
-    assert.equal(m.language, "en");
+    assert.equal(m.language, "eng");
   });
 
   it("should take the role and token count as entered", async () => {
@@ -70,7 +70,7 @@ describe("registering models", () => {
       appError("BAD_INPUT", /only applies to CT and CTSFT/),
     );
     await assert.rejects(registerModel({ path: path.join(cts, "ct-6B"), role: "CT", ctTokens: "two" }), appError("BAD_INPUT", /like 2B/));
-    const r = await registerModel({ path: path.join(cts, "ct-6B"), role: "CT", ctTokens: "6.5B", language: "ne" });
+    const r = await registerModel({ path: path.join(cts, "ct-6B"), role: "CT", ctTokens: "6.5B", language: "nep" });
     assert.equal(r.model.ctTokens, 6.5e9);
     assert.equal(r.tokensSource, "entered");
     await deleteModel(r.model.id);
@@ -97,7 +97,7 @@ describe("registering models", () => {
   });
 
   it("should register a folder of CT checkpoints and report each failure without stopping", async () => {
-    const r = await registerFolder({ path: cts, language: "ne", tokensPerStep: 1 });
+    const r = await registerFolder({ path: cts, language: "nep", tokensPerStep: 1 });
     const byName = Object.fromEntries(r.entries.map((e) => [e.name, e]));
     assert.deepEqual(Object.keys(byName).sort(), ["broken", "checkpoint-12.4B", "ct-2B", "ct-4B", "ct-6B", "ct-link-out"]);
     assert.equal(byName["ct-2B"]!.status, "registered");
@@ -105,7 +105,7 @@ describe("registering models", () => {
     assert.match(byName["ct-2B"]!.tokensSource!, /trainer_state\.json/);
     assert.equal(byName["ct-4B"]!.model!.ctTokens, 4e9);
     assert.equal(byName["ct-6B"]!.model!.role, "CT");
-    assert.equal(byName["ct-6B"]!.model!.language, "ne");
+    assert.equal(byName["ct-6B"]!.model!.language, "nep");
     // global_step 10 × 1 token per step wins over the directory name
     assert.equal(byName["checkpoint-12.4B"]!.model!.ctTokens, 10);
     assert.equal(byName["checkpoint-12.4B"]!.model!.synthetic, false);
@@ -142,8 +142,8 @@ describe("registering models", () => {
   });
 
   it("should list with filters, update and delete", async () => {
-    const ne = await listModels({ language: "ne" });
-    assert.ok(ne.length >= 4 && ne.every((m) => m.language === "ne"));
+    const ne = await listModels({ language: "nep" });
+    assert.ok(ne.length >= 4 && ne.every((m) => m.language === "nep"));
     const ctsOnly = await listModels({ role: ["CT"] });
     assert.deepEqual(
       ctsOnly.map((m) => m.ctTokens),
