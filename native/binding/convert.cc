@@ -338,6 +338,18 @@ static Napi::Value NullableFloat(Napi::Env env, bool valid, double v) {
   return valid ? Napi::Value(Napi::Number::New(env, v)) : env.Null();
 }
 
+// Task-vector geometry of models 0 and 1 (merge_kernels.h); null when the kernel computes none.
+static Napi::Value GeometryToJs(Napi::Env env, const ms::TensorStats& s) {
+  if (!s.has_geometry || !s.has_pair) return env.Null();
+  Napi::Object g = Napi::Object::New(env);
+  g.Set("dot", s.tv_dot);
+  g.Set("bothNonzero", double(s.n_both_nonzero));
+  g.Set("signsAgree", double(s.n_signs_agree));
+  g.Set("maskIntersection", NullableFloat(env, s.has_mask_overlap, double(s.mask_intersection)));
+  g.Set("maskUnion", NullableFloat(env, s.has_mask_overlap, double(s.mask_union)));
+  return g;
+}
+
 static Napi::Array TensorsToJs(Napi::Env env, const std::vector<ms::EngineTensorReport>& reports) {
   Napi::Array tensors = Napi::Array::New(env, reports.size());
   for (size_t i = 0; i < reports.size(); ++i) {
@@ -357,6 +369,7 @@ static Napi::Array TensorsToJs(Napi::Env env, const std::vector<ms::EngineTensor
     o.Set("selected", NullableFloat(env, t.stats.has_selected, double(t.stats.n_selected)));
     o.Set("fallbackVectors", double(t.stats.n_fallback));
     o.Set("iterations", double(t.stats.iterations));
+    o.Set("geometry", GeometryToJs(env, t.stats));
     Napi::Array models = Napi::Array::New(env, t.stats.models.size());
     for (size_t j = 0; j < t.stats.models.size(); ++j) {
       const ms::ModelTensorStats& m = t.stats.models[j];
@@ -383,6 +396,7 @@ static Napi::Array TensorsToJs(Napi::Env env, const std::vector<ms::EngineTensor
       mo.Set("randomDraws", double(m.random_draws));
       mo.Set("keepProbabilityMin", NullableFloat(env, m.has_random_draws, m.keep_probability_min));
       mo.Set("keepProbabilityMax", NullableFloat(env, m.has_random_draws, m.keep_probability_max));
+      mo.Set("tvSumSq", NullableFloat(env, t.stats.has_geometry, m.tv_sum_sq));
       models.Set(uint32_t(j), mo);
     }
     o.Set("models", models);
