@@ -338,13 +338,18 @@ static Napi::Value NullableFloat(Napi::Env env, bool valid, double v) {
   return valid ? Napi::Value(Napi::Number::New(env, v)) : env.Null();
 }
 
-// Task-vector geometry of models 0 and 1 (merge_kernels.h); null when the kernel computes none.
+// Task-vector geometry (merge_kernels.h): per input the sum of squares; the pair values of
+// inputs 0 and 1 (null with one input; the mask overlap null without a magnitude top-k trim).
+// null when the method's kernel computes none.
 static Napi::Value GeometryToJs(Napi::Env env, const ms::TensorStats& s) {
-  if (!s.has_geometry || !s.has_pair) return env.Null();
+  if (!s.has_geometry) return env.Null();
   Napi::Object g = Napi::Object::New(env);
-  g.Set("dot", s.tv_dot);
-  g.Set("bothNonzero", double(s.n_both_nonzero));
-  g.Set("signsAgree", double(s.n_signs_agree));
+  Napi::Array sq = Napi::Array::New(env, s.models.size());
+  for (size_t i = 0; i < s.models.size(); ++i) sq.Set(uint32_t(i), s.models[i].tv_sum_sq);
+  g.Set("sumSq", sq);
+  g.Set("dot", NullableFloat(env, s.has_pair, s.tv_dot));
+  g.Set("bothNonzero", NullableFloat(env, s.has_pair, double(s.n_both_nonzero)));
+  g.Set("signsAgree", NullableFloat(env, s.has_pair, double(s.n_signs_agree)));
   g.Set("maskIntersection", NullableFloat(env, s.has_mask_overlap, double(s.mask_intersection)));
   g.Set("maskUnion", NullableFloat(env, s.has_mask_overlap, double(s.mask_union)));
   return g;
@@ -396,7 +401,6 @@ static Napi::Array TensorsToJs(Napi::Env env, const std::vector<ms::EngineTensor
       mo.Set("randomDraws", double(m.random_draws));
       mo.Set("keepProbabilityMin", NullableFloat(env, m.has_random_draws, m.keep_probability_min));
       mo.Set("keepProbabilityMax", NullableFloat(env, m.has_random_draws, m.keep_probability_max));
-      mo.Set("tvSumSq", NullableFloat(env, t.stats.has_geometry, m.tv_sum_sq));
       models.Set(uint32_t(j), mo);
     }
     o.Set("models", models);
