@@ -109,6 +109,17 @@ void check_case(const ref::Tensor& t, std::vector<ModelParams> mp, MergeParams p
     std::vector<float> out(n);
     merge_tensor(out.data(), &m, t.base.data(), ptr.data(), M, n, mp.data(), p, pool);
     check_geometry(m, g, masks, where);
+    // the engine merges in place: out aliases the base (or a model) array
+    std::vector<float> in_place = t.base;
+    TensorStats m2;
+    merge_tensor(in_place.data(), &m2, in_place.data(), ptr.data(), M, n, mp.data(), p, pool);
+    check_geometry(m2, g, masks, where);
+    std::vector<std::vector<float>> copies = t.models;
+    std::vector<const float*> cp;
+    for (const auto& x : copies) cp.push_back(x.data());
+    TensorStats m3;
+    merge_tensor(copies[0].data(), &m3, t.base.data(), cp.data(), M, n, mp.data(), p, pool);
+    check_geometry(m3, g, masks, where);
   }
   // Independent of the order: within the float64 summation bound of a long double sum.
   const std::vector<float> d0 = deltas(t, 0, p.compute);

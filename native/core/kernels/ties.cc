@@ -439,6 +439,8 @@ void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
   std::vector<double> gsq(want_stats && M > 2 ? mul_size(ctx.nc, M, "geometry") : 0, 0.0);
 
   election_pass(ctx, sv, [&](uint64_t c, Bufs& B, uint64_t t0, uint64_t m) {
+    // before the output is written: `out` may alias the base or a model
+    if (want_stats) geometry_tile(ctx, B, t0, m, &gstats[c], M > 2 ? &gsq[c * M] : nullptr);
     float* maj = B.maj();
     if (sv) {
       const uint32_t* mk = B.mk();
@@ -492,7 +494,6 @@ void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
         std::fill(maj, maj + m, 1.f);  // no elected sign: never "majority negative"
       }
       t_tensor_stats(&tstats[c], pos, neg, nc, maj, m);
-      geometry_tile(ctx, B, t0, m, &gstats[c], M > 2 ? &gsq[c * M] : nullptr);
     }
   }, [&](uint64_t c, const ChunkTrim& ct) {
     if (ctx.kind == Sparsify::Random)
