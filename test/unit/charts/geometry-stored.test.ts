@@ -7,6 +7,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { db } from "../../../server/db/client";
 import type { StatsGroup, StatsReport, TensorStatsEntry } from "../../../server/engine/stats";
+import { geometrySeries } from "../../../server/services/charts/geometry";
 import { assertReportGeometry, loadModel } from "../engine-api/geometry-check";
 import { drainQueue, freshDataDir, setupExperiment, sweep, type ChartFixture } from "./helpers";
 
@@ -58,6 +59,28 @@ describe("stored task-vector geometry", () => {
     for (const [ct, gs] of byCt) {
       assert.equal(gs.length, 2, ct);
       assert.deepEqual(gs[0], gs[1], ct);
+    }
+  });
+
+  it("should shape the geometry along the CT series per checkpoint, module and layer (charts.geometry)", async () => {
+    const series = await geometrySeries(fx.experimentId);
+    assert.deepEqual(series.checkpoints.map((c) => c.label), ["2B", "4B"]);
+    assert.equal(series.withoutGeometry, 0);
+    for (const c of series.checkpoints) {
+      assert.equal(c.analyses, 5, `${c.label}: 4 sweep points + 1 ties_sv analysis`);
+      const rows = await (await db()).analysis.findMany({ where: { experimentId: fx.experimentId, method: "ties", densities: JSON.stringify([0.2, 1]), modelPaths: { contains: c.name.replace(/^geometry-/, "") } } });
+      assert.equal(rows.length, 1);
+      const { report } = await storedReport(rows[0]!.id);
+      const g = report.totals.geometry!;
+      assert.deepEqual(c.total && [c.total.sftNorm, c.total.ctNorm, c.total.cosine, c.total.signAgreement], [g.tv_norm[0], g.tv_norm[1], g.cosine, g.sign_agreement]);
+      assert.ok(g.cosine! > -1 && g.cosine! < 1);
+      assert.deepEqual(c.total!.jaccard.map((j) => [j.sftDensity, j.ctDensity]), [[0.2, 0.2], [0.2, 1], [1, 0.2], [1, 1]]);
+      assert.equal(c.total!.jaccard.find((j) => j.sftDensity === 0.2 && j.ctDensity === 1)!.jaccard, g.jaccard);
+      assert.equal(c.total!.jaccard.at(-1)!.jaccard, 1, "density 1 keeps every position of both");
+      assert.deepEqual(c.byModule.map((m) => m.module), report.byModule.map((m) => m.module));
+      assert.deepEqual(c.byLayer.map((l) => l.layer), [0, 1, null]);
+      const down = report.byModule.find((m) => m.module === "down")!.geometry!;
+      assert.equal(c.byModule.find((m) => m.module === "down")!.cosine, down.cosine);
     }
   });
 });
