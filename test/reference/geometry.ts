@@ -5,7 +5,7 @@
 // inside each 65536-element chunk, chunks added in order -- so equal sums are bit-identical.
 // Masks: the positions the TIES trim keeps (the first k = int(d * n) of magnitudeOrder, every
 // position for d >= 1). Pair values: models 0 and 1.
-import type { TieOrder } from "@/server/engine/types";
+import type { NativeTensorGeometry, TieOrder } from "@/server/engine/types";
 import { makeArith } from "./arith";
 import { tiledSum } from "./sum64";
 import { magnitudeOrder, trimCount } from "./trim";
@@ -13,15 +13,8 @@ import type { Precision } from "./types";
 
 export const GEOMETRY_CHUNK = 65536;
 
-export interface TensorGeometryRef {
-  sumSq: number[];
-  dot: number | null;
-  bothNonzero: number | null;
-  signsAgree: number | null;
-  /** null when `densities` is null (no magnitude trim). */
-  maskIntersection: number | null;
-  maskUnion: number | null;
-}
+/** The engine's per-tensor shape (sums and counts; masks null without `densities`). */
+export type TensorGeometryRef = NativeTensorGeometry;
 
 /** sum of term(j), j < n, in the engine's chunked order. */
 export function chunkedSum(n: number, term: (j: number) => number): number {
