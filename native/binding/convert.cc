@@ -338,6 +338,23 @@ static Napi::Value NullableFloat(Napi::Env env, bool valid, double v) {
   return valid ? Napi::Value(Napi::Number::New(env, v)) : env.Null();
 }
 
+// Task-vector geometry (merge_kernels.h): per input the sum of squares; the pair values of
+// inputs 0 and 1 (null with one input; the mask overlap null without a magnitude top-k trim).
+// null when the method's kernel computes none.
+static Napi::Value GeometryToJs(Napi::Env env, const ms::TensorStats& s) {
+  if (!s.has_geometry) return env.Null();
+  Napi::Object g = Napi::Object::New(env);
+  Napi::Array sq = Napi::Array::New(env, s.models.size());
+  for (size_t i = 0; i < s.models.size(); ++i) sq.Set(uint32_t(i), s.models[i].tv_sum_sq);
+  g.Set("sumSq", sq);
+  g.Set("dot", NullableFloat(env, s.has_pair, s.tv_dot));
+  g.Set("bothNonzero", NullableFloat(env, s.has_pair, double(s.n_both_nonzero)));
+  g.Set("signsAgree", NullableFloat(env, s.has_pair, double(s.n_signs_agree)));
+  g.Set("maskIntersection", NullableFloat(env, s.has_mask_overlap, double(s.mask_intersection)));
+  g.Set("maskUnion", NullableFloat(env, s.has_mask_overlap, double(s.mask_union)));
+  return g;
+}
+
 static Napi::Array TensorsToJs(Napi::Env env, const std::vector<ms::EngineTensorReport>& reports) {
   Napi::Array tensors = Napi::Array::New(env, reports.size());
   for (size_t i = 0; i < reports.size(); ++i) {
@@ -357,6 +374,7 @@ static Napi::Array TensorsToJs(Napi::Env env, const std::vector<ms::EngineTensor
     o.Set("selected", NullableFloat(env, t.stats.has_selected, double(t.stats.n_selected)));
     o.Set("fallbackVectors", double(t.stats.n_fallback));
     o.Set("iterations", double(t.stats.iterations));
+    o.Set("geometry", GeometryToJs(env, t.stats));
     Napi::Array models = Napi::Array::New(env, t.stats.models.size());
     for (size_t j = 0; j < t.stats.models.size(); ++j) {
       const ms::ModelTensorStats& m = t.stats.models[j];

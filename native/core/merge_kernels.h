@@ -274,6 +274,8 @@ struct ModelTensorStats {
   bool has_random_draws = false;
   uint64_t random_first_draw = 0, random_draws = 0;
   float keep_probability_min = 0, keep_probability_max = 0;
+  // Task-vector geometry (TensorStats::has_geometry): sum of tau_i^2 over the tensor.
+  double tv_sum_sq = 0;
 };
 
 struct TensorStats {
@@ -293,6 +295,21 @@ struct TensorStats {
   // nuslerp: vectors interpolated linearly (colinear); karcher: iterations run.
   uint64_t n_fallback = 0;
   uint64_t iterations = 0;
+  // Task-vector geometry (ties family and the density sweep; docs/merge-methods.md "Task-vector
+  // geometry"). tau_i = R(x_i - b): the untrimmed task vector in the compute dtype, the rounded
+  // deltas the trim ranks. models[i].tv_sum_sq = sum tau_i^2. The pair values are for models 0
+  // and 1 only (the paper's recipes: SFT, CT). Float64 sums: 8 interleaved lanes per tile
+  // (lane = j mod 8, combined in lane order), tiles in order within a 64Ki chunk, chunks in
+  // order -- independent of the thread count; every product of two floats is exact in float64.
+  bool has_geometry = false;
+  bool has_pair = false;            // >= 2 models: the fields below are set
+  double tv_dot = 0;                // sum tau_0 * tau_1
+  uint64_t n_both_nonzero = 0;      // tau_0 != 0 and tau_1 != 0 (NaN counts as non-zero)
+  uint64_t n_signs_agree = 0;       // among those, tau_0 and tau_1 both > 0 or both < 0
+  // Magnitude top-k trims only (ties, ties_sv, the sweep): the positions the trims keep (the
+  // selection itself: same k, same threshold ties; density >= 1 keeps every position, k = 0 none).
+  bool has_mask_overlap = false;
+  uint64_t mask_intersection = 0, mask_union = 0;
   std::vector<ModelTensorStats> models;
 };
 

@@ -282,4 +282,62 @@ inline void merge_model_sv(std::map<std::string, std::vector<float>>* outs, std:
   for (const Tensor& t : ts) mix(&(*outs)[t.name], &(*sts)[t.name], t, el[t.name], mp, params(t.name), res[t.name]);
 }
 
+// Task-vector geometry (merge_kernels.h, TensorStats::has_geometry), literally: tau_i = R(x_i - b)
+// untrimmed; float64 sums in the documented order -- lanes j mod 8 inside each 1024-element tile
+// (lanes combined in lane order), tiles in order inside each 65536-element chunk, chunks in
+// order -- so the engine's sums are expected bit-identical; counts over positions. Masks: the
+// trim's kept set from a complete sort (magnitude_order): the first k = int(d * n) positions,
+// every position for d >= 1. Pair values: models 0 and 1.
+struct Geometry {
+  std::vector<double> sum_sq;
+  double dot = 0;
+  uint64_t both_nonzero = 0, signs_agree = 0, mask_intersection = 0, mask_union = 0;
+};
+
+inline std::vector<uint8_t> kept_mask(const std::vector<float>& d, double density, ms::TieOrder rule) {
+  const size_t n = d.size();
+  if (density >= 1) return std::vector<uint8_t>(n, 1);
+  std::vector<uint8_t> keep(n, 0);
+  const uint64_t k = uint64_t(density * double(n));
+  const std::vector<size_t> order = magnitude_order(d, /*ascending=*/false, rule);
+  for (uint64_t q = 0; q < k; ++q) keep[order[q]] = 1;
+  return keep;
+}
+
+inline Geometry geometry(const Tensor& t, const std::vector<ms::ModelParams>& mp, const ms::MergeParams& p) {
+  const size_t M = t.models.size(), n = t.base.size();
+  std::vector<std::vector<float>> d(M, std::vector<float>(n));
+  for (size_t i = 0; i < M; ++i)
+    for (size_t j = 0; j < n; ++j) d[i][j] = R(p.compute, t.models[i][j] - t.base[j]);
+  // ordered(f): sum over j of f(j) in the engine's order
+  auto ordered = [n](auto f) {
+    double total = 0;
+    for (size_t c0 = 0; c0 < n; c0 += 65536) {
+      double chunk = 0;
+      for (size_t t0 = c0; t0 < std::min(n, c0 + 65536); t0 += 1024) {
+        double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (size_t j = t0; j < std::min(n, t0 + 1024); ++j) lane[(j - t0) % 8] += f(j);
+        double tile = 0;
+        for (double l : lane) tile += l;
+        chunk += tile;
+      }
+      total += chunk;
+    }
+    return total;
+  };
+  Geometry g;
+  for (size_t i = 0; i < M; ++i) g.sum_sq.push_back(ordered([&](size_t j) { return double(d[i][j]) * double(d[i][j]); }));
+  if (M < 2) return g;
+  g.dot = ordered([&](size_t j) { return double(d[0][j]) * double(d[1][j]); });
+  const std::vector<uint8_t> k0 = kept_mask(d[0], mp[0].density, p.tie_order), k1 = kept_mask(d[1], mp[1].density, p.tie_order);
+  for (size_t j = 0; j < n; ++j) {
+    const bool both = d[0][j] != 0.f && d[1][j] != 0.f;
+    g.both_nonzero += both;
+    g.signs_agree += (d[0][j] > 0 && d[1][j] > 0) || (d[0][j] < 0 && d[1][j] < 0);
+    g.mask_intersection += k0[j] && k1[j];
+    g.mask_union += k0[j] || k1[j];
+  }
+  return g;
+}
+
 }  // namespace ref

@@ -242,7 +242,27 @@ export interface NativeTensorStats {
   fallbackVectors?: number;
   /** karcher: iterations run (0 for other methods). */
   iterations?: number;
+  /** Task-vector geometry (ties family, density sweep; null for other methods; absent in hand-made results). */
+  geometry?: NativeTensorGeometry | null;
   models: NativeModelTensorStats[]; // recipe order
+}
+
+/**
+ * Task-vector geometry of one tensor (docs/merge-methods.md "Task-vector geometry"): tau_i =
+ * R(x_i - base), the untrimmed task vector in the compute dtype. Pair values are for the first
+ * two inputs (null with one input).
+ */
+export interface NativeTensorGeometry {
+  /** Per input: sum of tau_i^2 (float64, fixed summation order). */
+  sumSq: number[];
+  /** sum tau_0 * tau_1. */
+  dot: number | null;
+  /** Positions where tau_0 and tau_1 are both non-zero, and where their signs agree among them. */
+  bothNonzero: number | null;
+  signsAgree: number | null;
+  /** Magnitude top-k trims (ties, ties_sv, sweep): positions kept by both trims / by either (null otherwise). */
+  maskIntersection: number | null;
+  maskUnion: number | null;
 }
 
 /** One grid point of a density sweep: the statistics a single analysis at these densities returns. */

@@ -66,6 +66,7 @@ export {
   type TrimStep,
   type WeightedTaskVectors,
 } from "./ties";
+export { chunkedSum, GEOMETRY_CHUNK, keptMask, tensorGeometry, type TensorGeometryRef } from "./geometry";
 export { tiesSvModel, type TiesSvOptions, type TiesSvResult, type TiesSvScope, type TiesSvTensorResult } from "./tiesSv";
 export { tiesStats, type TiesModelStats, type TiesStatsOptions, type TiesTensorStats } from "./tiesStats";
 export type { ComputeMode, Consensus, Precision, RefTensor } from "./types";

@@ -148,6 +148,10 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
   };
   std::vector<Worker> workers(nw);
   std::vector<ChunkEntries> chunks(ctx.nc);
+  // Task-vector geometry, as the analysis pass sums it (same tiles, same order): the untrimmed
+  // deltas are the pass's d. The masks' overlap per grid point comes from the table below.
+  std::vector<GeometryTileStats> gstats(ctx.nc);
+  std::vector<double> gsq(M > 2 ? mul_size(ctx.nc, M, "geometry") : 0, 0.0);
   job.pool->parallel_for_worker(ctx.nc, [&](uint64_t c, unsigned w) {
     check_cancel(job.cancel);
     Worker& W = workers[w];
@@ -209,6 +213,9 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
           }
         t_sweep_majority(sig, part, m, bit, r);
       }
+      if (M == 1) gstats[c].sum_sq0 += t_sum_sq(W.d.data(), m);
+      else t_geometry(&gstats[c], W.d.data(), W.d.data() + kTile, nullptr, nullptr, m);
+      for (uint32_t i = 2; i < M; ++i) gsq[c * M + i] += t_sum_sq(W.d.data() + uint64_t(i) * kTile, m);
       uint32_t* cell = W.cell.data();
       std::fill(cell, cell + m, 0u);
       for (uint32_t i = M; i-- > 0;) t_sweep_cell(cell, W.f.data() + uint64_t(i) * kTile, m, U + 1);
@@ -245,6 +252,23 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
   for (uint64_t e = 0; e < L.n_entries; ++e)
     if (gcount[e]) live.push_back(uint32_t(e));
 
+  TensorStats geo;  // density-independent geometry, copied into every grid point
+  geo.has_geometry = true;
+  geo.has_pair = M >= 2;
+  geo.has_mask_overlap = M >= 2;
+  std::vector<double> sum_sq(M, 0.0);
+  for (uint64_t c = 0; c < ctx.nc; ++c) {  // chunk order, as the analysis pass
+    const GeometryTileStats& g = gstats[c];
+    sum_sq[0] += g.sum_sq0;
+    if (M >= 2) sum_sq[1] += g.sum_sq1;
+    for (uint32_t i = 2; i < M; ++i) sum_sq[i] += gsq[c * M + i];
+    if (M >= 2) {
+      geo.tv_dot += g.dot;
+      geo.n_both_nonzero += g.both_nonzero;
+      geo.n_signs_agree += g.signs_agree;
+    }
+  }
+
   // Grid points, original density order, first model slowest.
   uint64_t n_points = 1;
   for (uint32_t i = 0; i < M; ++i) n_points *= D;
@@ -254,6 +278,7 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
     for (uint64_t rest = pt, i = M; i-- > 0; rest /= D) q[i] = uint32_t(rest % D);
     for (uint32_t i = 0; i < M; ++i) u[i] = level_of[q[i]];
     TensorStats& ts = (*out)[pt];
+    ts = geo;
     ts.numel = n;
     ts.models.assign(M, ModelTensorStats{});
     for (uint32_t i = 0; i < M; ++i) {
@@ -261,6 +286,7 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
       const TrimModel& t = cut[i * U + u[i]];
       s.weight = job.mp[i].weight;
       s.density = densities[q[i]];
+      s.tv_sum_sq = sum_sq[i];
       s.trimmed = !t.all;
       s.k = t.k;
       s.threshold_valid = !t.all && !t.none;
@@ -319,6 +345,10 @@ void run_sweep(const Job& job, const double* densities, uint32_t D, std::vector<
         if (c && conflict) s.conflicts_won += cnt;
       }
       if (conflict) ts.sign_conflicts += cnt;
+      if (M >= 2) {  // the trims' masks at this point: model i keeps the element iff bit i of S
+        ts.mask_intersection += (S & 3u) == 3u ? cnt : 0;
+        ts.mask_union += (S & 3u) != 0 ? cnt : 0;
+      }
       if (!any_c) ts.n_positions_no_contributor += cnt;
       if (maj < 0) ts.n_majority_negative += cnt;
     }

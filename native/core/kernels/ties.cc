@@ -77,6 +77,7 @@ struct Ctx : SelCtx {
   std::vector<DareModel> dare;   // Random (counter generator)
   std::vector<StreamMask> stream;  // Della, Random with the mergekit stream
   bool from_stream = false;        // masks come from `stream`
+  bool masks = false;              // record models 0 and 1's kept positions (geometry's mask overlap)
 };
 
 // Per-worker tile scratch.
@@ -86,7 +87,7 @@ struct Bufs {
   uint32_t M = 0;
   void init(uint32_t m) {
     M = m;
-    f.assign(uint64_t(2 * m + 8) * kTile, 0.f);
+    f.assign(uint64_t(3 * m + 10) * kTile, 0.f);
     u.assign(2 * kTile, 0u);
   }
   float* dt(uint32_t i) { return f.data() + uint64_t(i) * kTile; }
@@ -100,6 +101,8 @@ struct Bufs {
   float* pos() { return extra(5); }
   float* neg() { return extra(6); }
   float* res() { return extra(7); }
+  float* raw(uint32_t i) { return extra(8 + i); }        // untrimmed delta (geometry)
+  float* keep(uint32_t i) { return extra(8 + M + i); }   // kept positions, models 0 and 1 (geometry)
   uint32_t* keys() { return u.data(); }
   uint32_t* mk() { return u.data() + kTile; }
 };
@@ -241,16 +244,24 @@ void election_tile(const Ctx& ctx, Bufs& B, uint64_t t0, uint64_t m, ChunkCut* c
     const bool dare = !ctx.from_stream && ctx.kind == Sparsify::Random && ctx.dare[i].active;
     const bool masked = ctx.from_stream && ctx.stream[i].active;
     const bool cut_top = ctx.kind == Sparsify::Outliers && ctx.top[i].active;
+    // Kept positions: tc == 0 keeps the whole chunk; else a kept entry's key is >= tc > 0, so it
+    // is non-zero -- except threshold ties of magnitude 0, marked as they are taken below.
+    float* keep = ctx.masks && i < 2 ? B.keep(i) : nullptr;
     if (!cut[i].partial() && !cut_top && !dare && !masked) {  // common case: one fused loop
       t_trim_weigh(dt, B.wd(i), acc, x, b, m, ctx.r, cut[i].tc, job.wr[i], count);
+      if (keep) t_kept(keep, dt, m, cut[i].tc == 0);
       continue;
     }
     t_delta_trim(dt, x, b, m, ctx.r, cut[i].tc);
+    if (keep) t_kept(keep, dt, m, cut[i].tc == 0);
     if (cut[i].partial()) {  // chunks where only some threshold ties are kept
       ChunkCut& k = cut[i];
       for (uint64_t j = 0; j < m && k.partial(); ++j) {
         const float d = round_to(ctx.r, x[j] - b[j]);
-        if (mag_key(d) == k.T && k.take_tie()) dt[j] = d;
+        if (mag_key(d) == k.T && k.take_tie()) {
+          dt[j] = d;
+          if (keep) keep[j] = 1.f;
+        }
       }
     }
     if (cut_top) cut_top_tile(ctx, dt, x, b, m, top[i]);
@@ -363,6 +374,25 @@ SlackSummary summarize(const Ctx& ctx, const SlackRefineRequest* refine) {
   return s;
 }
 
+// Task-vector geometry of one tile (after election_tile): the untrimmed deltas -- a model kept
+// whole by a magnitude trim already holds them in dt -- summed into g (models 0 and 1, their
+// masks when ctx.masks) and sq[i] (models i >= 2; null when M <= 2).
+void geometry_tile(const Ctx& ctx, Bufs& B, uint64_t t0, uint64_t m, GeometryTileStats* g, double* sq) {
+  const Job& job = *ctx.job;
+  auto raw = [&](uint32_t i) -> const float* {
+    if (ctx.kind == Sparsify::Magnitude && ctx.trim[i].all) return B.dt(i);
+    t_delta_trim(B.raw(i), job.models[i] + t0, job.base + t0, m, ctx.r, 0);
+    return B.raw(i);
+  };
+  if (ctx.M == 1) {
+    g->sum_sq0 += t_sum_sq(raw(0), m);
+    return;
+  }
+  const bool masks = ctx.masks;
+  t_geometry(g, raw(0), raw(1), masks ? B.keep(0) : nullptr, masks ? B.keep(1) : nullptr, m);
+  for (uint32_t i = 2; i < ctx.M; ++i) sq[i] += t_sum_sq(raw(i), m);
+}
+
 // The fused merge / analysis pass.
 void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
   const Job& job = *ctx.job;
@@ -404,8 +434,13 @@ void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
   std::vector<TensorTileStats> tstats(want_stats ? ctx.nc : 0);
   std::vector<uint64_t> reserved(ctx.nc, 0), ncand(ctx.nc, 0);
   const uint32_t fav = sv ? uint32_t(ctx.fav) : 0;
+  // Task-vector geometry (merge_kernels.h): per chunk, models 0/1 in gstats, the others in gsq.
+  std::vector<GeometryTileStats> gstats(want_stats ? ctx.nc : 0);
+  std::vector<double> gsq(want_stats && M > 2 ? mul_size(ctx.nc, M, "geometry") : 0, 0.0);
 
   election_pass(ctx, sv, [&](uint64_t c, Bufs& B, uint64_t t0, uint64_t m) {
+    // before the output is written: `out` may alias the base or a model
+    if (want_stats) geometry_tile(ctx, B, t0, m, &gstats[c], M > 2 ? &gsq[c * M] : nullptr);
     float* maj = B.maj();
     if (sv) {
       const uint32_t* mk = B.mk();
@@ -541,6 +576,24 @@ void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
       s.conflicts_won += a.conflicts_won;
     }
   }
+  ts.has_geometry = true;
+  ts.has_pair = M >= 2;
+  ts.has_mask_overlap = ctx.masks;
+  for (uint64_t c = 0; c < ctx.nc; ++c) {  // chunk order: deterministic double sums
+    const GeometryTileStats& g = gstats[c];
+    ts.models[0].tv_sum_sq += g.sum_sq0;
+    if (M >= 2) ts.models[1].tv_sum_sq += g.sum_sq1;
+    for (uint32_t i = 2; i < M; ++i) ts.models[i].tv_sum_sq += gsq[c * M + i];
+    if (ts.has_pair) {
+      ts.tv_dot += g.dot;
+      ts.n_both_nonzero += g.both_nonzero;
+      ts.n_signs_agree += g.signs_agree;
+    }
+    if (ctx.masks) {
+      ts.mask_intersection += g.mask_intersection;
+      ts.mask_union += g.mask_union;
+    }
+  }
   for (uint64_t c = 0; c < ctx.nc; ++c) {
     ts.sign_conflicts += tstats[c].sign_conflicts;
     ts.n_positions_no_contributor += tstats[c].no_contributor;
@@ -597,6 +650,7 @@ void dare_rescale_pass(Ctx& ctx) {
 
 void run_ties(const Job& job, const SlackPlanForTensor* sv_plan) {
   Ctx ctx = make_ctx(job);
+  ctx.masks = job.stats != nullptr && ctx.kind == Sparsify::Magnitude && ctx.M >= 2;
   plan_trim(ctx);
   if (ctx.kind == Sparsify::Random) dare_rescale_pass(ctx);
   if (job.p->method != Method::TiesSV) {

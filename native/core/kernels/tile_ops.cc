@@ -464,6 +464,64 @@ MS_CLONES void t_model_stats(ModelTileStats* s, const float* __restrict dt, cons
   s->l1_discarded += l1;
 }
 
+// ---- task-vector geometry ---------------------------------------------------
+MS_CLONES void t_geometry(GeometryTileStats* s, const float* __restrict d0, const float* __restrict d1,
+                          const float* __restrict k0, const float* __restrict k1, uint64_t m) {
+  // products of two floats are exact in float64, so only the lane adds round (fixed order)
+  typedef double v8d __attribute__((vector_size(64)));
+  v8d a0 = {0, 0, 0, 0, 0, 0, 0, 0}, a1 = a0, ad = a0;
+  uint32_t both = 0, agree = 0;
+  uint64_t j = 0;
+  for (; j + 8 <= m; j += 8)
+    for (int l = 0; l < 8; ++l) {
+      const double x = d0[j + l], y = d1[j + l];
+      a0[l] += x * x;
+      a1[l] += y * y;
+      ad[l] += x * y;
+    }
+  for (uint64_t l = 0; j < m; ++j, ++l) {
+    const double x = d0[j], y = d1[j];
+    a0[l] += x * x;
+    a1[l] += y * y;
+    ad[l] += x * y;
+  }
+  for (j = 0; j < m; ++j) {
+    both += uint32_t(d0[j] != 0.f) & uint32_t(d1[j] != 0.f);
+    agree += (uint32_t(d0[j] > 0.f) & uint32_t(d1[j] > 0.f)) | (uint32_t(d0[j] < 0.f) & uint32_t(d1[j] < 0.f));
+  }
+  double s0 = 0, s1 = 0, sd = 0;
+  for (int l = 0; l < 8; ++l) {
+    s0 += a0[l];
+    s1 += a1[l];
+    sd += ad[l];
+  }
+  s->sum_sq0 += s0;
+  s->sum_sq1 += s1;
+  s->dot += sd;
+  s->both_nonzero += both;
+  s->signs_agree += agree;
+  if (k0 && k1) {
+    uint32_t in = 0, un = 0;
+    for (j = 0; j < m; ++j) {
+      const uint32_t x = k0[j] != 0.f, y = k1[j] != 0.f;
+      in += x & y;
+      un += x | y;
+    }
+    s->mask_intersection += in;
+    s->mask_union += un;
+  }
+}
+
+MS_CLONES double t_sum_sq(const float* __restrict d, uint64_t m) { return t_dot(d, d, m); }
+
+MS_CLONES void t_kept(float* __restrict keep, const float* __restrict dt, uint64_t m, bool all) {
+  if (all) {
+    for (uint64_t j = 0; j < m; ++j) keep[j] = 1.f;
+    return;
+  }
+  for (uint64_t j = 0; j < m; ++j) keep[j] = dt[j] != 0.f ? 1.f : 0.f;
+}
+
 MS_CLONES void t_tensor_stats(TensorTileStats* s, const float* __restrict pos, const float* __restrict neg,
                               const float* __restrict nc, const float* __restrict maj, uint64_t m) {
   uint32_t conf = 0, none = 0, negm = 0;

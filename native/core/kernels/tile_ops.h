@@ -98,6 +98,20 @@ struct ModelTileStats {
 void t_model_stats(ModelTileStats* s, const float* dt, const float* wd, const float* maj, const float* pos,
                    const float* neg, uint64_t m);
 
+// ---- task-vector geometry (TensorStats::has_geometry)
+struct GeometryTileStats {
+  double sum_sq0 = 0, sum_sq1 = 0, dot = 0;
+  uint64_t both_nonzero = 0, signs_agree = 0, mask_intersection = 0, mask_union = 0;
+};
+// Shape: d0, d1 [m] untrimmed task vectors of models 0 and 1; k0, k1 [m] 1 where the trim keeps
+// the position, else 0 (both null: no mask counts). Adds the tile's sums of d0^2, d1^2, d0*d1
+// (8 interleaved float64 lanes, lane = j mod 8, combined in lane order) and its counts to *s.
+void t_geometry(GeometryTileStats* s, const float* d0, const float* d1, const float* k0, const float* k1, uint64_t m);
+// sum d[j]^2 in t_geometry's order
+double t_sum_sq(const float* d, uint64_t m);
+// keep[j] = all || dt[j] != 0 ? 1 : 0   (kept entries of a magnitude trim with threshold key > 0)
+void t_kept(float* keep, const float* dt, uint64_t m, bool all);
+
 struct TensorTileStats {
   uint64_t sign_conflicts = 0, no_contributor = 0, majority_negative = 0;
 };

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { compareTiesSv } from "../../services/charts/compare";
+import { geometrySeries, geometrySeriesSchema } from "../../services/charts/geometry";
 import { analysisHeatmap } from "../../services/charts/heatmap";
 import { compareSchema, figure2Schema, heatmapSchema, splitSchema, sweepStatsSchema } from "../../services/charts/schemas";
 import { figure2 } from "../../services/charts/scores";
@@ -29,6 +30,8 @@ export const chartsRouter = createTRPCRouter({
     .output(heatmapSchema)
     // A public link reads only analyses of its own experiment.
     .query(({ input, ctx }) => analysisHeatmap({ ...input, onlyOfExperiment: ctx.principal.kind === "share" })),
+  /** Task-vector geometry along the CT series: norms, cosine, sign agreement, mask Jaccard per checkpoint, module and layer. */
+  geometry: sharedChartProcedure.input(experimentInput).output(geometrySeriesSchema).query(({ input }) => geometrySeries(input.experimentId)),
   /** TIES vs TIES-SV at one checkpoint and density pair. */
   compare: sharedChartProcedure
     .input(

@@ -10,5 +10,6 @@ export {
   type StatsReportSource,
   type TensorStatsEntry,
 } from "./report";
+export { addGeometry, geometryOf, withRatios, type Geometry, type GeometrySums } from "./geometry";
 export { formatStatsSummary, hasElection, markdownTable, modelTotalsTable, signConflictLine } from "./summary";
 export { TENSOR_MODULES, tagTensor, type TensorModule, type TensorTag } from "./tag-tensor";

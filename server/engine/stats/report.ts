@@ -4,6 +4,7 @@
 import { RANDOM_METHODS, RANKING_METHODS } from "../recipe/types";
 import type { MergeMethod, NativeMergeResult, NativeModelTensorStats, NativePlan, NativeTensorStats, RandomStream, StorageDtype, TieOrder } from "../types";
 import type { TokenizerReport } from "../tokenizer";
+import { addGeometry, geometryOf, type Geometry } from "./geometry";
 import { TENSOR_MODULES, tagTensor, type TensorModule } from "./tag-tensor";
 
 /** Per-model counters; each array has one entry per model, in recipe order. */
@@ -68,6 +69,8 @@ export interface TensorStatsEntry extends PerModelCounts {
   fallback_vectors: number;
   /** karcher: iterations run. */
   iterations: number;
+  /** Task-vector geometry (./geometry.ts); null when the method computes none or not every model is an input of this tensor. */
+  geometry: Geometry | null;
   /** The parameter values this tensor was merged with (gradients and filters resolved). */
   parameters?: TensorParameters;
 }
@@ -91,6 +94,8 @@ export interface StatsGroup extends PerModelCounts {
   sv_reserved: number;
   /** Sum of the tensors' `selected` (nearswap, arcee_fusion; 0 otherwise). */
   selected: number;
+  /** Task-vector geometry summed over the group's tensors that have one (null: none has). */
+  geometry: Geometry | null;
 }
 
 export interface StatsReportModel {
@@ -177,7 +182,7 @@ const ABSENT_MODEL: NativeModelTensorStats = {
 };
 
 /** The engine's per-input statistics of tensor `i` laid out per model (recipe order), and its parameters. */
-function perModelLayout(source: StatsReportSource, t: NativeTensorStats, i: number): { models: NativeModelTensorStats[]; parameters: TensorParameters } {
+function perModelLayout(source: StatsReportSource, t: NativeTensorStats, i: number): { models: NativeModelTensorStats[]; parameters: TensorParameters; geometry: Geometry | null } {
   const n = source.models.length;
   const planned = source.plan?.tensors[i];
   if (!planned) {
@@ -186,6 +191,7 @@ function perModelLayout(source: StatsReportSource, t: NativeTensorStats, i: numb
     }
     return {
       models: t.models,
+      geometry: t.geometry ? geometryOf(t.geometry) : null,
       parameters: {
         lambda: source.lambda ?? 1,
         t: source.method === "slerp" ? (source.t ?? null) : null,
@@ -202,7 +208,10 @@ function perModelLayout(source: StatsReportSource, t: NativeTensorStats, i: numb
     models[input.slot] = t.models[j]!;
     params[input.slot] = { input: input.tensor, weight: input.weight, density: input.density, gamma: input.gamma, epsilon: input.epsilon, scale: input.scale ?? null };
   });
-  return { models, parameters: { lambda: planned.lambda, t: source.method === "slerp" ? planned.t : null, models: params } };
+  // Geometry only where the inputs are every model in recipe order (its pair is models 0 and 1).
+  const inOrder = planned.inputs.length === n && planned.inputs.every((input, j) => input.slot === j);
+  const geometry = inOrder && t.geometry ? geometryOf(t.geometry) : null;
+  return { models, geometry, parameters: { lambda: planned.lambda, t: source.method === "slerp" ? planned.t : null, models: params } };
 }
 
 export interface StatsReportOptions {
@@ -221,6 +230,7 @@ function emptyGroup(nModels: number): StatsGroup {
     sv_candidates: 0,
     sv_reserved: 0,
     selected: 0,
+    geometry: null,
     k: zeros(),
     nnz_trimmed: zeros(),
     discarded: zeros(),
@@ -241,6 +251,7 @@ function addInto(group: StatsGroup, t: TensorStatsEntry): void {
   group.sv_candidates += t.sv_candidates;
   group.sv_reserved += t.sv_reserved;
   group.selected += t.selected ?? 0;
+  if (t.geometry) group.geometry = addGeometry(group.geometry, t.geometry);
   for (const f of PER_MODEL_FIELDS) {
     const target = group[f];
     t[f].forEach((v, i) => (target[i] = target[i]! + v));
@@ -250,7 +261,7 @@ function addInto(group: StatsGroup, t: TensorStatsEntry): void {
 export function buildStatsReport(source: StatsReportSource, result: NativeMergeResult, opts: StatsReportOptions = {}): StatsReport {
   const n = source.models.length;
   const tensors: TensorStatsEntry[] = result.tensors.map((native, i) => {
-    const { models: perInput, parameters } = perModelLayout(source, native, i);
+    const { models: perInput, parameters, geometry } = perModelLayout(source, native, i);
     const t = { ...native, models: perInput };
     const perModel = (f: keyof PerModelCounts) => t.models.map((m) => m[FROM_NATIVE[f]] as number);
     const { layer, module } = tagTensor(t.name);
@@ -283,6 +294,7 @@ export function buildStatsReport(source: StatsReportSource, result: NativeMergeR
       selected: t.selected ?? null,
       fallback_vectors: t.fallbackVectors ?? 0,
       iterations: t.iterations ?? 0,
+      geometry,
     };
   });
 

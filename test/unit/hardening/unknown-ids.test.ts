@@ -62,6 +62,7 @@ const cases: Record<string, () => unknown> = {
   "builder.sweepPlan": () => ({ settings: settings(), type: "analyze", checkpointIds: [NOPE], methods: ["ties"], densities: [[0.5]] }),
   "charts.compare": () => ({ experimentId: NOPE, checkpointId: NOPE, split: "test" }),
   "charts.figure2": () => ({ experimentId: NOPE, split: "test" }),
+  "charts.geometry": () => ({ experimentId: NOPE }),
   "charts.heatmap": () => ({ analysisId: NOPE, experimentId: NOPE }),
   "charts.scoreStats": () => ({ experimentId: NOPE, split: "test", statistic: "sftDiscardPct" }),
   "charts.sweep": () => ({ experimentId: NOPE }),
