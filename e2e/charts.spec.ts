@@ -9,6 +9,7 @@ import { expect, test, type APIRequestContext, type Locator, type Page } from ".
 import { trpcMutation, trpcQuery } from "./support/api";
 import { watchConsoleErrors } from "./support/console";
 import { e2eFamily, tiesRecipeYaml } from "./support/family";
+import { tableOf } from "./support/figures";
 
 interface Model {
   id: string;
@@ -50,14 +51,6 @@ async function ensureModel(request: APIRequestContext, p: string, role: string, 
   const existing = (await trpcQuery<Model[]>(request, "models.list", {})).find((m) => m.path === p);
   if (existing) return existing;
   return (await trpcMutation<{ model: Model }>(request, "models.register", { path: p, role, name, language: role === "CT" ? "tel" : null })).model;
-}
-
-/** The figure's data table (opened if needed) as header + rows of cell text. */
-async function tableOf(figure: Locator): Promise<string[][]> {
-  const table = figure.getByTestId("data-table");
-  if (!(await table.isVisible())) await figure.getByTestId("data-table-toggle").click();
-  await expect(table).toBeVisible();
-  return table.locator("tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("th,td")].map((c) => c.textContent ?? "")));
 }
 
 function cell(rows: string[][], rowLabel: string, column: string): string {

@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { expect, test } from "./support/fixtures";
 import { trpcQuery } from "./support/api";
+import { tableOf } from "./support/figures";
 
 interface Experiment {
   id: string;
@@ -46,5 +48,60 @@ test.describe("Demo", () => {
     await expect(page.getByTestId("job-row")).toHaveCount(jobs.filter((j) => j.type === "merge").length);
     await expect(page.getByTestId("job-row").first().getByTestId("job-status")).toHaveText("done");
     await page.screenshot({ path: test.info().outputPath("demo-jobs.png"), fullPage: true });
+  });
+
+  test("should draw the task-vector geometry along the demo's CT series, equal to the API, and reproduce it from its link", async ({ page, request, browser }) => {
+    test.setTimeout(600_000);
+    const demo = (await trpcQuery<Experiment[]>(request, "experiments.list", {})).find((e) => e.synthetic && /demo/i.test(e.name))!;
+    type Group = { sftNorm: number | null; ctNorm: number | null; cosine: number | null; signAgreement: number | null; jaccard: { sftDensity: number; ctDensity: number; jaccard: number | null }[] };
+    type Series = { checkpoints: { label: string; total: Group | null; byLayer: (Group & { layer: number | null })[]; byModule: (Group & { module: string })[] }[] };
+    // Every demo checkpoint analysed (the density sweep carries the geometry).
+    await expect
+      .poll(async () => (await trpcQuery<Series>(request, "charts.geometry", { experimentId: demo.id })).checkpoints.filter((c) => c.total !== null).length, { timeout: 540_000, intervals: [2000] })
+      .toBe(6);
+    const series = await trpcQuery<Series>(request, "charts.geometry", { experimentId: demo.id });
+
+    await page.goto(`/analysis?experiment=${demo.id}`);
+    const chart = page.getByTestId("chart-geometry");
+    // Small multiples: the whole model, then one panel per module, each a line per series.
+    await expect(chart.getByTestId("geometry-panel")).toHaveCount(1 + series.checkpoints[0]!.byModule.length);
+    await expect(chart.getByTestId("geometry-panel").first().locator(".recharts-line")).toHaveCount(3);
+
+    // Per layer, with the Jaccard overlap at the selected densities (the paper's 0.2 / 1.0): the table is the API's numbers.
+    await chart.getByTestId("geometry-by").selectOption("layer");
+    await chart.getByTestId("geometry-metric").selectOption("jaccard");
+    await expect(page).toHaveURL(/geo=layer/);
+    await expect(page).toHaveURL(/geom=jaccard/);
+    const table = await tableOf(chart);
+    const fmt = (v: number | null) => (v === null ? "" : v.toFixed(4));
+    const want = [
+      ...series.checkpoints.map((c) => ["whole model", c.label, c.total!]),
+      ...series.checkpoints[0]!.byLayer.flatMap((l) =>
+        series.checkpoints.map((c) => [l.layer === null ? "outside the layers" : `layer ${l.layer}`, c.label, c.byLayer.find((x) => x.layer === l.layer)!] as const),
+      ),
+    ].map(([group, label, g]) => {
+      const gg = g as Group;
+      return [group as string, label as string, fmt(gg.sftNorm), fmt(gg.ctNorm), fmt(gg.jaccard.find((j) => j.sftDensity === 0.2 && j.ctDensity === 1)?.jaccard ?? null)];
+    });
+    const pick = (rows: string[][]) => rows.slice(1).map((r) => [r[0]!, r[1]!, r[3]!, r[4]!, r[6]!]);
+    expect(pick(table)).toEqual(want);
+    expect(table[0]![6]).toBe("Jaccard at k_sft 0.2, k_ct 1");
+
+    // The SVG export draws every panel in one picture.
+    const [svg] = await Promise.all([page.waitForEvent("download"), chart.getByTestId("export-svg").click()]);
+    const text = readFileSync((await svg.path())!, "utf8");
+    expect(text.match(/class="recharts-surface"/g)?.length).toBe(1 + series.checkpoints[0]!.byLayer.length);
+
+    // The link reproduces the view in a fresh context.
+    await expect(page).toHaveURL(/tables=geometry/);
+    const fresh = await browser.newContext({ storageState: await page.context().storageState() });
+    const again = await fresh.newPage();
+    await again.goto(page.url());
+    const replay = again.getByTestId("chart-geometry");
+    await expect(replay.getByTestId("geometry-by")).toHaveValue("layer");
+    await expect(replay.getByTestId("geometry-metric")).toHaveValue("jaccard");
+    await expect(replay.getByTestId("data-table")).toBeVisible();
+    expect(await tableOf(replay)).toEqual(table);
+    await fresh.close();
   });
 });

@@ -3,26 +3,13 @@ import path from "node:path";
 import { trpcMutation, trpcQuery } from "./support/api";
 import { watchConsoleErrors } from "./support/console";
 import { e2eFamily, tiesRecipeYaml } from "./support/family";
-import { expect, test, type Page } from "./support/fixtures";
+import { expect, test } from "./support/fixtures";
+import { dropFiles } from "./support/figures";
 
 interface JobSummary {
   id: string;
   status: string;
   outputPath: string | null;
-}
-
-/** Drops files on the scores dropzone as a user dragging them from the file manager would. */
-async function dropFiles(page: Page, files: { name: string; text: string }[]) {
-  const dataTransfer = await page.evaluateHandle((list) => {
-    const dt = new DataTransfer();
-    for (const f of list) dt.items.add(new File([f.text], f.name, { type: "application/json" }));
-    return dt;
-  }, files);
-  const zone = page.getByTestId("scores-dropzone");
-  await expect(zone).toHaveAttribute("data-ready", "true");
-  await zone.dispatchEvent("dragenter", { dataTransfer });
-  await zone.dispatchEvent("dragover", { dataTransfer });
-  await zone.dispatchEvent("drop", { dataTransfer });
 }
 
 /** An lm-eval results file for one model: every task on one split (dev: validation_split, test: test_split). */

@@ -8,11 +8,12 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { APIRequestContext, Locator } from "@playwright/test";
+import type { APIRequestContext } from "@playwright/test";
 import { generateModelFamily } from "../server/engine/synthetic/family";
 import { expect, test } from "./support/fixtures";
 import { watchConsoleErrors } from "./support/console";
 import { startOwnServer, type OwnServer } from "./support/own-server";
+import { column, tableOf } from "./support/figures";
 
 test.use({ signedInAs: null });
 
@@ -51,19 +52,6 @@ function resultsFile(pretrained: string, acc: number): string {
     lm_eval_version: "0.4.5",
     date: 1733600000,
   });
-}
-
-async function tableOf(figure: Locator): Promise<string[][]> {
-  const table = figure.getByTestId("data-table");
-  if (!(await table.isVisible())) await figure.getByTestId("data-table-toggle").click();
-  await expect(table).toBeVisible();
-  return table.locator("tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("th,td")].map((c) => c.textContent ?? "")));
-}
-
-function column(rows: string[][], name: string): string[] {
-  const col = rows[0]!.indexOf(name);
-  expect(col, `column ${name} in ${rows[0]!.join(" | ")}`).toBeGreaterThanOrEqual(0);
-  return rows.slice(1).map((r) => r[col]!);
 }
 
 test.describe("Research loop", () => {

@@ -1,26 +1,13 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { trpcMutation } from "./support/api";
-import { expect, test, type Page } from "./support/fixtures";
+import { expect, test } from "./support/fixtures";
+import { dropFiles } from "./support/figures";
 
 const FIX = path.resolve("test/fixtures/lm-eval");
 const V042 = "results_2024-06-01T10-15-30.123456.json";
 const V045 = "results_2024-07-15T08-30-12.654321.json";
 const file = (name: string) => ({ name: path.basename(name), text: readFileSync(path.join(FIX, name), "utf8") });
-
-/** Drops files on the dropzone as a user dragging them from the file manager would. */
-async function dropFiles(page: Page, files: { name: string; text: string }[]) {
-  const dataTransfer = await page.evaluateHandle((list) => {
-    const dt = new DataTransfer();
-    for (const f of list) dt.items.add(new File([f.text], f.name, { type: "application/json" }));
-    return dt;
-  }, files);
-  const zone = page.getByTestId("scores-dropzone");
-  await expect(zone).toHaveAttribute("data-ready", "true");
-  await zone.dispatchEvent("dragenter", { dataTransfer });
-  await zone.dispatchEvent("dragover", { dataTransfer });
-  await zone.dispatchEvent("drop", { dataTransfer });
-}
 
 test.describe("Scores", () => {
   test("should import results files dropped on the page and show their numbers", async ({ page }) => {

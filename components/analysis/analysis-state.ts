@@ -4,9 +4,10 @@
 // malformed values fall back to them.
 import type { Brushes } from "@/components/charts/types";
 import { MERGE_STATISTIC_KEYS, type MergeStatistic } from "@/server/services/charts/merge-statistics";
+import { GEOMETRY_GROUPINGS, GEOMETRY_METRICS, type GeometryGrouping, type GeometryMetric } from "./geometry-data";
 
 export const FIG2_FAMILIES = ["CT", "CTSFT", "ties", "ties_sv", "linear", "task_arithmetic"] as const;
-export const TABLE_IDS = ["fig2", "fig3", "fig4", "heatmap", "explorer", "stats", "parallel"] as const;
+export const TABLE_IDS = ["fig2", "fig3", "fig4", "heatmap", "explorer", "stats", "parallel", "geometry"] as const;
 export const SCORE_STATISTICS = MERGE_STATISTIC_KEYS;
 export type ScoreStatistic = MergeStatistic;
 export type TableId = (typeof TABLE_IDS)[number];
@@ -39,6 +40,9 @@ export interface AnalysisState {
   xCkpt: string | null;
   /** Scores against statistics: the statistic on the x axis. */
   stat: ScoreStatistic;
+  /** Geometry along the series: panels per module / layer / whole model, and the right axis' statistic. */
+  geo: GeometryGrouping;
+  geom: GeometryMetric;
   /** Parallel coordinates: brushed axes (URL `pc=tokensB:2:6;method=ties|ties_sv`). */
   pc: Brushes;
   /** Open data tables. */
@@ -62,6 +66,8 @@ export const DEFAULT_ANALYSIS_STATE: AnalysisState = {
   hmMethod: "ties",
   xCkpt: null,
   stat: "sftDiscardPct",
+  geo: "module",
+  geom: "cosine",
   pc: {},
   tables: [],
 };
@@ -72,6 +78,7 @@ const num01 = (s: string | null): number | null => {
   return Number.isFinite(n) && n >= 0 && n <= 1 ? n : null;
 };
 const list = (s: string | null): string[] | null => (s === null ? null : s.split(",").filter((x) => x !== ""));
+const oneOf = <T extends string>(values: readonly T[], s: string | null): T | null => ((values as readonly string[]).includes(s ?? "") ? (s as T) : null);
 const idLike = (s: string | null): string | null => (s && /^[A-Za-z0-9_-]{1,64}$/.test(s) ? s : null);
 
 export function parseAnalysisState(p: URLSearchParams): AnalysisState {
@@ -94,6 +101,8 @@ export function parseAnalysisState(p: URLSearchParams): AnalysisState {
     hmCkpt: idLike(p.get("hm")),
     hmMethod: p.get("hmm") === "ties_sv" ? "ties_sv" : "ties",
     xCkpt: idLike(p.get("xc")),
+    geo: oneOf(GEOMETRY_GROUPINGS, p.get("geo")) ?? d.geo,
+    geom: oneOf(GEOMETRY_METRICS, p.get("geom")) ?? d.geom,
     pc: parseBrushes(p.get("pc")),
     stat: (SCORE_STATISTICS as readonly string[]).includes(p.get("stat") ?? "") ? (p.get("stat") as ScoreStatistic) : d.stat,
     tables,
@@ -119,6 +128,8 @@ export function serializeAnalysisState(s: AnalysisState): URLSearchParams {
   if (s.hmMethod !== d.hmMethod) p.set("hmm", s.hmMethod);
   if (s.xCkpt) p.set("xc", s.xCkpt);
   if (s.stat !== d.stat) p.set("stat", s.stat);
+  if (s.geo !== d.geo) p.set("geo", s.geo);
+  if (s.geom !== d.geom) p.set("geom", s.geom);
   const pc = serializeBrushes(s.pc);
   if (pc) p.set("pc", pc);
   if (s.tables.length) p.set("tables", [...s.tables].sort().join(","));

@@ -10,6 +10,7 @@ import { indexSweep, snapSelection, type Selection } from "@/server/services/cha
 import type { AnalysisState, TableId } from "./analysis-state";
 import { CheckpointFilter } from "./checkpoint-filter";
 import { Figure2Panel } from "./figure2-panel";
+import { GeometryPanel } from "./geometry-panel";
 import { HeatmapPanel } from "./heatmap-panel";
 import { ParallelPanel } from "./parallel-panel";
 import { ScoreStatsPanel } from "./score-stats-panel";
@@ -112,6 +113,17 @@ export function ExperimentAnalysis({
         onXCkpt={onXCkpt}
         onTable={onTable}
         emptyHelp={emptyHelp}
+      />
+      <GeometryPanel
+        experimentId={experimentId}
+        jaccardSel={state.geom === "jaccard" ? (laterSel ?? sel) : null}
+        ckpts={state.ckpts}
+        by={state.geo}
+        metric={state.geom}
+        pending={pending > 0}
+        tableOpen={state.tables.includes("geometry")}
+        onChange={patch}
+        onTable={onTable}
       />
       {sweep.points.length > 0 ? (
         <HeatmapPanel

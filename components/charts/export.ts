@@ -28,7 +28,40 @@ function esc(s: string): string {
 
 /** The chart's own <svg> inside a figure: Recharts' surface, or an element marked data-chart-svg. */
 export function chartSvgOf(root: HTMLElement): SVGSVGElement | null {
+  const multiples = root.querySelector<HTMLElement>("[data-small-multiples]");
+  if (multiples) return smallMultiplesSvg(multiples);
   return root.querySelector<SVGSVGElement>("svg[data-chart-svg]") ?? root.querySelector<SVGSVGElement>("svg.recharts-surface");
+}
+
+/** Small multiples (elements marked data-panel, each with a caption and one chart) as one SVG laid out as on screen. */
+function smallMultiplesSvg(grid: HTMLElement): SVGSVGElement | null {
+  const origin = grid.getBoundingClientRect();
+  const out = document.createElementNS(SVG_NS, "svg");
+  let width = 0;
+  let height = 0;
+  for (const panel of grid.querySelectorAll<HTMLElement>("[data-panel]")) {
+    const chart = panel.querySelector<SVGSVGElement>("svg.recharts-surface");
+    if (!chart) continue;
+    const box = chart.getBoundingClientRect();
+    const x = Math.round(box.left - origin.left);
+    const y = Math.round(box.top - origin.top);
+    const g = document.createElementNS(SVG_NS, "g");
+    g.setAttribute("transform", `translate(${x} ${y})`);
+    const label = document.createElementNS(SVG_NS, "text");
+    label.setAttribute("x", "8");
+    label.setAttribute("y", "-4");
+    label.setAttribute("font-size", "12");
+    label.setAttribute("font-weight", "600");
+    label.textContent = panel.getAttribute("data-panel");
+    g.append(label, chart.cloneNode(true));
+    out.append(g);
+    width = Math.max(width, x + Math.round(box.width));
+    height = Math.max(height, y + Math.round(box.height));
+  }
+  if (!out.childElementCount) return null;
+  out.setAttribute("width", String(width));
+  out.setAttribute("height", String(height));
+  return out;
 }
 
 /** A standalone SVG document: title, subtitle, the chart, and the legend below it. */

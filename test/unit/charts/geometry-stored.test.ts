@@ -7,6 +7,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { db } from "../../../server/db/client";
 import type { StatsGroup, StatsReport, TensorStatsEntry } from "../../../server/engine/stats";
+import { parseAnalysisState, serializeAnalysisState } from "../../../components/analysis/analysis-state";
+import { geometryView } from "../../../components/analysis/geometry-data";
 import { geometrySeries } from "../../../server/services/charts/geometry";
 import { assertReportGeometry, loadModel } from "../engine-api/geometry-check";
 import { drainQueue, freshDataDir, setupExperiment, sweep, type ChartFixture } from "./helpers";
@@ -82,5 +84,50 @@ describe("stored task-vector geometry", () => {
       const down = report.byModule.find((m) => m.module === "down")!.geometry!;
       assert.equal(c.byModule.find((m) => m.module === "down")!.cosine, down.cosine);
     }
+  });
+
+  it("should lay the series out as small multiples: the whole model first, then each module or layer, with the chosen pair statistic", async () => {
+    const series = await geometrySeries(fx.experimentId);
+    const all = () => true;
+    const byModule = geometryView(series, "module", "cosine", null, all);
+    assert.equal(byModule.covered, 2);
+    assert.deepEqual(byModule.panels.map((p) => p.label), ["whole model", ...series.checkpoints[0]!.byModule.map((m) => m.module)]);
+    for (const panel of byModule.panels) assert.deepEqual(panel.rows.map((r) => r.tokensB), [2, 4], panel.label);
+    const down = byModule.panels.find((p) => p.label === "down")!;
+    assert.deepEqual(down.rows.map((r) => [r.ctNorm, r.sftNorm, r.metric]), series.checkpoints.map((c) => {
+      const m = c.byModule.find((x) => x.module === "down")!;
+      return [m.ctNorm, m.sftNorm, m.cosine];
+    }));
+    // The table: one row per panel and checkpoint, the norm ratio derived from the same values.
+    assert.equal(byModule.table.rows.length, byModule.panels.length * 2);
+    const t = byModule.table.rows.find((r) => r.group === "down" && r.checkpoint === "4B")!;
+    assert.equal(t.normRatio, (t.ctNorm as number) / (t.sftNorm as number));
+
+    const byLayer = geometryView(series, "layer", "signAgreement", null, all);
+    assert.deepEqual(byLayer.panels.map((p) => p.label), ["whole model", "layer 0", "layer 1", "outside the layers"]);
+    assert.equal(byLayer.panels[1]!.rows[0]!.metric, series.checkpoints[0]!.byLayer[0]!.signAgreement);
+
+    // Jaccard follows the selected density pair; without a pair it is not drawn.
+    const j = geometryView(series, "total", "jaccard", { sftDensity: 0.2, ctDensity: 1 }, all);
+    assert.deepEqual(j.panels.map((p) => p.label), ["whole model"]);
+    assert.deepEqual(j.panels[0]!.rows.map((r) => r.metric), series.checkpoints.map((c) => c.total!.jaccard.find((x) => x.sftDensity === 0.2 && x.ctDensity === 1)!.jaccard));
+    assert.deepEqual(geometryView(series, "total", "jaccard", { sftDensity: 1, ctDensity: 1 }, all).panels[0]!.rows.map((r) => r.metric), [1, 1]);
+    assert.deepEqual(geometryView(series, "total", "jaccard", null, all).panels[0]!.rows.map((r) => r.metric), [null, null]);
+
+    // The checkpoint filter drops a checkpoint from every panel.
+    const only4 = geometryView(series, "module", "cosine", null, (id) => id === series.checkpoints[1]!.modelId);
+    assert.ok(only4.panels.every((p) => p.rows.length === 1 && p.rows[0]!.tokensB === 4));
+  });
+
+  it("should keep the geometry view in the URL and fall back to the defaults on unknown values", () => {
+    const state = { ...parseAnalysisState(new URLSearchParams("experiment=e1")), geo: "layer" as const, geom: "jaccard" as const, tables: ["geometry" as const] };
+    const qs = serializeAnalysisState(state);
+    assert.equal(qs.get("geo"), "layer");
+    assert.equal(qs.get("geom"), "jaccard");
+    assert.deepEqual(parseAnalysisState(qs), state);
+    const bad = parseAnalysisState(new URLSearchParams("geo=tensor&geom=norm"));
+    assert.equal(bad.geo, "module");
+    assert.equal(bad.geom, "cosine");
+    assert.equal(serializeAnalysisState(bad).has("geo"), false);
   });
 });
