@@ -104,4 +104,37 @@ test.describe("Demo", () => {
     expect(await tableOf(replay)).toEqual(table);
     await fresh.close();
   });
+
+  test("should show the methods side by side at a demo checkpoint, equal to the API, and reproduce it from its link", async ({ page, request, browser }) => {
+    test.setTimeout(600_000);
+    const demo = (await trpcQuery<Experiment[]>(request, "experiments.list", {})).find((e) => e.synthetic && /demo/i.test(e.name))!;
+    type Parts = { numel: number; keptPct: number | null; discardedPct: number | null; trimmedPct: number | null; rescued: number };
+    type Methods = { checkpoint: { label: string } | null; methods: { method: string; label: string; slack: number | null }[]; byLayer: { label: string; byMethod: Record<string, Parts> }[] };
+    // TIES, TIES-SV, DARE-TIES and breadcrumbs-TIES analysed at the last checkpoint (the paper's densities).
+    await expect
+      .poll(async () => (await trpcQuery<Methods>(request, "charts.methods", { experimentId: demo.id })).methods.map((m) => m.method).join(","), { timeout: 540_000, intervals: [2000] })
+      .toBe("ties,ties_sv,dare_ties,breadcrumbs_ties");
+    const api = await trpcQuery<Methods>(request, "charts.methods", { experimentId: demo.id });
+
+    await page.goto(`/analysis/compare?experiment=${demo.id}`);
+    const chart = page.getByTestId("chart-methods");
+    await expect(chart.locator(".recharts-bar-rectangle").first()).toBeVisible();
+    await expect(chart.getByTestId("methods-missing")).toContainText("DELLA, SCE");
+    await page.getByTestId("compare-group").selectOption("layer");
+    await expect(page).toHaveURL(/group=layer/);
+    const table = await tableOf(chart);
+    await expect(page).toHaveURL(/mtable=1/);
+    const fmt = (v: number | null) => (v === null ? "" : v.toFixed(4));
+    const label = (m: Methods["methods"][number]) => (m.slack !== null ? `${m.label} (slack ${m.slack})` : m.label);
+    expect(table.slice(1).map((r) => [r[0], r[1], r[3], r[4], r[5]])).toEqual(
+      api.byLayer.flatMap((g) => api.methods.map((m) => [g.label, label(m), fmt(g.byMethod[m.method]!.keptPct), fmt(g.byMethod[m.method]!.discardedPct), fmt(g.byMethod[m.method]!.trimmedPct)])),
+    );
+
+    const fresh = await browser.newContext({ storageState: await page.context().storageState() });
+    const again = await fresh.newPage();
+    await again.goto(page.url());
+    await expect(again.getByTestId("chart-methods").getByTestId("data-table")).toBeVisible();
+    expect(await tableOf(again.getByTestId("chart-methods"))).toEqual(table);
+    await fresh.close();
+  });
 });

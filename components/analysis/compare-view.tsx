@@ -12,6 +12,7 @@ import { useTRPC } from "@/components/providers/trpc";
 import { nearest, PAPER_DENSITIES } from "@/server/services/charts/sweep-select";
 import { parseCompareState, serializeCompareState, type CompareState } from "./compare-state";
 import { CompareChart } from "./compare-chart";
+import { MethodsPanel } from "./methods-panel";
 import { RecipeBlock } from "./recipe-block";
 import { RescuedGroupsTable } from "./rescued-groups-table";
 import { ShareBar } from "./share-bar";
@@ -183,6 +184,7 @@ export function CompareView() {
               </section>
             </>
           ) : null}
+          {ckptId ? <MethodsPanel experimentId={state.experiment} checkpointId={ckptId} sftDensity={sft} ctDensity={ct} slack={state.slack} state={state} patch={patch} /> : null}
           <section className="card" aria-labelledby="cmp-scores">
             <h2 id="cmp-scores">Scores ({d.split} split)</h2>
             {d.scores.length === 0 ? (

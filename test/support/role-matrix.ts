@@ -14,6 +14,7 @@ export const EXPECTED_ACCESS: Record<string, { access: Access; type: "query" | "
   "auth.acceptInvite": { access: "public", type: "mutation" },
 
   "charts.geometry": { access: "shared-chart", type: "query" },
+  "charts.methods": { access: "shared-chart", type: "query" },
   "charts.sweep": { access: "shared-chart", type: "query" },
   "charts.figure2": { access: "shared-chart", type: "query" },
   "charts.heatmap": { access: "shared-chart", type: "query" },

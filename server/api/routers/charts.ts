@@ -2,6 +2,7 @@ import { z } from "zod";
 import { compareTiesSv } from "../../services/charts/compare";
 import { geometrySeries, geometrySeriesSchema } from "../../services/charts/geometry";
 import { analysisHeatmap } from "../../services/charts/heatmap";
+import { methodsSideBySide, methodsSideBySideSchema } from "../../services/charts/methods";
 import { compareSchema, figure2Schema, heatmapSchema, splitSchema, sweepStatsSchema } from "../../services/charts/schemas";
 import { figure2 } from "../../services/charts/scores";
 import { mergeStatisticSchema, scoreStatsSchema, scoreVsStatistic } from "../../services/charts/score-stats";
@@ -32,6 +33,11 @@ export const chartsRouter = createTRPCRouter({
     .query(({ input, ctx }) => analysisHeatmap({ ...input, onlyOfExperiment: ctx.principal.kind === "share" })),
   /** Task-vector geometry along the CT series: norms, cosine, sign agreement, mask Jaccard per checkpoint, module and layer. */
   geometry: sharedChartProcedure.input(experimentInput).output(geometrySeriesSchema).query(({ input }) => geometrySeries(input.experimentId)),
+  /** Methods side by side at one checkpoint and density pair: what each keeps, discards and trims of the SFT task vector. */
+  methods: sharedChartProcedure
+    .input(experimentInput.extend({ checkpointId: z.string().min(1).nullish(), sftDensity: density.nullish(), ctDensity: density.nullish(), slack: density.nullish() }))
+    .output(methodsSideBySideSchema)
+    .query(({ input }) => methodsSideBySide(input)),
   /** TIES vs TIES-SV at one checkpoint and density pair. */
   compare: sharedChartProcedure
     .input(

@@ -7,7 +7,7 @@ import { db } from "../../db/client";
 import { parseRecipeYaml } from "../../engine/recipe";
 import type { StatsGroup } from "../../engine/stats";
 import { analysisInputs, experimentContext, identifyPair, parseJsonArray, samePath, type ExperimentContext } from "./context";
-import { ELECTION_METHODS, type ElectionMethod, type ModelCounts, type SweepPoint, type SweepStats } from "./schemas";
+import { ELECTION_METHODS, type Checkpoint, type ElectionMethod, type ModelCounts, type SweepPoint, type SweepStats } from "./schemas";
 import { densityKey } from "./sweep-select";
 
 export interface StoredTotals {
@@ -60,12 +60,48 @@ export function basePathOf(row: Pick<AnalysisRow, "job">): string | null | undef
   }
 }
 
-/**
- * Turns one Analysis row into a sweep point, or says why it is not one. Rows of
- * other experiments (or none) count only when their base model is the experiment's.
- */
+/** Turns one Analysis row of an election method into a sweep point, or says why it is not one. */
 export function toSweepPoint(ctx: ExperimentContext, row: AnalysisRow): SweepPoint | { reason: string } {
   if (!(ELECTION_METHODS as readonly string[]).includes(row.method)) return { reason: `method ${row.method} has no sign election` };
+  const read = readPairAnalysis(ctx, row);
+  if ("reason" in read) return read;
+  const { pair, stored, sftDensity, ctDensity } = read;
+  const t = stored.totals;
+  return {
+    analysisId: row.id,
+    jobId: row.jobId,
+    method: row.method as ElectionMethod,
+    checkpointId: pair.checkpoint.modelId,
+    sftIndex: pair.sftIndex,
+    ctIndex: pair.ctIndex,
+    sftDensity,
+    ctDensity,
+    slack: row.method === "ties_sv" ? row.slack : null,
+    slackScope: row.method === "ties_sv" ? row.slackScope : null,
+    sft: countsOf(t, pair.sftIndex),
+    ct: countsOf(t, pair.ctIndex),
+    numel: t.numel ?? 0,
+    signConflicts: t.sign_conflicts ?? 0,
+    svCandidates: t.sv_candidates ?? 0,
+    svReserved: t.sv_reserved ?? 0,
+    slackBudget: stored.slack_budget ?? null,
+    createdAt: row.createdAt,
+  };
+}
+
+export interface PairAnalysis {
+  pair: { sftIndex: number; ctIndex: number; checkpoint: Checkpoint };
+  stored: StoredTotals;
+  sftDensity: number;
+  ctDensity: number;
+}
+
+/**
+ * Reads one Analysis row of any method as the experiment's SFT model merged with one of its CT
+ * checkpoints, or says why it is not one. Rows of other experiments (or none) count only when
+ * their base model is the experiment's.
+ */
+export function readPairAnalysis(ctx: ExperimentContext, row: AnalysisRow): PairAnalysis | { reason: string } {
   const densities = parseJsonArray<number>(row.densities);
   let stored: StoredTotals;
   try {
@@ -81,27 +117,7 @@ export function toSweepPoint(ctx: ExperimentContext, row: AnalysisRow): SweepPoi
     const base = basePathOf(row);
     if (base === undefined || !samePath(base, ctx.base?.path)) return { reason: "queued for another base model (or its job was deleted)" };
   }
-  const t = stored.totals;
-  return {
-    analysisId: row.id,
-    jobId: row.jobId,
-    method: row.method as ElectionMethod,
-    checkpointId: pair.checkpoint.modelId,
-    sftIndex: pair.sftIndex,
-    ctIndex: pair.ctIndex,
-    sftDensity: densityKey(densities[pair.sftIndex] ?? 1),
-    ctDensity: densityKey(densities[pair.ctIndex] ?? 1),
-    slack: row.method === "ties_sv" ? row.slack : null,
-    slackScope: row.method === "ties_sv" ? row.slackScope : null,
-    sft: countsOf(t, pair.sftIndex),
-    ct: countsOf(t, pair.ctIndex),
-    numel: t.numel ?? 0,
-    signConflicts: t.sign_conflicts ?? 0,
-    svCandidates: t.sv_candidates ?? 0,
-    svReserved: t.sv_reserved ?? 0,
-    slackBudget: stored.slack_budget ?? null,
-    createdAt: row.createdAt,
-  };
+  return { pair, stored, sftDensity: densityKey(densities[pair.sftIndex] ?? 1), ctDensity: densityKey(densities[pair.ctIndex] ?? 1) };
 }
 
 /** Analysis rows that may belong to the experiment: its own, and any that name its SFT model. */

@@ -1,7 +1,7 @@
 // The demo experiment created on first start (MERGESCOPE_DEMO=1, the default):
 // a small synthetic Llama-shaped family (base, SFT, 6 CT checkpoints whose task
 // vectors grow with "tokens"), registered and grouped into an experiment, with
-// a density sweep of analyses, TIES-SV analyses and TIES / TIES-SV merges
+// a density sweep of analyses, TIES-SV / DARE-TIES / breadcrumbs-TIES analyses and TIES / TIES-SV merges
 // queued so a newcomer sees jobs run and the charts fill in within minutes on
 // two cores. Everything is labelled synthetic (models, experiment, job labels).
 import { existsSync, writeFileSync } from "node:fs";
@@ -91,8 +91,8 @@ export async function createDemoIfEmpty(): Promise<DemoResult> {
   const common = { recipeDir: out, experimentId: experiment.id, checkpoints: cts.map((m) => `./${m.name}`) };
   // Density sweep (the paper's grid for SFT × two CT densities) for Figures 3–4 and the density explorer.
   const sweep = await enqueueSweep({ ...common, type: "analyze", recipeYaml: recipe("ties"), methods: ["ties"], densities: [PAPER_DENSITY_GRID, [0.6, 1.0]], labelPrefix: "demo analyze" });
-  // TIES-SV at the paper's densities, for Figure 4's comparison.
-  const sv = await enqueueSweep({ ...common, type: "analyze", recipeYaml: recipe("ties_sv"), methods: ["ties_sv"], labelPrefix: "demo analyze", priority: 1 });
+  // TIES-SV at the paper's densities, for Figure 4's comparison; DARE-TIES and breadcrumbs-TIES there too, for the methods side by side.
+  const sv = await enqueueSweep({ ...common, type: "analyze", recipeYaml: recipe("ties_sv"), methods: ["ties_sv", "dare_ties", "breadcrumbs_ties"], labelPrefix: "demo analyze", priority: 1 });
   // TIES and TIES-SV merges of every checkpoint.
   const merges = await enqueueSweep({ ...common, type: "merge", recipeYaml: recipe("ties"), methods: ["ties", "ties_sv"], labelPrefix: "demo merge", priority: 2 });
   return { created: true, reason: "empty database", experimentId: experiment.id, jobs: sweep.jobs.length + sv.jobs.length + merges.jobs.length };

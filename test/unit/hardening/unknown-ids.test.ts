@@ -63,6 +63,7 @@ const cases: Record<string, () => unknown> = {
   "charts.compare": () => ({ experimentId: NOPE, checkpointId: NOPE, split: "test" }),
   "charts.figure2": () => ({ experimentId: NOPE, split: "test" }),
   "charts.geometry": () => ({ experimentId: NOPE }),
+  "charts.methods": () => ({ experimentId: NOPE, checkpointId: NOPE }),
   "charts.heatmap": () => ({ analysisId: NOPE, experimentId: NOPE }),
   "charts.scoreStats": () => ({ experimentId: NOPE, split: "test", statistic: "sftDiscardPct" }),
   "charts.sweep": () => ({ experimentId: NOPE }),
