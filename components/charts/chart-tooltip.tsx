@@ -45,3 +45,10 @@ export function ChartTooltip({ active, payload, label, config, valueFormatter, t
     </div>
   );
 }
+
+/** Recharts' `<Tooltip content>` for a ChartTooltip: the figures pass their config, formatter and title once. */
+export function tooltipContent(opts: Omit<ChartTooltipProps, "active" | "payload" | "label">) {
+  return function TooltipContent(p: { active?: boolean; payload?: readonly TooltipEntry[]; label?: string | number }) {
+    return <ChartTooltip active={p.active} payload={p.payload} label={p.label} {...opts} />;
+  };
+}

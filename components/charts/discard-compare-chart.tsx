@@ -1,8 +1,9 @@
 "use client";
 
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { pctYAxisProps } from "./axes";
 import { ChartFrame, frameProps, type FigureFrameProps } from "./chart-frame";
-import { ChartTooltip } from "./chart-tooltip";
+import { tooltipContent } from "./chart-tooltip";
 import type { ChartConfig, ChartRow, LegendItem } from "./types";
 
 export interface DiscardCompareChartProps extends FigureFrameProps {
@@ -26,25 +27,8 @@ export function DiscardCompareChart(props: DiscardCompareChartProps) {
         <BarChart data={data} margin={{ top: 10, right: 24, bottom: 28, left: 16 }} barGap={1} barCategoryGap="16%">
           <CartesianGrid strokeDasharray="3 3" stroke="#e1e4e8" vertical={false} />
           <XAxis dataKey={index} tick={{ fontSize: 12 }} interval={0} />
-          <YAxis
-            tickFormatter={(v: number) => `${Number(v.toFixed(2))}`}
-            width={64}
-            label={{ value: "% of the SFT model's trimmed parameters", angle: -90, position: "insideLeft", style: { textAnchor: "middle" }, offset: 4, fontSize: 12, fill: "#3d434c" }}
-            tick={{ fontSize: 12 }}
-          />
-          <Tooltip
-            content={(p) => (
-              <ChartTooltip
-                active={p.active}
-                payload={p.payload}
-                label={p.label}
-                config={config}
-                valueFormatter={valueFormatter}
-                detail={props.detail}
-                title={(row) => String(row[index])}
-              />
-            )}
-          />
+          <YAxis {...pctYAxisProps("% of the SFT model's trimmed parameters")} />
+          <Tooltip content={tooltipContent({ config, valueFormatter, detail: props.detail, title: (row) => String(row[index]) })} />
           {categories.map((c) => (
             <Bar key={c} dataKey={c} name={config[c]!.label} fill={config[c]!.color} isAnimationActive={false} />
           ))}

@@ -2,7 +2,7 @@
 
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { ChartFrame, frameProps, type FigureFrameProps } from "./chart-frame";
-import { ChartTooltip } from "./chart-tooltip";
+import { tooltipContent } from "./chart-tooltip";
 import { formatTokensB } from "./format";
 import type { ChartConfig, ChartRow, LegendItem } from "./types";
 
@@ -59,19 +59,7 @@ export function Figure2Chart(props: Figure2ChartProps) {
             label={{ value: yLabel, angle: -90, position: "insideLeft", style: { textAnchor: "middle" }, offset: 4, fontSize: 12, fill: "#3d434c" }}
             tick={{ fontSize: 12 }}
           />
-          <Tooltip
-            content={(p) => (
-              <ChartTooltip
-                active={p.active}
-                payload={p.payload}
-                label={p.label}
-                config={config}
-                valueFormatter={valueFormatter}
-                detail={props.detail}
-                title={(row) => `${formatTokensB(Number(row[index]))} CT tokens`}
-              />
-            )}
-          />
+          <Tooltip content={tooltipContent({ config, valueFormatter, detail: props.detail, title: (row) => `${formatTokensB(Number(row[index]))} CT tokens` })} />
           {references.map((r) => (
             <ReferenceLine
               key={r.key}

@@ -1,8 +1,9 @@
 "use client";
 
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { pctYAxisProps } from "./axes";
 import { ChartFrame, frameProps, type FigureFrameProps } from "./chart-frame";
-import { ChartTooltip } from "./chart-tooltip";
+import { tooltipContent } from "./chart-tooltip";
 import { formatTokensB } from "./format";
 import type { ChartConfig, ChartRow, LegendItem } from "./types";
 
@@ -25,27 +26,10 @@ export function Figure3Chart(props: Figure3ChartProps) {
   const legend: LegendItem[] = categories.map((c) => ({ label: config[c]!.label, color: config[c]!.color, kind: kind === "area" ? "area" : "bar" }));
   const ticks = data.map((r) => r[index]).filter((v): v is number => typeof v === "number");
   const tooltip = (
-    <Tooltip
-      content={(p) => (
-        <ChartTooltip
-          active={p.active}
-          payload={p.payload}
-          label={p.label}
-          config={config}
-          valueFormatter={valueFormatter}
-          detail={props.detail}
-          title={(row) => `${formatTokensB(Number(row[index]))} CT tokens — in conflict: ${valueFormatter(categories.reduce((s, c) => s + (Number(row[c]) || 0), 0))}`}
-        />
-      )}
-    />
+    <Tooltip content={tooltipContent({ config, valueFormatter, detail: props.detail, title: (row) => `${formatTokensB(Number(row[index]))} CT tokens — in conflict: ${valueFormatter(categories.reduce((s, c) => s + (Number(row[c]) || 0), 0))}` })} />
   );
   const yAxis = (
-    <YAxis
-      tickFormatter={(v: number) => `${Number(v.toFixed(2))}`}
-      width={64}
-      label={{ value: FIG3_Y_LABEL, angle: -90, position: "insideLeft", style: { textAnchor: "middle" }, offset: 4, fontSize: 12, fill: "#3d434c" }}
-            tick={{ fontSize: 12 }}
-    />
+    <YAxis {...pctYAxisProps(FIG3_Y_LABEL)} />
   );
   const margin = { top: 10, right: 24, bottom: 28, left: 16 };
   return (

@@ -1,8 +1,9 @@
 "use client";
 
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { pctYAxisProps } from "./axes";
 import { ChartFrame, frameProps, type FigureFrameProps } from "./chart-frame";
-import { ChartTooltip } from "./chart-tooltip";
+import { tooltipContent } from "./chart-tooltip";
 import { formatTokensB } from "./format";
 import type { ChartConfig, ChartRow, LegendItem } from "./types";
 
@@ -28,25 +29,8 @@ export function Figure4Chart(props: Figure4ChartProps) {
           <XAxis dataKey={index} label={{ value: "CT tokens", position: "insideBottom", offset: -16, fontSize: 12, fill: "#3d434c" }}
             tickFormatter={(v: unknown) => (typeof v === "number" ? formatTokensB(v) : String(v))}
             tick={{ fontSize: 12 }} />
-          <YAxis
-            tickFormatter={(v: number) => `${Number(v.toFixed(2))}`}
-            width={64}
-            label={{ value: "% of the SFT model's trimmed parameters", angle: -90, position: "insideLeft", style: { textAnchor: "middle" }, offset: 4, fontSize: 12, fill: "#3d434c" }}
-            tick={{ fontSize: 12 }}
-          />
-          <Tooltip
-            content={(p) => (
-              <ChartTooltip
-                active={p.active}
-                payload={p.payload}
-                label={p.label}
-                config={config}
-                valueFormatter={valueFormatter}
-                detail={props.detail}
-                title={(row) => `${String(row[index])} CT tokens — discarded from the SFT model`}
-              />
-            )}
-          />
+          <YAxis {...pctYAxisProps("% of the SFT model's trimmed parameters")} />
+          <Tooltip content={tooltipContent({ config, valueFormatter, detail: props.detail, title: (row) => `${String(row[index])} CT tokens — discarded from the SFT model` })} />
           {categories.map((c) => (
             <Bar key={c} dataKey={c} name={config[c]!.label} fill={config[c]!.color} isAnimationActive={false} />
           ))}

@@ -2,7 +2,7 @@
 
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { ChartFrame, frameProps, type FigureFrameProps } from "./chart-frame";
-import { ChartTooltip } from "./chart-tooltip";
+import { tooltipContent } from "./chart-tooltip";
 import { formatTokensB } from "./format";
 import type { ChartConfig, ChartRow, LegendItem } from "./types";
 
@@ -45,19 +45,7 @@ export function GeometrySeriesChart(props: GeometrySeriesChartProps) {
                 <XAxis type="number" dataKey={index} domain={["dataMin", "dataMax"]} ticks={panel.rows.map((r) => r[index]).filter((v): v is number => typeof v === "number")} tickFormatter={(v: number) => formatTokensB(v)} tick={{ fontSize: 10 }} padding={{ left: 8, right: 8 }} />
                 <YAxis yAxisId="left" tickFormatter={fmt} width={52} tick={{ fontSize: 10 }} domain={[0, "auto"]} />
                 <YAxis yAxisId="right" orientation="right" domain={rightDomain} tickFormatter={fmt} width={40} tick={{ fontSize: 10 }} />
-                <Tooltip
-                  content={(p) => (
-                    <ChartTooltip
-                      active={p.active}
-                      payload={p.payload}
-                      label={p.label}
-                      config={config}
-                      valueFormatter={fmt}
-                      detail={props.detail}
-                      title={(row) => `${panel.label} — ${formatTokensB(Number(row[index]))} CT tokens`}
-                    />
-                  )}
-                />
+                <Tooltip content={tooltipContent({ config, valueFormatter: fmt, detail: props.detail, title: (row) => `${panel.label} — ${formatTokensB(Number(row[index]))} CT tokens` })} />
                 {keys.map((k) => (
                   <Line
                     key={k}

@@ -1,8 +1,9 @@
 "use client";
 
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { pctYAxisProps } from "./axes";
 import { ChartFrame, frameProps, type FigureFrameProps } from "./chart-frame";
-import { ChartTooltip } from "./chart-tooltip";
+import { tooltipContent } from "./chart-tooltip";
 import type { ChartConfig, ChartRow, LegendItem } from "./types";
 
 export interface MethodsChartProps extends FigureFrameProps {
@@ -29,17 +30,8 @@ export function MethodsChart(props: MethodsChartProps) {
         <BarChart data={data} margin={{ top: 10, right: 24, bottom: 28, left: 16 }} barGap={1} barCategoryGap="14%">
           <CartesianGrid strokeDasharray="3 3" stroke="#e1e4e8" vertical={false} />
           <XAxis dataKey={index} tick={{ fontSize: 12 }} interval={0} />
-          <YAxis
-            tickFormatter={(v: number) => `${Number(v.toFixed(2))}`}
-            width={64}
-            label={{ value: "% of the group's SFT parameters", angle: -90, position: "insideLeft", style: { textAnchor: "middle" }, offset: 4, fontSize: 12, fill: "#3d434c" }}
-            tick={{ fontSize: 12 }}
-          />
-          <Tooltip
-            content={(p) => (
-              <ChartTooltip active={p.active} payload={p.payload} label={p.label} config={config} valueFormatter={valueFormatter} detail={props.detail} title={(row) => String(row[index])} />
-            )}
-          />
+          <YAxis {...pctYAxisProps("% of the group's SFT parameters")} />
+          <Tooltip content={tooltipContent({ config, valueFormatter, detail: props.detail, title: (row) => String(row[index]) })} />
           {methods.flatMap((m) => [
             <Bar key={`${m}:kept`} dataKey={`${m}:kept`} stackId={m} name={config[`${m}:kept`]!.label} fill={config[`${m}:kept`]!.color} isAnimationActive={false} />,
             <Bar
