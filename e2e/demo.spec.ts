@@ -65,7 +65,7 @@ test.describe("Demo", () => {
     const chart = page.getByTestId("chart-geometry");
     // Small multiples: the whole model, then one panel per module, each a line per series.
     await expect(chart.getByTestId("geometry-panel")).toHaveCount(1 + series.checkpoints[0]!.byModule.length);
-    await expect(chart.getByTestId("geometry-panel").first().locator(".recharts-line")).toHaveCount(3);
+    await expect(chart.getByTestId("geometry-panel").first().locator("[data-series] polyline")).toHaveCount(3);
 
     // Per layer, with the Jaccard overlap at the selected densities (the paper's 0.2 / 1.0): the table is the API's numbers.
     await chart.getByTestId("geometry-by").selectOption("layer");
@@ -90,7 +90,8 @@ test.describe("Demo", () => {
     // The SVG export draws every panel in one picture.
     const [svg] = await Promise.all([page.waitForEvent("download"), chart.getByTestId("export-svg").click()]);
     const text = readFileSync((await svg.path())!, "utf8");
-    expect(text.match(/class="recharts-surface"/g)?.length).toBe(1 + series.checkpoints[0]!.byLayer.length);
+    expect(text.match(/class="small-multiple-svg"/g)?.length).toBe(1 + series.checkpoints[0]!.byLayer.length);
+    expect(text.match(/<polyline /g)?.length).toBe(3 * (1 + series.checkpoints[0]!.byLayer.length));
 
     // The link reproduces the view in a fresh context.
     await expect(page).toHaveURL(/tables=geometry/);

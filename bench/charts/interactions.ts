@@ -9,28 +9,27 @@ import type { Page } from "@playwright/test";
 /** When the interaction has shown its result: an element's text includes / equals a string, or a selector matches n elements. */
 export type Done = { selector: string; includes: string } | { selector: string; equals: string } | { selector: string; count: number };
 
+// The in-page waiter as source text: tsx (esbuild keepNames) would wrap the nested functions of a
+// function passed to page.evaluate in a __name() helper the page does not have.
+const WAIT_FOR_DONE = `(d) => new Promise((resolve, reject) => {
+  const ok = () => {
+    if ("count" in d) return document.querySelectorAll(d.selector).length === d.count;
+    const texts = [...document.querySelectorAll(d.selector)].map((e) => (e.textContent || "").trim());
+    return "equals" in d ? texts.includes(d.equals) : texts.some((t) => t.includes(d.includes));
+  };
+  const timer = setTimeout(() => reject(new Error("timed out waiting for " + JSON.stringify(d))), 15000);
+  const obs = new MutationObserver(() => {
+    if (!ok()) return;
+    obs.disconnect();
+    clearTimeout(timer);
+    requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0));
+  });
+  obs.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+})`;
+
 export async function timeInteraction(page: Page, act: () => Promise<unknown>, done: Done): Promise<number> {
-  const finished = page.evaluate(
-    (d) =>
-      new Promise<number>((resolve, reject) => {
-        const ok = () => {
-          if ("count" in d) return document.querySelectorAll(d.selector).length === d.count;
-          const texts = [...document.querySelectorAll(d.selector)].map((e) => (e.textContent ?? "").trim());
-          return "equals" in d ? texts.includes(d.equals) : texts.some((t) => t.includes(d.includes));
-        };
-        const finish = () => requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0));
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${JSON.stringify(d)}`)), 15_000);
-        const obs = new MutationObserver(() => {
-          if (!ok()) return;
-          obs.disconnect();
-          clearTimeout(timer);
-          finish();
-        });
-        obs.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
-      }),
-    done,
-  );
-  const t0 = await page.evaluate(() => performance.now());
+  const finished = page.evaluate(`(${WAIT_FOR_DONE})(${JSON.stringify(done)})`) as Promise<number>;
+  const t0 = (await page.evaluate("performance.now()")) as number;
   await act();
   return (await finished) - t0;
 }
@@ -70,7 +69,7 @@ export async function measureNewViews(page: Page, base: string, experimentId: st
   const out: InteractionResult[] = [];
   await page.goto(`${base}/analysis?experiment=${experimentId}&task=${encodeURIComponent(task)}`);
   const geo = page.getByTestId("chart-geometry");
-  await geo.locator(".recharts-line").first().waitFor();
+  await geo.locator("[data-series]").first().waitFor();
   const geoPanels = '[data-testid="chart-geometry"] [data-testid="geometry-panel"]';
   const panels = async () => page.locator(geoPanels).count();
   await geo.getByTestId("geometry-by").selectOption("layer");
@@ -142,7 +141,7 @@ export async function measureNewViews(page: Page, base: string, experimentId: st
     const before = ((await page.getByTestId("pc-count").textContent()) ?? "").trim();
     await brush(from, to);
     await page.mouse.up();
-    await page.waitForFunction((b) => (document.querySelector('[data-testid="pc-count"]')?.textContent ?? "").trim() !== b, before, { timeout: 10_000 });
+    await page.waitForFunction(`(document.querySelector('[data-testid="pc-count"]')?.textContent ?? "").trim() !== ${JSON.stringify(before)}`, undefined, { timeout: 10_000 });
     shown.push(((await page.getByTestId("pc-count").textContent()) ?? "").trim());
   }
   if (shown[0] === shown[1]) throw new Error(`both brushes select the same merges (${shown[0]}): cannot time a change`);
@@ -158,7 +157,7 @@ export async function measureNewViews(page: Page, base: string, experimentId: st
   await page.goto(`${base}/analysis/compare?experiment=${experimentId}`);
   await page.getByTestId("chart-compare").locator(".recharts-bar-rectangle").first().waitFor();
   await page.getByTestId("chart-methods").locator(".recharts-bar-rectangle").first().waitFor();
-  const ticks = (id: string) => `[data-testid="${id}"] .recharts-xAxis`;
+  const ticks = (id: string) => `[data-testid="${id}"] .recharts-wrapper`;
   out.push(
     await measureToggle(
       page,

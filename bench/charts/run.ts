@@ -9,12 +9,12 @@
 //
 // Needs a production build (MERGESCOPE_NEXT_DIST, default .next) and Debian's Chromium
 // ($MERGESCOPE_CHROMIUM, default /usr/bin/chromium).
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { chromium } from "@playwright/test";
+import { chromium, request as playwrightRequest } from "@playwright/test";
 import { generateModelFamily } from "../../server/engine/synthetic/family";
 import { measureNewViews, type InteractionResult } from "./interactions";
 
@@ -40,12 +40,38 @@ if (!existsSync(path.join(root, dist, "BUILD_ID"))) throw new Error(`no producti
 const dataDir = values.data ? path.resolve(values.data) : mkdtempSync(path.join(os.tmpdir(), "mergescope-bench-charts-"));
 const familyDir = path.join(dataDir, "models", "bench-charts");
 
+/** The signed-in admin's cookies (the bench makes its own account, as a lab admin would). */
+let cookie = "";
+
 async function trpc<T>(method: "GET" | "POST", name: string, input?: unknown): Promise<T> {
   const url = method === "GET" ? `${base}/api/trpc/${name}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`}` : `${base}/api/trpc/${name}`;
-  const res = await fetch(url, method === "POST" ? { method, headers: { "content-type": "application/json" }, body: JSON.stringify({ json: input }) } : undefined);
+  const headers = { cookie, origin: base, "content-type": "application/json" };
+  const res = await fetch(url, method === "POST" ? { method, headers, body: JSON.stringify({ json: input }) } : { headers });
   const body = (await res.json()) as { result?: { data: { json: T } }; error?: { json: { message: string } } };
   if (!res.ok || !body.result) throw new Error(`${name}: ${body.error?.json.message ?? res.status}`);
   return body.result.data.json;
+}
+
+/** `mergescope user add --role admin` on the bench's data directory, the invitation accepted, signed in: returns the session cookies. */
+async function signInAdmin(): Promise<string> {
+  const email = `bench-${Date.now()}@bench.example`;
+  const password = "bench password 1234";
+  const out = execFileSync(process.execPath, [path.join(root, "bin", "mergescope.mjs"), "user", "add", email, "--role", "admin", "--json"], {
+    env: { ...process.env, MERGESCOPE_DATA_DIR: dataDir, PORT: String(port) },
+    encoding: "utf8",
+  });
+  const token = new URL((JSON.parse(out) as { url: string }).url).searchParams.get("token");
+  // Playwright's request context keeps the cookies Better Auth sets (as the e2e accounts do).
+  const api = await playwrightRequest.newContext({ baseURL: base, extraHTTPHeaders: { origin: base } });
+  try {
+    const accepted = await api.post("/api/trpc/auth.acceptInvite", { data: { json: { token, name: "Bench admin", email: null, password } } });
+    if (!accepted.ok()) throw new Error(`accepting the bench's invitation failed (${accepted.status()}): ${await accepted.text()}`);
+    const signedIn = await api.post("/api/auth/sign-in/email", { data: { email, password } });
+    if (!signedIn.ok()) throw new Error(`signing in failed (${signedIn.status()}): ${await signedIn.text()}`);
+    return (await api.storageState()).cookies.map((c) => `${c.name}=${c.value}`).join("; ");
+  } finally {
+    await api.dispose();
+  }
 }
 
 function startServer(): ChildProcess {
@@ -109,6 +135,7 @@ async function main(): Promise<void> {
   process.on("exit", stop);
   try {
     await waitFor("the server", () => trpc("GET", "health.status").then(() => true), 120_000);
+    cookie = await signInAdmin();
     const models = await trpc<{ id: string; path: string }[]>("GET", "models.list", {});
     const reg = async (dir: string, role: string) =>
       models.find((m) => m.path === path.join(familyDir, dir)) ??
@@ -168,12 +195,14 @@ async function main(): Promise<void> {
       },
       10 * 60_000,
     );
-    const files = mergeJobs.map((j, i) => ({ name: `merge-${i}.json`, text: resultsFile(j.outputPath!, 0.3 + 0.01 * i) }));
+    const files = mergeJobs.map((j, i) => ({ fileName: `merge-${i}.json`, text: resultsFile(j.outputPath!, 0.3 + 0.01 * i) }));
     await trpc("POST", "scores.importFiles", { files });
 
     const browser = await chromium.launch({ executablePath: process.env.MERGESCOPE_CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
     try {
-      const page = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();
+      const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+      await context.addCookies(cookie.split("; ").map((c) => ({ name: c.slice(0, c.indexOf("=")), value: c.slice(c.indexOf("=") + 1), url: base })));
+      const page = await context.newPage();
       const loadStart = Date.now();
       await page.goto(`${base}/analysis?experiment=${expId}`);
       await page.getByTestId("chart-fig4").locator(".recharts-bar-rectangle").first().waitFor();

@@ -40,7 +40,7 @@ function smallMultiplesSvg(grid: HTMLElement): SVGSVGElement | null {
   let width = 0;
   let height = 0;
   for (const panel of grid.querySelectorAll<HTMLElement>("[data-panel]")) {
-    const chart = panel.querySelector<SVGSVGElement>("svg.recharts-surface");
+    const chart = panel.querySelector<SVGSVGElement>("svg");
     if (!chart) continue;
     const box = chart.getBoundingClientRect();
     const x = Math.round(box.left - origin.left);

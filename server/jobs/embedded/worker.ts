@@ -3,6 +3,7 @@
 // the one runner — several at once when cores and the memory budget allow.
 // SIGTERM hands running jobs back to the queue; a crash is recovered by the
 // lease reaper (any worker's).
+import { setMaxListeners } from "node:events";
 import os from "node:os";
 import { mkdirSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -129,6 +130,8 @@ export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
   const { cores, memoryBudgetBytes, maxConcurrent } = scheduler.limits;
+  // Every running job listens for the shutdown: up to maxConcurrent listeners is expected, not a leak.
+  setMaxListeners(maxConcurrent + 10, shutdown.signal);
   console.log(`[worker ${workerId}] started: ${cores} core(s), memory budget ${gib(memoryBudgetBytes)}, up to ${maxConcurrent} job(s) at once`);
   const inFlight = new Map<string, Promise<void>>();
   // Resolved when a running job finishes: the loop waits on it instead of polling when it has no room.
