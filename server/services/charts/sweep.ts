@@ -120,12 +120,18 @@ export function readPairAnalysis(ctx: ExperimentContext, row: AnalysisRow): Pair
   return { pair, stored, sftDensity: densityKey(densities[pair.sftIndex] ?? 1), ctDensity: densityKey(densities[pair.ctIndex] ?? 1) };
 }
 
+/** Narrows the rows read: only these per-model density lists (recipe order, as stored). */
+export interface AnalysisFilter {
+  densities?: number[][];
+}
+
 /** Analysis rows that may belong to the experiment: its own, and any that name its SFT model. */
-export async function candidateAnalyses(ctx: ExperimentContext, methods: readonly string[] = ELECTION_METHODS): Promise<AnalysisRow[]> {
+export async function candidateAnalyses(ctx: ExperimentContext, methods: readonly string[] = ELECTION_METHODS, only?: AnalysisFilter): Promise<AnalysisRow[]> {
   const client = await db();
   return client.analysis.findMany({
     where: {
       method: { in: [...methods] },
+      ...(only?.densities ? { densities: { in: only.densities.map((d) => JSON.stringify(d)) } } : {}),
       OR: [
         { experimentId: ctx.experiment.id },
         ...(ctx.sft ? [{ inputModelIds: { contains: JSON.stringify(ctx.sft.id) } }, { modelPaths: { contains: JSON.stringify(ctx.sft.path) } }] : []),
@@ -162,9 +168,9 @@ export function dedupePoints(points: SweepPoint[]): SweepPoint[] {
   return [...latest.values()];
 }
 
-export async function sweepStats(experimentId: string): Promise<SweepStats> {
+export async function sweepStats(experimentId: string, only?: AnalysisFilter): Promise<SweepStats> {
   const ctx = await experimentContext(experimentId);
-  const rows = await candidateAnalyses(ctx);
+  const rows = await candidateAnalyses(ctx, ELECTION_METHODS, only);
   const points: SweepPoint[] = [];
   const skipped: SweepStats["skipped"] = [];
   for (const row of rows) {
