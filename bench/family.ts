@@ -12,6 +12,8 @@ export interface Family {
   base: string;
   sft: string;
   ct: string;
+  /** Every CT checkpoint, ascending tokens (ct is the last). */
+  cts: string[];
 }
 
 /** Headroom left on the disk after the family and one merged output (other users share it). */
@@ -21,7 +23,8 @@ const SPARE_BYTES = 2e9;
 export const benchCacheDir = (root: string) =>
   process.env.MERGESCOPE_BENCH_CACHE ? path.resolve(process.env.MERGESCOPE_BENCH_CACHE) : path.join(root, "bench", ".cache");
 
-export const familyDir = (cacheDir: string, preset: string) => path.join(cacheDir, `llama-${preset}-bf16`);
+export const familyDir = (cacheDir: string, preset: string, ctCheckpoints = 1) =>
+  path.join(cacheDir, `llama-${preset}-bf16${ctCheckpoints > 1 ? `-series${ctCheckpoints}` : ""}`);
 
 /** Bytes of one bf16 model of the preset (tensor data; the header adds a few KB). */
 export const modelBytes = (preset: string) => llamaParameterCount(BENCH_PRESETS[preset]!) * 2;
@@ -61,18 +64,26 @@ export function checkDiskSpace(cacheDir: string, preset: string, free = freeByte
   );
 }
 
-export function ensureFamily(cacheDir: string, preset: string): Family {
-  const dir = familyDir(cacheDir, preset);
+/**
+ * The preset's family: base, SFT and one CT checkpoint (8B tokens), or, with ctCheckpoints > 1,
+ * a CT series (2B, 4B, ... tokens; the series-pass rows) in a folder of its own.
+ */
+export function ensureFamily(cacheDir: string, preset: string, ctCheckpoints = 1): Family {
+  const dir = familyDir(cacheDir, preset, ctCheckpoints);
+  const tokensPerCheckpoint = ctCheckpoints > 1 ? 2 : 8;
   if (!existsSync(path.join(dir, ".complete"))) {
-    checkDiskSpace(cacheDir, preset);
-    console.error(`generating the ${preset} bf16 family (base, sft, one CT checkpoint, ${gb(3 * modelBytes(preset))}) in ${dir} ...`);
+    if (ctCheckpoints > 1) {
+      const need = (ctCheckpoints + 2) * modelBytes(preset) + SPARE_BYTES;
+      if (freeBytes(cacheDir) < need) throw new Error(`not enough disk space for the ${preset} series family in ${cacheDir}: it needs ${gb(need)}; point MERGESCOPE_BENCH_CACHE at a larger disk`);
+    } else checkDiskSpace(cacheDir, preset);
+    console.error(`generating the ${preset} bf16 family (base, sft, ${ctCheckpoints} CT checkpoint(s), ${gb((ctCheckpoints + 2) * modelBytes(preset))}) in ${dir} ...`);
     const t0 = performance.now();
     let nextReport = 0.1;
     generateModelFamily({
       ...BENCH_PRESETS[preset]!,
       out: dir,
-      ctCheckpoints: 1,
-      tokensPerCheckpoint: 8,
+      ctCheckpoints,
+      tokensPerCheckpoint,
       dtype: "bf16",
       seed: 7,
       overwrite: true,
@@ -84,7 +95,8 @@ export function ensureFamily(cacheDir: string, preset: string): Family {
     });
     writeFileSync(path.join(dir, ".complete"), "");
   }
-  return { base: path.join(dir, "base"), sft: path.join(dir, "sft"), ct: path.join(dir, "ct-8B") };
+  const cts = Array.from({ length: ctCheckpoints }, (_, i) => path.join(dir, `ct-${(i + 1) * tokensPerCheckpoint}B`));
+  return { base: path.join(dir, "base"), sft: path.join(dir, "sft"), ct: cts[cts.length - 1]!, cts };
 }
 
 /** The family's three weight files (each preset writes one safetensors file per model). */

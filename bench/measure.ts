@@ -2,6 +2,7 @@
 // Prints a JSON line {seconds, maxRssBytes, ...}. Used by bench/run.ts.
 //   floor:  read every input file once + write one output of the same size (fsync)
 //   engine: a native merge or analysis of a NativeMergeRequest
+//   engines: several analyses one after another (a worker running N jobs), bytes read summed
 import { closeSync, fsyncSync, openSync, readSync, rmSync, statSync, writeSync } from "node:fs";
 import { runNativeMerge } from "../server/engine/native-merge";
 import type { NativeMergeRequest } from "../server/engine/types";
@@ -41,6 +42,10 @@ if (kind === "floor") {
   const r = await runNativeMerge(request);
   extra = { bytesRead: r.bytesRead, bytesWritten: r.bytesWritten, engineSeconds: r.seconds };
   if (request.outDir) rmSync(request.outDir, { recursive: true, force: true });
+} else if (kind === "engines") {
+  let bytesRead = 0;
+  for (const request of JSON.parse(arg!) as NativeMergeRequest[]) bytesRead += (await runNativeMerge(request)).bytesRead;
+  extra = { bytesRead };
 } else {
   throw new Error(`unknown measurement ${kind}`);
 }

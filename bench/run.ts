@@ -82,8 +82,11 @@ function request(f: Family, outDir: string | null, over: Partial<NativeMergeRequ
 interface Workload {
   name: string;
   /** null: the floor (read the 3 inputs + write 1 output of the same size, fsync). */
-  request: ((f: Family, outDir: string | null) => NativeMergeRequest) | null;
+  /** A list of requests runs one after another in the measuring process (statistics only). */
+  request: ((f: Family, outDir: string | null) => NativeMergeRequest | NativeMergeRequest[]) | null;
   writes: boolean; // the request writes a merged model (outDir set)
+  /** Runs on the preset's CT-series family (base, SFT, this many CT checkpoints) instead of the 3-model one. */
+  series?: number;
   target?: number; // × floor
   /** Also report the median per-round ratio to another row (by name), with an optional target. */
   versus?: { row: string; target?: number };
@@ -110,6 +113,14 @@ function layerSwapRequest(f: Family, outDir: string | null): NativeMergeRequest 
   const recipe = parseRecipeYaml(yaml, { recipeDir: root });
   const { plan } = buildMergePlan(recipe, (p) => inspectModel(p).tensors.map((t) => t.name));
   return recipeToNativeRequest(recipe, { outDir, shardSizeBytes: 5e9, threads: 0, plan });
+}
+
+const SWEEP_GRID = [0.01, 0.2, 0.4, 0.6, 0.8, 1.0];
+
+/** One series pass: models[0] the SFT, models[1..] every CT checkpoint of the family. */
+function seriesRequest(f: Family): NativeMergeRequest {
+  const one = request(f, null, { densities: SWEEP_GRID });
+  return { ...one, series: true, models: [one.models[0]!, ...f.cts.map((ct) => ({ ...one.models[1]!, path: ct }))] };
 }
 
 // Thread scaling: the same CPU-bound workload on 1 and on 2 engine threads, run back to back in
@@ -152,6 +163,16 @@ const ALL_WORKLOADS: Workload[] = [
     versus: { row: "analysis only (ties stats)", target: 1.5 },
   },
   { name: "passthrough layer swap (2 models, 3 slices)", request: layerSwapRequest, writes: true },
+  // The series pass (issue #16): the demo-shaped 6-checkpoint series × the 6×6 grid in one pass
+  // (base and SFT read once, each CT once) against 6 separate sweeps (3 models read each), same run.
+  {
+    name: "series: 6 checkpoints × 6×6 densities, one pass",
+    request: (f) => seriesRequest(f),
+    writes: false,
+    series: 6,
+    versus: { row: "series: 6 separate 6×6 sweeps" },
+  },
+  { name: "series: 6 separate 6×6 sweeps", request: (f) => f.cts.map((ct) => request({ ...f, ct }, null, { densities: SWEEP_GRID })), writes: false, series: 6 },
   // mergekit's newer methods (storage-dtype compute, as mergekit without `dtype`)
   { name: "sce (select_topk 0.2)", request: (f, out) => request(f, out, { method: "sce", selectTopk: 0.2 }), writes: true },
   { name: "nuslerp (flatten, base, weights 1/1)", request: (f, out) => request(f, out, { method: "nuslerp" }), writes: true },
@@ -196,7 +217,7 @@ const MODES: CacheMode[] = cacheOption === "both" ? ["cold", "warm"] : [cacheOpt
 
 // ---------------------------------------------------------------- helpers
 
-function measure(kind: string, arg: unknown): { seconds: number; maxRssBytes: number; cpuSeconds: number } {
+function measure(kind: string, arg: unknown): { seconds: number; maxRssBytes: number; cpuSeconds: number; bytesRead?: number } {
   const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "bench", "measure.ts"), kind, JSON.stringify(arg)], {
     encoding: "utf8",
     env: { ...process.env, MERGESCOPE_ROOT: root },
@@ -318,6 +339,8 @@ interface Row {
   ratio: number;
   rss: number;
   versus: number;
+  /** Median per-round ratio of bytes read to the versus row's (rows whose measurement reports them). */
+  versusBytes: number;
   speedup: number;
   /** Median user + system CPU seconds of the measuring process. */
   cpu: number;
@@ -334,13 +357,15 @@ interface PresetResult {
 
 function benchPreset(preset: string): PresetResult {
   const fam = ensureFamily(cacheDir, preset);
+  const seriesCts = Math.max(0, ...WORKLOADS.map((w) => w.series ?? 0));
+  const seriesFam = seriesCts > 1 ? ensureFamily(cacheDir, preset, seriesCts) : null;
   checkDiskSpace(cacheDir, preset); // one merged output of the model's size besides the family
   const inputs = familyFiles(fam);
   const inputBytes = inputs.reduce((n, f) => n + Number(run("stat", ["-c", "%s", f]) ?? 0), 0);
   const scratch = mkdtempSync(path.join(cacheDir, "run-"));
   try {
     const floorArg = (name: string) => ({ inputs, output: path.join(scratch, name) });
-    const runs = MODES.map(() => WORKLOADS.map(() => [] as { seconds: number; rss: number; cpu: number }[]));
+    const runs = MODES.map(() => WORKLOADS.map(() => [] as { seconds: number; rss: number; cpu: number; bytes: number }[]));
     const resident = MODES.map(() => [] as number[]);
     for (let r = 0; r < repeat; r++) {
       WORKLOADS.forEach((w, i) => {
@@ -356,9 +381,10 @@ function benchPreset(preset: string): PresetResult {
             // measure.ts deletes the merged output when done: only one output is ever on disk.
             const out = w.writes ? path.join(scratch, `out-${i}-${r}`) : null;
             if (out) mkdirSync(out);
-            m = measure("engine", w.request(fam, out));
+            const req = w.request(w.series ? seriesFam! : fam, out);
+            m = measure(Array.isArray(req) ? "engines" : "engine", req);
           }
-          runs[mi]![i]!.push({ seconds: m.seconds, rss: m.maxRssBytes, cpu: m.cpuSeconds });
+          runs[mi]![i]!.push({ seconds: m.seconds, rss: m.maxRssBytes, cpu: m.cpuSeconds, bytes: m.bytesRead ?? NaN });
           const res = frac === null ? "" : `, ${(100 * frac).toFixed(1)}% resident before`;
           console.error(`[bench ${preset}] round ${r + 1}/${repeat} ${w.name} (${mode}): ${m.seconds.toFixed(2)} s (CPU ${m.cpuSeconds.toFixed(2)} s), ${gib(m.maxRssBytes)}${res}`);
         });
@@ -376,6 +402,7 @@ function benchPreset(preset: string): PresetResult {
           ratio: median(modeRuns[i]!.map((x, r) => x.seconds / floorRuns[r]!.seconds)),
           rss: Math.max(...modeRuns[i]!.map((x) => x.rss)),
           versus: vi >= 0 ? median(modeRuns[i]!.map((x, r) => x.seconds / modeRuns[vi]![r]!.seconds)) : NaN,
+          versusBytes: vi >= 0 ? median(modeRuns[i]!.map((x, r) => x.bytes / modeRuns[vi]![r]!.bytes)) : NaN,
           speedup: si >= 0 ? median(modeRuns[i]!.map((x, r) => modeRuns[si]![r]!.seconds / x.seconds)) : NaN,
           cpu: median(modeRuns[i]!.map((x) => x.cpu)),
         };
@@ -427,7 +454,8 @@ for (const r of results) {
       const vs = row.w.versus;
       const versus =
         vs && !Number.isNaN(row.versus)
-          ? `${row.versus.toFixed(2)}× "${vs.row}"${vs.target !== undefined ? ` (≤ ${vs.target}× ${row.versus <= vs.target ? "✓" : "✗"})` : ""}`
+          ? `${row.versus.toFixed(2)}× "${vs.row}"${vs.target !== undefined ? ` (≤ ${vs.target}× ${row.versus <= vs.target ? "✓" : "✗"})` : ""}` +
+            (row.w.series && !Number.isNaN(row.versusBytes) ? `, bytes read ${row.versusBytes.toFixed(2)}×` : "")
           : "";
       const sp = row.w.speedup;
       const speedup =

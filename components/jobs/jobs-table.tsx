@@ -10,7 +10,7 @@ import { SweepRow } from "./sweep-row";
 
 const PAGE_SIZE = 50;
 
-const TYPES = ["merge", "analyze", "analyze-sweep", "evaluate", "import-scores"];
+const TYPES = ["merge", "analyze", "analyze-sweep", "analyze-series", "evaluate", "import-scores"];
 
 function parseList(v: string): string[] {
   return v.split(",").filter(Boolean);

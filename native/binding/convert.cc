@@ -291,6 +291,14 @@ ms::EngineRequest RequestFromJs(const Napi::Object& obj) {
     }
     r.sweep = true;
   }
+  // Series pass (optional field): models[0] the SFT, models[1..] the CT checkpoints, `densities` the grid.
+  if (obj.Has("series") && !obj.Get("series").IsUndefined()) {
+    r.series = Bool(obj, "series");
+    if (r.series) {
+      if (!r.sweep) throw Napi::TypeError::New(env, "merge request: 'series' needs 'densities'");
+      r.sweep = false;
+    }
+  }
   const std::string compute = String(obj, "computeDtype", false);
   if (compute == "storage") r.compute = ms::ComputeMode::Storage;
   else {
@@ -443,6 +451,28 @@ Napi::Object ResultToJs(Napi::Env env, const ms::EngineResult& r) {
     out.Set("sweep", sweep);
   } else {
     out.Set("sweep", env.Null());
+  }
+  if (r.has_series) {
+    Napi::Array series = Napi::Array::New(env, r.series.size());
+    for (size_t c = 0; c < r.series.size(); ++c) {
+      Napi::Array points = Napi::Array::New(env, r.series[c].sweep.size());
+      for (size_t i = 0; i < r.series[c].sweep.size(); ++i) {
+        const ms::EngineSweepPoint& p = r.series[c].sweep[i];
+        Napi::Object pt = Napi::Object::New(env);
+        Napi::Array d = Napi::Array::New(env, p.densities.size());
+        for (size_t j = 0; j < p.densities.size(); ++j) d.Set(uint32_t(j), p.densities[j]);
+        pt.Set("densities", d);
+        pt.Set("tensors", TensorsToJs(env, p.tensors));
+        points.Set(uint32_t(i), pt);
+      }
+      Napi::Array warnings = Napi::Array::New(env, r.series[c].warnings.size());
+      for (size_t i = 0; i < r.series[c].warnings.size(); ++i) warnings.Set(uint32_t(i), r.series[c].warnings[i]);
+      Napi::Object ck = Napi::Object::New(env);
+      ck.Set("sweep", points);
+      ck.Set("warnings", warnings);
+      series.Set(uint32_t(c), ck);
+    }
+    out.Set("series", series);
   }
   return out;
 }

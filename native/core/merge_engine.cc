@@ -139,16 +139,25 @@ void load_input(float* out, const InputRef& in, const TensorPlan& t, DType compu
 // cache, widening and the first touch of fresh slot memory (page zeroing) are
 // CPU work: with one loader they are a serial stage as long as the
 // multi-threaded kernels that consume them.
+using LoadJobs = std::vector<std::pair<float*, const InputRef*>>;  // destination array, input
+void load_jobs(const LoadJobs& jobs, const TensorPlan& t, std::vector<std::vector<uint8_t>>* staging);
+
 void load_into(Slot* s, const TensorPlan& t, std::vector<std::vector<uint8_t>>* staging) {
   s->has_base = t.base.has_value();
   if (s->models.size() < t.models.size()) s->models.resize(t.models.size());
   s->ptrs.resize(t.models.size());
-  std::vector<std::pair<float*, const InputRef*>> jobs;
+  LoadJobs jobs;
   if (t.base) jobs.emplace_back(s->base.ensure(t.numel), &*t.base);
   for (size_t i = 0; i < t.models.size(); ++i) {
     s->ptrs[i] = s->models[i].ensure(t.numel);
     jobs.emplace_back(s->models[i].data(), &t.models[i]);
   }
+  load_jobs(jobs, t, staging);
+  s->bytes_read = t.input_bytes;
+}
+
+// Loads each job's input of tensor t into its array, the jobs dealt round-robin over the threads.
+void load_jobs(const LoadJobs& jobs, const TensorPlan& t, std::vector<std::vector<uint8_t>>* staging) {
   const size_t ways = std::max<size_t>(1, std::min(staging->size(), jobs.size()));
   std::vector<std::exception_ptr> errs(jobs.size());
   auto run = [&](size_t w) noexcept {
@@ -174,7 +183,6 @@ void load_into(Slot* s, const TensorPlan& t, std::vector<std::vector<uint8_t>>* 
   // The first failing input in input order, as a one-thread load reports it.
   for (const std::exception_ptr& e : errs)
     if (e) std::rethrow_exception(e);
-  s->bytes_read = t.input_bytes;
 }
 
 // Output bytes are produced in pieces of this size (narrowed into a small
@@ -599,6 +607,173 @@ void warn_arcee_sampling(const std::vector<TensorPlan>& plans, EngineResult* res
       "every run), MergeScope from every element (docs/merge-methods.md)");
 }
 
+// ---------------------------------------------------------------------------
+// Series pass (EngineRequest::series): the density sweep of (base, SFT, CT i)
+// for every CT checkpoint, reading the base and the SFT once and each CT once.
+// Every checkpoint gets the plan a sweep of its own recipe makes (same checks,
+// same MODEL_* errors naming that checkpoint, same compute dtype per tensor)
+// and the same kernel call on the same arrays, so its points equal that
+// sweep's bit for bit, for any thread count.
+//
+// Work items run in order tensor by tensor, then checkpoint by checkpoint. The
+// checkpoints of a tensor whose compute dtype is the same share one load of
+// the base and SFT arrays (a "unit"; checkpoints stored in another dtype than
+// the others get their own unit). The next item is prefetched while one runs:
+// its CT array into the other of two CT buffers, and, when it starts a unit,
+// its base/SFT arrays into the other of two pair buffers (the unit before the
+// running one is finished by then). Six f32 arrays of the largest tensor.
+struct SeriesItem {
+  size_t tensor, ct, unit;
+  bool loads_pair;  // first item of its unit: loads base and SFT too
+};
+
+EngineResult run_series(const EngineRequest& req, const EngineProgressFn& progress, const std::atomic<bool>* cancel) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto invalid = [](const std::string& m) { throw MergeError(ErrorCode::RECIPE_INVALID, "series pass: " + m); };
+  if (req.has_plan) invalid("not available with per-tensor parameters or slices");
+  if (req.params.method != Method::Ties) invalid(std::string("runs on merge_method ties, got ") + method_name(req.params.method));
+  if (!req.out_dir.empty()) invalid("statistics only (no output directory)");
+  if (req.base_path.empty()) invalid("needs a base model");
+  if (req.models.size() < 2) invalid("needs the SFT model and at least one CT checkpoint");
+  bool transforms = !req.base_transforms.empty();
+  for (const EngineModel& m : req.models) transforms |= !m.transforms.empty();
+  if (transforms) invalid("LoRA inputs and tokenizer_source are not supported; sweep those checkpoints one by one");
+  const uint64_t D = req.densities.size();
+  if (D == 0 || D * D > 4096)
+    invalid(std::to_string(D) + " densities give " + std::to_string(D * D) + " grid points per checkpoint; 1 to 4096");
+  const size_t n_ct = req.models.size() - 1;
+
+  // One two-model request per checkpoint: what a sweep of (base, SFT, CT i) is given.
+  std::vector<EngineRequest> pair_reqs(n_ct);
+  for (size_t c = 0; c < n_ct; ++c) {
+    EngineRequest& pr = pair_reqs[c];
+    pr.params = req.params;
+    pr.compute = req.compute;
+    pr.has_out_dtype = req.has_out_dtype;
+    pr.out_dtype = req.out_dtype;
+    pr.base_path = req.base_path;
+    pr.models = {req.models[0], req.models[c + 1]};
+    const ModelParams mp[2] = {pr.models[0].params, pr.models[1].params};
+    MergeParams check = req.params;
+    check.compute = req.compute == ComputeMode::F16 ? DType::F16 : req.compute == ComputeMode::BF16 ? DType::BF16 : DType::F32;
+    validate_params(mp, 2, check, req.compute != ComputeMode::Storage);
+  }
+
+  EngineProgress prog;
+  prog.phase = "plan";
+  if (progress) progress(prog);
+
+  EngineResult result;
+  const ModelSource base = ModelSource::open(req.base_path, &req.paths);
+  const ModelSource sft = ModelSource::open(req.models[0].path, &req.paths);
+  std::vector<ModelSource> cts;
+  cts.reserve(n_ct);
+  for (size_t c = 0; c < n_ct; ++c) cts.push_back(ModelSource::open(req.models[c + 1].path, &req.paths));
+  const InputTransforms none;
+  std::vector<std::vector<TensorPlan>> plans(n_ct);  // [checkpoint][tensor]
+  result.has_series = true;
+  result.series.resize(n_ct);
+  for (size_t c = 0; c < n_ct; ++c) {
+    InputSet in;
+    in.sources = {&base, &sft, &cts[c]};
+    in.transforms = {&none, &none, &none};
+    in.adapters.resize(3);
+    in.lora_targets.resize(3);
+    in.lora_used.resize(3);
+    plans[c] = plan_tensors(pair_reqs[c], &in, &result.series[c].warnings);
+    for (TensorPlan& t : plans[c]) {
+      MergeParams p = req.params;
+      p.compute = t.compute;
+      validate_params(t.mp.data(), uint32_t(t.mp.size()), p);
+    }
+  }
+  const size_t n_tensors = plans[0].size();  // every plan lists the base's tensors in the same order
+
+  std::vector<SeriesItem> items;
+  items.reserve(n_tensors * n_ct);
+  size_t units = 0;
+  for (size_t j = 0; j < n_tensors; ++j) {
+    std::vector<bool> placed(n_ct, false);
+    for (size_t c = 0; c < n_ct; ++c) {
+      if (placed[c]) continue;
+      const DType unit_dtype = plans[c][j].compute;
+      for (size_t k = c; k < n_ct; ++k)
+        if (!placed[k] && plans[k][j].compute == unit_dtype) {
+          items.push_back({j, k, units, k == c});
+          placed[k] = true;
+        }
+      ++units;
+    }
+  }
+  auto item_bytes = [&](const SeriesItem& it) {
+    const TensorPlan& t = plans[it.ct][it.tensor];
+    uint64_t b = t.models[1].tensor->info.nbytes();
+    if (it.loads_pair) b += t.base->tensor->info.nbytes() + t.models[0].tensor->info.nbytes();
+    return b;
+  };
+  prog.tensors_total = items.size();
+  for (const SeriesItem& it : items) prog.bytes_total += item_bytes(it);
+
+  // Grid points as the sweep numbers them: the SFT's density varying slowest.
+  for (size_t c = 0; c < n_ct; ++c) {
+    result.series[c].sweep.resize(D * D);
+    for (uint64_t q = 0; q < D * D; ++q) {
+      result.series[c].sweep[q].densities = {req.densities[q / D], req.densities[q % D]};
+      result.series[c].sweep[q].tensors.resize(n_tensors);
+    }
+  }
+
+  ThreadPool pool(req.threads);
+  std::vector<std::vector<uint8_t>> staging(std::min(pool.size(), 3u));  // used by the I/O threads only
+  FloatBuf pair_base[2], pair_sft[2], ct_buf[2];
+  auto load = [&](size_t k) {
+    const SeriesItem it = items[k];
+    const TensorPlan* t = &plans[it.ct][it.tensor];
+    LoadJobs jobs;
+    if (it.loads_pair) {
+      jobs.emplace_back(pair_base[it.unit % 2].ensure(t->numel), &*t->base);
+      jobs.emplace_back(pair_sft[it.unit % 2].ensure(t->numel), &t->models[0]);
+    }
+    jobs.emplace_back(ct_buf[k % 2].ensure(t->numel), &t->models[1]);
+    return std::async(std::launch::async, [jobs = std::move(jobs), t, &staging] { load_jobs(jobs, *t, &staging); });
+  };
+  KernelScratch scratch;
+  std::vector<kern::Mt19937> mts(n_ct, kern::Mt19937(req.params.seed));  // each checkpoint's own stream, as its sweep has
+  prog.phase = "analyze";
+  std::future<void> next;
+  if (!items.empty()) next = load(0);
+  for (size_t k = 0; k < items.size(); ++k) {
+    next.get();
+    check_cancel(cancel);
+    if (k + 1 < items.size()) next = load(k + 1);
+    const SeriesItem& it = items[k];
+    const TensorPlan& t = plans[it.ct][it.tensor];
+    MergeParams tp = tensor_params(req.params, t);
+    tp.scratch = &scratch;
+    tp.mt = &mts[it.ct];
+    const float* ptrs[2] = {pair_sft[it.unit % 2].data(), ct_buf[k % 2].data()};
+    std::vector<TensorStats> points;
+    sweep_tensor(&points, pair_base[it.unit % 2].data(), ptrs, 2, t.numel, t.mp.data(), tp, req.densities.data(),
+                 uint32_t(D), pool, cancel);
+    for (size_t q = 0; q < points.size(); ++q) {
+      EngineTensorReport& rep = result.series[it.ct].sweep[q].tensors[it.tensor];
+      rep.name = t.name;
+      rep.shape = t.shape;
+      rep.out_dtype = t.out;
+      rep.row_cut = t.row_cut;
+      rep.stats = std::move(points[q]);
+    }
+    const uint64_t bytes = item_bytes(it);
+    result.bytes_read += bytes;
+    prog.tensors_done++;
+    prog.bytes_done += bytes;
+    prog.tensor = t.name;
+    if (progress) progress(prog);
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return result;
+}
+
 }  // namespace
 
 bool is_embedding_tensor(const std::string& name) {
@@ -612,6 +787,7 @@ bool is_embedding_tensor(const std::string& name) {
 
 EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progress,
                         const std::atomic<bool>* cancel) {
+  if (req.series) return run_series(req, progress, cancel);
   const auto t0 = std::chrono::steady_clock::now();
   if (!req.has_plan) {
     if (req.models.empty()) throw MergeError(ErrorCode::RECIPE_INVALID, "a merge needs at least one model");

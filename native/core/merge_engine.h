@@ -77,6 +77,13 @@ struct EngineRequest {
   // `densities` across the models instead of one analysis (sweep.h).
   bool sweep = false;
   std::vector<double> densities;
+  // Series pass (analysis only, ties; needs `densities`): models[0] is the SFT,
+  // models[1..N] the CT checkpoints; result.series[i] is the density sweep of
+  // (base, SFT, CT i+1), equal bit for bit to that sweep run alone. Per tensor
+  // the base and SFT are read once, each CT once. Memory: six f32 arrays of the
+  // largest tensor (base, SFT and one CT, each double-buffered for the
+  // prefetch) plus the sweep kernel's tables -- not N CT tensors at once.
+  bool series = false;
   // Explicit plan: base_path/models are then only the report's model list;
   // inputs and per-tensor parameters come from the plan.
   bool has_plan = false;
@@ -98,6 +105,11 @@ struct EngineSweepPoint {
   std::vector<EngineTensorReport> tensors;   // sorted by name
 };
 
+struct EngineSeriesCheckpoint {
+  std::vector<EngineSweepPoint> sweep;  // as EngineResult::sweep for (SFT, this CT)
+  std::vector<std::string> warnings;    // what that sweep alone would warn (row cuts)
+};
+
 struct EngineResult {
   std::vector<EngineTensorReport> tensors;  // sorted by name
   std::vector<ShardFile> shards;
@@ -109,6 +121,8 @@ struct EngineResult {
   uint64_t slack_budget = 0;                // ties_sv model scope: R
   bool has_sweep = false;
   std::vector<EngineSweepPoint> sweep;      // first model's density varying slowest
+  bool has_series = false;
+  std::vector<EngineSeriesCheckpoint> series;  // per CT checkpoint (request.models[1..])
 };
 
 struct EngineProgress {

@@ -15,7 +15,7 @@ import { buildMergePlan, needsPlan, type MergePlan } from "./plan/build";
 import { recipeToNativeRequest } from "./recipe/to-request";
 import { MERGE_METHODS, type Recipe } from "./recipe/types";
 import { buildStatsReport, type StatsReport, type StatsReportOptions } from "./stats/report";
-import type { NativeMergeRequest, NativeMergeResult, NativeProgress, StorageDtype, TieOrder } from "./types";
+import type { NativeMergeRequest, NativeMergeResult, NativeProgress, NativeSweepPoint, StorageDtype, TieOrder } from "./types";
 
 export interface AnalyzeOptions {
   onProgress?: (p: NativeProgress) => void;
@@ -268,9 +268,22 @@ export async function analyzeSweep(recipe: Recipe, densities: number[], opts: An
   const request = { ...prepared.request, densities };
   const result = await runNativeMerge(request, { onProgress: opts.onProgress, signal: opts.signal });
   if (!result.sweep) throw new Error("engine returned no sweep for a sweep request");
-  const sweep = result.sweep.map((point) => {
+  return sweepReportFor(recipe, request, result, result.sweep, result.warnings, densities, opts);
+}
+
+/** One sweep's report from the engine's grid points (analyzeSweep, and each checkpoint of analyzeSeries). */
+function sweepReportFor(
+  recipe: Recipe,
+  request: NativeMergeRequest,
+  result: NativeMergeResult,
+  points: NativeSweepPoint[],
+  warnings: string[],
+  densities: number[],
+  opts: AnalyzeOptions,
+): SweepReport {
+  const sweep = points.map((point) => {
     const source = { ...request, models: request.models.map((m, i) => ({ ...m, density: point.densities[i]! })) };
-    const r = buildStatsReport(source, { ...result, tensors: point.tensors }, { roles: opts.roles });
+    const r = buildStatsReport(source, { ...result, tensors: point.tensors, warnings }, { roles: opts.roles });
     return { densities: point.densities, totals: r.totals, tensors: r.tensors, byLayer: r.byLayer, byModule: r.byModule };
   });
   // The models as every point's report names them (path, role, weight, favored), without the per-point density.
@@ -278,7 +291,58 @@ export async function analyzeSweep(recipe: Recipe, densities: number[], opts: An
     const role = opts.roles?.[i];
     return { path: m.path, ...(role !== undefined ? { role } : {}), weight: m.weight, favored: m.favored };
   });
-  return { method: recipe.method, tie_order: request.tieOrder, models, densities: [...densities], sweep, warnings: [...result.warnings] };
+  return { method: recipe.method, tie_order: request.tieOrder, models, densities: [...densities], sweep, warnings: [...warnings] };
+}
+
+export interface SeriesReport {
+  /** Per checkpoint (the recipes' order): what analyzeSweep returns for that recipe. */
+  checkpoints: SweepReport[];
+  /** Input bytes the one pass read (base and SFT once, each CT once). */
+  bytesRead: number;
+  seconds: number;
+}
+
+/**
+ * The density sweeps of several `ties` recipes that differ only in their second model (the CT
+ * checkpoint of a series: base, SFT, CT_i), from ONE engine pass that reads the base and the SFT
+ * once and each checkpoint once (N + 2 model reads instead of 3N). checkpoints[i] equals
+ * analyzeSweep(recipes[i], densities) -- the same kernel on the same arrays, bit for bit.
+ * Recipes with LoRA inputs, a tokenizer merge, slices or per-layer parameters are refused:
+ * sweep those one by one.
+ */
+export async function analyzeSeries(recipes: Recipe[], densities: number[], opts: AnalyzeOptions = {}): Promise<SeriesReport> {
+  expectArg(Array.isArray(recipes) && recipes.length > 0, "a non-empty array of recipes", "recipes", recipes);
+  recipes.forEach(validateRecipe);
+  validateAnalyzeOptions(opts);
+  expectArg(
+    Array.isArray(densities) && densities.length > 0 && densities.every((d) => typeof d === "number" && Number.isFinite(d) && d >= 0 && d <= 1),
+    "a non-empty array of densities in [0, 1]",
+    "densities",
+    densities,
+  );
+  recipes.forEach((r, i) => {
+    const where = `series recipe ${i + 1} of ${recipes.length}`;
+    if (r.method !== "ties") throw new EngineError("RECIPE_INVALID", `${where}: the series pass runs the ties density sweep; this recipe uses ${r.method}`);
+    if (r.models.length !== 2) throw new EngineError("RECIPE_INVALID", `${where}: a series recipe has two models (SFT, then the CT checkpoint); it has ${r.models.length}`);
+    if (needsPlan(r)) throw new EngineError("RECIPE_INVALID", `${where}: density sweeps take one density per model; this recipe has slices or per-layer (gradient/filter) parameters`);
+    if (r.baseLora || r.models.some((m) => m.lora) || r.tokenizer) {
+      throw new EngineError("RECIPE_INVALID", `${where}: LoRA inputs and tokenizer merges are not supported by the series pass; queue analyze-sweep per checkpoint`);
+    }
+  });
+  for (const r of recipes) await checkInputsExist(r);
+  const requests = recipes.map((r) => buildRequest(r, null, opts).request);
+  // Everything but the CT checkpoint must be the same, or one pass cannot serve every recipe.
+  const shared = (q: NativeMergeRequest) => JSON.stringify({ ...q, models: [q.models[0]] });
+  requests.forEach((q, i) => {
+    if (shared(q) !== shared(requests[0]!)) {
+      throw new EngineError("RECIPE_INVALID", `series recipe ${i + 1} differs from the first in more than its second (CT) model: base, SFT and parameters must be the same`);
+    }
+  });
+  const request: NativeMergeRequest = { ...requests[0]!, densities, series: true, models: [requests[0]!.models[0]!, ...requests.map((q) => q.models[1]!)] };
+  const result = await runNativeMerge(request, { onProgress: opts.onProgress, signal: opts.signal });
+  if (!result.series || result.series.length !== recipes.length) throw new Error("engine returned no series for a series request");
+  const checkpoints = result.series.map((ck, i) => sweepReportFor(recipes[i]!, { ...requests[i]!, densities }, result, ck.sweep, ck.warnings, densities, opts));
+  return { checkpoints, bytesRead: result.bytesRead, seconds: result.seconds };
 }
 
 /** Runs the merge arithmetic without writing anything and returns the statistics. */

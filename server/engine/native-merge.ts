@@ -112,6 +112,13 @@ export function validateNativeRequest(request: NativeMergeRequest): void {
     "densities",
     r.densities,
   );
+  expect(r.series === undefined || typeof r.series === "boolean", "a boolean or absent", "series", r.series);
+  if (r.series) {
+    expect(r.densities !== null, "a density list (a series pass is a density sweep per checkpoint)", "densities", r.densities);
+    expect(r.method === "ties", "ties (the series pass runs the ties density sweep)", "method", r.method);
+    expect(Array.isArray(r.models) && r.models.length >= 2, "the SFT model and at least one CT checkpoint", "models", r.models);
+    expect(r.outDir === null, "null (a series pass writes no model)", "outDir", r.outDir);
+  }
   expect(r.basePath === null || isNormalizedPath(r.basePath), "null or a normalized absolute path (server/paths)", "basePath", r.basePath);
   expect(r.basePath !== null || BASE_OPTIONAL_METHODS.includes(r.method), `a base model path (only ${BASE_OPTIONAL_METHODS.join(", ")} work without one)`, "basePath", r.basePath);
   expect(Array.isArray(r.models) && r.models.length > 0, "a non-empty array", "models", r.models);

@@ -178,6 +178,12 @@ export interface NativeMergeRequest {
    * densities across the models, from one pass (result.sweep). null = a single analysis.
    */
   densities: number[] | null;
+  /**
+   * Series pass (analysis only, ties, `densities` given): models[0] is the SFT, models[1..] the CT
+   * checkpoints; result.series[i] is the density sweep of (base, SFT, models[i + 1]), read in one
+   * pass (base and SFT once, each CT once). Absent/false = not a series.
+   */
+  series?: boolean;
   /** null only for linear, nuslerp, multislerp, karcher (no base model); the first model then defines the tensor set. */
   basePath: string | null;
   /** Transforms of the base model's tensors (LoRA, embedding row map); absent = none. */
@@ -287,6 +293,13 @@ export interface NativeMergeResult {
   seconds: number;
   slackBudget: number | null; // ties_sv model scope: R
   sweep: NativeSweepPoint[] | null; // request.densities given: every combination, first model's density varying slowest
+  /** request.series: per CT checkpoint, the sweep of (base, SFT, that CT) and what it alone would warn. */
+  series?: NativeSeriesCheckpoint[];
+}
+
+export interface NativeSeriesCheckpoint {
+  sweep: NativeSweepPoint[];
+  warnings: string[];
 }
 
 export type MergePhase = "plan" | "slack" | "merge" | "analyze";

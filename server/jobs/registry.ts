@@ -1,6 +1,7 @@
 // Every job type, declared once. Workers and the enqueue path look types up here.
 import type { JobDefinition } from "./definition";
 import { analyzeJob } from "./types/analyze";
+import { analyzeSeriesJob } from "./types/analyze-series";
 import { analyzeSweepJob } from "./types/analyze-sweep";
 import { evaluateJob } from "./types/evaluate";
 import { importScoresJob } from "./types/import-scores";
@@ -10,6 +11,7 @@ const definitions: JobDefinition<never, unknown>[] = [
   mergeJob as unknown as JobDefinition<never, unknown>,
   analyzeJob as unknown as JobDefinition<never, unknown>,
   analyzeSweepJob as unknown as JobDefinition<never, unknown>,
+  analyzeSeriesJob as unknown as JobDefinition<never, unknown>,
   evaluateJob as unknown as JobDefinition<never, unknown>,
   importScoresJob as unknown as JobDefinition<never, unknown>,
 ];

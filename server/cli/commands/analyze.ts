@@ -1,5 +1,6 @@
+import path from "node:path";
 import { parseArgs } from "node:util";
-import { analyze, analyzeSweep } from "../../engine/merge";
+import { analyze, analyzeSeries, analyzeSweep } from "../../engine/merge";
 import { formatStatsSummary } from "../../engine/stats/summary";
 import { CliUsageError } from "../command";
 import { createProgressReporter } from "../progress-bar";
@@ -13,6 +14,7 @@ import {
   withInterrupt,
 } from "./merge";
 import type { SweepReport } from "../../engine/merge";
+import type { Recipe } from "../../engine/recipe/types";
 
 /** One line per grid point: densities, sign conflicts and each model's discarded share. */
 function formatSweepSummary(r: SweepReport): string[] {
@@ -27,6 +29,20 @@ function formatSweepSummary(r: SweepReport): string[] {
   ];
 }
 
+/** `--series A,B,...`: CT checkpoint folders (relative to the working directory) that replace the recipe's second model. */
+function parseSeriesOption(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(",");
+  if (parts.some((p) => p.trim() === "")) throw new CliUsageError(`--series expects comma-separated checkpoint folders, got "${value}"`);
+  return parts.map((p) => path.resolve(p.trim()));
+}
+
+/** The recipe with its CT model (the second of SFT, CT) replaced by a checkpoint of the series. */
+function withCheckpoint(recipe: Recipe, checkpoint: string): Recipe {
+  if (recipe.models.length !== 2) throw new CliUsageError(`--series needs a recipe with two models (SFT, then the CT checkpoint it replaces); this one has ${recipe.models.length}`);
+  return { ...recipe, models: [recipe.models[0]!, { ...recipe.models[1]!, path: checkpoint, source: checkpoint, hf: null, lora: null }] };
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -37,6 +53,7 @@ export async function run(argv: string[]): Promise<number> {
       threads: { type: "string" },
       "compute-dtype": { type: "string" },
       densities: { type: "string" },
+      series: { type: "string" },
       ...RECIPE_OVERRIDE_OPTIONS,
     },
   });
@@ -44,9 +61,25 @@ export async function run(argv: string[]): Promise<number> {
   const threads = parseThreadsOption(values.threads);
   const computeDtype = parseComputeDtypeOption(values["compute-dtype"]);
   const densities = parseDensitiesOption(values.densities);
+  const series = parseSeriesOption(values.series);
+  if (series && !densities) throw new CliUsageError("--series needs --densities (the grid swept for every checkpoint)");
   const overrides = parseRecipeOverrides(values);
   return runRecipeCommand("analyze", positionals[0]!, overrides, async (recipe) => {
     const progress = createProgressReporter(process.stderr);
+    if (series && densities) {
+      const recipes = series.map((ckpt) => withCheckpoint(recipe, ckpt));
+      const report = await withInterrupt((signal) =>
+        analyzeSeries(recipes, densities, { threads, computeDtype, signal, onProgress: progress.update }).finally(() => progress.done()),
+      );
+      const checkpoints = report.checkpoints.map((r, i) => ({ checkpoint: recipes[i]!.models[1]!.path, ...r }));
+      if (values.json) console.log(JSON.stringify({ densities, checkpoints, bytesRead: report.bytesRead, seconds: report.seconds }, null, 2));
+      else
+        for (const c of checkpoints) {
+          console.log(`checkpoint ${c.checkpoint}`);
+          for (const line of formatSweepSummary(c)) console.log(line);
+        }
+      return 0;
+    }
     if (densities) {
       const sweep = await withInterrupt((signal) =>
         analyzeSweep(recipe, densities, { threads, computeDtype, signal, onProgress: progress.update }).finally(() => progress.done()),

@@ -37,10 +37,13 @@ export const commands: CliCommand[] = [
     name: "analyze",
     summary: "Run a recipe without writing a model and print what the merge would do",
     usage:
-      "mergescope analyze RECIPE.yml [--json] [--densities D1,D2,...] [--seed N] [--tie-order mergekit|index] [--random counter|mergekit] [--threads N] [--compute-dtype float32|storage]\n\n" +
+      "mergescope analyze RECIPE.yml [--json] [--densities D1,D2,...] [--series CT1,CT2,...] [--seed N] [--tie-order mergekit|index] [--random counter|mergekit] [--threads N] [--compute-dtype float32|storage]\n\n" +
       "  --json                 the full statistics (per tensor, layer and module) as JSON on stdout\n" +
       "  --densities D1,D2,...  ties: statistics at every combination of these densities across the models,\n" +
       "                         from one pass (JSON `sweep[]` of {densities, totals, tensors, byLayer, byModule})\n" +
+      "  --series CT1,CT2,...   with --densities: the sweep for each CT checkpoint in place of the recipe's second\n" +
+      "                         model, from one pass reading the base and SFT once and each checkpoint once\n" +
+      "                         (JSON `checkpoints[]` of {checkpoint, ...the --densities output})\n" +
       RECIPE_OVERRIDE_USAGE +
       "\n" +
       "  --threads N            engine threads (default 0 = all cores)\n" +

@@ -3,7 +3,7 @@
 // and validated for that method (so e.g. linear drops base_model and
 // densities, ties_sv gets a favored model, slerp drops weights) — and how many jobs it makes.
 import { db } from "../../db/client";
-import { sharedDensityList } from "../sweeps/sweep";
+import { runsAsSeries, sharedDensityList } from "../sweeps/sweep";
 import { METHOD_LABELS } from "../experiments/lineage";
 import { normalizeAfterSwitch, usesDensity } from "./method-rules";
 import { buildRecipeYaml, builderRecipeDir, loadModelRefs, validateRecipeYaml } from "./recipe-build";
@@ -72,7 +72,9 @@ export async function planSweep(input: SweepPlanInput): Promise<SweepPlanResult>
     // ties analyses over one shared density list run as one engine pass per checkpoint
     const engineSweep = method === "ties" && sharedDensityList({ type: input.type, densities }) !== null;
     const points = densities && !engineSweep ? densities.reduce((n, d) => n * d.length, 1) : 1;
-    jobCount += checkpoints.length * points;
+    // ... and over several checkpoints as one analyze-series job (one pass for all of them)
+    const series = engineSweep && runsAsSeries({ recipeYaml: built.yaml, ctIndex, checkpoints: checkpoints.map((c) => c!.path) });
+    jobCount += series ? 1 : checkpoints.length * points;
     requests.push({
       type: input.type,
       recipeYaml: built.yaml,

@@ -3,6 +3,7 @@
 // per layer, per module), the SFT discard rate before and after, the scores of
 // the two merged models per task with the difference, and both recipes.
 import { db } from "../../db/client";
+import { offload } from "../../offload/pool";
 import { AppError } from "../../errors";
 import type { StatsGroup } from "../../engine/stats";
 import { listMappings } from "../scores/catalogue";
@@ -118,7 +119,8 @@ export async function compareTiesSv(input: {
     const job = await client.job.findUnique({ where: { id: p.jobId }, select: { id: true, payload: true } });
     if (!job) return [];
     try {
-      const yaml = (JSON.parse(job.payload) as { recipeYaml?: unknown }).recipeYaml;
+      const payload = JSON.parse(job.payload) as { recipeYaml?: unknown; recipeYamls?: unknown; recipeDir?: unknown };
+      const yaml = typeof payload.recipeYaml === "string" ? payload.recipeYaml : await seriesRecipeFor(payload, p.checkpointId);
       return typeof yaml === "string" ? [{ kind: "analyze" as const, jobId: job.id, yaml, outputPath: null }] : [];
     } catch {
       return [];
@@ -181,4 +183,20 @@ export async function compareTiesSv(input: {
     scores: scoreRows,
     recipes: { ties: [...mergeRecipe(tiesMerge), ...(await analysisRecipe(tiesPoint))], tiesSv: [...mergeRecipe(svMerge), ...(await analysisRecipe(svPoint))] },
   };
+}
+
+/** An analyze-series job's recipe of one checkpoint: the one whose CT model (its second) is that checkpoint. */
+async function seriesRecipeFor(payload: { recipeYamls?: unknown; recipeDir?: unknown }, checkpointId: string): Promise<string | null> {
+  if (!Array.isArray(payload.recipeYamls) || typeof payload.recipeDir !== "string") return null;
+  const model = await (await db()).model.findUnique({ where: { id: checkpointId }, select: { path: true } });
+  if (!model) return null;
+  for (const yaml of payload.recipeYamls) {
+    if (typeof yaml !== "string") continue;
+    try {
+      if ((await offload("recipe.parse", { text: yaml, recipeDir: payload.recipeDir })).models[1]?.path === model.path) return yaml;
+    } catch {
+      // a recipe that no longer parses names no checkpoint
+    }
+  }
+  return null;
 }

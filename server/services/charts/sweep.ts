@@ -182,7 +182,7 @@ export async function sweepStats(experimentId: string, only?: AnalysisFilter): P
   }
   const kept = dedupePoints(points);
   const client = await db();
-  const pendingJobs = await client.job.count({ where: { experimentId, type: "analyze", status: { in: ["queued", "running"] } } });
+  const pendingJobs = await client.job.count({ where: { experimentId, type: { in: ["analyze", "analyze-sweep", "analyze-series"] }, status: { in: ["queued", "running"] } } });
   return {
     experiment: ctx.experiment,
     base: ctx.base,

@@ -89,8 +89,9 @@ export async function createDemoIfEmpty(): Promise<DemoResult> {
   await client.experiment.update({ where: { id: experiment.id }, data: { demo: true } });
 
   const common = { recipeDir: out, experimentId: experiment.id, checkpoints: cts.map((m) => `./${m.name}`) };
-  // Density sweep (the paper's grid for SFT × two CT densities) for Figures 3–4 and the density explorer.
-  const sweep = await enqueueSweep({ ...common, type: "analyze", recipeYaml: recipe("ties"), methods: ["ties"], densities: [PAPER_DENSITY_GRID, [0.6, 1.0]], labelPrefix: "demo analyze" });
+  // Density sweep (the paper's grid for the SFT × the same grid for the CT) for Figures 3–4 and the
+  // density explorer: one analyze-series job, one pass over the base, the SFT and each checkpoint.
+  const sweep = await enqueueSweep({ ...common, type: "analyze", recipeYaml: recipe("ties"), methods: ["ties"], densities: [PAPER_DENSITY_GRID, PAPER_DENSITY_GRID], labelPrefix: "demo analyze" });
   // TIES-SV at the paper's densities, for Figure 4's comparison; DARE-TIES and breadcrumbs-TIES there too, for the methods side by side.
   const sv = await enqueueSweep({ ...common, type: "analyze", recipeYaml: recipe("ties_sv"), methods: ["ties_sv", "dare_ties", "breadcrumbs_ties"], labelPrefix: "demo analyze", priority: 1 });
   // TIES and TIES-SV merges of every checkpoint.

@@ -125,10 +125,31 @@ export function sharedDensityList(input: Pick<SweepInput, "type" | "densities">)
   return same && first.length > 1 ? first : null;
 }
 
+/**
+ * Whether the series pass can take the sweep's ties recipes: two models with the CT one last,
+ * no LoRA input (`model+lora` or the object form), no tokenizer merge, no slices.
+ */
+function seriesShaped(doc: RecipeDoc | null, ctIndex: number): boolean {
+  if (!doc || !Array.isArray(doc.models) || doc.models.length !== 2 || ctIndex !== 1) return false;
+  if (doc.slices !== undefined || doc.tokenizer_source !== undefined || doc.tokenizer !== undefined) return false;
+  return doc.models.every((m) => typeof m.model === "string" && !m.model.includes("+"));
+}
+
+/** Whether a ties analysis sweep of this recipe over these checkpoints runs as one analyze-series job. */
+export function runsAsSeries(input: Pick<SweepInput, "recipeYaml" | "ctIndex" | "checkpoints">): boolean {
+  if ((input.checkpoints?.length ?? 0) < 2) return false;
+  const doc = parseSweepRecipe(input.recipeYaml);
+  return seriesShaped(doc, input.ctIndex ?? (Array.isArray(doc?.models) ? doc.models.length - 1 : 0));
+}
+
 export interface SweepRecipes {
-  /** ties analyses over one shared density list: one analyze-sweep job per checkpoint. */
+  /**
+   * ties analyses over one shared density list: one engine pass per checkpoint (analyze-sweep
+   * jobs), or, when `series`, one analyze-series job for all of them.
+   */
   engineSweeps: { yaml: string; label: string }[];
   shared: number[] | null;
+  series: boolean;
   /** Every other grid point: one job each. */
   recipes: { yaml: string; label: string }[];
 }
@@ -140,7 +161,9 @@ export function planSweepRecipes(input: SweepInput): SweepRecipes {
   const doc = shared ? parseSweepRecipe(input.recipeYaml) : null;
   const sweepsTies = shared !== null && (methods ? methods.includes("ties") : String(doc?.merge_method ?? "ties") === "ties");
   const engineSweeps = sweepsTies ? expandSweep({ ...input, methods: ["ties"], densities: undefined }) : [];
+  const ctIndex = input.ctIndex ?? (Array.isArray(doc?.models) ? doc.models.length - 1 : 0);
+  const series = engineSweeps.length > 1 && seriesShaped(doc, ctIndex);
   const rest = sweepsTies ? (methods ?? []).filter((m) => m !== "ties") : null;
   const recipes = rest === null ? expandSweep(input) : rest.length > 0 ? expandSweep({ ...input, methods: rest }) : [];
-  return { engineSweeps, shared: sweepsTies ? shared : null, recipes };
+  return { engineSweeps, shared: sweepsTies ? shared : null, series, recipes };
 }

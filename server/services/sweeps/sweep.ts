@@ -8,7 +8,7 @@ import { createSweep, deleteEmptySweep } from "../../jobs/sweeps";
 import type { JobSummary } from "../../jobs/status";
 import type { SweepInput } from "./sweep-expand";
 
-export { expandSweep, sharedDensityList, type SweepInput } from "./sweep-expand";
+export { expandSweep, runsAsSeries, sharedDensityList, type SweepInput } from "./sweep-expand";
 
 export async function enqueueSweep(input: SweepInput, createdById: string | null = null): Promise<{ jobs: JobSummary[]; created: number; sweepId: string | null }> {
   await assertExperimentExists(input.experimentId);
@@ -16,9 +16,29 @@ export async function enqueueSweep(input: SweepInput, createdById: string | null
   let created = 0;
   const plan = await offload("sweep.plan", input);
   const sweepId = await createSweep({ label: sweepLabel(input), type: input.type, experimentId: input.experimentId ?? null, createdById });
-  // ties analyses over a shared density list: one analyze-sweep job per checkpoint
-  // (one pass over the checkpoints for the whole grid) instead of one job per point.
-  for (const r of plan.engineSweeps) {
+  // ties analyses over a shared density list over several checkpoints: ONE analyze-series job
+  // (base and SFT read once, each checkpoint once, for the whole grid) instead of one job per point.
+  if (plan.series) {
+    const grid = `d=[${plan.shared!.join(",")}]^${input.densities!.length}`;
+    const e = await enqueueJob({
+      type: "analyze-series",
+      payload: {
+        recipeYamls: plan.engineSweeps.map((r) => r.yaml),
+        recipeDir: input.recipeDir,
+        label: `${input.labelPrefix ?? "analyze"} ties series of ${plan.engineSweeps.length} checkpoints ${grid}`.slice(0, 200),
+        densities: plan.shared,
+      },
+      priority: input.priority,
+      experimentId: input.experimentId,
+      createdById,
+      sweepId,
+    });
+    jobs.push(e.job);
+    if (e.created) created++;
+  }
+  // A single checkpoint (or a recipe the series pass cannot take: LoRA, tokenizer merge, more
+  // models): one analyze-sweep job per checkpoint, one pass over its models for the whole grid.
+  for (const r of plan.series ? [] : plan.engineSweeps) {
     const e = await enqueueJob({
       type: "analyze-sweep",
       payload: { recipeYaml: r.yaml, recipeDir: input.recipeDir, label: `${r.label} d=[${plan.shared!.join(",")}]^${input.densities!.length}`, densities: plan.shared },

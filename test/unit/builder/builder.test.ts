@@ -168,8 +168,8 @@ describe("merge builder", () => {
       densities: [grid, grid],
     });
     assert.equal(plan.ok, true, JSON.stringify(plan.issues));
-    // ties: 1 analyze-sweep job per checkpoint; ties_sv: one analyze job per point
-    assert.equal(plan.jobCount, 2 * 1 + 2 * 36);
+    // ties: one analyze-series job for both checkpoints; ties_sv: one analyze job per point
+    assert.equal(plan.jobCount, 1 + 2 * 36);
   });
 
   it("should plan a sweep over checkpoints × methods × densities as jobs.sweep calls", async () => {

@@ -1,6 +1,8 @@
-// An analysis sweep whose models share one density list runs as one `analyze-sweep`
-// job per checkpoint (one engine pass for the whole grid). It must store exactly the
-// Analysis rows — same densities, same numbers — that one `analyze` job per point stores.
+// An analysis sweep whose models share one density list runs as one engine pass for the whole
+// grid: one `analyze-series` job over several checkpoints (test/unit/charts/series.test.ts proves
+// it equals one `analyze-sweep` job per checkpoint), an `analyze-sweep` job for a single one. It
+// must store exactly the Analysis rows — same densities, same numbers — that one `analyze` job
+// per point stores.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { db } from "../../../server/db/client";
@@ -45,12 +47,12 @@ before(async () => {
 });
 
 describe("analyze-sweep jobs", () => {
-  it("should queue one job per checkpoint and store one analysis per grid point", async () => {
-    assert.equal(await sweep(viaSweep, { type: "analyze", methods: ["ties"], densities: [GRID, GRID] }), 2);
+  it("should queue one series job for the checkpoints and store one analysis per checkpoint and grid point", async () => {
+    assert.equal(await sweep(viaSweep, { type: "analyze", methods: ["ties"], densities: [GRID, GRID] }), 1);
     const client = await db();
     const jobs = await client.job.findMany({ where: { experimentId: viaSweep.experimentId } });
-    assert.deepEqual(jobs.map((j) => j.type), ["analyze-sweep", "analyze-sweep"]);
-    assert.equal(await drainQueue(), 2);
+    assert.deepEqual(jobs.map((j) => j.type), ["analyze-series"]);
+    assert.equal(await drainQueue(), 1);
     const stored = await rows(viaSweep);
     assert.equal(stored.length, 2 * GRID.length * GRID.length);
     assert.deepEqual([...new Set(stored.map((r) => JSON.stringify(r.densities)))].length, 9);

@@ -1,4 +1,4 @@
-// Task-vector geometry as stored by real analyze / analyze-sweep jobs: the Analysis row's totals
+// Task-vector geometry as stored by real analyze / analyze-series jobs: the Analysis row's totals
 // JSON (totals, byLayer, byModule) and every TensorStat row carry the geometry, equal to the
 // TypeScript reference computed from the checkpoints' safetensors (tolerances: see
 // test/unit/engine-api/geometry-check.ts).
@@ -20,10 +20,10 @@ let fx: ChartFixture;
 
 before(async () => {
   fx = await setupExperiment(env.dir, 2, "geometry");
-  // shared list -> one analyze-sweep job per checkpoint; ties_sv -> single analyze jobs
-  assert.equal(await sweep(fx, { type: "analyze", methods: ["ties"], densities: [[0.2, 1.0], [0.2, 1.0]] }), 2);
+  // shared list over 2 checkpoints -> one analyze-series job; ties_sv -> single analyze jobs
+  assert.equal(await sweep(fx, { type: "analyze", methods: ["ties"], densities: [[0.2, 1.0], [0.2, 1.0]] }), 1);
   assert.equal(await sweep(fx, { type: "analyze", methods: ["ties_sv"], densities: [[0.2], [1.0]] }), 2);
-  assert.equal(await drainQueue(), 4);
+  assert.equal(await drainQueue(), 3);
 });
 
 /** The stored rows of one analysis, read back as a report. */

@@ -51,7 +51,7 @@ const never = new AbortController().signal;
 export async function drainQueue(): Promise<number> {
   let n = 0;
   for (;;) {
-    const job = await claimJob("charts-test/1/a", ["analyze", "analyze-sweep", "merge"]);
+    const job = await claimJob("charts-test/1/a", ["analyze", "analyze-sweep", "analyze-series", "merge"]);
     if (!job) return n;
     const outcome = await runClaimedJob(job, never);
     if (outcome !== "done") throw new Error(`job ${job.id} (${job.type}) ended ${outcome}`);

@@ -23,7 +23,10 @@ describe("demo experiment", () => {
     assert.deepEqual(cts.map((m) => m.ctTokens).sort((a, b) => a! - b!), [2e9, 4e9, 6e9, 8e9, 10e9, 12e9]);
     assert.ok(cts.every((m) => m.synthetic));
     const jobs = await client.job.findMany({ where: { experimentId: exp.id } });
-    assert.equal(jobs.filter((j) => j.type === "analyze").length, 6 * 6 * 2 + 6 * 3);
+    // The TIES density sweep (6 checkpoints × 6×6 densities) is one analyze-series job; TIES-SV, DARE-TIES and breadcrumbs-TIES one analyze job per checkpoint each.
+    assert.equal(jobs.filter((j) => j.type === "analyze-series").length, 1);
+    assert.equal(JSON.parse(jobs.find((j) => j.type === "analyze-series")!.payload).recipeYamls.length, 6);
+    assert.equal(jobs.filter((j) => j.type === "analyze").length, 6 * 3);
     assert.equal(jobs.filter((j) => j.type === "merge").length, 12);
     const again = await createDemoIfEmpty();
     assert.equal(again.created, false);
