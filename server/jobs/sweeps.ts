@@ -1,7 +1,7 @@
 // Sweeps as the jobs page shows them: one row per sweep (its jobs' counts by status and
 // overall progress, expandable into its jobs) among the jobs queued on their own, newest
-// first, a page at a time. Paging reads only ids and dates of the matching jobs, so a page
-// stays fast with tens of thousands of jobs.
+// first, a page at a time. Page p reads the ids and dates of at most (p + 1) × page size
+// sweeps and lone jobs (plus counts), so a page stays fast with tens of thousands of jobs.
 import { z } from "zod";
 import { db } from "../db/client";
 import { jobWhere, listJobs, type JobFilter } from "./client";
@@ -52,22 +52,27 @@ export async function listJobGroups(filter: Pick<JobFilter, "status" | "type" | 
   const pageSize = Math.min(Math.max(1, filter.pageSize ?? 50), 500);
   const where = jobWhere(filter);
 
-  const [alone, sweepFirst, byStatus] = await Promise.all([
-    client.job.findMany({ where: { ...where, sweepId: null }, select: { id: true, createdAt: true }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] }),
-    client.job.groupBy({ by: ["sweepId"], where: { ...where, sweepId: { not: null } }, _count: { _all: true } }),
+  // A page of the merged order (sweeps and lone jobs, newest first) needs at most the first
+  // (page + 1) * pageSize rows of each kind: both are read in that order and merged here.
+  const take = (page + 1) * pageSize;
+  const order = [{ createdAt: "desc" as const }, { id: "desc" as const }];
+  const [alone, sweeps, aloneTotal, sweepTotal, byStatus] = await Promise.all([
+    client.job.findMany({ where: { ...where, sweepId: null }, select: { id: true, createdAt: true }, orderBy: order, take }),
+    client.sweep.findMany({ where: { jobs: { some: where } }, orderBy: order, take }),
+    client.job.count({ where: { ...where, sweepId: null } }),
+    client.sweep.count({ where: { jobs: { some: where } } }),
     client.job.groupBy({ by: ["status"], where, _count: { _all: true } }),
   ]);
-  const sweepIds = sweepFirst.map((g) => g.sweepId!);
-  const sweeps = sweepIds.length ? await client.sweep.findMany({ where: { id: { in: sweepIds } } }) : [];
-  const matching = new Map(sweepFirst.map((g) => [g.sweepId!, g._count._all]));
 
   type Entry = { kind: "sweep" | "job"; id: string; createdAt: Date };
   const entries: Entry[] = [...sweeps.map((s) => ({ kind: "sweep" as const, id: s.id, createdAt: s.createdAt })), ...alone.map((j) => ({ kind: "job" as const, id: j.id, createdAt: j.createdAt }))];
   entries.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
   const slice = entries.slice(page * pageSize, (page + 1) * pageSize);
+  const pageSweepIds = slice.filter((e) => e.kind === "sweep").map((e) => e.id);
+  const matchingGroups = pageSweepIds.length ? await client.job.groupBy({ by: ["sweepId"], where: { ...where, sweepId: { in: pageSweepIds } }, _count: { _all: true } }) : [];
+  const matching = new Map(matchingGroups.map((g) => [g.sweepId!, g._count._all]));
 
   const jobIds = slice.filter((e) => e.kind === "job").map((e) => e.id);
-  const pageSweepIds = slice.filter((e) => e.kind === "sweep").map((e) => e.id);
   const [jobs, sweepStatus] = await Promise.all([
     jobIds.length ? listJobs({ ids: jobIds, limit: jobIds.length }) : Promise.resolve([]),
     pageSweepIds.length ? client.job.groupBy({ by: ["sweepId", "status"], where: { sweepId: { in: pageSweepIds } }, _count: { _all: true }, _sum: { progress: true } }) : Promise.resolve([]),
@@ -92,7 +97,7 @@ export async function listJobGroups(filter: Pick<JobFilter, "status" | "type" | 
   });
   const counts = zeroCounts();
   for (const g of byStatus) counts[g.status as JobStatus] += g._count._all;
-  return { rows, totalRows: entries.length, counts, page, pageSize };
+  return { rows, totalRows: aloneTotal + sweepTotal, counts, page, pageSize };
 }
 
 function zeroCounts(): Record<JobStatus, number> {

@@ -11,6 +11,7 @@ import { sweepStaleStaging } from "../../engine/output";
 import { env } from "../../env";
 import type { JobResources } from "../definition";
 import { prepareJob, runJob, type RunPort } from "../runner";
+import { waitAtMost } from "./wait";
 import { defaultScheduler, gib, type Placement, type Scheduler } from "../scheduler";
 import {
   appendJobLog,
@@ -130,8 +131,8 @@ export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
   const { cores, memoryBudgetBytes, maxConcurrent } = scheduler.limits;
-  // Every running job listens for the shutdown: up to maxConcurrent listeners is expected, not a leak.
-  setMaxListeners(maxConcurrent + 10, shutdown.signal);
+  // Every running job listens for the shutdown (and the loop's one wait): maxConcurrent + 1 listeners is expected, not a leak.
+  setMaxListeners(maxConcurrent + 2, shutdown.signal);
   console.log(`[worker ${workerId}] started: ${cores} core(s), memory budget ${gib(memoryBudgetBytes)}, up to ${maxConcurrent} job(s) at once`);
   const inFlight = new Map<string, Promise<void>>();
   // Resolved when a running job finishes: the loop waits on it instead of polling when it has no room.
@@ -159,13 +160,13 @@ export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
         }
       }
       if (!scheduler.hasRoom()) {
-        await Promise.race([finished, sleep(REAP_EVERY_MS, undefined, { signal: shutdown.signal }).catch(() => {})]);
+        await waitAtMost(finished, REAP_EVERY_MS, shutdown.signal);
         continue;
       }
       const next = await peekJob();
       if (!next) {
         if (opts.once && inFlight.size === 0) break;
-        await Promise.race([finished, sleep(IDLE_POLL_MS, undefined, { signal: shutdown.signal }).catch(() => {})]);
+        await waitAtMost(finished, IDLE_POLL_MS, shutdown.signal);
         continue;
       }
       // Decide before claiming: a job that does not fit stays queued, untouched but for its reason.
@@ -173,7 +174,7 @@ export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
       const decision = scheduler.decide(resources, await countRunnable());
       if (!decision.start) {
         await noteWaiting(next.id, decision.reason);
-        await Promise.race([finished, sleep(REAP_EVERY_MS, undefined, { signal: shutdown.signal }).catch(() => {})]);
+        await waitAtMost(finished, REAP_EVERY_MS, shutdown.signal);
         continue;
       }
       const job = await claimJob(workerId, undefined, next.id);
