@@ -1,5 +1,6 @@
 "use client";
 
+import { memo } from "react";
 import { DiscardCompareChart } from "@/components/charts/discard-compare-chart";
 import { formatPct } from "@/components/charts/format";
 import type { CompareGroup } from "@/server/services/charts/schemas";
@@ -7,24 +8,24 @@ import { compareChartView } from "./compare-chart-data";
 import type { CompareState } from "./compare-state";
 
 /** The comparison drawn: TIES and TIES-SV discard and the rescued share per module or layer (grouping and table in the URL). */
-export function CompareChart({ groups, state, patch }: { groups: CompareGroup[]; state: CompareState; patch: (p: Partial<CompareState>) => void }) {
-  const view = compareChartView(groups, state.group);
+export const CompareChart = memo(function CompareChart({ groups, group, tableOpen, patch }: { groups: CompareGroup[]; group: CompareState["group"]; tableOpen: boolean; patch: (p: Partial<CompareState>) => void }) {
+  const view = compareChartView(groups, group);
   return (
     <DiscardCompareChart
       title="TIES vs TIES-SV: SFT parameters discarded and rescued"
-      subtitle={`per ${state.group}`}
+      subtitle={`per ${group}`}
       data={view.rows}
-      index={state.group}
+      index={group}
       categories={view.categories}
       config={view.config}
       valueFormatter={(v) => formatPct(v)}
       table={view.table}
-      tableOpen={state.ctable}
+      tableOpen={tableOpen}
       onTableOpenChange={(open) => patch({ ctable: open })}
       controls={
         <label>
           Group by
-          <select value={state.group} onChange={(e) => patch({ group: e.target.value === "layer" ? "layer" : "module" })} data-testid="compare-group">
+          <select value={group} onChange={(e) => patch({ group: e.target.value === "layer" ? "layer" : "module" })} data-testid="compare-group">
             <option value="module">module</option>
             <option value="layer">layer</option>
           </select>
@@ -32,4 +33,4 @@ export function CompareChart({ groups, state, patch }: { groups: CompareGroup[];
       }
     />
   );
-}
+});

@@ -7,7 +7,6 @@ import { ChartEmpty } from "@/components/charts/chart-empty";
 import "@/components/charts/charts.css";
 import { formatPct } from "@/components/charts/format";
 import { ErrorAlert } from "@/components/common/error-alert";
-import { useUrlState } from "@/components/common/use-url-state";
 import { useTRPC } from "@/components/providers/trpc";
 import { nearest, PAPER_DENSITIES } from "@/server/services/charts/sweep-select";
 import { parseCompareState, serializeCompareState, type CompareState } from "./compare-state";
@@ -16,6 +15,7 @@ import { MethodsPanel } from "./methods-panel";
 import { RecipeBlock } from "./recipe-block";
 import { RescuedGroupsTable } from "./rescued-groups-table";
 import { ShareBar } from "./share-bar";
+import { useAnalysisUrlState } from "./use-analysis-url-state";
 
 const int = (n: number | null | undefined) => (n === null || n === undefined ? "—" : Math.round(n).toLocaleString("en-US"));
 const score = (v: number | null) => (v === null ? "" : v.toFixed(2));
@@ -23,7 +23,8 @@ const score = (v: number | null) => (v === null ? "" : v.toFixed(2));
 /** TIES vs TIES-SV at one checkpoint: rescued parameters, discard rates, scores and recipes. */
 export function CompareView() {
   const trpc = useTRPC();
-  const [state, setState] = useUrlState(parseCompareState, serializeCompareState);
+  // The address bar is written a moment after a change (a replaceState per change re-rendered the page a second time).
+  const [state, setState, flushUrl] = useAnalysisUrlState(parseCompareState, serializeCompareState);
   const patch = useCallback((p: Partial<CompareState>) => setState((s) => ({ ...s, ...p })), [setState]);
   const sweepQ = useQuery({ ...trpc.charts.sweep.queryOptions({ experimentId: state.experiment ?? "" }), enabled: !!state.experiment, staleTime: 60_000 });
   const sweep = sweepQ.data;
@@ -66,7 +67,7 @@ export function CompareView() {
             would discard · <Link href={analysisHref}>all figures</Link>
           </p>
         </div>
-        <ShareBar path="/analysis/compare" />
+        <ShareBar path="/analysis/compare" beforeShare={flushUrl} />
       </div>
       <div className="chart-controls card" role="group" aria-label="Comparison settings">
         <label>
@@ -173,7 +174,7 @@ export function CompareView() {
           </section>
           {d.byLayer.length > 0 ? (
             <>
-              <CompareChart groups={state.group === "layer" ? d.byLayer : d.byModule} state={state} patch={patch} />
+              <CompareChart groups={state.group === "layer" ? d.byLayer : d.byModule} group={state.group} tableOpen={state.ctable} patch={patch} />
               <section className="card" aria-labelledby="cmp-layer">
                 <h2 id="cmp-layer">Rescued per layer</h2>
                 <RescuedGroupsTable groups={d.byLayer} what="layer" testId="rescued-by-layer" />
@@ -184,7 +185,7 @@ export function CompareView() {
               </section>
             </>
           ) : null}
-          {ckptId ? <MethodsPanel experimentId={state.experiment} checkpointId={ckptId} sftDensity={sft} ctDensity={ct} slack={state.slack} state={state} patch={patch} /> : null}
+          {ckptId ? <MethodsPanel experimentId={state.experiment} checkpointId={ckptId} sftDensity={sft} ctDensity={ct} slack={state.slack} group={state.group} tableOpen={state.mtable} patch={patch} /> : null}
           <section className="card" aria-labelledby="cmp-scores">
             <h2 id="cmp-scores">Scores ({d.split} split)</h2>
             {d.scores.length === 0 ? (

@@ -1,7 +1,7 @@
 "use client";
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useMemo } from "react";
+import { memo, useMemo } from "react";
 import { ChartEmpty } from "@/components/charts/chart-empty";
 import { formatPct } from "@/components/charts/format";
 import { MethodsChart } from "@/components/charts/methods-chart";
@@ -16,18 +16,19 @@ export interface MethodsPanelProps {
   sftDensity: number | null;
   ctDensity: number | null;
   slack: number | null;
-  state: CompareState;
+  group: CompareState["group"];
+  tableOpen: boolean;
   patch: (p: Partial<CompareState>) => void;
 }
 
 /** What each merge method keeps and discards of the SFT task vector at the compared checkpoint and densities. */
-export function MethodsPanel(props: MethodsPanelProps) {
+export const MethodsPanel = memo(function MethodsPanel(props: MethodsPanelProps) {
   const trpc = useTRPC();
   const q = useQuery({
     ...trpc.charts.methods.queryOptions({ experimentId: props.experimentId, checkpointId: props.checkpointId, sftDensity: props.sftDensity, ctDensity: props.ctDensity, slack: props.slack }),
     placeholderData: keepPreviousData,
   });
-  const what = props.state.group;
+  const what = props.group;
   const view = useMemo(() => (q.data ? methodsChartView(q.data, what) : null), [q.data, what]);
   if (q.isError) return <ErrorAlert error={q.error} prefix="Methods side by side:" />;
   if (!q.data || !view) return <p className="muted" role="status">Loading the methods side by side…</p>;
@@ -43,7 +44,7 @@ export function MethodsPanel(props: MethodsPanelProps) {
       config={view.config}
       valueFormatter={(v) => formatPct(v)}
       table={view.table}
-      tableOpen={props.state.mtable}
+      tableOpen={props.tableOpen}
       onTableOpenChange={(open) => props.patch({ mtable: open })}
       empty={
         view.methods.length === 0 ? (
@@ -61,4 +62,4 @@ export function MethodsPanel(props: MethodsPanelProps) {
       }
     />
   );
-}
+});
