@@ -1,4 +1,4 @@
-// The TIES vs TIES-SV page's state in the URL (/analysis/compare?experiment=…&ckpt=…&sft=0.2&ct=1&slack=0.04&split=test&group=layer&ctable=1).
+// The TIES vs TIES-SV page's state in the URL (/analysis/compare?experiment=…&ckpt=…&sft=0.2&ct=1&slack=0.04&split=test&group=layer&ctable=1&mtable=1).
 
 export interface CompareState {
   experiment: string | null;
@@ -11,6 +11,8 @@ export interface CompareState {
   group: "module" | "layer";
   /** The chart's data table shown. */
   ctable: boolean;
+  /** The margin histogram's data table shown. */
+  mtable: boolean;
 }
 
 const num01 = (s: string | null): number | null => {
@@ -30,6 +32,7 @@ export function parseCompareState(p: URLSearchParams): CompareState {
     split: p.get("split") === "dev" ? "dev" : "test",
     group: p.get("group") === "layer" ? "layer" : "module",
     ctable: p.get("ctable") === "1",
+    mtable: p.get("mtable") === "1",
   };
 }
 
@@ -43,5 +46,6 @@ export function serializeCompareState(s: CompareState): URLSearchParams {
   if (s.split !== "test") p.set("split", s.split);
   if (s.group !== "module") p.set("group", s.group);
   if (s.ctable) p.set("ctable", "1");
+  if (s.mtable) p.set("mtable", "1");
   return p;
 }
