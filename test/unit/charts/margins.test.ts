@@ -61,7 +61,7 @@ describe("stored lost-election margins", () => {
       assert.ok(m.bins[0]!.candidates > 0 && m.bins.at(-1)!.candidates > 0);
       for (let i = 0; i < m.bins.length; i++) {
         const b = m.bins[i]!;
-        if (i > 0) assert.equal(b.bin, m.bins[i - 1]!.bin + 1, "consecutive bins");
+        if (i > 0 && m.bins[i - 1]!.bin > 0) assert.equal(b.bin, m.bins[i - 1]!.bin + 1, "consecutive positive bins");
         assert.equal(b.candidates, h.candidates[b.bin]);
         assert.equal(b.reserved, h.reserved[b.bin]);
         assert.equal(b.notReserved, b.candidates - b.reserved);
@@ -82,13 +82,16 @@ describe("stored lost-election margins", () => {
     candidates[2 + 54] = 5; reserved[2 + 54] = 1; // [1, 1.47)
     candidates[62] = 1;
     const c = marginChart({ edges, candidates, reserved, n_candidates: 8, n_reserved: 3, cut: 1, at_cut: 2, taken_at_cut: 1 }, { analysisId: "a", slack: 0.04, slackScope: "model", slackBudget: 3 })!;
-    assert.deepEqual(c.bins.map((b) => b.bin), Array.from({ length: 63 }, (_, b) => b));
+    // the zero bin, then the positive bins from the first to the last non-empty one
+    assert.deepEqual(c.bins.map((b) => b.bin), [0, ...Array.from({ length: 7 }, (_, i) => 56 + i)]);
+    assert.deepEqual(c.bins.map((b) => b.candidates), [2, 5, 0, 0, 0, 0, 0, 1]);
     assert.equal(c.bins[0]!.label, "0");
-    assert.equal(c.bins[1]!.label, "< 1.00e-9");
-    assert.equal(c.bins[56]!.label, "[1.00e+0, 1.47e+0)");
-    assert.equal(c.bins[62]!.label, "≥ 1.00e+1");
-    assert.equal(c.bins[62]!.hi, null);
+    assert.equal(c.bins[1]!.label, "[1.00e+0, 1.47e+0)");
+    assert.equal(c.bins.at(-1)!.label, "≥ 1.00e+1");
+    assert.equal(c.bins.at(-1)!.hi, null);
     assert.equal(c.cutBin, 56);
+    candidates[1] = 4; // below 1e-9: drawn from there on
+    assert.equal(marginChart({ edges, candidates, reserved, n_candidates: 12, n_reserved: 3, cut: 1, at_cut: 2, taken_at_cut: 1 }, { analysisId: "a", slack: 0.04, slackScope: "model", slackBudget: 3 })!.bins[1]!.label, "< 1.00e-9");
     const none = marginChart({ edges, candidates: Array(63).fill(0), reserved: Array(63).fill(0), n_candidates: 0, n_reserved: 0, cut: null, at_cut: null, taken_at_cut: null }, { analysisId: "a", slack: 0.1, slackScope: "tensor", slackBudget: null })!;
     assert.deepEqual(none.bins, []);
     assert.equal(none.cutBin, null);
