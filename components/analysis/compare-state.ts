@@ -13,6 +13,8 @@ export interface CompareState {
   ctable: boolean;
   /** The methods-side-by-side chart's data table shown (it shares the grouping). */
   mtable: boolean;
+  /** The margin histogram's data table shown. */
+  htable: boolean;
 }
 
 const num01 = (s: string | null): number | null => {
@@ -33,6 +35,7 @@ export function parseCompareState(p: URLSearchParams): CompareState {
     group: p.get("group") === "layer" ? "layer" : "module",
     ctable: p.get("ctable") === "1",
     mtable: p.get("mtable") === "1",
+    htable: p.get("htable") === "1",
   };
 }
 
@@ -47,5 +50,6 @@ export function serializeCompareState(s: CompareState): URLSearchParams {
   if (s.group !== "module") p.set("group", s.group);
   if (s.ctable) p.set("ctable", "1");
   if (s.mtable) p.set("mtable", "1");
+  if (s.htable) p.set("htable", "1");
   return p;
 }

@@ -11,6 +11,7 @@ import { useTRPC } from "@/components/providers/trpc";
 import { nearest, PAPER_DENSITIES } from "@/server/services/charts/sweep-select";
 import { parseCompareState, serializeCompareState, type CompareState } from "./compare-state";
 import { CompareChart } from "./compare-chart";
+import { MarginChart } from "./margin-chart";
 import { MethodsPanel } from "./methods-panel";
 import { RecipeBlock } from "./recipe-block";
 import { RescuedGroupsTable } from "./rescued-groups-table";
@@ -175,6 +176,7 @@ export function CompareView() {
           {d.byLayer.length > 0 ? (
             <>
               <CompareChart groups={state.group === "layer" ? d.byLayer : d.byModule} group={state.group} tableOpen={state.ctable} patch={patch} />
+              {d.margins ? <MarginChart margins={d.margins} state={state} patch={patch} /> : null}
               <section className="card" aria-labelledby="cmp-layer">
                 <h2 id="cmp-layer">Rescued per layer</h2>
                 <RescuedGroupsTable groups={d.byLayer} what="layer" testId="rescued-by-layer" />

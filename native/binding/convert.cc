@@ -417,6 +417,28 @@ static Napi::Array TensorsToJs(Napi::Env env, const std::vector<ms::EngineTensor
   return tensors;
 }
 
+// ties_sv: the whole model's lost-election margin histogram (merge_engine.h EngineMargins) with
+// the bins' edges, so the TypeScript side never restates them; null for other methods.
+static Napi::Value MarginsToJs(Napi::Env env, const ms::EngineResult& r) {
+  if (!r.has_margins) return env.Null();
+  const ms::EngineMargins& mg = r.margins;
+  auto array = [&](const std::vector<uint64_t>& v) {
+    Napi::Array a = Napi::Array::New(env, v.size());
+    for (size_t b = 0; b < v.size(); ++b) a.Set(uint32_t(b), double(v[b]));
+    return a;
+  };
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array edges = Napi::Array::New(env, ms::kMarginEdges);
+  for (uint32_t e = 0; e < ms::kMarginEdges; ++e) edges.Set(e, double(ms::margin_edge(e)));
+  o.Set("edges", edges);
+  o.Set("candidates", array(mg.candidates));
+  o.Set("reserved", array(mg.reserved));
+  o.Set("cut", mg.has_cut ? Napi::Value(Napi::Number::New(env, double(ms::f32_from_bits(mg.cut_key)))) : env.Null());
+  o.Set("atCut", NullableFloat(env, mg.has_cut, double(mg.at_cut)));
+  o.Set("takenAtCut", NullableFloat(env, mg.has_cut, double(mg.taken_at_cut)));
+  return o;
+}
+
 Napi::Object ResultToJs(Napi::Env env, const ms::EngineResult& r) {
   Napi::Object out = Napi::Object::New(env);
   Napi::Array tensors = TensorsToJs(env, r.tensors);
@@ -438,6 +460,7 @@ Napi::Object ResultToJs(Napi::Env env, const ms::EngineResult& r) {
   out.Set("bytesWritten", double(r.bytes_written));
   out.Set("seconds", r.seconds);
   out.Set("slackBudget", r.has_slack_budget ? Napi::Value(Napi::Number::New(env, double(r.slack_budget))) : env.Null());
+  out.Set("margins", MarginsToJs(env, r));
   if (r.has_sweep) {
     Napi::Array sweep = Napi::Array::New(env, r.sweep.size());
     for (size_t i = 0; i < r.sweep.size(); ++i) {

@@ -785,6 +785,27 @@ bool is_embedding_tensor(const std::string& name) {
   return false;
 }
 
+// The whole model's lost-election margins: the tensors' histograms in report order (integer sums).
+static void add_up_margins(EngineResult* result, const SlackPlanner* planner) {
+  EngineMargins& mg = result->margins;
+  mg.candidates.assign(kMarginBins, 0);
+  mg.reserved.assign(kMarginBins, 0);
+  mg.has_cut = planner != nullptr && planner->budget() > 0;
+  mg.cut_key = mg.has_cut ? planner->cutoff_key() : 0;
+  for (const EngineTensorReport& t : result->tensors) {
+    if (!t.stats.has_margins) continue;
+    for (uint32_t b = 0; b < kMarginBins; ++b) {
+      mg.candidates[b] += t.stats.margin_candidates[b];
+      mg.reserved[b] += t.stats.margin_reserved[b];
+    }
+    if (mg.has_cut) {
+      mg.at_cut += t.stats.margin_at_cutoff;
+      mg.taken_at_cut += t.stats.margin_taken_at_cutoff;
+    }
+  }
+  result->has_margins = true;
+}
+
 EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progress,
                         const std::atomic<bool>* cancel) {
   if (req.series) return run_series(req, progress, cancel);
@@ -1017,6 +1038,7 @@ EngineResult run_engine(const EngineRequest& req, const EngineProgressFn& progre
     }
   });
 
+  if (req.params.method == Method::TiesSV && !req.sweep) add_up_margins(&result, planner ? &*planner : nullptr);
   warn_dropped_no_outliers(&result);
   if (req.params.method == Method::ArceeFusion) warn_arcee_sampling(plans, &result);
 

@@ -110,6 +110,17 @@ struct EngineSeriesCheckpoint {
   std::vector<std::string> warnings;    // what that sweep alone would warn (row cuts)
 };
 
+// ties_sv: the favored model's lost-election margins over the whole model (merge_kernels.h,
+// "Lost-election margins"): the tensors' histograms added up, and the slack cut of model scope:
+// every candidate whose margin key is < cut_key was reserved, and taken_at_cut of the at_cut
+// candidates whose key equals it (byte-wise tensor name, then flat index order).
+struct EngineMargins {
+  std::vector<uint64_t> candidates, reserved;  // kMarginBins each
+  bool has_cut = false;  // model scope with a budget R > 0 (tensor scope: one cut per tensor, none here)
+  uint32_t cut_key = 0;
+  uint64_t at_cut = 0, taken_at_cut = 0;
+};
+
 struct EngineResult {
   std::vector<EngineTensorReport> tensors;  // sorted by name
   std::vector<ShardFile> shards;
@@ -123,6 +134,8 @@ struct EngineResult {
   std::vector<EngineSweepPoint> sweep;      // first model's density varying slowest
   bool has_series = false;
   std::vector<EngineSeriesCheckpoint> series;  // per CT checkpoint (request.models[1..])
+  bool has_margins = false;                 // ties_sv (not a sweep)
+  EngineMargins margins;
 };
 
 struct EngineProgress {

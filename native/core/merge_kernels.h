@@ -101,6 +101,25 @@
 //    16-bit values and the first histogram is exact; F32-compute tensors with
 //    candidates in the one boundary bucket are re-read once for a finer
 //    histogram (refinement) when that bucket is only partly reserved.
+//
+// Lost-election margins (TensorStats::has_margins, ties_sv only). The margin of
+// a candidate is the one the reserve ranks by: |R(s)|, s = sum_i wd_i the sign
+// election's sum at that position (native F16/BF16: the sum rounded to the
+// dtype; F32: the float sum in model order), over the candidates -- positions
+// where the favored model's weighted entry wd_f is non-zero and its sign is not
+// the elected one (0 and NaN never lose). Every candidate is counted in a fixed
+// histogram of kMarginBins bins; the reserved ones in a second one:
+//   bin 0            margin == 0 (the election tied at +0 / -0: maj = +1)
+//   bin 1            0 < margin < E_0
+//   bin 2 + e        E_e <= margin < E_{e+1}          (e = 0..59)
+//   bin 62           margin >= E_60 (1e1), +inf and NaN
+// with E_e = float(10^((e - 54) / 6)) (the float64 power rounded to the nearest
+// float): 6 log-spaced bins per decade over [1e-9, 1e1). Fixed edges (not the
+// range seen) so that any two analyses -- TIES-SV at two checkpoints, slacks or
+// densities -- are drawn on one axis and can be added; the range holds
+// task-vector differences of bf16/f32 checkpoints (weights of order 1e-3..1,
+// changes of 1e-7..1e-1), with the ends catching the rest. Counts are integers,
+// so the histograms are exact and independent of the thread count.
 // ---------------------------------------------------------------------------
 #pragma once
 #include <atomic>
@@ -310,6 +329,12 @@ struct TensorStats {
   // selection itself: same k, same threshold ties; density >= 1 keeps every position, k = 0 none).
   bool has_mask_overlap = false;
   uint64_t mask_intersection = 0, mask_union = 0;
+  // ties_sv: the favored model's lost-election margins (see "Lost-election margins" at the top):
+  // per bin the candidates and the reserved candidates (kMarginBins each); the candidates whose
+  // margin key equals the reservation plan's cutoff key, and how many of them were reserved.
+  bool has_margins = false;
+  std::vector<uint64_t> margin_candidates, margin_reserved;
+  uint64_t margin_at_cutoff = 0, margin_taken_at_cutoff = 0;
   std::vector<ModelTensorStats> models;
 };
 
@@ -426,5 +451,11 @@ class SlackPlanner {
 constexpr uint32_t kSlackFineBits = 13;
 inline uint32_t slack_coarse_bin(uint32_t margin_key) { return margin_key >> kSlackFineBits; }
 inline uint32_t slack_fine_bin(uint32_t margin_key) { return margin_key & ((1u << kSlackFineBits) - 1); }
+
+// Lost-election margin histogram (top of file): bins and their edges.
+constexpr uint32_t kMarginBins = 63;
+constexpr uint32_t kMarginEdges = 61;  // E_0 .. E_60
+float margin_edge(uint32_t e);          // E_e, e < kMarginEdges
+uint32_t margin_bin(uint32_t margin_key);  // bin of the margin whose mag_key is margin_key
 
 }  // namespace ms

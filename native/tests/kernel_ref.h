@@ -252,22 +252,22 @@ inline void merge(std::vector<float>* out, ms::TensorStats* st, const Tensor& t,
 }
 
 // ties_sv model scope by brute force: one global ranking over all tensors
-// (key, tensor name byte-wise, flat index).
+// (key, tensor name byte-wise, flat index). Elects every tensor into *el and
+// returns each tensor's reserved positions.
 // compute_of (optional): per-tensor compute dtype overriding p.compute.
-inline void merge_model_sv(std::map<std::string, std::vector<float>>* outs, std::map<std::string, ms::TensorStats>* sts,
-                           const std::vector<Tensor>& ts, const std::vector<ms::ModelParams>& mp, const ms::MergeParams& p,
-                           const std::map<std::string, DType>* compute_of = nullptr) {
-  auto params = [&](const std::string& name) {
-    ms::MergeParams q = p;
-    if (compute_of) q.compute = compute_of->at(name);
-    return q;
-  };
-  std::map<std::string, Elected> el;
+inline ms::MergeParams tensor_params(const ms::MergeParams& p, const std::map<std::string, DType>* compute_of, const std::string& name) {
+  ms::MergeParams q = p;
+  if (compute_of) q.compute = compute_of->at(name);
+  return q;
+}
+inline std::map<std::string, std::vector<bool>> model_sv_reserve(std::map<std::string, Elected>* el, const std::vector<Tensor>& ts,
+                                                                 const std::vector<ms::ModelParams>& mp, const ms::MergeParams& p,
+                                                                 const std::map<std::string, DType>* compute_of = nullptr) {
   uint64_t nnz = 0;
-  for (const Tensor& t : ts) { el[t.name] = elect(t, mp, params(t.name)); nnz += el[t.name].favored_nnz; }
+  for (const Tensor& t : ts) { (*el)[t.name] = elect(t, mp, tensor_params(p, compute_of, t.name)); nnz += (*el)[t.name].favored_nnz; }
   struct C { uint32_t key; std::string name; size_t j; };
   std::vector<C> cand;
-  for (auto& [name, e] : el)
+  for (auto& [name, e] : *el)
     for (size_t j = 0; j < e.mk.size(); ++j) if (e.mk[j] != kNoCand) cand.push_back({e.mk[j], name, j});
   std::sort(cand.begin(), cand.end(), [](const C& a, const C& b) {
     if (a.key != b.key) return a.key < b.key;
@@ -279,7 +279,26 @@ inline void merge_model_sv(std::map<std::string, std::vector<float>>* outs, std:
   std::map<std::string, std::vector<bool>> res;
   for (const Tensor& t : ts) res[t.name].assign(t.base.size(), false);
   for (uint64_t q = 0; q < R_; ++q) res[cand[q].name][cand[q].j] = true;
-  for (const Tensor& t : ts) mix(&(*outs)[t.name], &(*sts)[t.name], t, el[t.name], mp, params(t.name), res[t.name]);
+  return res;
+}
+inline void merge_model_sv(std::map<std::string, std::vector<float>>* outs, std::map<std::string, ms::TensorStats>* sts,
+                           const std::vector<Tensor>& ts, const std::vector<ms::ModelParams>& mp, const ms::MergeParams& p,
+                           const std::map<std::string, DType>* compute_of = nullptr) {
+  std::map<std::string, Elected> el;
+  std::map<std::string, std::vector<bool>> res = model_sv_reserve(&el, ts, mp, p, compute_of);
+  for (const Tensor& t : ts) mix(&(*outs)[t.name], &(*sts)[t.name], t, el[t.name], mp, tensor_params(p, compute_of, t.name), res[t.name]);
+}
+
+// Lost-election margins (merge_kernels.h), literally: a candidate's margin is |R(s)| (the key
+// elect() ranks by, as a float); its bin comes from comparing it with every edge
+// E_e = float(10^((e - 54) / 6)): 0 for a zero margin, 1 below E_0, 2 + e from E_e on, NaN last.
+inline uint32_t margin_bin(float margin) {
+  if (std::isnan(margin)) return ms::kMarginBins - 1;
+  if (margin == 0.f) return 0;
+  uint32_t b = 1;
+  for (int e = 0; e <= 60; ++e)
+    if (margin >= float(std::pow(10.0, double(e - 54) / 6.0))) b = uint32_t(2 + e);
+  return b;
 }
 
 // Task-vector geometry (merge_kernels.h, TensorStats::has_geometry), literally: tau_i = R(x_i - b)

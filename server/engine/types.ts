@@ -283,6 +283,19 @@ export interface NativeShardFile {
   sha256: string;
 }
 
+/** ties_sv lost-election margins (native/core/merge_kernels.h "Lost-election margins"). */
+export interface NativeMargins {
+  /** The 61 bin edges E_0..E_60 (1e-9 .. 1e1, as floats). */
+  edges: number[];
+  /** 63 bins each: candidates, and reserved candidates. */
+  candidates: number[];
+  reserved: number[];
+  /** Model scope with a budget > 0: the cut (reserved: margin < cut, and takenAtCut of the atCut at it); else null. */
+  cut: number | null;
+  atCut: number | null;
+  takenAtCut: number | null;
+}
+
 export interface NativeMergeResult {
   tensors: NativeTensorStats[]; // sorted by name
   shards: NativeShardFile[]; // empty for statistics only
@@ -292,6 +305,8 @@ export interface NativeMergeResult {
   bytesWritten: number;
   seconds: number;
   slackBudget: number | null; // ties_sv model scope: R
+  /** ties_sv: the favored model's lost-election margins over the whole model (stats/margins.ts); null otherwise, absent in hand-made results. */
+  margins?: NativeMargins | null;
   sweep: NativeSweepPoint[] | null; // request.densities given: every combination, first model's density varying slowest
   /** request.series: per CT checkpoint, the sweep of (base, SFT, that CT) and what it alone would warn. */
   series?: NativeSeriesCheckpoint[];

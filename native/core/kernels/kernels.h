@@ -67,4 +67,13 @@ void run_arcee_fusion(const Job& job);
 void run_nearswap(const Job& job);
 SlackSummary run_slack_summarize(const Job& job, const SlackRefineRequest* refine);
 
+// ties_sv lost-election margins of one chunk (kernels/margins.cc): candidates (mk != kNoCandidate)
+// per margin bin; reserved: those with mk < reserve_below; at / taken at the plan's cutoff key.
+struct MarginTileCounts {
+  uint64_t candidates[kMarginBins] = {};
+  uint64_t reserved[kMarginBins] = {};
+  uint64_t at_cutoff = 0, taken_at_cutoff = 0;
+};
+void t_margin_tile(MarginTileCounts* c, const uint32_t* mk, uint64_t m, uint32_t reserve_below, uint32_t cutoff);
+
 }  // namespace ms::kern

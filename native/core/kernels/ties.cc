@@ -432,7 +432,8 @@ void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
 
   std::vector<ModelTileStats> mstats(want_stats ? mul_size(ctx.nc, M, "stats") : 0);
   std::vector<TensorTileStats> tstats(want_stats ? ctx.nc : 0);
-  std::vector<uint64_t> reserved(ctx.nc, 0), ncand(ctx.nc, 0);
+  std::vector<uint64_t> reserved(ctx.nc, 0);
+  std::vector<MarginTileCounts> margins(want_stats && sv ? ctx.nc : 0);  // ties_sv: per chunk
   const uint32_t fav = sv ? uint32_t(ctx.fav) : 0;
   // Task-vector geometry (merge_kernels.h): per chunk, models 0/1 in gstats, the others in gsq.
   std::vector<GeometryTileStats> gstats(want_stats ? ctx.nc : 0);
@@ -446,18 +447,19 @@ void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
       const uint32_t* mk = B.mk();
       const float* wdf = B.wd(fav);
       reserved[c] += t_sv_reserve(maj, mk, wdf, cut_lt, m);
-      if (!sv_keep.empty() && sv_keep[c] > 0) {  // split cutoff ties: lowest flat index first
-        for (uint64_t j = 0; j < m && sv_keep[c] > 0; ++j)
-          if (mk[j] == plan->cutoff_key) {
-            maj[j] = wdf[j] > 0.f ? 1.f : -1.f;
-            --sv_keep[c];
-            ++reserved[c];
-          }
-      }
-      if (want_stats) {
-        uint64_t k = 0;
-        for (uint64_t j = 0; j < m; ++j) k += mk[j] != kNoCandidate;
-        ncand[c] += k;
+      uint64_t picked = 0;  // split cutoff ties: lowest flat index first
+      for (uint64_t j = 0; j < m && !sv_keep.empty() && sv_keep[c] > 0; ++j)
+        if (mk[j] == plan->cutoff_key) {
+          maj[j] = wdf[j] > 0.f ? 1.f : -1.f;
+          --sv_keep[c];
+          ++picked;
+        }
+      reserved[c] += picked;
+      if (want_stats) {  // margins of the candidates (mk < cut_lt reserved, plus the picked cutoff ties)
+        MarginTileCounts& mc = margins[c];
+        t_margin_tile(&mc, mk, m, cut_lt, plan->cutoff_key);
+        mc.reserved[margin_bin(plan->cutoff_key)] += picked;
+        mc.taken_at_cutoff += picked;
       }
     }
     float* mixed = B.mixed();
@@ -598,11 +600,22 @@ void merge_pass(const Ctx& ctx, const SlackPlanForTensor* plan) {
     ts.sign_conflicts += tstats[c].sign_conflicts;
     ts.n_positions_no_contributor += tstats[c].no_contributor;
     ts.n_majority_negative += tstats[c].majority_negative;
-    ts.sv_candidates += ncand[c];
   }
   if (sv) {
     ts.sv_reserved = total_reserved;
     ts.models[fav].rescued = total_reserved;
+    ts.has_margins = true;
+    ts.margin_candidates.assign(kMarginBins, 0);
+    ts.margin_reserved.assign(kMarginBins, 0);
+    for (const MarginTileCounts& mc : margins) {
+      for (uint32_t b = 0; b < kMarginBins; ++b) {
+        ts.margin_candidates[b] += mc.candidates[b];
+        ts.margin_reserved[b] += mc.reserved[b];
+        ts.sv_candidates += mc.candidates[b];
+      }
+      ts.margin_at_cutoff += mc.at_cutoff;
+      ts.margin_taken_at_cutoff += mc.taken_at_cutoff;
+    }
   }
 }
 

@@ -5,6 +5,7 @@ import { RANDOM_METHODS, RANKING_METHODS } from "../recipe/types";
 import type { MergeMethod, NativeMergeResult, NativeModelTensorStats, NativePlan, NativeTensorStats, RandomStream, StorageDtype, TieOrder } from "../types";
 import type { TokenizerReport } from "../tokenizer";
 import { addGeometry, geometryOf, type Geometry } from "./geometry";
+import { marginsOf, type MarginHistogram } from "./margins";
 import { TENSOR_MODULES, tagTensor, type TensorModule } from "./tag-tensor";
 
 /** Per-model counters; each array has one entry per model, in recipe order. */
@@ -122,6 +123,8 @@ export interface StatsReport {
   warnings: string[];
   /** ties_sv with model scope: the number of favored entries that could be rescued (R). */
   slack_budget: number | null;
+  /** ties_sv: the favored model's lost-election margins over the model, with the slack cut (./margins.ts); null otherwise. */
+  margins: MarginHistogram | null;
   /** tokenizer_source / tokenizer merges: the output vocabulary and the embedding rows that could not be merged. */
   tokenizer?: TokenizerReport | null;
   /** LoRA adapters applied to inputs (`model+lora`), recipe order. */
@@ -329,6 +332,7 @@ export function buildStatsReport(source: StatsReportSource, result: NativeMergeR
     byModule: TENSOR_MODULES.filter((m) => modules.has(m)).map((module) => ({ module, ...modules.get(module)! })),
     warnings: [...result.warnings],
     slack_budget: result.slackBudget,
+    margins: marginsOf(result.margins),
   };
 }
 

@@ -34,6 +34,7 @@ export function pointReport(sweep: SweepReport, index: number): StatsReport {
     byModule: point.byModule,
     warnings: sweep.warnings,
     slack_budget: null,
+    margins: null,
   };
 }
 

@@ -21,7 +21,7 @@ export async function saveAnalysis(
       densities: JSON.stringify(report.models.map((m) => m.density)),
       slack: input.slack,
       slackScope: input.slackScope,
-      totals: JSON.stringify({ totals: report.totals, byLayer: report.byLayer, byModule: report.byModule, models: report.models, slack_budget: report.slack_budget, warnings: report.warnings }),
+      totals: JSON.stringify({ totals: report.totals, byLayer: report.byLayer, byModule: report.byModule, models: report.models, slack_budget: report.slack_budget, margins: report.margins, warnings: report.warnings }),
     },
   });
   // One multi-row INSERT per 500 tensors: this runs inside the transaction that marks the job

@@ -12,6 +12,7 @@ import type { ChartSplit, CompareData, CompareGroup, SweepPoint } from "./schema
 import { mergeOutputs, subjectValues, taskMapping, type MergeOutput } from "./scores";
 import { candidateAnalyses, dedupePoints, toSweepPoint, type StoredTotals } from "./sweep";
 import { densityKey, nearest, pct, PAPER_SLACK } from "./sweep-select";
+import { marginChart } from "./margins";
 
 function groupRows<G extends StatsGroup>(
   ties: G[] | undefined,
@@ -182,6 +183,7 @@ export async function compareTiesSv(input: {
     split: input.split,
     scores: scoreRows,
     recipes: { ties: [...mergeRecipe(tiesMerge), ...(await analysisRecipe(tiesPoint))], tiesSv: [...mergeRecipe(svMerge), ...(await analysisRecipe(svPoint))] },
+    margins: marginChart(sStored?.margins, svPoint),
   };
 }
 

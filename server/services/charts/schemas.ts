@@ -226,6 +226,25 @@ const compareSideSchema = z.object({
 
 const recipeSourceSchema = z.object({ kind: z.enum(["merge", "analyze"]), jobId: z.string(), yaml: z.string(), outputPath: z.string().nullable() });
 
+/** The SFT model's lost-election margins of the compared TIES-SV analysis (services/charts/margins.ts). */
+export const marginChartSchema = z.object({
+  analysisId: z.string(),
+  slack: z.number().nullable(),
+  slackScope: z.string().nullable(),
+  slackBudget: z.number().nullable(),
+  nCandidates: z.number(),
+  nReserved: z.number(),
+  /** Model scope: reserved = every candidate with margin < cut, and takenAtCut of the atCut with margin == cut; null in tensor scope. */
+  cut: z.number().nullable(),
+  atCut: z.number().nullable(),
+  takenAtCut: z.number().nullable(),
+  /** The engine bin that holds the cut (null: no cut). */
+  cutBin: z.number().nullable(),
+  /** The engine's fixed bins from the first to the last non-empty one: margins in [lo, hi) (bin 0: exactly 0; hi null: no upper edge). */
+  bins: z.array(z.object({ bin: z.number(), label: z.string(), lo: z.number(), hi: z.number().nullable(), candidates: z.number(), reserved: z.number(), notReserved: z.number() })),
+});
+export type MarginChart = z.infer<typeof marginChartSchema>;
+
 export const compareSchema = z.object({
   experiment: z.object({ id: z.string(), name: z.string(), language: z.string() }),
   checkpoint: checkpointSchema,
@@ -241,5 +260,7 @@ export const compareSchema = z.object({
   split: splitSchema,
   scores: z.array(z.object({ task: z.string(), label: z.string(), ties: z.number().nullable(), tiesSv: z.number().nullable(), diff: z.number().nullable() })),
   recipes: z.object({ ties: z.array(recipeSourceSchema), tiesSv: z.array(recipeSourceSchema) }),
+  /** The TIES-SV analysis's lost-election margins with the slack cut (null: no TIES-SV analysis, or one stored before margins existed). */
+  margins: marginChartSchema.nullable(),
 });
 export type CompareData = z.infer<typeof compareSchema>;

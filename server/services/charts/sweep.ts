@@ -5,7 +5,7 @@
 // another request.
 import { db } from "../../db/client";
 import { parseRecipeYaml } from "../../engine/recipe";
-import type { StatsGroup } from "../../engine/stats";
+import type { MarginHistogram, StatsGroup } from "../../engine/stats";
 import { analysisInputs, experimentContext, identifyPair, parseJsonArray, samePath, type ExperimentContext } from "./context";
 import { ELECTION_METHODS, type Checkpoint, type ElectionMethod, type ModelCounts, type SweepPoint, type SweepStats } from "./schemas";
 import { densityKey } from "./sweep-select";
@@ -16,6 +16,8 @@ export interface StoredTotals {
   byModule?: (StatsGroup & { module: string })[];
   models?: { path: string; density: number; favored: boolean }[];
   slack_budget?: number | null;
+  /** ties_sv analyses stored since the margins were added (older rows: absent). */
+  margins?: MarginHistogram | null;
 }
 
 export function countsOf(g: StatsGroup, i: number): ModelCounts {

@@ -72,7 +72,7 @@ describe("buildStatsReport", () => {
   const report = buildStatsReport(source, result, { roles: ["sft", undefined] });
 
   it("keeps the product's field names", () => {
-    assert.deepEqual(Object.keys(report), ["method", "tie_order", "random", "models", "tensors", "totals", "byLayer", "byModule", "warnings", "slack_budget"]);
+    assert.deepEqual(Object.keys(report), ["method", "tie_order", "random", "models", "tensors", "totals", "byLayer", "byModule", "warnings", "slack_budget", "margins"]);
     assert.deepEqual([report.tie_order, report.random], ["mergekit", null], "ties_sv ranks by magnitude and draws nothing");
     const t = report.tensors[2]!;
     for (const key of [
@@ -105,6 +105,7 @@ describe("buildStatsReport", () => {
     ]);
     assert.equal(report.method, "ties_sv");
     assert.equal(report.slack_budget, 42);
+    assert.equal(report.margins, null, "an engine result without margins (hand-made) gives none");
     assert.deepEqual(report.warnings, ["embedding rows cut"]);
   });
 
