@@ -73,9 +73,9 @@ test.describe("Score imports while jobs run", () => {
     const { token } = await trpc<{ token: string }>(api, base, "account.tokens.create", { name: "load test", role: "researcher" }, true);
 
     const jobsIn = async (status: string[]) => (await trpc<unknown[]>(api, base, "jobs.list", { status })).length;
-    // The demo's sweep is running: jobs are being worked on and more are waiting.
+    // The demo's jobs are being worked on. (Its small jobs may all be claimed by now, its density
+    // sweep being one long analyze-series job: the rounds below queue their own load.)
     await expect.poll(() => jobsIn(["running"]), { timeout: 120_000 }).toBeGreaterThan(0);
-    expect(await jobsIn(["queued"])).toBeGreaterThan(0);
 
     const cliEnv = { ...process.env, MERGESCOPE_SERVER: base, MERGESCOPE_TOKEN: token, HOME: dataDir };
     // The demo's sweep can finish within the first round on a fast machine, so each round
