@@ -16,49 +16,29 @@ export async function enqueueSweep(input: SweepInput, createdById: string | null
   let created = 0;
   const plan = await offload("sweep.plan", input);
   const sweepId = await createSweep({ label: sweepLabel(input), type: input.type, experimentId: input.experimentId ?? null, createdById });
-  // ties analyses over a shared density list over several checkpoints: ONE analyze-series job
-  // (base and SFT read once, each checkpoint once, for the whole grid) instead of one job per point.
-  if (plan.series) {
-    const grid = `d=[${plan.shared!.join(",")}]^${input.densities!.length}`;
-    const e = await enqueueJob({
-      type: "analyze-series",
-      payload: {
-        recipeYamls: plan.engineSweeps.map((r) => r.yaml),
-        recipeDir: input.recipeDir,
-        label: `${input.labelPrefix ?? "analyze"} ties series of ${plan.engineSweeps.length} checkpoints ${grid}`.slice(0, 200),
-        densities: plan.shared,
-      },
-      priority: input.priority,
-      experimentId: input.experimentId,
-      createdById,
-      sweepId,
-    });
-    jobs.push(e.job);
-    if (e.created) created++;
-  }
-  // A single checkpoint (or a recipe the series pass cannot take: LoRA, tokenizer merge, more
-  // models): one analyze-sweep job per checkpoint, one pass over its models for the whole grid.
-  for (const r of plan.series ? [] : plan.engineSweeps) {
-    const e = await enqueueJob({
-      type: "analyze-sweep",
-      payload: { recipeYaml: r.yaml, recipeDir: input.recipeDir, label: `${r.label} d=[${plan.shared!.join(",")}]^${input.densities!.length}`, densities: plan.shared },
-      priority: input.priority,
-      experimentId: input.experimentId,
-      createdById,
-      sweepId,
-    });
-    jobs.push(e.job);
-    if (e.created) created++;
-  }
-  for (const r of plan.recipes) {
-    const e = await enqueueJob({
-      type: input.type,
-      payload: { recipeYaml: r.yaml, recipeDir: input.recipeDir, label: r.label },
-      priority: input.priority,
-      experimentId: input.experimentId,
-      createdById,
-      sweepId,
-    });
+  const grid = plan.shared ? `d=[${plan.shared.join(",")}]^${input.densities!.length}` : "";
+  const toQueue: { type: string; payload: Record<string, unknown> }[] = [
+    // ties analyses over a shared density list over several checkpoints: ONE analyze-series job
+    // (base and SFT read once, each checkpoint once, for the whole grid) instead of one job per point.
+    ...(plan.series
+      ? [
+          {
+            type: "analyze-series",
+            payload: {
+              recipeYamls: plan.engineSweeps.map((r) => r.yaml),
+              recipeDir: input.recipeDir,
+              label: `${input.labelPrefix ?? "analyze"} ties series of ${plan.engineSweeps.length} checkpoints ${grid}`.slice(0, 200),
+              densities: plan.shared,
+            },
+          },
+        ]
+      : // A single checkpoint (or a recipe the series pass cannot take: LoRA, tokenizer merge, more
+        // models): one analyze-sweep job per checkpoint, one pass over its models for the whole grid.
+        plan.engineSweeps.map((r) => ({ type: "analyze-sweep", payload: { recipeYaml: r.yaml, recipeDir: input.recipeDir, label: `${r.label} ${grid}`, densities: plan.shared } }))),
+    ...plan.recipes.map((r) => ({ type: input.type, payload: { recipeYaml: r.yaml, recipeDir: input.recipeDir, label: r.label } })),
+  ];
+  for (const q of toQueue) {
+    const e = await enqueueJob({ ...q, priority: input.priority, experimentId: input.experimentId, createdById, sweepId });
     jobs.push(e.job);
     if (e.created) created++;
   }
